@@ -1,0 +1,29 @@
+"""Canonical names shared by every module: CRS, H3 resolution, time zone, column names."""
+
+from __future__ import annotations
+
+CRS_WGS84 = "EPSG:4326"
+"""Storage CRS of every geometry in the lake and the exports."""
+
+CRS_METRIC = "EPSG:31370"
+"""Belgian Lambert 72: distances and areas are computed here."""
+
+H3_RESOLUTION = 9
+"""Base H3 resolution of the ``h3`` column (about 0.1 km2 per cell)."""
+
+H3_ROLLUPS = (8, 7)
+"""Coarser resolutions materialised as ``h3_r8`` / ``h3_r7`` where useful."""
+
+TIMEZONE = "Europe/Brussels"
+
+H3_COLUMN = "h3"
+GEOMETRY_COLUMN = "geometry"
+NIS_COLUMN = "nis"
+
+QUARANTINE_COLUMNS = ("source", "source_file", "row_number", "reason", "raw")
+"""Columns of every quarantine table: which source, which file, which 1-based data row
+(header excluded; for XML/GeoJSON the feature index), why it was rejected, and the raw
+record as text."""
+
+SUPPRESSION_K = 10
+"""Default k: a figure from fewer than k devices or customers is suppressed in gold/exports."""
