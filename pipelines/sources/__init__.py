@@ -1,0 +1,1 @@
+"""One reader per landing format. Readers return :class:`pipelines.quarantine.ReadResult`."""
