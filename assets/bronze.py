@@ -1,0 +1,223 @@
+"""Bronze: landing files parsed and typed by their reader; rejected rows quarantined.
+
+Each source is described once in ``SOURCES`` (static files) or ``DAILY_SOURCES`` (one file per
+local day, daily-partitioned); one factory turns each description into an asset with its
+checks, so every source gets the same guarantees: rows in = accepted + quarantined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from assets.common import OWNERS, write_read_results
+from pipelines.errors import InputError
+from pipelines.partitions import daily, single_run
+from pipelines.quarantine import ReadResult
+from pipelines.resources import LakeResource, SettingsResource
+from pipelines.sources import counters, gtfs, kbo, od, osm, statbel, vacant, vouchers, wifi
+
+Loader = Callable[[Path, SettingsResource], dict[str, ReadResult]]
+DayLoader = Callable[[Path, str, SettingsResource], dict[str, ReadResult] | None]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    description: str
+    kinds: frozenset[str]
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        raise InputError("landing file missing", path=path, expected="a file delivered by the provider")
+    return path
+
+
+def _single(name: str, reader: Callable[[Path], ReadResult], relpath: str) -> Loader:
+    return lambda landing, _settings: {name: reader(_require(landing / relpath))}
+
+
+def _load_gtfs(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+    feeds = sorted((landing / "gtfs").glob("*.zip"))
+    if not feeds:
+        raise InputError("no GTFS feed", path=landing / "gtfs", expected="one or more *.zip")
+    per_feed = [gtfs.read_feed(path) for path in feeds]
+    return {f"gtfs_{t}": ReadResult.concat(feed[t] for feed in per_feed) for t in per_feed[0]}
+
+
+def _load_kbo(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+    folder = _require(landing / "kbo")
+    tables = kbo.read_kbo(folder)
+    points = kbo.read_address_points(_require(folder / "address_points.csv"))
+    located = kbo.locate_establishments({k: r.table for k, r in tables.items()}, points.table)
+    results = {f"kbo_{k}": r for k, r in tables.items()}
+    results["address_points"] = points
+    results["kbo_establishments_located"] = located
+    return results
+
+
+def _day_file(name: str, reader: Callable[[Path], ReadResult], folder: str) -> DayLoader:
+    def load(landing: Path, day: str, _settings: SettingsResource) -> dict[str, ReadResult] | None:
+        path = landing / folder / f"{day}.csv"
+        return {name: reader(path)} if path.exists() else None
+
+    return load
+
+
+def _load_counter_day(landing: Path, day: str, _settings: SettingsResource) -> dict[str, ReadResult] | None:
+    paths = sorted((landing / "counters").glob(f"*/{day}.csv"))
+    if not paths:
+        return None
+    return {"counter_counts": ReadResult.concat(counters.read_ghent(p, counter_id=p.parent.name) for p in paths)}
+
+
+def _load_probes_day(landing: Path, day: str, settings: SettingsResource) -> dict[str, ReadResult] | None:
+    path = landing / "wifi" / "probes" / f"{day}.csv"
+    if not path.exists():
+        return None
+    return {"wifi_probes": wifi.read_probes(path, key=settings.pseudonym_key.encode())}
+
+
+SOURCES: dict[str, tuple[str, Loader]] = {
+    "statbel_communes": (
+        "Commune boundaries with NIS code and population (Statbel GeoJSON).",
+        _single("statbel_communes", statbel.read_communes, "statbel/communes.geojson"),
+    ),
+    "statbel_sectors": (
+        "Statistical sectors with population (Statbel GeoJSON).",
+        _single("statbel_sectors", statbel.read_sectors, "statbel/sectors.geojson"),
+    ),
+    "osm_pois": (
+        "Shops, parking and tourism POIs parsed from the OpenStreetMap XML extract.",
+        _single("osm_pois", osm.read_pois, "osm/territory.osm"),
+    ),
+    "gtfs": ("Every GTFS feed of the landing zone, table by table, with its feed_id.", _load_gtfs),
+    "kbo": (
+        "KBO/BCE open-data tables, address points, and establishments located on address points.",
+        _load_kbo,
+    ),
+    "vacant_cells": (
+        "The commune's register of commercial cells (vacant/occupied) by observation date.",
+        _single("vacant_cells", vacant.read_vacant_cells, "vacant/vacant_cells.csv"),
+    ),
+    "wifi_sensors": (
+        "Registry of WiFi footfall sensors.",
+        _single("wifi_sensors", wifi.read_sensors, "wifi/sensors.csv"),
+    ),
+    "counter_registry": (
+        "Registry of pedestrian and bike counters.",
+        _single("counter_registry", counters.read_registry, "counters/counters.csv"),
+    ),
+    "voucher_merchants": (
+        "Merchants of the local voucher/loyalty scheme.",
+        _single("voucher_merchants", vouchers.read_merchants, "vouchers/merchants.csv"),
+    ),
+}
+
+DAILY_SOURCES: dict[str, tuple[str, DayLoader]] = {
+    "wifi_counts": (
+        "Hourly unique-device counts of the WiFi sensors, one partition per local day.",
+        _day_file("wifi_counts", wifi.read_counts, "wifi/counts"),
+    ),
+    "wifi_probes": (
+        "Raw WiFi probe events with device ids pseudonymised by a keyed hash at ingestion "
+        "(never leave bronze).",
+        _load_probes_day,
+    ),
+    "counter_counts": (
+        "5-minute pedestrian/bike counts (Ghent layout) of every counter, per local day.",
+        _load_counter_day,
+    ),
+    "od_flows": (
+        "Mobile-operator hourly trips between statistical sectors, per local day.",
+        _day_file("od_flows", od.read_od, "od"),
+    ),
+    "transactions": (
+        "Voucher/loyalty transactions with customer origin, per local day.",
+        _day_file("transactions", vouchers.read_transactions, "vouchers/transactions"),
+    ),
+}
+
+CHECKS = ("rows_balanced",)
+
+
+def _check_specs(key: list[str]) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "rows_balanced",
+            asset=key,
+            description="Every input row is accepted or quarantined: rows in = accepted + quarantined.",
+            blocking=True,
+        )
+    ]
+
+
+def _balance_check(counts: dict[str, int]) -> dg.AssetCheckResult:
+    balanced = counts["rows_in"] == counts["rows_accepted"] + counts["quarantined"]
+    return dg.AssetCheckResult(
+        check_name="rows_balanced",
+        passed=balanced,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={k: counts[k] for k in ("rows_in", "rows_accepted", "quarantined")},
+    )
+
+
+def _static_asset(name: str, description: str, loader: Loader) -> dg.AssetsDefinition:
+    key = ["bronze", name]
+
+    @dg.asset(
+        key=key,
+        group_name="bronze",
+        kinds={"python", "parquet"},
+        owners=OWNERS,
+        description=description,
+        check_specs=_check_specs(key),
+    )
+    def _asset(lake: LakeResource, settings: SettingsResource) -> dg.MaterializeResult:
+        results = loader(lake.lake.landing, settings)
+        counts = write_read_results(lake.lake, name, results)
+        return dg.MaterializeResult(metadata=counts, check_results=[_balance_check(counts)])
+
+    return _asset
+
+
+def _daily_asset(name: str, description: str, loader: DayLoader) -> dg.AssetsDefinition:
+    key = ["bronze", name]
+
+    @dg.asset(
+        key=key,
+        group_name="bronze",
+        kinds={"python", "parquet"},
+        owners=OWNERS,
+        description=description,
+        partitions_def=daily,
+        backfill_policy=single_run,
+        check_specs=_check_specs(key),
+    )
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, settings: SettingsResource) -> dg.MaterializeResult:
+        totals = {"rows_in": 0, "rows_accepted": 0, "quarantined": 0, "days_with_file": 0}
+        missing = []
+        for day in context.partition_keys:
+            results = loader(lake.lake.landing, day, settings)
+            if results is None:
+                missing.append(day)
+                continue
+            counts = write_read_results(lake.lake, name, results, day)
+            totals["days_with_file"] += 1
+            for k in ("rows_in", "rows_accepted", "quarantined"):
+                totals[k] += counts[k]
+        if missing:
+            context.log.warning(f"{name}: no landing file for {len(missing)} day(s): {missing[:5]}")
+        meta = {**totals, "days_requested": len(context.partition_keys), "days_missing": len(missing)}
+        return dg.MaterializeResult(metadata=meta, check_results=[_balance_check(totals)])
+
+    return _asset
+
+
+assets = [_static_asset(n, d, f) for n, (d, f) in SOURCES.items()] + [
+    _daily_asset(n, d, f) for n, (d, f) in DAILY_SOURCES.items()
+]

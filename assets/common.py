@@ -1,0 +1,61 @@
+"""What every asset module shares: owners, metadata builders, write-and-describe helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+import geopandas as gpd
+import pandas as pd
+
+from pipelines.lake import Lake
+from pipelines.quarantine import ReadResult
+
+OWNERS = ["team:smartcommerce"]
+
+
+def preview_md(frame: pd.DataFrame, rows: int = 5, max_width: int = 40) -> dg.MetadataValue:
+    """A small Markdown table of the first rows (geometry shown as its type)."""
+    head = frame.head(rows).copy()
+    if isinstance(head, gpd.GeoDataFrame):
+        head[head.geometry.name] = head.geometry.geom_type
+    cols = list(head.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for _, row in head.iterrows():
+        cells = [str(v)[:max_width].replace("|", "/").replace("\n", " ") for v in row.tolist()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def table_metadata(frame: pd.DataFrame, path: str | None = None) -> dict[str, object]:
+    """Row count, columns, bbox (geo), preview and path of a written table."""
+    meta: dict[str, object] = {
+        "dagster/row_count": len(frame),
+        "columns": ", ".join(map(str, frame.columns)),
+        "preview": preview_md(frame),
+    }
+    if isinstance(frame, gpd.GeoDataFrame) and len(frame):
+        meta["bbox"] = ", ".join(f"{v:.5f}" for v in frame.total_bounds)
+    if path:
+        meta["path"] = dg.MetadataValue.path(path)
+    return meta
+
+
+def write_read_results(
+    lake: Lake, source: str, results: Mapping[str, ReadResult], day: str | None = None
+) -> dict[str, int]:
+    """Write each accepted table to ``bronze/<name>`` and all quarantine rows of ``source``
+    to ``bronze/quarantine/<source>``; return counts per table plus totals."""
+    counts: dict[str, int] = {}
+    quarantines = []
+    for name, result in results.items():
+        lake.write(result.table, "bronze", name, day)
+        counts[f"rows_{name}"] = len(result.table)
+        counts[f"rows_in_{name}"] = int(result.rows_in or 0)
+        quarantines.append(result.quarantine)
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else pd.DataFrame()
+    lake.write(quarantine, "bronze", f"quarantine/{source}", day)
+    counts["quarantined"] = len(quarantine)
+    counts["rows_in"] = sum(int(r.rows_in or 0) for r in results.values())
+    counts["rows_accepted"] = sum(len(r.table) for r in results.values())
+    return counts

@@ -1,0 +1,145 @@
+"""The H3 grid: vectorised indexing, cell geometry, exact areas, the territory's cells and
+area-weighted interpolation of population from statistical sectors to cells.
+
+One canonical column: ``h3`` as an unsigned 64-bit integer at resolution 9 (H3 v4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import polars as pl
+import polars_h3 as plh3
+import shapely
+
+from pipelines.constants import CRS_METRIC, CRS_WGS84, H3_RESOLUTION, H3_ROLLUPS
+
+
+def latlng_to_cells(lat: Sequence[float], lon: Sequence[float], res: int = H3_RESOLUTION) -> np.ndarray:
+    """H3 cells (uint64) of points, vectorised (polars-h3); NaN coordinates give 0."""
+    frame = pl.DataFrame({"lat": np.asarray(lat, dtype="float64"), "lng": np.asarray(lon, dtype="float64")})
+    frame = frame.with_columns(pl.col("lat").fill_nan(None), pl.col("lng").fill_nan(None))
+    cells = frame.select(plh3.latlng_to_cell("lat", "lng", res).alias("h3"))["h3"]
+    return cells.fill_null(0).to_numpy().astype("uint64")
+
+
+def points_to_cells(points: gpd.GeoSeries | gpd.GeoDataFrame, res: int = H3_RESOLUTION) -> np.ndarray:
+    """H3 cells of point geometries (any CRS; non-points use their representative point)."""
+    geoms = points.geometry.to_crs(CRS_WGS84) if points.crs else points.geometry
+    if not (geoms.geom_type == "Point").all():
+        geoms = geoms.representative_point()
+    return latlng_to_cells(geoms.y.to_numpy(), geoms.x.to_numpy(), res)
+
+
+def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
+    """Parents of ``cells`` at the coarser resolution ``res`` (vectorised)."""
+    series = pl.Series("h3", np.asarray(cells, dtype="uint64"))
+    return pl.DataFrame({"h3": series}).select(plh3.cell_to_parent("h3", res))["h3"].to_numpy()
+
+
+def cell_areas_m2(cells: np.ndarray) -> np.ndarray:
+    """Exact (spherical) area of each cell in square metres."""
+    return np.array([h3.cell_area(h3.int_to_str(int(c)), unit="m^2") for c in cells])
+
+
+def cell_polygons(cells: np.ndarray) -> gpd.GeoSeries:
+    """Hexagon (or pentagon) boundaries of cells, EPSG:4326."""
+    rings = [h3.cell_to_boundary(h3.int_to_str(int(c))) for c in cells]
+    polys = [shapely.Polygon([(lng, lat) for lat, lng in ring]) for ring in rings]
+    return gpd.GeoSeries(polys, crs=CRS_WGS84)
+
+
+def covering_cells(geometry: shapely.Geometry, res: int = H3_RESOLUTION) -> np.ndarray:
+    """Every cell that overlaps ``geometry`` (EPSG:4326), so the cells cover it entirely."""
+    shape = h3.geo_to_h3shape(shapely.geometry.mapping(geometry))
+    cells = h3.h3shape_to_cells_experimental(shape, res, contain="overlap")
+    return np.array(sorted(h3.str_to_int(c) for c in cells), dtype="uint64")
+
+
+def _intersection_areas(
+    cells_metric: gpd.GeoSeries, zones_metric: gpd.GeoSeries
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cell positions, zone positions, intersection area m2) of every intersecting pair."""
+    zone_idx, cell_idx = cells_metric.sindex.query(zones_metric.values, predicate="intersects")
+    areas = shapely.area(
+        shapely.intersection(cells_metric.values[cell_idx], zones_metric.values[zone_idx])
+    )
+    keep = areas > 0
+    return cell_idx[keep], zone_idx[keep], areas[keep]
+
+
+def area_weighted(
+    cells_metric: gpd.GeoSeries, zones_metric: gpd.GeoSeries, values: np.ndarray
+) -> np.ndarray:
+    """Interpolate zone totals onto cells, in proportion to intersection area.
+
+    Each zone's value is shared among the cells that overlap it, weighted by the overlap area
+    normalised over that zone's overlaps, so the sum over cells equals the sum over zones
+    for every zone that overlaps at least one cell (the conservation law).
+    """
+    cell_idx, zone_idx, areas = _intersection_areas(cells_metric, zones_metric)
+    per_zone = np.bincount(zone_idx, weights=areas, minlength=len(zones_metric))
+    weights = areas / per_zone[zone_idx]
+    contrib = np.asarray(values, dtype="float64")[zone_idx] * weights
+    return np.bincount(cell_idx, weights=contrib, minlength=len(cells_metric))
+
+
+def territory_cells(
+    communes: gpd.GeoDataFrame,
+    sectors: gpd.GeoDataFrame | None = None,
+    res: int = H3_RESOLUTION,
+) -> gpd.GeoDataFrame:
+    """Every cell of the territory with its commune, exact area and interpolated population.
+
+    Parameters
+    ----------
+    communes
+        Columns ``nis``, ``population``, ``geometry`` (EPSG:4326).
+    sectors
+        Optional statistical sectors (``population``, ``geometry``). When given, population is
+        interpolated from sectors; otherwise from communes.
+    res
+        H3 resolution.
+
+    Returns
+    -------
+    GeoDataFrame with ``h3`` (uint64), ``h3_r8``, ``h3_r7``, ``nis`` (the commune holding the
+    largest part of the cell), ``area_m2`` (exact cell area), ``territory_share`` (share of
+    the cell inside the territory), ``population`` (float, conserves the zone totals) and the
+    cell polygon.
+    """
+    territory = shapely.union_all(communes.to_crs(CRS_WGS84).geometry.values)
+    cells = covering_cells(territory, res)
+    polygons = cell_polygons(cells)
+    cells_metric = polygons.to_crs(CRS_METRIC)
+    communes_metric = communes.to_crs(CRS_METRIC).reset_index(drop=True)
+
+    cell_idx, zone_idx, areas = _intersection_areas(cells_metric, communes_metric.geometry)
+    pairs = pd.DataFrame({"cell": cell_idx, "zone": zone_idx, "area": areas})
+    best = pairs.sort_values(["cell", "area", "zone"], ascending=[True, False, True])
+    best = best.drop_duplicates("cell").set_index("cell")
+    inside = pairs.groupby("cell")["area"].sum()
+
+    zones = communes_metric if sectors is None else sectors.to_crs(CRS_METRIC).reset_index(drop=True)
+    population = area_weighted(cells_metric, zones.geometry, zones["population"].to_numpy(dtype="float64"))
+
+    cell_area = shapely.area(cells_metric.values)
+    frame = gpd.GeoDataFrame(
+        {
+            "h3": cells,
+            "nis": communes_metric["nis"].to_numpy()[best.reindex(range(len(cells)))["zone"].fillna(0).astype(int)],
+            "area_m2": cell_areas_m2(cells),
+            "territory_share": np.clip(inside.reindex(range(len(cells))).fillna(0).to_numpy() / cell_area, 0, 1),
+            "population": population,
+        },
+        geometry=polygons.values,
+        crs=CRS_WGS84,
+    )
+    frame = frame[frame["territory_share"] > 0].reset_index(drop=True)
+    for r in H3_ROLLUPS:
+        frame.insert(1, f"h3_r{r}", parent_cells(frame["h3"].to_numpy(), r))
+    return frame

@@ -1,0 +1,43 @@
+"""Dagster resources: the lake root and settings (privacy threshold, pseudonymisation key)."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from pipelines.constants import SUPPRESSION_K
+from pipelines.lake import Lake, data_root_from_env
+
+PSEUDONYM_KEY_ENV = "SMARTCOMMERCE_PSEUDONYM_KEY"
+
+
+class LakeResource(dg.ConfigurableResource):
+    """Where the data lives: ``$SMARTCOMMERCE_DATA`` (default ``./data``)."""
+
+    root: str
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(self.root)
+
+
+class SettingsResource(dg.ConfigurableResource):
+    """Project settings.
+
+    ``suppression_k``: figures from fewer than k devices/customers are suppressed in gold and
+    exports. ``pseudonym_key``: the secret of the keyed hash applied to device ids at
+    ingestion (set ``SMARTCOMMERCE_PSEUDONYM_KEY`` in production; the default is for the demo).
+    """
+
+    suppression_k: int = SUPPRESSION_K
+    pseudonym_key: str = "demo-key-change-me"
+
+
+def default_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "lake": LakeResource(root=str(data_root_from_env())),
+        "settings": SettingsResource(
+            pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV, "demo-key-change-me")
+        ),
+    }
