@@ -499,7 +499,9 @@ def catchment_tiers(
         raise ValueError(f"expected must be 1-D (one value per origin cell); found shape {e.shape}")
     if (~np.isfinite(e) | (e < 0)).any():
         i = int(np.flatnonzero(~np.isfinite(e) | (e < 0))[0])
-        raise ValueError(f"expected customers must be finite and >= 0; found {float(e[i])} at cell {i}")
+        raise ValueError(
+            f"expected customers must be finite and >= 0; found {float(e[i])} at cell {i}"
+        )
     s = np.asarray(shares, dtype=float)
     if s.ndim != 1 or s.size == 0 or (s <= 0).any() or (s > 1).any() or (np.diff(s) <= 0).any():
         raise ValueError(
