@@ -1,0 +1,90 @@
+"""Exports for GIS users (GeoParquet 1.1 + GeoPackage) and the analysts' DuckDB warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from assets.common import OWNERS
+from pipelines.exports import export_layer
+from pipelines.resources import LakeResource
+from pipelines.warehouse import build_warehouse
+
+EXPORTED = {
+    "communes": ("silver", "Commune boundaries with population and area."),
+    "shops": ("silver", "Shops (KBO/BCE conflated with OSM) with category and source."),
+    "h3_cells": ("gold", "H3 resolution-9 cells with population, shops, stops and parking."),
+}
+
+
+def _export_asset(name: str, layer: str, description: str) -> dg.AssetsDefinition:
+    key = ["exports", name]
+
+    @dg.asset(
+        key=key,
+        deps=[dg.AssetKey([layer, name])],
+        group_name="exports",
+        kinds={"geoparquet", "geopackage"},
+        owners=OWNERS,
+        description=f"{description} As GeoParquet 1.1 and GeoPackage in exports/ (open the .gpkg in QGIS).",
+        check_specs=[dg.AssetCheckSpec("crs_and_rows", asset=key, description="Both files hold every row, in EPSG:4326.")],
+    )
+    def _asset(lake: LakeResource) -> dg.MaterializeResult:
+        import pyogrio
+
+        lk = lake.lake
+        frame = lk.read(layer, name)
+        paths = export_layer(frame, lk.exports, name)
+        info = pyogrio.read_info(paths["geopackage"], layer=name)
+        passed = info["features"] == len(frame) and frame.crs.to_epsg() == 4326 and "4326" in info["crs"]
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(frame),
+                "geoparquet": dg.MetadataValue.path(str(paths["geoparquet"])),
+                "geopackage": dg.MetadataValue.path(str(paths["geopackage"])),
+            },
+            check_results=[dg.AssetCheckResult(check_name="crs_and_rows", passed=bool(passed), metadata={"gpkg_features": int(info["features"]), "gpkg_crs": str(info["crs"])})],
+        )
+
+    return _asset
+
+
+def lake_comments(upstream: Sequence[dg.AssetsDefinition]) -> dict[str, str]:
+    """``layer.name`` -> description of every lake asset (the warehouse's view comments)."""
+    return {
+        ".".join(key.path): definition.descriptions_by_key.get(key) or ""
+        for definition in upstream
+        for key in definition.keys
+        if key.path[0] in ("bronze", "silver", "gold")
+    }
+
+
+def warehouse_asset(upstream: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    """The warehouse depends on every lake table; view comments are the assets' descriptions."""
+    comments = lake_comments(upstream)
+    deps = [dg.AssetKey(name.split(".")) for name in comments]
+
+    @dg.asset(
+        key=["exports", "warehouse"],
+        deps=deps,
+        group_name="exports",
+        kinds={"duckdb"},
+        owners=OWNERS,
+        description="data/warehouse.duckdb: schemas bronze, silver, gold of commented views over the Parquet lake, and bronze.quarantine. Open it read-only with the pinned duckdb CLI.",
+    )
+    def warehouse(lake: LakeResource) -> dg.MaterializeResult:
+        counts = build_warehouse(lake.lake, comments)
+        table = "\n".join(f"| {k} | {v} |" for k, v in sorted(counts.items()))
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(lake.lake.warehouse)),
+                "views": len(counts),
+                "row_counts": dg.MetadataValue.md("| view | rows |\n|---|---|\n" + table),
+            }
+        )
+
+    return warehouse
+
+
+assets = [_export_asset(n, layer, d) for n, (layer, d) in EXPORTED.items()]

@@ -1,0 +1,257 @@
+"""Silver: conformed entities in EPSG:4326, each with its commune ``nis`` and ``h3`` cell.
+
+The assets are thin: they read bronze tables, call the engine (``pipelines.conform``,
+``pipelines.shops``, ``pipelines.network``, SQL in ``sql/silver``) and write one table each.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import geopandas as gpd
+import pandas as pd
+
+from assets.common import OWNERS, table_metadata
+from pipelines import db
+from pipelines.conform import area_km2, conform_points, points_from_lonlat, with_h3
+from pipelines.constants import CRS_WGS84
+from pipelines.lake import Lake
+from pipelines.network import MODES, mode_network
+from pipelines.partitions import daily, single_run
+from pipelines.resources import LakeResource
+from pipelines.shops import conflate_shops
+from pipelines.sources import counters, gtfs, osm
+
+NON_COMMERCIAL = "other"
+
+
+def _spec(name: str, deps: list[str], description: str, **kw: object) -> dict[str, object]:
+    key = ["silver", name]
+    checks = [
+        dg.AssetCheckSpec("unique_key", asset=key, description="The entity key is unique."),
+        dg.AssetCheckSpec("valid_geometry", asset=key, description="Geometries are valid, in EPSG:4326, with an h3 cell."),
+    ]
+    return dict(
+        key=key,
+        deps=[dg.AssetKey(d.split(".")) for d in deps],
+        group_name="silver",
+        kinds={"python", "parquet"} | set(kw.pop("extra_kinds", set())),  # type: ignore[arg-type]
+        owners=OWNERS,
+        description=description,
+        check_specs=checks if kw.pop("geo", True) else [checks[0]],
+        **kw,
+    )
+
+
+def _checks(frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> list[dg.AssetCheckResult]:
+    dupes = int(frame.duplicated(key_cols).sum())
+    results = [dg.AssetCheckResult(check_name="unique_key", passed=dupes == 0, metadata={"duplicates": dupes, "key": ",".join(key_cols)})]
+    if geo:
+        invalid = int((~frame.geometry.is_valid).sum()) if len(frame) else 0
+        no_h3 = int((frame["h3"] == 0).sum()) if len(frame) else 0
+        crs_ok = frame.crs is not None and frame.crs.to_epsg() == 4326
+        results.append(
+            dg.AssetCheckResult(
+                check_name="valid_geometry",
+                passed=invalid == 0 and no_h3 == 0 and crs_ok,
+                metadata={"invalid": invalid, "without_h3": no_h3, "crs": str(frame.crs)},
+            )
+        )
+    return results
+
+
+def _write(lake: Lake, name: str, frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> dg.MaterializeResult:
+    path = lake.write(frame, "silver", name)
+    return dg.MaterializeResult(metadata=table_metadata(frame, str(path)), check_results=_checks(frame, key_cols, geo=geo))
+
+
+def _communes(lake: Lake) -> gpd.GeoDataFrame:
+    return lake.read("silver", "communes")
+
+
+@dg.asset(**_spec("communes", ["bronze.statbel_communes"], "Communes (NIS, names, population, area) with the h3 cell of their representative point."))
+def communes(lake: LakeResource) -> dg.MaterializeResult:
+    frame = lake.lake.read("bronze", "statbel_communes")
+    frame["area_km2"] = area_km2(frame)
+    return _write(lake.lake, "communes", with_h3(frame), ["nis"])
+
+
+@dg.asset(**_spec("sectors", ["bronze.statbel_sectors", "silver.communes"], "Statistical sectors with population, area and commune."))
+def sectors(lake: LakeResource) -> dg.MaterializeResult:
+    frame = lake.lake.read("bronze", "statbel_sectors")
+    frame["area_km2"] = area_km2(frame)
+    return _write(lake.lake, "sectors", with_h3(frame), ["sector_id"])
+
+
+@dg.asset(**_spec("shops", ["bronze.kbo", "bronze.osm_pois", "silver.communes"], "Shops: KBO/BCE establishments with a commerce NACE code conflated with OSM shops; `source` says kbo, osm or kbo+osm."))
+def shops(lake: LakeResource) -> dg.MaterializeResult:
+    located = lake.lake.read("bronze", "kbo_establishments_located")
+    kbo_shops = points_from_lonlat(located[located["category"] != NON_COMMERCIAL])
+    pois = lake.lake.read("bronze", "osm_pois")
+    frame = conflate_shops(kbo_shops, pois[pois["kind"] == "shop"])
+    frame = conform_points(frame, _communes(lake.lake))
+    return _write(lake.lake, "shops", frame, ["shop_id"])
+
+
+def _poi_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
+    @dg.asset(**_spec(name, ["bronze.osm_pois", "silver.communes"], description))
+    def _asset(lake: LakeResource) -> dg.MaterializeResult:
+        pois = lake.lake.read("bronze", "osm_pois")
+        frame = conform_points(pois[pois["kind"] == kind].reset_index(drop=True), _communes(lake.lake))
+        return _write(lake.lake, name, frame, ["osm_id"])
+
+    return _asset
+
+
+parking = _poi_asset("parking", "parking", "Car parks from OSM with their capacity (null when not tagged).")
+tourism = _poi_asset("tourism", "tourism", "Tourism attractions, museums, viewpoints and information points from OSM.")
+
+
+@dg.asset(**_spec("departures", ["bronze.gtfs"], "Every scheduled departure (feed, stop, trip, route type, service, seconds after service-day midnight).", geo=False))
+def departures(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    con = db.connect()
+    frame = db.query(
+        con, "silver.departures",
+        stop_times=str(lk.table_path("bronze", "gtfs_stop_times")),
+        trips=str(lk.table_path("bronze", "gtfs_trips")),
+        routes=str(lk.table_path("bronze", "gtfs_routes")),
+    )
+    return _write(lk, "departures", frame, ["feed_id", "trip_id", "stop_sequence"], geo=False)
+
+
+@dg.asset(**_spec("service_dates", ["bronze.gtfs"], "Dates each GTFS service runs, from calendar.txt and calendar_dates.txt.", geo=False))
+def service_dates(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    frame = gtfs.service_dates(lk.read("bronze", "gtfs_calendar"), lk.read("bronze", "gtfs_calendar_dates"))
+    return _write(lk, "service_dates", frame, ["feed_id", "service_id", "date"], geo=False)
+
+
+@dg.asset(**_spec("stops", ["bronze.gtfs", "silver.departures", "silver.communes"], "Public-transport stops with the number of scheduled stop_times and route types; stops without any departure are kept (n_stop_times = 0)."))
+def stops(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    service = db.query(
+        db.connect(), "silver.stop_service",
+        stops=str(lk.table_path("bronze", "gtfs_stops")),
+        departures=str(lk.table_path("silver", "departures")),
+    )
+    raw = lk.read("bronze", "gtfs_stops").merge(service, on=["feed_id", "stop_id"], how="left")
+    frame = conform_points(points_from_lonlat(raw, "stop_lon", "stop_lat"), _communes(lk))
+    return _write(lk, "stops", frame, ["feed_id", "stop_id"])
+
+
+@dg.asset(
+    key=["silver", "road_network"],
+    deps=[dg.AssetKey(["bronze", "osm_pois"])],
+    group_name="silver",
+    kinds={"python", "parquet", "osmnx"},
+    owners=OWNERS,
+    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed from the OSM extract with osmnx.",
+)
+def road_network(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    graph = osm.read_street_graph(lk.landing / "osm" / "territory.osm")
+    nodes_all, edges_all = [], []
+    meta: dict[str, object] = {}
+    for mode in MODES:
+        nodes, edges = mode_network(graph, mode)
+        nodes_all.append(nodes.assign(mode=mode))
+        edges_all.append(edges.assign(mode=mode))
+        meta[f"{mode}_nodes"] = len(nodes)
+        meta[f"{mode}_edges"] = len(edges)
+    nodes = gpd.GeoDataFrame(pd.concat(nodes_all, ignore_index=True), crs=CRS_WGS84)
+    edges = gpd.GeoDataFrame(pd.concat(edges_all, ignore_index=True), crs=CRS_WGS84)
+    lk.write(with_h3(nodes), "silver", "network_nodes")
+    lk.write(edges, "silver", "network_edges")
+    return dg.MaterializeResult(metadata={**meta, "dagster/row_count": len(edges)})
+
+
+@dg.asset(**_spec("vacant_cells", ["bronze.vacant_cells", "silver.communes"], "Commercial cells of the commune register (vacant/occupied) by observation date."))
+def vacant_cells(lake: LakeResource) -> dg.MaterializeResult:
+    frame = conform_points(points_from_lonlat(lake.lake.read("bronze", "vacant_cells")), _communes(lake.lake))
+    return _write(lake.lake, "vacant_cells", frame, ["cell_id", "observed_on"])
+
+
+@dg.asset(**_spec("sensors", ["bronze.wifi_sensors", "bronze.counter_registry", "silver.communes"], "Footfall sensors: WiFi sensors and pedestrian/bike counters in one table (`kind`)."))
+def sensors(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    wifi = lk.read("bronze", "wifi_sensors").rename(columns={"sensor_id": "sensor_id"}).assign(kind="wifi")
+    counter = lk.read("bronze", "counter_registry").rename(columns={"counter_id": "sensor_id"})
+    frame = pd.concat([wifi, counter], ignore_index=True)
+    frame = conform_points(points_from_lonlat(frame), _communes(lk))
+    return _write(lk, "sensors", frame, ["sensor_id"])
+
+
+@dg.asset(**_spec("merchants", ["bronze.voucher_merchants", "silver.communes"], "Merchants of the voucher scheme with commune and cell."))
+def merchants(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    frame = conform_points(points_from_lonlat(lk.read("bronze", "voucher_merchants")), _communes(lk))
+    return _write(lk, "merchants", frame, ["merchant_id"])
+
+
+def _daily_spec(name: str, deps: list[str], description: str) -> dict[str, object]:
+    return dict(
+        key=["silver", name],
+        deps=[dg.AssetKey(d.split(".")) for d in deps],
+        group_name="silver",
+        kinds={"python", "parquet"},
+        owners=OWNERS,
+        description=description,
+        partitions_def=daily,
+        backfill_policy=single_run,
+    )
+
+
+def _for_days(context: dg.AssetExecutionContext, lk: Lake, source: str, name: str, build) -> dg.MaterializeResult:  # noqa: ANN001
+    rows, days = 0, 0
+    for day in context.partition_keys:
+        if not lk.exists("bronze", source, day):
+            continue
+        frame = build(lk, day)
+        lk.write(frame, "silver", name, day)
+        rows += len(frame)
+        days += 1
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "days_written": days, "days_requested": len(context.partition_keys)})
+
+
+def _hourly_counts(lk: Lake, day: str) -> pd.DataFrame:
+    parts = []
+    if lk.exists("bronze", "wifi_counts", day):
+        wifi = lk.read("bronze", "wifi_counts", day)
+        parts.append(pd.DataFrame({"sensor_id": wifi["sensor_id"], "ts": wifi["ts"], "day": wifi["day"], "count": wifi["unique_devices"], "n_intervals": 1, "complete": True, "source": "wifi"}))
+    if lk.exists("bronze", "counter_counts", day):
+        hourly = counters.to_hourly(lk.read("bronze", "counter_counts", day))
+        parts.append(pd.DataFrame({"sensor_id": hourly["counter_id"], "ts": hourly["ts"], "day": hourly["day"], "count": hourly["total"], "n_intervals": hourly["n_intervals"], "complete": hourly["complete"], "source": "counter"}))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.astype({"count": "Int64", "n_intervals": "int64", "complete": "bool"})
+
+
+@dg.asset(**_daily_spec("sensor_counts", ["bronze.wifi_counts", "bronze.counter_counts"], "Hourly counts of every sensor (WiFi unique devices; counters summed from 5-minute intervals with a completeness flag), per local day."))
+def sensor_counts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    rows, days = 0, 0
+    for day in context.partition_keys:
+        if not (lk.exists("bronze", "wifi_counts", day) or lk.exists("bronze", "counter_counts", day)):
+            continue
+        frame = _hourly_counts(lk, day)
+        lk.write(frame, "silver", "sensor_counts", day)
+        rows, days = rows + len(frame), days + 1
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "days_written": days})
+
+
+@dg.asset(**_daily_spec("od_flows", ["bronze.od_flows", "silver.sectors"], "Hourly mobile-operator trips between sectors with the communes of origin and destination."))
+def od_flows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    con = db.connect()
+    sectors_path = str(lk.table_path("silver", "sectors"))
+    return _for_days(context, lk, "od_flows", "od_flows", lambda lk, day: db.query(con, "silver.od_flows", od=str(lk.table_path("bronze", "od_flows", day)), sectors=sectors_path))
+
+
+@dg.asset(**_daily_spec("transactions", ["bronze.transactions", "silver.merchants"], "Voucher/loyalty transactions with the merchant's category, commune and cell, and the customer's origin."))
+def transactions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    con = db.connect()
+    merchants_path = str(lk.table_path("silver", "merchants"))
+    return _for_days(context, lk, "transactions", "transactions", lambda lk, day: db.query(con, "silver.transactions", transactions=str(lk.table_path("bronze", "transactions", day)), merchants=merchants_path))
+
+
+assets = [communes, sectors, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, sensor_counts, od_flows, transactions]

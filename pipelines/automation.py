@@ -1,0 +1,78 @@
+"""Jobs, the nightly schedule and the landing-zone sensor."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.lake import data_root_from_env
+from pipelines.partitions import daily
+
+DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv$")
+
+
+def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, list]:
+    """(jobs, schedules, sensors) for the given assets."""
+    daily_keys = [k for a in assets if a.partitions_def == daily for k in a.keys]
+    daily_selection = dg.AssetSelection.assets(*daily_keys).downstream()
+    static_selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*daily_keys)
+
+    refresh_day = dg.define_asset_job(
+        "refresh_day",
+        selection=daily_selection,
+        partitions_def=daily,
+        description="One day's time series (WiFi, counters, OD, transactions) and what depends on them.",
+    )
+    refresh_static = dg.define_asset_job(
+        "refresh_static",
+        selection=static_selection,
+        description="Everything that is not daily-partitioned: boundaries, OSM, GTFS, KBO, registries, gold, exports.",
+    )
+    nightly = dg.build_schedule_from_partitioned_job(
+        refresh_day,
+        name="nightly_refresh",
+        hour_of_day=2,
+        minute_of_hour=0,
+        description="Every night at 02:00 Europe/Brussels: yesterday's partitions and their downstream assets.",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+
+    @dg.sensor(
+        name="landing_zone_sensor",
+        jobs=[refresh_day, refresh_static],
+        minimum_interval_seconds=60,
+        description="Notices new or changed files in the landing zone: a daily file triggers its day's partition, any other file a static refresh.",
+        default_status=dg.DefaultSensorStatus.STOPPED,
+    )
+    def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        landing = data_root_from_env() / "landing"
+        seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
+        current = {str(p.relative_to(landing)): p.stat().st_mtime for p in landing.rglob("*") if p.is_file()} if landing.exists() else {}
+        changed = sorted(p for p, m in current.items() if seen.get(p) != m)
+        requests = landing_requests(changed, refresh_day.name, refresh_static.name)
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))
+
+    return [refresh_day, refresh_static], [nightly], [landing_zone_sensor]
+
+
+def landing_requests(changed: list[str], day_job: str, static_job: str) -> list[dg.RunRequest]:
+    """Run requests for changed landing files (paths relative to the landing folder)."""
+    days = sorted({m.group(1) for p in changed if (m := DAY_FILE.match(Path(p).name))})
+    others = [p for p in changed if not DAY_FILE.match(Path(p).name)]
+    valid = set(daily.get_partition_keys())
+    requests = [
+        dg.RunRequest(run_key=f"day-{d}-{_digest(changed)}", job_name=day_job, partition_key=d)
+        for d in days
+        if d in valid
+    ]
+    if others:
+        requests.append(dg.RunRequest(run_key=f"static-{_digest(others)}", job_name=static_job))
+    return requests
+
+
+def _digest(paths: list[str]) -> str:
+    return hashlib.sha256("\n".join(paths).encode()).hexdigest()[:12]

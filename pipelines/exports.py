@@ -1,0 +1,43 @@
+"""GIS exports: every layer as GeoParquet 1.1 (with ``geo`` metadata and PROJJSON CRS) and
+as GeoPackage (for GDAL < 3.8 and the QGIS Debian ships, which cannot read GeoParquet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+
+from pipelines.lake import write_atomic, write_table
+
+UINT64_COLUMNS = ("h3", "h3_r8", "h3_r7", "merchant_h3")
+
+
+def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """GeoPackage has no unsigned 64-bit integers: H3 cells become int64 plus a hex string."""
+    out = frame.copy()
+    for col in UINT64_COLUMNS:
+        if col in out.columns:
+            values = out[col].to_numpy(dtype="uint64")
+            out[col] = values.astype("int64")
+            if col == "h3":
+                out.insert(out.columns.get_loc(col) + 1, "h3_hex", [h3.int_to_str(int(v)) for v in values])
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object)
+        elif out[col].dtype == np.dtype("uint64"):
+            out[col] = out[col].astype("int64")
+    return out
+
+
+def export_layer(frame: gpd.GeoDataFrame, folder: Path, name: str) -> dict[str, Path]:
+    """Write ``<name>.parquet`` (GeoParquet 1.1) and ``<name>.gpkg`` atomically."""
+    parquet = write_table(frame, folder / f"{name}.parquet")
+    gpkg_frame = for_gpkg(frame)
+    gpkg = write_atomic(
+        folder / f"{name}.gpkg",
+        lambda tmp: gpkg_frame.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio"),
+    )
+    return {"geoparquet": parquet, "geopackage": gpkg}

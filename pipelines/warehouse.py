@@ -1,0 +1,94 @@
+"""The analysts' DuckDB warehouse: schemas ``bronze``, ``silver``, ``gold`` of views over the
+Parquet lake, each with a ``COMMENT ON``, plus ``bronze.quarantine`` over every quarantine row.
+
+The file is rebuilt whole (in a temporary file, then renamed) at every run, so readers never
+see a half-built warehouse; views hold absolute paths of the current data root.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pipelines import db
+from pipelines.lake import LAYERS, Lake, write_atomic
+
+QUARANTINE_VIEW = "quarantine"
+QUARANTINE_COMMENT = (
+    "Every row rejected at ingestion, all sources: source, source_file, row_number (1-based "
+    "data row), reason, raw record."
+)
+
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (DDL cannot take bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_for(relation: str, comments: Mapping[str, str], source: str) -> str:
+    """The comment of ``relation``: its own, else that of the asset it was written by
+    (the longest ``layer.asset`` prefix, e.g. ``bronze.gtfs`` for ``bronze.gtfs_stops``)."""
+    if relation.endswith("." + QUARANTINE_VIEW):
+        return QUARANTINE_COMMENT
+    if comments.get(relation):
+        return comments[relation]
+    owners = [k for k in comments if relation.startswith(k + "_") and comments[k]]
+    if owners:
+        owner = max(owners, key=len)
+        return f"{comments[owner]} (table {relation.split('.', 1)[1]})"
+    return f"Parquet: {source}"
+
+
+def discover(lake: Lake) -> dict[tuple[str, str], str]:
+    """Map (layer, relation) to the Parquet path or glob that backs it."""
+    found: dict[tuple[str, str], str] = {}
+    for layer in LAYERS:
+        base = lake.root / "lake" / layer
+        if not base.exists():
+            continue
+        for path in sorted(base.glob("*.parquet")):
+            found[(layer, path.stem)] = str(path)
+        for folder in sorted(p for p in base.iterdir() if p.is_dir() and p.name != QUARANTINE_VIEW):
+            if any(folder.glob("day=*/part.parquet")):
+                found[(layer, folder.name)] = lake.glob(layer, folder.name)
+    quarantine = lake.root / "lake" / "bronze" / QUARANTINE_VIEW
+    if quarantine.exists():
+        found[("bronze", QUARANTINE_VIEW)] = str(quarantine / "**" / "*.parquet")
+    return found
+
+
+def build_warehouse(lake: Lake, comments: Mapping[str, str]) -> dict[str, int]:
+    """(Re)build ``warehouse.duckdb``; return the row count of every view.
+
+    ``comments`` maps ``layer.relation`` to its description; a relation without one gets a
+    generic comment naming its source path.
+    """
+    relations = discover(lake)
+    bad = [name for _, name in relations if not IDENTIFIER.match(name)]
+    if bad:
+        raise ValueError(f"lake tables with names unfit for SQL identifiers: {bad}")
+    counts: dict[str, int] = {}
+
+    def build(tmp: Path) -> None:
+        con = db.connect(tmp)
+        try:
+            for layer in LAYERS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+            for (layer, name), source in relations.items():
+                relation = f"{layer}.{name}"
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {relation} AS "
+                    f"SELECT * FROM read_parquet({_literal(source)}, union_by_name = true)"
+                )
+                comment = comment_for(relation, comments, source)
+                con.execute(f"COMMENT ON VIEW {relation} IS {_literal(comment)}")
+                counts[relation] = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        finally:
+            con.close()
+
+    write_atomic(lake.warehouse, build)
+    return counts
