@@ -1,0 +1,76 @@
+import os
+import shutil
+import subprocess
+
+import duckdb
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from pipelines import db
+from pipelines.exports import export_layer
+from pipelines.lake import Lake
+from pipelines.warehouse import build_warehouse, comment_for
+
+
+def _cells():
+    cell = h3.latlng_to_cell(50.6451, 5.5734, 9)
+    boundary = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+    return gpd.GeoDataFrame(
+        {"h3": np.array([h3.str_to_int(cell)], dtype="uint64"), "nis": pd.array(["62063"], dtype="string"), "population": [12.5]},
+        geometry=[boundary], crs=4326,
+    )
+
+
+def test_export_layer_geoparquet_and_geopackage(tmp_path):
+    frame = _cells()
+    paths = export_layer(frame, tmp_path, "h3_cells")
+    back = gpd.read_parquet(paths["geoparquet"])
+    assert back["h3"].dtype == np.uint64 and back.crs.to_epsg() == 4326
+    info = pyogrio.read_info(paths["geopackage"], layer="h3_cells")
+    assert info["features"] == 1 and "4326" in info["crs"]
+    gpkg = gpd.read_file(paths["geopackage"], layer="h3_cells")
+    assert gpkg["h3_hex"].iloc[0] == h3.int_to_str(int(frame["h3"].iloc[0]))
+    assert int(gpkg["h3"].iloc[0]) == int(frame["h3"].iloc[0])
+
+
+def test_geopackage_opens_with_system_ogrinfo(tmp_path):
+    """Debian's GDAL (3.6, no GeoParquet) is what QGIS users have: the .gpkg must open there."""
+    if shutil.which("ogrinfo") is None:
+        if os.environ.get("CI"):
+            pytest.fail("ogrinfo (Debian gdal-bin) missing under CI: .ci/run installs it")
+        pytest.skip("Debian gdal-bin not installed")
+    paths = export_layer(_cells(), tmp_path, "h3_cells")
+    out = subprocess.run(["ogrinfo", "-so", "-al", str(paths["geopackage"])], capture_output=True, text=True, check=True).stdout
+    assert "Feature Count: 1" in out
+
+
+def test_warehouse_views_comments_and_quarantine(tmp_path):
+    lake = Lake(tmp_path)
+    lake.write(_cells(), "gold", "h3_cells")
+    lake.write(pd.DataFrame({"x": [1, 2]}), "bronze", "gtfs_stops")
+    lake.write(pd.DataFrame({"sensor_id": ["a"], "day": ["2026-10-25"]}), "silver", "sensor_counts", "2026-10-25")
+    lake.write(pd.DataFrame({"sensor_id": ["b"], "day": ["2026-10-26"]}), "silver", "sensor_counts", "2026-10-26")
+    q = pd.DataFrame({"source": ["s"], "source_file": ["f"], "row_number": [3], "reason": ["bad"], "raw": ["{}"]})
+    lake.write(q, "bronze", "quarantine/s")
+    lake.write(q.assign(source="t"), "bronze", "quarantine/t", "2026-10-25")
+    counts = build_warehouse(lake, {"gold.h3_cells": "Cells.", "bronze.gtfs": "GTFS feeds."})
+    assert counts == {"bronze.gtfs_stops": 2, "silver.sensor_counts": 2, "gold.h3_cells": 1, "bronze.quarantine": 2}
+    con = db.connect(lake.warehouse, read_only=True)
+    comments = dict(con.execute("SELECT schema_name || '.' || view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+    assert comments["gold.h3_cells"] == "Cells."
+    assert comments["bronze.gtfs_stops"] == "GTFS feeds. (table gtfs_stops)"
+    assert all(comments.values())
+    area = con.execute("SELECT ST_Area(ST_Transform(geometry, 'EPSG:4326', 'EPSG:31370', always_xy := true)) FROM gold.h3_cells").fetchone()[0]
+    assert area == pytest.approx(h3.cell_area(h3.latlng_to_cell(50.6451, 5.5734, 9), unit="m^2"), rel=0.01)
+    with pytest.raises(duckdb.Error):
+        con.execute("CREATE TABLE gold.x AS SELECT 1")
+
+
+def test_comment_fallbacks():
+    assert comment_for("bronze.quarantine", {}, "p").startswith("Every row rejected")
+    assert comment_for("silver.x", {}, "/p.parquet") == "Parquet: /p.parquet"
