@@ -60,7 +60,8 @@ class CalibrationResult:
         (``alpha = beta = 0``).
     pseudo_r2 : float
         McFadden's pseudo-R2, ``1 - log_likelihood / log_likelihood_null`` (0 = no better than
-        choosing at random, closer to 1 = better; 0.2-0.4 is already a good fit).
+        choosing at random, closer to 1 = better; 0.2-0.4 is already a good fit). NaN when
+        every observed origin reaches a single destination (nothing to explain).
     n_observations : int
         Number of observed customer choices (``sum n_ij``).
     converged : bool
@@ -294,7 +295,9 @@ def huff_log_likelihood(
     a = _as_attractiveness(attractiveness)
     d = _clamp_cost(_as_cost(travel_cost, a.size), min_cost, 1.0)
     n = _as_counts(observed_counts, d.shape)
-    logp = _log_probabilities(np.log(a), _log_cost(d), float(alpha), float(beta))
+    alpha = _check_exponent("alpha", alpha)
+    beta = _check_exponent("beta", beta)
+    logp = _log_probabilities(np.log(a), _log_cost(d), alpha, beta)
     if (n[~np.isfinite(logp)] > 0).any():
         return float("-inf")
     return float(np.sum(np.where(n > 0, n * np.where(np.isfinite(logp), logp, 0.0), 0.0)))
