@@ -7,6 +7,7 @@ unusable. ``row_number`` in the quarantine is the 1-based feature index.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -153,7 +154,9 @@ def _read_features(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputError("file not found", path=path)
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():  # mixed-type properties stay text; we parse them
+            warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
+            frame = gpd.read_file(path, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError("not a readable vector file", path=path, found=str(exc)) from exc
     if frame.crs is None:
