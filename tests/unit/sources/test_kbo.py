@@ -1,0 +1,309 @@
+"""KBO/BCE reader, address points, establishment location and NACE commerce categories."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.errors import InputError
+from pipelines.sources import kbo
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources_a"
+MINI = FIXTURES / "kbo_mini"
+REALDATA_A = Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata"
+REAL_KBO = "05_business/kbo_open_data_update_0147_2025-10-12"
+
+
+def realdata_a(sub: str) -> Path:
+    p = (REALDATA_A / sub).resolve()
+    if not p.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"real data missing: {p}")
+        pytest.skip(f"real data missing: {p}")
+    return p
+
+
+BAD_ENTERPRISE = "malformed enterprise_number"
+
+
+@pytest.fixture
+def mini():
+    return kbo.read_kbo(MINI)
+
+
+def test_read_kbo_mini_types_and_counts(mini):
+    assert {k: len(v.table) for k, v in mini.items()} == {
+        "enterprise": 5, "establishment": 7, "activity": 12, "address": 7, "denomination": 8,
+    }  # fmt: skip
+    assert all(len(r.quarantine) == 0 and r.balanced for r in mini.values())
+    ent = mini["enterprise"].table
+    assert list(ent.columns) == ["enterprise_number", "status", "juridical_situation",
+                                 "type_of_enterprise", "juridical_form", "juridical_form_cac",
+                                 "start_date"]  # fmt: skip
+    assert ent["start_date"].tolist()[3] == pd.Timestamp("2024-02-29").date()  # a leap day
+    assert ent["juridical_form"].tolist()[:1] == ["014"]  # leading zeros kept
+    act = mini["activity"].table
+    assert act["nace_code"].tolist()[4] == "4724101"  # the 7-digit KBO sub-code is kept
+    addr = mini["address"].table
+    assert addr["date_striking_off"].notna().sum() == 1
+    assert {"street_fr", "street_nl", "municipality_fr", "house_number", "zipcode"} <= set(addr)
+
+
+def _copy_with_row(tmp_path: Path, table: str, line: str) -> Path:
+    folder = tmp_path / "kbo"
+    shutil.copytree(MINI, folder)
+    path = folder / f"{table}.csv"
+    path.write_text(path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "row", "reason"),
+    [
+        ("enterprise", '"0201.310.92","AC","000","2",,,01-01-2000', 6, BAD_ENTERPRISE),
+        ("enterprise", '"0100.000.170","AC","000","2",,,01-01-2000', 6, BAD_ENTERPRISE),
+        ("enterprise", '"0201.310.929","AC","000","2",,,31-02-2024', 6,
+         "bad start_date (expected dd-mm-yyyy)"),
+        ("enterprise", '"0100.000.169","AC","000","2",,,01-01-2000', 6,
+         "duplicate enterprise_number"),
+        ("establishment", '"2.100.000.114",01-01-2000,"0100.000.169"', 8,
+         "duplicate establishment_number"),
+        ("establishment", '"1.100.000.114",01-01-2000,"0100.000.169"', 8,
+         "malformed establishment_number"),
+        ("establishment", '"2.100.000.807",01-01-2000,"0100.000.16"', 8,
+         BAD_ENTERPRISE),
+        ("establishment", '"2.100.000.807",01-01-2000,"0100.000.169","x"', 8,
+         "expected 3 fields, found 4"),
+        ("activity", '"0100.000.169","001","2008","4711","MAIN"', 13, "malformed nace_code"),
+        ("activity", '"0100.000.169","001","2008","47A10","MAIN"', 13, "malformed nace_code"),
+        ("activity", '"0100.000.169","001","2099","47110","MAIN"', 13, "unknown nace_version"),
+        ("activity", '"0100.000.169","001","2008","47110","XXXX"', 13, "unknown classification"),
+        ("activity", ',"001","2008","47110","MAIN"', 13, "missing entity_number"),
+        ("address", '"0100.000.268","REGO",,,"4000","Luik","Liège","A","A","1","","",2022-05-01',
+         8, "bad date_striking_off (expected dd-mm-yyyy)"),
+        ("denomination", '"0100.000.367","1","001",""', 9, "missing denomination"),
+    ],
+)
+def test_read_kbo_quarantine(tmp_path, table, line, row, reason):
+    result = kbo.read_kbo(_copy_with_row(tmp_path, table, line))[table]
+    assert result.quarantine[["row_number", "reason"]].values.tolist() == [[row, reason]]
+    assert result.quarantine["source"].tolist() == ["kbo"]
+    assert result.rows_in == row and result.balanced
+
+
+def test_read_kbo_update_extract_names(tmp_path):
+    folder = tmp_path / "update"
+    folder.mkdir()
+    for name in kbo.TABLES:
+        shutil.copy(MINI / f"{name}.csv", folder / f"{name}_insert.csv")
+    assert len(kbo.read_kbo(folder)["establishment"].table) == 7
+
+
+def test_read_kbo_missing_column_names_file_and_column(tmp_path):
+    folder = tmp_path / "kbo"
+    shutil.copytree(MINI, folder)
+    path = folder / "activity.csv"
+    frame = pd.read_csv(path, dtype=str).drop(columns="NaceCode")
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"activity\.csv.*missing column NaceCode"):
+        kbo.read_kbo(folder)
+
+
+def test_read_kbo_missing_table(tmp_path):
+    folder = tmp_path / "kbo"
+    shutil.copytree(MINI, folder)
+    (folder / "denomination.csv").unlink()
+    with pytest.raises(InputError, match="denomination.csv or denomination_insert.csv"):
+        kbo.read_kbo(folder)
+
+
+def test_entity_number_check_digits():
+    numbers = pd.Series(["0201.310.929", "0201.310.928", "0100.000.169", "2.100.000.114",
+                         "2.100.000.115", "201.310.929", None])  # fmt: skip
+    assert kbo.is_enterprise_number(numbers).tolist() == [True, False, True, False, False, False,
+                                                          False]  # fmt: skip
+    assert kbo.is_establishment_number(numbers).tolist() == [False, False, False, True, False,
+                                                             False, False]  # fmt: skip
+
+
+@pytest.fixture
+def points():
+    return kbo.read_address_points(FIXTURES / "address_points.csv")
+
+
+def test_read_address_points(points):
+    assert len(points.table) == 5 and len(points.quarantine) == 0
+    assert points.table["lon"].dtype == "float64"
+    assert points.table.loc[0, "street_fr"] == "Rue de l’Ange"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("500,Namur,Rue X,,1,4.86,50.46", "malformed postcode"),
+        ("5000,Namur,,,1,4.86,50.46", "missing street"),
+        ("5000,Namur,Rue X,,,4.86,50.46", "missing house_number"),
+        ("5000,Namur,Rue X,,1,4,86,50.46", "expected 7 fields, found 8"),
+        ("5000,Namur,Rue X,,1,4.86;50.46,", "non-numeric coordinates"),
+        ("5000,Namur,Rue X,,1,50.46,4.86", "coordinates outside Belgium"),
+        ("5000,Namur,Rue X,,1,2.35,48.85", "coordinates outside Belgium"),
+    ],
+)
+def test_read_address_points_quarantine(tmp_path, line, reason):
+    path = tmp_path / "points.csv"
+    path.write_text((FIXTURES / "address_points.csv").read_text(encoding="utf-8") + line + "\n")
+    result = kbo.read_address_points(path)
+    assert result.quarantine[["row_number", "reason"]].values.tolist() == [[6, reason]]
+    assert result.rows_in == 6 and len(result.table) == 5
+
+
+def test_read_address_points_missing_column(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("postcode,street_fr,street_nl,house_number,lon,lat\n")
+    with pytest.raises(InputError, match=r"points\.csv.*missing column municipality_fr"):
+        kbo.read_address_points(path)
+
+
+def test_locate_establishments(mini, points):
+    result = kbo.locate_establishments(mini, points)
+    assert result.rows_in == 7 and result.balanced
+    table = result.table.set_index("establishment_number")
+    assert list(result.table.columns) == list(kbo.LOCATED_COLUMNS)
+    # 1: typographic apostrophe in the point file; own commercial name in French, 2008 code
+    described = ["name", "nace_code", "nace_version", "category"]
+    assert table.loc["2.100.000.114", described].tolist() == [
+        "Boulangerie de l'Ange", "47241", "2008", "food",
+    ]  # fmt: skip
+    assert table.loc["2.100.000.114", ["lon", "lat"]].tolist() == [4.8663, 50.4651]
+    # 2: "Pierre-Molinghen 28A" vs "Pierre Molinghen 28 a"; enterprise activity and name
+    assert table.loc["2.100.000.213", ["name", "nace_code", "category", "lon"]].tolist() == [
+        "Dupont, Marie", "96021", "personal_services", 5.5901,
+    ]  # fmt: skip
+    # 4: "Kortrijkstraat(Z)" matches the point's Dutch street name; NACE 2025 code
+    assert table.loc["2.100.000.411", [*described, "lat"]].tolist() == [
+        "Mode Zwevegem BV", "47711", "2025", "fashion", 50.8108,
+    ]  # fmt: skip
+    reasons = result.quarantine[["row_number", "reason"]].values.tolist()
+    assert reasons == [[3, "no address"], [5, "no address point"], [6, "no activity"],
+                       [7, "no address"]]  # fmt: skip
+
+
+def test_normalisation():
+    streets = pd.Series(["Rue de l’Ange", "RUE DE L'ANGE", "Heikant(STE)", "Av. Léopold  II",
+                         "Chaussée de Bruxelles", "Cœur"])  # fmt: skip
+    assert kbo.normalise_street(streets).tolist() == [
+        "rue de l ange", "rue de l ange", "heikant", "avenue leopold ii", "chaussee de bruxelles",
+        "coeur",
+    ]  # fmt: skip
+    numbers = pd.Series(["12A", "12 a", "012-a", "7", "3/1"])
+    assert kbo.normalise_house_number(numbers).tolist() == ["12a", "12a", "12a", "7", "31"]
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("47110", "food"), ("47.11", "food"), ("47190", "other_retail"), ("47242", "food"),
+        ("47260", "other_retail"), ("47300", "other_retail"), ("47410", "household"),
+        ("47591", "household"), ("47610", "culture_leisure"), ("47640", "culture_leisure"),
+        ("47711", "fashion"), ("47721", "fashion"), ("47730", "health_beauty"),
+        ("47750", "health_beauty"), ("47760", "household"), ("47770", "fashion"),
+        ("47782", "other_retail"), ("47792", "fashion"), ("47793", "other_retail"),
+        ("4764001", "culture_leisure"), ("56101", "horeca"), ("56301", "horeca"),
+        ("55100", "horeca"), ("55201", "other"), ("96021", "personal_services"),
+        ("96210", "personal_services"), ("96030", "other"), ("96300", "other"),
+        ("95230", "personal_services"), ("10711", "other"), ("01110", "other"),
+    ],
+)  # fmt: skip
+def test_commerce_category(code, category):
+    assert kbo.commerce_category(pd.Series([code])).tolist() == [category]
+
+
+def test_commerce_category_missing_code_stays_missing():
+    assert kbo.commerce_category(pd.Series(["47110", None])).isna().tolist() == [False, True]
+
+
+def test_categories_file_is_well_formed():
+    table = pd.read_csv(kbo.CATEGORIES_CSV, dtype=str)
+    assert list(table.columns) == ["nace_prefix", "category", "label_fr", "label_en"]
+    assert table["nace_prefix"].is_unique and table["nace_prefix"].str.fullmatch(r"\d{2,5}").all()
+    assert set(table["category"]) == {"food", "fashion", "health_beauty", "household",
+                                      "culture_leisure", "other_retail", "horeca",
+                                      "personal_services"}  # fmt: skip
+
+
+def test_nace_labels_mini():
+    labels = kbo.nace_labels(MINI).set_index(["nace_version", "nace_code"])
+    assert len(labels) == 2
+    label = labels.loc[("2025", "47711"), "label_nl"]
+    assert label == "Detailhandel in bovenkleding voor dames en heren"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.realdata
+def test_real_kbo_update_extract():
+    folder = realdata_a(REAL_KBO)
+    result = kbo.read_kbo(folder)
+    provenance = {"activity": 425, "enterprise": 28, "establishment": 22, "address": 68}
+    for name, expected in provenance.items():
+        independent = len(_csv_rows(folder / f"{name}_insert.csv"))
+        assert independent == expected
+        assert result[name].rows_in == expected
+        assert len(result[name].table) + len(result[name].quarantine) == expected
+    assert all(len(r.quarantine) == 0 for r in result.values())  # every entity number checks
+    activity = result["activity"].table
+    rows = _csv_rows(folder / "activity_insert.csv")
+    assert activity["nace_version"].value_counts().to_dict() == pd.Series(
+        [r["NaceVersion"] for r in rows]).value_counts().to_dict()  # fmt: skip
+    seven = sum(len(r["NaceCode"]) == 7 for r in rows)
+    assert (activity["nace_code"].str.len() == 7).sum() == seven == 141
+    zipcode = result["address"].table["zipcode"].astype(int)
+    assert (zipcode.between(1300, 1499) | zipcode.between(4000, 7999)).sum() == 10  # Wallonia
+
+
+@pytest.mark.realdata
+def test_real_kbo_located_against_own_addresses():
+    """Points made from the extract's own addresses: every establishment is located."""
+    folder = realdata_a(REAL_KBO)
+    tables = kbo.read_kbo(folder)
+    addr = tables["address"].table
+    points = addr.rename(columns={"zipcode": "postcode"})[list(kbo.POINT_COLUMNS[:5])]
+    points = points.assign(lon=4.35, lat=50.85)
+    result = kbo.locate_establishments(tables, points)
+    assert result.rows_in == 22 and len(result.table) == 22
+    assert result.table["category"].notna().all()
+    named = result.table.set_index("establishment_number")["name"]
+    assert named.loc["2.190.171.611"] == "Farrauto's"
+
+
+@pytest.mark.realdata
+def test_real_code_csv_labels():
+    folder = realdata_a(REAL_KBO)
+    labels = kbo.nace_labels(folder).set_index(["nace_version", "nace_code"])
+    independent = {(r["Category"][4:], r["Code"]) for r in _csv_rows(folder / "code.csv")
+                   if r["Category"].startswith("Nace")}  # fmt: skip
+    assert len(labels) == len(independent) == 10_438
+    assert labels.loc[("2008", "47241"), "label_fr"].startswith("Commerce de détail de pain")
+    assert labels.loc[("2008", "96021"), "label_fr"] == "Coiffure"
+
+
+def test_locate_prefers_a_commerce_main_activity(mini, points):
+    """Two MAIN activities of the same version: the shop one wins over consultancy."""
+    tables = {k: v.table for k, v in mini.items()}
+    extra = pd.DataFrame({"entity_number": ["2.100.000.609"] * 2, "activity_group": ["003"] * 2,
+                          "nace_version": ["2008"] * 2, "nace_code": ["70220", "47762"],
+                          "classification": ["MAIN"] * 2})  # fmt: skip
+    tables["activity"] = pd.concat([tables["activity"], extra], ignore_index=True)
+    result = kbo.locate_establishments(tables, points.table)
+    row = result.table.set_index("establishment_number").loc["2.100.000.609"]
+    assert (row["nace_code"], row["category"], row["name"]) == ("47762", "household",
+                                                                "Épicerie du Coin")  # fmt: skip
+    assert result.quarantine["reason"].tolist() == ["no address", "no address point", "no address"]
