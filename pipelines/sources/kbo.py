@@ -82,7 +82,7 @@ def read_address_points(path: Path) -> ReadResult:
     non-numeric coordinates, coordinates outside Belgium (``BELGIUM_BBOX``).
     """
     frame, quarantine = _read_csv(Path(path), list(POINT_COLUMNS), SOURCE_POINTS)
-    lon, lat = (pd.to_numeric(frame[c], errors="coerce") for c in ("lon", "lat"))
+    lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
     x0, y0, x1, y1 = BELGIUM_BBOX
     reason = _first_reason([
         (~frame["postcode"].str.fullmatch(r"\d{4}"), "malformed postcode"),

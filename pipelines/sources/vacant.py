@@ -1,0 +1,114 @@
+"""A commune's register of commercial ground-floor cells, vacant or occupied, by date.
+
+The register is observed on one or more dates, so vacancy has a trend. Row numbers in the
+quarantine are 1-based data rows (header excluded).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.errors import InputError
+from pipelines.quarantine import ReadResult, quarantine_rows
+from pipelines.sources.kbo import BELGIUM_BBOX
+
+SOURCE = "vacant"
+COLUMNS = ("cell_id", "nis", "address", "lon", "lat", "floor_area_m2", "status", "observed_on")
+STATUSES = ("vacant", "occupied")
+
+
+def read_vacant_cells(path: Path) -> ReadResult:
+    """Read ``cell_id,nis,address,lon,lat,floor_area_m2,status,observed_on``.
+
+    Parameters
+    ----------
+    path : Path
+        The commune's CSV register (comma-separated, UTF-8).
+
+    Returns
+    -------
+    ReadResult
+        ``table`` with ``COLUMNS``: ``lon, lat, floor_area_m2`` floats (area may be
+        missing), ``status`` lower-cased, ``observed_on`` a date. Quarantined: missing
+        ``cell_id``, NIS not 5 digits, missing or non-numeric coordinates, coordinates
+        outside Belgium, non-numeric or negative floor area, a status other than
+        ``vacant``/``occupied``, a date that is not ``YYYY-MM-DD``, and every repeat of a
+        (``cell_id``, ``observed_on``) pair after its first row.
+    """
+    frame, quarantine = _read_csv(Path(path), COLUMNS)
+    lon, lat, area = (
+        pd.to_numeric(frame[c], errors="coerce").astype("float64")
+        for c in ("lon", "lat", "floor_area_m2")
+    )
+    area = area.where(np.isfinite(area))
+    status = frame["status"].str.lower()
+    observed = pd.to_datetime(frame["observed_on"], format="%Y-%m-%d", errors="coerce")
+    x0, y0, x1, y1 = BELGIUM_BBOX
+    reason = _first_reason([
+        (frame["cell_id"].isna(), "missing cell_id"),
+        (~frame["nis"].str.fullmatch(r"\d{5}"), "malformed NIS (expected 5 digits)"),
+        (lon.isna() | lat.isna(), "missing or non-numeric coordinates"),
+        (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
+        (frame["floor_area_m2"].notna() & area.isna(), "non-numeric floor_area_m2"),
+        (area < 0, "negative floor_area_m2"),
+        (~status.isin(STATUSES), "unknown status (expected vacant or occupied)"),
+        (observed.isna(), "bad observed_on (expected YYYY-MM-DD)"),
+    ])  # fmt: skip
+    pair = frame["cell_id"] + "|" + observed.dt.strftime("%Y-%m-%d")
+    dup = reason.isna() & pair.where(reason.isna()).duplicated() & pair.notna()
+    reason = reason.mask(dup, "duplicate cell_id and observed_on")
+    table = frame.assign(
+        lon=lon.astype("float64"),
+        lat=lat.astype("float64"),
+        floor_area_m2=area.astype("float64"),
+        status=status,
+        observed_on=observed.astype(pd.ArrowDtype(pa.date32())),
+    )
+    bad = reason.notna()
+    raws = frame.loc[bad, list(COLUMNS)].astype(str).to_dict(orient="records")
+    q = quarantine_rows(SOURCE, str(path), frame.loc[bad, "_row"], reason[bad], raws)
+    q = pd.concat([quarantine, q], ignore_index=True).sort_values("row_number", ignore_index=True)
+    accepted = table.loc[~bad, list(COLUMNS)].reset_index(drop=True)
+    return ReadResult(accepted, q, rows_in=len(frame) + len(quarantine))
+
+
+def _read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every field a stripped string ('' -> NA) plus a 1-based ``_row``; lines with the wrong
+    number of fields go to the returned quarantine."""
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = [row for row in csv.reader(fh) if row]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError("not a UTF-8 CSV file", path=path, found=str(exc)) from exc
+    if not rows:
+        raise InputError("empty file", path=path, expected="header " + ",".join(columns))
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        expected, found = ",".join(columns), ",".join(header)
+        raise InputError(f"missing column {missing[0]}", path=path, expected=expected, found=found)
+    numbered = list(enumerate(rows[1:], start=1))
+    good = [(i, r) for i, r in numbered if len(r) == len(header)]
+    bad = [(i, r) for i, r in numbered if len(r) != len(header)]
+    frame = pd.DataFrame([r for _, r in good], columns=header, dtype="string")
+    frame = frame.apply(lambda c: c.str.strip()).replace("", pd.NA)
+    frame["_row"] = [i for i, _ in good]
+    reasons = [f"expected {len(header)} fields, found {len(r)}" for _, r in bad]
+    raws = [",".join(r) for _, r in bad]
+    return frame, quarantine_rows(SOURCE, str(path), [i for i, _ in bad], reasons, raws)
+
+
+def _first_reason(checks: list[tuple[pd.Series, str]]) -> pd.Series:
+    """The first failing check's reason per row (NA in a check counts as failing)."""
+    reason = pd.Series(pd.NA, index=checks[0][0].index, dtype="string")
+    for failed, why in checks:
+        hit = reason.isna() & failed.astype("boolean").fillna(True)
+        reason = reason.mask(hit, why)
+    return reason
