@@ -98,6 +98,17 @@ def _read_with_csv_module(
     return frame, quarantine
 
 
+def _is_ragged(data: bytes, sep: str) -> bool:
+    """True when the non-blank lines do not all hold the same number of separators.
+
+    A cheap screen: quoted separators or line breaks also trigger it, and then the exact
+    (slower) csv-module path decides.
+    """
+    mark = sep.encode()
+    counts = {line.count(mark) for line in data.split(b"\n") if line.strip(b"\r")}
+    return len(counts) > 1
+
+
 def read_text_table(
     opener: Opener,
     *,
@@ -111,7 +122,9 @@ def read_text_table(
 
     Returns ``(frame, malformed, rows_in)``: ``frame`` holds every well-formed data row as
     text (index = 0-based data row), ``malformed`` the quarantine of rows with a wrong
-    number of fields (too few only when ``strict_fields``), ``rows_in`` the data rows seen.
+    number of fields, ``rows_in`` the data rows seen. Without ``strict_fields`` (large
+    GTFS files, read in a stream) rows with too few fields are padded with empty values;
+    rows with too many are always quarantined.
 
     Raises
     ------
@@ -119,7 +132,13 @@ def read_text_table(
         If the file is empty, not UTF-8, or lacks a required column.
     """
     malformed = empty_quarantine()
+    if strict_fields:
+        with opener() as handle:
+            data = handle.read()
+        opener = lambda: io.BytesIO(data)  # noqa: E731
     try:
+        if strict_fields and _is_ragged(data, sep):
+            raise pd.errors.ParserError("ragged rows")
         with opener() as handle:
             frame = pd.read_csv(
                 handle, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig"
@@ -129,7 +148,10 @@ def read_text_table(
     except UnicodeDecodeError as exc:
         raise InputError("not UTF-8 text", path=label, found=str(exc)) from exc
     except pd.errors.ParserError:
-        frame, malformed = _read_with_csv_module(opener, sep=sep, label=label, source=source)
+        try:
+            frame, malformed = _read_with_csv_module(opener, sep=sep, label=label, source=source)
+        except UnicodeDecodeError as exc:
+            raise InputError("not UTF-8 text", path=label, found=str(exc)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -139,20 +161,8 @@ def read_text_table(
             expected=", ".join(required),
             found=", ".join(frame.columns) or "no columns",
         )
-    short = frame.isna().any(axis=1)
-    if strict_fields and short.any():
-        short_q = quarantine_rows(
-            source,
-            label,
-            (frame.index[short] + 1).tolist(),
-            [f"expected {len(frame.columns)} fields, found fewer"] * int(short.sum()),
-            frame[short].fillna("").astype(str).to_dict(orient="records"),
-        )
-        malformed = pd.concat([malformed, short_q], ignore_index=True)
-        frame = frame[~short]
     frame = frame.fillna("")
-    rows_in = len(frame) + len(malformed)
-    return frame, malformed, rows_in
+    return frame, malformed, len(frame) + len(malformed)
 
 
 def parse_count(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
