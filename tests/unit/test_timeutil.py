@@ -10,8 +10,6 @@ import pytest
 from pipelines import timeutil as tu
 
 
-
-
 def test_the_two_autumn_02h_hours_are_distinct_instants() -> None:
     values = pd.Series(["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00"])
     ts, problem = tu.parse_timestamps(values)
@@ -67,15 +65,15 @@ def test_invalid_timestamps_say_why(text: str | None, reason_start: str) -> None
 
 
 def test_zone_check_can_be_switched_off() -> None:
-    ts, problem = tu.parse_timestamps(
-        pd.Series(["2026-01-15T12:00:00-05:00"]), check_zone=False
-    )
+    ts, problem = tu.parse_timestamps(pd.Series(["2026-01-15T12:00:00-05:00"]), check_zone=False)
     assert problem.isna().all()
     assert ts.iloc[0] == pd.Timestamp("2026-01-15T17:00:00Z")
 
 
 def test_offset_minutes() -> None:
-    got = tu.offset_minutes(pd.Series(["+02:00", "Z", "-0330", "+01", "2026-10-25T02:00:00+01:00", "x"]))
+    got = tu.offset_minutes(
+        pd.Series(["+02:00", "Z", "-0330", "+01", "2026-10-25T02:00:00+01:00", "x"])
+    )
     assert got.iloc[:5].tolist() == [120, 0, -210, 60, 60]
     assert pd.isna(got.iloc[5])
 
@@ -163,7 +161,9 @@ def test_gtfs_times_on_dst_days_land_on_the_right_wall_clock() -> None:
     assert local.iloc[0].isoformat() == "2026-03-29T08:00:00+02:00"
     assert local.iloc[1].isoformat() == "2026-03-30T01:10:00+02:00"
     autumn = tu.gtfs_seconds_to_utc("2026-10-25", pd.Series([8 * 3600]))
-    assert autumn.dt.tz_convert("Europe/Brussels").iloc[0].isoformat() == "2026-10-25T08:00:00+01:00"
+    assert (
+        autumn.dt.tz_convert("Europe/Brussels").iloc[0].isoformat() == "2026-10-25T08:00:00+01:00"
+    )
 
 
 def test_parse_gtfs_times() -> None:

@@ -106,7 +106,9 @@ def test_ghent_counter_id_argument_overrides_code() -> None:
 def test_spring_forward_hour_does_not_appear(tmp_path: Path) -> None:
     lines = [
         f"S;X;2026-03-29;1:{m:02d}:00;2026-03-29T01:{m:02d}:00+01:00;1;0;1" for m in range(0, 60, 5)
-    ] + [f"S;X;2026-03-29;3:{m:02d}:00;2026-03-29T03:{m:02d}:00+02:00;2;1;1" for m in range(0, 60, 5)]
+    ] + [
+        f"S;X;2026-03-29;3:{m:02d}:00;2026-03-29T03:{m:02d}:00+02:00;2;1;1" for m in range(0, 60, 5)
+    ]
     hourly = counters.to_hourly(counters.read_ghent(_write_ghent(tmp_path, lines)).table)
     labels = hourly["ts"].dt.tz_convert("Europe/Brussels").dt.strftime("%H:%M%z").tolist()
     assert labels == ["01:00+0100", "03:00+0200"]
@@ -122,12 +124,18 @@ OK_ROW = "S;X;2026-01-05;8:00:00;2026-01-05T08:00:00+01:00;3;1;2"
     [
         ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;-3;-1;-2", "negative Totaal: -3"),
         ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;drie;1;2", "non-numeric Totaal: 'drie'"),
-        ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;3;1;x", "non-numeric Hoofdrichting: 'x'"),
+        (
+            "S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;3;1;x",
+            "non-numeric Hoofdrichting: 'x'",
+        ),
         ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;2.5;1;1.5", "non-integer Totaal: 2.5"),
         ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;;;", "missing Totaal"),
         ("S;X;2026-01-05;8:05:00;05/01/2026 08:05;3;1;2", "unparsable timestamp: 05/01/2026 08:05"),
         ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00;3;1;2", "timestamp without UTC offset"),
-        ("S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;7;3;2", "Totaal 7 != Hoofdrichting + Tegenrichting = 5"),
+        (
+            "S;X;2026-01-05;8:05:00;2026-01-05T08:05:00+01:00;7;3;2",
+            "Totaal 7 != Hoofdrichting + Tegenrichting = 5",
+        ),
         (
             "S;X;2026-01-05;8:00:00;2026-01-05T08:00:00+01:00;4;2;2",
             "duplicate timestamp 2026-01-05T08:00:00+01:00 (kept row 1)",
@@ -257,4 +265,6 @@ def test_real_ghent_2023_gaps_are_quarantined_not_zero() -> None:
     assert len(result.table) == 61_056 - 4032 - 12
     assert str(result.table["total"].dtype) == "Int64" and (result.table["total"] >= 0).all()
     by_day = result.table.groupby("day")["total"].sum()
-    assert {d: int(v) for d, v in by_day.items()} == {d: v for d, v in totals.items() if d in by_day}
+    assert {d: int(v) for d, v in by_day.items()} == {
+        d: v for d, v in totals.items() if d in by_day
+    }

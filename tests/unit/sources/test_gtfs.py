@@ -56,8 +56,13 @@ def test_mini_feed_reads_every_table(mini: dict) -> None:
     assert set(mini) == set(TABLES)
     sizes = {name: len(result.table) for name, result in mini.items()}
     assert sizes == {
-        "agency": 1, "stops": 5, "routes": 2, "calendar": 2, "calendar_dates": 3,
-        "trips": 5, "stop_times": 11,
+        "agency": 1,
+        "stops": 5,
+        "routes": 2,
+        "calendar": 2,
+        "calendar_dates": 3,
+        "trips": 5,
+        "stop_times": 11,
     }
     assert all(r.quarantine.empty and r.balanced for r in mini.values())
     assert all((r.table["feed_id"] == "gtfs_mini").all() for r in mini.values())
@@ -112,7 +117,9 @@ def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
     assert "stop_times.txt" in str(err.value)
 
 
-STOP_TIMES_HEAD = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nT1,07:00:00,07:00:00,S1,1\n"
+STOP_TIMES_HEAD = (
+    "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nT1,07:00:00,07:00:00,S1,1\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -216,8 +223,9 @@ def test_service_dates_accept_text_frames_without_feed_id() -> None:
         [["S", "0", "0", "0", "0", "0", "1", "0", "20260101", "20260131"]],
         columns=["service_id", *gtfs.WEEKDAYS, "start_date", "end_date"],
     )
-    exceptions = pd.DataFrame({"service_id": ["S", "S"], "date": ["20260103", "20260105"],
-                               "exception_type": ["2", "1"]})
+    exceptions = pd.DataFrame(
+        {"service_id": ["S", "S"], "date": ["20260103", "20260105"], "exception_type": ["2", "1"]}
+    )
     dates = gtfs.service_dates(calendar, exceptions)
     saturdays = ["2026-01-10", "2026-01-17", "2026-01-24", "2026-01-31"]
     assert dates["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-05", *saturdays]
@@ -247,11 +255,18 @@ def test_departures_on_counts(mini: dict, day: str, overnight: bool, expected: i
 def test_departures_overnight_shift(mini: dict) -> None:
     out = gtfs.departures_on(mini, "2026-10-14")
     assert list(out.columns) == [
-        "feed_id", "stop_id", "trip_id", "route_id", "route_type", "departure_s", "service_date",
+        "feed_id",
+        "stop_id",
+        "trip_id",
+        "route_id",
+        "route_type",
+        "departure_s",
+        "service_date",
     ]
     late = out[out["service_date"] == pd.Timestamp("2026-10-13")]
     assert sorted(zip(late["stop_id"], late["departure_s"], strict=True)) == [
-        ("S2", 600), ("S3", 4200),
+        ("S2", 600),
+        ("S3", 4200),
     ]
     today = out[(out["trip_id"] == "T5") & (out["service_date"] == pd.Timestamp("2026-10-14"))]
     assert sorted(today["departure_s"].tolist()) == [85800, 87000, 90600]
@@ -281,8 +296,13 @@ def test_real_sncb_fixture_reads_fast_and_reports_unserved_stops() -> None:
     assert elapsed < 5.0, f"SNCB read took {elapsed:.1f} s"
     sizes = {name: len(result.table) for name, result in feed.items()}
     assert sizes == {
-        "agency": 1, "stops": 2635, "routes": 617, "calendar": 3356,
-        "calendar_dates": 276_086, "trips": 19_017, "stop_times": 101,
+        "agency": 1,
+        "stops": 2635,
+        "routes": 617,
+        "calendar": 3356,
+        "calendar_dates": 276_086,
+        "trips": 19_017,
+        "stop_times": 101,
     }
     assert all(r.quarantine.empty and r.balanced for r in feed.values())
     assert feed["calendar"].table["service_id"].iloc[0] == "000001"  # ids stay text
@@ -322,7 +342,8 @@ def _independent_departures(path: Path, day: dt.date) -> Counter:
     def running(on: dt.date) -> set[str]:
         key = on.strftime("%Y%m%d")
         active = {
-            c["service_id"] for c in calendar
+            c["service_id"]
+            for c in calendar
             if c["start_date"] <= key <= c["end_date"] and c[names[on.weekday()]] == "1"
         }
         for e in exceptions:
@@ -366,7 +387,9 @@ def _independent_departures(path: Path, day: dt.date) -> Counter:
 def test_real_cairns_departures_per_stop_match_independent_count(cairns, day: dt.date) -> None:
     path, feed = cairns
     assert (len(feed["stop_times"].table), len(feed["stops"].table), len(feed["trips"].table)) == (
-        37_790, 416, 1339,
+        37_790,
+        416,
+        1339,
     )
     out = gtfs.departures_on(feed, day)
     window = out[(out["departure_s"] >= 6 * 3600) & (out["departure_s"] < 20 * 3600)]
