@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -50,6 +51,7 @@ _SECTOR_LAYOUTS: tuple[dict[str, str], ...] = (
 _NIS_PATTERN = r"^\d{5}$"
 _SECTOR_PATTERN = r"^\d{5}[A-Z0-9]{3}[A-Z0-9-]$"
 _WALLOON_PREFIXES = ("25", "5", "6", "8", "9")
+_POLYGON_TYPE_IDS = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 
 
 def read_communes(path: Path) -> ReadResult:
@@ -163,6 +165,8 @@ def _read_features(path: Path) -> gpd.GeoDataFrame:
         if len(frame) and not _looks_like_lonlat(frame):
             raise InputError("no CRS and coordinates are not lon/lat", path=path)
         frame = frame.set_crs(CRS_WGS84)
+    if frame.crs != CRS_WGS84:  # reproject first: validity is checked and repaired in WGS84
+        frame = frame.to_crs(CRS_WGS84)
     return frame.reset_index(drop=True)
 
 
@@ -230,16 +234,16 @@ def _repair_geometry(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
     """Repair invalid (multi)polygons with ``make_valid``; keep the polygonal parts only."""
     values = geoms.to_numpy().copy()
     reason = pd.Series(pd.NA, index=geoms.index, dtype="string")
-    for i, geom in enumerate(values):
-        if geom is None or geom.is_empty:
-            reason.iloc[i] = "empty geometry"
-            continue
-        fixed = geom if geom.is_valid else shapely.make_valid(geom)
-        polygonal = _polygonal_part(fixed)
-        if polygonal is None:
-            what = "not a polygon" if geom.is_valid else "invalid geometry make_valid cannot repair"
+    empty = shapely.is_missing(values) | shapely.is_empty(values)
+    polygonal = np.isin(shapely.get_type_id(values), _POLYGON_TYPE_IDS)
+    valid = shapely.is_valid(values)
+    reason[empty] = "empty geometry"
+    for i in np.flatnonzero(~empty & ~(polygonal & valid)):
+        geom = values[i]
+        values[i] = _polygonal_part(geom if valid[i] else shapely.make_valid(geom))
+        if values[i] is None:
+            what = "not a polygon" if valid[i] else "invalid geometry make_valid cannot repair"
             reason.iloc[i] = f"{what} ({geom.geom_type})"
-        values[i] = polygonal
     return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs), reason
 
 
@@ -285,6 +289,4 @@ def _finish(
         source, str(path), (raw.index[bad] + 1).tolist(), reason[bad].tolist(), records
     )
     accepted = table[~bad].reset_index(drop=True)
-    if accepted.crs is not None and accepted.crs != CRS_WGS84:
-        accepted = accepted.to_crs(CRS_WGS84)
     return ReadResult(accepted[list(columns)], quarantine, rows_in=len(raw))
