@@ -1,0 +1,621 @@
+"""Bulk travel times and isochrones on one mode's street network (scipy.sparse.csgraph).
+
+A :class:`Router` holds the directed network of one mode (from
+:func:`pipelines.network.mode_network`) as a CSR matrix of travel times, and the edge
+geometries in EPSG:31370 in an STRtree. Points are snapped to the nearest *edge* (not
+node); each point enters and leaves the network through the two ends of its edge with
+partial travel times. All origins of a batch are solved by one
+``scipy.sparse.csgraph.dijkstra`` call over virtual source nodes. ``docs/routing.md``
+explains the costs and the isochrone construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+from shapely.ops import substring
+
+from pipelines.constants import CRS_METRIC, CRS_WGS84, GEOMETRY_COLUMN
+from pipelines.network import WALK_SPEED_KMH
+
+ISOCHRONE_BUFFER_M: dict[str, float] = {"walk": 25.0, "bike": 40.0, "drive": 50.0}
+"""Suggested buffer around reached streets, by mode (half a street plus its frontage)."""
+
+DEFAULT_BUFFER_M = ISOCHRONE_BUFFER_M["walk"]
+
+MAX_BATCH_CELLS = 5_000_000
+"""Origins are solved in batches of at most this many (origin x node) distances (40 MB)."""
+
+_TO_METRIC = pyproj.Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
+
+
+@dataclass(frozen=True)
+class SnappedPoints:
+    """Where points join the network; arrays aligned with the input points.
+
+    Attributes
+    ----------
+    snapped : numpy.ndarray of bool
+        False for a point that could not be snapped (no coordinates, empty network, or
+        farther than ``max_snap_m``); its travel times are ``inf``.
+    edge : numpy.ndarray of int
+        Row (in ``Router.edges``) of the edge the point lies on (-1 if not snapped): the
+        fastest edge running in the orientation of the street segment's geometry.
+        ``fraction`` is measured along this edge's geometry, from its ``u`` end.
+    segment : numpy.ndarray of int
+        Street segment (an edge and its reverse twin share one).
+    fraction : numpy.ndarray of float
+        Position along ``edge`` in [0, 1].
+    distance_m : numpy.ndarray of float
+        Straight-line distance from the point to the street (EPSG:31370 metres).
+    access_s : numpy.ndarray of float
+        Time to cover ``distance_m`` (the off-network leg).
+    a, b : numpy.ndarray of int
+        Node positions (in ``Router.node_ids``) of the edge's ``u`` and ``v``.
+    depart_a_s, depart_b_s : numpy.ndarray of float
+        Travel time from the snapped point along the street to ``a`` / ``b``
+        (``inf`` where a one-way street forbids that direction).
+    arrive_a_s, arrive_b_s : numpy.ndarray of float
+        Travel time from ``a`` / ``b`` along the street to the snapped point.
+    x, y : numpy.ndarray of float
+        EPSG:31370 coordinates of the snapped point.
+    """
+
+    snapped: np.ndarray
+    edge: np.ndarray
+    segment: np.ndarray
+    fraction: np.ndarray
+    distance_m: np.ndarray
+    access_s: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    depart_a_s: np.ndarray
+    depart_b_s: np.ndarray
+    arrive_a_s: np.ndarray
+    arrive_b_s: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.snapped)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The snapped points as a DataFrame (one row per input point)."""
+        return pd.DataFrame({name: getattr(self, name) for name in self.__dataclass_fields__})
+
+
+class Router:
+    """Shortest travel times and isochrones on one mode's directed street network.
+
+    Build it with :meth:`from_network`. Attributes: ``node_ids`` (OSM ids, the column
+    order of node travel times), ``node_xy`` (EPSG:31370 coordinates), ``graph`` (CSR
+    matrix of ``travel_time_s``, the minimum over parallel edges), ``edges`` (the input
+    edges with ``a``, ``b`` node positions, ``segment`` and ``forward``: whether the edge
+    runs in the orientation of its segment's geometry).
+    """
+
+    def __init__(
+        self,
+        node_ids: np.ndarray,
+        node_xy: np.ndarray,
+        edges: pd.DataFrame,
+        edge_geometry: np.ndarray,
+        *,
+        access_speed_kmh: float | None = None,
+        max_snap_m: float | None = None,
+    ) -> None:
+        self.node_ids = node_ids
+        self.node_xy = node_xy
+        self.edges = edges
+        self.edge_geometry = edge_geometry
+        self.access_speed_kmh = access_speed_kmh
+        self.max_snap_m = max_snap_m
+        n = len(node_ids)
+        times = edges["travel_time_s"].to_numpy(dtype=float)
+        a = edges["a"].to_numpy()
+        b = edges["b"].to_numpy()
+        self._base = (a, b, times)
+        self.graph = _min_csr(a, b, times, n)
+        self._build_segments(times)
+
+    @classmethod
+    def from_network(
+        cls,
+        nodes: gpd.GeoDataFrame,
+        edges: gpd.GeoDataFrame,
+        *,
+        access_speed_kmh: float | None = None,
+        max_snap_m: float | None = None,
+    ) -> Router:
+        """Build a router from the (nodes, edges) of :func:`pipelines.network.mode_network`.
+
+        Parameters
+        ----------
+        nodes : geopandas.GeoDataFrame
+            ``node_id`` and point ``geometry``.
+        edges : geopandas.GeoDataFrame
+            Directed edges with ``u``, ``v``, ``travel_time_s`` (>= 0), line
+            ``geometry`` from ``u`` to ``v``, and ``speed_kmh`` or ``length_m``.
+        access_speed_kmh : float, optional
+            Speed of the off-network leg between a point and its street. By default the
+            speed of the street the point snaps to (the mode's speed).
+        max_snap_m : float, optional
+            Points farther than this from every street are not snapped (``inf`` times).
+
+        Returns
+        -------
+        Router
+
+        Raises
+        ------
+        ValueError
+            If a column is missing, a travel time is negative or missing, or an edge
+            references a node absent from ``nodes``.
+        """
+        _require(nodes, ("node_id", GEOMETRY_COLUMN), "nodes")
+        _require(edges, ("u", "v", "travel_time_s", GEOMETRY_COLUMN), "edges")
+        node_ids = nodes["node_id"].to_numpy(dtype="int64")
+        position = pd.Series(np.arange(len(node_ids)), index=node_ids)
+        frame = pd.DataFrame(edges.drop(columns=edges.geometry.name)).reset_index(drop=True)
+        frame["a"] = position.reindex(frame["u"].to_numpy()).to_numpy()
+        frame["b"] = position.reindex(frame["v"].to_numpy()).to_numpy()
+        if frame[["a", "b"]].isna().any().any():
+            raise ValueError("edges reference nodes that are not in the nodes frame")
+        frame[["a", "b"]] = frame[["a", "b"]].astype("int64")
+        times = pd.to_numeric(frame["travel_time_s"], errors="coerce")
+        if times.isna().any() or (times < 0).any():
+            raise ValueError("travel_time_s must be a number >= 0 on every edge")
+        node_xy = shapely.get_coordinates(_metric(nodes.geometry))
+        geometry = _metric(edges.geometry)
+        return cls(
+            node_ids,
+            node_xy,
+            frame,
+            geometry,
+            access_speed_kmh=access_speed_kmh,
+            max_snap_m=max_snap_m,
+        )
+
+    def _build_segments(self, times: np.ndarray) -> None:
+        """Group each edge with its reverse twin (same street geometry)."""
+        a, b = self.edges["a"].to_numpy(), self.edges["b"].to_numpy()
+        keys = pd.MultiIndex.from_arrays(
+            [
+                np.minimum(a, b),
+                np.maximum(a, b),
+                shapely.to_wkb(shapely.normalize(self.edge_geometry)),
+            ]
+        )
+        segment, _ = pd.factorize(keys)
+        n_seg = int(segment.max()) + 1 if len(segment) else 0
+        first = np.full(n_seg, len(segment), dtype="int64")
+        np.minimum.at(first, segment, np.arange(len(segment)))
+        forward = shapely.equals_exact(self.edge_geometry, self.edge_geometry[first[segment]], 0.0)
+        self.edges["segment"] = segment
+        self.edges["forward"] = forward
+        self._seg_geometry = self.edge_geometry[first]
+        self._seg_a, self._seg_b = a[first], b[first]
+        self._seg_fwd_time, self._seg_fwd_edge = _best_edge(segment, forward, times, n_seg)
+        self._seg_bwd_time, self._seg_bwd_edge = _best_edge(segment, ~forward, times, n_seg)
+        self._seg_speed_mps = self._segment_speeds(first)
+        self._tree = shapely.STRtree(self._seg_geometry)
+
+    def _segment_speeds(self, first: np.ndarray) -> np.ndarray:
+        if self.access_speed_kmh is not None:
+            return np.full(len(first), self.access_speed_kmh / 3.6)
+        if "speed_kmh" in self.edges.columns:
+            speed = pd.to_numeric(self.edges["speed_kmh"], errors="coerce").to_numpy(float) / 3.6
+        else:
+            length = pd.to_numeric(self.edges["length_m"], errors="coerce").to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                speed = length / self.edges["travel_time_s"].to_numpy(float)
+        speed = speed[first]
+        return np.where(np.isfinite(speed) & (speed > 0), speed, WALK_SPEED_KMH / 3.6)
+
+    def snap(self, lon: Any, lat: Any) -> SnappedPoints:
+        """Snap points to their nearest street edge.
+
+        Parameters
+        ----------
+        lon, lat : array-like of float
+            WGS84 coordinates (scalars or arrays of one length).
+
+        Returns
+        -------
+        SnappedPoints
+            Edge, fraction along it, snap distance and the partial travel times.
+        """
+        x, y = _TO_METRIC.transform(
+            np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float))
+        )
+        points = shapely.points(x, y)
+        n = len(points)
+        seg = np.full(n, -1, dtype="int64")
+        dist = np.full(n, np.inf)
+        if len(self._seg_geometry):
+            (which, nearest), found = self._tree.query_nearest(points, return_distance=True)
+            seg[which], dist[which] = nearest, found
+        ok = seg >= 0
+        if self.max_snap_m is not None:
+            ok &= dist <= self.max_snap_m
+        seg_safe = np.where(ok, seg, 0)
+        lines = self._seg_geometry[seg_safe] if len(self._seg_geometry) else np.full(n, None)
+        frac = np.zeros(n)
+        if ok.any():
+            located = shapely.line_locate_point(lines[ok], points[ok], normalized=True)
+            frac[ok] = np.clip(np.nan_to_num(located, nan=0.0), 0.0, 1.0)
+        snapped_xy = np.full((n, 2), np.nan)
+        if ok.any():
+            snapped_xy[ok] = shapely.get_coordinates(
+                shapely.line_interpolate_point(lines[ok], frac[ok], normalized=True)
+            )
+        return self._snapped(ok, seg, seg_safe, frac, dist, snapped_xy)
+
+    def _snapped(
+        self,
+        ok: np.ndarray,
+        seg: np.ndarray,
+        seg_safe: np.ndarray,
+        frac: np.ndarray,
+        dist: np.ndarray,
+        xy: np.ndarray,
+    ) -> SnappedPoints:
+        if len(self._seg_geometry):
+            t_f, t_b = self._seg_fwd_time[seg_safe], self._seg_bwd_time[seg_safe]
+            a, b = self._seg_a[seg_safe], self._seg_b[seg_safe]
+            # every segment has a forward edge (its first edge defines its orientation)
+            edge = self._seg_fwd_edge[seg_safe]
+            speed = self._seg_speed_mps[seg_safe]
+        else:
+            t_f = t_b = np.full(len(ok), np.inf)
+            a = b = edge = np.zeros(len(ok), dtype="int64")
+            speed = np.ones(len(ok))
+        depart_b, arrive_a = _part(1.0 - frac, t_f), _part(frac, t_f)
+        depart_a, arrive_b = _part(frac, t_b), _part(1.0 - frac, t_b)
+        inf = np.inf
+        return SnappedPoints(
+            snapped=ok,
+            edge=np.where(ok, edge, -1),
+            segment=np.where(ok, seg, -1),
+            fraction=np.where(ok, frac, np.nan),
+            distance_m=np.where(ok, dist, np.nan),
+            access_s=np.where(ok, dist / speed, inf),
+            a=np.where(ok, a, -1),
+            b=np.where(ok, b, -1),
+            depart_a_s=np.where(ok, depart_a, inf),
+            depart_b_s=np.where(ok, depart_b, inf),
+            arrive_a_s=np.where(ok, arrive_a, inf),
+            arrive_b_s=np.where(ok, arrive_b, inf),
+            x=xy[:, 0],
+            y=xy[:, 1],
+        )
+
+    def travel_times(
+        self,
+        origins_lonlat: Any,
+        destinations_lonlat: Any = None,
+        *,
+        cutoff_s: float | None = None,
+    ) -> np.ndarray:
+        """Shortest travel times from every origin to every destination.
+
+        Parameters
+        ----------
+        origins_lonlat : array-like, shape (n, 2), or GeoSeries/GeoDataFrame of points
+            Origins as (lon, lat) in WGS84.
+        destinations_lonlat : same, optional
+            Destinations. When None the destinations are the network nodes, in
+            ``node_ids`` order (the times then include the origin's access leg only).
+        cutoff_s : float, optional
+            Times above this are reported as ``inf`` (and the search stops there).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_origins, n_destinations)
+            Seconds: access leg + network + egress leg; ``inf`` if unreachable. The
+            same-coordinates pair costs 0.
+        """
+        origins = self.snap(*_lonlat(origins_lonlat))
+        dests = None if destinations_lonlat is None else self.snap(*_lonlat(destinations_lonlat))
+        n_cols = len(self.node_ids) if dests is None else len(dests)
+        out = np.full((len(origins), n_cols), np.inf)
+        limit = np.inf if cutoff_s is None else float(cutoff_s)
+        for rows, node_times in self._batches(origins, limit):
+            if dests is None:
+                out[rows] = node_times
+            else:
+                out[rows] = self._to_points(origins, rows, node_times, dests)
+        if dests is not None:
+            ox, oy = _lonlat(origins_lonlat)
+            dx, dy = _lonlat(destinations_lonlat)
+            same = (ox[:, None] == dx[None, :]) & (oy[:, None] == dy[None, :])
+            out[same & origins.snapped[:, None]] = 0.0
+        if cutoff_s is not None:
+            out[out > cutoff_s] = np.inf
+        return out
+
+    def _batches(self, origins: SnappedPoints, limit: float) -> Any:
+        """Yield (origin rows, node times incl. access) for batches of snapped origins."""
+        rows_all = np.flatnonzero(origins.snapped)
+        n = len(self.node_ids)
+        size = max(1, MAX_BATCH_CELLS // max(n, 1))
+        a, b, t = self._base
+        for start in range(0, len(rows_all), size):
+            rows = rows_all[start : start + size]
+            s = len(rows)
+            virtual = n + np.arange(s)
+            v_rows = np.concatenate([virtual, virtual])
+            v_cols = np.concatenate([origins.a[rows], origins.b[rows]])
+            v_data = np.concatenate([origins.depart_a_s[rows], origins.depart_b_s[rows]])
+            usable = np.isfinite(v_data)
+            graph = _min_csr(
+                np.concatenate([a, v_rows[usable]]),
+                np.concatenate([b, v_cols[usable]]),
+                np.concatenate([t, v_data[usable]]),
+                n + s,
+            )
+            dist = dijkstra(graph, directed=True, indices=virtual, limit=limit)[:, :n]
+            yield rows, dist + origins.access_s[rows][:, None]
+
+    def _to_points(
+        self, origins: SnappedPoints, rows: np.ndarray, node_times: np.ndarray, dests: SnappedPoints
+    ) -> np.ndarray:
+        """Times from a batch of origins to snapped destination points."""
+        ok = dests.snapped
+        da, db = np.where(ok, dests.a, 0), np.where(ok, dests.b, 0)
+        via_a = node_times[:, da] + dests.arrive_a_s[None, :]
+        via_b = node_times[:, db] + dests.arrive_b_s[None, :]
+        times = np.minimum(via_a, via_b)
+        same = (origins.segment[rows][:, None] == dests.segment[None, :]) & ok[None, :]
+        if same.any():
+            times = np.minimum(times, self._along_segment(origins, rows, dests, same))
+        times = times + dests.access_s[None, :]
+        times[:, ~ok] = np.inf
+        return times
+
+    def _along_segment(
+        self, origins: SnappedPoints, rows: np.ndarray, dests: SnappedPoints, same: np.ndarray
+    ) -> np.ndarray:
+        """Origin access + direct travel along a shared segment (inf elsewhere)."""
+        oi, dj = np.nonzero(same)
+        seg = dests.segment[dj]
+        f = origins.fraction[rows[oi]]
+        g = dests.fraction[dj]
+        delta = g - f
+        t = np.where(delta >= 0, self._seg_fwd_time[seg], self._seg_bwd_time[seg])
+        with np.errstate(invalid="ignore"):
+            direct = np.where(delta == 0, 0.0, np.abs(delta) * t)
+        out = np.full(same.shape, np.inf)
+        out[oi, dj] = origins.access_s[rows[oi]] + direct
+        return out
+
+    def reach(self, origins_lonlat: Any, cutoffs_s: Sequence[float]) -> pd.DataFrame:
+        """The stretches of edges reached from each origin within each cutoff.
+
+        Parameters
+        ----------
+        origins_lonlat : array-like, shape (n, 2), or GeoSeries/GeoDataFrame of points
+            Origins as (lon, lat) in WGS84.
+        cutoffs_s : sequence of float
+            Time budgets in seconds (access leg included).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``origin, cutoff_s, edge, start, end``: edge ``edge`` (a row of
+            ``Router.edges``) is travelled from fraction ``start`` to ``end`` of its
+            geometry (``0, 1`` = fully reached). Stretches reached from the edge's ``u``
+            start at 0; the origin's own edges carry the stretch travelled directly
+            from the snapped point.
+        """
+        cutoffs = np.asarray(list(cutoffs_s), dtype=float)
+        origins = self.snap(*_lonlat(origins_lonlat))
+        limit = float(cutoffs.max()) if len(cutoffs) else 0.0
+        a = self.edges["a"].to_numpy()
+        t = self.edges["travel_time_s"].to_numpy(dtype=float)
+        parts = []
+        for rows, node_times in self._batches(origins, limit):
+            at_u = node_times[:, a]
+            for cutoff in cutoffs:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    frac = np.where(t > 0, (cutoff - at_u) / t, np.inf)
+                oi, ei = np.nonzero((at_u < cutoff) | ((at_u <= cutoff) & (t == 0)))
+                end = np.clip(frac[oi, ei], 0.0, 1.0)
+                parts.append(_pieces(rows[oi], cutoff, ei, np.zeros(len(ei)), end))
+            parts.extend(self._origin_pieces(origins, rows, cutoffs))
+        if not parts:
+            return _pieces(np.array([], int), 0.0, np.array([], int), np.array([]), np.array([]))
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame[frame["end"] > frame["start"]]
+        return frame.sort_values(["origin", "cutoff_s", "edge", "start"]).reset_index(drop=True)
+
+    def _origin_pieces(
+        self, origins: SnappedPoints, rows: np.ndarray, cutoffs: np.ndarray
+    ) -> list[pd.DataFrame]:
+        """Stretches travelled directly from each origin along its own segment."""
+        seg = origins.segment[rows]
+        f = origins.fraction[rows]
+        parts = []
+        for cutoff in cutoffs:
+            budget = cutoff - origins.access_s[rows]
+            for edge, time, start in (
+                (self._seg_fwd_edge[seg], self._seg_fwd_time[seg], f),
+                (self._seg_bwd_edge[seg], self._seg_bwd_time[seg], 1.0 - f),
+            ):
+                keep = (edge >= 0) & (budget >= 0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    span = np.where(time > 0, budget / time, np.inf)
+                end = np.minimum(1.0, start + span)
+                parts.append(_pieces(rows[keep], cutoff, edge[keep], start[keep], end[keep]))
+        return parts
+
+    def isochrones(
+        self,
+        origins_lonlat: Any,
+        cutoffs_s: Sequence[float],
+        *,
+        buffer_m: float = DEFAULT_BUFFER_M,
+    ) -> gpd.GeoDataFrame:
+        """Network isochrones: the reached streets, buffered and unioned.
+
+        Parameters
+        ----------
+        origins_lonlat : array-like, shape (n, 2), or GeoSeries/GeoDataFrame of points
+            Origins as (lon, lat) in WGS84.
+        cutoffs_s : sequence of float
+            Time budgets in seconds.
+        buffer_m : float
+            Buffer around the reached street stretches (see :data:`ISOCHRONE_BUFFER_M`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            ``origin, cutoff_s, geometry`` (EPSG:4326), one row per origin and cutoff;
+            an empty polygon when nothing is reached (or the origin is not snapped).
+        """
+        cutoffs = [float(c) for c in cutoffs_s]
+        lon, lat = _lonlat(origins_lonlat)
+        origins = self.snap(lon, lat)
+        pieces = self.reach(np.column_stack([lon, lat]), cutoffs)
+        groups = {key: g for key, g in pieces.groupby(["origin", "cutoff_s"], sort=False)}
+        ox, oy = _TO_METRIC.transform(lon, lat)
+        records = []
+        for i in range(len(origins)):
+            for cutoff in cutoffs:
+                lines = self._piece_lines(groups.get((i, cutoff)))
+                if origins.snapped[i] and origins.access_s[i] <= cutoff:
+                    lines.append(shapely.LineString([(ox[i], oy[i]), (origins.x[i], origins.y[i])]))
+                records.append((i, cutoff, _buffered(lines, buffer_m)))
+        frame = pd.DataFrame(records, columns=["origin", "cutoff_s", GEOMETRY_COLUMN])
+        geometry = gpd.GeoSeries(frame[GEOMETRY_COLUMN], crs=CRS_METRIC).to_crs(CRS_WGS84)
+        return gpd.GeoDataFrame(
+            frame[["origin", "cutoff_s"]], geometry=geometry.values, crs=CRS_WGS84
+        )
+
+    def _piece_lines(self, pieces: pd.DataFrame | None) -> list[shapely.Geometry]:
+        """Reached stretches as lines, merged per street segment (both directions)."""
+        if pieces is None or pieces.empty:
+            return []
+        merged = _merge_intervals(self._segment_intervals(pieces))
+        seg = merged["segment"].to_numpy()
+        start, end = merged["start"].to_numpy(), merged["end"].to_numpy()
+        full = (start <= 0.0) & (end >= 1.0)
+        lines = list(self._seg_geometry[seg[full]])
+        for g, lo, hi in zip(seg[~full], start[~full], end[~full], strict=True):
+            lines.append(substring(self._seg_geometry[g], lo, hi, normalized=True))
+        return lines
+
+    def _segment_intervals(self, pieces: pd.DataFrame) -> pd.DataFrame:
+        """Edge stretches expressed along their segment's geometry."""
+        edge = pieces["edge"].to_numpy()
+        forward = self.edges["forward"].to_numpy()[edge]
+        start, end = pieces["start"].to_numpy(), pieces["end"].to_numpy()
+        return pd.DataFrame(
+            {
+                "segment": self.edges["segment"].to_numpy()[edge],
+                "start": np.where(forward, start, 1.0 - end),
+                "end": np.where(forward, end, 1.0 - start),
+            }
+        )
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} frame lacks column(s) {missing}; has {list(frame.columns)}")
+
+
+def _metric(geometry: gpd.GeoSeries) -> np.ndarray:
+    series = gpd.GeoSeries(geometry)
+    if series.crs is None:
+        series = series.set_crs(CRS_WGS84)
+    return series.to_crs(CRS_METRIC).to_numpy()
+
+
+def _lonlat(points: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) arrays from an (n, 2) array-like, a (lon, lat) pair or point geometries."""
+    if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        series = gpd.GeoSeries(points.geometry if isinstance(points, gpd.GeoDataFrame) else points)
+        if series.crs is not None:
+            series = series.to_crs(CRS_WGS84)
+        return series.x.to_numpy(float), series.y.to_numpy(float)
+    array = np.asarray(points, dtype=float)
+    if array.ndim == 1 and array.shape == (2,):
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(
+            f"points must be (lon, lat) pairs of shape (n, 2); got shape {array.shape}"
+        )
+    return array[:, 0].copy(), array[:, 1].copy()
+
+
+def _min_csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
+    """CSR matrix keeping the minimum of duplicate (row, col) entries (explicit zeros kept)."""
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    keep = np.ones(len(rows), dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
+
+
+def _best_edge(
+    segment: np.ndarray, mask: np.ndarray, times: np.ndarray, n_seg: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment, the fastest edge among ``mask``: (time or inf, edge row or -1)."""
+    best_time = np.full(n_seg, np.inf)
+    best_edge = np.full(n_seg, -1, dtype="int64")
+    idx = np.flatnonzero(mask)
+    order = idx[np.lexsort((times[idx], segment[idx]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = segment[order][1:] != segment[order][:-1]
+    chosen = order[first]
+    best_time[segment[chosen]] = times[chosen]
+    best_edge[segment[chosen]] = chosen
+    return best_time, best_edge
+
+
+def _part(fraction: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """``fraction * time`` with ``inf`` for a forbidden direction (and 0 * inf = inf)."""
+    return np.where(np.isfinite(time), fraction * np.where(np.isfinite(time), time, 0.0), np.inf)
+
+
+def _pieces(
+    origin: np.ndarray, cutoff: float, edge: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "origin": np.asarray(origin, dtype="int64"),
+            "cutoff_s": float(cutoff),
+            "edge": np.asarray(edge, dtype="int64"),
+            "start": np.asarray(start, dtype=float),
+            "end": np.asarray(end, dtype=float),
+        }
+    )
+
+
+def _merge_intervals(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Union of overlapping or touching ``[start, end]`` intervals within each segment."""
+    frame = intervals.sort_values(["segment", "start"]).reset_index(drop=True)
+    reach = frame.groupby("segment")["end"].cummax()
+    previous = reach.groupby(frame["segment"]).shift()
+    opens = previous.isna() | (frame["start"] > previous)
+    group = opens.cumsum()
+    return frame.groupby(group).agg(
+        segment=("segment", "first"), start=("start", "min"), end=("end", "max")
+    )
+
+
+def _buffered(lines: list[shapely.Geometry], buffer_m: float) -> shapely.Geometry:
+    """Union of the buffered lines (buffering each then one union is ~7x faster here)."""
+    if not lines:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.buffer(np.array(lines, dtype=object), buffer_m, quad_segs=8))

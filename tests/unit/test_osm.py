@@ -1,0 +1,228 @@
+"""OSM XML reader: POIs (with quarantine of unplaceable features) and the street graph."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+
+from pipelines.errors import InputError
+from pipelines.sources.osm import POI_COLUMNS, read_pois, read_street_graph
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "osm" / "tiny.osm"
+REALDATA_OSM = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
+
+
+def realdata_osm(sub: str) -> Path:
+    p = (REALDATA_OSM / sub).resolve()
+    if not p.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"real data missing: {p}")
+        pytest.skip(f"real data missing: {p}")
+    return p
+
+
+def osm_xml(body: str) -> str:
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n{body}\n</osm>\n'
+
+
+@pytest.fixture(scope="module")
+def tiny_pois():
+    return read_pois(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def tiny_graph():
+    return read_street_graph(FIXTURE)
+
+
+# --- POIs -------------------------------------------------------------------------------
+
+
+def test_pois_counts_and_conservation(tiny_pois) -> None:
+    result = tiny_pois
+    assert result.rows_in == 10 and len(result.table) == 7 and len(result.quarantine) == 3
+    assert result.balanced
+    expected = ["node/201", "node/202", "node/203", "node/206", "node/207", "way/111", "way/112"]
+    assert result.table["osm_id"].tolist() == expected  # no hotel, no restaurant
+    assert result.table["kind"].value_counts().to_dict() == {"shop": 3, "parking": 3, "tourism": 1}
+
+
+def test_pois_columns_types_and_values(tiny_pois) -> None:
+    table = tiny_pois.table.set_index("osm_id")
+    assert list(tiny_pois.table.columns) == list(POI_COLUMNS)
+    assert tiny_pois.table.crs == "EPSG:4326"
+    assert str(tiny_pois.table["capacity"].dtype) == "Int64"
+    assert (tiny_pois.table.geom_type == "Point").all()
+    shop = table.loc["node/201"]
+    assert (shop["kind"], shop["subtype"], shop["name"]) == ("shop", "clothes", "Mode & Co")
+    assert shop["website"] == "https://mode.example"  # website wins over contact:website
+    assert shop["opening_hours"] == "Mo-Sa 09:30-18:00"
+    address = (shop["addr_street"], shop["addr_housenumber"], shop["addr_postcode"])
+    assert address == ("Rue Haute", "12", "5000")
+    assert (shop.geometry.x, shop.geometry.y) == (4.8605, 50.4602)
+    assert table.loc["node/203", "website"] == "https://musee.example"  # contact:website
+    assert table.loc["node/203", "subtype"] == "museum"
+    assert table.loc["node/206", "subtype"] == "vacant"
+    assert table.loc["node/202", "capacity"] == 40
+    assert table.loc["node/207", "capacity"] == 12  # " 12 "
+    assert pd.isna(table.loc["way/112", "capacity"])  # "lots": kept, capacity null
+
+
+def test_closed_way_becomes_a_point_inside_it(tiny_pois) -> None:
+    bakery = tiny_pois.table.set_index("osm_id").loc["way/111"]
+    building = shapely.box(4.8612, 50.4612, 4.8616, 50.4615)
+    assert bakery["subtype"] == "bakery" and bakery["name"] == "Boulangerie"
+    assert building.contains(bakery.geometry)
+
+
+def test_unplaceable_pois_are_quarantined(tiny_pois) -> None:
+    q = tiny_pois.quarantine
+    assert q["row_number"].tolist() == [8, 9, 10]
+    assert q["reason"].tolist() == [
+        "no geometry: way references nodes missing from the file",
+        "no geometry: relation members missing from the file",
+        "no geometry: relation type not supported (only multipolygon, boundary)",
+    ]
+    assert '"osm_id": "way/113"' in q["raw"].iloc[0] and '"shop": "florist"' in q["raw"].iloc[0]
+    assert (q["source"] == "osm").all() and (q["source_file"] == str(FIXTURE)).all()
+
+
+_GOOD = '<node id="1" lat="50.46" lon="4.86"><tag k="shop" v="bakery"/></node>'
+_NODES = '<node id="2" lat="50.46" lon="4.861"/><node id="3" lat="50.461" lon="4.861"/>'
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            '<way id="9"><nd ref="2"/><nd ref="404"/><tag k="shop" v="florist"/></way>',
+            "no geometry: way references nodes missing from the file",
+        ),
+        (
+            '<relation id="9"><member type="way" ref="404" role="outer"/>'
+            '<tag k="type" v="multipolygon"/><tag k="amenity" v="parking"/></relation>',
+            "no geometry: relation members missing from the file",
+        ),
+        (
+            '<relation id="9"><member type="node" ref="2" role=""/>'
+            '<tag k="type" v="site"/><tag k="tourism" v="zoo"/></relation>',
+            "no geometry: relation type not supported (only multipolygon, boundary)",
+        ),
+    ],
+)
+def test_bad_feature_goes_to_quarantine_with_reason_and_row(tmp_path, body, reason) -> None:
+    path = tmp_path / "bad.osm"
+    path.write_text(osm_xml(_GOOD + _NODES + body), encoding="utf-8")
+    result = read_pois(path)
+    assert result.rows_in == 2 and len(result.table) == 1 and result.balanced
+    assert result.quarantine["row_number"].tolist() == [2]
+    assert result.quarantine["reason"].tolist() == [reason]
+
+
+def test_file_without_pois_gives_an_empty_table(tmp_path) -> None:
+    path = tmp_path / "empty.osm"
+    path.write_text(osm_xml(_NODES), encoding="utf-8")
+    result = read_pois(path)
+    assert result.rows_in == 0 and result.table.empty and result.quarantine.empty
+    assert list(result.table.columns) == list(POI_COLUMNS) and result.table.crs == "EPSG:4326"
+
+
+@pytest.mark.parametrize("reader", [read_pois, read_street_graph])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "OSM file not found"),
+        ("hello, world", "not well-formed XML"),
+        ('<osm version="0.6"><node id="1"', "not well-formed XML"),
+        ('<?xml version="1.0"?><gpx version="1.1"></gpx>', "not an OSM XML file"),
+    ],
+)
+def test_unreadable_files_raise_input_error(tmp_path, reader, content, message) -> None:
+    path = tmp_path / "territory.osm"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as err:
+        reader(path)
+    assert str(path) in str(err.value)
+
+
+def test_street_graph_needs_streets(tmp_path) -> None:
+    path = tmp_path / "no_streets.osm"
+    building = '<way id="5"><nd ref="2"/><nd ref="3"/><tag k="building" v="yes"/></way>'
+    path.write_text(osm_xml(_NODES + building), encoding="utf-8")
+    with pytest.raises(InputError, match="no street") as err:
+        read_street_graph(path)
+    assert str(path) in str(err.value)
+
+
+# --- street graph -----------------------------------------------------------------------
+
+
+def test_graph_keeps_only_streets_and_simplifies(tiny_graph) -> None:
+    assert set(tiny_graph.nodes) == {1, 2, 3, 4, 5, 6, 8, 9, 10, 19, 20, 21}
+    # 7 is an interstitial node of Rue du Pont; 11-18 belong to a building and a car park
+    assert all("highway" in d for _, _, d in tiny_graph.edges(data=True))
+    assert not tiny_graph.has_edge(6, 10)  # highway=construction
+    assert len(tiny_graph[3][6][0]["geometry"].coords) == 3
+    assert tiny_graph.graph["crs"] == "epsg:4326"
+
+
+def test_graph_oneway_handling(tiny_graph) -> None:
+    assert tiny_graph.has_edge(4, 1) and not tiny_graph.has_edge(1, 4)  # oneway=-1
+    assert tiny_graph.has_edge(4, 5) and not tiny_graph.has_edge(5, 4)  # oneway=yes
+    assert tiny_graph[4][5][0]["oneway"] is True and tiny_graph[1][2][0]["oneway"] is False
+    assert tiny_graph.has_edge(1, 2) and tiny_graph.has_edge(2, 1)  # two-way: both
+
+
+def test_graph_keeps_routing_tags(tiny_graph) -> None:
+    assert tiny_graph[4][5][0]["oneway:bicycle"] == "no"
+    assert tiny_graph[4][5][0]["maxspeed"] == "30"
+    assert tiny_graph[3][10][0]["bicycle"] == "designated"
+    assert tiny_graph[2][9][0]["access"] == "private"
+    assert tiny_graph[1][2][0]["name"] == "Rue Haute"
+
+
+def test_graph_cuts_ways_at_missing_nodes(tiny_graph) -> None:
+    assert tiny_graph.has_edge(9, 19) and tiny_graph.has_edge(20, 21)
+    assert not tiny_graph.has_edge(19, 20)
+    assert tiny_graph[9][19][0]["osmid"] == 114
+    assert tiny_graph[20][21][0]["osmid"] == -114001
+
+
+# --- real data --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wechel_path() -> Path:
+    return realdata_osm("02_osm/wechelderzande.osm")
+
+
+@pytest.fixture(scope="module")
+def wechel_graph(wechel_path):
+    return read_street_graph(wechel_path)
+
+
+@pytest.mark.realdata
+def test_real_graph_has_the_residential_streets(wechel_graph) -> None:
+    way_ids: set[int] = set()
+    for _, _, d in wechel_graph.edges(data=True):
+        if d["highway"] == "residential":
+            ids = d["osmid"] if isinstance(d["osmid"], list) else [d["osmid"]]
+            way_ids.update(i for i in ids if i > 0)
+    # 117 residential ways in the file; one of them (Azalealaan, 111495341) is area=yes
+    assert len(way_ids) == 116 and 111495341 not in way_ids
+    assert len(wechel_graph) == 345 and wechel_graph.number_of_edges() == 886
+    xs = [d["x"] for _, d in wechel_graph.nodes(data=True)]
+    assert min(xs) > 4.70 and max(xs) < 4.90  # near the extract's bbox 4.773-4.805 E
+
+
+@pytest.mark.realdata
+def test_real_pois_are_balanced(wechel_path) -> None:
+    result = read_pois(wechel_path)
+    assert result.balanced and result.rows_in == 17
+    assert set(result.table["kind"]) == {"parking"}  # no shop=* in this village extract
+    assert (result.table.geom_type == "Point").all()
