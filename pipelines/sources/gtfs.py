@@ -166,7 +166,7 @@ def _parse_stops(frame: pd.DataFrame, reasons: Reasons, ctx: _Context) -> pd.Dat
     reasons.add(~location_type.isin([0, 1, 2, 3, 4]), "invalid location_type '" + loc + "'")
     lon, lat, problem = coordinate_problems(frame["stop_lon"], frame["stop_lat"], bbox=None)
     reasons.add_problems(problem.where(location_type.isin([0, 1, 2]).fillna(True)))
-    reasons.add_problems(duplicate_problems(frame, ["stop_id"], "stop_id"))
+    reasons.add_problems(duplicate_problems(frame[~reasons.invalid], ["stop_id"], "stop_id"))
     out["stop_lon"], out["stop_lat"], out["location_type"] = lon, lat, location_type
     return out
 
@@ -177,7 +177,7 @@ def _parse_routes(frame: pd.DataFrame, reasons: Reasons, ctx: _Context) -> pd.Da
     route_type = pd.to_numeric(frame["route_type"].str.strip(), errors="coerce")
     bad = route_type.isna() | (route_type % 1 != 0) | (route_type < 0)
     reasons.add(bad, "invalid route_type '" + frame["route_type"] + "'")
-    reasons.add_problems(duplicate_problems(frame, ["route_id"], "route_id"))
+    reasons.add_problems(duplicate_problems(frame[~reasons.invalid], ["route_id"], "route_id"))
     out["route_type"] = route_type.where(~bad).astype("Int64")
     return out
 
@@ -196,7 +196,7 @@ def _parse_trips(frame: pd.DataFrame, reasons: Reasons, ctx: _Context) -> pd.Dat
         unknown,
         "service_id '" + frame["service_id"] + "' not in calendar.txt nor calendar_dates.txt",
     )
-    reasons.add_problems(duplicate_problems(frame, ["trip_id"], "trip_id"))
+    reasons.add_problems(duplicate_problems(frame[~reasons.invalid], ["trip_id"], "trip_id"))
     return frame.copy()
 
 
@@ -210,7 +210,7 @@ def _parse_calendar(frame: pd.DataFrame, reasons: Reasons, ctx: _Context) -> pd.
         out[column], problem = _parse_dates(frame[column], column)
         reasons.add_problems(problem)
     reasons.add(out["start_date"] > out["end_date"], "start_date after end_date")
-    reasons.add_problems(duplicate_problems(frame, ["service_id"], "service_id"))
+    reasons.add_problems(duplicate_problems(frame[~reasons.invalid], ["service_id"], "service_id"))
     return out
 
 
@@ -221,7 +221,9 @@ def _parse_calendar_dates(frame: pd.DataFrame, reasons: Reasons, ctx: _Context) 
     kind = frame["exception_type"].str.strip()
     reasons.add(~kind.isin(["1", "2"]), "exception_type is not 1 or 2: '" + kind + "'")
     out["exception_type"] = pd.to_numeric(kind, errors="coerce").astype("Int8")
-    reasons.add_problems(duplicate_problems(frame, ["service_id", "date"], "service_id+date"))
+    reasons.add_problems(
+        duplicate_problems(frame[~reasons.invalid], ["service_id", "date"], "service_id+date")
+    )
     return out
 
 
@@ -236,7 +238,9 @@ def _parse_stop_times(frame: pd.DataFrame, reasons: Reasons, ctx: _Context) -> p
     bad = sequence.isna() | (sequence % 1 != 0) | (sequence < 0)
     reasons.add(bad, "invalid stop_sequence '" + frame["stop_sequence"] + "'")
     out["stop_sequence"] = sequence.where(~bad).astype("Int64")
-    dup = duplicate_problems(frame, ["trip_id", "stop_sequence"], "trip_id+stop_sequence")
+    dup = duplicate_problems(
+        frame[~reasons.invalid], ["trip_id", "stop_sequence"], "trip_id+stop_sequence"
+    )
     reasons.add_problems(dup)
     return out
 

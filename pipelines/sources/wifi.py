@@ -63,9 +63,8 @@ def read_sensors(path: Path) -> ReadResult:
     text = frame["installed_on"].str.strip()
     installed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     reasons.add((text != "") & installed.isna(), "unparsable installed_on: '" + text + "'")
-    reasons.add_problems(
-        duplicate_problems(frame.assign(sensor_id=ids), ["sensor_id"], "sensor_id")
-    )
+    valid = frame.assign(sensor_id=ids)[~reasons.invalid]
+    reasons.add_problems(duplicate_problems(valid, ["sensor_id"], "sensor_id"))
     table = pd.DataFrame(
         {
             "sensor_id": ids.astype("string"),

@@ -175,3 +175,10 @@ def test_probes_need_a_key(tmp_path: Path) -> None:
     path = _write(tmp_path, "sensor_id,timestamp,device_id,rssi", [])
     with pytest.raises(ConfigError):
         wifi.read_probes(path, b"")
+
+
+def test_an_invalid_first_copy_does_not_push_out_a_valid_second(tmp_path: Path) -> None:
+    lines = ["W1,2026-10-25T02:00:00+02:00,-3", "W1,2026-10-25T02:00:00+02:00,12"]
+    result = wifi.read_counts(_write(tmp_path, COUNT_HEADER, lines))
+    assert result.table["unique_devices"].tolist() == [12]
+    assert result.quarantine["reason"].tolist() == ["negative unique_devices: -3"]
