@@ -25,6 +25,7 @@ from pipelines.sources._rowchecks import (
     BELGIUM_BBOX,
     Reasons,
     coordinate_problems,
+    duplicate_problems,
     nis_problems,
     parse_count,
     path_opener,
@@ -47,7 +48,7 @@ GHENT_COLUMNS = (
     "Hoofdrichting",
 )
 COUNT_COLUMNS = ("counter_id", "ts", "day", "total", "direction_main", "direction_opposite")
-HOURLY_COLUMNS = ("ts", "day", "n_intervals", "complete")
+BRUBIKE_COLUMNS = ("device_name", "timestamp_from", "timestamp_until", "bike_count")
 
 
 def read_registry(path: Path) -> ReadResult:
@@ -217,6 +218,56 @@ def _flag_duplicates(frame: pd.DataFrame, table: pd.DataFrame, reasons: Reasons)
         + ")"
     )
     reasons.add(repeat[repeat], reason)
+
+
+def read_brubike(path: Path) -> ReadResult:
+    """Read a Brussels Mobility bike-count TSV as collected by BRUBIKE (15-minute counts).
+
+    Times are Unix epoch seconds (UTC, unambiguous). Intervals with no bike are absent
+    from the source, so hourly ``complete`` flags (``intervals_per_hour=4``) say little.
+
+    Returns
+    -------
+    ReadResult
+        ``counter_id, ts, day, total, avg_speed_kmh``. Quarantined: missing device name,
+        non-integer epoch, an interval other than 15 minutes (899-901 s), a missing,
+        non-numeric, negative or non-integer count, a repeated (device, ts).
+    """
+    path = Path(path)
+    _require_file(path)
+    frame, malformed, rows_in = read_text_table(
+        path_opener(path), label=str(path), source=SOURCE, sep="\t", required=BRUBIKE_COLUMNS
+    )
+    reasons = Reasons(frame.index)
+    ids = frame["device_name"].str.strip()
+    reasons.add(ids == "", "missing device_name")
+    start, problem = parse_count(frame["timestamp_from"], "timestamp_from")
+    reasons.add_problems(problem)
+    end, problem = parse_count(frame["timestamp_until"], "timestamp_until")
+    reasons.add_problems(problem)
+    length = end - start
+    reasons.add(
+        ~length.between(899, 901),
+        "interval of " + length.astype("string") + " s, expected 900 s",
+    )
+    total, problem = parse_count(frame["bike_count"], "bike_count")
+    reasons.add_problems(problem)
+    ts = pd.to_datetime(start.astype("Float64").astype("float64"), unit="s", utc=True)
+    table = pd.DataFrame({"counter_id": ids.astype("string"), "ts": ts.astype(TS_DTYPE)})
+    valid = table[~reasons.invalid]
+    reasons.add_problems(duplicate_problems(valid, ["counter_id", "ts"], "device+timestamp"))
+    table["day"] = local_day(table["ts"])
+    table["total"] = total
+    speed = frame.get("bike_avg_speed", pd.Series("", index=frame.index))
+    table["avg_speed_kmh"] = pd.to_numeric(speed, errors="coerce").astype("Float64")
+    kept, quarantine = split(
+        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=list(frame.columns)
+    )
+    return ReadResult(
+        table.loc[kept.index].reset_index(drop=True),
+        pd.concat([malformed, quarantine], ignore_index=True),
+        rows_in,
+    )
 
 
 def to_hourly(

@@ -107,11 +107,13 @@ def _read_raw_tables(path: Path) -> tuple[dict, dict[str, int]]:
                 expected="calendar.txt and/or calendar_dates.txt",
                 found="neither",
             )
+        absent = [n for n in REQUIRED_COLUMNS if n not in openers and n not in OPTIONAL]
+        if absent:
+            names = ", ".join(n + ".txt" for n in absent)
+            raise InputError(f"required file {names} missing", path=path)
         for name, required in REQUIRED_COLUMNS.items():
             label = f"{path}/{name}.txt"
             if name not in openers:
-                if name not in OPTIONAL:
-                    raise InputError(f"required file {name}.txt missing", path=path)
                 empty = pd.DataFrame({c: pd.Series(dtype="str") for c in required})
                 raws[name] = (empty, empty_quarantine(), label)
                 rows_in[name] = 0

@@ -268,3 +268,52 @@ def test_real_ghent_2023_gaps_are_quarantined_not_zero() -> None:
     assert {d: int(v) for d, v in by_day.items()} == {
         d: v for d, v in totals.items() if d in by_day
     }
+
+
+# -- Brussels BRUBIKE TSV ---------------------------------------------------------------------
+
+BRUBIKE_HEADER = "device_name\tlatitude\tlongitude\ttimestamp_from\ttimestamp_until\tbike_count"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("CB1\t50.8\t4.3\t1560983400\t1560985200\t3", "interval of 1800 s, expected 900 s"),
+        ("CB1\t50.8\t4.3\t1560983400\t1560984300\t-2", "negative bike_count: -2"),
+        ("CB1\t50.8\t4.3\tyesterday\t1560984300\t2", "non-numeric timestamp_from: 'yesterday'"),
+        (
+            "CB1\t50.8\t4.3\t1560982500\t1560983400\t5",
+            "duplicate device+timestamp (first at row 1)",
+        ),
+        ("\t50.8\t4.3\t1560983400\t1560984300\t2", "missing device_name"),
+    ],
+)
+def test_brubike_quarantine(tmp_path: Path, line: str, reason: str) -> None:
+    ok = "CB1\t50.8\t4.3\t1560982500\t1560983400\t1"
+    path = tmp_path / "b.tsv"
+    path.write_text("\n".join([BRUBIKE_HEADER, ok, line]) + "\n")
+    result = counters.read_brubike(path)
+    assert len(result.table) == 1 and result.balanced
+    row = result.quarantine.iloc[0]
+    assert row["row_number"] == 2 and row["reason"] == reason
+    # 1560982500 = 2019-06-19T22:15:00Z = 00:15 CEST on 20 June
+    assert result.table["ts"].iloc[0] == pd.Timestamp("2019-06-19T22:15:00Z")
+    assert result.table["day"].iloc[0] == "2019-06-20"
+
+
+@pytest.mark.realdata
+def test_real_brubike_sample_totals_per_device() -> None:
+    path = realdata_b("04_counters/brubike_brussels_bike_counts_sample_2019-06.tsv")
+    result = counters.read_brubike(path)
+    assert result.rows_in == 1451 and len(result.table) == 1451 and result.quarantine.empty
+    expected: dict[str, int] = defaultdict(int)
+    with path.open(encoding="utf-8") as handle:
+        for record in csv.DictReader(handle, delimiter="\t"):
+            expected[record["device_name"]] += int(record["bike_count"])
+    got = result.table.groupby("counter_id")["total"].sum()
+    assert {k: int(v) for k, v in got.items()} == dict(expected) and len(expected) == 6
+    hourly = counters.to_hourly(result.table, intervals_per_hour=4)
+    assert int(hourly["total"].sum()) == sum(expected.values())
+    assert hourly["n_intervals"].max() == 4
+    assert result.table["ts"].min() == pd.Timestamp("2019-06-19T22:00:00Z")
+    assert result.table["ts"].max() == pd.Timestamp("2019-06-22T19:45:00Z")
