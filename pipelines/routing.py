@@ -11,7 +11,7 @@ explains the costs and the isochrone construction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -343,11 +343,17 @@ class Router:
             out[out > cutoff_s] = np.inf
         return out
 
-    def _batches(self, origins: SnappedPoints, limit: float) -> Any:
-        """Yield (origin rows, node times incl. access) for batches of snapped origins."""
+    def _batches(
+        self, origins: SnappedPoints, limit: float, *, width: int | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (origin rows, node times incl. access) for batches of snapped origins.
+
+        A batch holds at most ``MAX_BATCH_CELLS`` values per row of ``width`` (default:
+        the number of nodes) columns.
+        """
         rows_all = np.flatnonzero(origins.snapped)
         n = len(self.node_ids)
-        size = max(1, MAX_BATCH_CELLS // max(n, 1))
+        size = max(1, MAX_BATCH_CELLS // max(n, width or 0, 1))
         a, b, t = self._base
         for start in range(0, len(rows_all), size):
             rows = rows_all[start : start + size]
@@ -423,7 +429,7 @@ class Router:
         a = self.edges["a"].to_numpy()
         t = self.edges["travel_time_s"].to_numpy(dtype=float)
         parts = []
-        for rows, node_times in self._batches(origins, limit):
+        for rows, node_times in self._batches(origins, limit, width=len(a)):
             at_u = node_times[:, a]
             for cutoff in cutoffs:
                 with np.errstate(divide="ignore", invalid="ignore"):

@@ -321,3 +321,11 @@ def _covered_edges(edges: pd.DataFrame, pieces: pd.DataFrame) -> set[int]:
         if reach >= 1.0 - 1e-9:
             full_segments.add(s)
     return set(np.flatnonzero(np.isin(edges["segment"].to_numpy(), list(full_segments))))
+
+
+def test_points_may_be_given_as_geometries_in_any_crs(router: Router) -> None:
+    metric = gpd.GeoSeries([metric_point(*P1), metric_point(*P2)], crs="EPSG:31370")
+    from_geoms = router.travel_times(metric, gpd.GeoDataFrame(geometry=metric))
+    np.testing.assert_allclose(from_geoms, router.travel_times(lonlat(P1, P2), lonlat(P1, P2)))
+    with pytest.raises(ValueError, match="shape"):
+        router.travel_times(np.zeros((2, 3)))
