@@ -5,7 +5,6 @@ local day, daily-partitioned); one factory turns each description into an asset 
 checks, so every source gets the same guarantees: rows in = accepted + quarantined.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -1,6 +1,5 @@
 """Exports for GIS users (GeoParquet 1.1 + GeoPackage) and the analysts' DuckDB warehouse."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 

@@ -1,6 +1,5 @@
 """Gold: indicators on the H3 grid, per shopping district and per commune."""
 
-from __future__ import annotations
 
 import dagster as dg
 import geopandas as gpd

@@ -4,7 +4,6 @@ The assets are thin: they read bronze tables, call the engine (``pipelines.confo
 ``pipelines.shops``, ``pipelines.network``, SQL in ``sql/silver``) and write one table each.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import geopandas as gpd

@@ -24,7 +24,6 @@ def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, lis
     refresh_day = dg.define_asset_job(
         "refresh_day",
         selection=daily_selection,
-        partitions_def=daily,
         description="One day's time series (WiFi, counters, OD, transactions) and what depends on them.",
     )
     refresh_static = dg.define_asset_job(

@@ -1,0 +1,101 @@
+"""The whole demo: generate the territory, materialise every asset, check the lake.
+
+Runs once per session (module fixture) in a temporary data root: about a minute.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines import cli, db
+from pipelines.lake import Lake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_lake(tmp_path_factory, monkeypatch_module) -> Lake:
+    root = tmp_path_factory.mktemp("demo")
+    monkeypatch_module.delenv("DAGSTER_HOME", raising=False)
+    assert cli.main(["--data", str(root), "demo"]) == 0
+    return Lake(root)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_lake):
+    con = db.connect(demo_lake.warehouse, read_only=True)
+    yield con
+    con.close()
+
+
+def test_required_views_exist_with_comments(warehouse):
+    views = dict(warehouse.execute(
+        "SELECT schema_name || '.' || view_name, comment FROM duckdb_views() WHERE NOT internal"
+    ).fetchall())
+    for name in ("silver.communes", "silver.sectors", "silver.shops", "silver.stops", "gold.h3_cells", "bronze.quarantine"):
+        assert name in views, name
+    assert all(views.values())
+
+
+def test_ten_communes_and_population_conserved(warehouse):
+    communes = warehouse.execute("SELECT count(*), sum(population) FROM silver.communes").fetchone()
+    sectors = warehouse.execute("SELECT sum(population) FROM silver.sectors").fetchone()[0]
+    cells = warehouse.execute("SELECT sum(population), count(DISTINCT nis) FROM gold.h3_cells").fetchone()
+    assert communes[0] == 10
+    assert communes[1] == sectors
+    assert cells[0] == pytest.approx(sectors, rel=1e-9)
+    assert cells[1] == 10
+
+
+def test_every_ingest_balances_and_quarantines_with_reasons(warehouse):
+    q = warehouse.execute("SELECT source, source_file, row_number, reason FROM bronze.quarantine").df()
+    assert len(q) > 0
+    assert q["reason"].str.len().gt(0).all()
+    assert q["row_number"].ge(1).all()
+    assert q["source_file"].str.len().gt(0).all()
+
+
+def test_shops_keep_their_source_and_category(warehouse):
+    rows = dict(warehouse.execute("SELECT source, count(*) FROM silver.shops GROUP BY 1").fetchall())
+    assert set(rows) == {"kbo", "osm", "kbo+osm"}
+    assert warehouse.execute("SELECT count(*) FROM silver.shops WHERE category IS NULL OR category = 'other'").fetchone()[0] == 0
+
+
+def test_stops_without_departures_are_kept(warehouse):
+    assert warehouse.execute("SELECT count(*) FROM silver.stops WHERE n_stop_times = 0").fetchone()[0] > 0
+
+
+def test_daily_partitions_cover_the_demo_period(demo_lake):
+    days = sorted(p.parent.name for p in (demo_lake.root / "lake" / "silver" / "sensor_counts").glob("day=*/part.parquet"))
+    assert len(days) == 28 and days[0] == "day=2026-10-12"
+
+
+def test_no_device_id_leaves_bronze(demo_lake):
+    probes = pd.read_parquet(next((demo_lake.root / "lake" / "bronze" / "wifi_probes").glob("day=*/part.parquet")))
+    assert "device_id" not in probes.columns
+    raw = (demo_lake.landing / "wifi" / "probes").glob("*.csv")
+    first_mac = pd.read_csv(next(raw))["device_id"].iloc[0]
+    for path in (demo_lake.root / "lake").rglob("*.parquet"):
+        assert first_mac.encode() not in path.read_bytes(), path
+
+
+def test_exports_exist_twice(demo_lake):
+    for layer in ("communes", "shops", "h3_cells"):
+        assert (demo_lake.exports / f"{layer}.gpkg").exists()
+        meta = pq.read_schema(demo_lake.exports / f"{layer}.parquet").metadata
+        assert b"geo" in meta
+
+
+def test_rerun_is_idempotent(demo_lake):
+    before = {p: pd.read_parquet(p) for p in sorted((demo_lake.root / "lake" / "gold").glob("*.parquet"))}
+    assert cli.main(["--data", str(demo_lake.root), "run"]) == 0
+    for path, frame in before.items():
+        pd.testing.assert_frame_equal(frame, pd.read_parquet(path))
