@@ -520,7 +520,7 @@ def _extra_pois(rng: np.random.Generator, territory: Territory, network: Network
             tags = {"amenity": "parking", "name": f"Parking {rng.choice(QUAL)}",
                     "parking": str(rng.choice(["surface", "surface", "underground", "multi-storey"])),
                     "fee": str(rng.choice(["yes", "no"])), "capacity": str(cap)}
-            if c.role == "regional_centre" and k < 2:
+            if c.role == "regional_centre" and c.tile == 0 and k < 2:
                 tags["capacity"] = next(bad)
             if k % 2 == 0:
                 w, h = np.sqrt(cap * 25.0) * 1.3, np.sqrt(cap * 25.0) / 1.3
@@ -594,7 +594,8 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
     est = business.establishments[business.establishments["in_kbo"]].reset_index(drop=True)
     ent = business.enterprises
     shops = np.flatnonzero((est["kind"] == "shop").to_numpy())
-    offices = np.flatnonzero((est["kind"] == "office").to_numpy() & (est["nace"] != "84114").to_numpy())
+    offices = np.flatnonzero((est["kind"] == "office").to_numpy() & (est["nace"] != "84114").to_numpy()
+                             & (est["chain"] == "").to_numpy())
     picks = rng.permutation(shops)
     no_point, bad_nace, bad_date, nl_only = picks[:3], picks[3:5], picks[5], picks[6:9]
     no_activity = rng.permutation(offices)[:2]
@@ -614,9 +615,10 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
         est_rows.append((e.establishment_number, start, e.enterprise))
     act_rows = []
     first_nace = dict(zip(est["enterprise"][::-1], est["nace"][::-1], strict=True))
+    silent = set(est["enterprise"].iloc[no_activity])  # their enterprise has no activity either
     for e in ent.itertuples():
         nace = first_nace.get(e.enterprise, "")
-        if nace:
+        if nace and e.enterprise not in silent:
             act_rows.append((e.enterprise, "001", "2008", nace, "MAIN"))
     for k, e in enumerate(est.itertuples()):
         if k in no_activity:
