@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from assets import gold
 from assets.common import OWNERS
 from pipelines.exports import export_layer
 from pipelines.resources import LakeResource
@@ -13,7 +14,7 @@ from pipelines.warehouse import build_warehouse
 EXPORTED = {
     "communes": ("silver", "Commune boundaries with population and area."),
     "shops": ("silver", "Shops (KBO/BCE conflated with OSM) with category and source."),
-    "h3_cells": ("gold", "H3 resolution-9 cells with population, shops, stops and parking."),
+    **{name: ("gold", description) for name, description in gold.EXPORTS.items()},
 }
 
 

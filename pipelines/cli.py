@@ -55,6 +55,7 @@ def cmd_run(lake: Lake) -> bool:
         instance=instance,
         resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=os.environ.get("SMARTCOMMERCE_PSEUDONYM_KEY", "demo-key-change-me"))},
         tags=tags,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
     )
     elapsed = time.perf_counter() - started

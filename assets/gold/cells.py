@@ -1,4 +1,4 @@
-"""Gold: indicators on the H3 grid, per shopping district and per commune."""
+"""Gold: the H3 grid of the territory (population, shops, stops, parking per cell)."""
 
 
 import dagster as dg
@@ -61,3 +61,4 @@ def h3_cells(lake: LakeResource) -> dg.MaterializeResult:
 
 
 assets = [h3_cells]
+EXPORTS = {"h3_cells": "H3 resolution-9 cells with population, shops, stops and parking."}
