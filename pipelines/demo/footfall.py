@@ -114,10 +114,10 @@ def place_sensors(
 
 
 def _street_of(network: Network, node: int) -> str:
-    for w in network.ways:
-        if node in w.nodes and "name" in w.tags:
-            return w.tags["name"]
-    return "Rue"
+    """The name of a street through a node, a main street first."""
+    names = [(not w.main, w.tags["name"]) for w in network.ways
+             if w.kind == "grid" and "name" in w.tags and node in w.nodes]
+    return min(names)[1] if names else "Rue"
 
 
 def _counters(
@@ -133,10 +133,14 @@ def _counters(
                              name=f"Comptage piétons {s.name}", x=s.x + 8 * np.cos(ang),
                              y=s.y + 8 * np.sin(ang), sensor_id=s.sensor_id))
         centre = st[(st["nis"] == c.nis) & (st["kind"] == "centre")].iloc[0]
+        station_street = np.array(sorted({
+            n for w in network.ways if w.settlement == int(centre.settlement_id)
+            and w.tags.get("name") == "Rue de la Station" for n in w.nodes}))
         for k in range(int(c.bike_counters)):
-            nodes = network.grid_nodes[int(centre.settlement_id)]
+            nodes = station_street if len(station_street) else network.grid_nodes[
+                int(centre.settlement_id)]
             d = np.hypot(network.x[nodes] - centre.x, network.y[nodes] - centre.y)
-            node = int(nodes[np.argmin(np.abs(d - 0.4 * centre.radius))])
+            node = int(nodes[np.argmin(np.abs(d - (0.4 + 0.1 * k) * centre.radius))])
             rows.append(dict(counter_id=f"bike-{c.nis}-{k + 1}", nis=c.nis, kind="bike",
                              name=f"Comptage vélos {_street_of(network, node)}, {c.name_fr}",
                              x=network.x[node] + 4, y=network.y[node] + 4, sensor_id=""))
