@@ -19,10 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=28)
     args = parser.parse_args(argv)
     clock = time.perf_counter()
-    summary = generate(args.landing, seed=args.seed, scale=args.scale, start=args.start,
-                       days=args.days)
+    summary = generate(
+        args.landing, seed=args.seed, scale=args.scale, start=args.start, days=args.days
+    )
     elapsed = time.perf_counter() - clock
-    print(f"{len(summary)} files, {sum(summary.values())} rows in {elapsed:.1f} s -> {args.landing}")
+    print(
+        f"{len(summary)} files, {sum(summary.values())} rows in {elapsed:.1f} s -> {args.landing}"
+    )
     return 0
 
 

@@ -70,9 +70,43 @@ def iso_with_offset(stamps: pd.DatetimeIndex) -> np.ndarray:
     return text.astype(object)
 
 
-def local_hour_float(stamps: pd.DatetimeIndex) -> np.ndarray:
-    """Wall-clock hour of day as a float (02:30 -> 2.5); both 02:00 hours give 2.0."""
-    return np.asarray(stamps.hour + stamps.minute / 60.0, dtype=float)
+def easter(year: int) -> date:
+    """Gregorian Easter Sunday (the anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month = (h + ell - 7 * m + 114) // 31
+    day = (h + ell - 7 * m + 114) % 31 + 1
+    return date(year, month, day)
+
+
+def belgian_holidays(year: int) -> list[date]:
+    """The ten Belgian public holidays of a year."""
+    e = easter(year)
+    return sorted(
+        [
+            date(year, 1, 1),
+            e + timedelta(days=1),
+            date(year, 5, 1),
+            e + timedelta(days=39),
+            e + timedelta(days=50),
+            date(year, 7, 21),
+            date(year, 8, 15),
+            date(year, 11, 1),
+            date(year, 11, 11),
+            date(year, 12, 25),
+        ]
+    )
+
+
+def holidays_of(days: list[date]) -> set[date]:
+    """The public holidays of the years of ``days``."""
+    return {h for year in {d.year for d in days} for h in belgian_holidays(year)}
 
 
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:

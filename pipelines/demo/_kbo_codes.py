@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (verbatim official labels)
 """Labels of the KBO/BCE codes the demo uses, as published in the KBO open data ``code.csv``.
 
 NACE-BEL 2008 descriptions (FR, NL) and a few other code categories. Public code lists,

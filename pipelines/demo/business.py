@@ -52,91 +52,335 @@ class ShopType:
 
 _SHOP = "Mo-Sa 09:30-18:30"
 SHOP_TYPES = (
-    ShopType("bakery", "shop", ("47241",), 8, 5, ("Boulangerie {f}", "Boulangerie {q}",
-             "Au Pain {q}", "Boulangerie-Pâtisserie {f}"),
-             ("Tu-Sa 07:00-18:30; Su 07:00-13:00", "Mo-Sa 06:30-18:00"), 9.0),
-    ShopType("butcher", "shop", ("47221",), 4, 2, ("Boucherie {f}", "Boucherie {q}"),
-             ("Tu-Sa 08:30-18:30", "Tu-Fr 08:00-18:00; Sa 08:00-16:00"), 24.0),
-    ShopType("supermarket", "shop", ("47114",), 3, 0.5, ("{chain}",),
-             ("Mo-Sa 08:30-20:00; Su 09:00-12:30", "Mo-Sa 08:00-20:00"), 42.0,
-             ("Marché Frais", "Prixbas", "Épi d'Or"), 1.0),
-    ShopType("convenience", "shop", ("47112", "47113"), 4, 3, ("Superette {q}", "Night Shop {q}",
-             "Épicerie {f}"), ("Mo-Su 08:00-22:00", "Mo-Sa 08:00-20:00"), 14.0),
-    ShopType("greengrocer", "shop", ("47210",), 2, 0.5, ("Fruits et Légumes {f}", "Le Panier {q}"),
-             ("Tu-Sa 08:30-18:30",), 16.0),
+    ShopType(
+        "bakery",
+        "shop",
+        ("47241",),
+        8,
+        5,
+        ("Boulangerie {f}", "Boulangerie {q}", "Au Pain {q}", "Boulangerie-Pâtisserie {f}"),
+        ("Tu-Sa 07:00-18:30; Su 07:00-13:00", "Mo-Sa 06:30-18:00"),
+        9.0,
+    ),
+    ShopType(
+        "butcher",
+        "shop",
+        ("47221",),
+        4,
+        2,
+        ("Boucherie {f}", "Boucherie {q}"),
+        ("Tu-Sa 08:30-18:30", "Tu-Fr 08:00-18:00; Sa 08:00-16:00"),
+        24.0,
+    ),
+    ShopType(
+        "supermarket",
+        "shop",
+        ("47114",),
+        3,
+        0.5,
+        ("{chain}",),
+        ("Mo-Sa 08:30-20:00; Su 09:00-12:30", "Mo-Sa 08:00-20:00"),
+        42.0,
+        ("Marché Frais", "Prixbas", "Épi d'Or"),
+        1.0,
+    ),
+    ShopType(
+        "convenience",
+        "shop",
+        ("47112", "47113"),
+        4,
+        3,
+        ("Superette {q}", "Night Shop {q}", "Épicerie {f}"),
+        ("Mo-Su 08:00-22:00", "Mo-Sa 08:00-20:00"),
+        14.0,
+    ),
+    ShopType(
+        "greengrocer",
+        "shop",
+        ("47210",),
+        2,
+        0.5,
+        ("Fruits et Légumes {f}", "Le Panier {q}"),
+        ("Tu-Sa 08:30-18:30",),
+        16.0,
+    ),
     ShopType("cheese", "shop", ("47291",), 1, 0, ("Fromagerie {f}",), ("Tu-Sa 09:00-18:30",), 21.0),
-    ShopType("clothes", "shop", ("47711", "47712", "47716"), 10, 0, ("Boutique {p}", "{p} Mode",
-             "Atelier {p}", "Le Dressing {q}"), (_SHOP, "Tu-Sa 10:00-18:00"), 58.0,
-             ("Mode & Co", "Jeans Corner"), 0.25),
-    ShopType("shoes", "shop", ("47721",), 3, 0, ("Chaussures {f}", "Au Pied {q}"), (_SHOP,), 74.0,
-             ("Pas à Pas",), 0.3),
-    ShopType("jewelry", "shop", ("47770",), 2, 0, ("Bijouterie {f}", "Horlogerie {f}"),
-             ("Tu-Sa 10:00-18:00",), 95.0),
+    ShopType(
+        "clothes",
+        "shop",
+        ("47711", "47712", "47716"),
+        10,
+        0,
+        ("Boutique {p}", "{p} Mode", "Atelier {p}", "Le Dressing {q}"),
+        (_SHOP, "Tu-Sa 10:00-18:00"),
+        58.0,
+        ("Mode & Co", "Jeans Corner"),
+        0.25,
+    ),
+    ShopType(
+        "shoes",
+        "shop",
+        ("47721",),
+        3,
+        0,
+        ("Chaussures {f}", "Au Pied {q}"),
+        (_SHOP,),
+        74.0,
+        ("Pas à Pas",),
+        0.3,
+    ),
+    ShopType(
+        "jewelry",
+        "shop",
+        ("47770",),
+        2,
+        0,
+        ("Bijouterie {f}", "Horlogerie {f}"),
+        ("Tu-Sa 10:00-18:00",),
+        95.0,
+    ),
     ShopType("cosmetics", "shop", ("47750",), 1.5, 0, ("Parfumerie {p}",), (_SHOP,), 38.0),
-    ShopType("hairdresser", "shop", ("96021",), 8, 3, ("Coiffure {p}", "Salon {p}",
-             "Coiffure {q}"), ("Tu-Fr 09:00-18:00; Sa 08:30-16:00",), 35.0),
-    ShopType("beauty", "shop", ("96022",), 3, 1, ("Institut {p}", "Beauté {q}"),
-             ("Tu-Sa 09:30-18:30",), 45.0),
-    ShopType("florist", "shop", ("47761",), 3, 1, ("Fleurs {p}", "Au Jardin de {p}"),
-             ("Tu-Sa 09:00-18:30; Su 09:00-12:30",), 27.0),
+    ShopType(
+        "hairdresser",
+        "shop",
+        ("96021",),
+        8,
+        3,
+        ("Coiffure {p}", "Salon {p}", "Coiffure {q}"),
+        ("Tu-Fr 09:00-18:00; Sa 08:30-16:00",),
+        35.0,
+    ),
+    ShopType(
+        "beauty",
+        "shop",
+        ("96022",),
+        3,
+        1,
+        ("Institut {p}", "Beauté {q}"),
+        ("Tu-Sa 09:30-18:30",),
+        45.0,
+    ),
+    ShopType(
+        "florist",
+        "shop",
+        ("47761",),
+        3,
+        1,
+        ("Fleurs {p}", "Au Jardin de {p}"),
+        ("Tu-Sa 09:00-18:30; Su 09:00-12:30",),
+        27.0,
+    ),
     ShopType("books", "shop", ("47610",), 2, 0, ("Librairie {q}", "Librairie {f}"), (_SHOP,), 23.0),
-    ShopType("newsagent", "shop", ("47620",), 3, 1, ("Librairie-Presse {q}", "Press Shop {q}"),
-             ("Mo-Sa 06:30-18:30; Su 07:00-12:30",), 11.0),
-    ShopType("optician", "shop", ("47782",), 2, 0, ("Optique {f}",), ("Tu-Sa 09:30-18:00",), 160.0,
-             ("Optique Lumière",), 0.4),
+    ShopType(
+        "newsagent",
+        "shop",
+        ("47620",),
+        3,
+        1,
+        ("Librairie-Presse {q}", "Press Shop {q}"),
+        ("Mo-Sa 06:30-18:30; Su 07:00-12:30",),
+        11.0,
+    ),
+    ShopType(
+        "optician",
+        "shop",
+        ("47782",),
+        2,
+        0,
+        ("Optique {f}",),
+        ("Tu-Sa 09:30-18:00",),
+        160.0,
+        ("Optique Lumière",),
+        0.4,
+    ),
     ShopType("hardware", "shop", ("47521",), 2, 0.5, ("Quincaillerie {f}",), (_SHOP,), 31.0),
     ShopType("electronics", "shop", ("47430",), 1, 0, ("Électro {f}",), (_SHOP,), 140.0),
-    ShopType("mobile_phone", "shop", ("47420",), 1.5, 0, ("{chain}",), (_SHOP,), 60.0,
-             ("Télécom Plus",), 1.0),
-    ShopType("chocolate", "shop", ("47242",), 1, 0, ("Chocolaterie {f}",), ("Tu-Su 10:00-18:00",),
-             22.0),
-    ShopType("wine", "shop", ("47251",), 1, 0, ("Cave {q}", "Vins {f}"), ("Tu-Sa 10:00-19:00",),
-             48.0),
+    ShopType(
+        "mobile_phone",
+        "shop",
+        ("47420",),
+        1.5,
+        0,
+        ("{chain}",),
+        (_SHOP,),
+        60.0,
+        ("Télécom Plus",),
+        1.0,
+    ),
+    ShopType(
+        "chocolate", "shop", ("47242",), 1, 0, ("Chocolaterie {f}",), ("Tu-Su 10:00-18:00",), 22.0
+    ),
+    ShopType(
+        "wine", "shop", ("47251",), 1, 0, ("Cave {q}", "Vins {f}"), ("Tu-Sa 10:00-19:00",), 48.0
+    ),
     ShopType("toys", "shop", ("47650",), 1, 0, ("Le Coffre à Jouets {q}",), (_SHOP,), 34.0),
     ShopType("sports", "shop", ("47640",), 1, 0, ("Sports {f}",), (_SHOP,), 65.0),
     ShopType("bicycle", "shop", ("47640",), 0.7, 0, ("Cycles {f}",), ("Tu-Sa 09:00-18:00",), 120.0),
-    ShopType("furniture", "shop", ("47591",), 1, 0, ("Meubles {f}",), ("Mo-Sa 10:00-18:00",), 380.0),
+    ShopType(
+        "furniture", "shop", ("47591",), 1, 0, ("Meubles {f}",), ("Mo-Sa 10:00-18:00",), 380.0
+    ),
     ShopType("gift", "shop", ("47789",), 2, 0, ("Au Petit Cadeau {q}", "Déco {p}"), (_SHOP,), 29.0),
     ShopType("pet", "shop", ("47762",), 1, 0, ("Animalerie {f}",), (_SHOP,), 33.0),
     ShopType("tobacco", "shop", ("47260",), 1, 0.5, ("Tabac {q}",), ("Mo-Sa 07:00-19:00",), 12.0),
-    ShopType("pharmacy", "amenity", ("47730",), 4, 1, ("Pharmacie {q}", "Pharmacie {f}"),
-             ("Mo-Fr 08:30-18:30; Sa 09:00-12:30",), 19.0, ("Pharmacie Populaire",), 0.3),
-    ShopType("restaurant", "amenity", ("56101",), 7, 3, ("Restaurant {q}", "La Table de {p}",
-             "Le Relais {q}", "Trattoria {p}"), ("We-Su 12:00-14:00,18:30-22:00",
-             "Tu-Sa 12:00-14:30,18:30-22:30"), 38.0),
-    ShopType("cafe", "amenity", ("56301",), 6, 4, ("Café {q}", "Le Cercle {q}", "Brasserie {f}"),
-             ("Mo-Su 08:00-23:00", "Tu-Su 10:00-01:00"), 12.0),
-    ShopType("fast_food", "amenity", ("56102",), 4, 2, ("Friterie {q}", "Snack {q}", "Pizza {p}"),
-             ("Tu-Su 11:30-14:00,17:30-22:00",), 13.0),
+    ShopType(
+        "pharmacy",
+        "amenity",
+        ("47730",),
+        4,
+        1,
+        ("Pharmacie {q}", "Pharmacie {f}"),
+        ("Mo-Fr 08:30-18:30; Sa 09:00-12:30",),
+        19.0,
+        ("Pharmacie Populaire",),
+        0.3,
+    ),
+    ShopType(
+        "restaurant",
+        "amenity",
+        ("56101",),
+        7,
+        3,
+        ("Restaurant {q}", "La Table de {p}", "Le Relais {q}", "Trattoria {p}"),
+        ("We-Su 12:00-14:00,18:30-22:00", "Tu-Sa 12:00-14:30,18:30-22:30"),
+        38.0,
+    ),
+    ShopType(
+        "cafe",
+        "amenity",
+        ("56301",),
+        6,
+        4,
+        ("Café {q}", "Le Cercle {q}", "Brasserie {f}"),
+        ("Mo-Su 08:00-23:00", "Tu-Su 10:00-01:00"),
+        12.0,
+    ),
+    ShopType(
+        "fast_food",
+        "amenity",
+        ("56102",),
+        4,
+        2,
+        ("Friterie {q}", "Snack {q}", "Pizza {p}"),
+        ("Tu-Su 11:30-14:00,17:30-22:00",),
+        13.0,
+    ),
 )
 SHOP_TYPE = {t.category: t for t in SHOP_TYPES}
 
 OFFICE_TYPES = (
-    ("62010", "Informatique {f}", 1.0), ("69101", "Cabinet d'avocats {f}", 1.0),
-    ("69201", "Fiduciaire {f}", 1.2), ("86210", "Docteur {p} {f}", 1.5),
-    ("86230", "Cabinet dentaire {f}", 0.8), ("71111", "Atelier d'architecture {f}", 0.6),
-    ("68311", "Immobilière {q}", 0.8), ("64190", "Banque Wallonne", 0.6),
-    ("85203", "École communale {q}", 0.5), ("41201", "Construction {f}", 1.0),
-    ("43211", "Électricité {f}", 0.8), ("45201", "Garage {f}", 0.8),
-    ("70220", "Conseil {f}", 0.6), ("93130", "Fitness {q}", 0.3),
+    ("62010", "Informatique {f}", 1.0),
+    ("69101", "Cabinet d'avocats {f}", 1.0),
+    ("69201", "Fiduciaire {f}", 1.2),
+    ("86210", "Docteur {p} {f}", 1.5),
+    ("86230", "Cabinet dentaire {f}", 0.8),
+    ("71111", "Atelier d'architecture {f}", 0.6),
+    ("68311", "Immobilière {q}", 0.8),
+    ("64190", "Banque Wallonne", 0.6),
+    ("85203", "École communale {q}", 0.5),
+    ("41201", "Construction {f}", 1.0),
+    ("43211", "Électricité {f}", 0.8),
+    ("45201", "Garage {f}", 0.8),
+    ("70220", "Conseil {f}", 0.6),
+    ("93130", "Fitness {q}", 0.3),
 )
 FAMILY = (
-    "Dupont", "Lambert", "Dubois", "Martin", "Leclercq", "Lejeune", "Renard", "Collard", "Gilson",
-    "Piron", "Mathieu", "Henrard", "Wauthier", "Delvaux", "Lemaire", "François", "Hubert",
-    "Jacquet", "Goffin", "Massart", "Laurent", "Simon", "Thiry", "Remacle", "Denis", "Charlier",
-    "Lecocq", "Dethier", "Georges", "Fontaine", "Marchal", "Hardy", "Bodart", "Lhoest", "Evrard",
-    "Closset", "Noël", "Pirard", "Gérard", "Servais", "Wilmotte", "Dumont", "Baudoin", "Hanquet",
+    "Dupont",
+    "Lambert",
+    "Dubois",
+    "Martin",
+    "Leclercq",
+    "Lejeune",
+    "Renard",
+    "Collard",
+    "Gilson",
+    "Piron",
+    "Mathieu",
+    "Henrard",
+    "Wauthier",
+    "Delvaux",
+    "Lemaire",
+    "François",
+    "Hubert",
+    "Jacquet",
+    "Goffin",
+    "Massart",
+    "Laurent",
+    "Simon",
+    "Thiry",
+    "Remacle",
+    "Denis",
+    "Charlier",
+    "Lecocq",
+    "Dethier",
+    "Georges",
+    "Fontaine",
+    "Marchal",
+    "Hardy",
+    "Bodart",
+    "Lhoest",
+    "Evrard",
+    "Closset",
+    "Noël",
+    "Pirard",
+    "Gérard",
+    "Servais",
+    "Wilmotte",
+    "Dumont",
+    "Baudoin",
+    "Hanquet",
 )
 FIRST = (
-    "Marie", "Sophie", "Julie", "Nathalie", "Christophe", "Luc", "Michel", "Isabelle", "Céline",
-    "Laurence", "Pierre", "Anne", "Véronique", "Olivier", "Stéphanie", "Benoît", "Catherine",
-    "Aurélie", "Vincent", "Caroline", "Thierry", "Chantal", "Nicolas", "Émilie", "Damien",
+    "Marie",
+    "Sophie",
+    "Julie",
+    "Nathalie",
+    "Christophe",
+    "Luc",
+    "Michel",
+    "Isabelle",
+    "Céline",
+    "Laurence",
+    "Pierre",
+    "Anne",
+    "Véronique",
+    "Olivier",
+    "Stéphanie",
+    "Benoît",
+    "Catherine",
+    "Aurélie",
+    "Vincent",
+    "Caroline",
+    "Thierry",
+    "Chantal",
+    "Nicolas",
+    "Émilie",
+    "Damien",
 )
 QUAL = (
-    "du Marché", "de la Place", "du Centre", "Saint-Jean", "de la Gare", "des Remparts", "du Parc",
-    "du Pont", "de la Fontaine", "du Château", "Saint-Nicolas", "des Halles", "du Coin",
-    "de l'Église", "du Perron", "des Arcades", "du Beffroi", "des Tanneurs", "du Moulin",
-    "de la Collégiale", "du Théâtre", "des Carmes", "du Square", "des Tilleuls",
+    "du Marché",
+    "de la Place",
+    "du Centre",
+    "Saint-Jean",
+    "de la Gare",
+    "des Remparts",
+    "du Parc",
+    "du Pont",
+    "de la Fontaine",
+    "du Château",
+    "Saint-Nicolas",
+    "des Halles",
+    "du Coin",
+    "de l'Église",
+    "du Perron",
+    "des Arcades",
+    "du Beffroi",
+    "des Tanneurs",
+    "du Moulin",
+    "de la Collégiale",
+    "du Théâtre",
+    "des Carmes",
+    "du Square",
+    "des Tilleuls",
 )
 KBO_FILES = ("enterprise", "establishment", "activity", "address", "denomination", "code")
 
@@ -168,9 +412,23 @@ def build_addresses(territory: Territory, network: Network) -> pd.DataFrame:
         groups.setdefault((way.postcode, way.tags["name"]), []).append(way)
     st = {r.settlement_id: r for r in territory.settlements.itertuples(index=False)}
     names = {r.nis: r for r in territory.communes.itertuples(index=False)}
-    cols: dict[str, list] = {k: [] for k in (
-        "nis", "postcode", "municipality_fr", "municipality_nl", "street_fr", "house_number",
-        "x", "y", "settlement_id", "centre", "main", "dist")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "nis",
+            "postcode",
+            "municipality_fr",
+            "municipality_nl",
+            "street_fr",
+            "house_number",
+            "x",
+            "y",
+            "settlement_id",
+            "centre",
+            "main",
+            "dist",
+        )
+    }
     for (postcode, street), ways in groups.items():
         seq: list[int] = []
         for w in ways:
@@ -193,10 +451,16 @@ def build_addresses(territory: Territory, network: Network) -> pd.DataFrame:
         number[left] = 2 * np.arange(left.sum()) + 1
         number[~left] = 2 * np.arange((~left).sum()) + 2
         c = names[first.nis]
-        for key, value in (("nis", first.nis), ("postcode", postcode),
-                           ("municipality_fr", c.name_fr), ("municipality_nl", c.name_nl),
-                           ("street_fr", street), ("settlement_id", int(first.settlement)),
-                           ("centre", s.kind == "centre"), ("main", main)):
+        for key, value in (
+            ("nis", first.nis),
+            ("postcode", postcode),
+            ("municipality_fr", c.name_fr),
+            ("municipality_nl", c.name_nl),
+            ("street_fr", street),
+            ("settlement_id", int(first.settlement)),
+            ("centre", s.kind == "centre"),
+            ("main", main),
+        ):
             cols[key].append(np.full(n, value, dtype=object if isinstance(value, str) else None))
         cols["house_number"].append(number.astype(str).astype(object))
         cols["x"].append(px)
@@ -281,8 +545,17 @@ def _establishments(
                 name = chain
             else:
                 name = _name(rng, str(rng.choice([n for n in t.names if "{chain}" not in n])))
-            rows.append(dict(kind="shop", category=t.category, key=t.key,
-                             nace=str(rng.choice(t.nace)), name=name, chain=chain, address_id=i))
+            rows.append(
+                dict(
+                    kind="shop",
+                    category=t.category,
+                    key=t.key,
+                    nace=str(rng.choice(t.nace)),
+                    name=name,
+                    chain=chain,
+                    address_id=i,
+                )
+            )
         w_off = np.where(main, 2.0, 1.0) * np.exp(-dist / (0.6 * radius)) + 0.02
         w_off[taken[mine]] = 0.0
         n_off = int(round(c.population * OFFICES_PER_1000 / 1000))
@@ -290,18 +563,40 @@ def _establishments(
         taken[off_idx] = True
         p_off = np.array([o[2] for o in OFFICE_TYPES])
         for i in off_idx:
-            nace, template, _ = OFFICE_TYPES[int(rng.choice(len(OFFICE_TYPES), p=p_off / p_off.sum()))]
+            nace, template, _ = OFFICE_TYPES[
+                int(rng.choice(len(OFFICE_TYPES), p=p_off / p_off.sum()))
+            ]
             chain = "Banque Wallonne" if nace == "64190" else ""
-            rows.append(dict(kind="office", category="office", key="", nace=nace,
-                             name=_name(rng, template), chain=chain, address_id=i))
+            rows.append(
+                dict(
+                    kind="office",
+                    category="office",
+                    key="",
+                    nace=nace,
+                    name=_name(rng, template),
+                    chain=chain,
+                    address_id=i,
+                )
+            )
         # the town hall, at the centre
         hall = mine[np.argmin(np.where(taken[mine], np.inf, dist + np.where(centre, 0, 1e9)))]
         taken[hall] = True
-        rows.append(dict(kind="office", category="office", key="", nace="84114",
-                         name=f"Administration communale de {c.name_fr}", chain="", address_id=hall))
+        rows.append(
+            dict(
+                kind="office",
+                category="office",
+                key="",
+                nace="84114",
+                name=f"Administration communale de {c.name_fr}",
+                chain="",
+                address_id=hall,
+            )
+        )
     est = pd.DataFrame(rows)
-    est = est.join(addr[["nis", "x", "y", "settlement_id", "centre", "main", "dist", "postcode"]],
-                   on="address_id")
+    est = est.join(
+        addr[["nis", "x", "y", "settlement_id", "centre", "main", "dist", "postcode"]],
+        on="address_id",
+    )
     est.insert(0, "est_id", np.arange(len(est)))
     return _dedupe_names(est)
 
@@ -328,11 +623,13 @@ def _sources(rng: np.random.Generator, est: pd.DataFrame) -> pd.DataFrame:
     est["osm_name"] = est["name"]
     strip = est["in_osm"] & est["in_kbo"] & (variant < 0.06)
     est.loc[strip, "osm_name"] = est.loc[strip, "name"].map(
-        lambda s: unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode())
+        lambda s: unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    )
     upper = est["in_osm"] & est["in_kbo"] & (variant >= 0.06) & (variant < 0.09)
     est.loc[upper, "osm_name"] = est.loc[upper, "name"].str.upper()
-    est["website"] = np.where(rng.random(n) < 0.4,
-                              "https://www." + est["name"].map(_slug) + ".be", "")
+    est["website"] = np.where(
+        rng.random(n) < 0.4, "https://www." + est["name"].map(_slug) + ".be", ""
+    )
     est["opening_hours"] = [
         str(rng.choice(SHOP_TYPE[c].hours)) if k == "shop" and rng.random() < 0.5 else ""
         for c, k in zip(est["category"], est["kind"], strict=True)
@@ -372,8 +669,16 @@ def _enterprises(rng: np.random.Generator, est: pd.DataFrame) -> pd.DataFrame:
     numbers = _kbo_numbers(rng, n, 0)
     rows = []
     for k, chain in enumerate(chains):
-        rows.append(dict(enterprise=numbers[k], type="2", form="014", name=f"{chain} SA",
-                         start=_random_date(rng, date(1968, 1, 1), date(2005, 1, 1)), chain=chain))
+        rows.append(
+            dict(
+                enterprise=numbers[k],
+                type="2",
+                form="014",
+                name=f"{chain} SA",
+                start=_random_date(rng, date(1968, 1, 1), date(2005, 1, 1)),
+                chain=chain,
+            )
+        )
     est["enterprise"] = ""
     owner = []
     for k, e in enumerate(independents.itertuples(), start=len(chains)):
@@ -381,10 +686,21 @@ def _enterprises(rng: np.random.Generator, est: pd.DataFrame) -> pd.DataFrame:
         form = "" if natural else str(rng.choice(["610", "610", "610", "014", "015", "612"]))
         if e.nace == "85203":
             form = "017"
-        legal = f"{e.name} {_form_suffix(form)}" if form else f"{rng.choice(FAMILY)}, {rng.choice(FIRST)}"
-        rows.append(dict(enterprise=numbers[k], type="1" if natural else "2", form=form,
-                         name=legal, start=_random_date(rng, date(1975, 1, 1), date(2025, 6, 1)),
-                         chain=""))
+        legal = (
+            f"{e.name} {_form_suffix(form)}"
+            if form
+            else f"{rng.choice(FAMILY)}, {rng.choice(FIRST)}"
+        )
+        rows.append(
+            dict(
+                enterprise=numbers[k],
+                type="1" if natural else "2",
+                form=form,
+                name=legal,
+                start=_random_date(rng, date(1975, 1, 1), date(2025, 6, 1)),
+                chain="",
+            )
+        )
         owner.append(numbers[k])
     est.loc[independents.index, "enterprise"] = owner
     ent = pd.DataFrame(rows)
@@ -393,9 +709,7 @@ def _enterprises(rng: np.random.Generator, est: pd.DataFrame) -> pd.DataFrame:
     est.loc[is_chain, "enterprise"] = est.loc[is_chain, "chain"].map(by_chain)
     est["establishment_number"] = ""
     est.loc[est["in_kbo"], "establishment_number"] = _kbo_numbers(rng, int(est["in_kbo"].sum()), 2)
-    est["start"] = [
-        _random_date(rng, date(1980, 1, 1), date(2025, 9, 1)) for _ in range(len(est))
-    ]
+    est["start"] = [_random_date(rng, date(1980, 1, 1), date(2025, 9, 1)) for _ in range(len(est))]
     return ent
 
 
@@ -415,19 +729,23 @@ def _vacant_cells(
         centre_id = int(st.index[(st["nis"] == c.nis) & (st["kind"] == "centre")][0])
         radius = float(st.loc[centre_id, "radius"])
         r_area = radius if c.role == "rural" else 0.5 * radius
-        shops = est[(est["kind"] == "shop") & (est["settlement_id"] == centre_id)
-                    & (est["dist"] <= r_area)]
+        shops = est[
+            (est["kind"] == "shop") & (est["settlement_id"] == centre_id) & (est["dist"] <= r_area)
+        ]
         occupied = shops["address_id"].to_numpy()
         rates = np.array([c.vacancy_2025, (c.vacancy_2025 + c.vacancy_2026) / 2, c.vacancy_2026])
         total = int(round(len(occupied) / (1 - rates[2])))
         n_vac = np.round(total * rates).astype(int)
-        free = addr[(addr["settlement_id"] == centre_id) & (addr["dist"] <= r_area)
-                    & ~addr["address_id"].isin(used)]
+        free = addr[
+            (addr["settlement_id"] == centre_id)
+            & (addr["dist"] <= r_area)
+            & ~addr["address_id"].isin(used)
+        ]
         free = free.assign(pref=free["main"].astype(float) * 2 + rng.random(len(free)))
         vacant_now = free.sort_values("pref", ascending=False)["address_id"].to_numpy()[: n_vac[2]]
         cells = np.r_[occupied, vacant_now]
         status = np.zeros((3, len(cells)), dtype=bool)  # True = vacant
-        status[2, len(occupied):] = True
+        status[2, len(occupied) :] = True
         for t in (1, 0):
             now = np.flatnonzero(status[t + 1])
             keep = rng.permutation(now)[: min(n_vac[t], int(round(0.65 * len(now))))]
@@ -437,8 +755,15 @@ def _vacant_cells(
             status[t, extra] = True
         area = np.clip(rng.lognormal(np.log(85), 0.5, len(cells)), 25, 600).round().astype(int)
         for k, a_id in enumerate(cells):
-            rows.append(dict(cell_id=f"VC{c.nis}-{k + 1:04d}", nis=c.nis, address_id=int(a_id),
-                             floor_area_m2=int(area[k]), vacant=tuple(bool(s) for s in status[:, k])))
+            rows.append(
+                dict(
+                    cell_id=f"VC{c.nis}-{k + 1:04d}",
+                    nis=c.nis,
+                    address_id=int(a_id),
+                    floor_area_m2=int(area[k]),
+                    vacant=tuple(bool(s) for s in status[:, k]),
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -467,20 +792,25 @@ def _merchants(rng: np.random.Generator, territory: Territory, est: pd.DataFrame
     centres = st[st["kind"] == "centre"]
     limit = {int(i): district_radius(roles[r.nis], r.radius) for i, r in centres.iterrows()}
     reach = est["settlement_id"].map(limit).fillna(-1.0).to_numpy()
-    shops = est[(est["kind"] == "shop").to_numpy() & est["in_kbo"].to_numpy()
-                & (est["dist"].to_numpy() <= reach)]
+    shops = est[
+        (est["kind"] == "shop").to_numpy()
+        & est["in_kbo"].to_numpy()
+        & (est["dist"].to_numpy() <= reach)
+    ]
     chosen = shops[rng.random(len(shops)) < 0.4]
-    return pd.DataFrame({
-        "merchant_id": [f"M{k + 1:05d}" for k in range(len(chosen))],
-        "est_id": chosen["est_id"].to_numpy(),
-        "name": chosen["name"].to_numpy(),
-        "establishment_number": chosen["establishment_number"].to_numpy(),
-        "nis": chosen["nis"].to_numpy(),
-        "x": chosen["x"].to_numpy(),
-        "y": chosen["y"].to_numpy(),
-        "category": chosen["category"].to_numpy(),
-        "settlement_id": chosen["settlement_id"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "merchant_id": [f"M{k + 1:05d}" for k in range(len(chosen))],
+            "est_id": chosen["est_id"].to_numpy(),
+            "name": chosen["name"].to_numpy(),
+            "establishment_number": chosen["establishment_number"].to_numpy(),
+            "nis": chosen["nis"].to_numpy(),
+            "x": chosen["x"].to_numpy(),
+            "y": chosen["y"].to_numpy(),
+            "category": chosen["category"].to_numpy(),
+            "settlement_id": chosen["settlement_id"].to_numpy(),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- OSM POIs
@@ -498,13 +828,19 @@ def _shop_pois(est: pd.DataFrame, communes: pd.DataFrame) -> list[Poi]:
         if e.opening_hours:
             tags["opening_hours"] = e.opening_hours
         if e.osm_addr:
-            tags.update({"addr:street": e.street_fr, "addr:housenumber": e.house_number,
-                         "addr:postcode": e.postcode, "addr:city": names[e.nis]})
+            tags.update(
+                {
+                    "addr:street": e.street_fr,
+                    "addr:housenumber": e.house_number,
+                    "addr:postcode": e.postcode,
+                    "addr:city": names[e.nis],
+                }
+            )
         pois.append(Poi(float(e.osm_x), float(e.osm_y), tags))
     return pois
 
 
-def _extra_pois(rng: np.random.Generator, territory: Territory, network: Network) -> list[Poi]:
+def _extra_pois(rng: np.random.Generator, territory: Territory) -> list[Poi]:
     """Parking (nodes and areas, two with an unreadable capacity), tourism, marketplaces."""
     st = territory.settlements
     pois: list[Poi] = []
@@ -517,32 +853,68 @@ def _extra_pois(rng: np.random.Generator, territory: Territory, network: Network
             d = rng.uniform(0.15, 0.7) * centre.radius
             x, y = centre.x + d * np.cos(ang), centre.y + d * np.sin(ang)
             cap = int(rng.choice([25, 40, 60, 80, 120, 250]))
-            tags = {"amenity": "parking", "name": f"Parking {rng.choice(QUAL)}",
-                    "parking": str(rng.choice(["surface", "surface", "underground", "multi-storey"])),
-                    "fee": str(rng.choice(["yes", "no"])), "capacity": str(cap)}
+            tags = {
+                "amenity": "parking",
+                "name": f"Parking {rng.choice(QUAL)}",
+                "parking": str(rng.choice(["surface", "surface", "underground", "multi-storey"])),
+                "fee": str(rng.choice(["yes", "no"])),
+                "capacity": str(cap),
+            }
             if c.role == "regional_centre" and c.tile == 0 and k < 2:
                 tags["capacity"] = next(bad)
             if k % 2 == 0:
                 w, h = np.sqrt(cap * 25.0) * 1.3, np.sqrt(cap * 25.0) / 1.3
-                ring = np.array([[x - w / 2, y - h / 2], [x + w / 2, y - h / 2],
-                                 [x + w / 2, y + h / 2], [x - w / 2, y + h / 2]])
+                ring = np.array(
+                    [
+                        [x - w / 2, y - h / 2],
+                        [x + w / 2, y - h / 2],
+                        [x + w / 2, y + h / 2],
+                        [x - w / 2, y + h / 2],
+                    ]
+                )
                 pois.append(Poi(x, y, tags, ring))
             else:
                 pois.append(Poi(x, y, tags))
         if c.role != "rural":
-            pois.append(Poi(centre.x + 35, centre.y + 20, {
-                "tourism": "information", "information": "office",
-                "name": f"Office du Tourisme de {c.name_fr}"}))
-            pois.append(Poi(centre.x - 60, centre.y + 45, {
-                "tourism": "museum", "name": f"Musée {rng.choice(QUAL)}"}))
-            pois.append(Poi(centre.x + 10, centre.y - 15, {
-                "amenity": "marketplace", "name": "Place du Marché"}))
+            pois.append(
+                Poi(
+                    centre.x + 35,
+                    centre.y + 20,
+                    {
+                        "tourism": "information",
+                        "information": "office",
+                        "name": f"Office du Tourisme de {c.name_fr}",
+                    },
+                )
+            )
+            pois.append(
+                Poi(
+                    centre.x - 60,
+                    centre.y + 45,
+                    {"tourism": "museum", "name": f"Musée {rng.choice(QUAL)}"},
+                )
+            )
+            pois.append(
+                Poi(
+                    centre.x + 10,
+                    centre.y - 15,
+                    {"amenity": "marketplace", "name": "Place du Marché"},
+                )
+            )
         villages = st[(st["nis"] == c.nis) & (st["kind"] == "village")]
         if len(villages):
             v = villages.iloc[int(rng.integers(len(villages)))]
-            pois.append(Poi(v.x + 250, v.y + 120, {
-                "tourism": "attraction", "historic": "castle",
-                "name": f"Château de {v['name']}"}))
+            pois.append(
+                Poi(
+                    v.x + 250,
+                    v.y + 120,
+                    {
+                        "tourism": "attraction",
+                        "historic": "castle",
+                        "name": f"Château de {v['name']}",
+                    },
+                )
+            )
         geom = c.geometry
         minx, miny, maxx, maxy = geom.bounds
         for kind in ("viewpoint", "abbey"):
@@ -555,9 +927,13 @@ def _extra_pois(rng: np.random.Generator, territory: Territory, network: Network
             else:
                 if c.role == "town":
                     continue
-                tags = {"tourism": "attraction", "historic": "monastery",
-                        "amenity": "place_of_worship", "religion": "christian",
-                        "name": f"Abbaye de {c.name_fr}"}
+                tags = {
+                    "tourism": "attraction",
+                    "historic": "monastery",
+                    "amenity": "place_of_worship",
+                    "religion": "christian",
+                    "name": f"Abbaye de {c.name_fr}",
+                }
             pois.append(Poi(x, y, tags))
     return pois
 
@@ -574,7 +950,7 @@ def build_business(territory: Territory, network: Network, seed: int) -> Busines
     cells = _vacant_cells(rng, territory, addr, est)
     _align_start_dates(rng, est, cells)
     merchants = _merchants(stream(seed, "merchants"), territory, est)
-    pois = _shop_pois(est, territory.communes) + _extra_pois(rng, territory, network)
+    pois = _shop_pois(est, territory.communes) + _extra_pois(rng, territory)
     return Business(addr, est, ent, cells, merchants, pois)
 
 
@@ -594,8 +970,11 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
     est = business.establishments[business.establishments["in_kbo"]].reset_index(drop=True)
     ent = business.enterprises
     shops = np.flatnonzero((est["kind"] == "shop").to_numpy())
-    offices = np.flatnonzero((est["kind"] == "office").to_numpy() & (est["nace"] != "84114").to_numpy()
-                             & (est["chain"] == "").to_numpy())
+    offices = np.flatnonzero(
+        (est["kind"] == "office").to_numpy()
+        & (est["nace"] != "84114").to_numpy()
+        & (est["chain"] == "").to_numpy()
+    )
     picks = rng.permutation(shops)
     no_point, bad_nace, bad_date, nl_only = picks[:3], picks[3:5], picks[5], picks[6:9]
     no_activity = rng.permutation(offices)[:2]
@@ -610,8 +989,15 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
     for k, e in enumerate(est.itertuples()):
         start = _d("31-02-2020") if k == bad_date else _d(e.start)
         if k == bad_date:
-            defects.append(_defect("kbo/establishment.csv", len(est_rows) + 1, "invalid date",
-                                   e.establishment_number, "StartDate 31-02-2020"))
+            defects.append(
+                _defect(
+                    "kbo/establishment.csv",
+                    len(est_rows) + 1,
+                    "invalid date",
+                    e.establishment_number,
+                    "StartDate 31-02-2020",
+                )
+            )
         est_rows.append((e.establishment_number, start, e.enterprise))
     act_rows = []
     first_nace = dict(zip(est["enterprise"][::-1], est["nace"][::-1], strict=True))
@@ -622,37 +1008,96 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
             act_rows.append((e.enterprise, "001", "2008", nace, "MAIN"))
     for k, e in enumerate(est.itertuples()):
         if k in no_activity:
-            defects.append(_defect("kbo/establishment.csv", k + 1, "no activity",
-                                   e.establishment_number, "establishment without any activity row"))
+            defects.append(
+                _defect(
+                    "kbo/establishment.csv",
+                    k + 1,
+                    "no activity",
+                    e.establishment_number,
+                    "establishment without any activity row",
+                )
+            )
             continue
         act_rows.append((e.establishment_number, "001", "2008", e.nace, "MAIN"))
         if k in bad_nace:
             code = "47.11" if k == bad_nace[0] else "4711"
             act_rows.append((e.establishment_number, "001", "2008", code, "SECO"))
-            defects.append(_defect("kbo/activity.csv", len(act_rows), "malformed NACE code",
-                                   e.establishment_number, f"NaceCode {code}"))
+            defects.append(
+                _defect(
+                    "kbo/activity.csv",
+                    len(act_rows),
+                    "malformed NACE code",
+                    e.establishment_number,
+                    f"NaceCode {code}",
+                )
+            )
     addr_rows = []
     a = business.addresses
-    cols = {k: a[k].to_numpy() for k in ("postcode", "municipality_nl", "municipality_fr",
-                                         "street_nl", "street_fr", "house_number")}
+    cols = {
+        k: a[k].to_numpy()
+        for k in (
+            "postcode",
+            "municipality_nl",
+            "municipality_fr",
+            "street_nl",
+            "street_fr",
+            "house_number",
+        )
+    }
     for k, e in enumerate(est.itertuples()):
         i = e.address_id
         number = cols["house_number"][i]
         if k in no_point:
             number = str(int(number) + 400)
-            defects.append(_defect("kbo/address.csv", len(addr_rows) + 1, "no address point",
-                                   e.establishment_number,
-                                   f"{cols['street_fr'][i]} {number}, {cols['postcode'][i]}"))
+            defects.append(
+                _defect(
+                    "kbo/address.csv",
+                    len(addr_rows) + 1,
+                    "no address point",
+                    e.establishment_number,
+                    f"{cols['street_fr'][i]} {number}, {cols['postcode'][i]}",
+                )
+            )
         street_fr = None if k in nl_only else cols["street_fr"][i]
-        addr_rows.append((e.establishment_number, "BAET", None, None, cols["postcode"][i],
-                          cols["municipality_nl"][i], cols["municipality_fr"][i],
-                          cols["street_nl"][i], street_fr, number, "", "", None))
+        addr_rows.append(
+            (
+                e.establishment_number,
+                "BAET",
+                None,
+                None,
+                cols["postcode"][i],
+                cols["municipality_nl"][i],
+                cols["municipality_fr"][i],
+                cols["street_nl"][i],
+                street_fr,
+                number,
+                "",
+                "",
+                None,
+            )
+        )
     for e in ent[ent["type"] == "2"].itertuples():
         if e.chain:
-            addr_rows.append((e.enterprise, "REGO", None, None, "1000", "Brussel", "Bruxelles",
-                              "Anspachlaan", "Boulevard Anspach", str(10 + len(addr_rows) % 80),
-                              "", "", None))
-    den_rows = [(e.enterprise, "0" if e.type == "1" else "1", "001", e.name) for e in ent.itertuples()]
+            addr_rows.append(
+                (
+                    e.enterprise,
+                    "REGO",
+                    None,
+                    None,
+                    "1000",
+                    "Brussel",
+                    "Bruxelles",
+                    "Anspachlaan",
+                    "Boulevard Anspach",
+                    str(10 + len(addr_rows) % 80),
+                    "",
+                    "",
+                    None,
+                )
+            )
+    den_rows = [
+        (e.enterprise, "0" if e.type == "1" else "1", "001", e.name) for e in ent.itertuples()
+    ]
     den_rows += [(e.establishment_number, "1", "003", e.name) for e in est.itertuples()]
     used = set(est["nace"])
     code_rows = []
@@ -666,25 +1111,63 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
         code_rows += [("Nace2008", nace, "FR", fr), ("Nace2008", nace, "NL", nl)]
     out = {}
     specs = {
-        "enterprise": (("EnterpriseNumber", "Status", "JuridicalSituation", "TypeOfEnterprise",
-                        "JuridicalForm", "JuridicalFormCAC", "StartDate"), ent_rows),
+        "enterprise": (
+            (
+                "EnterpriseNumber",
+                "Status",
+                "JuridicalSituation",
+                "TypeOfEnterprise",
+                "JuridicalForm",
+                "JuridicalFormCAC",
+                "StartDate",
+            ),
+            ent_rows,
+        ),
         "establishment": (("EstablishmentNumber", "StartDate", "EnterpriseNumber"), est_rows),
-        "activity": (("EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode",
-                      "Classification"), act_rows),
-        "address": (("EntityNumber", "TypeOfAddress", "CountryNL", "CountryFR", "Zipcode",
-                     "MunicipalityNL", "MunicipalityFR", "StreetNL", "StreetFR", "HouseNumber",
-                     "Box", "ExtraAddressInfo", "DateStrikingOff"), addr_rows),
-        "denomination": (("EntityNumber", "Language", "TypeOfDenomination", "Denomination"),
-                         den_rows),
+        "activity": (
+            ("EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"),
+            act_rows,
+        ),
+        "address": (
+            (
+                "EntityNumber",
+                "TypeOfAddress",
+                "CountryNL",
+                "CountryFR",
+                "Zipcode",
+                "MunicipalityNL",
+                "MunicipalityFR",
+                "StreetNL",
+                "StreetFR",
+                "HouseNumber",
+                "Box",
+                "ExtraAddressInfo",
+                "DateStrikingOff",
+            ),
+            addr_rows,
+        ),
+        "denomination": (
+            ("EntityNumber", "Language", "TypeOfDenomination", "Denomination"),
+            den_rows,
+        ),
         "code": (("Category", "Code", "Language", "Description"), code_rows),
     }
     for name, (header, rows) in specs.items():
-        out[f"kbo/{name}.csv"] = writers.write_csv(root / f"{name}.csv", header, rows, quote_all=True)
+        out[f"kbo/{name}.csv"] = writers.write_csv(
+            root / f"{name}.csv", header, rows, quote_all=True
+        )
     a = business.addresses
     lon, lat = to_lonlat(a["x"].to_numpy(), a["y"].to_numpy())
-    rows = zip(a["postcode"], a["municipality_fr"], a["street_fr"], a["street_nl"],
-               a["house_number"],
-               [f"{v:.7f}" for v in lon], [f"{v:.7f}" for v in lat], strict=True)
+    rows = zip(
+        a["postcode"],
+        a["municipality_fr"],
+        a["street_fr"],
+        a["street_nl"],
+        a["house_number"],
+        [f"{v:.7f}" for v in lon],
+        [f"{v:.7f}" for v in lat],
+        strict=True,
+    )
     out["kbo/address_points.csv"] = writers.write_csv(
         root / "address_points.csv",
         ("postcode", "municipality_fr", "street_fr", "street_nl", "house_number", "lon", "lat"),
@@ -692,14 +1175,30 @@ def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
     )
     for k in nl_only:
         e = est.iloc[k]
-        defects.append(_defect("kbo/address.csv", int(k) + 1, "(valid) StreetFR empty",
-                               e.establishment_number, "joins on StreetNL", valid=True))
+        defects.append(
+            _defect(
+                "kbo/address.csv",
+                int(k) + 1,
+                "(valid) StreetFR empty",
+                e.establishment_number,
+                "joins on StreetNL",
+                valid=True,
+            )
+        )
     return out
 
 
-def _defect(file: str, row: int, reason: str, key: str, detail: str, *, valid: bool = False) -> dict:
-    return {"file": file, "row": int(row), "reason": reason, "key": key, "detail": detail,
-            "defect": not valid}
+def _defect(
+    file: str, row: int, reason: str, key: str, detail: str, *, valid: bool = False
+) -> dict:
+    return {
+        "file": file,
+        "row": int(row),
+        "reason": reason,
+        "key": key,
+        "detail": detail,
+        "defect": not valid,
+    }
 
 
 def write_vacant(business: Business, territory: Territory, landing: Path) -> dict[str, int]:
@@ -708,41 +1207,89 @@ def write_vacant(business: Business, territory: Territory, landing: Path) -> dic
     cells = business.cells
     ids = cells["address_id"].to_numpy()
     lon, lat = to_lonlat(a["x"].to_numpy()[ids], a["y"].to_numpy()[ids])
-    text = (a["street_fr"].to_numpy()[ids] + " " + a["house_number"].to_numpy()[ids] + ", "
-            + a["postcode"].to_numpy()[ids] + " " + a["municipality_fr"].to_numpy()[ids])
+    text = (
+        a["street_fr"].to_numpy()[ids]
+        + " "
+        + a["house_number"].to_numpy()[ids]
+        + ", "
+        + a["postcode"].to_numpy()[ids]
+        + " "
+        + a["municipality_fr"].to_numpy()[ids]
+    )
     slon = [f"{v:.7f}" for v in lon]
     slat = [f"{v:.7f}" for v in lat]
     rows = []
     for t, day in enumerate(REGISTER_DATES):
         for k, c in enumerate(cells.itertuples()):
             status = "vacant" if c.vacant[t] else "occupied"
-            rows.append([c.cell_id, c.nis, text[k], slon[k], slat[k], str(c.floor_area_m2),
-                         status, day.isoformat()])
+            rows.append(
+                [
+                    c.cell_id,
+                    c.nis,
+                    text[k],
+                    slon[k],
+                    slat[k],
+                    str(c.floor_area_m2),
+                    status,
+                    day.isoformat(),
+                ]
+            )
     n = len(cells)
     # defects on the last register: an unknown status, swapped coordinates, a lost decimal point
     targets = [2 * n + 5, 2 * n + n // 2, 2 * n + n - 3]
     rows[targets[0]][6] = "vide?"
     rows[targets[1]][3], rows[targets[1]][4] = rows[targets[1]][4], rows[targets[1]][3]
     rows[targets[2]][4] = rows[targets[2]][4].replace(".", "")
-    business.defects.extend([
-        _defect("vacant/vacant_cells.csv", targets[0] + 1, "unknown status", rows[targets[0]][0],
-                "status 'vide?'"),
-        _defect("vacant/vacant_cells.csv", targets[1] + 1, "coordinates out of range",
-                rows[targets[1]][0], "lon and lat swapped"),
-        _defect("vacant/vacant_cells.csv", targets[2] + 1, "coordinates out of range",
-                rows[targets[2]][0], "lat without its decimal point"),
-    ])
+    business.defects.extend(
+        [
+            _defect(
+                "vacant/vacant_cells.csv",
+                targets[0] + 1,
+                "unknown status",
+                rows[targets[0]][0],
+                "status 'vide?'",
+            ),
+            _defect(
+                "vacant/vacant_cells.csv",
+                targets[1] + 1,
+                "coordinates out of range",
+                rows[targets[1]][0],
+                "lon and lat swapped",
+            ),
+            _defect(
+                "vacant/vacant_cells.csv",
+                targets[2] + 1,
+                "coordinates out of range",
+                rows[targets[2]][0],
+                "lat without its decimal point",
+            ),
+        ]
+    )
     header = ("cell_id", "nis", "address", "lon", "lat", "floor_area_m2", "status", "observed_on")
-    return {"vacant/vacant_cells.csv": writers.write_csv(
-        landing / "vacant" / "vacant_cells.csv", header, rows)}
+    return {
+        "vacant/vacant_cells.csv": writers.write_csv(
+            landing / "vacant" / "vacant_cells.csv", header, rows
+        )
+    }
 
 
 def write_merchants(business: Business, landing: Path) -> dict[str, int]:
     """Write ``vouchers/merchants.csv``."""
     m = business.merchants
     lon, lat = to_lonlat(m["x"].to_numpy(), m["y"].to_numpy())
-    rows = zip(m["merchant_id"], m["name"], m["establishment_number"], m["nis"],
-               [f"{v:.7f}" for v in lon], [f"{v:.7f}" for v in lat], m["category"], strict=True)
+    rows = zip(
+        m["merchant_id"],
+        m["name"],
+        m["establishment_number"],
+        m["nis"],
+        [f"{v:.7f}" for v in lon],
+        [f"{v:.7f}" for v in lat],
+        m["category"],
+        strict=True,
+    )
     header = ("merchant_id", "name", "establishment_number", "nis", "lon", "lat", "category")
-    return {"vouchers/merchants.csv": writers.write_csv(
-        landing / "vouchers" / "merchants.csv", header, rows)}
+    return {
+        "vouchers/merchants.csv": writers.write_csv(
+            landing / "vouchers" / "merchants.csv", header, rows
+        )
+    }

@@ -30,22 +30,33 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from pipelines.demo import writers
-from pipelines.demo._common import iso_with_offset, local_steps, stream
+from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, stream
 from pipelines.demo.business import SHOP_TYPE, Business, district_radius
 from pipelines.demo.footfall import WEEKDAY
 from pipelines.demo.streets import Network
 from pipelines.demo.territory import Territory
-from pipelines.demo.transit import belgian_holidays
 
 BETA = 1.8
 ALPHA = 1.0
 MIN_DISTANCE_KM = 0.5
 TRANSACTIONS_PER_1000 = 8.0
 NO_SECTOR_SHARE = 0.10
-SUNDAY_CATEGORIES = frozenset({"bakery", "florist", "newsagent", "supermarket", "restaurant",
-                               "cafe", "fast_food", "chocolate", "convenience"})
-SHOP_HOURS = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0.8, 1.0, 0.9, 0.7, 0.8, 0.95, 1.0, 0.9,
-                       0.6, 0.2, 0, 0, 0, 0])
+SUNDAY_CATEGORIES = frozenset(
+    {
+        "bakery",
+        "florist",
+        "newsagent",
+        "supermarket",
+        "restaurant",
+        "cafe",
+        "fast_food",
+        "chocolate",
+        "convenience",
+    }
+)
+SHOP_HOURS = np.array(
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0.8, 1.0, 0.9, 0.7, 0.8, 0.95, 1.0, 0.9, 0.6, 0.2, 0, 0, 0, 0]
+)
 SUNDAY_HOURS = np.array([0] * 8 + [0.6, 1.0, 1.0, 0.8, 0.4] + [0] * 11)
 
 OD_DECAY_M = 4000.0
@@ -54,15 +65,42 @@ OD_RATE = 0.18
 OD_MIN_TRIPS = 5
 OD_CANDIDATE_LAMBDA = 1.2
 """Pairs whose expected flow never reaches this in any hour are not drawn (P(X >= 5) < 1 %)."""
-TRIPS = np.array([0.02, 0.01, 0.01, 0.01, 0.02, 0.06, 0.2, 0.55, 0.6, 0.35, 0.35, 0.4, 0.45,
-                  0.4, 0.35, 0.4, 0.5, 0.6, 0.55, 0.35, 0.2, 0.12, 0.07, 0.04])
+TRIPS = np.array(
+    [
+        0.02,
+        0.01,
+        0.01,
+        0.01,
+        0.02,
+        0.06,
+        0.2,
+        0.55,
+        0.6,
+        0.35,
+        0.35,
+        0.4,
+        0.45,
+        0.4,
+        0.35,
+        0.4,
+        0.5,
+        0.6,
+        0.55,
+        0.35,
+        0.2,
+        0.12,
+        0.07,
+        0.04,
+    ]
+)
 # weights of (shops, jobs, homes) in the attraction of a destination, by hour
-ATTRACTION = np.array([[0.0, 0.1, 1.0]] * 6 + [[0.1, 1.0, 0.2]] * 3 + [[1.0, 0.4, 0.3]] * 7
-                      + [[0.6, 0.2, 1.0]] * 4 + [[0.1, 0.05, 1.0]] * 4)
-
-
-def _holidays(days: list[date]) -> set[date]:
-    return {h for y in {d.year for d in days} for h in belgian_holidays(y)}
+ATTRACTION = np.array(
+    [[0.0, 0.1, 1.0]] * 6
+    + [[0.1, 1.0, 0.2]] * 3
+    + [[1.0, 0.4, 0.3]] * 7
+    + [[0.6, 0.2, 1.0]] * 4
+    + [[0.1, 0.05, 1.0]] * 4
+)
 
 
 # --------------------------------------------------------------------------- OD
@@ -70,8 +108,11 @@ def _sector_masses(territory: Territory, business: Business) -> np.ndarray:
     """Shops, jobs and residents of every sector (columns), by point-in-polygon."""
     sectors = territory.sectors
     est = business.establishments
-    idx = np.asarray(sectors.sindex.query(
-        shapely.points(est["x"].to_numpy(), est["y"].to_numpy()), predicate="within"))
+    idx = np.asarray(
+        sectors.sindex.query(
+            shapely.points(est["x"].to_numpy(), est["y"].to_numpy()), predicate="within"
+        )
+    )
     shops = np.zeros(len(sectors))
     jobs = np.zeros(len(sectors))
     is_shop = (est["kind"] == "shop").to_numpy()
@@ -82,8 +123,9 @@ def _sector_masses(territory: Territory, business: Business) -> np.ndarray:
     return np.column_stack([shops + 0.2, jobs + 0.5, pop / 100.0 + 0.1])
 
 
-def write_od(territory: Territory, business: Business, landing: Path, seed: int, *,
-             days: list[date]) -> dict[str, int]:
+def write_od(
+    territory: Territory, business: Business, landing: Path, seed: int, *, days: list[date]
+) -> dict[str, int]:
     """Write ``od/<day>.csv``: hourly sector-to-sector trips, cells under 5 suppressed."""
     rng = stream(seed, "od")
     sectors = territory.sectors
@@ -97,7 +139,7 @@ def write_od(territory: Territory, business: Business, landing: Path, seed: int,
     j = np.r_[pairs[:, 1], pairs[:, 0]]
     decay = np.exp(-np.hypot(*(xy[i] - xy[j]).T) / OD_DECAY_M)
     comp = mass[j] * decay[:, None]  # (pairs, 3)
-    holidays = _holidays(days)
+    holidays = holidays_of(days)
     out = {}
     # candidate cells: those that can reach the threshold at the busiest hour
     lam_max = np.zeros(len(i))
@@ -124,13 +166,17 @@ def write_od(territory: Territory, business: Business, landing: Path, seed: int,
             cols[3].append(trips[ok])
         name = f"od/{day.isoformat()}.csv"
         out[name] = writers.write_columns(
-            landing / name, ("hour_start", "origin_sector", "destination_sector", "trips"),
-            [np.concatenate(c) for c in cols], sep=";")
+            landing / name,
+            ("hour_start", "origin_sector", "destination_sector", "trips"),
+            [np.concatenate(c) for c in cols],
+            sep=";",
+        )
     return out
 
 
-def _od_lambda(i: np.ndarray, comp: np.ndarray, pop: np.ndarray, hour: int,
-               factor: float) -> np.ndarray:
+def _od_lambda(
+    i: np.ndarray, comp: np.ndarray, pop: np.ndarray, hour: int, factor: float
+) -> np.ndarray:
     """Expected trips of every candidate pair in one hour (production-constrained)."""
     attract = comp @ ATTRACTION[hour]
     total = np.bincount(i, weights=attract, minlength=len(pop))
@@ -146,15 +192,24 @@ def huff_inputs(territory: Territory, network: Network, business: Business) -> d
     est = business.shops()
     roles = territory.communes.set_index("nis")["role"]
     radius = np.array([district_radius(roles[c.nis], c.radius) for c in centres.itertuples()])
-    attract = np.array([
-        int(((est["settlement_id"] == c.settlement_id)
-             & (np.hypot(est["x"] - c.x, est["y"] - c.y) <= r)).sum())
-        for c, r in zip(centres.itertuples(), radius, strict=True)
-    ], dtype=float)
+    attract = np.array(
+        [
+            int(
+                (
+                    (est["settlement_id"] == c.settlement_id)
+                    & (np.hypot(est["x"] - c.x, est["y"] - c.y) <= r)
+                ).sum()
+            )
+            for c, r in zip(centres.itertuples(), radius, strict=True)
+        ],
+        dtype=float,
+    )
     drive = network.drive_nodes()
     sectors = territory.sectors
     snap = network.nearest(sectors["x"].to_numpy(), sectors["y"].to_numpy(), among=drive)
-    snap_d = np.hypot(network.x[snap] - sectors["x"].to_numpy(), network.y[snap] - sectors["y"].to_numpy())
+    snap_d = np.hypot(
+        network.x[snap] - sectors["x"].to_numpy(), network.y[snap] - sectors["y"].to_numpy()
+    )
     sources = np.array([network.centre_node[int(s)] for s in centres["settlement_id"]])
     dist = dijkstra(network.graph(drive_only=True), directed=False, indices=sources)
     d_km = np.maximum((dist[:, snap].T + snap_d[:, None]) / 1000.0, MIN_DISTANCE_KM)
@@ -172,13 +227,22 @@ def district_merchants(business: Business, huff: dict) -> list[np.ndarray]:
     m = business.merchants
     out = []
     for c, r in zip(huff["centres"].itertuples(), huff["radius"], strict=True):
-        inside = (m["settlement_id"] == c.settlement_id) & (np.hypot(m["x"] - c.x, m["y"] - c.y) <= r)
+        inside = (m["settlement_id"] == c.settlement_id) & (
+            np.hypot(m["x"] - c.x, m["y"] - c.y) <= r
+        )
         out.append(np.flatnonzero(inside.to_numpy()))
     return out
 
 
-def write_vouchers(territory: Territory, network: Network, business: Business, landing: Path,
-                   seed: int, *, days: list[date]) -> tuple[dict[str, int], dict]:
+def write_vouchers(
+    territory: Territory,
+    network: Network,
+    business: Business,
+    landing: Path,
+    seed: int,
+    *,
+    days: list[date],
+) -> tuple[dict[str, int], dict]:
     """Write ``vouchers/transactions/<day>.csv``; return counts and the Huff truth."""
     rng = stream(seed, "vouchers")
     huff = huff_inputs(territory, network, business)
@@ -188,14 +252,18 @@ def write_vouchers(territory: Territory, network: Network, business: Business, l
     district_ids = np.flatnonzero(has)
     sectors = territory.sectors
     pop = sectors["population"].to_numpy(float)
-    postcode = sectors["settlement_id"].map(territory.settlements.set_index("settlement_id")["postcode"]).to_numpy()
+    postcode = (
+        sectors["settlement_id"]
+        .map(territory.settlements.set_index("settlement_id")["postcode"])
+        .to_numpy()
+    )
     codes = sectors["sector_id"].to_numpy()
     m = business.merchants
     merchant_ids = m["merchant_id"].to_numpy()
     cat = m["category"].to_numpy()
     basket = np.array([SHOP_TYPE[c].basket for c in cat])
     sunday_ok = np.isin(cat, list(SUNDAY_CATEGORIES))
-    holidays = _holidays(days)
+    holidays = holidays_of(days)
     per_day = TRANSACTIONS_PER_1000 * pop.sum() / 1000.0
     out, defects = {}, []
     for n_day, day in enumerate(days):
@@ -228,28 +296,68 @@ def write_vouchers(territory: Territory, network: Network, business: Business, l
         stamp = iso_with_offset(when[order])
         rows = []
         for r, k in enumerate(order):
-            rows.append([f"V{day:%Y%m%d}-{r + 1:05d}", merchant_ids[merchant[k]], stamp[r],
-                         f"{amount[k]:.2f}", postcode[origin[k]],
-                         "" if no_sector[k] else codes[origin[k]]])
+            rows.append(
+                [
+                    f"V{day:%Y%m%d}-{r + 1:05d}",
+                    merchant_ids[merchant[k]],
+                    stamp[r],
+                    f"{amount[k]:.2f}",
+                    postcode[origin[k]],
+                    "" if no_sector[k] else codes[origin[k]],
+                ]
+            )
         name = f"vouchers/transactions/{day.isoformat()}.csv"
         if n_day == 2 and len(rows) > 50:
             rows[40][3] = "-" + rows[40][3]
-            defects.append({"file": name, "row": 41, "reason": "negative amount",
-                            "key": rows[40][0], "detail": rows[40][3], "defect": True})
+            defects.append(
+                {
+                    "file": name,
+                    "row": 41,
+                    "reason": "negative amount",
+                    "key": rows[40][0],
+                    "detail": rows[40][3],
+                    "defect": True,
+                }
+            )
         if n_day == 5 and len(rows) > 80:
             rows.insert(71, list(rows[70]))
-            defects.append({"file": name, "row": 72, "reason": "duplicate transaction_id",
-                            "key": rows[71][0], "detail": "repeats row 71", "defect": True})
+            defects.append(
+                {
+                    "file": name,
+                    "row": 72,
+                    "reason": "duplicate transaction_id",
+                    "key": rows[71][0],
+                    "detail": "repeats row 71",
+                    "defect": True,
+                }
+            )
         out[name] = writers.write_csv(
-            landing / name, ("transaction_id", "merchant_id", "timestamp", "amount_eur",
-                             "customer_postcode", "customer_sector"), rows)
+            landing / name,
+            (
+                "transaction_id",
+                "merchant_id",
+                "timestamp",
+                "amount_eur",
+                "customer_postcode",
+                "customer_sector",
+            ),
+            rows,
+        )
     truth = {
-        "beta": BETA, "alpha": ALPHA, "min_distance_km": MIN_DISTANCE_KM,
+        "beta": BETA,
+        "alpha": ALPHA,
+        "min_distance_km": MIN_DISTANCE_KM,
         "districts": [
-            {"nis": c.nis, "name": c.name, "attractiveness": int(a), "radius_m": round(float(r), 1),
-             "merchants": int(len(members[k]))}
-            for k, (c, a, r) in enumerate(zip(huff["centres"].itertuples(), huff["attract"],
-                                              huff["radius"], strict=True))
+            {
+                "nis": c.nis,
+                "name": c.name,
+                "attractiveness": int(a),
+                "radius_m": round(float(r), 1),
+                "merchants": int(len(members[k])),
+            }
+            for k, (c, a, r) in enumerate(
+                zip(huff["centres"].itertuples(), huff["attract"], huff["radius"], strict=True)
+            )
         ],
         "defects": defects,
     }

@@ -16,6 +16,7 @@ pedestrian counters co-located with some sensors count the very same pedestrians
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,15 +26,39 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from pipelines.demo import writers
-from pipelines.demo._common import iso_with_offset, local_steps, stream, to_lonlat
+from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, stream, to_lonlat
 from pipelines.demo.business import Business
 from pipelines.demo.streets import Network
 from pipelines.demo.territory import Territory
 
-HOURLY = np.array([
-    0.02, 0.01, 0.01, 0.01, 0.01, 0.02, 0.06, 0.15, 0.30, 0.50, 0.75, 0.95,
-    1.00, 0.80, 0.75, 0.85, 0.95, 0.95, 0.70, 0.40, 0.25, 0.15, 0.08, 0.04,
-])
+HOURLY = np.array(
+    [
+        0.02,
+        0.01,
+        0.01,
+        0.01,
+        0.01,
+        0.02,
+        0.06,
+        0.15,
+        0.30,
+        0.50,
+        0.75,
+        0.95,
+        1.00,
+        0.80,
+        0.75,
+        0.85,
+        0.95,
+        0.95,
+        0.70,
+        0.40,
+        0.25,
+        0.15,
+        0.08,
+        0.04,
+    ]
+)
 """Pedestrians per hour relative to the weekday peak, by local wall-clock hour."""
 WEEKDAY = np.array([0.75, 0.85, 0.95, 0.90, 1.05, 1.35, 0.30])
 """Day factors Monday..Sunday (public holidays count as Sundays)."""
@@ -41,15 +66,47 @@ MARKET_BOOST, MARKET_HOURS = 1.6, (8, 13)
 PED_PER_SHOP = 30.0
 SHOP_RADIUS_M = 150.0
 WEATHER_SIGMA = 0.08
-BIKE_HOURLY = np.array([
-    0.02, 0.01, 0.01, 0.01, 0.02, 0.05, 0.25, 0.80, 1.00, 0.45, 0.30, 0.30,
-    0.35, 0.30, 0.30, 0.40, 0.70, 1.00, 0.60, 0.35, 0.20, 0.12, 0.07, 0.04,
-])
+BIKE_HOURLY = np.array(
+    [
+        0.02,
+        0.01,
+        0.01,
+        0.01,
+        0.02,
+        0.05,
+        0.25,
+        0.80,
+        1.00,
+        0.45,
+        0.30,
+        0.30,
+        0.35,
+        0.30,
+        0.30,
+        0.40,
+        0.70,
+        1.00,
+        0.60,
+        0.35,
+        0.20,
+        0.12,
+        0.07,
+        0.04,
+    ]
+)
 BIKE_PEAK = 70.0
 BIKE_WEEKDAY = np.array([1.0, 1.05, 0.95, 1.0, 0.9, 0.55, 0.5])
 MARKET_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-GHENT_HEADER = ("Code", "Locatie", "Datum", "Uur5Minuten", "Ordening", "Totaal", "Tegenrichting",
-                "Hoofdrichting")
+GHENT_HEADER = (
+    "Code",
+    "Locatie",
+    "Datum",
+    "Uur5Minuten",
+    "Ordening",
+    "Totaal",
+    "Tegenrichting",
+    "Hoofdrichting",
+)
 
 
 @dataclass
@@ -59,12 +116,6 @@ class Sensors:
     wifi: pd.DataFrame
     counters: pd.DataFrame
     defects: list[dict] = field(default_factory=list)
-
-
-def _holidays(days: list[date]) -> set[date]:
-    from pipelines.demo.transit import belgian_holidays
-
-    return {h for y in {d.year for d in days} for h in belgian_holidays(y)}
 
 
 def place_sensors(
@@ -90,21 +141,32 @@ def place_sensors(
         chosen: list[int] = []
         for k in order:
             node = int(cand[k])
-            if all(np.hypot(network.x[node] - network.x[o], network.y[node] - network.y[o]) > 120
-                   for o in chosen):
+            if all(
+                np.hypot(network.x[node] - network.x[o], network.y[node] - network.y[o]) > 120
+                for o in chosen
+            ):
                 chosen.append(node)
             if len(chosen) == n:
                 break
         for k, node in enumerate(chosen):
             x, y = network.x[node] + rng.uniform(-5, 5), network.y[node] + rng.uniform(-5, 5)
             n_shops = len(tree.query_ball_point([x, y], SHOP_RADIUS_M))
-            rows.append(dict(
-                sensor_id=f"wifi-{c.nis}-{k + 1:02d}", nis=c.nis, node=node, x=x, y=y,
-                name=f"{_street_of(network, node)}, {c.name_fr}", shops_150m=n_shops,
-                peak=PED_PER_SHOP * (n_shops + 2), detect=round(float(rng.uniform(0.3, 0.6)), 3),
-                market=MARKET_DAYS.get(c.market_day, -1), commune_role=c.role,
-                installed_on=date(2023, 1, 1).toordinal() + int(rng.integers(0, 1200)),
-            ))
+            rows.append(
+                dict(
+                    sensor_id=f"wifi-{c.nis}-{k + 1:02d}",
+                    nis=c.nis,
+                    node=node,
+                    x=x,
+                    y=y,
+                    name=f"{_street_of(network, node)}, {c.name_fr}",
+                    shops_150m=n_shops,
+                    peak=PED_PER_SHOP * (n_shops + 2),
+                    detect=round(float(rng.uniform(0.3, 0.6)), 3),
+                    market=MARKET_DAYS.get(c.market_day, -1),
+                    commune_role=c.role,
+                    installed_on=date(2023, 1, 1).toordinal() + int(rng.integers(0, 1200)),
+                )
+            )
     wifi = pd.DataFrame(rows)
     wifi["installed_on"] = wifi["installed_on"].map(date.fromordinal)
     late = int(rng.integers(len(wifi)))
@@ -115,8 +177,11 @@ def place_sensors(
 
 def _street_of(network: Network, node: int) -> str:
     """The name of a street through a node, a main street first."""
-    names = [(not w.main, w.tags["name"]) for w in network.ways
-             if w.kind == "grid" and "name" in w.tags and node in w.nodes]
+    names = [
+        (not w.main, w.tags["name"])
+        for w in network.ways
+        if w.kind == "grid" and "name" in w.tags and node in w.nodes
+    ]
     return min(names)[1] if names else "Rue"
 
 
@@ -129,34 +194,66 @@ def _counters(
         mine = wifi[(wifi["nis"] == c.nis)].sort_values("shops_150m", ascending=False)
         for k, s in enumerate(mine.head(int(c.ped_counters)).itertuples()):
             ang = rng.uniform(0, 2 * np.pi)
-            rows.append(dict(counter_id=f"ped-{c.nis}-{k + 1}", nis=c.nis, kind="pedestrian",
-                             name=f"Comptage piétons {s.name}", x=s.x + 8 * np.cos(ang),
-                             y=s.y + 8 * np.sin(ang), sensor_id=s.sensor_id))
+            rows.append(
+                dict(
+                    counter_id=f"ped-{c.nis}-{k + 1}",
+                    nis=c.nis,
+                    kind="pedestrian",
+                    name=f"Comptage piétons {s.name}",
+                    x=s.x + 8 * np.cos(ang),
+                    y=s.y + 8 * np.sin(ang),
+                    sensor_id=s.sensor_id,
+                )
+            )
         centre = st[(st["nis"] == c.nis) & (st["kind"] == "centre")].iloc[0]
-        station_street = np.array(sorted({
-            n for w in network.ways if w.settlement == int(centre.settlement_id)
-            and w.tags.get("name") == "Rue de la Station" for n in w.nodes}))
+        station_street = np.array(
+            sorted(
+                {
+                    n
+                    for w in network.ways
+                    if w.settlement == int(centre.settlement_id)
+                    and w.tags.get("name") == "Rue de la Station"
+                    for n in w.nodes
+                }
+            )
+        )
         for k in range(int(c.bike_counters)):
-            nodes = station_street if len(station_street) else network.grid_nodes[
-                int(centre.settlement_id)]
+            nodes = (
+                station_street
+                if len(station_street)
+                else network.grid_nodes[int(centre.settlement_id)]
+            )
             d = np.hypot(network.x[nodes] - centre.x, network.y[nodes] - centre.y)
             node = int(nodes[np.argmin(np.abs(d - (0.4 + 0.1 * k) * centre.radius))])
-            rows.append(dict(counter_id=f"bike-{c.nis}-{k + 1}", nis=c.nis, kind="bike",
-                             name=f"Comptage vélos {_street_of(network, node)}, {c.name_fr}",
-                             x=network.x[node] + 4, y=network.y[node] + 4, sensor_id=""))
+            rows.append(
+                dict(
+                    counter_id=f"bike-{c.nis}-{k + 1}",
+                    nis=c.nis,
+                    kind="bike",
+                    name=f"Comptage vélos {_street_of(network, node)}, {c.name_fr}",
+                    x=network.x[node] + 4,
+                    y=network.y[node] + 4,
+                    sensor_id="",
+                )
+            )
     return pd.DataFrame(rows)
 
 
 def _pedestrians(
-    rng: np.random.Generator, wifi: pd.DataFrame, stamps: pd.DatetimeIndex, day: date,
-    weather: dict[str, float], holiday: bool,
+    rng: np.random.Generator,
+    wifi: pd.DataFrame,
+    stamps: pd.DatetimeIndex,
+    day: date,
+    weather: dict[str, float],
+    holiday: bool,
 ) -> np.ndarray:
     """Pedestrians per sensor and hour of one day (Poisson draws), shape (sensors, hours)."""
     hour = stamps.hour.to_numpy()
     dow = 6 if holiday else day.weekday()
     lam = wifi["peak"].to_numpy()[:, None] * HOURLY[hour][None, :] * WEEKDAY[dow]
     market = (wifi["market"].to_numpy() == day.weekday())[:, None] & (
-        (hour >= MARKET_HOURS[0]) & (hour < MARKET_HOURS[1]))[None, :]
+        (hour >= MARKET_HOURS[0]) & (hour < MARKET_HOURS[1])
+    )[None, :]
     lam = lam * np.where(market, MARKET_BOOST, 1.0)
     lam = lam * wifi["nis"].map(weather).to_numpy()[:, None]
     return rng.poisson(lam)
@@ -168,20 +265,35 @@ def write_footfall(
     """Write the WiFi registry, daily counts, one probe file and the counters."""
     rng = stream(seed, "footfall")
     wifi, counters = sensors.wifi, sensors.counters
-    holidays = _holidays(days)
+    holidays = holidays_of(days)
     out: dict[str, int] = {}
     lon, lat = to_lonlat(wifi["x"].to_numpy(), wifi["y"].to_numpy())
     out["wifi/sensors.csv"] = writers.write_csv(
         landing / "wifi" / "sensors.csv",
         ("sensor_id", "nis", "name", "lon", "lat", "installed_on"),
-        zip(wifi["sensor_id"], wifi["nis"], wifi["name"], [f"{v:.7f}" for v in lon],
-            [f"{v:.7f}" for v in lat], [d.isoformat() for d in wifi["installed_on"]], strict=True),
+        zip(
+            wifi["sensor_id"],
+            wifi["nis"],
+            wifi["name"],
+            [f"{v:.7f}" for v in lon],
+            [f"{v:.7f}" for v in lat],
+            [d.isoformat() for d in wifi["installed_on"]],
+            strict=True,
+        ),
     )
     clon, clat = to_lonlat(counters["x"].to_numpy(), counters["y"].to_numpy())
     out["counters/counters.csv"] = writers.write_csv(
-        landing / "counters" / "counters.csv", ("counter_id", "nis", "name", "kind", "lon", "lat"),
-        zip(counters["counter_id"], counters["nis"], counters["name"], counters["kind"],
-            [f"{v:.7f}" for v in clon], [f"{v:.7f}" for v in clat], strict=True),
+        landing / "counters" / "counters.csv",
+        ("counter_id", "nis", "name", "kind", "lon", "lat"),
+        zip(
+            counters["counter_id"],
+            counters["nis"],
+            counters["name"],
+            counters["kind"],
+            [f"{v:.7f}" for v in clon],
+            [f"{v:.7f}" for v in clat],
+            strict=True,
+        ),
     )
     plan = _incident_plan(rng, wifi, counters, days)
     communes = sorted(wifi["nis"].unique())
@@ -189,15 +301,20 @@ def write_footfall(
     for day in days:
         stamps = local_steps(day, 60)
         iso = iso_with_offset(stamps)
-        weather = dict(zip(communes, np.exp(rng.normal(0, WEATHER_SIGMA, len(communes))), strict=True))
+        weather = dict(
+            zip(communes, np.exp(rng.normal(0, WEATHER_SIGMA, len(communes))), strict=True)
+        )
         ped = _pedestrians(rng, wifi, stamps, day, weather, day in holidays)
         seen = rng.binomial(ped, wifi["detect"].to_numpy()[:, None])
         out.update(_write_wifi_day(landing, day, wifi, iso, seen, plan))
         if day == plan["probe_day"]:
             k = sensor_row[plan["probe_sensor"]]
             out.update(_write_probes(rng, landing, day, plan["probe_sensor"], stamps, iso, seen[k]))
-        out.update(_write_counters_day(rng, landing, day, counters, wifi, ped, stamps, plan,
-                                       holiday=day in holidays))
+        out.update(
+            _write_counters_day(
+                rng, landing, day, counters, wifi, ped, stamps, plan, holiday=day in holidays
+            )
+        )
     sensors.defects.extend(plan["documented"])
     return out
 
@@ -228,17 +345,38 @@ def _incident_plan(
     plan["bad_total"] = {(ped[0], d(1)): 140, (ped[-1], d(4)): 200}
     docs = plan["documented"]
     s, day, hours = plan["gap_hours"]
-    docs.append({"file": f"wifi/counts/{day.isoformat()}.csv", "row": None,
-                 "reason": "(gap) hours absent", "key": s,
-                 "detail": f"{hours[0]:02d}:00-{hours[-1]:02d}:59 missing", "defect": False})
+    docs.append(
+        {
+            "file": f"wifi/counts/{day.isoformat()}.csv",
+            "row": None,
+            "reason": "(gap) hours absent",
+            "key": s,
+            "detail": f"{hours[0]:02d}:00-{hours[-1]:02d}:59 missing",
+            "defect": False,
+        }
+    )
     s, day = plan["gap_day"]
-    docs.append({"file": f"wifi/counts/{day.isoformat()}.csv", "row": None,
-                 "reason": "(gap) day absent", "key": s, "detail": "no row that day",
-                 "defect": False})
+    docs.append(
+        {
+            "file": f"wifi/counts/{day.isoformat()}.csv",
+            "row": None,
+            "reason": "(gap) day absent",
+            "key": s,
+            "detail": "no row that day",
+            "defect": False,
+        }
+    )
     for _, r in late.iterrows():
-        docs.append({"file": "wifi/sensors.csv", "row": None, "reason": "(valid) late install",
-                     "key": r.sensor_id, "detail": f"installed {r.installed_on}; no counts before",
-                     "defect": False})
+        docs.append(
+            {
+                "file": "wifi/sensors.csv",
+                "row": None,
+                "reason": "(valid) late install",
+                "key": r.sensor_id,
+                "detail": f"installed {r.installed_on}; no counts before",
+                "defect": False,
+            }
+        )
     return plan
 
 
@@ -259,20 +397,42 @@ def _write_wifi_day(
             stamp, value = iso[h], str(int(seen[k, h]))
             if plan["negative"] == (s.sensor_id, day, wall_hours[h]):
                 value = "-3"
-                plan["documented"].append(_doc(f"wifi/counts/{day}.csv", len(rows) + 1,
-                                               "negative count", s.sensor_id, stamp))
+                plan["documented"].append(
+                    _doc(
+                        f"wifi/counts/{day}.csv",
+                        len(rows) + 1,
+                        "negative count",
+                        s.sensor_id,
+                        stamp,
+                    )
+                )
             if plan["no_offset"] == (s.sensor_id, day, wall_hours[h]):
                 stamp = stamp[:19]
-                plan["documented"].append(_doc(f"wifi/counts/{day}.csv", len(rows) + 1,
-                                               "timestamp without UTC offset", s.sensor_id, stamp))
+                plan["documented"].append(
+                    _doc(
+                        f"wifi/counts/{day}.csv",
+                        len(rows) + 1,
+                        "timestamp without UTC offset",
+                        s.sensor_id,
+                        stamp,
+                    )
+                )
             rows.append((s.sensor_id, stamp, value))
     name = f"wifi/counts/{day.isoformat()}.csv"
-    return {name: writers.write_csv(landing / name, ("sensor_id", "timestamp", "unique_devices"), rows)}
+    return {
+        name: writers.write_csv(landing / name, ("sensor_id", "timestamp", "unique_devices"), rows)
+    }
 
 
 def _doc(file: str, row: int, reason: str, key: str, detail: str) -> dict:
-    return {"file": file, "row": int(row), "reason": reason, "key": key, "detail": detail,
-            "defect": True}
+    return {
+        "file": file,
+        "row": int(row),
+        "reason": reason,
+        "key": key,
+        "detail": detail,
+        "defect": True,
+    }
 
 
 def _mac(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -284,8 +444,13 @@ def _mac(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _write_probes(
-    rng: np.random.Generator, landing: Path, day: date, sensor: str, stamps: pd.DatetimeIndex,
-    iso: np.ndarray, seen: np.ndarray,
+    rng: np.random.Generator,
+    landing: Path,
+    day: date,
+    sensor: str,
+    stamps: pd.DatetimeIndex,
+    iso: np.ndarray,
+    seen: np.ndarray,
 ) -> dict[str, int]:
     """Raw probe requests of one sensor and one day; unique devices per hour = the counts."""
     residents = _mac(rng, 150)
@@ -307,13 +472,24 @@ def _write_probes(
         text = iso_with_offset(pd.DatetimeIndex(times))
         rows.extend(zip([sensor] * len(dev), text, dev, rssi.astype(str), strict=True))
     name = f"wifi/probes/{day.isoformat()}.csv"
-    return {name: writers.write_csv(landing / name, ("sensor_id", "timestamp", "device_id", "rssi"),
-                                    rows)}
+    return {
+        name: writers.write_csv(
+            landing / name, ("sensor_id", "timestamp", "device_id", "rssi"), rows
+        )
+    }
 
 
 def _write_counters_day(
-    rng: np.random.Generator, landing: Path, day: date, counters: pd.DataFrame,
-    wifi: pd.DataFrame, ped: np.ndarray, hours: pd.DatetimeIndex, plan: dict, *, holiday: bool,
+    rng: np.random.Generator,
+    landing: Path,
+    day: date,
+    counters: pd.DataFrame,
+    wifi: pd.DataFrame,
+    ped: np.ndarray,
+    hours: pd.DatetimeIndex,
+    plan: dict,
+    *,
+    holiday: bool,
 ) -> dict[str, int]:
     steps = local_steps(day, 5)
     iso = iso_with_offset(steps)
@@ -338,12 +514,26 @@ def _write_counters_day(
         bad = plan["bad_total"].get((c.counter_id, day))
         if bad is not None:
             total[bad] += 3
-            plan["documented"].append(_doc(
-                f"counters/{c.counter_id}/{datum}.csv", bad + 1,
-                "Totaal != Hoofdrichting + Tegenrichting", c.counter_id, iso[bad]))
+            plan["documented"].append(
+                _doc(
+                    f"counters/{c.counter_id}/{datum}.csv",
+                    bad + 1,
+                    "Totaal != Hoofdrichting + Tegenrichting",
+                    c.counter_id,
+                    iso[bad],
+                )
+            )
         n = len(five)
-        columns = [np.full(n, c.counter_id, dtype=object), np.full(n, c.name, dtype=object),
-                   np.full(n, datum, dtype=object), clock, iso, total, other, main]
+        columns = [
+            np.full(n, c.counter_id, dtype=object),
+            np.full(n, c.name, dtype=object),
+            np.full(n, datum, dtype=object),
+            clock,
+            iso,
+            total,
+            other,
+            main,
+        ]
         name = f"counters/{c.counter_id}/{datum}.csv"
         out[name] = writers.write_columns(landing / name, GHENT_HEADER, columns, sep=";", bom=True)
     return out
@@ -351,6 +541,4 @@ def _write_counters_day(
 
 def hash_str(text: str) -> int:
     """A stable small hash of a text (Python's ``hash`` is salted per process)."""
-    import zlib
-
     return zlib.crc32(text.encode("utf-8"))

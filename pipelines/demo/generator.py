@@ -14,6 +14,7 @@ from pipelines.demo import writers
 from pipelines.demo._common import demo_days
 from pipelines.demo.business import (
     REGISTER_DATES,
+    Business,
     build_business,
     write_kbo,
     write_merchants,
@@ -27,11 +28,12 @@ from pipelines.demo.footfall import (
     PED_PER_SHOP,
     SHOP_RADIUS_M,
     WEEKDAY,
+    Sensors,
     place_sensors,
     write_footfall,
 )
 from pipelines.demo.streets import build_network, write_osm
-from pipelines.demo.territory import MAX_SCALE, build_territory, write_statbel
+from pipelines.demo.territory import MAX_SCALE, Territory, build_territory, write_statbel
 from pipelines.demo.transit import write_gtfs
 from pipelines.errors import ConfigError
 
@@ -81,28 +83,43 @@ def generate(
     business = build_business(territory, network, seed)
     summary: dict[str, int] = {}
     summary.update(write_statbel(territory, landing))
-    osm = write_osm(landing / "osm" / "territory.osm", network, business.pois,
-                    bounds=territory.bbox)
+    osm = write_osm(
+        landing / "osm" / "territory.osm", network, business.pois, bounds=territory.bbox
+    )
     summary["osm/territory.osm"] = osm["nodes"] + osm["ways"]
     summary.update(write_kbo(business, landing, seed))
     summary.update(write_vacant(business, territory, landing))
     summary.update(write_merchants(business, landing))
-    gtfs, gtfs_facts = write_gtfs(territory, network, landing, seed, start=period[0],
-                                  days=len(period))
+    gtfs, gtfs_facts = write_gtfs(
+        territory, network, landing, seed, start=period[0], days=len(period)
+    )
     summary.update(gtfs)
     sensors = place_sensors(territory, network, business, seed, start=period[0])
     summary.update(write_footfall(sensors, landing, seed, days=period))
     summary.update(write_od(territory, business, landing, seed, days=period))
     vouchers, huff = write_vouchers(territory, network, business, landing, seed, days=period)
     summary.update(vouchers)
-    truth = _truth(territory, business, sensors, gtfs_facts, huff, osm,
-                   seed=seed, scale=scale, period=period)
+    truth = _truth(
+        territory, business, sensors, gtfs_facts, huff, osm, seed=seed, scale=scale, period=period
+    )
     writers.write_json(landing / TRUTH_FILE, truth)
     summary[TRUTH_FILE] = len(truth["defects"])
     return dict(sorted(summary.items()))
 
 
-def _truth(territory, business, sensors, gtfs_facts, huff, osm, *, seed, scale, period) -> dict:  # noqa: ANN001
+def _truth(
+    territory: Territory,
+    business: Business,
+    sensors: Sensors,
+    gtfs_facts: dict,
+    huff: dict,
+    osm: dict[str, int],
+    *,
+    seed: int,
+    scale: int,
+    period: list[date],
+) -> dict:
+    """What the generator built in, for ``_truth/demo_truth.json``."""
     c = territory.communes
     cells = business.cells
     vacancy = {}
@@ -112,33 +129,51 @@ def _truth(territory, business, sensors, gtfs_facts, huff, osm, *, seed, scale, 
             for t, d in enumerate(REGISTER_DATES)
         }
     wifi = sensors.wifi
-    counter_of = dict(zip(sensors.counters["sensor_id"], sensors.counters["counter_id"], strict=True))
+    counter_of = dict(
+        zip(sensors.counters["sensor_id"], sensors.counters["counter_id"], strict=True)
+    )
     est = business.establishments
     shops = est[est["kind"] == "shop"]
     return {
-        "seed": seed, "scale": scale,
+        "seed": seed,
+        "scale": scale,
         "period": [period[0].isoformat(), period[-1].isoformat()],
         "communes": [
-            {"nis": r.nis, "name_fr": r.name_fr, "role": r.role, "population": int(r.population),
-             "area_km2": round(r.geometry.area / 1e6, 2), "market_day": r.market_day,
-             "postcodes": list(r.postcodes)}
+            {
+                "nis": r.nis,
+                "name_fr": r.name_fr,
+                "role": r.role,
+                "population": int(r.population),
+                "area_km2": round(r.geometry.area / 1e6, 2),
+                "market_day": r.market_day,
+                "postcodes": list(r.postcodes),
+            }
             for r in c.itertuples()
         ],
         "shops": {
-            "total": int(len(shops)), "kbo_and_osm": int((shops["in_kbo"] & shops["in_osm"]).sum()),
+            "total": int(len(shops)),
+            "kbo_and_osm": int((shops["in_kbo"] & shops["in_osm"]).sum()),
             "kbo_only": int((shops["in_kbo"] & ~shops["in_osm"]).sum()),
             "osm_only": int((~shops["in_kbo"] & shops["in_osm"]).sum()),
             "offices": int((est["kind"] == "office").sum()),
         },
         "vacancy": vacancy,
         "footfall": {
-            "ped_per_shop": PED_PER_SHOP, "shop_radius_m": SHOP_RADIUS_M,
-            "hourly": HOURLY.tolist(), "weekday": WEEKDAY.tolist(),
-            "market_boost": MARKET_BOOST, "market_hours": list(MARKET_HOURS),
+            "ped_per_shop": PED_PER_SHOP,
+            "shop_radius_m": SHOP_RADIUS_M,
+            "hourly": HOURLY.tolist(),
+            "weekday": WEEKDAY.tolist(),
+            "market_boost": MARKET_BOOST,
+            "market_hours": list(MARKET_HOURS),
             "sensors": [
-                {"sensor_id": s.sensor_id, "shops_150m": int(s.shops_150m), "peak": float(s.peak),
-                 "detect": float(s.detect), "installed_on": s.installed_on.isoformat(),
-                 "counter_id": counter_of.get(s.sensor_id, "")}
+                {
+                    "sensor_id": s.sensor_id,
+                    "shops_150m": int(s.shops_150m),
+                    "peak": float(s.peak),
+                    "detect": float(s.detect),
+                    "installed_on": s.installed_on.isoformat(),
+                    "counter_id": counter_of.get(s.sensor_id, ""),
+                }
                 for s in wifi.itertuples()
             ],
         },

@@ -13,7 +13,7 @@ Coordinates are Lambert 72 metres until :func:`write_osm` converts them to WGS84
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -30,29 +30,114 @@ from pipelines.demo._common import stream, to_lonlat
 from pipelines.demo.territory import Territory
 
 DRIVE_HIGHWAYS = frozenset(
-    {"trunk", "trunk_link", "primary", "secondary", "tertiary", "unclassified", "residential",
-     "living_street"}
+    {
+        "trunk",
+        "trunk_link",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+    }
 )
 """``highway`` values open to cars."""
 WALK_ONLY = frozenset({"pedestrian", "footway", "cycleway"})
 
-STREET_TYPES = ("Rue", "Rue", "Rue", "Rue", "Avenue", "Chemin", "Allée", "Place", "Clos",
-                "Impasse", "Sentier", "Boulevard")
+STREET_TYPES = (
+    "Rue",
+    "Rue",
+    "Rue",
+    "Rue",
+    "Avenue",
+    "Chemin",
+    "Allée",
+    "Place",
+    "Clos",
+    "Impasse",
+    "Sentier",
+    "Boulevard",
+)
 STREET_PARTS = (
-    "de l'Église", "du Moulin", "des Écoles", "du Château", "des Tilleuls", "des Prés",
-    "Saint-Jean", "Saint-Martin", "Albert Ier", "Léopold II", "des Combattants",
-    "de la Libération", "Émile Vandervelde", "Jules Destrée", "de la Fontaine", "des Fusillés",
-    "du Pont", "de la Croix", "des Champs", "du Try", "des Alliés", "de Bruxelles", "du Tige",
-    "des Vignes", "du Bois", "de la Chapelle", "des Peupliers", "des Hêtres", "des Chênes",
-    "des Saules", "des Aubépines", "des Roses", "des Lilas", "des Violettes", "du Vieux Moulin",
-    "de la Sucrerie", "de la Brasserie", "du Cimetière", "de la Ferme", "des Artisans",
-    "du Calvaire", "Haute", "Basse", "Neuve", "du Marais", "des Carrières", "des Houilleurs",
-    "du Stade", "de la Poste", "de l'Industrie", "du Parc", "de l'Hôtel de Ville",
-    "du Général Jacques", "Roi Baudouin", "Reine Astrid", "Joseph Wauters", "Arthur Masson",
-    "Félicien Rops", "du Bosquet", "des Rabots", "du Fort", "du Sart", "de la Hulle",
-    "des Minières", "du Ruisseau", "de la Meuse", "de la Sambre", "des Déportés",
-    "du Onze Novembre", "de la Paix", "des Glycines", "du Couvent", "des Remparts",
-    "des Tanneurs", "du Pachy", "de la Justice", "des Sorbiers", "du Chêne", "de Hesbaye",
+    "de l'Église",
+    "du Moulin",
+    "des Écoles",
+    "du Château",
+    "des Tilleuls",
+    "des Prés",
+    "Saint-Jean",
+    "Saint-Martin",
+    "Albert Ier",
+    "Léopold II",
+    "des Combattants",
+    "de la Libération",
+    "Émile Vandervelde",
+    "Jules Destrée",
+    "de la Fontaine",
+    "des Fusillés",
+    "du Pont",
+    "de la Croix",
+    "des Champs",
+    "du Try",
+    "des Alliés",
+    "de Bruxelles",
+    "du Tige",
+    "des Vignes",
+    "du Bois",
+    "de la Chapelle",
+    "des Peupliers",
+    "des Hêtres",
+    "des Chênes",
+    "des Saules",
+    "des Aubépines",
+    "des Roses",
+    "des Lilas",
+    "des Violettes",
+    "du Vieux Moulin",
+    "de la Sucrerie",
+    "de la Brasserie",
+    "du Cimetière",
+    "de la Ferme",
+    "des Artisans",
+    "du Calvaire",
+    "Haute",
+    "Basse",
+    "Neuve",
+    "du Marais",
+    "des Carrières",
+    "des Houilleurs",
+    "du Stade",
+    "de la Poste",
+    "de l'Industrie",
+    "du Parc",
+    "de l'Hôtel de Ville",
+    "du Général Jacques",
+    "Roi Baudouin",
+    "Reine Astrid",
+    "Joseph Wauters",
+    "Arthur Masson",
+    "Félicien Rops",
+    "du Bosquet",
+    "des Rabots",
+    "du Fort",
+    "du Sart",
+    "de la Hulle",
+    "des Minières",
+    "du Ruisseau",
+    "de la Meuse",
+    "de la Sambre",
+    "des Déportés",
+    "du Onze Novembre",
+    "de la Paix",
+    "des Glycines",
+    "du Couvent",
+    "des Remparts",
+    "des Tanneurs",
+    "du Pachy",
+    "de la Justice",
+    "des Sorbiers",
+    "du Chêne",
+    "de Hesbaye",
 )
 
 
@@ -288,9 +373,24 @@ def _build_grid(
             axis = fixed == 0
             chunks = _axis_chunks(run, along, inner) if axis else _random_chunks(rng, run)
             for part, label in chunks:
-                _emit_street(b, rng, part, label, along, fixed, mid_nodes, pool, meta,
-                             st=st, role=role, big=big, centre=centre, ped_half=ped_half,
-                             radius=radius, step=step)
+                _emit_street(
+                    b,
+                    rng,
+                    part,
+                    label,
+                    along,
+                    fixed,
+                    mid_nodes,
+                    pool,
+                    meta,
+                    st=st,
+                    role=role,
+                    big=big,
+                    centre=centre,
+                    ped_half=ped_half,
+                    radius=radius,
+                    step=step,
+                )
     # a few footpaths across blocks near the centre
     if big:
         for (i, j), n in sorted(index.items()):
@@ -325,7 +425,7 @@ def _emit_street(
     label: str,
     along: int,
     fixed: int,
-    mid_nodes,  # noqa: ANN001
+    mid_nodes: Callable[[tuple[int, int], tuple[int, int]], list[int]],
     pool: NamePool,
     meta: dict,
     *,
@@ -339,7 +439,9 @@ def _emit_street(
 ) -> None:
     """Name and tag one street (a run of grid edges) and emit it as one or more ways."""
     postcode = st.postcode
-    core = np.hypot(edges[len(edges) // 2][0][0], edges[len(edges) // 2][0][1]) * step < radius * 0.55
+    core = (
+        np.hypot(edges[len(edges) // 2][0][0], edges[len(edges) // 2][0][1]) * step < radius * 0.55
+    )
     main = False
     if label == "inner":
         main = centre
@@ -356,7 +458,11 @@ def _emit_street(
     elif label.startswith("outer"):
         name = pool.take(postcode, None)
         if along == 0 and centre:
-            name = pool.take(postcode, "Chaussée " + name.split(" ", 1)[1]) if rng.random() < 0.5 else name
+            name = (
+                pool.take(postcode, "Chaussée " + name.split(" ", 1)[1])
+                if rng.random() < 0.5
+                else name
+            )
         base = {"highway": "secondary" if role == "regional_centre" else "tertiary", "name": name}
         base.update(_urban_speed(rng, core=False))
     else:
@@ -376,8 +482,12 @@ def _emit_street(
         k = max(abs(a[along]), abs(c[along]))
         if label == "inner" and along == 0 and centre and ped_half and k <= ped_half:
             tags = {"highway": "pedestrian", "name": base["name"]}
-        if (label == "street" and main and role == "regional_centre"
-                and max(abs(a[0]), abs(c[0])) <= 2):
+        if (
+            label == "street"
+            and main
+            and role == "regional_centre"
+            and max(abs(a[0]), abs(c[0])) <= 2
+        ):
             tags = {"highway": "pedestrian", "name": base["name"]}
         if label == "inner" and along == 1 and centre and big and k <= 1:
             tags = {"highway": "living_street", "name": "Place du Marché"}
@@ -401,8 +511,9 @@ def _emit_street(
 
 
 # --------------------------------------------------------------------------- roads
-def _meander(rng: np.random.Generator, p0: np.ndarray, p1: np.ndarray, step: float,
-             amp: float) -> np.ndarray:
+def _meander(
+    rng: np.random.Generator, p0: np.ndarray, p1: np.ndarray, step: float, amp: float
+) -> np.ndarray:
     """Interior points of a gently wandering road from p0 to p1 (endpoints excluded)."""
     d = p1 - p0
     length = float(np.hypot(*d))
@@ -426,8 +537,15 @@ def _attach(b: _Builder, grid: _Grid, st: pd.Series, toward: np.ndarray) -> int:
     return int(grid.nodes[np.argmin(np.hypot(xs - target[0], ys - target[1]))])
 
 
-def _road(b: _Builder, rng: np.random.Generator, n0: int, n1: int, *, amp: float = 0.05,
-          step: float = 100.0) -> list[int]:
+def _road(
+    b: _Builder,
+    rng: np.random.Generator,
+    n0: int,
+    n1: int,
+    *,
+    amp: float = 0.05,
+    step: float = 100.0,
+) -> list[int]:
     pts = _meander(rng, b.xy(n0), b.xy(n1), step, amp)
     return [n0, *b.nodes(pts), n1]
 
@@ -486,8 +604,9 @@ def plan_rail(territory: Territory, rng: np.random.Generator) -> pd.DataFrame:
             normal = np.array([-d[1], d[0]]) * side
             offset = 650.0 if r.role == "regional_centre" else 450.0
             sx, sy = np.array([r.x, r.y]) + normal * offset
-            rows.append(dict(tile=int(tile), order=int(r.rail_order), nis=r.nis,
-                             name=r.name_fr, x=sx, y=sy))
+            rows.append(
+                dict(tile=int(tile), order=int(r.rail_order), nis=r.nis, name=r.name_fr, x=sx, y=sy)
+            )
     return pd.DataFrame(rows)
 
 
@@ -525,13 +644,20 @@ def build_network(territory: Territory, seed: int) -> Network:
     station_nodes = _railway(b, rng, territory, stations)
     stations = stations.assign(node=station_nodes)
     return Network(
-        np.asarray(b.xs), np.asarray(b.ys), b.ways, stations,
-        {k: g.centre for k, g in grids.items()}, {k: g.nodes for k, g in grids.items()},
+        np.asarray(b.xs),
+        np.asarray(b.ys),
+        b.ways,
+        stations,
+        {k: g.centre for k, g in grids.items()},
+        {k: g.nodes for k, g in grids.items()},
     )
 
 
 def _roads(
-    b: _Builder, rng: np.random.Generator, territory: Territory, st_all: pd.DataFrame,
+    b: _Builder,
+    rng: np.random.Generator,
+    territory: Territory,
+    st_all: pd.DataFrame,
     grids: dict[int, _Grid],
 ) -> tuple[list[list[int]], list[tuple[list[dict], dict, bool]]]:
     roads: list[list[int]] = []
@@ -545,7 +671,9 @@ def _roads(
         n1 = _attach(b, grids[s1.settlement_id], s1, p0)
         roads.append(_road(b, rng, n0, n1, amp=amp))
         info.append((tags, dict(nis=s0.nis), split))
-        linked.add((min(s0.settlement_id, s1.settlement_id), max(s0.settlement_id, s1.settlement_id)))
+        linked.add(
+            (min(s0.settlement_id, s1.settlement_id), max(s0.settlement_id, s1.settlement_id))
+        )
 
     # villages to their centre
     for v in st_all[st_all["kind"] == "village"].itertuples(index=False):
@@ -590,7 +718,10 @@ def _roads(
 
 
 def _trunks(
-    b: _Builder, rng: np.random.Generator, territory: Territory, grids: dict[int, _Grid],
+    b: _Builder,
+    rng: np.random.Generator,
+    territory: Territory,
+    grids: dict[int, _Grid],
     st_all: pd.DataFrame,
 ) -> None:
     """A dual carriageway across each tile, with interchanges and U-turns at its ends."""
@@ -622,8 +753,14 @@ def _trunks(
         nx, ny = -dy / norm, dx / norm
         east = b.nodes(np.column_stack([x - nx * 12, y - ny * 12]))
         west = b.nodes(np.column_stack([x + nx * 12, y + ny * 12])[::-1])
-        tags = {"highway": "trunk", "oneway": "yes", "maxspeed": "120", "lanes": "2",
-                "ref": f"N{97 + int(tile)}", "name": "Route Express des Vallées"}
+        tags = {
+            "highway": "trunk",
+            "oneway": "yes",
+            "maxspeed": "120",
+            "lanes": "2",
+            "ref": f"N{97 + int(tile)}",
+            "name": "Route Express des Vallées",
+        }
         meta = dict(nis=main.nis)
         b.add(east, tags, "trunk", **meta)
         b.add(west, tags, "trunk", **meta)
@@ -633,8 +770,11 @@ def _trunks(
         # interchanges near the towns of the tile
         towns = part[part["role"] != "rural"]
         chosen: list[int] = []
-        cand = road_nodes[shapely.contains_xy(
-            outline, xs_all[road_nodes], ys_all[road_nodes])] if len(road_nodes) else road_nodes
+        cand = (
+            road_nodes[shapely.contains_xy(outline, xs_all[road_nodes], ys_all[road_nodes])]
+            if len(road_nodes)
+            else road_nodes
+        )
         for t in towns.itertuples():
             k = int(np.argmin(np.hypot(x - t.x, y - t.y)))
             if k < 6 or k > len(x) - 7 or any(abs(k - c) < 25 for c in chosen):
@@ -658,7 +798,10 @@ def _trunks(
 
 
 def _ravel(
-    b: _Builder, rng: np.random.Generator, territory: Territory, st_all: pd.DataFrame,
+    b: _Builder,
+    rng: np.random.Generator,
+    territory: Territory,
+    st_all: pd.DataFrame,
     grids: dict[int, _Grid],
 ) -> None:
     """A RAVeL cycleway (former railway) between two villages of different communes."""
@@ -678,13 +821,19 @@ def _ravel(
         n0 = _attach(b, grids[a.settlement_id], pd.Series(a._asdict()), np.array([c.x, c.y]))
         n1 = _attach(b, grids[c.settlement_id], pd.Series(c._asdict()), np.array([a.x, a.y]))
         path = _road(b, rng, n0, n1, amp=0.03, step=110.0)
-        tags = {"highway": "cycleway", "name": f"RAVeL {a.name} - {c.name}", "bicycle": "designated",
-                "foot": "designated", "surface": "asphalt"}
+        tags = {
+            "highway": "cycleway",
+            "name": f"RAVeL {a.name} - {c.name}",
+            "bicycle": "designated",
+            "foot": "designated",
+            "surface": "asphalt",
+        }
         b.add(path, tags, "path", nis=a.nis)
 
 
-def _railway(b: _Builder, rng: np.random.Generator, territory: Territory,
-             stations: pd.DataFrame) -> list[int]:
+def _railway(
+    b: _Builder, rng: np.random.Generator, territory: Territory, stations: pd.DataFrame
+) -> list[int]:
     """The railway line through the stations of each tile; returns each station's node."""
     node_of: dict[int, int] = {}
     for tile, part in stations.groupby("tile", sort=True):
@@ -707,8 +856,11 @@ def _railway(b: _Builder, rng: np.random.Generator, territory: Territory,
         ids = b.nodes(arr[lo : hi + 1])
         for row, k in zip(part.index, at, strict=True):
             node_of[int(row)] = ids[k - lo]
-        b.add(ids, {"railway": "rail", "usage": "main", "gauge": "1435",
-                    "electrified": "contact_line"}, "rail")
+        b.add(
+            ids,
+            {"railway": "rail", "usage": "main", "gauge": "1435", "electrified": "contact_line"},
+            "rail",
+        )
     return [node_of[int(i)] for i in stations.index]
 
 
@@ -721,8 +873,12 @@ def _catmull_rom(ctrl: np.ndarray, step: float) -> tuple[np.ndarray, list[int]]:
         p0, p1, p2, p3 = padded[k - 1 : k + 3]
         n = max(2, int(np.hypot(*(p2 - p1)) / step))
         t = np.linspace(0.0, 1.0, n, endpoint=False)[:, None]
-        seg = 0.5 * (2 * p1 + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
-                     + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
+        seg = 0.5 * (
+            2 * p1
+            + (-p0 + p2) * t
+            + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+            + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3
+        )
         if k >= 2:
             at.append(sum(len(o) for o in out))
         out.append(seg)
@@ -749,12 +905,9 @@ def _tag_lines(tags: dict[str, str]) -> list[str]:
     return [f'    <tag k="{_attr(k)}" v="{_attr(v)}"/>' for k, v in tags.items()]
 
 
-def osm_node_ids(network: Network) -> np.ndarray:
-    """OSM ids of the street nodes (1-based positions)."""
-    return np.arange(1, len(network.x) + 1)
-
-
-def write_osm(path: Path, network: Network, pois: Iterable[Poi], *, bounds: tuple) -> dict[str, int]:
+def write_osm(
+    path: Path, network: Network, pois: Iterable[Poi], *, bounds: tuple
+) -> dict[str, int]:
     """Write ``osm/territory.osm`` (OSM XML 0.6) and return node/way counts."""
     pois = list(pois)
     lon, lat = to_lonlat(network.x, network.y)
@@ -767,8 +920,12 @@ def write_osm(path: Path, network: Network, pois: Iterable[Poi], *, bounds: tupl
         f'maxlat="{blat[1]:.7f}" maxlon="{blon[1]:.7f}"/>',
     ]
     station_tags = {
-        int(r.node): {"railway": "station", "public_transport": "station", "name": f"{r.name}",
-                      "operator": "Demo SNCB"}
+        int(r.node): {
+            "railway": "station",
+            "public_transport": "station",
+            "name": f"{r.name}",
+            "operator": "Demo SNCB",
+        }
         for r in network.stations.itertuples()
     }
     for i in range(len(lon)):
@@ -786,7 +943,9 @@ def write_osm(path: Path, network: Network, pois: Iterable[Poi], *, bounds: tupl
     plon, plat = to_lonlat(px, py)
     for k, poi in enumerate(pois):
         if poi.ring is None:
-            out.append(f'  <node id="{next_id}" version="1" lat="{plat[k]:.7f}" lon="{plon[k]:.7f}">')
+            out.append(
+                f'  <node id="{next_id}" version="1" lat="{plat[k]:.7f}" lon="{plon[k]:.7f}">'
+            )
             out.extend(_tag_lines(poi.tags))
             out.append("  </node>")
             next_id += 1

@@ -16,6 +16,7 @@ with new NIS codes, postcodes and names.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +36,29 @@ from pipelines.errors import ConfigError
 RECIPE = Path(__file__).resolve().parents[2] / "geodata" / "demo_territory.csv"
 MAX_SCALE = 10
 TILE_OFFSETS_KM = (
-    (0, 0), (40, 0), (80, 0), (0, -25), (40, -25), (80, -25), (-40, 0), (-40, -25),
-    (40, -50), (80, -50),
+    (0, 0),
+    (40, 0),
+    (80, 0),
+    (0, -25),
+    (40, -25),
+    (80, -25),
+    (-40, 0),
+    (-40, -25),
+    (40, -50),
+    (80, -50),
 )
 """Offsets of the tiles of a scaled territory: eastwards, then southwards, within Wallonia."""
 TILE_QUALIFIERS = (
-    "", "en-Condroz", "sur-Ourthe", "en-Famenne", "lez-Ciney", "sur-Amblève", "lez-Binche",
-    "en-Thudinie", "en-Ardenne", "sur-Sûre",
+    "",
+    "en-Condroz",
+    "sur-Ourthe",
+    "en-Famenne",
+    "lez-Ciney",
+    "sur-Amblève",
+    "lez-Binche",
+    "en-Thudinie",
+    "en-Ardenne",
+    "sur-Sûre",
 )
 PROVINCE_NIS = {"Namur": "90000", "Liège": "60000", "Hainaut": "50000"}
 MESH_SPACING_M = 450.0
@@ -49,19 +66,78 @@ OUTLINE_CENTRE_KM = (-0.5, -0.5)
 OUTLINE_ASPECT = 1.55
 
 VILLAGE_NAMES = (
-    "Sart-Dames", "Hanzinne", "Fontenoy", "Bois-de-Villers", "Mazée", "Rochefontaine",
-    "Héron-Bas", "Vellereille", "Warnant", "Corroy", "Haillot", "Sorinnes", "Strée",
-    "Loyers", "Falaën", "Mettet-Haut", "Biesmerée", "Gesves-Sart", "Assesse-Bois",
-    "Maillen", "Courrière", "Thon", "Samart", "Nismes-Haut", "Vodecée", "Florée",
-    "Jallet", "Goyet", "Petigny", "Romedenne", "Surice", "Bouvignes", "Hastière-Haut",
-    "Ermeton", "Anhée-Bas", "Lustin", "Wépion-Haut", "Dave-Sart", "Naninne", "Erpent-Bois",
+    "Sart-Dames",
+    "Hanzinne",
+    "Fontenoy",
+    "Bois-de-Villers",
+    "Mazée",
+    "Rochefontaine",
+    "Héron-Bas",
+    "Vellereille",
+    "Warnant",
+    "Corroy",
+    "Haillot",
+    "Sorinnes",
+    "Strée",
+    "Loyers",
+    "Falaën",
+    "Mettet-Haut",
+    "Biesmerée",
+    "Gesves-Sart",
+    "Assesse-Bois",
+    "Maillen",
+    "Courrière",
+    "Thon",
+    "Samart",
+    "Nismes-Haut",
+    "Vodecée",
+    "Florée",
+    "Jallet",
+    "Goyet",
+    "Petigny",
+    "Romedenne",
+    "Surice",
+    "Bouvignes",
+    "Hastière-Haut",
+    "Ermeton",
+    "Anhée-Bas",
+    "Lustin",
+    "Wépion-Haut",
+    "Dave-Sart",
+    "Naninne",
+    "Erpent-Bois",
 )
 QUARTER_NAMES = (
-    "GARE", "SAINT-ROCH", "LES VIVIERS", "BOIS DU ROY", "CITE DES FLEURS", "CHAMP DE LA CROIX",
-    "SAINT-JOSEPH", "LES AUBEPINES", "HAUT-PRE", "LE CALVAIRE", "LA FERME", "LES TILLEULS",
-    "FOND DES VAUX", "LE MOULIN", "LA CHAPELLE", "LES BRUYERES", "CHAUSSEE", "LE PARC",
-    "SAINT-MARTIN", "LES COURTILS", "HAUTE-VOIE", "LE TIENNE", "LES CLOSIERES", "PLATEAU",
-    "LES MARLIERES", "LA SAUVENIERE", "SAINT-NICOLAS", "LES PRES", "LE CHENOIS", "LA BRUYERE",
+    "GARE",
+    "SAINT-ROCH",
+    "LES VIVIERS",
+    "BOIS DU ROY",
+    "CITE DES FLEURS",
+    "CHAMP DE LA CROIX",
+    "SAINT-JOSEPH",
+    "LES AUBEPINES",
+    "HAUT-PRE",
+    "LE CALVAIRE",
+    "LA FERME",
+    "LES TILLEULS",
+    "FOND DES VAUX",
+    "LE MOULIN",
+    "LA CHAPELLE",
+    "LES BRUYERES",
+    "CHAUSSEE",
+    "LE PARC",
+    "SAINT-MARTIN",
+    "LES COURTILS",
+    "HAUTE-VOIE",
+    "LE TIENNE",
+    "LES CLOSIERES",
+    "PLATEAU",
+    "LES MARLIERES",
+    "LA SAUVENIERE",
+    "SAINT-NICOLAS",
+    "LES PRES",
+    "LE CHENOIS",
+    "LA BRUYERE",
 )
 
 
@@ -78,10 +154,6 @@ class Territory:
     def bbox(self) -> tuple[float, float, float, float]:
         """Bounds of the union of the communes (metres)."""
         return tuple(self.communes.total_bounds)  # type: ignore[return-value]
-
-    def commune(self, nis: str) -> pd.Series:
-        """The row of one commune."""
-        return self.communes.loc[self.communes["nis"] == nis].iloc[0]
 
 
 def load_recipe(path: Path | None = None) -> pd.DataFrame:
@@ -122,7 +194,9 @@ def expand_recipe(recipe: pd.DataFrame, scale: int) -> pd.DataFrame:
     return out.drop(columns=["centre_lon", "centre_lat"])
 
 
-def _blob(rng: np.random.Generator, centre: tuple[float, float], area_m2: float) -> shapely.Geometry:
+def _blob(
+    rng: np.random.Generator, centre: tuple[float, float], area_m2: float
+) -> shapely.Geometry:
     """An irregular, roughly elliptic outline of the given area."""
     theta = np.linspace(0.0, 2.0 * np.pi, 180, endpoint=False)
     radius = np.ones_like(theta)
@@ -138,9 +212,7 @@ def _blob(rng: np.random.Generator, centre: tuple[float, float], area_m2: float)
 def _outline(rng: np.random.Generator, communes: pd.DataFrame) -> shapely.Geometry:
     """The union of one irregular blob per tile (each of the tile's total area)."""
     blobs = []
-    first = communes[communes["tile"] == 0]
-    cx = first["x"].mean() - first["x"].mean() + _origin(first)[0]
-    cy = _origin(first)[1]
+    cx, cy = _origin(communes[communes["tile"] == 0])
     for tile, part in communes.groupby("tile", sort=True):
         dx, dy = TILE_OFFSETS_KM[int(tile)]
         area = float(part["rel_area_km2"].sum()) * 1e6
@@ -151,7 +223,9 @@ def _outline(rng: np.random.Generator, communes: pd.DataFrame) -> shapely.Geomet
 def _origin(first_tile: pd.DataFrame) -> tuple[float, float]:
     """Centre of tile 0's outline: the regional centre shifted by :data:`OUTLINE_CENTRE_KM`."""
     main = first_tile.loc[first_tile["role"] == "regional_centre"].iloc[0]
-    return float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000, float(main["y"]) + OUTLINE_CENTRE_KM[1] * 1000
+    return float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000, float(main["y"]) + OUTLINE_CENTRE_KM[
+        1
+    ] * 1000
 
 
 def _mesh(rng: np.random.Generator, outline: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +280,9 @@ def _make_contiguous(pts: np.ndarray, label: np.ndarray, sites: np.ndarray) -> n
     s = tri.simplices
     a = np.concatenate([s[:, 0], s[:, 1], s[:, 2]])
     b = np.concatenate([s[:, 1], s[:, 2], s[:, 0]])
-    own = np.argmin(np.hypot(pts[:, None, 0] - sites[None, :, 0], pts[:, None, 1] - sites[None, :, 1]), axis=0)
+    own = np.argmin(
+        np.hypot(pts[:, None, 0] - sites[None, :, 0], pts[:, None, 1] - sites[None, :, 1]), axis=0
+    )
     for _ in range(20):
         same = label[a] == label[b]
         graph = coo_matrix((np.ones(same.sum()), (a[same], b[same])), shape=(len(pts),) * 2)
@@ -235,14 +311,17 @@ def _partition(
     label = _assign(pts, areas, sites, target, _noise(rng, len(sites), pts))
     label = _make_contiguous(pts, label, sites)
     geoms = [shapely.union_all(cells[label == j]) for j in range(len(sites))]
-    return np.asarray([_largest_part_first(g) for g in geoms], dtype=object)
+    return np.asarray([_clean_polygon(g) for g in geoms], dtype=object)
 
 
-def _largest_part_first(geom: shapely.Geometry) -> shapely.Geometry:
-    """A polygon with tiny holes removed; multipart leftovers are kept as a MultiPolygon."""
+def _clean_polygon(geom: shapely.Geometry) -> shapely.Geometry:
+    """The union of mesh cells as a valid polygon without tiny holes (largest part first)."""
     geom = shapely.make_valid(geom)
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 1.0]
-    parts = [shapely.Polygon(p.exterior, [i for i in p.interiors if shapely.Polygon(i).area > 5e4]) for p in parts]
+    parts = [
+        shapely.Polygon(p.exterior, [i for i in p.interiors if shapely.Polygon(i).area > 5e4])
+        for p in parts
+    ]
     parts.sort(key=lambda p: -p.area)
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
@@ -254,8 +333,18 @@ def _settlements(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.Dat
     for c in communes.itertuples():
         radius, spacing = _grid_size(c.role, c.population)
         rows.append(
-            dict(nis=c.nis, kind="centre", name=c.name_fr, x=c.x, y=c.y, radius=radius,
-                 spacing=spacing, postcode=c.postcodes[0], letter="A", tile=c.tile)
+            dict(
+                nis=c.nis,
+                kind="centre",
+                name=c.name_fr,
+                x=c.x,
+                y=c.y,
+                radius=radius,
+                spacing=spacing,
+                postcode=c.postcodes[0],
+                letter="A",
+                tile=c.tile,
+            )
         )
         inner = c.geometry.buffer(-900.0)
         minx, miny, maxx, maxy = c.geometry.bounds
@@ -274,8 +363,18 @@ def _settlements(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.Dat
             codes = c.postcodes
             postcode = codes[1 + k % (len(codes) - 1)] if len(codes) > 1 else codes[0]
             rows.append(
-                dict(nis=c.nis, kind="village", name=name, x=vx, y=vy, radius=230.0,
-                     spacing=115.0, postcode=postcode, letter=chr(ord("B") + k), tile=c.tile)
+                dict(
+                    nis=c.nis,
+                    kind="village",
+                    name=name,
+                    x=vx,
+                    y=vy,
+                    radius=230.0,
+                    spacing=115.0,
+                    postcode=postcode,
+                    letter=chr(ord("B") + k),
+                    tile=c.tile,
+                )
             )
     out = pd.DataFrame(rows)
     out.insert(0, "settlement_id", np.arange(len(out)))
@@ -318,9 +417,7 @@ def _sector_seeds(
     return np.asarray(seeds)
 
 
-def _sectors_of(
-    rng: np.random.Generator, commune: pd.Series, towns: pd.DataFrame
-) -> list[dict]:
+def _sectors_of(rng: np.random.Generator, commune: pd.Series, towns: pd.DataFrame) -> list[dict]:
     n = int(np.clip(round(8 + commune.population / 1900), 8, 60))
     seeds = _sector_seeds(rng, commune, towns, n)
     cells = shapely.voronoi_polygons(
@@ -329,7 +426,9 @@ def _sectors_of(
     geoms = shapely.intersection(np.asarray(shapely.get_parts(cells)), commune.geometry)
     reps = shapely.point_on_surface(geoms)
     rx, ry = shapely.get_x(reps), shapely.get_y(reps)
-    d = np.hypot(rx[:, None] - towns["x"].to_numpy()[None, :], ry[:, None] - towns["y"].to_numpy()[None, :])
+    d = np.hypot(
+        rx[:, None] - towns["x"].to_numpy()[None, :], ry[:, None] - towns["y"].to_numpy()[None, :]
+    )
     nearest = d.argmin(axis=1)
     # density: the centre decays over its grid radius, villages over 450 m, plus a floor
     scale = np.where(towns["kind"].to_numpy() == "centre", towns["radius"].to_numpy() * 0.9, 450.0)
@@ -350,9 +449,17 @@ def _sectors_of(
             code = f"{commune.nis}{town.letter}{k:02d}-"
             name = _sector_name(town, k, i in empty)
             rows.append(
-                dict(sector_id=code, name_fr=name, name_nl=name, nis=commune.nis,
-                     population=int(population[i]), settlement_id=int(town.settlement_id),
-                     x=float(rx[i]), y=float(ry[i]), geometry=geoms[i])
+                dict(
+                    sector_id=code,
+                    name_fr=name,
+                    name_nl=name,
+                    nis=commune.nis,
+                    population=int(population[i]),
+                    settlement_id=int(town.settlement_id),
+                    x=float(rx[i]),
+                    y=float(ry[i]),
+                    geometry=geoms[i],
+                )
             )
     return rows
 
@@ -369,8 +476,6 @@ def _sector_name(town: object, k: int, empty: bool) -> str:
 
 
 def _ascii_upper(text: str) -> str:
-    import unicodedata
-
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
 
 
@@ -392,14 +497,6 @@ def build_territory(seed: int, scale: int = 1, recipe: pd.DataFrame | None = Non
     return Territory(communes, settlements, sectors, outline)
 
 
-def nearest_settlement(territory: Territory, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Index (row of ``settlements``) of the settlement of the same commune nearest each point."""
-    s = territory.settlements
-    d = np.hypot(np.asarray(x)[:, None] - s["x"].to_numpy()[None, :],
-                 np.asarray(y)[:, None] - s["y"].to_numpy()[None, :])
-    return d.argmin(axis=1)
-
-
 def _to_wgs84(geom: shapely.Geometry) -> shapely.Geometry:
     def project(coords: np.ndarray) -> np.ndarray:
         lon, lat = to_lonlat(coords[:, 0], coords[:, 1])
@@ -417,8 +514,11 @@ def _feature_collection(name: str, props: list[dict], geoms: list[shapely.Geomet
     feats = []
     for p, g in zip(props, geoms, strict=True):
         feats.append(
-            '{"type":"Feature","properties":' + json.dumps(p, ensure_ascii=False)
-            + ',"geometry":' + shapely.to_geojson(_to_wgs84(g)) + "}"
+            '{"type":"Feature","properties":'
+            + json.dumps(p, ensure_ascii=False)
+            + ',"geometry":'
+            + shapely.to_geojson(_to_wgs84(g))
+            + "}"
         )
     head = (
         '{"type":"FeatureCollection","name":"' + name + '",'
@@ -432,8 +532,13 @@ def write_statbel(territory: Territory, landing: Path) -> dict[str, int]:
     """Write ``statbel/communes.geojson`` and ``statbel/sectors.geojson`` (Statbel layout)."""
     c = territory.communes
     props = [
-        {"CD_MUNTY_REFNIS": r.nis, "TX_MUNTY_DESCR_FR": r.name_fr, "TX_MUNTY_DESCR_NL": r.name_nl,
-         "CD_PROV_REFNIS": r.prov_nis, "MS_POPULATION": int(r.population)}
+        {
+            "CD_MUNTY_REFNIS": r.nis,
+            "TX_MUNTY_DESCR_FR": r.name_fr,
+            "TX_MUNTY_DESCR_NL": r.name_nl,
+            "CD_PROV_REFNIS": r.prov_nis,
+            "MS_POPULATION": int(r.population),
+        }
         for r in c.itertuples()
     ]
     writers.write_text(
@@ -443,9 +548,14 @@ def write_statbel(territory: Territory, landing: Path) -> dict[str, int]:
     s = territory.sectors
     names = dict(zip(c["nis"], c["name_fr"], strict=True))
     props = [
-        {"CD_SECTOR": r.sector_id, "TX_SECTOR_DESCR_FR": r.name_fr,
-         "TX_SECTOR_DESCR_NL": r.name_nl, "CD_MUNTY_REFNIS": r.nis,
-         "TX_MUNTY_DESCR_FR": names[r.nis], "MS_POPULATION": int(r.population)}
+        {
+            "CD_SECTOR": r.sector_id,
+            "TX_SECTOR_DESCR_FR": r.name_fr,
+            "TX_SECTOR_DESCR_NL": r.name_nl,
+            "CD_MUNTY_REFNIS": r.nis,
+            "TX_MUNTY_DESCR_FR": names[r.nis],
+            "MS_POPULATION": int(r.population),
+        }
         for r in s.itertuples()
     ]
     writers.write_text(

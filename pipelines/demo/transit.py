@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from pipelines.demo import writers
-from pipelines.demo._common import stream, to_lonlat
+from pipelines.demo._common import belgian_holidays, stream, to_lonlat
 from pipelines.demo.streets import Network
 from pipelines.demo.territory import Territory
 
@@ -33,42 +33,21 @@ BUS_KMH_URBAN, BUS_KMH_RURAL, TRAIN_KMH = 17.0, 45.0, 75.0
 
 # (first hour, last hour, headway minutes) per service and line class
 TIMETABLES: dict[str, dict[str, list[tuple[int, int, int]]]] = {
-    "urban_main": {"WEEK": [(6, 7, 30), (7, 9, 10), (9, 16, 15), (16, 18, 10), (18, 20, 15),
-                            (20, 23, 30)],
-                   "SAT": [(7, 8, 30), (8, 20, 20), (20, 23, 30)],
-                   "SUN": [(9, 20, 30)]},
-    "urban_town": {"WEEK": [(6, 7, 30), (7, 19, 20), (19, 21, 30)],
-                   "SAT": [(8, 19, 30)], "SUN": [(9, 19, 60)]},
+    "urban_main": {
+        "WEEK": [(6, 7, 30), (7, 9, 10), (9, 16, 15), (16, 18, 10), (18, 20, 15), (20, 23, 30)],
+        "SAT": [(7, 8, 30), (8, 20, 20), (20, 23, 30)],
+        "SUN": [(9, 20, 30)],
+    },
+    "urban_town": {
+        "WEEK": [(6, 7, 30), (7, 19, 20), (19, 21, 30)],
+        "SAT": [(8, 19, 30)],
+        "SUN": [(9, 19, 60)],
+    },
     "regional": {"WEEK": [(6, 21, 60)], "SAT": [(7, 20, 120)], "SUN": [(9, 19, 180)]},
     "rural": {"WEEK": [(6, 20, 120)], "SAT": [(8, 18, 240)], "SUN": []},
     "school": {"WEEK": [], "SAT": [], "SUN": []},
 }
 SCHOOL_DEPARTURES = (7 * 60 + 10, 16 * 60 + 30)
-
-
-def easter(year: int) -> date:
-    """Gregorian Easter Sunday (anonymous algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * ell) // 451
-    month = (h + ell - 7 * m + 114) // 31
-    day = (h + ell - 7 * m + 114) % 31 + 1
-    return date(year, month, day)
-
-
-def belgian_holidays(year: int) -> list[date]:
-    """The ten Belgian public holidays of a year."""
-    e = easter(year)
-    return sorted([
-        date(year, 1, 1), e + timedelta(days=1), date(year, 5, 1), e + timedelta(days=39),
-        e + timedelta(days=50), date(year, 7, 21), date(year, 8, 15), date(year, 11, 1),
-        date(year, 11, 11), date(year, 12, 25),
-    ])
 
 
 def feed_period(start: date, days: int) -> tuple[date, date]:
@@ -179,8 +158,13 @@ def _lines(territory: Territory, network: Network, rng: np.random.Generator) -> 
                 ang = base + k * np.pi / n_lines + rng.normal(0, 0.1)
                 a = grid_node(sid, ang, 0.92)
                 b = grid_node(sid, ang + np.pi, 0.92)
-                add(f"{prefix}B{number}", str(number), f"{c.name_fr} - ligne urbaine {k + 1}",
-                    cls, [a, network.centre_node[sid], b])
+                add(
+                    f"{prefix}B{number}",
+                    str(number),
+                    f"{c.name_fr} - ligne urbaine {k + 1}",
+                    cls,
+                    [a, network.centre_node[sid], b],
+                )
                 number += 1
         main = part[part["role"] == "regional_centre"].iloc[0]
         main_node = network.centre_node[int(centres.loc[main.nis, "settlement_id"])]
@@ -188,20 +172,33 @@ def _lines(territory: Territory, network: Network, rng: np.random.Generator) -> 
         rural = part[part["role"] == "rural"].sort_values("population", ascending=False)
         for t in towns.itertuples():
             node = network.centre_node[int(centres.loc[t.nis, "settlement_id"])]
-            add(f"{prefix}B{number}", str(number), f"{main.name_fr} - {t.name_fr}", "regional",
-                [main_node, node])
+            add(
+                f"{prefix}B{number}",
+                str(number),
+                f"{main.name_fr} - {t.name_fr}",
+                "regional",
+                [main_node, node],
+            )
             number += 1
         # two town-to-town lines between the closest pairs
         tp = towns[["x", "y"]].to_numpy()
         pairs = sorted(
             (float(np.hypot(*(tp[i] - tp[j]))), i, j)
-             for i in range(len(tp)) for j in range(i + 1, len(tp))
+            for i in range(len(tp))
+            for j in range(i + 1, len(tp))
         )[:2]
         for _, i, j in pairs:
             ti, tj = towns.iloc[i], towns.iloc[j]
-            add(f"{prefix}B{number}", str(number), f"{ti.name_fr} - {tj.name_fr}", "regional",
-                [network.centre_node[int(centres.loc[ti.nis, "settlement_id"])],
-                 network.centre_node[int(centres.loc[tj.nis, "settlement_id"])]])
+            add(
+                f"{prefix}B{number}",
+                str(number),
+                f"{ti.name_fr} - {tj.name_fr}",
+                "regional",
+                [
+                    network.centre_node[int(centres.loc[ti.nis, "settlement_id"])],
+                    network.centre_node[int(centres.loc[tj.nis, "settlement_id"])],
+                ],
+            )
             number += 1
         for k, r in enumerate(rural.itertuples()):
             node = network.centre_node[int(centres.loc[r.nis, "settlement_id"])]
@@ -229,8 +226,13 @@ def _departures(cls: str, service: str) -> list[int]:
     return sorted(set(out))
 
 
-def _bus_feed(lines: list[_Line], network: Network, territory: Territory,
-              rng: np.random.Generator, period: tuple[date, date]) -> tuple[dict[str, str], dict]:
+def _bus_feed(
+    lines: list[_Line],
+    network: Network,
+    territory: Territory,
+    rng: np.random.Generator,
+    period: tuple[date, date],
+) -> tuple[dict[str, str], dict]:
     names = _node_street_names(network)
     commune_of = _node_commune(territory, network)
     stop_id: dict[int, str] = {}
@@ -272,14 +274,48 @@ def _bus_feed(lines: list[_Line], network: Network, territory: Territory,
     lon, lat = to_lonlat(network.x[nodes] + jitter[:, 0], network.y[nodes] + jitter[:, 1])
     for k, n in enumerate(nodes):
         name = f"{commune_of[n]} {names.get(int(n), 'Arrêt')}".strip()
-        stop_rows.append((stop_id[int(n)], stop_id[int(n)][1:], name, f"{lat[k]:.7f}",
-                          f"{lon[k]:.7f}", "0"))
+        stop_rows.append(
+            (stop_id[int(n)], stop_id[int(n)][1:], name, f"{lat[k]:.7f}", f"{lon[k]:.7f}", "0")
+        )
     routes = [(line.route_id, "DEMO-TEC", line.short, line.long, "3") for line in lines]
     first, last = period
     calendar = [
-        ("WEEK", "1", "1", "1", "1", "1", "0", "0", first.strftime("%Y%m%d"), last.strftime("%Y%m%d")),
-        ("SAT", "0", "0", "0", "0", "0", "1", "0", first.strftime("%Y%m%d"), last.strftime("%Y%m%d")),
-        ("SUN", "0", "0", "0", "0", "0", "0", "1", first.strftime("%Y%m%d"), last.strftime("%Y%m%d")),
+        (
+            "WEEK",
+            "1",
+            "1",
+            "1",
+            "1",
+            "1",
+            "0",
+            "0",
+            first.strftime("%Y%m%d"),
+            last.strftime("%Y%m%d"),
+        ),
+        (
+            "SAT",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1",
+            "0",
+            first.strftime("%Y%m%d"),
+            last.strftime("%Y%m%d"),
+        ),
+        (
+            "SUN",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1",
+            first.strftime("%Y%m%d"),
+            last.strftime("%Y%m%d"),
+        ),
     ]
     exceptions = []
     for year in range(first.year, last.year + 1):
@@ -295,24 +331,47 @@ def _bus_feed(lines: list[_Line], network: Network, territory: Territory,
     members = {
         "agency.txt": writers.csv_member(
             ("agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang"),
-            [("DEMO-TEC", "Demo TEC", "https://example.org/demo-tec", "Europe/Brussels", "fr")]),
+            [("DEMO-TEC", "Demo TEC", "https://example.org/demo-tec", "Europe/Brussels", "fr")],
+        ),
         "stops.txt": writers.csv_member(
             ("stop_id", "stop_code", "stop_name", "stop_lat", "stop_lon", "location_type"),
-            stop_rows),
+            stop_rows,
+        ),
         "routes.txt": writers.csv_member(
-            ("route_id", "agency_id", "route_short_name", "route_long_name", "route_type"), routes),
+            ("route_id", "agency_id", "route_short_name", "route_long_name", "route_type"), routes
+        ),
         "trips.txt": writers.csv_member(
-            ("route_id", "service_id", "trip_id", "trip_headsign", "direction_id"), trips),
+            ("route_id", "service_id", "trip_id", "trip_headsign", "direction_id"), trips
+        ),
         "stop_times.txt": writers.csv_member(
-            ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"), times),
+            ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"), times
+        ),
         "calendar.txt": writers.csv_member(
-            ("service_id", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-             "sunday", "start_date", "end_date"), calendar),
-        "calendar_dates.txt": writers.csv_member(("service_id", "date", "exception_type"),
-                                                 exceptions),
+            (
+                "service_id",
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+                "start_date",
+                "end_date",
+            ),
+            calendar,
+        ),
+        "calendar_dates.txt": writers.csv_member(
+            ("service_id", "date", "exception_type"), exceptions
+        ),
     }
-    counts = {"stops": len(stop_rows), "routes": len(routes), "trips": len(trips),
-              "stop_times": len(times), "unused_stops": unused}
+    counts = {
+        "stops": len(stop_rows),
+        "routes": len(routes),
+        "trips": len(trips),
+        "stop_times": len(times),
+        "unused_stops": unused,
+    }
     return members, counts
 
 
@@ -350,22 +409,29 @@ def _rail_feed(network: Network, period: tuple[date, date]) -> tuple[dict[str, s
         for k, r in enumerate(part.itertuples()):
             stops.append((ids[k], r.name, f"{lat[k]:.7f}", f"{lon[k]:.7f}", "0"))
         at = np.array([cum[pos[int(n)]] for n in part["node"]])
-        run = [max(120, int(round((at[k + 1] - at[k]) / (TRAIN_KMH / 3.6) / 60.0)) * 60)
-               for k in range(len(at) - 1)]
+        run = [
+            max(120, int(round((at[k + 1] - at[k]) / (TRAIN_KMH / 3.6) / 60.0)) * 60)
+            for k in range(len(at) - 1)
+        ]
         route_id = f"L{int(tile) + 1}"
-        routes.append((route_id, "DEMO-SNCB", "L", f"{part.iloc[0]['name']} - {part.iloc[-1]['name']}", "2"))
+        routes.append(
+            (route_id, "DEMO-SNCB", "L", f"{part.iloc[0]['name']} - {part.iloc[-1]['name']}", "2")
+        )
         for service, deps in _rail_departures().items():
             for direction in (0, 1):
                 order = list(range(len(ids))) if direction == 0 else list(range(len(ids)))[::-1]
                 gaps = run if direction == 0 else run[::-1]
                 for dep in deps:
                     trip_id = f"{route_id}-{service}-{direction}-{dep:04d}"
-                    trips.append((route_id, service, trip_id, part.iloc[order[-1]]["name"], str(direction)))
+                    trips.append(
+                        (route_id, service, trip_id, part.iloc[order[-1]]["name"], str(direction))
+                    )
                     t = dep * 60
                     for seq, k in enumerate(order):
                         dwell = 60 if 0 < seq < len(order) - 1 else 0
-                        times.append((trip_id, _gtfs_time(t), _gtfs_time(t + dwell), ids[k],
-                                      str(seq + 1)))
+                        times.append(
+                            (trip_id, _gtfs_time(t), _gtfs_time(t + dwell), ids[k], str(seq + 1))
+                        )
                         if seq < len(order) - 1:
                             t += dwell + gaps[seq]
     first, last = period
@@ -373,21 +439,30 @@ def _rail_feed(network: Network, period: tuple[date, date]) -> tuple[dict[str, s
     day = first
     holidays = {h for y in range(first.year, last.year + 1) for h in belgian_holidays(y)}
     while day <= last:
-        service = "RU" if day.weekday() == 6 or day in holidays else ("RS" if day.weekday() == 5 else "RW")
+        service = (
+            "RU"
+            if day.weekday() == 6 or day in holidays
+            else ("RS" if day.weekday() == 5 else "RW")
+        )
         dates.append((service, day.strftime("%Y%m%d"), "1"))
         day += timedelta(days=1)
     members = {
         "agency.txt": writers.csv_member(
             ("agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang"),
-            [("DEMO-SNCB", "Demo SNCB", "https://example.org/demo-sncb", "Europe/Brussels", "fr")]),
+            [("DEMO-SNCB", "Demo SNCB", "https://example.org/demo-sncb", "Europe/Brussels", "fr")],
+        ),
         "stops.txt": writers.csv_member(
-            ("stop_id", "stop_name", "stop_lat", "stop_lon", "location_type"), stops),
+            ("stop_id", "stop_name", "stop_lat", "stop_lon", "location_type"), stops
+        ),
         "routes.txt": writers.csv_member(
-            ("route_id", "agency_id", "route_short_name", "route_long_name", "route_type"), routes),
+            ("route_id", "agency_id", "route_short_name", "route_long_name", "route_type"), routes
+        ),
         "trips.txt": writers.csv_member(
-            ("route_id", "service_id", "trip_id", "trip_headsign", "direction_id"), trips),
+            ("route_id", "service_id", "trip_id", "trip_headsign", "direction_id"), trips
+        ),
         "stop_times.txt": writers.csv_member(
-            ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"), times),
+            ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"), times
+        ),
         "calendar_dates.txt": writers.csv_member(("service_id", "date", "exception_type"), dates),
     }
     return members, {"stops": len(stops), "trips": len(trips), "stop_times": len(times)}
@@ -401,8 +476,9 @@ def _rail_departures() -> dict[str, list[int]]:
     return {"RW": sorted(set(week)), "RS": weekend, "RU": weekend}
 
 
-def write_gtfs(territory: Territory, network: Network, landing: Path, seed: int, *,
-               start: date, days: int) -> tuple[dict[str, int], dict]:
+def write_gtfs(
+    territory: Territory, network: Network, landing: Path, seed: int, *, start: date, days: int
+) -> tuple[dict[str, int], dict]:
     """Write ``gtfs/bus.zip`` and ``gtfs/rail.zip``; return counts and facts for the docs."""
     rng = stream(seed, "transit")
     period = feed_period(start, days)
@@ -412,8 +488,13 @@ def write_gtfs(territory: Territory, network: Network, landing: Path, seed: int,
     writers.write_zip(landing / "gtfs" / "bus.zip", bus)
     writers.write_zip(landing / "gtfs" / "rail.zip", rail)
     summary = {"gtfs/bus.zip": bus_counts["stop_times"], "gtfs/rail.zip": rail_counts["stop_times"]}
-    facts = {"bus": {k: v for k, v in bus_counts.items()},
-             "rail": rail_counts, "period": [period[0].isoformat(), period[1].isoformat()],
-             "lines": pd.DataFrame([(ln.route_id, ln.long, ln.cls, len(ln.nodes)) for ln in lines],
-                                   columns=["route_id", "name", "class", "stops"]).to_dict("records")}
+    facts = {
+        "bus": {k: v for k, v in bus_counts.items()},
+        "rail": rail_counts,
+        "period": [period[0].isoformat(), period[1].isoformat()],
+        "lines": pd.DataFrame(
+            [(ln.route_id, ln.long, ln.cls, len(ln.nodes)) for ln in lines],
+            columns=["route_id", "name", "class", "stops"],
+        ).to_dict("records"),
+    }
     return summary, facts

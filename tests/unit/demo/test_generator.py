@@ -56,7 +56,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]
 def _tree_hashes(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -127,7 +128,9 @@ def test_ten_communes_with_the_recipe_populations(demo):
         assert re.fullmatch(r"\d{5}", p["CD_MUNTY_REFNIS"])
         assert p["MS_POPULATION"] == per_commune[p["CD_MUNTY_REFNIS"]]
         assert p["MS_POPULATION"] == recipe.loc[p["CD_MUNTY_REFNIS"], "population"]
-    pops = {f["properties"]["TX_MUNTY_DESCR_FR"]: f["properties"]["MS_POPULATION"] for f in communes}
+    pops = {
+        f["properties"]["TX_MUNTY_DESCR_FR"]: f["properties"]["MS_POPULATION"] for f in communes
+    }
     assert 80_000 <= pops["Valmeuse"] <= 120_000
     roles = recipe.set_index("name_fr")["role"]
     assert all(10_000 <= pops[n] <= 40_000 for n in roles.index[roles == "town"])
@@ -136,7 +139,10 @@ def test_ten_communes_with_the_recipe_populations(demo):
 
 def test_communes_are_contiguous_and_do_not_overlap(demo):
     root, _, truth = demo
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in _geojson(root / "statbel" / "communes.geojson")]
+    geoms = [
+        shapely.geometry.shape(f["geometry"])
+        for f in _geojson(root / "statbel" / "communes.geojson")
+    ]
     assert all(g.is_valid and g.geom_type == "Polygon" for g in geoms)
     union = shapely.union_all(geoms)
     assert union.geom_type == "Polygon"  # one territory, no gap between communes
@@ -151,8 +157,10 @@ def test_communes_are_contiguous_and_do_not_overlap(demo):
 
 def test_sectors_tile_their_commune_with_statbel_codes(demo):
     root, _, _ = demo
-    communes = {f["properties"]["CD_MUNTY_REFNIS"]: shapely.geometry.shape(f["geometry"])
-                for f in _geojson(root / "statbel" / "communes.geojson")}
+    communes = {
+        f["properties"]["CD_MUNTY_REFNIS"]: shapely.geometry.shape(f["geometry"])
+        for f in _geojson(root / "statbel" / "communes.geojson")
+    }
     sectors = _geojson(root / "statbel" / "sectors.geojson")
     by_commune: dict[str, list] = {}
     for f in sectors:
@@ -160,7 +168,9 @@ def test_sectors_tile_their_commune_with_statbel_codes(demo):
         assert re.fullmatch(r"\d{5}[A-Z]\d{2}-", p["CD_SECTOR"]), p["CD_SECTOR"]
         assert p["CD_SECTOR"][:5] == p["CD_MUNTY_REFNIS"]
         assert p["MS_POPULATION"] >= 0
-        by_commune.setdefault(p["CD_MUNTY_REFNIS"], []).append(shapely.geometry.shape(f["geometry"]))
+        by_commune.setdefault(p["CD_MUNTY_REFNIS"], []).append(
+            shapely.geometry.shape(f["geometry"])
+        )
     assert len({f["properties"]["CD_SECTOR"] for f in sectors}) == len(sectors)
     for nis, parts in by_commune.items():
         assert 8 <= len(parts) <= 60
@@ -170,7 +180,10 @@ def test_sectors_tile_their_commune_with_statbel_codes(demo):
 
 def test_every_generated_point_lies_inside_the_territory_bbox(demo):
     root, _, truth = demo
-    communes = [shapely.geometry.shape(f["geometry"]) for f in _geojson(root / "statbel" / "communes.geojson")]
+    communes = [
+        shapely.geometry.shape(f["geometry"])
+        for f in _geojson(root / "statbel" / "communes.geojson")
+    ]
     minx, miny, maxx, maxy = shapely.union_all(communes).bounds
     bad_cells = {d["key"] for d in _defects(truth, "vacant/")}
 
@@ -178,8 +191,12 @@ def test_every_generated_point_lies_inside_the_territory_bbox(demo):
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
         return (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
 
-    for name in ("kbo/address_points.csv", "wifi/sensors.csv", "counters/counters.csv",
-                 "vouchers/merchants.csv"):
+    for name in (
+        "kbo/address_points.csv",
+        "wifi/sensors.csv",
+        "counters/counters.csv",
+        "vouchers/merchants.csv",
+    ):
         frame = _csv(root / name)
         assert inside(frame["lon"], frame["lat"]).all(), name
     cells = _csv(root / "vacant" / "vacant_cells.csv")
@@ -204,8 +221,16 @@ def test_osm_loads_with_osmnx_into_one_strongly_connected_drive_network(demo):
     clock = time.perf_counter()
     graph = ox.graph_from_xml(root / "osm" / "territory.osm", simplify=False, retain_all=True)
     assert time.perf_counter() - clock < 15
-    drive = {"trunk", "trunk_link", "primary", "secondary", "tertiary", "unclassified",
-             "residential", "living_street"}
+    drive = {
+        "trunk",
+        "trunk_link",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+    }
     edges = [(u, v) for u, v, d in graph.edges(data=True) if d.get("highway") in drive]
     directed = nx.DiGraph(edges)
     largest = max(nx.strongly_connected_components(directed), key=len)
@@ -222,7 +247,9 @@ def test_osm_pois_have_the_promised_tags(demo):
     text = (root / "osm" / "territory.osm").read_text(encoding="utf-8")
     assert text.startswith("<?xml") and "<bounds " in text and 'version="0.6"' in text
     tree = ET.fromstring(text.encode("utf-8"))
-    tags = [{t.get("k"): t.get("v") for t in e.findall("tag")} for e in tree if e.tag in ("node", "way")]
+    tags = [
+        {t.get("k"): t.get("v") for t in e.findall("tag")} for e in tree if e.tag in ("node", "way")
+    ]
     shops = [t for t in tags if "shop" in t]
     assert len(shops) > 400
     assert 0.3 <= sum("website" in t for t in shops) / len(shops) <= 0.5
@@ -259,7 +286,8 @@ def test_gtfs_feeds_have_the_right_files_and_valid_trips(demo):
     for feed in (bus, rail):
         st = feed["stop_times"].assign(
             t=lambda f: f["arrival_time"].map(_seconds),
-            seq=lambda f: f["stop_sequence"].astype(int))
+            seq=lambda f: f["stop_sequence"].astype(int),
+        )
         st = st.sort_values(["trip_id", "seq"])
         assert (st.groupby("trip_id").size() >= 2).all()
         assert set(st["trip_id"]) == set(feed["trips"]["trip_id"])
@@ -271,7 +299,11 @@ def test_gtfs_feeds_have_the_right_files_and_valid_trips(demo):
     cal = bus["calendar"].set_index("service_id")
     assert cal.loc["WEEK", "start_date"] <= "20261012" and cal.loc["WEEK", "end_date"] >= "20261108"
     exceptions = set(map(tuple, bus["calendar_dates"].to_numpy()))
-    assert {("SUN", "20261101", "1"), ("WEEK", "20261111", "2"), ("SUN", "20261111", "1")} <= exceptions
+    assert {
+        ("SUN", "20261101", "1"),
+        ("WEEK", "20261111", "2"),
+        ("SUN", "20261111", "1"),
+    } <= exceptions
     dates = rail["calendar_dates"]
     assert (dates["exception_type"] == "1").all() and dates["date"].is_unique
     assert {"20261012", "20261108"} <= set(dates["date"])
@@ -282,7 +314,9 @@ def test_wifi_summer_time_day_has_25_hours_per_sensor(demo):
     root, _, truth = demo
     counts = _csv(root / "wifi" / "counts" / f"{DST_DAY}.csv")
     per_sensor = counts.groupby("sensor_id")["timestamp"].nunique()
-    installed = {s["sensor_id"] for s in truth["footfall"]["sensors"] if s["installed_on"] <= DST_DAY}
+    installed = {
+        s["sensor_id"] for s in truth["footfall"]["sensors"] if s["installed_on"] <= DST_DAY
+    }
     assert set(per_sensor.index) == installed
     assert (per_sensor == 25).all()
     two = counts.loc[counts["timestamp"].str[11:13] == "02", "timestamp"].unique()
@@ -290,7 +324,9 @@ def test_wifi_summer_time_day_has_25_hours_per_sensor(demo):
     normal = _csv(root / "wifi" / "counts" / "2026-10-13.csv")
     assert (normal.groupby("sensor_id")["timestamp"].nunique() == 24).all()
     assert normal["timestamp"].str.endswith("+02:00").all()
-    assert _csv(root / "wifi" / "counts" / "2026-10-26.csv")["timestamp"].str.endswith("+01:00").all()
+    assert (
+        _csv(root / "wifi" / "counts" / "2026-10-26.csv")["timestamp"].str.endswith("+01:00").all()
+    )
 
 
 def test_wifi_gaps_are_absent_hours_not_zeros(demo):
@@ -324,10 +360,14 @@ def test_wifi_follows_the_shops_and_sees_a_fixed_share_of_the_counted_pedestrian
     wifi_xy = _csv(root / "wifi" / "sensors.csv").set_index("sensor_id")
     for s in sensors[sensors["counter_id"] != ""].itertuples():
         c = registry.set_index("counter_id").loc[s.counter_id]
-        d = np.hypot((float(c.lon) - float(wifi_xy.loc[s.Index, "lon"])) * 71_000,
-                     (float(c.lat) - float(wifi_xy.loc[s.Index, "lat"])) * 111_000)
+        d = np.hypot(
+            (float(c.lon) - float(wifi_xy.loc[s.Index, "lon"])) * 71_000,
+            (float(c.lat) - float(wifi_xy.loc[s.Index, "lat"])) * 111_000,
+        )
         assert d < 20
-        ghent = pd.concat([_csv(p, ";") for p in sorted((root / "counters" / s.counter_id).glob("*.csv"))])
+        ghent = pd.concat(
+            [_csv(p, ";") for p in sorted((root / "counters" / s.counter_id).glob("*.csv"))]
+        )
         wifi_total = counts.loc[counts["sensor_id"] == s.Index, "n"].sum()
         ratio = wifi_total / ghent["Totaal"].astype(int).sum()
         assert ratio == pytest.approx(s.detect, abs=0.03)
@@ -343,12 +383,18 @@ def test_counters_use_the_ghent_layout_and_add_up(demo):
     files = sorted((root / "counters").glob("*/*.csv"))
     for path in files:
         raw = path.read_bytes()
-        assert raw.startswith(b"\xef\xbb\xbfCode;Locatie;Datum;Uur5Minuten;Ordening;Totaal;Tegenrichting;Hoofdrichting\n")
+        assert raw.startswith(
+            b"\xef\xbb\xbfCode;Locatie;Datum;Uur5Minuten;Ordening;Totaal;Tegenrichting;Hoofdrichting\n"
+        )
         frame = _csv(path, ";")
         assert len(frame) == (300 if path.stem == DST_DAY else 288)
-        ok = frame["Totaal"].astype(int) == frame["Tegenrichting"].astype(int) + frame["Hoofdrichting"].astype(int)
+        ok = frame["Totaal"].astype(int) == frame["Tegenrichting"].astype(int) + frame[
+            "Hoofdrichting"
+        ].astype(int)
         name = str(path.relative_to(root))
-        assert {(name, i + 1) for i in np.flatnonzero(~ok.to_numpy())} == {b for b in bad if b[0] == name}
+        assert {(name, i + 1) for i in np.flatnonzero(~ok.to_numpy())} == {
+            b for b in bad if b[0] == name
+        }
     day = _csv(root / "counters" / "ped-92801-1" / f"{DST_DAY}.csv", ";")
     assert day["Uur5Minuten"].iloc[0] == "0:00:00" and day["Datum"].eq(DST_DAY).all()
     assert (day["Uur5Minuten"] == "2:00:00").sum() == 2 and day["Ordening"].is_unique
@@ -362,21 +408,26 @@ def test_probe_file_matches_the_hourly_unique_devices(demo):
     assert probes["device_id"].str.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}").all()
     [sensor] = probes["sensor_id"].unique()
     counts = _csv(root / "wifi" / "counts" / path.name)
-    counts = counts[counts["sensor_id"] == sensor].set_index("timestamp")["unique_devices"].astype(int)
+    counts = (
+        counts[counts["sensor_id"] == sensor].set_index("timestamp")["unique_devices"].astype(int)
+    )
     hour = probes["timestamp"].str[:13] + ":00:00" + probes["timestamp"].str[19:]
     unique = probes.groupby(hour)["device_id"].nunique()
     assert unique.to_dict() == counts[counts > 0].to_dict()
 
 
 # --------------------------------------------------------------------------- KBO, vacancy, vouchers
-KBO_HEADERS = {
-    "enterprise": '"EnterpriseNumber","Status","JuridicalSituation","TypeOfEnterprise","JuridicalForm","JuridicalFormCAC","StartDate"',
-    "establishment": '"EstablishmentNumber","StartDate","EnterpriseNumber"',
-    "activity": '"EntityNumber","ActivityGroup","NaceVersion","NaceCode","Classification"',
-    "address": '"EntityNumber","TypeOfAddress","CountryNL","CountryFR","Zipcode","MunicipalityNL","MunicipalityFR","StreetNL","StreetFR","HouseNumber","Box","ExtraAddressInfo","DateStrikingOff"',
-    "denomination": '"EntityNumber","Language","TypeOfDenomination","Denomination"',
-    "code": '"Category","Code","Language","Description"',
+KBO_COLUMNS = {
+    "enterprise": "EnterpriseNumber Status JuridicalSituation TypeOfEnterprise JuridicalForm "
+    "JuridicalFormCAC StartDate",
+    "establishment": "EstablishmentNumber StartDate EnterpriseNumber",
+    "activity": "EntityNumber ActivityGroup NaceVersion NaceCode Classification",
+    "address": "EntityNumber TypeOfAddress CountryNL CountryFR Zipcode MunicipalityNL "
+    "MunicipalityFR StreetNL StreetFR HouseNumber Box ExtraAddressInfo DateStrikingOff",
+    "denomination": "EntityNumber Language TypeOfDenomination Denomination",
+    "code": "Category Code Language Description",
 }
+KBO_HEADERS = {k: ",".join(f'"{c}"' for c in v.split()) for k, v in KBO_COLUMNS.items()}
 
 
 def _mod97(number: str) -> bool:
@@ -393,7 +444,9 @@ def test_kbo_files_follow_the_published_layout(demo):
     est = _csv(root / "kbo" / "establishment.csv")
     assert ent["EnterpriseNumber"].str.fullmatch(r"0\d{3}\.\d{3}\.\d{3}").all()
     assert est["EstablishmentNumber"].str.fullmatch(r"2\.\d{3}\.\d{3}\.\d{3}").all()
-    assert ent["EnterpriseNumber"].map(_mod97).all() and est["EstablishmentNumber"].map(_mod97).all()
+    assert (
+        ent["EnterpriseNumber"].map(_mod97).all() and est["EstablishmentNumber"].map(_mod97).all()
+    )
     assert ent["StartDate"].str.fullmatch(r"\d{2}-\d{2}-\d{4}").all()
     line = (root / "kbo" / "establishment.csv").read_text(encoding="utf-8").splitlines()[1]
     assert re.fullmatch(r'"2\.\d{3}\.\d{3}\.\d{3}",\d{2}-\d{2}-\d{4},"0\d{3}\.\d{3}\.\d{3}"', line)
@@ -407,7 +460,9 @@ def test_kbo_files_follow_the_published_layout(demo):
     assert set(codes.loc[codes["Category"] == "JuridicalForm", "Code"]) >= {"014", "610"}
     addr = _csv(root / "kbo" / "address.csv")
     assert set(addr["TypeOfAddress"]) == {"BAET", "REGO"}
-    assert set(est["EstablishmentNumber"]) == set(addr.loc[addr["TypeOfAddress"] == "BAET", "EntityNumber"])
+    assert set(est["EstablishmentNumber"]) == set(
+        addr.loc[addr["TypeOfAddress"] == "BAET", "EntityNumber"]
+    )
 
 
 def test_kbo_labels_are_the_official_ones():
@@ -415,11 +470,16 @@ def test_kbo_labels_are_the_official_ones():
     from pipelines.demo._kbo_codes import JURIDICAL_FORM, NACE_2008
 
     with real.open(encoding="utf-8") as handle:
-        rows = {(r["Category"], r["Code"], r["Language"]): r["Description"] for r in csv.DictReader(handle)}
+        rows = {
+            (r["Category"], r["Code"], r["Language"]): r["Description"]
+            for r in csv.DictReader(handle)
+        }
     for code, (fr, nl) in NACE_2008.items():
         assert rows[("Nace2008", code, "FR")] == fr and rows[("Nace2008", code, "NL")] == nl
     for code, (fr, nl) in JURIDICAL_FORM.items():
-        assert rows[("JuridicalForm", code, "FR")] == fr and rows[("JuridicalForm", code, "NL")] == nl
+        assert (
+            rows[("JuridicalForm", code, "FR")] == fr and rows[("JuridicalForm", code, "NL")] == nl
+        )
 
 
 @pytest.mark.parametrize(
@@ -429,8 +489,11 @@ def test_kbo_labels_are_the_official_ones():
         ("kbo/activity.csv", "malformed NACE code", lambda r: r["NaceCode"] in ("47.11", "4711")),
         ("kbo/address.csv", "no address point", lambda r: int(r["HouseNumber"]) > 400),
         ("vacant/vacant_cells.csv", "unknown status", lambda r: r["status"] == "vide?"),
-        ("vacant/vacant_cells.csv", "coordinates out of range",
-         lambda r: not (4 < float(r["lon"]) < 6 and 49 < float(r["lat"]) < 51)),
+        (
+            "vacant/vacant_cells.csv",
+            "coordinates out of range",
+            lambda r: not (4 < float(r["lon"]) < 6 and 49 < float(r["lat"]) < 51),
+        ),
         ("wifi/counts/", "negative count", lambda r: int(r["unique_devices"]) < 0),
         ("wifi/counts/", "timestamp without UTC offset", lambda r: len(r["timestamp"]) == 19),
         ("vouchers/transactions/", "negative amount", lambda r: float(r["amount_eur"]) < 0),
@@ -456,7 +519,10 @@ def test_defects_without_a_bad_cell_are_documented_too(demo):
             assert d["key"] not in set(act["EntityNumber"])
         if d["reason"] == "duplicate transaction_id":
             frame = _csv(root / d["file"])
-            assert frame.iloc[d["row"] - 1]["transaction_id"] == frame.iloc[d["row"] - 2]["transaction_id"]
+            assert (
+                frame.iloc[d["row"] - 1]["transaction_id"]
+                == frame.iloc[d["row"] - 2]["transaction_id"]
+            )
 
 
 def test_vacancy_registers_follow_the_recipe_trends(demo):
@@ -496,15 +562,18 @@ def _huff_beta(truth: dict, root: Path) -> float:
     business = build_business(territory, network, truth["seed"])
     huff = huff_inputs(territory, network, business)
     members = district_merchants(business, huff)
-    district_of = {business.merchants["merchant_id"].iat[m]: k
-                   for k, ms in enumerate(members) for m in ms}
+    district_of = {
+        business.merchants["merchant_id"].iat[m]: k for k, ms in enumerate(members) for m in ms
+    }
     tx = pd.concat([_csv(p) for p in sorted((root / "vouchers" / "transactions").glob("*.csv"))])
     tx = tx[tx["customer_sector"] != ""]
     row_of = {s: i for i, s in enumerate(territory.sectors["sector_id"])}
     i = tx["customer_sector"].map(row_of).to_numpy()
     j = tx["merchant_id"].map(district_of).to_numpy()
     betas = np.arange(1.0, 2.61, 0.05)
-    loglik = [np.log(huff_probabilities(huff["attract"], huff["d_km"], b)[i, j]).sum() for b in betas]
+    loglik = [
+        np.log(huff_probabilities(huff["attract"], huff["d_km"], b)[i, j]).sum() for b in betas
+    ]
     return float(betas[int(np.argmax(loglik))])
 
 
@@ -539,11 +608,14 @@ def test_scaled_recipe_gets_new_codes_within_each_province():
     assert east.loc[1] > east.loc[0]
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"scale": 0}, "scale must be between 1 and 10"),
-    ({"scale": 11}, "scale must be between 1 and 10"),
-    ({"days": 0}, "days must be at least 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": 0}, "scale must be between 1 and 10"),
+        ({"scale": 11}, "scale must be between 1 and 10"),
+        ({"days": 0}, "days must be at least 1"),
+    ],
+)
 def test_bad_settings_raise_config_errors(tmp_path, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         generate(tmp_path, **kwargs)
@@ -556,8 +628,10 @@ def test_the_readers_accept_the_demo_and_quarantine_exactly_the_defects(demo):
     from pipelines.sources import kbo, statbel, vacant, vouchers, wifi
 
     root, _, truth = demo
-    for result in (statbel.read_communes(root / "statbel" / "communes.geojson"),
-                   statbel.read_sectors(root / "statbel" / "sectors.geojson")):
+    for result in (
+        statbel.read_communes(root / "statbel" / "communes.geojson"),
+        statbel.read_sectors(root / "statbel" / "sectors.geojson"),
+    ):
         assert result.balanced and len(result.quarantine) == 0
     tables = kbo.read_kbo(root / "kbo")
     assert all(r.balanced for r in tables.values())
@@ -567,7 +641,9 @@ def test_the_readers_accept_the_demo_and_quarantine_exactly_the_defects(demo):
     located = kbo.locate_establishments(tables, points)
     assert Counter(located.quarantine["reason"]) == {"no address point": 3, "no activity": 2}
     cells = vacant.read_vacant_cells(root / "vacant" / "vacant_cells.csv")
-    assert sorted(cells.quarantine["row_number"]) == sorted(d["row"] for d in _defects(truth, "vacant/"))
+    assert sorted(cells.quarantine["row_number"]) == sorted(
+        d["row"] for d in _defects(truth, "vacant/")
+    )
     for d in _defects(truth, "wifi/counts/") + _defects(truth, "vouchers/"):
         reader = wifi.read_counts if d["file"].startswith("wifi") else vouchers.read_transactions
         result = reader(root / d["file"])
