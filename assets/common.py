@@ -16,9 +16,9 @@ OWNERS = ["team:smartcommerce"]
 
 def preview_md(frame: pd.DataFrame, rows: int = 5, max_width: int = 40) -> dg.MetadataValue:
     """A small Markdown table of the first rows (geometry shown as its type)."""
-    head = frame.head(rows).copy()
-    if isinstance(head, gpd.GeoDataFrame):
-        head[head.geometry.name] = head.geometry.geom_type
+    head = pd.DataFrame(frame.head(rows))
+    if isinstance(frame, gpd.GeoDataFrame):
+        head[frame.geometry.name] = frame.geometry.head(rows).geom_type.to_numpy()
     cols = list(head.columns)
     lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
     for _, row in head.iterrows():

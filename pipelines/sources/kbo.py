@@ -72,6 +72,7 @@ def read_kbo(folder: Path) -> dict[str, ReadResult]:
             raise InputError(f"missing KBO table {name}", path=folder, expected=expected)
         frame, quarantine = _read_csv(path, _HEADERS[name].split(), SOURCE)
         results[name] = _split(frame, _table_reasons(name, frame), quarantine, SOURCE, path)
+        results[name].table.attrs["source_file"] = str(path)
     return results
 
 
@@ -105,12 +106,14 @@ def locate_establishments(
     activity of the establishment, else of its enterprise. The address (not struck off)
     joins a point on postcode + normalised street (FR or NL) + normalised house number.
     Reasons: ``no address``, ``no address point``, ``no activity``; ``row_number`` is the
-    establishment's 1-based row in its table.
+    establishment's 1-based data row in its file (``source_row`` when the table has it).
     """
     tables = {k: (v.table if isinstance(v, ReadResult) else v) for k, v in kbo.items()}
     pts = points.table if isinstance(points, ReadResult) else points
     est = tables["establishment"].reset_index(drop=True)
-    est = est[["establishment_number", "enterprise_number"]].assign(_row=est.index + 1)
+    # the 1-based data row of the establishment file (kept by read_kbo as ``source_row``)
+    rows = est["source_row"] if "source_row" in est.columns else est.index.to_series() + 1
+    est = est[["establishment_number", "enterprise_number"]].assign(_row=rows.to_numpy())
     addr = tables["address"]
     addr = addr[addr["date_striking_off"].isna()].drop_duplicates("entity_number")
     est = est.merge(addr, how="left", left_on="establishment_number", right_on="entity_number")
@@ -127,7 +130,8 @@ def locate_establishments(
            "house_number"]  # fmt: skip
     bad = reason.notna()
     records = est.loc[bad, raw].astype(str).to_dict(orient="records")
-    q = quarantine_rows(SOURCE, "establishment", est.loc[bad, "_row"], reason[bad], records)
+    source_file = tables["establishment"].attrs.get("source_file", "establishment")
+    q = quarantine_rows(SOURCE, source_file, est.loc[bad, "_row"], reason[bad], records)
     located = est.loc[~bad, list(LOCATED_COLUMNS)].reset_index(drop=True)
     return ReadResult(located, q, rows_in=len(est))
 
@@ -280,7 +284,7 @@ def _split(
     raws = frame.loc[bad].drop(columns="_row").astype(str).to_dict(orient="records")
     q = quarantine_rows(source, str(path), frame.loc[bad, "_row"], reason[bad], raws)
     q = pd.concat([quarantine, q], ignore_index=True).sort_values("row_number", ignore_index=True)
-    table = frame.loc[~bad].drop(columns="_row").reset_index(drop=True)
+    table = frame.loc[~bad].rename(columns={"_row": "source_row"}).reset_index(drop=True)
     return ReadResult(table, q, rows_in=len(frame) + len(quarantine))
 
 

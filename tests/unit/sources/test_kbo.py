@@ -44,7 +44,7 @@ def test_read_kbo_mini_types_and_counts(mini):
     ent = mini["enterprise"].table
     assert list(ent.columns) == ["enterprise_number", "status", "juridical_situation",
                                  "type_of_enterprise", "juridical_form", "juridical_form_cac",
-                                 "start_date"]  # fmt: skip
+                                 "start_date", "source_row"]  # fmt: skip
     assert ent["start_date"].tolist()[3] == pd.Timestamp("2024-02-29").date()  # a leap day
     assert ent["juridical_form"].tolist()[:1] == ["014"]  # leading zeros kept
     act = mini["activity"].table
