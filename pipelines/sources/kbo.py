@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from pipelines.errors import InputError
 from pipelines.quarantine import ReadResult, quarantine_rows
+from pipelines.sources._csvtext import first_reason, flag_repeats
 
 SOURCE = "kbo"
 SOURCE_POINTS = "kbo_address_points"
@@ -85,7 +86,7 @@ def read_address_points(path: Path) -> ReadResult:
     frame, quarantine = _read_csv(Path(path), list(POINT_COLUMNS), SOURCE_POINTS)
     lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
     x0, y0, x1, y1 = BELGIUM_BBOX
-    reason = _first_reason([
+    reason = first_reason([
         (~frame["postcode"].str.fullmatch(r"\d{4}"), "malformed postcode"),
         (frame["street_fr"].isna() & frame["street_nl"].isna(), "missing street"),
         (frame["house_number"].isna(), "missing house_number"),
@@ -121,7 +122,7 @@ def locate_establishments(
     est = est.merge(_main_activity(tables["activity"], est), how="left", on="_row")
     est = est.merge(_best_name(tables["denomination"], est), how="left", on="_row")
     est["category"] = commerce_category(est["nace_code"])
-    reason = _first_reason([
+    reason = first_reason([
         (est["entity_number"].isna(), "no address"),
         (est["lon"].isna(), "no address point"),
         (est["nace_code"].isna(), "no activity"),
@@ -262,18 +263,9 @@ def _table_reasons(name: str, frame: pd.DataFrame) -> pd.Series:
         ]  # fmt: skip
     if name == "denomination":
         checks.append((frame["denomination"].isna(), "missing denomination"))
-    reason = _first_reason(checks)
+    reason = first_reason(checks)
     if name in _KEYS:
-        dup = reason.isna() & frame[key].where(reason.isna()).duplicated() & frame[key].notna()
-        reason = reason.mask(dup, f"duplicate {key}")
-    return reason
-
-
-def _first_reason(checks: list[tuple[pd.Series, str]]) -> pd.Series:
-    """The first failing check's reason per row (NA in a check counts as failing)."""
-    reason = pd.Series(pd.NA, index=checks[0][0].index, dtype="string")
-    for failed, why in checks:
-        reason = reason.mask(reason.isna() & failed.astype("boolean").fillna(True), why)
+        reason = flag_repeats(frame[key], reason, f"duplicate {key}")
     return reason
 
 

@@ -6,15 +6,14 @@ quarantine are 1-based data rows (header excluded).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.errors import InputError
 from pipelines.quarantine import ReadResult, quarantine_rows
+from pipelines.sources._csvtext import first_reason, flag_repeats, read_text_csv
 from pipelines.sources.kbo import BELGIUM_BBOX
 
 SOURCE = "vacant"
@@ -40,7 +39,7 @@ def read_vacant_cells(path: Path) -> ReadResult:
         ``vacant``/``occupied``, a date that is not ``YYYY-MM-DD``, and every repeat of a
         (``cell_id``, ``observed_on``) pair after its first row.
     """
-    frame, quarantine = _read_csv(Path(path), COLUMNS)
+    frame, quarantine = read_text_csv(Path(path), COLUMNS, SOURCE)
     lon, lat, area = (
         pd.to_numeric(frame[c], errors="coerce").astype("float64")
         for c in ("lon", "lat", "floor_area_m2")
@@ -49,7 +48,7 @@ def read_vacant_cells(path: Path) -> ReadResult:
     status = frame["status"].str.lower()
     observed = pd.to_datetime(frame["observed_on"], format="%Y-%m-%d", errors="coerce")
     x0, y0, x1, y1 = BELGIUM_BBOX
-    reason = _first_reason([
+    reason = first_reason([
         (frame["cell_id"].isna(), "missing cell_id"),
         (~frame["nis"].str.fullmatch(r"\d{5}"), "malformed NIS (expected 5 digits)"),
         (lon.isna() | lat.isna(), "missing or non-numeric coordinates"),
@@ -60,8 +59,7 @@ def read_vacant_cells(path: Path) -> ReadResult:
         (observed.isna(), "bad observed_on (expected YYYY-MM-DD)"),
     ])  # fmt: skip
     pair = frame["cell_id"] + "|" + observed.dt.strftime("%Y-%m-%d")
-    dup = reason.isna() & pair.where(reason.isna()).duplicated() & pair.notna()
-    reason = reason.mask(dup, "duplicate cell_id and observed_on")
+    reason = flag_repeats(pair, reason, "duplicate cell_id and observed_on")
     table = frame.assign(
         lon=lon.astype("float64"),
         lat=lat.astype("float64"),
@@ -77,38 +75,3 @@ def read_vacant_cells(path: Path) -> ReadResult:
     return ReadResult(accepted, q, rows_in=len(frame) + len(quarantine))
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every field a stripped string ('' -> NA) plus a 1-based ``_row``; lines with the wrong
-    number of fields go to the returned quarantine."""
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [row for row in csv.reader(fh) if row]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError("not a UTF-8 CSV file", path=path, found=str(exc)) from exc
-    if not rows:
-        raise InputError("empty file", path=path, expected="header " + ",".join(columns))
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        expected, found = ",".join(columns), ",".join(header)
-        raise InputError(f"missing column {missing[0]}", path=path, expected=expected, found=found)
-    numbered = list(enumerate(rows[1:], start=1))
-    good = [(i, r) for i, r in numbered if len(r) == len(header)]
-    bad = [(i, r) for i, r in numbered if len(r) != len(header)]
-    frame = pd.DataFrame([r for _, r in good], columns=header, dtype="string")
-    frame = frame.apply(lambda c: c.str.strip()).replace("", pd.NA)
-    frame["_row"] = [i for i, _ in good]
-    reasons = [f"expected {len(header)} fields, found {len(r)}" for _, r in bad]
-    raws = [",".join(r) for _, r in bad]
-    return frame, quarantine_rows(SOURCE, str(path), [i for i, _ in bad], reasons, raws)
-
-
-def _first_reason(checks: list[tuple[pd.Series, str]]) -> pd.Series:
-    """The first failing check's reason per row (NA in a check counts as failing)."""
-    reason = pd.Series(pd.NA, index=checks[0][0].index, dtype="string")
-    for failed, why in checks:
-        hit = reason.isna() & failed.astype("boolean").fillna(True)
-        reason = reason.mask(hit, why)
-    return reason

@@ -6,15 +6,14 @@ Europe/Brussels date (the partition key). Row numbers in quarantines are 1-based
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipelines.constants import TIMEZONE
-from pipelines.errors import InputError
 from pipelines.quarantine import ReadResult, quarantine_rows
+from pipelines.sources._csvtext import first_reason, flag_repeats, read_text_csv
 from pipelines.sources.kbo import BELGIUM_BBOX, is_establishment_number
 
 SOURCE_MERCHANTS = "vouchers_merchants"
@@ -41,11 +40,11 @@ def read_merchants(path: Path) -> ReadResult:
         (format or mod-97 check digits), missing or non-numeric coordinates, coordinates
         outside Belgium, and every repeat of a ``merchant_id`` after its first row.
     """
-    frame, quarantine = _read_csv(Path(path), MERCHANT_COLUMNS, SOURCE_MERCHANTS)
+    frame, quarantine = read_text_csv(Path(path), MERCHANT_COLUMNS, SOURCE_MERCHANTS)
     lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
     x0, y0, x1, y1 = BELGIUM_BBOX
     establishment = frame["establishment_number"]
-    reason = _first_reason([
+    reason = first_reason([
         (frame["merchant_id"].isna(), "missing merchant_id"),
         (~frame["nis"].str.fullmatch(r"\d{5}"), "malformed NIS (expected 5 digits)"),
         (establishment.notna() & ~is_establishment_number(establishment),
@@ -53,7 +52,7 @@ def read_merchants(path: Path) -> ReadResult:
         (lon.isna() | lat.isna(), "missing or non-numeric coordinates"),
         (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
     ])  # fmt: skip
-    reason = _flag_repeats(frame["merchant_id"], reason, "duplicate merchant_id")
+    reason = flag_repeats(frame["merchant_id"], reason, "duplicate merchant_id")
     table = frame.assign(lon=lon.astype("float64"), lat=lat.astype("float64"))
     return _split(table, frame, reason, quarantine, MERCHANT_COLUMNS, SOURCE_MERCHANTS, path)
 
@@ -72,13 +71,13 @@ def read_transactions(path: Path) -> ReadResult:
         timestamp, a non-numeric or non-positive amount, a postcode that is not 4 digits or
         a malformed sector code (when present), and every repeat of a ``transaction_id``.
     """
-    frame, quarantine = _read_csv(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
+    frame, quarantine = read_text_csv(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
     stamp = frame["timestamp"]
     ts = pd.to_datetime(stamp, utc=True, format="ISO8601", errors="coerce")
     amount = pd.to_numeric(frame["amount_eur"], errors="coerce").astype("float64")
     amount = amount.where(np.isfinite(amount))
     postcode, sector = frame["customer_postcode"], frame["customer_sector"]
-    reason = _first_reason([
+    reason = first_reason([
         (frame["transaction_id"].isna(), "missing transaction_id"),
         (frame["merchant_id"].isna(), "missing merchant_id"),
         (stamp.isna(), "missing timestamp"),
@@ -89,7 +88,7 @@ def read_transactions(path: Path) -> ReadResult:
         (postcode.notna() & ~postcode.str.fullmatch(r"\d{4}"), "malformed customer_postcode"),
         (sector.notna() & ~sector.str.fullmatch(_SECTOR_RE), "malformed customer_sector"),
     ])  # fmt: skip
-    reason = _flag_repeats(frame["transaction_id"], reason, "duplicate transaction_id")
+    reason = flag_repeats(frame["transaction_id"], reason, "duplicate transaction_id")
     table = frame.assign(
         ts=ts,
         day=ts.dt.tz_convert(TIMEZONE).dt.strftime("%Y-%m-%d").astype("string"),
@@ -98,50 +97,6 @@ def read_transactions(path: Path) -> ReadResult:
     columns = ("transaction_id", "merchant_id", "ts", "day", "amount_eur", "customer_postcode",
                "customer_sector")  # fmt: skip
     return _split(table, frame, reason, quarantine, columns, SOURCE_TRANSACTIONS, path)
-
-
-def _read_csv(
-    path: Path, columns: tuple[str, ...], source: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every field a stripped string ('' -> NA) plus a 1-based ``_row``; lines with the wrong
-    number of fields go to the returned quarantine."""
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [row for row in csv.reader(fh) if row]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError("not a UTF-8 CSV file", path=path, found=str(exc)) from exc
-    if not rows:
-        raise InputError("empty file", path=path, expected="header " + ",".join(columns))
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        expected, found = ",".join(columns), ",".join(header)
-        raise InputError(f"missing column {missing[0]}", path=path, expected=expected, found=found)
-    numbered = list(enumerate(rows[1:], start=1))
-    good = [(i, r) for i, r in numbered if len(r) == len(header)]
-    bad = [(i, r) for i, r in numbered if len(r) != len(header)]
-    frame = pd.DataFrame([r for _, r in good], columns=header, dtype="string")
-    frame = frame.apply(lambda c: c.str.strip()).replace("", pd.NA)
-    frame["_row"] = [i for i, _ in good]
-    reasons = [f"expected {len(header)} fields, found {len(r)}" for _, r in bad]
-    raws = [",".join(r) for _, r in bad]
-    return frame, quarantine_rows(source, str(path), [i for i, _ in bad], reasons, raws)
-
-
-def _first_reason(checks: list[tuple[pd.Series, str]]) -> pd.Series:
-    """The first failing check's reason per row (NA in a check counts as failing)."""
-    reason = pd.Series(pd.NA, index=checks[0][0].index, dtype="string")
-    for failed, why in checks:
-        reason = reason.mask(reason.isna() & failed.astype("boolean").fillna(True), why)
-    return reason
-
-
-def _flag_repeats(key: pd.Series, reason: pd.Series, why: str) -> pd.Series:
-    """Among rows still accepted, every repeat of a key after its first is quarantined."""
-    dup = reason.isna() & key.where(reason.isna()).duplicated() & key.notna()
-    return reason.mask(dup, why)
 
 
 def _split(
