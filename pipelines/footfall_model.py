@@ -1,0 +1,281 @@
+"""Estimated footfall where no sensor stands: a model trained on the measurement sites.
+
+Features of a point come from the lake: shops within 150 m and 300 m and by commerce
+category within 300 m (``silver.shops``), served public-transport stops and their scheduled
+departures within 300 m (``silver.stops``), parking capacity within 300 m
+(``silver.parking``), the population of its H3 cell and the six neighbours
+(``gold.h3_cells``) and the distance to its commune's commercial centre (the cell with most
+shops around it). The model learns the mean daily footfall measured at every site (a
+counter or a WiFi sensor) from the features at the site, and predicts it at the centre of
+every cell. Footfall is multiplicative (twice the shops, about twice the walkers), so the
+model works on log scales.
+
+The model is scikit-learn's :class:`~sklearn.linear_model.RidgeCV` on log features inside
+a pipeline with scaling; its error is measured by repeated K-fold cross-validation (every
+site predicted by a model that never saw it) and the per-cell interval is the
+split-conformal band of the out-of-fold log errors, ``[estimate / e^q, estimate * e^q]``
+with ``q`` the 90 % quantile of ``|log(measured / predicted)|``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import polars_h3 as plh3
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import RepeatedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.errors import InputError
+
+CATEGORIES = (
+    "food",
+    "fashion",
+    "health_beauty",
+    "household",
+    "culture_leisure",
+    "other_retail",
+    "horeca",
+    "personal_services",
+)
+NEAR_M, AROUND_M = 150.0, 300.0
+FEATURES = (
+    "shops_150m",
+    "shops_300m",
+    *(f"shops_{c}_300m" for c in CATEGORIES),
+    "stops_300m",
+    "departures_300m",
+    "parking_300m",
+    "population_ring",
+    "dist_centre_m",
+)
+COVERAGE = 0.9
+"""Nominal coverage of the per-cell interval."""
+MIN_TRAINING_SITES = 8
+
+
+def cell_xy(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centres of H3 cells in Belgian Lambert 72 metres."""
+    frame = pl.DataFrame({"h3": pl.Series(np.asarray(cells, dtype="uint64"))})
+    ll = frame.select(plh3.cell_to_lat("h3").alias("lat"), plh3.cell_to_lng("h3").alias("lng"))
+    to_metric = Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
+    return to_metric.transform(ll["lng"].to_numpy(), ll["lat"].to_numpy())
+
+
+def _ring_sum(cells: pd.DataFrame, column: str) -> pd.Series:
+    """Sum of ``column`` over each cell and its six neighbours (outside cells count 0)."""
+    frame = pl.DataFrame({"h3": pl.Series(cells["h3"].to_numpy().astype("uint64"))})
+    disk = frame.with_columns(plh3.grid_disk("h3", 1).alias("nb")).explode("nb").to_pandas()
+    values = pd.Series(
+        cells[column].to_numpy(dtype="float64"), index=cells["h3"].to_numpy().astype("uint64")
+    )
+    disk["v"] = disk["nb"].astype("uint64").map(values).fillna(0.0)
+    return disk.groupby("h3")["v"].sum()
+
+
+def _xy(frame: pd.DataFrame) -> np.ndarray:
+    metric = frame.geometry.to_crs(CRS_METRIC)
+    return np.c_[metric.x.to_numpy(), metric.y.to_numpy()]
+
+
+@dataclass
+class FeatureContext:
+    """What the features of any point are computed from (all in metres, EPSG:31370)."""
+
+    shops: np.ndarray
+    shop_category: np.ndarray
+    stops: np.ndarray
+    departures: np.ndarray
+    parking: np.ndarray
+    capacity: np.ndarray
+    population_ring: pd.Series
+    centres: pd.DataFrame
+
+    @classmethod
+    def from_lake(
+        cls, cells: pd.DataFrame, shops: pd.DataFrame, stops: pd.DataFrame, parking: pd.DataFrame
+    ) -> FeatureContext:
+        """Build from ``gold.h3_cells`` and the ``silver`` shops, stops and parking."""
+        need = {
+            "h3_cells": (cells, ("h3", "nis", "population", "shops")),
+            "shops": (shops, ("category", "geometry")),
+            "stops": (stops, ("n_stop_times", "geometry")),
+            "parking": (parking, ("capacity", "geometry")),
+        }
+        for name, (frame, cols) in need.items():
+            missing = [c for c in cols if c not in frame.columns]
+            if missing:
+                raise InputError(f"{name} lacks feature columns", found=f"missing {missing}")
+        served = stops[stops["n_stop_times"] > 0]
+        shops_ring = _ring_sum(cells, "shops")
+        cx, cy = cell_xy(cells["h3"].to_numpy())
+        ranked = pd.DataFrame(
+            {
+                "nis": cells["nis"].to_numpy(),
+                "x": cx,
+                "y": cy,
+                "score": cells["h3"].astype("uint64").map(shops_ring).to_numpy(),
+                "own": cells["shops"].to_numpy(),
+            }
+        )
+        centres = ranked.sort_values(["score", "own"], ascending=False).drop_duplicates("nis")
+        return cls(
+            shops=_xy(shops),
+            shop_category=shops["category"].astype(str).to_numpy(),
+            stops=_xy(served),
+            departures=served["n_stop_times"].to_numpy(dtype="float64"),
+            parking=_xy(parking),
+            capacity=parking["capacity"].fillna(0).to_numpy(dtype="float64"),
+            population_ring=_ring_sum(cells, "population"),
+            centres=centres.set_index("nis")[["x", "y"]],
+        )
+
+
+def _within(points: np.ndarray, targets: np.ndarray, radius: float) -> list[list[int]]:
+    if not len(targets):
+        return [[] for _ in range(len(points))]
+    return cKDTree(targets).query_ball_point(points, radius)
+
+
+def point_features(
+    ctx: FeatureContext, x: np.ndarray, y: np.ndarray, h3: np.ndarray, nis: np.ndarray
+) -> pd.DataFrame:
+    """:data:`FEATURES` of points given in metres with their H3 cell and commune."""
+    pts = np.c_[np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")]
+    near, around = _within(pts, ctx.shops, NEAR_M), _within(pts, ctx.shops, AROUND_M)
+    out = pd.DataFrame(
+        {"shops_150m": [len(i) for i in near], "shops_300m": [len(i) for i in around]},
+        dtype="float64",
+    )
+    for cat in CATEGORIES:
+        is_cat = ctx.shop_category == cat
+        out[f"shops_{cat}_300m"] = [float(is_cat[i].sum()) for i in around]
+    stops = _within(pts, ctx.stops, AROUND_M)
+    out["stops_300m"] = [float(len(i)) for i in stops]
+    out["departures_300m"] = [float(ctx.departures[i].sum()) for i in stops]
+    out["parking_300m"] = [
+        float(ctx.capacity[i].sum()) for i in _within(pts, ctx.parking, AROUND_M)
+    ]
+    out["population_ring"] = (
+        pd.Series(np.asarray(h3, dtype="uint64")).map(ctx.population_ring).fillna(0.0).to_numpy()
+    )
+    centre = ctx.centres.reindex(pd.Index(np.asarray(nis).astype(str)))
+    out["dist_centre_m"] = np.hypot(
+        pts[:, 0] - centre["x"].to_numpy(), pts[:, 1] - centre["y"].to_numpy()
+    )
+    return out[list(FEATURES)]
+
+
+def _log_pipeline() -> Pipeline:
+    return make_pipeline(
+        FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+        StandardScaler(),
+        RidgeCV(alphas=np.logspace(-2, 3, 21)),
+    )
+
+
+def _conformal_q(resid: np.ndarray, coverage: float) -> float:
+    """Split-conformal quantile: the ceil((n + 1) * coverage)-th smallest absolute error."""
+    level = min(1.0, np.ceil((len(resid) + 1) * coverage) / len(resid))
+    return float(np.quantile(resid, level, method="higher"))
+
+
+def _loo_coverage(resid: np.ndarray, coverage: float) -> float:
+    """Share of sites inside the band built from the *other* sites' errors (honest coverage)."""
+    inside = [resid[i] <= _conformal_q(np.delete(resid, i), coverage) for i in range(len(resid))]
+    return float(np.mean(inside))
+
+
+@dataclass
+class FootfallModel:
+    """A fitted model with its cross-validated error and its interval half-width (log)."""
+
+    pipeline: Pipeline
+    n_train: int
+    log_q: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    oof: pd.Series = field(default_factory=pd.Series)
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """``estimate, low, high`` (mean daily footfall) for each row of ``features``."""
+        estimate = np.exp(self.pipeline.predict(features[list(FEATURES)]))
+        return pd.DataFrame(
+            {
+                "estimate": estimate,
+                "low": estimate * np.exp(-self.log_q),
+                "high": estimate * np.exp(self.log_q),
+            },
+            index=features.index,
+        )
+
+
+def fit_footfall_model(
+    features: pd.DataFrame,
+    target: pd.Series,
+    *,
+    folds: int = 5,
+    repeats: int = 10,
+    seed: int = 0,
+    coverage: float = COVERAGE,
+) -> FootfallModel:
+    """Fit the model on the measurement sites and measure its error out of sample.
+
+    Parameters
+    ----------
+    features
+        :func:`point_features` of the sites.
+    target
+        Measured mean daily footfall of the same rows (> 0).
+    folds, repeats, seed
+        Repeated K-fold cross-validation: each site is predicted ``repeats`` times by a model
+        fitted without it; its out-of-fold prediction is the geometric mean.
+
+    Returns
+    -------
+    FootfallModel
+        With ``metrics``: ``cv_mae`` (pedestrians/day), ``cv_mape``, ``cv_median_ape``,
+        ``cv_r2_log`` (R² on the log scale), ``cv_interval_coverage`` and ``n_train``.
+    """
+    values = np.asarray(target, dtype="float64")
+    if not (np.isfinite(values) & (values > 0)).all():
+        raise InputError(
+            "the measured footfall to learn must be positive and finite",
+            found=f"{int((~(np.isfinite(values) & (values > 0))).sum())} other values",
+        )
+    if len(values) < MIN_TRAINING_SITES:
+        raise InputError(
+            "too few measurement sites to train the footfall model",
+            expected=f">= {MIN_TRAINING_SITES}",
+            found=str(len(values)),
+        )
+    y = np.log(values)
+    x = features[list(FEATURES)].reset_index(drop=True)
+    splitter = RepeatedKFold(n_splits=min(folds, len(y)), n_repeats=repeats, random_state=seed)
+    sums, counts = np.zeros(len(y)), np.zeros(len(y))
+    for train, test in splitter.split(x):
+        model = _log_pipeline().fit(x.iloc[train], y[train])
+        sums[test] += model.predict(x.iloc[test])
+        counts[test] += 1
+    oof = sums / counts
+    resid = np.abs(y - oof)
+    log_q = _conformal_q(resid, coverage)
+    measured, predicted = np.exp(y), np.exp(oof)
+    ape = np.abs(predicted - measured) / measured
+    metrics = {
+        "n_train": float(len(y)),
+        "cv_mae": float(np.mean(np.abs(predicted - measured))),
+        "cv_mape": float(np.mean(ape)),
+        "cv_median_ape": float(np.median(ape)),
+        "cv_r2_log": float(1 - np.sum((y - oof) ** 2) / np.sum((y - y.mean()) ** 2)),
+        "cv_interval_coverage": _loo_coverage(resid, coverage),
+        "interval_factor": float(np.exp(log_q)),
+    }
+    final = _log_pipeline().fit(x, y)
+    return FootfallModel(final, len(y), log_q, metrics, pd.Series(predicted, index=features.index))

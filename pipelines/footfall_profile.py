@@ -1,0 +1,177 @@
+"""Footfall profiles: the week's rhythm, day-parts, peak hour, weekday/weekend, year-on-year.
+
+Input is an hourly table of an area (a cell, a commune) as :func:`pipelines.footfall.area_hours`
+gives it: ``<by>, ts, footfall, devices``. Everything is computed on the **weekly curve**,
+the mean footfall of each (local weekday, local hour) slot over the days observed, so that
+a missing hour lowers no total: a day's footfall is the sum of its 24 slot means.
+
+- ``footfall_daily``: mean over the seven weekdays of the daily sums (pedestrians per day at
+  a typical measurement point of the area);
+- ``weekday_weekend_ratio``: mean daily footfall Monday-Friday over Saturday-Sunday;
+- ``peak_hour``: the local hour with the highest mean (all weekdays together);
+- ``share_<part>``: share of the day's footfall in each day-part (:data:`DAY_PARTS`);
+- :func:`year_on_year`: footfall of the latest weeks against the same weekdays 364 days
+  earlier, on the hours present in both years only; missing (with a reason) otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.constants import TIMEZONE
+
+DAY_PARTS = {"morning": (6, 10), "midday": (10, 14), "afternoon": (14, 18), "evening": (18, 22)}
+"""Local hours [start, end) of each day-part; 22:00-06:00 is the night."""
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+YOY_SHIFT_DAYS = 364
+"""52 weeks: the same weekdays one year earlier."""
+YOY_WINDOW_DAYS = 28
+YOY_MIN_OVERLAP = 0.5
+
+
+def _local(hours: pd.DataFrame) -> pd.DataFrame:
+    local = hours["ts"].dt.tz_convert(TIMEZONE)
+    return hours.assign(
+        date=local.dt.date,
+        weekday=local.dt.weekday.astype("int64"),
+        hour=local.dt.hour.astype("int64"),
+    )
+
+
+def weekly_curve(hours: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean footfall and devices per (local weekday, local hour) slot of each area.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<by>, weekday (0 = Monday), hour (local), footfall, devices, n_days`` where
+        ``footfall``/``devices`` are means over the observed days of that weekday (the two
+        02:00 hours of the night summer time ends both count in the 02:00 slot) and
+        ``n_days`` is the number of those days.
+    """
+    frame = _local(hours.dropna(subset=["footfall"]))
+    daily = (
+        frame.groupby([*by, "date", "weekday", "hour"], observed=True)
+        .agg(footfall=("footfall", "mean"), devices=("devices", "mean"))
+        .reset_index()
+    )
+    out = (
+        daily.groupby([*by, "weekday", "hour"], observed=True)
+        .agg(
+            footfall=("footfall", "mean"),
+            devices=("devices", "mean"),
+            n_days=("date", "nunique"),
+        )
+        .reset_index()
+    )
+    return out.astype({"n_days": "int64"})
+
+
+def _wide(curve: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """(area x weekday) rows, 24 hour columns; NaN where a slot was never observed."""
+    wide = curve.pivot_table(index=[*by, "weekday"], columns="hour", values=value, aggfunc="first")
+    return wide.reindex(columns=range(24))
+
+
+def summarise(curve: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Daily footfall, weekday/weekend ratio, peak hour and day-part shares of each area.
+
+    A weekday's daily total needs all 24 slots; figures needing missing weekdays are NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<by>, footfall_daily, footfall_weekday, footfall_weekend, weekday_weekend_ratio,
+        peak_hour, peak_hour_footfall, peak_weekday, share_morning, share_midday,
+        share_afternoon, share_evening, devices_daily, n_days``.
+    """
+    wide = _wide(curve, by, "footfall")
+    daily = wide.sum(axis=1, min_count=24).where(wide.notna().all(axis=1))
+    devices = _wide(curve, by, "devices").sum(axis=1, min_count=24)
+    frame = pd.DataFrame({"daily": daily, "devices": devices}).reset_index()
+    weekday = frame["weekday"] < 5
+    groups = frame.groupby(by, observed=True)
+    out = pd.DataFrame(
+        {
+            "footfall_daily": groups["daily"].mean(),
+            "footfall_weekday": frame[weekday].groupby(by, observed=True)["daily"].mean(),
+            "footfall_weekend": frame[~weekday].groupby(by, observed=True)["daily"].mean(),
+            "devices_daily": groups["devices"].mean(),
+        }
+    )
+    complete_week = groups["daily"].count() == 7
+    out["footfall_daily"] = out["footfall_daily"].where(complete_week)
+    out["weekday_weekend_ratio"] = out["footfall_weekday"] / out["footfall_weekend"]
+    peak = (
+        frame.loc[frame["daily"].notna()].sort_values("daily", ascending=False).drop_duplicates(by)
+    )
+    out["peak_weekday"] = peak.set_index(by)["weekday"].map(dict(enumerate(WEEKDAYS)))
+    hourly = wide.groupby(level=by, observed=True).mean()
+    out["peak_hour"] = hourly.idxmax(axis=1).astype("Int64")
+    out["peak_hour_footfall"] = hourly.max(axis=1)
+    total = hourly.sum(axis=1)
+    for part, (start, end) in DAY_PARTS.items():
+        out[f"share_{part}"] = hourly.loc[:, start : end - 1].sum(axis=1) / total
+    per_weekday = curve.groupby([*by, "weekday"], observed=True)["n_days"].max()
+    out["n_days"] = per_weekday.groupby(level=by, observed=True).sum()
+    return out.reset_index()
+
+
+def year_on_year(
+    hours: pd.DataFrame,
+    by: list[str],
+    *,
+    window_days: int = YOY_WINDOW_DAYS,
+    min_overlap: float = YOY_MIN_OVERLAP,
+    end: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """Change of footfall against the same weeks one year (364 days) earlier.
+
+    The window is the last ``window_days`` local days up to ``end`` (default: the latest
+    day in ``hours``). Each (area, local day, local hour) of the window is matched with the
+    same weekday and hour 364 days earlier; only hours present in both years count, so
+    gaps bias neither side. ``yoy_change = sum(now) / sum(a year earlier) - 1``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<by>, yoy_change, yoy_hours, yoy_period, yoy_reason`` with ``yoy_change`` missing
+        and ``yoy_reason`` saying why when fewer than ``min_overlap`` of the window's hours
+        have a match.
+    """
+    frame = _local(hours.dropna(subset=["footfall"]))
+    frame = frame.groupby([*by, "date", "hour"], observed=True)["footfall"].sum().reset_index()
+    frame["date"] = pd.to_datetime(frame["date"])
+    last = pd.Timestamp(end) if end is not None else frame["date"].max()
+    first = last - pd.Timedelta(days=window_days - 1)
+    shift = pd.Timedelta(days=YOY_SHIFT_DAYS)
+    now = frame[(frame["date"] >= first) & (frame["date"] <= last)]
+    before = frame.assign(date=frame["date"] + shift).rename(columns={"footfall": "before"})
+    pairs = now.merge(before, on=[*by, "date", "hour"], how="left")
+    pairs["matched"] = pairs["before"].notna()
+    matched = pairs[pairs["matched"]]
+    out = pairs.groupby(by, observed=True).agg(
+        hours=("matched", "size"), yoy_hours=("matched", "sum")
+    )
+    sums = matched.groupby(by, observed=True)[["footfall", "before"]].sum()
+    out = out.join(sums)
+    overlap = out["yoy_hours"] / out["hours"]
+    ok = (overlap >= min_overlap) & (out["before"] > 0)
+    out["yoy_change"] = (out["footfall"] / out["before"] - 1).where(ok)
+    then = f"{(first - shift).date()}..{(last - shift).date()}"
+    out["yoy_period"] = f"{first.date()}..{last.date()} vs {then}"
+    reason = np.where(
+        out["yoy_hours"] == 0,
+        f"no data for the same weeks one year earlier ({then})",
+        np.where(
+            overlap < min_overlap,
+            "only "
+            + (100 * overlap).round().astype("Int64").astype(str)
+            + f" % of the hours have a match one year earlier (need {100 * min_overlap:.0f} %)",
+            "no footfall one year earlier",
+        ),
+    )
+    out["yoy_reason"] = pd.Series(reason, index=out.index, dtype="string").where(~ok)
+    out["yoy_hours"] = out["yoy_hours"].astype("int64")
+    return out.reset_index()[[*by, "yoy_change", "yoy_hours", "yoy_period", "yoy_reason"]]
