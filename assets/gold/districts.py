@@ -1,0 +1,83 @@
+"""Gold: shopping districts (noyaux commerciaux) detected from the shops, or drawn by communes."""
+
+
+import dagster as dg
+import geopandas as gpd
+
+from assets.common import OWNERS, table_metadata
+from pipelines.catchment_area import (
+    DISTRICT_EPS_M,
+    DISTRICT_MIN_SHOPS,
+    SHOP_CATEGORIES,
+    build_districts,
+    districts_from_polygons,
+)
+from pipelines.resources import LakeResource
+
+DISTRICTS_KEY = ["gold", "districts"]
+POLYGON_FILE = ("districts", "districts.geojson")
+"""Optional commune-supplied outlines: ``landing/districts/districts.geojson``."""
+
+
+@dg.asset(
+    key=DISTRICTS_KEY,
+    deps=[dg.AssetKey(["silver", "shops"])],
+    group_name="gold",
+    kinds={"python", "parquet", "scikit-learn"},
+    owners=OWNERS,
+    description=(
+        "Shopping districts: clusters of shops found by DBSCAN on Lambert-72 coordinates "
+        f"(eps {DISTRICT_EPS_M:.0f} m, at least {DISTRICT_MIN_SHOPS} shops), outlined by the "
+        "concave hull of their shops buffered by 50 m, or taken from "
+        "landing/districts/districts.geojson when a commune supplies it. Columns: district_id "
+        "(<nis>-D01, by decreasing size within the commune), nis, n_shops, shops per "
+        "category, retail_floor_proxy_m2 (assumed sales area per category or format, see "
+        "docs/catchment.md), area_m2, origin_lon/origin_lat (the shop nearest to the "
+        "district's centre of gravity: where isochrones start), geometry."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec("unique_district_id", asset=DISTRICTS_KEY, description="One row per district_id."),
+        dg.AssetCheckSpec("valid_polygons", asset=DISTRICTS_KEY, description="Valid (Multi)Polygons in EPSG:4326."),
+        dg.AssetCheckSpec("shops_conserved", asset=DISTRICTS_KEY, description="n_shops equals the sum of the category counts, and every district shop is counted once."),
+    ],
+)
+def districts(lake: LakeResource) -> dg.MaterializeResult:
+    lk = lake.lake
+    shops = lk.read("silver", "shops")
+    polygon_file = lk.landing.joinpath(*POLYGON_FILE)
+    if polygon_file.exists():
+        frame, membership = districts_from_polygons(shops, gpd.read_file(polygon_file))
+        source = str(polygon_file)
+    else:
+        frame, membership = build_districts(shops)
+        source = "dbscan"
+    path = lk.write(frame, "gold", "districts")
+
+    by_category = frame[[f"shops_{c}" for c in SHOP_CATEGORIES]].sum(axis=1)
+    in_districts = int(membership.notna().sum())
+    kinds = set(frame.geometry.geom_type)
+    checks = [
+        dg.AssetCheckResult(check_name="unique_district_id", passed=bool(frame["district_id"].is_unique)),
+        dg.AssetCheckResult(
+            check_name="valid_polygons",
+            passed=bool(frame.geometry.is_valid.all() and kinds <= {"Polygon", "MultiPolygon"} and frame.crs.to_epsg() == 4326),
+            metadata={"geometry_types": ", ".join(sorted(kinds))},
+        ),
+        dg.AssetCheckResult(
+            check_name="shops_conserved",
+            passed=bool((by_category == frame["n_shops"]).all() and int(frame["n_shops"].sum()) == in_districts),
+            metadata={"shops_in_districts": in_districts, "shops_total": len(shops)},
+        ),
+    ]
+    meta = table_metadata(frame, str(path))
+    meta.update(
+        source=source,
+        shops_in_districts=in_districts,
+        shops_outside_districts=int(len(shops) - in_districts),
+        communes_with_district=int(frame["nis"].nunique()),
+    )
+    return dg.MaterializeResult(metadata=meta, check_results=checks)
+
+
+assets = [districts]
+EXPORTS = {"districts": "Shopping districts with shop counts by category and a retail floor proxy."}
