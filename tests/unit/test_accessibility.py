@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import realdata_path as realdata_access
 
 from pipelines.accessibility import (
     TwoStepResult,
@@ -14,18 +12,6 @@ from pipelines.accessibility import (
     population_within,
     two_step_fca,
 )
-
-REALDATA_ACCESS = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
-
-
-def realdata_access(sub: str) -> Path:
-    p = (REALDATA_ACCESS / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
-
 
 POPULATION = np.array([100.0, 50.0, 10.0])
 SUPPLY = np.array([15.0, 20.0, 100.0])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import realdata_path as realdata_catchment
 
 from pipelines.catchment import (
     CalibrationResult,
@@ -17,18 +15,6 @@ from pipelines.catchment import (
     huff_probabilities,
     reachable_origins,
 )
-
-REALDATA_CATCHMENT = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
-
-
-def realdata_catchment(sub: str) -> Path:
-    p = (REALDATA_CATCHMENT / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
-
 
 STORES = [3500.0, 1500.0, 300.0]
 DISTANCES = [[4.0, 5.0, 3.0]]

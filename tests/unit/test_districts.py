@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import realdata_path as realdata_districts
 
 from pipelines.districts import DISTRICT_COLUMNS, detect_districts, district_polygons
 
-REALDATA_DISTRICTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
-
 # Lambert 72 coordinates around Namur's centre
 X0, Y0 = 185_000.0, 128_000.0
-
-
-def realdata_districts(sub: str) -> Path:
-    p = (REALDATA_DISTRICTS / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
 
 
 @pytest.fixture(scope="module")

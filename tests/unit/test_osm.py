@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import shapely
+from conftest import realdata_path as realdata_osm
 
 from pipelines.errors import InputError
 from pipelines.sources.osm import POI_COLUMNS, read_pois, read_street_graph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "osm" / "tiny.osm"
-REALDATA_OSM = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
-
-
-def realdata_osm(sub: str) -> Path:
-    p = (REALDATA_OSM / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
 
 
 def osm_xml(body: str) -> str:

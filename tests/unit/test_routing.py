@@ -6,9 +6,6 @@ Wechelderzande extract checked against networkx (an independent Dijkstra).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -16,22 +13,11 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from conftest import realdata_path as realdata_routing
 
 from pipelines.network import mode_network
 from pipelines.routing import Router
 from pipelines.sources.osm import read_street_graph
-
-REALDATA_ROUTING = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
-
-
-def realdata_routing(sub: str) -> Path:
-    p = (REALDATA_ROUTING / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
-
 
 # --- the hand-built network ---------------------------------------------------------
 #

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -24,25 +23,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import realdata_path as realdata_demo
 
 from pipelines.demo import generate
 from pipelines.demo.generator import TRUTH_FILE
 from pipelines.demo.territory import expand_recipe, load_recipe
 from pipelines.errors import ConfigError
 
-REALDATA_DEMO = Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata"
 START = date(2026, 10, 12)
 DST_DAY = "2026-10-25"
-
-
-def realdata_demo(sub: str) -> Path:
-    """A real-data path; fail (CI) or skip (local) when it is missing."""
-    p = (REALDATA_DEMO / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
 
 
 @pytest.fixture(scope="module")

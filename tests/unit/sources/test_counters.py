@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 import zipfile
 from collections import defaultdict
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import realdata_path as realdata_b
 
 from pipelines.errors import InputError
 from pipelines.sources import counters
@@ -19,17 +19,7 @@ from pipelines.timeutil import hours_in_day, local_hours
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "sources_b"
-REALDATA_B = REPO / ".." / "shared" / "realdata"
 HEADER = "Code;Locatie;Datum;Uur5Minuten;Ordening;Totaal;Tegenrichting;Hoofdrichting"
-
-
-def realdata_b(sub: str) -> Path:
-    path = (REALDATA_B / sub).resolve()
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {path}")
-        pytest.skip(f"real data missing: {path}")
-    return path
 
 
 def _write_ghent(tmp_path: Path, lines: list[str], name: str = "c.csv") -> Path:

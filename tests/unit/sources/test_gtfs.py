@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import time
 import zipfile
 from collections import Counter
@@ -13,23 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import realdata_path as realdata_b
 
 from pipelines.errors import InputError
 from pipelines.sources import gtfs
 
 REPO = Path(__file__).resolve().parents[3]
 MINI = REPO / "tests" / "fixtures" / "sources_b" / "gtfs_mini"
-REALDATA_B = REPO / ".." / "shared" / "realdata"
 TABLES = ("agency", "stops", "routes", "calendar", "calendar_dates", "trips", "stop_times")
-
-
-def realdata_b(sub: str) -> Path:
-    path = (REALDATA_B / sub).resolve()
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {path}")
-        pytest.skip(f"real data missing: {path}")
-    return path
 
 
 @pytest.fixture(scope="module")

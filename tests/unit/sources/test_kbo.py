@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import realdata_path as realdata_a
 
 from pipelines.errors import InputError
 from pipelines.sources import kbo
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources_a"
 MINI = FIXTURES / "kbo_mini"
-REALDATA_A = Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata"
 REAL_KBO = "05_business/kbo_open_data_update_0147_2025-10-12"
-
-
-def realdata_a(sub: str) -> Path:
-    p = (REALDATA_A / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
 
 
 BAD_ENTERPRISE = "malformed enterprise_number"

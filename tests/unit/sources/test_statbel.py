@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from conftest import realdata_path as realdata_a
 from shapely.geometry import Polygon, box, shape
 
 from pipelines.errors import InputError
 from pipelines.sources.statbel import is_walloon, read_communes, read_sectors
-
-REALDATA_A = Path(__file__).resolve().parents[3] / ".." / "shared" / "realdata"
-
-
-def realdata_a(sub: str) -> Path:
-    p = (REALDATA_A / sub).resolve()
-    if not p.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {p}")
-        pytest.skip(f"real data missing: {p}")
-    return p
-
 
 SQUARE = box(5.55, 50.60, 5.60, 50.65)
 BOWTIE = Polygon([(4.80, 50.44), (4.84, 50.48), (4.84, 50.44), (4.80, 50.48), (4.80, 50.44)])
