@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.common import OWNERS, write_read_results
+from assets.common import OWNERS, read_results_metadata, write_read_results
 from pipelines.errors import InputError
 from pipelines.partitions import daily, single_run
 from pipelines.quarantine import ReadResult
@@ -141,9 +141,6 @@ DAILY_SOURCES: dict[str, tuple[str, DayLoader]] = {
     ),
 }
 
-CHECKS = ("rows_balanced",)
-
-
 def _check_specs(key: list[str]) -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec(
@@ -165,38 +162,32 @@ def _balance_check(counts: dict[str, int]) -> dg.AssetCheckResult:
     )
 
 
-def _static_asset(name: str, description: str, loader: Loader) -> dg.AssetsDefinition:
+def _asset_args(name: str, description: str, **extra: object) -> dict[str, object]:
     key = ["bronze", name]
-
-    @dg.asset(
+    return dict(
         key=key,
         group_name="bronze",
         kinds={"python", "parquet"},
         owners=OWNERS,
         description=description,
         check_specs=_check_specs(key),
+        **extra,
     )
+
+
+def _static_asset(name: str, description: str, loader: Loader) -> dg.AssetsDefinition:
+    @dg.asset(**_asset_args(name, description))
     def _asset(lake: LakeResource, settings: SettingsResource) -> dg.MaterializeResult:
         results = loader(lake.lake.landing, settings)
         counts = write_read_results(lake.lake, name, results)
-        return dg.MaterializeResult(metadata=counts, check_results=[_balance_check(counts)])
+        meta = {**counts, **read_results_metadata(results)}
+        return dg.MaterializeResult(metadata=meta, check_results=[_balance_check(counts)])
 
     return _asset
 
 
 def _daily_asset(name: str, description: str, loader: DayLoader) -> dg.AssetsDefinition:
-    key = ["bronze", name]
-
-    @dg.asset(
-        key=key,
-        group_name="bronze",
-        kinds={"python", "parquet"},
-        owners=OWNERS,
-        description=description,
-        partitions_def=daily,
-        backfill_policy=single_run,
-        check_specs=_check_specs(key),
-    )
+    @dg.asset(**_asset_args(name, description, partitions_def=daily, backfill_policy=single_run))
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource, settings: SettingsResource) -> dg.MaterializeResult:
         totals = {"rows_in": 0, "rows_accepted": 0, "quarantined": 0, "days_with_file": 0}
         missing = []

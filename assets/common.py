@@ -59,3 +59,13 @@ def write_read_results(
     counts["rows_in"] = sum(int(r.rows_in or 0) for r in results.values())
     counts["rows_accepted"] = sum(len(r.table) for r in results.values())
     return counts
+
+
+def read_results_metadata(results: Mapping[str, ReadResult]) -> dict[str, object]:
+    """Preview of each accepted table and the quarantined rows counted by reason."""
+    meta: dict[str, object] = {f"preview_{name}": preview_md(r.table) for name, r in results.items()}
+    quarantine = pd.concat([r.quarantine for r in results.values()], ignore_index=True)
+    if len(quarantine):
+        by_reason = quarantine.groupby(["source_file", "reason"]).size().reset_index(name="rows")
+        meta["quarantine_by_reason"] = preview_md(by_reason, rows=50, max_width=80)
+    return meta

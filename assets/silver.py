@@ -5,6 +5,8 @@ The assets are thin: they read bronze tables, call the engine (``pipelines.confo
 """
 
 
+from collections.abc import Callable
+
 import dagster as dg
 import geopandas as gpd
 import pandas as pd
@@ -173,7 +175,7 @@ def vacant_cells(lake: LakeResource) -> dg.MaterializeResult:
 @dg.asset(**_spec("sensors", ["bronze.wifi_sensors", "bronze.counter_registry", "silver.communes"], "Footfall sensors: WiFi sensors and pedestrian/bike counters in one table (`kind`)."))
 def sensors(lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
-    wifi = lk.read("bronze", "wifi_sensors").rename(columns={"sensor_id": "sensor_id"}).assign(kind="wifi")
+    wifi = lk.read("bronze", "wifi_sensors").assign(kind="wifi")
     counter = lk.read("bronze", "counter_registry").rename(columns={"counter_id": "sensor_id"})
     frame = pd.concat([wifi, counter], ignore_index=True)
     frame = conform_points(points_from_lonlat(frame), _communes(lk))
@@ -200,16 +202,24 @@ def _daily_spec(name: str, deps: list[str], description: str) -> dict[str, objec
     )
 
 
-def _for_days(context: dg.AssetExecutionContext, lk: Lake, source: str, name: str, build) -> dg.MaterializeResult:  # noqa: ANN001
+def _for_days(
+    context: dg.AssetExecutionContext,
+    lk: Lake,
+    name: str,
+    inputs: tuple[str, ...],
+    build: Callable[[Lake, str], pd.DataFrame],
+) -> dg.MaterializeResult:
+    """Build and write ``silver/<name>`` for each requested day that has a bronze input."""
     rows, days = 0, 0
     for day in context.partition_keys:
-        if not lk.exists("bronze", source, day):
+        if not any(lk.exists("bronze", source, day) for source in inputs):
             continue
         frame = build(lk, day)
         lk.write(frame, "silver", name, day)
-        rows += len(frame)
-        days += 1
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "days_written": days, "days_requested": len(context.partition_keys)})
+        rows, days = rows + len(frame), days + 1
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "days_written": days, "days_requested": len(context.partition_keys)}
+    )
 
 
 def _hourly_counts(lk: Lake, day: str) -> pd.DataFrame:
@@ -226,15 +236,7 @@ def _hourly_counts(lk: Lake, day: str) -> pd.DataFrame:
 
 @dg.asset(**_daily_spec("sensor_counts", ["bronze.wifi_counts", "bronze.counter_counts"], "Hourly counts of every sensor (WiFi unique devices; counters summed from 5-minute intervals with a completeness flag), per local day."))
 def sensor_counts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    rows, days = 0, 0
-    for day in context.partition_keys:
-        if not (lk.exists("bronze", "wifi_counts", day) or lk.exists("bronze", "counter_counts", day)):
-            continue
-        frame = _hourly_counts(lk, day)
-        lk.write(frame, "silver", "sensor_counts", day)
-        rows, days = rows + len(frame), days + 1
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "days_written": days})
+    return _for_days(context, lake.lake, "sensor_counts", ("wifi_counts", "counter_counts"), _hourly_counts)
 
 
 @dg.asset(**_daily_spec("od_flows", ["bronze.od_flows", "silver.sectors"], "Hourly mobile-operator trips between sectors with the communes of origin and destination."))
@@ -242,7 +244,7 @@ def od_flows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materi
     lk = lake.lake
     con = db.connect()
     sectors_path = str(lk.table_path("silver", "sectors"))
-    return _for_days(context, lk, "od_flows", "od_flows", lambda lk, day: db.query(con, "silver.od_flows", od=str(lk.table_path("bronze", "od_flows", day)), sectors=sectors_path))
+    return _for_days(context, lk, "od_flows", ("od_flows",), lambda lk, day: db.query(con, "silver.od_flows", od=str(lk.table_path("bronze", "od_flows", day)), sectors=sectors_path))
 
 
 @dg.asset(**_daily_spec("transactions", ["bronze.transactions", "silver.merchants"], "Voucher/loyalty transactions with the merchant's category, commune and cell, and the customer's origin."))
@@ -250,7 +252,7 @@ def transactions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     lk = lake.lake
     con = db.connect()
     merchants_path = str(lk.table_path("silver", "merchants"))
-    return _for_days(context, lk, "transactions", "transactions", lambda lk, day: db.query(con, "silver.transactions", transactions=str(lk.table_path("bronze", "transactions", day)), merchants=merchants_path))
+    return _for_days(context, lk, "transactions", ("transactions",), lambda lk, day: db.query(con, "silver.transactions", transactions=str(lk.table_path("bronze", "transactions", day)), merchants=merchants_path))
 
 
 assets = [communes, sectors, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, sensor_counts, od_flows, transactions]
