@@ -202,6 +202,23 @@ class FootfallModel:
     log_q: float
     metrics: dict[str, float] = field(default_factory=dict)
     oof: pd.Series = field(default_factory=pd.Series)
+    lower: pd.Series = field(default_factory=pd.Series)
+    upper: pd.Series = field(default_factory=pd.Series)
+
+    def extrapolated(self, features: pd.DataFrame, min_effect: float = 0.1) -> pd.Series:
+        """True where a feature that matters lies outside the range seen in training.
+
+        A feature matters when its coefficient (effect of one standard deviation of its
+        log) is at least ``min_effect`` in absolute value.
+        """
+        strong = self.coefficients().abs() >= min_effect
+        names = list(strong[strong].index)
+        x = features[names]
+        return ((x < self.lower[names]) | (x > self.upper[names])).any(axis=1)
+
+    def coefficients(self) -> pd.Series:
+        """Ridge coefficients per standardised log feature (effect of one s.d.)."""
+        return pd.Series(self.pipeline[-1].coef_, index=list(FEATURES))
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """``estimate, low, high`` (mean daily footfall) for each row of ``features``."""
@@ -278,4 +295,61 @@ def fit_footfall_model(
         "interval_factor": float(np.exp(log_q)),
     }
     final = _log_pipeline().fit(x, y)
-    return FootfallModel(final, len(y), log_q, metrics, pd.Series(predicted, index=features.index))
+    return FootfallModel(
+        final,
+        len(y),
+        log_q,
+        metrics,
+        pd.Series(predicted, index=features.index),
+        lower=x.min(),
+        upper=x.max(),
+    )
+
+
+def estimate_cells(
+    model: FootfallModel, ctx: FeatureContext, cells: pd.DataFrame, measured: pd.DataFrame
+) -> pd.DataFrame:
+    """Estimated mean daily footfall at the centre of every commercial or sensored cell.
+
+    Parameters
+    ----------
+    cells
+        ``h3, nis`` of the territory (``gold.h3_cells``).
+    measured
+        Cell profiles (``h3, footfall_daily, n_sites``; suppressed figures missing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``h3, nis, footfall_daily, basis, estimate, low, high, extrapolated,
+        measured_daily, n_sites`` for every cell with a shop within 300 m of its centre or a
+        sensor: ``footfall_daily`` is the measured value where a sensor stands (``basis``
+        ``measured``) and the model's estimate elsewhere (``basis`` ``model``).
+    """
+    cx, cy = cell_xy(cells["h3"].to_numpy())
+    features = point_features(ctx, cx, cy, cells["h3"].to_numpy(), cells["nis"].to_numpy())
+    features.index = cells.index
+    seen = measured.set_index(measured["h3"].astype("uint64"))
+    h3 = cells["h3"].astype("uint64")
+    keep = (features["shops_300m"] > 0) | h3.isin(seen.index)
+    out = pd.DataFrame({"h3": h3, "nis": cells["nis"].astype("string")})[keep]
+    out = out.join(model.predict(features[keep]))
+    out["extrapolated"] = model.extrapolated(features[keep])
+    out["measured_daily"] = out["h3"].map(seen["footfall_daily"]).astype("float64")
+    out["n_sites"] = out["h3"].map(seen["n_sites"]).fillna(0).astype("int64")
+    has = out["measured_daily"].notna()
+    out["footfall_daily"] = out["measured_daily"].where(has, out["estimate"])
+    out["basis"] = pd.Series(np.where(has, "measured", "model"), index=out.index, dtype="string")
+    cols = [
+        "h3",
+        "nis",
+        "footfall_daily",
+        "basis",
+        "estimate",
+        "low",
+        "high",
+        "extrapolated",
+        "measured_daily",
+        "n_sites",
+    ]
+    return out[cols].sort_values("h3").reset_index(drop=True)

@@ -175,3 +175,103 @@ def year_on_year(
     out["yoy_reason"] = pd.Series(reason, index=out.index, dtype="string").where(~ok)
     out["yoy_hours"] = out["yoy_hours"].astype("int64")
     return out.reset_index()[[*by, "yoy_change", "yoy_hours", "yoy_period", "yoy_reason"]]
+
+
+LEVELS = {"commune": ["nis"], "cell": ["h3", "nis"], "site": ["site_id", "h3", "nis"]}
+"""Areas profiled and their keys: each commune, each H3 cell, each measurement site."""
+PROFILE_FIGURES = (
+    "footfall_daily",
+    "footfall_weekday",
+    "footfall_weekend",
+    "weekday_weekend_ratio",
+    "peak_weekday",
+    "peak_hour",
+    "peak_hour_footfall",
+    *(f"share_{p}" for p in DAY_PARTS),
+    "yoy_change",
+    "yoy_hours",
+)
+NO_SENSOR = "no footfall sensor in the commune: see gold.footfall_estimated"
+
+
+def _area_id(frame: pd.DataFrame, level: str) -> pd.Series:
+    if level == "commune":
+        return frame["nis"].astype("string")
+    if level == "cell":
+        return frame["h3"].map(lambda c: f"{int(c):x}").astype("string")
+    return frame["site_id"].astype("string")
+
+
+def profiles(
+    site_hours: pd.DataFrame, k: int, *, communes: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Profile and weekly curve of every commune, cell and site, small counts suppressed.
+
+    Parameters
+    ----------
+    site_hours
+        Output of :func:`pipelines.footfall.site_hours` over the whole period.
+    k
+        Suppression threshold: a profile whose mean daily devices (a curve slot whose mean
+        hourly devices) is below ``k`` has its figures blanked.
+    communes
+        ``nis, name_fr`` of every commune: communes without a sensor get a row saying so.
+
+    Returns
+    -------
+    (profile, curve)
+        ``profile``: ``level, area_id, nis, h3, site_id, n_sites, n_days`` + the figures of
+        :func:`summarise` and :func:`year_on_year`, ``devices_daily, suppressed, note``.
+        ``curve``: ``level, area_id, nis, h3, site_id, weekday, weekday_name, hour,
+        footfall, devices, n_days, suppressed``.
+    """
+    from pipelines.footfall import area_hours
+    from pipelines.privacy import suppress
+
+    summaries, curves = [], []
+    for level, by in LEVELS.items():
+        hours = area_hours(site_hours, by)
+        curve = weekly_curve(hours, by)
+        summary = summarise(curve, by).merge(year_on_year(hours, by), on=by, how="left")
+        n_sites = site_hours.groupby(by, observed=True)["site_id"].nunique().rename("n_sites")
+        summary = summary.join(n_sites, on=by)
+        for frame in (summary, curve):
+            frame.insert(0, "area_id", _area_id(frame, level))
+            frame.insert(0, "level", level)
+            # typed before concatenation: a UInt64 column never passes through float64
+            frame["h3"] = frame["h3"].astype("UInt64") if "h3" in frame else pd.NA
+            frame["h3"] = frame["h3"].astype("UInt64")
+        summaries.append(summary)
+        curves.append(curve)
+    profile = pd.concat(summaries, ignore_index=True)
+    profile["note"] = pd.Series(pd.NA, index=profile.index, dtype="string")
+    if communes is not None:
+        silent = communes.loc[~communes["nis"].isin(profile["nis"]), ["nis"]]
+        empty = silent.assign(
+            level="commune", area_id=silent["nis"], n_sites=0, n_days=0, note=NO_SENSOR
+        )
+        empty["h3"] = pd.array([pd.NA] * len(empty), dtype="UInt64")
+        profile = pd.concat([profile, empty], ignore_index=True)
+    profile = suppress(profile, "devices_daily", k, PROFILE_FIGURES)
+    profile.loc[profile["n_sites"] == 0, "suppressed"] = False  # nothing measured, nothing hidden
+    curve = pd.concat(curves, ignore_index=True)
+    curve["weekday_name"] = curve["weekday"].map(dict(enumerate(WEEKDAYS)))
+    curve = suppress(curve, "devices", k, ["footfall"])
+    return _tidy(profile), _tidy(curve)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Key columns first and typed (``h3`` UBIGINT, missing for communes)."""
+    out = frame.copy()
+    out["h3"] = out["h3"].astype("UInt64")
+    for col in ("level", "area_id", "nis", "site_id", "peak_weekday", "yoy_period", "weekday_name"):
+        if col not in out:
+            continue
+        out[col] = out[col].astype("string")
+    for col in ("n_sites", "n_days", "peak_hour", "yoy_hours"):
+        if col in out:
+            out[col] = out[col].astype("Int64")
+    keys = [
+        c for c in ("level", "area_id", "nis", "h3", "site_id", "n_sites", "n_days") if c in out
+    ]
+    return out[keys + [c for c in out.columns if c not in keys]]
