@@ -51,19 +51,26 @@ def _export_asset(name: str, layer: str, description: str) -> dg.AssetsDefinitio
 
 
 def lake_comments(upstream: Sequence[dg.AssetsDefinition]) -> dict[str, str]:
-    """``layer.name`` -> description of every lake asset (the warehouse's view comments)."""
-    return {
-        ".".join(key.path): definition.descriptions_by_key.get(key) or ""
-        for definition in upstream
-        for key in definition.keys
-        if key.path[0] in ("bronze", "silver", "gold")
-    }
+    """``layer.name`` -> description of every lake asset (the warehouse's view comments).
+
+    An asset writing tables under other names lists them in its ``lake_tables`` metadata.
+    """
+    comments: dict[str, str] = {}
+    for definition in upstream:
+        for spec in definition.specs:
+            if spec.key.path[0] not in ("bronze", "silver", "gold"):
+                continue
+            comments[".".join(spec.key.path)] = spec.description or ""
+            tables = spec.metadata.get("lake_tables")
+            for table in str(tables).split(",") if tables else []:
+                comments[table.strip()] = f"{spec.description} (table {table.strip()})"
+    return comments
 
 
 def warehouse_asset(upstream: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
     """The warehouse depends on every lake table; view comments are the assets' descriptions."""
     comments = lake_comments(upstream)
-    deps = [dg.AssetKey(name.split(".")) for name in comments]
+    deps = [spec.key for definition in upstream for spec in definition.specs if spec.key.path[0] in ("bronze", "silver", "gold")]
 
     @dg.asset(
         key=["exports", "warehouse"],

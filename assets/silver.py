@@ -147,6 +147,7 @@ def stops(lake: LakeResource) -> dg.MaterializeResult:
     kinds={"python", "parquet", "osmnx"},
     owners=OWNERS,
     description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed from the OSM extract with osmnx.",
+    metadata={"lake_tables": "silver.network_nodes, silver.network_edges"},
 )
 def road_network(lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
