@@ -36,7 +36,7 @@ def test_required_relations_exist():
 
 
 def test_nightly_schedule_runs_at_two_in_brussels():
-    (schedule,) = [s for s in defs.schedules if s.name == "nightly_refresh"]
+    schedule = defs.resolve_schedule_def("nightly_refresh")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/Brussels"
 
