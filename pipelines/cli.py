@@ -59,12 +59,12 @@ def cmd_run(lake: Lake) -> bool:
         raise_on_error=False,
     )
     elapsed = time.perf_counter() - started
-    failed_checks = [
-        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
-    ]
-    print(f"materialised {len(all_assets)} assets ({days[0] if days else '-'} .. {days[-1] if days else '-'}) in {elapsed:.1f} s: {'success' if result.success else 'FAILED'}")
+    checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
+    n_keys = sum(len(a.keys) for a in all_assets)
+    period = f"{days[0]} .. {days[-1]}, {len(days)} days" if days else "no daily files"
+    print(f"materialised {n_keys} assets ({period}) in {elapsed:.1f} s: {'success' if result.success else 'FAILED'}")
+    print(f"asset checks: {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
     if failed_checks:
         print("failed checks: " + ", ".join(failed_checks))
     return result.success and not failed_checks
