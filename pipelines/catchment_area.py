@@ -1,246 +1,240 @@
-"""Catchment areas, engine glue: shopping districts, cell-to-district travel costs, tiers.
+"""Catchment areas, engine glue: cell-to-district travel costs and isochrone tables.
 
-This module joins the engine pieces of ``pipelines.districts`` (DBSCAN districts),
-``pipelines.routing`` (bulk shortest paths) and ``pipelines.catchment`` (Huff model) into
-the tables of the ``gold`` catchment assets. It never imports Dagster. ``docs/catchment.md``
-explains every choice (parameters, proxies, costs).
+Joins :mod:`pipelines.routing` (bulk shortest paths with csgraph, points snapped to edges)
+and :mod:`pipelines.isochrones` (cached unions of reached streets) into the tables of the
+``gold`` catchment assets. Costs *to* a district are computed on the reversed network, so one
+Dijkstra per district gives the cost from every H3 cell. Never imports Dagster;
+``docs/catchment.md`` explains every choice.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import shapely
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84
-from pipelines.districts import NOISE, detect_districts, district_polygons
+from pipelines.routing import Router
 
-SHOP_CATEGORIES = (
-    "food",
-    "fashion",
-    "health_beauty",
-    "household",
-    "culture_leisure",
-    "other_retail",
-    "horeca",
-    "personal_services",
-)
-"""Commerce categories of ``geodata/nace_categories.csv`` counted per district."""
+# ------------------------------------------------------------------------ travel costs
 
-FLOOR_M2_BY_CATEGORY: dict[str, float] = {
-    "food": 120.0,
-    "fashion": 150.0,
-    "health_beauty": 100.0,
-    "household": 250.0,
-    "culture_leisure": 120.0,
-    "other_retail": 80.0,
-    "horeca": 120.0,
-    "personal_services": 60.0,
-}
-"""Assumed typical sales (or seating) area of a shop by category, m² (a proxy, no survey)."""
-
-FLOOR_M2_BY_FORMAT: dict[str, float] = {
-    "47111": 2500.0,  # hypermarket
-    "47114": 1000.0,  # supermarket
-    "supermarket": 1000.0,
-    "47112": 250.0,  # convenience / superette
-    "47113": 250.0,
-    "convenience": 250.0,
-    "47591": 800.0,  # furniture
-    "furniture": 800.0,
-    "47521": 600.0,  # hardware, DIY
-    "hardware": 600.0,
-    "doityourself": 1500.0,
-}
-"""Large (or small) formats that override the category default: NACE code or OSM ``shop``."""
-
-DISTRICT_EPS_M = 150.0
-DISTRICT_MIN_SHOPS = 8
-DISTRICT_BUFFER_M = 50.0
+COSTS = ("time", "distance")
+"""``time``: seconds on the mode's network; ``distance``: metres along it."""
 
 
-def retail_floor_proxy_m2(shops: pd.DataFrame) -> np.ndarray:
-    """Proxy of each shop's sales floor (m²): by format when known, else by category.
-
-    Parameters
-    ----------
-    shops : pandas.DataFrame
-        ``category`` and optionally ``nace_code`` and ``osm_subtype``.
-
-    Returns
-    -------
-    numpy.ndarray of float
-        :data:`FLOOR_M2_BY_FORMAT` of the NACE code, else of the OSM subtype, else
-        :data:`FLOOR_M2_BY_CATEGORY` of the category (0 for an unknown category).
-    """
-    by_category = shops["category"].astype("object").map(FLOOR_M2_BY_CATEGORY)
-    floor = by_category.fillna(0.0).to_numpy(dtype=float)
-    for column in ("osm_subtype", "nace_code"):  # NACE wins: applied last
-        if column in shops.columns:
-            fmt = shops[column].astype("object").map(FLOOR_M2_BY_FORMAT).to_numpy(dtype=float)
-            floor = np.where(np.isfinite(fmt), fmt, floor)
-    return floor
-
-
-def _district_ids(nis: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``<nis>-Dnn`` numbered 01, 02... within each commune in the given order."""
-    frame = pd.DataFrame({"nis": nis, "order": order})
-    rank = frame.groupby("nis")["order"].rank(method="first").astype(int)
-    return np.array([f"{n}-D{r:02d}" for n, r in zip(frame["nis"], rank, strict=True)])
-
-
-def _majority(values: pd.Series, labels: np.ndarray) -> pd.Series:
-    """Most frequent value per label (ties: the smallest value)."""
-    frame = pd.DataFrame({"label": labels, "value": values.astype("object").to_numpy()})
-    counts = frame.groupby(["label", "value"]).size().reset_index(name="n")
-    counts = counts.sort_values(["label", "n", "value"], ascending=[True, False, True])
-    return counts.drop_duplicates("label").set_index("label")["value"]
-
-
-def build_districts(
-    shops: gpd.GeoDataFrame,
+def mode_router(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    mode: str,
     *,
-    eps_m: float = DISTRICT_EPS_M,
-    min_shops: int = DISTRICT_MIN_SHOPS,
-    method: str = "dbscan",
-    buffer_m: float = DISTRICT_BUFFER_M,
-) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Shopping districts detected from shop locations, with their shop mix.
+    cost: str = "time",
+    reverse: bool = False,
+) -> Router:
+    """A :class:`Router` on one mode of the silver network tables.
 
     Parameters
     ----------
-    shops : geopandas.GeoDataFrame
-        Silver shops: points, ``shop_id``, ``category``, ``nis`` and optionally
-        ``nace_code``, ``osm_subtype`` (any CRS; clustered in EPSG:31370).
-    eps_m, min_shops, method
-        Passed to :func:`pipelines.districts.detect_districts`.
-    buffer_m : float
-        Passed to :func:`pipelines.districts.district_polygons`.
+    nodes, edges : geopandas.GeoDataFrame
+        ``silver.network_nodes`` / ``silver.network_edges`` (with a ``mode`` column) or the
+        output of :func:`pipelines.network.mode_network` (without it).
+    mode : str
+        ``walk``, ``bike`` or ``drive``.
+    cost : {"time", "distance"}
+        ``distance`` routes on ``length_m`` (the router's "seconds" are then metres, and the
+        off-network leg is its straight-line length).
+    reverse : bool
+        Reverse every edge (``u`` and ``v`` swapped, geometry reversed): travel times *from*
+        a point in the reversed network are travel times *to* it in the real one, one-way
+        streets included. One Dijkstra per district then gives the cost from every cell.
 
     Returns
     -------
-    districts : geopandas.GeoDataFrame
-        See :func:`summarise_districts`.
-    membership : pandas.Series
-        ``district_id`` of every shop (index ``shop_id``), missing for shops in no district.
+    Router
     """
-    metric = shops.to_crs(CRS_METRIC).reset_index(drop=True)
-    x, y = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
-    labels = detect_districts(x, y, eps_m=eps_m, min_shops=min_shops, method=method)
-    outlines = district_polygons(metric, labels, buffer_m=buffer_m)
-    return summarise_districts(metric, labels, outlines.geometry.to_numpy())
+    if cost not in COSTS:
+        raise ValueError(f"cost must be one of {COSTS}; found {cost!r}")
+    if "mode" in edges.columns:
+        nodes = nodes[nodes["mode"] == mode]
+        edges = edges[edges["mode"] == mode]
+    if not len(edges):
+        raise ValueError(f"the network has no {mode!r} edge")
+    edges = edges.reset_index(drop=True).copy()
+    access = None
+    if cost == "distance":
+        edges["travel_time_s"] = edges["length_m"].to_numpy(dtype=float)
+        access = 3.6  # 1 m/s: the access leg in metres
+    if reverse:
+        edges["u"], edges["v"] = edges["v"].to_numpy(), edges["u"].to_numpy()
+        edges = edges.set_geometry(shapely.reverse(edges.geometry.to_numpy()), crs=edges.crs)
+    return Router.from_network(nodes, edges, access_speed_kmh=access)
 
 
-def summarise_districts(
-    shops_metric: gpd.GeoDataFrame, labels: np.ndarray, outlines: np.ndarray
-) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """District table from shop labels (0..n-1, ``-1`` = none) and one outline per label.
+def costs_to_destinations(
+    reversed_router: Router, origins_lonlat: np.ndarray, destinations_lonlat: np.ndarray
+) -> np.ndarray:
+    """Cost from every origin to every destination, one Dijkstra per destination.
+
+    Parameters
+    ----------
+    reversed_router : Router
+        From :func:`mode_router` with ``reverse=True``.
+    origins_lonlat, destinations_lonlat : numpy.ndarray, shape (n, 2)
+        WGS84 (lon, lat).
 
     Returns
     -------
-    districts : geopandas.GeoDataFrame
-        ``district_id`` (``<nis>-D01``: numbered within the commune by decreasing size),
-        ``nis`` (the commune of most of its shops), ``n_shops``, ``shops_<category>`` for
-        every :data:`SHOP_CATEGORIES`, ``retail_floor_proxy_m2``, ``area_m2``,
-        ``origin_lon``/``origin_lat`` (the shop nearest to the mean of the district's shops:
-        where isochrones and travel costs start) and the outline (EPSG:4326).
-    membership : pandas.Series
-        ``district_id`` per ``shop_id`` (missing for shops outside every district).
+    numpy.ndarray, shape (n_origins, n_destinations)
+        Seconds (or metres), ``inf`` when unreachable.
     """
-    labels = np.asarray(labels)
-    inside = labels != NOISE
-    n = len(outlines)
-    shops = shops_metric.assign(label=labels, floor=retail_floor_proxy_m2(shops_metric))[inside]
-    counts = pd.crosstab(shops["label"], shops["category"].astype("object"))
-    counts = counts.reindex(index=range(n), columns=list(SHOP_CATEGORIES), fill_value=0)
-    nis = _majority(shops["nis"], shops["label"].to_numpy()).reindex(range(n)).to_numpy()
-    ids = _district_ids(nis.astype(str), np.arange(n))
-    xy = shapely.get_coordinates(shops.geometry.to_numpy())
-    origin = np.empty((n, 2))
-    for k in range(n):
-        pts = xy[shops["label"].to_numpy() == k]
-        origin[k] = pts[np.argmin(((pts - pts.mean(axis=0)) ** 2).sum(axis=1))]
-    origin_ll = gpd.GeoSeries(shapely.points(origin), crs=CRS_METRIC).to_crs(CRS_WGS84)
+    return reversed_router.travel_times(destinations_lonlat, origins_lonlat).T
+
+
+def reached_totals(costs: np.ndarray, weights: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+    """Sum of ``weights`` of the origins within each cutoff of each destination.
+
+    Parameters
+    ----------
+    costs : numpy.ndarray, shape (n_origins, n_destinations)
+    weights : numpy.ndarray, shape (n_origins,)
+    cutoffs : numpy.ndarray, shape (n_cutoffs,)
+        Inclusive thresholds, in the unit of ``costs``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_destinations, n_cutoffs)
+    """
+    within = costs[:, :, None] <= np.asarray(cutoffs, dtype=float)[None, None, :]
+    return np.einsum("i,ijc->jc", np.asarray(weights, dtype=float), within)
+
+
+# ------------------------------------------------------------------- tables of the assets
+
+ISOCHRONE_MINUTES: dict[str, tuple[int, ...]] = {
+    "walk": (5, 10, 15),
+    "bike": (10, 20),
+    "drive": (10, 20, 30),
+}
+"""Isochrone cutoffs per mode, minutes."""
+
+JOBS_PER_ESTABLISHMENT = 3.0
+"""Workers proxy: assumed jobs per KBO establishment (the demo has no employment data)."""
+
+
+def cell_centres(cells: np.ndarray) -> np.ndarray:
+    """(lon, lat) of the centres of H3 cells (uint64), shape (n, 2)."""
+    lat_lng = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in cells]).reshape(-1, 2)
+    return lat_lng[:, ::-1]
+
+
+def travel_time_table(
+    nodes: pd.DataFrame, edges: pd.DataFrame, cells: np.ndarray, districts: pd.DataFrame
+) -> pd.DataFrame:
+    """Travel cost from the centre of every H3 cell to every district, per mode.
+
+    Parameters
+    ----------
+    nodes, edges : geopandas.GeoDataFrame
+        ``silver.network_nodes`` and ``silver.network_edges`` (all modes).
+    cells : numpy.ndarray of uint64
+        Origin cells.
+    districts : pandas.DataFrame
+        ``district_id``, ``origin_lon``, ``origin_lat``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``h3, district_id, walk_min, bike_min, drive_min, drive_km`` (``inf`` when
+        unreachable): the fastest trip on each mode's network (one-way streets respected, the
+        cell centre and the district joined to their nearest street) and the length of the
+        shortest drive.
+    """
+    origins = cell_centres(cells)
+    targets = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
+    columns: dict[str, np.ndarray] = {}
+    for mode in ("walk", "bike", "drive"):
+        router = mode_router(nodes, edges, mode, reverse=True)
+        columns[f"{mode}_min"] = costs_to_destinations(router, origins, targets) / 60.0
+    router = mode_router(nodes, edges, "drive", cost="distance", reverse=True)
+    columns["drive_km"] = costs_to_destinations(router, origins, targets) / 1000.0
+    n_c, n_d = len(cells), len(targets)
     frame = pd.DataFrame(
         {
-            "district_id": ids,
-            "nis": nis.astype(str),
-            "n_shops": shops.groupby("label").size().reindex(range(n), fill_value=0).to_numpy(),
-            **{f"shops_{c}": counts[c].to_numpy(dtype="int64") for c in SHOP_CATEGORIES},
-            "retail_floor_proxy_m2": shops.groupby("label")["floor"]
-            .sum()
-            .reindex(range(n))
-            .to_numpy(),
-            "area_m2": shapely.area(outlines),
-            "origin_lon": origin_ll.x.to_numpy(),
-            "origin_lat": origin_ll.y.to_numpy(),
+            "h3": np.repeat(np.asarray(cells, dtype="uint64"), n_d),
+            "district_id": np.tile(districts["district_id"].to_numpy(), n_c),
         }
     )
-    geometry = gpd.GeoSeries(outlines, crs=CRS_METRIC).to_crs(CRS_WGS84)
-    districts = gpd.GeoDataFrame(frame, geometry=geometry.values, crs=CRS_WGS84)
-    districts = districts.sort_values("district_id").reset_index(drop=True)
-    membership = pd.Series(
-        np.where(inside, ids[np.where(inside, labels, 0)], None),
-        index=shops_metric["shop_id"].to_numpy(),
-        name="district_id",
-        dtype="string",
-    )
-    return districts, membership
+    for name, matrix in columns.items():
+        frame[name] = matrix.reshape(-1)
+    return frame
 
 
-def districts_from_polygons(
-    shops: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame
-) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Districts drawn by the communes instead of detected: one per polygon.
+def isochrone_table(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    districts: pd.DataFrame,
+    times: pd.DataFrame,
+    cell_weights: pd.DataFrame,
+    *,
+    minutes: dict[str, tuple[int, ...]] | None = None,
+) -> gpd.GeoDataFrame:
+    """Isochrones of every district and mode, with the population and workers they reach.
 
     Parameters
     ----------
-    shops : geopandas.GeoDataFrame
-        As for :func:`build_districts`.
-    polygons : geopandas.GeoDataFrame
-        One (Multi)Polygon per district, with a CRS. A shop inside several polygons goes to
-        the first one.
+    nodes, edges : geopandas.GeoDataFrame
+        Silver network tables.
+    districts : pandas.DataFrame
+        ``district_id``, ``origin_lon``, ``origin_lat``.
+    times : pandas.DataFrame
+        :func:`travel_time_table`.
+    cell_weights : pandas.DataFrame
+        ``h3``, ``population``, ``workers`` per cell.
+    minutes : dict, optional
+        Cutoffs per mode (default :data:`ISOCHRONE_MINUTES`).
 
     Returns
     -------
-    Same as :func:`build_districts`.
-
-    Raises
-    ------
-    pipelines.errors.InputError
-        If the polygons have no CRS, a geometry is not a non-empty polygon or a polygon
-        holds no shop (row numbers are 1-based feature numbers).
+    geopandas.GeoDataFrame
+        ``district_id, mode, minutes, population, workers, area_km2, geometry`` (EPSG:4326).
+        The polygon is the area along the streets reached from the district's origin
+        (:class:`pipelines.isochrones.IsochroneBuilder`); population and workers are those of
+        the cells whose centre is reached within the cutoff (the same network, same rule).
     """
-    from pipelines.errors import InputError
+    from pipelines.isochrones import IsochroneBuilder
+    from pipelines.routing import ISOCHRONE_BUFFER_M
 
-    if polygons.crs is None:
-        raise InputError("district polygons have no CRS", expected="a GeoJSON/GPKG with a CRS")
-    kinds = polygons.geometry.geom_type
-    bad = ~kinds.isin(["Polygon", "MultiPolygon"]) | polygons.geometry.is_empty
-    if bad.any():
-        k = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("district polygon is not a polygon", row=k + 1, found=str(kinds.iloc[k]))
-    metric = shops.to_crs(CRS_METRIC).reset_index(drop=True)
-    outlines = shapely.make_valid(polygons.to_crs(CRS_METRIC).geometry.to_numpy())
-    shop_idx, poly_idx = shapely.STRtree(outlines).query(
-        metric.geometry.to_numpy(), predicate="within"
-    )
-    labels = np.full(len(metric), NOISE, dtype=np.int64)
-    first = pd.Series(poly_idx).groupby(shop_idx).min()
-    labels[first.index.to_numpy()] = first.to_numpy()
-    size = np.bincount(labels[labels >= 0], minlength=len(outlines))
-    order = np.argsort(-size, kind="stable")  # renumber by decreasing size
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    labels = np.where(labels >= 0, rank[np.where(labels >= 0, labels, 0)], NOISE)
-    outlines = outlines[order]
-    if (size == 0).any():
-        k = int(np.flatnonzero(size == 0)[0])
-        raise InputError(
-            "district polygon holds no shop (check its position and CRS)",
-            row=k + 1,
-            found=f"{int((size == 0).sum())} polygon(s) without shops",
+    minutes = ISOCHRONE_MINUTES if minutes is None else minutes
+    ids = districts["district_id"].to_numpy()
+    origins = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
+    cells = times["h3"].to_numpy()[:: len(ids)]  # the table is cell-major
+    weights = cell_weights.set_index("h3").reindex(cells)[["population", "workers"]].fillna(0.0)
+    parts = []
+    for mode, cutoffs in minutes.items():
+        builder = IsochroneBuilder(
+            mode_router(nodes, edges, mode), buffer_m=ISOCHRONE_BUFFER_M[mode]
         )
-    districts, membership = summarise_districts(metric, labels, outlines)
-    return districts, membership
+        iso = builder.isochrones(origins, [60.0 * m for m in cutoffs])
+        cost = times[f"{mode}_min"].to_numpy().reshape(-1, len(ids))
+        cut = np.asarray(cutoffs, dtype=float)
+        pop = reached_totals(cost, weights["population"].to_numpy(), cut)
+        work = reached_totals(cost, weights["workers"].to_numpy(), cut)
+        k = np.searchsorted(cut, iso["cutoff_s"].to_numpy() / 60.0)
+        o = iso["origin"].to_numpy()
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "district_id": ids[o],
+                    "mode": mode,
+                    "minutes": cut[k].astype("int64"),
+                    "population": pop[o, k],
+                    "workers": work[o, k],
+                    "area_km2": iso.to_crs(CRS_METRIC).area.to_numpy() / 1e6,
+                },
+                geometry=iso.geometry.values,
+                crs=CRS_WGS84,
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(["district_id", "mode", "minutes"]).reset_index(drop=True)

@@ -5,7 +5,7 @@ import dagster as dg
 import geopandas as gpd
 
 from assets.common import OWNERS, table_metadata
-from pipelines.catchment_area import (
+from pipelines.district_table import (
     DISTRICT_EPS_M,
     DISTRICT_MIN_SHOPS,
     SHOP_CATEGORIES,

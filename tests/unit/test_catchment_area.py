@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines.catchment_area import (
+from pipelines.district_table import (
     SHOP_CATEGORIES,
     build_districts,
     districts_from_polygons,

@@ -1,0 +1,173 @@
+"""Modelled catchment: Huff probabilities per H3 cell and district, tiers as polygons.
+
+Thin glue over :mod:`pipelines.catchment` (the Huff model, its calibration and the 60/80/95 %
+tiers): it turns matrices into the long tables of ``gold.huff`` and ``gold.catchment``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.catchment import (
+    CalibrationResult,
+    calibrate_beta,
+    catchment_tiers,
+    expected_customers,
+    huff_probabilities,
+)
+from pipelines.constants import CRS_WGS84
+
+HUFF_MIN_KM = 0.5
+"""Shorter trips cost as much as 0.5 km (the intra-cell trip, and the generator's floor)."""
+
+DEFAULT_BETA = 2.0
+"""The textbook beta, used when no observed customer origins exist."""
+
+TIER_SHARES = (0.6, 0.8, 0.95)
+
+
+def calibrate(
+    attractiveness: np.ndarray,
+    cost_km: np.ndarray,
+    counts: np.ndarray,
+    *,
+    min_cost: float = HUFF_MIN_KM,
+) -> CalibrationResult:
+    """Maximum-likelihood beta (alpha = 1) on observed choices, costs clamped at ``min_cost``.
+
+    Parameters
+    ----------
+    attractiveness : numpy.ndarray, shape (n_districts,)
+    cost_km : numpy.ndarray, shape (n_origins, n_districts)
+    counts : numpy.ndarray, shape (n_origins, n_districts)
+        Customers of origin ``i`` observed in district ``j``.
+    min_cost : float
+        Smaller costs are raised to it (default 0.5 km).
+
+    Returns
+    -------
+    pipelines.catchment.CalibrationResult
+    """
+    return calibrate_beta(attractiveness, cost_km, counts, min_cost=min_cost)
+
+
+def calibration_metadata(result: CalibrationResult | None, prefix: str = "") -> dict[str, object]:
+    """Flat metadata of a calibration (``beta_source = default`` when there is none)."""
+    if result is None:
+        return {f"{prefix}beta": DEFAULT_BETA, f"{prefix}beta_source": "default (no observations)"}
+    out = {f"{prefix}{k}": v for k, v in asdict(result).items()}
+    out[f"{prefix}beta_source"] = "maximum likelihood on voucher transactions"
+    return out
+
+
+def huff_table(
+    cells: pd.DataFrame,
+    district_ids: np.ndarray,
+    attractiveness: np.ndarray,
+    cost_km: np.ndarray,
+    beta: float,
+) -> pd.DataFrame:
+    """Huff probability and expected customers of every (cell, district) pair.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        ``h3`` and ``population``, one row per origin cell (rows of ``cost_km``).
+    district_ids : numpy.ndarray, shape (n_districts,)
+    attractiveness : numpy.ndarray, shape (n_districts,)
+    cost_km : numpy.ndarray, shape (n_cells, n_districts)
+        Network cost in km (``inf`` = unreachable).
+    beta : float
+        Distance decay (alpha = 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``h3, district_id, cost_km, probability, expected_customers``; pairs with a zero
+        probability (unreachable district) are left out, so a cell that reaches no district
+        has no row. Per cell the probabilities sum to 1.
+    """
+    p = huff_probabilities(attractiveness, cost_km, alpha=1.0, beta=beta, min_cost=HUFF_MIN_KM)
+    e = expected_customers(cells["population"].to_numpy(dtype=float), p)
+    i, j = np.nonzero(p > 0)
+    return pd.DataFrame(
+        {
+            "h3": cells["h3"].to_numpy()[i],
+            "district_id": np.asarray(district_ids)[j],
+            "cost_km": cost_km[i, j],
+            "probability": p[i, j],
+            "expected_customers": e[i, j],
+        }
+    )
+
+
+def cells_polygon(cells: np.ndarray) -> shapely.Geometry:
+    """Outline of a set of H3 cells (exact, from ``h3.cells_to_h3shape``), EPSG:4326."""
+    if len(cells) == 0:
+        return shapely.Polygon()
+    shape = h3.cells_to_h3shape([h3.int_to_str(int(c)) for c in cells], tight=False)
+    return shapely.geometry.shape(shape.__geo_interface__)
+
+
+def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> gpd.GeoDataFrame:
+    """Primary / secondary / tertiary catchment of every district as polygons.
+
+    Parameters
+    ----------
+    huff : pandas.DataFrame
+        :func:`huff_table` joined with the cells' ``population``.
+    shares : tuple of float
+        Cumulative shares of expected customers (60 / 80 / 95 %).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``district_id, tier (1..3), n_cells, population, expected_customers, share`` (of the
+        district's expected customers) and the union of the tier's cells (EPSG:4326); a tier
+        without cells (one cell crossed two thresholds) has an empty polygon.
+    """
+    rows = []
+    for district, group in huff.groupby("district_id", sort=True):
+        expected = group["expected_customers"].to_numpy(dtype=float)
+        tiers = catchment_tiers(expected, shares)
+        total = float(expected.sum())
+        for tier in range(1, len(shares) + 1):
+            inside = tiers == tier
+            rows.append(
+                {
+                    "district_id": district,
+                    "tier": tier,
+                    "n_cells": int(inside.sum()),
+                    "population": float(group["population"].to_numpy()[inside].sum()),
+                    "expected_customers": float(expected[inside].sum()),
+                    "share": float(expected[inside].sum() / total) if total > 0 else 0.0,
+                    "geometry": cells_polygon(group["h3"].to_numpy()[inside]),
+                }
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "district_id",
+            "tier",
+            "n_cells",
+            "population",
+            "expected_customers",
+            "share",
+            "geometry",
+        ],
+    )
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_WGS84)
+
+
+def cell_tiers(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> pd.Series:
+    """Tier (0 = outside) of every row of ``huff`` within its district."""
+    out = pd.Series(0, index=huff.index, dtype="int64")
+    for _, group in huff.groupby("district_id", sort=False):
+        out.loc[group.index] = catchment_tiers(group["expected_customers"].to_numpy(float), shares)
+    return out
