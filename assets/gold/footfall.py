@@ -177,30 +177,33 @@ def footfall_hourly(
 ) -> dg.MaterializeResult:
     lk, k = lake.lake, settings.suppression_k
     site_table, calibration = _sites(lk)
-    rows, negatives, dupes, out_dupes, violators, suppressed = 0, 0, 0, 0, 0, 0
-    coverage: dict[str, float] = {}
-    last_day: dict[str, str] = {}
+    days = [d for d in context.partition_keys if lk.exists("silver", "sensor_counts", d)]
+    parts = [lk.read("silver", "sensor_counts", d) for d in days]
+    counts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if counts.empty:
+        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "days_written": 0})
+    negatives = int((counts["count"] < 0).sum())
+    dupes = int(counts.duplicated(["sensor_id", "ts"]).sum())
+    reported = counts[counts["count"].notna()]
+    last_day = reported.groupby("source")["day"].max().astype(str).to_dict()
+    # all the run's days in one vectorised pass, then one file per day
+    hours = ff.site_hours(counts, site_table, calibration)
+    cells = ff.cell_hours(hours, ff.expected_sites(site_table, days))
+    cells = suppress(cells, "devices", k, ["footfall"])
+    per_day = cells.groupby("day", observed=True)
+    coverage = (
+        per_day["n_sites"].sum() / per_day["n_sites_expected"].sum().clip(lower=1)
+    ).to_dict()
     written = []
-    for day in context.partition_keys:
-        if not lk.exists("silver", "sensor_counts", day):
-            continue
-        counts = lk.read("silver", "sensor_counts", day)
-        negatives += int((counts["count"] < 0).sum())
-        dupes += int(counts.duplicated(["sensor_id", "ts"]).sum())
-        for source in counts.loc[counts["count"].notna(), "source"].unique():
-            last_day[str(source)] = day
-        hours = ff.site_hours(counts, site_table, calibration)
-        cells = ff.cell_hours(hours, ff.expected_sites(site_table, [day]))
-        coverage[day] = float(cells["n_sites"].sum() / max(int(cells["n_sites_expected"].sum()), 1))
-        cells = suppress(cells, "devices", k, ["footfall"])
-        lk.write(cells, "gold", "footfall_hourly", day)
-        negatives += int((cells["footfall"] < 0).sum())
-        out_dupes += int(cells.duplicated(["h3", "ts"]).sum())
-        violators += len(violations(cells, "devices", k, ["footfall"]))
-        suppressed += int(cells["suppressed"].sum())
-        rows += len(cells)
-        written.append(day)
-    latest = written[-1] if written else None
+    for day, frame in per_day:
+        lk.write(frame.reset_index(drop=True), "gold", "footfall_hourly", str(day))
+        written.append(str(day))
+    negatives += int((cells["footfall"] < 0).sum())
+    out_dupes = int(cells.duplicated(["h3", "ts"]).sum())
+    violators = len(violations(cells, "devices", k, ["footfall"]))
+    suppressed = int(cells["suppressed"].sum())
+    rows = len(cells)
+    latest = max(written) if written else None
     stale = {s: d for s, d in last_day.items() if d != latest}
     worst = min(coverage, key=coverage.get) if coverage else None
     checks = [
