@@ -1,0 +1,228 @@
+"""Friction indicators measured on the street network: access by mode, 2SFCA, parking,
+tourism within walking distance, cargo-bike delivery reach.
+
+Travel times come from :class:`pipelines.routing.Router` (one bulk Dijkstra per batch of
+origins). A shopping district is reached through the H3 cells holding its shops: the time
+between a district and a place is the shortest time from any of those cells' centres. To
+measure trips *towards* a district (customers) with one search per district cell, bike and
+drive times are computed on the reversed network (:func:`reversed_edges`), where a search
+from the district gives the time from every cell to it; walking is symmetric. Thresholds are
+inclusive. Pure numpy/pandas; ``docs/indicators/friction.md`` explains each figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.accessibility import TwoStepResult, population_within, two_step_fca
+from pipelines.network import WALK_SPEED_KMH
+
+MODE_THRESHOLD_MIN: dict[str, float] = {"walk": 10.0, "bike": 15.0, "drive": 20.0}
+"""Access by mode: residents within these minutes of a district, and the 2SFCA catchments."""
+
+DELIVERY_THRESHOLDS_MIN = (15.0, 30.0)
+"""Cargo-bike delivery rounds (bike network, ~15 km/h)."""
+
+PARKING_WALK_M = 300.0
+TOURISM_WALK_MIN = 10.0
+CELL_TIME_CAP_MIN = 30.0
+"""Minutes to the nearest district are reported up to this cap (NaN beyond)."""
+
+
+def cell_centres(cells: Sequence[int] | np.ndarray) -> np.ndarray:
+    """(lon, lat) of the centre of each H3 cell (uint64 ids), shape (n, 2)."""
+    latlng = [h3.cell_to_latlng(h3.int_to_str(int(c))) for c in np.asarray(cells, dtype="uint64")]
+    return np.array([(lng, lat) for lat, lng in latlng], dtype=float).reshape(-1, 2)
+
+
+def reversed_edges(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The network with every directed edge turned around (``u``/``v`` swapped, geometry
+    reversed): times from X on it are times *to* X on the original network."""
+    out = edges.copy()
+    out["u"], out["v"] = edges["v"].to_numpy(), edges["u"].to_numpy()
+    out[out.geometry.name] = shapely.reverse(edges.geometry.to_numpy())
+    return out
+
+
+def group_min(times: np.ndarray, labels: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise minimum of ``times`` within groups of rows.
+
+    Parameters
+    ----------
+    times : numpy.ndarray, shape (n_rows, n_cols)
+    labels : sequence, length n_rows
+        Group of each row (e.g. the district of each origin cell); a row may be repeated
+        under several labels by passing it several times.
+
+    Returns
+    -------
+    groups : numpy.ndarray
+        Sorted unique labels.
+    minimum : numpy.ndarray, shape (n_groups, n_cols)
+    """
+    t = np.asarray(times, dtype=float)
+    lab = np.asarray(labels, dtype=object)
+    if t.ndim != 2 or t.shape[0] != len(lab):
+        raise ValueError(f"times must have one row per label ({len(lab)}); found shape {t.shape}")
+    groups = np.array(sorted(set(lab.tolist())), dtype=object)
+    out = np.full((len(groups), t.shape[1]), np.inf)
+    for g, name in enumerate(groups):
+        out[g] = t[lab == name].min(axis=0)
+    return groups, out
+
+
+def totals_within(weights: np.ndarray, times: np.ndarray, threshold_min: float) -> np.ndarray:
+    """Sum of the weights of the columns within ``threshold_min`` of each row.
+
+    ``times`` is rows (districts) x columns (cells, car parks...) in seconds; this is
+    :func:`pipelines.accessibility.population_within` with the rows as suppliers.
+    """
+    w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
+    return population_within(w, np.asarray(times, dtype=float).T, threshold_min * 60.0)
+
+
+def access_by_mode(
+    district_times: Mapping[str, np.ndarray], population: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Residents within :data:`MODE_THRESHOLD_MIN` of each district, per mode.
+
+    Parameters
+    ----------
+    district_times : mapping mode -> numpy.ndarray (n_districts, n_cells)
+        Seconds from each cell to each district (:func:`group_min` of cell times).
+    population : numpy.ndarray, shape (n_cells,)
+    """
+    return {
+        f"pop_{mode}_{int(minutes)}min": totals_within(population, district_times[mode], minutes)
+        for mode, minutes in MODE_THRESHOLD_MIN.items()
+        if mode in district_times
+    }
+
+
+def shop_access(
+    supply_times: np.ndarray, supply: np.ndarray, population: np.ndarray, threshold_min: float
+) -> TwoStepResult:
+    """2SFCA accessibility of shops for the residents of every cell (Luo & Wang 2003).
+
+    Parameters
+    ----------
+    supply_times : numpy.ndarray, shape (n_supply_cells, n_cells)
+        Seconds from every cell (column) to every cell holding shops (row).
+    supply : numpy.ndarray, shape (n_supply_cells,)
+        Shops in each supply cell.
+    population : numpy.ndarray, shape (n_cells,)
+    threshold_min : float
+        Catchment in minutes (inclusive).
+
+    Returns
+    -------
+    TwoStepResult
+        ``accessibility`` is shops per inhabitant (x 1,000 for shops per 1,000); the
+        conservation law ``sum P_i A_i = served_supply`` holds.
+    """
+    return two_step_fca(population, supply, np.asarray(supply_times, dtype=float).T, threshold_min * 60.0)
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Weighted mean of ``values`` over ``mask`` (NaN when the weights sum to 0)."""
+    v, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    keep = np.ones(len(v), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    total = w[keep].sum()
+    return float((v[keep] * w[keep]).sum() / total) if total > 0 else float("nan")
+
+
+def nearest_minutes(district_times: np.ndarray, cap_min: float = CELL_TIME_CAP_MIN) -> np.ndarray:
+    """Minutes from each cell to its nearest district (NaN beyond ``cap_min`` or no district)."""
+    t = np.asarray(district_times, dtype=float)
+    best = t.min(axis=0) / 60.0 if t.shape[0] else np.full(t.shape[1], np.inf)
+    return np.where(best <= cap_min, best, np.nan)
+
+
+def delivery_reach(
+    district_times: np.ndarray,
+    population: np.ndarray,
+    workplaces: np.ndarray,
+    thresholds_min: Sequence[float] = DELIVERY_THRESHOLDS_MIN,
+) -> pd.DataFrame:
+    """Residents and workplaces a cargo bike reaches from each district.
+
+    Parameters
+    ----------
+    district_times : numpy.ndarray, shape (n_districts, n_cells)
+        Bike seconds *from* each district to each cell.
+    population, workplaces : numpy.ndarray, shape (n_cells,)
+        Residents and establishments per cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district: ``delivery_pop_<m>min`` and ``delivery_workplaces_<m>min``.
+    """
+    out = {}
+    for minutes in thresholds_min:
+        out[f"delivery_pop_{int(minutes)}min"] = totals_within(population, district_times, minutes)
+        out[f"delivery_workplaces_{int(minutes)}min"] = totals_within(workplaces, district_times, minutes)
+    return pd.DataFrame(out)
+
+
+def places_near_groups(
+    times: np.ndarray,
+    target_groups: Sequence[object],
+    threshold_s: float,
+) -> pd.DataFrame:
+    """Which places (rows) lie within ``threshold_s`` of each group of targets (columns).
+
+    Parameters
+    ----------
+    times : numpy.ndarray, shape (n_places, n_targets)
+        Seconds from each place (car park, attraction) to each target (e.g. a shop).
+    target_groups : sequence, length n_targets
+        Group of each target (its district); NA targets are ignored.
+    threshold_s : float
+        Inclusive limit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``place`` (row index), ``group`` pairs, each pair once.
+    """
+    t = np.asarray(times, dtype=float)
+    groups = pd.Series(list(target_groups), dtype="object")
+    if t.ndim != 2 or t.shape[1] != len(groups):
+        raise ValueError(f"times must have one column per target ({len(groups)}); found shape {t.shape}")
+    place, target = np.nonzero(t <= threshold_s)
+    pairs = pd.DataFrame({"place": place, "group": groups.to_numpy()[target]})
+    pairs = pairs[pairs["group"].notna()]
+    return pairs.drop_duplicates().sort_values(["group", "place"]).reset_index(drop=True)
+
+
+def parking_near(
+    pairs: pd.DataFrame, capacity: pd.Series
+) -> pd.DataFrame:
+    """Parking capacity per group from (car park, group) pairs of :func:`places_near_groups`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group: ``parking_capacity_300m`` (known capacities summed),
+        ``parking_lots`` and ``parking_lots_unknown_capacity`` (capacity missing or
+        unreadable: reported, never counted as zero silently).
+    """
+    cap = pd.to_numeric(pd.Series(capacity).reset_index(drop=True), errors="coerce")
+    frame = pairs.assign(capacity=cap.to_numpy()[pairs["place"].to_numpy()] if len(pairs) else [])
+    return frame.groupby("group").agg(
+        parking_capacity_300m=("capacity", lambda c: float(np.nansum(c))),
+        parking_lots=("place", "size"),
+        parking_lots_unknown_capacity=("capacity", lambda c: int(c.isna().sum())),
+    )
+
+
+def walk_seconds(metres: float, speed_kmh: float = WALK_SPEED_KMH) -> float:
+    """Walking time in seconds of a network distance."""
+    return float(metres) / (speed_kmh / 3.6)
