@@ -137,6 +137,21 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | No
     return float((v[keep] * w[keep]).sum() / total) if total > 0 else float("nan")
 
 
+def weighted_median(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """The value that half of the weight (e.g. half of the residents) reaches or exceeds.
+
+    Lower weighted median: the smallest value ``v`` such that the weight of the values
+    ``<= v`` is at least half of the total (NaN when the weights sum to 0).
+    """
+    v, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    keep = (np.ones(len(v), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)) & (w > 0)
+    if not keep.any():
+        return float("nan")
+    order = np.argsort(v[keep], kind="stable")
+    cumulative = np.cumsum(w[keep][order])
+    return float(v[keep][order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
 def nearest_minutes(district_times: np.ndarray, cap_min: float = CELL_TIME_CAP_MIN) -> np.ndarray:
     """Minutes from each cell to its nearest district (NaN beyond ``cap_min`` or no district)."""
     t = np.asarray(district_times, dtype=float)

@@ -87,9 +87,9 @@ def network_rows(
         rows.append(indicator_rows(_levels(net, {"v": district}, {"v": town}, communes), code, "v", ref))
         access = net.two_step[mode].accessibility * 1000.0
         within = net.to_district[mode] <= minutes * 60
-        town_a = [reach.weighted_mean(access, pop, cells["nis"].astype(str).to_numpy() == n) for n in communes]
-        district_a = [reach.weighted_mean(access, pop, m) for m in within]
-        ref = f"2SFCA (Luo & Wang 2003), supply = shops per H3 cell, {mode} {minutes:g} min; population-weighted mean over the commune's residents (district: residents within {minutes:g} min)"
+        town_a = [reach.weighted_median(access, pop, cells["nis"].astype(str).to_numpy() == n) for n in communes]
+        district_a = [reach.weighted_median(access, pop, m) for m in within]
+        ref = f"2SFCA (Luo & Wang 2003), supply = shops per H3 cell, {mode} {minutes:g} min; value half of the commune's residents reach or exceed (district: residents within {minutes:g} min)"
         rows.append(indicator_rows(_levels(net, {"v": np.array(district_a)}, {"v": np.array(town_a)}, communes), f"shop_access_{mode}_2sfca", "v", ref))
 
     rows.extend(_parking_rows(inputs, net, communes))
