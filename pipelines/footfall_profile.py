@@ -34,7 +34,7 @@ def _local(hours: pd.DataFrame) -> pd.DataFrame:
     local = hours["ts"].dt.tz_convert(TIMEZONE)
     return hours.assign(
         date=local.dt.date,
-        weekday=local.dt.weekday.astype("int64"),
+        weekday=local.dt.day_of_week.astype("int64"),
         hour=local.dt.hour.astype("int64"),
     )
 
@@ -46,8 +46,9 @@ def weekly_curve(hours: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``<by>, weekday (0 = Monday), hour (local), footfall, devices, n_days`` where
-        ``footfall``/``devices`` are means over the observed days of that weekday (the two
-        02:00 hours of the night summer time ends both count in the 02:00 slot) and
+        ``footfall``/``devices`` are means over the observed days of that weekday (per hour:
+        the two 02:00 hours of the night summer time ends are averaged into that day's 02:00
+        slot; the missing 02:00 of the spring night leaves the slot to the other days) and
         ``n_days`` is the number of those days.
     """
     frame = _local(hours.dropna(subset=["footfall"]))
