@@ -105,52 +105,62 @@ class IsochroneBuilder:
             node.union = shapely.union_all(np.array(parts, dtype=object))
         return node.union
 
-    def _polygon(
-        self, node: _Node, full: np.ndarray, cut: np.ndarray, partial: dict[int, list]
-    ) -> Any:
-        """Union of the reached stretches inside ``node`` (None when nothing is reached)."""
+    def _collect(
+        self, node: _Node, full: np.ndarray, cut: np.ndarray, partial: dict[int, list], out: list
+    ) -> None:
+        """Append to ``out`` the pieces of the isochrone inside ``node``: the cached union of a
+        fully reached node, else (in a leaf) the buffers of its reached stretches."""
         segs = node.segments
         is_full = full[segs]
         if is_full.all():
-            return self._cached(node)
+            out.append(self._cached(node))
+            return
         is_cut = cut[segs]
-        if not is_full.any() and not is_cut.any():
-            return None
+        if not (is_full.any() or is_cut.any()):
+            return
         if node.children:
-            parts = [self._polygon(child, full, cut, partial) for child in node.children]
-        else:
-            lines = [piece for s in segs[is_cut] for piece in partial[int(s)]]
-            parts = [*self._seg_buffer[segs[is_full]], *self._buffer(lines)]
-        parts = [p for p in parts if p is not None]
-        return shapely.union_all(np.array(parts, dtype=object)) if parts else None
+            for child in node.children:
+                self._collect(child, full, cut, partial, out)
+            return
+        lines = [piece for s in segs[is_cut] for piece in partial[int(s)]]
+        out.extend(self._seg_buffer[segs[is_full]])
+        out.extend(self._buffer(lines))
 
-    def _stretches(self, pieces: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[int, list]]:
-        """Masks of the fully / partly reached segments, and the partial lines per segment."""
+    def _stretches(
+        self, pieces: pd.DataFrame, n_groups: int, group: np.ndarray
+    ) -> list[tuple[np.ndarray, np.ndarray, dict[int, list]]]:
+        """Per group: masks of the fully / partly reached segments and the partial lines."""
+        n_seg = len(self.seg_geometry)
         edge = pieces["edge"].to_numpy()
         fwd = self._forward[edge]
         start, end = pieces["start"].to_numpy(), pieces["end"].to_numpy()
+        key = group.astype("int64") * n_seg + self._segment[edge]
         merged = _merge_intervals(
             pd.DataFrame(
                 {
-                    "segment": self._segment[edge],
+                    "segment": key,
                     "start": np.where(fwd, start, 1.0 - end),
                     "end": np.where(fwd, end, 1.0 - start),
                 }
             )
         )
-        seg = merged["segment"].to_numpy()
+        key = merged["segment"].to_numpy()
+        g, seg = key // n_seg, key % n_seg
         lo, hi = merged["start"].to_numpy(), merged["end"].to_numpy()
         whole = (lo <= 0.0) & (hi >= 1.0)
-        full = np.zeros(len(self.seg_geometry), dtype=bool)
-        full[seg[whole]] = True
-        cut = np.zeros(len(self.seg_geometry), dtype=bool)
-        cut[seg[~whole]] = True
-        partial: dict[int, list] = {}
-        for s, a, b in zip(seg[~whole], lo[~whole], hi[~whole], strict=True):
-            partial.setdefault(int(s), []).append(
-                substring(self.seg_geometry[s], a, b, normalized=True)
-            )
-        return full, cut, partial
+        out = []
+        for k in range(n_groups):
+            rows = g == k
+            full = np.zeros(n_seg, dtype=bool)
+            full[seg[rows & whole]] = True
+            cut = np.zeros(n_seg, dtype=bool)
+            cut[seg[rows & ~whole]] = True
+            partial: dict[int, list] = {}
+            for r in np.flatnonzero(rows & ~whole):
+                line = substring(self.seg_geometry[seg[r]], lo[r], hi[r], normalized=True)
+                partial.setdefault(int(seg[r]), []).append(line)
+            out.append((full, cut, partial))
+        return out
 
     def isochrones(self, origins_lonlat: Any, cutoffs_s: Sequence[float]) -> gpd.GeoDataFrame:
         """Isochrones of every origin and cutoff.
@@ -165,31 +175,35 @@ class IsochroneBuilder:
         Returns
         -------
         geopandas.GeoDataFrame
-            ``origin, cutoff_s, geometry`` (EPSG:4326), one row per origin and cutoff (an
-            empty polygon when nothing is reached).
+            ``origin, cutoff_s, area_m2, geometry`` (EPSG:4326; the area is measured in
+            EPSG:31370), one row per origin and cutoff, origin-major (an empty polygon when
+            nothing is reached).
         """
         cutoffs = [float(c) for c in cutoffs_s]
         lonlat = np.asarray(origins_lonlat, dtype=float).reshape(-1, 2)
         snapped = self.router.snap(lonlat[:, 0], lonlat[:, 1])
         ox, oy = _TO_METRIC.transform(lonlat[:, 0], lonlat[:, 1])
         pieces = self.router.reach(lonlat, cutoffs)
-        groups = dict(tuple(pieces.groupby(["origin", "cutoff_s"], sort=False)))
+        n_cut = len(cutoffs)
+        if len(set(cutoffs)) != n_cut:
+            raise ValueError(f"cutoffs must be distinct; found {cutoffs}")
+        position = pd.Index(cutoffs).get_indexer(pieces["cutoff_s"].to_numpy())
+        group = pieces["origin"].to_numpy() * n_cut + position
+        reached = self._stretches(pieces, len(lonlat) * n_cut, group)
         records = []
         for i in range(len(lonlat)):
-            for cutoff in cutoffs:
-                group = groups.get((i, cutoff))
-                polygon = None
-                if group is not None and len(group):
-                    polygon = self._polygon(self._root, *self._stretches(group))
+            for c, cutoff in enumerate(cutoffs):
+                parts: list = []
+                self._collect(self._root, *reached[i * n_cut + c], parts)
                 far = snapped.snapped[i] and snapped.distance_m[i] > self.buffer_m
                 if far and snapped.access_s[i] <= cutoff:
-                    link = self._buffer(
-                        [shapely.LineString([(ox[i], oy[i]), (snapped.x[i], snapped.y[i])])]
-                    )[0]
-                    polygon = link if polygon is None else shapely.union(polygon, link)
+                    link = shapely.LineString([(ox[i], oy[i]), (snapped.x[i], snapped.y[i])])
+                    parts.extend(self._buffer([link]))
+                polygon = shapely.union_all(np.array(parts, dtype=object)) if parts else None
                 records.append((i, cutoff, polygon if polygon is not None else shapely.Polygon()))
         frame = pd.DataFrame(records, columns=["origin", "cutoff_s", GEOMETRY_COLUMN])
+        frame["area_m2"] = shapely.area(frame[GEOMETRY_COLUMN].to_numpy())
         geometry = gpd.GeoSeries(frame[GEOMETRY_COLUMN], crs=CRS_METRIC).to_crs(CRS_WGS84)
         return gpd.GeoDataFrame(
-            frame[["origin", "cutoff_s"]], geometry=geometry.values, crs=CRS_WGS84
+            frame[["origin", "cutoff_s", "area_m2"]], geometry=geometry.values, crs=CRS_WGS84
         )

@@ -14,10 +14,9 @@ import pandas as pd
 from assets.common import OWNERS, table_metadata
 from pipelines import db
 from pipelines.catchment_area import (
+    ISOCHRONE_MINUTES,
     JOBS_PER_ESTABLISHMENT,
-    costs_to_destinations,
     isochrone_table,
-    mode_router,
     travel_time_table,
 )
 from pipelines.catchment_model import (
@@ -29,7 +28,7 @@ from pipelines.catchment_model import (
     tier_table,
 )
 from pipelines.constants import TIMEZONE
-from pipelines.grid import latlng_to_cells
+from pipelines.grid import latlng_to_cells, points_to_cells
 from pipelines.lake import Lake
 from pipelines.resources import LakeResource, SettingsResource
 from pipelines.revealed_catchment import (
@@ -73,69 +72,80 @@ def _read_days(lk: Lake, relation: str, table: str, param: str, **params: object
     """Run ``gold.<relation>`` with ``$<param>`` = every partition of ``silver.<table>`` (None if none)."""
     if not any((lk.root / "lake" / "silver" / table).glob("day=*/part.parquet")):
         return None
-    return db.query(db.connect(), f"gold.{relation}", **{param: lk.glob("silver", table)}, **params)
+    return db.query(db.connect(spatial=False), f"gold.{relation}", **{param: lk.glob("silver", table)}, **params)
 
 
-@dg.asset(**_spec(
-    "travel_times",
-    ["gold.districts", "gold.h3_cells", "silver.road_network"],
-    "Travel cost from the centre of every H3 cell of the territory to every shopping district: "
-    "walk_min, bike_min, drive_min (fastest trip on each mode's street network, one-way streets "
-    "respected, both ends snapped to their nearest street edge) and drive_km (shortest drive). "
-    "inf when unreachable. Solved with one csgraph Dijkstra per district on the reversed network.",
-    {"complete": "One row per (cell, district); drive reaches at least 95 % of the cells."},
-    {"scipy"},
-))
-def travel_times(lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    districts = lk.read("gold", "districts")
-    cells = lk.read("gold", "h3_cells")["h3"].to_numpy()
-    frame = travel_time_table(lk.read("silver", "network_nodes"), lk.read("silver", "network_edges"), cells, districts)
-    path = lk.write(frame, "gold", "travel_times")
-    reached = float(np.isfinite(frame["drive_min"]).mean()) if len(frame) else 0.0
-    meta = table_metadata(frame, str(path))
-    meta.update({f"{m}_reached_share": float(np.isfinite(frame[f"{m}_min"]).mean()) for m in ("walk", "bike", "drive")})
-    checks = [_check("complete", len(frame) == len(cells) * len(districts) and reached >= 0.95, drive_reached_share=reached)]
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+TIMES_KEY, ISO_KEY = _key("travel_times"), _key("isochrones")
+_NETWORK = ["gold.districts", "gold.h3_cells", "silver.road_network"]
 
 
-@dg.asset(**_spec(
-    "isochrones",
-    ["gold.districts", "gold.travel_times", "gold.h3_cells", "silver.road_network", "bronze.kbo_establishments_located"],
-    "Street-network isochrones of every shopping district: 5/10/15 min walk (4.8 km/h), 10/20 min "
-    "bike (15 km/h), 10/20/30 min drive (OSM maxspeed or highway defaults), from the district's "
-    "origin shop. The polygon is the area along the reached streets (25/40/50 m buffers), "
-    "partial streets cut where the time runs out. population: residents of the H3 cells whose "
-    "centre is reached; workers: a proxy, KBO establishments (all activities) in those cells "
-    f"x {JOBS_PER_ESTABLISHMENT:.0f} jobs (no employment data).",
-    {
-        "complete": "Every district has every mode and cutoff, with a non-empty valid polygon.",
-        "nested": "Population, workers and area never shrink when the cutoff grows.",
-    },
-    {"scipy", "shapely"},
-))
-def isochrones(lake: LakeResource) -> dg.MaterializeResult:
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            TIMES_KEY,
+            deps=_deps(*_NETWORK),
+            group_name="gold",
+            kinds={"python", "parquet", "scipy"},
+            owners=OWNERS,
+            description=(
+                "Travel cost from the centre of every H3 cell of the territory to every shopping "
+                "district: walk_min, bike_min, drive_min (fastest trip on each mode's street "
+                "network, one-way streets respected, both ends snapped to their nearest street "
+                "edge) and drive_km (shortest drive). inf when unreachable. One csgraph Dijkstra "
+                "per district on the reversed network."
+            ),
+        ),
+        dg.AssetSpec(
+            ISO_KEY,
+            deps=_deps(*_NETWORK, "bronze.kbo_establishments_located"),
+            group_name="gold",
+            kinds={"python", "parquet", "scipy", "shapely"},
+            owners=OWNERS,
+            description=(
+                "Street-network isochrones of every shopping district: 5/10/15 min walk (4.8 km/h), "
+                "10/20 min bike (15 km/h), 10/20/30 min drive (OSM maxspeed or highway defaults), "
+                "from the district's origin shop. The polygon is the area along the reached streets "
+                "(25/40/100 m buffers), partial streets cut where the time runs out. population: "
+                "residents of the H3 cells whose centre is reached; workers: a proxy, KBO "
+                f"establishments (all activities) in those cells x {JOBS_PER_ESTABLISHMENT:.0f} jobs "
+                "(no employment data)."
+            ),
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("complete", asset=TIMES_KEY, description="One row per (cell, district); drive reaches at least 95 % of the cells."),
+        dg.AssetCheckSpec("complete", asset=ISO_KEY, description="Every district has every mode and cutoff, with a non-empty valid polygon."),
+        dg.AssetCheckSpec("nested", asset=ISO_KEY, description="Population, workers and area never shrink when the cutoff grows."),
+    ],
+)
+def access(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
     districts = lk.read("gold", "districts")
     cells = lk.read("gold", "h3_cells")
+    nodes, edges = lk.read("silver", "network_nodes"), lk.read("silver", "network_edges")
+    times = travel_time_table(nodes, edges, cells["h3"].to_numpy(), districts)
+    path = lk.write(times, "gold", "travel_times")
+    reached = float(np.isfinite(times["drive_min"]).mean()) if len(times) else 0.0
+    meta = table_metadata(times, str(path))
+    meta.update({f"{m}_reached_share": float(np.isfinite(times[f"{m}_min"]).mean()) for m in ("walk", "bike", "drive")})
+    yield dg.MaterializeResult(asset_key=TIMES_KEY, metadata=meta)
+    complete = len(times) == len(cells) * len(districts) and reached >= 0.95
+    yield dg.AssetCheckResult(asset_key=TIMES_KEY, check_name="complete", passed=bool(complete), metadata={"drive_reached_share": reached})
+
     est = lk.read("bronze", "kbo_establishments_located")
     est_cells = pd.Series(latlng_to_cells(est["lat"].to_numpy(), est["lon"].to_numpy())).value_counts()
     weights = pd.DataFrame({"h3": cells["h3"], "population": cells["population"]})
     weights["workers"] = weights["h3"].map(est_cells).fillna(0).to_numpy() * JOBS_PER_ESTABLISHMENT
-    frame = isochrone_table(
-        lk.read("silver", "network_nodes"), lk.read("silver", "network_edges"), districts, lk.read("gold", "travel_times"), weights
-    )
+    frame = isochrone_table(nodes, edges, districts, times, weights)
     path = lk.write(frame, "gold", "isochrones")
-    expected = len(districts) * 8
+    expected = len(districts) * sum(len(m) for m in ISOCHRONE_MINUTES.values())
     ok_geom = bool(frame.geometry.is_valid.all() and (~frame.geometry.is_empty).all())
     grow = frame.groupby(["district_id", "mode"])[["population", "workers", "area_km2"]].diff().fillna(0)
-    checks = [
-        _check("complete", len(frame) == expected and ok_geom, rows=len(frame), expected=expected),
-        _check("nested", bool((grow >= -1e-6).all().all()), min_step=float(grow.min().min()) if len(grow) else 0.0),
-    ]
     meta = table_metadata(frame, str(path))
     meta["workers_proxy"] = f"KBO establishments x {JOBS_PER_ESTABLISHMENT:.0f}"
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    yield dg.MaterializeResult(asset_key=ISO_KEY, metadata=meta)
+    yield dg.AssetCheckResult(asset_key=ISO_KEY, check_name="complete", passed=bool(len(frame) == expected and ok_geom), metadata={"rows": len(frame), "expected": expected})
+    yield dg.AssetCheckResult(asset_key=ISO_KEY, check_name="nested", passed=bool((grow >= -1e-6).all().all()), metadata={"min_step": float(grow.min().min()) if len(grow) else 0.0})
 
 
 def _observed_choices(lk: Lake, districts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
@@ -156,12 +166,12 @@ def _observed_choices(lk: Lake, districts: gpd.GeoDataFrame) -> tuple[pd.DataFra
 
 @dg.asset(**_spec(
     "huff",
-    ["gold.districts", "gold.travel_times", "gold.h3_cells", "silver.sectors", "silver.merchants", "silver.transactions", "silver.road_network"],
+    ["gold.districts", "gold.travel_times", "gold.h3_cells", "silver.sectors", "silver.merchants", "silver.transactions"],
     "Huff model per H3 cell and shopping district: probability that a resident of the cell shops "
     "in the district (attractiveness = shops in the district, alpha = 1, cost = shortest drive in "
     "km, at least 0.5 km) and expected customers = cell population x probability. beta is "
     "calibrated by maximum likelihood on the voucher transactions (customer sector -> sector "
-    "point -> drive km to the merchant's district); the fitted beta, McFadden pseudo-R2 and the "
+    "point -> its H3 cell -> drive km to the merchant's district, the costs the model uses); the fitted beta, McFadden pseudo-R2 and the "
     "time-based alternative are in the metadata. beta = 2 when there are no transactions.",
     {
         "shares_sum_to_one": "Per cell, the probabilities sum to 1 (cells that reach a district).",
@@ -177,22 +187,22 @@ def huff(lake: LakeResource) -> dg.MaterializeResult:
     attract = districts["n_shops"].to_numpy(dtype=float)
     times = lk.read("gold", "travel_times")
     cells = lk.read("gold", "h3_cells")[["h3", "population"]]
+    cost = times["drive_km"].to_numpy().reshape(-1, len(ids))
+    cell_ids = times["h3"].to_numpy()[:: len(ids)]  # the table is cell-major
     choices, info = _observed_choices(lk, districts)
     result = time_result = None
     if len(choices):
         sectors = lk.read("silver", "sectors")
-        points = sectors.geometry.representative_point()
-        lonlat = np.column_stack([points.x, points.y])
-        targets = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
-        nodes, edges = lk.read("silver", "network_nodes"), lk.read("silver", "network_edges")
-        km = costs_to_destinations(mode_router(nodes, edges, "drive", cost="distance", reverse=True), lonlat, targets) / 1000
-        minutes = costs_to_destinations(mode_router(nodes, edges, "drive", reverse=True), lonlat, targets) / 60
+        row = pd.Index(cell_ids).get_indexer(points_to_cells(sectors.geometry.representative_point()))
         counts, _ = count_matrix(choices["customer_sector"], choices["district_id"], choices["customers"], sectors["sector_id"].to_numpy(), ids)
+        km = cost[np.maximum(row, 0)]
+        unusable = (row[:, None] < 0) | ~np.isfinite(km)  # sector outside the grid, or no road
+        info["transactions_unroutable"] = int(counts[unusable].sum())
+        counts[unusable] = 0
+        minutes = times["drive_min"].to_numpy().reshape(-1, len(ids))[np.maximum(row, 0)]
         result = calibrate(attract, km, counts)
         time_result = calibrate(attract, minutes, counts, min_cost=1.0)
     beta = result.beta if result is not None else DEFAULT_BETA
-    cost = times["drive_km"].to_numpy().reshape(-1, len(ids))
-    cell_ids = times["h3"].to_numpy()[:: len(ids)]
     pop = cells.set_index("h3")["population"].reindex(cell_ids).fillna(0.0)
     frame = huff_table(pd.DataFrame({"h3": cell_ids, "population": pop.to_numpy()}), ids, attract, cost, beta)
     path = lk.write(frame, "gold", "huff")
@@ -246,53 +256,69 @@ def _revealed_counts(lk: Lake, districts: gpd.GeoDataFrame, sectors: gpd.GeoData
     return counts, info
 
 
-@dg.asset(**_spec(
-    "revealed_catchment",
-    ["gold.districts", "silver.sectors", "silver.merchants", "silver.transactions", "silver.od_flows"],
-    "Revealed (observed) catchment of every shopping district by statistical sector of origin: "
-    "source 'vouchers' = voucher/loyalty customers with a customer sector, at merchants inside "
-    "(or within 250 m of) the district; source 'od' = mobile-operator trips arriving 09:00-18:59 "
-    "local time in the sector the district overlaps most. customers, share (of the district's "
-    "observed total) and tier (sectors bringing 60/80/95 %) are null and suppressed = true where "
-    "fewer than k (settings.suppression_k) customers were seen.",
-    {"suppressed_below_k": "No published customer count is below k.", "shares_sum_to_one": "Per district and source, published plus suppressed shares make 1."},
-))
-def revealed_catchment(lake: LakeResource, settings: SettingsResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    k = settings.suppression_k
-    districts, sectors = lk.read("gold", "districts"), lk.read("silver", "sectors")
-    counts, info = _revealed_counts(lk, districts, sectors)
-    parts = [revealed_table(m, sectors["sector_id"].to_numpy(), districts["district_id"].to_numpy(), s, k) for s, m in counts.items()]
-    frame = pd.concat(parts, ignore_index=True)
-    frame = gpd.GeoDataFrame(frame.merge(sectors[["sector_id", "geometry"]], on="sector_id", how="left"), geometry="geometry", crs=sectors.crs)
-    path = lk.write(frame, "gold", "revealed_catchment")
-    shown = frame["customers"].dropna()
-    totals = {s: m.sum(axis=0) for s, m in counts.items()}
-    share_sum = frame.groupby(["district_id", "source"])["share"].sum()
-    hidden = frame[frame["suppressed"]].groupby(["district_id", "source"]).size()
-    meta = table_metadata(frame, str(path))
-    meta.update(info, suppression_k=k, suppressed_rows=int(frame["suppressed"].sum()))
-    checks = [
-        _check("suppressed_below_k", bool((shown >= k).all()), min_published=float(shown.min()) if len(shown) else 0.0),
-        _check("shares_sum_to_one", bool(((share_sum <= 1 + 1e-9) & ((share_sum >= 1 - 1e-9) | hidden.reindex(share_sum.index).fillna(0).gt(0))).all()), sources=", ".join(totals)),
-    ]
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+REVEALED_KEY, COMPARISON_KEY = _key("revealed_catchment"), _key("catchment_comparison")
+_OBSERVED = ["gold.districts", "silver.sectors", "silver.merchants", "silver.transactions", "silver.od_flows"]
 
 
-@dg.asset(**_spec(
-    "catchment_comparison",
-    ["gold.huff", "gold.h3_cells", "gold.districts", "silver.sectors", "silver.merchants", "silver.transactions", "silver.od_flows"],
-    "Modelled versus observed catchment per district and modelled tier (1, 2, 3 and 0 = outside): "
-    "modelled_share = share of the district's Huff expected customers living in the tier's cells; "
-    "vouchers_share / od_share = share of the observed customers (voucher transactions, OD trips) "
-    "coming from those cells (each sector's count spread over its cells by area, like population). "
-    "Null below k observations.",
-    {"shares_sum_to_one": "Per district, modelled shares over the four tiers sum to 1."},
-))
-def catchment_comparison(lake: LakeResource, settings: SettingsResource) -> dg.MaterializeResult:
-    lk = lake.lake
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            REVEALED_KEY,
+            deps=_deps(*_OBSERVED),
+            group_name="gold",
+            kinds={"python", "parquet"},
+            owners=OWNERS,
+            description=(
+                "Revealed (observed) catchment of every shopping district by statistical sector of "
+                "origin: source 'vouchers' = voucher/loyalty customers with a customer sector, at "
+                "merchants inside (or within 250 m of) the district; source 'od' = mobile-operator "
+                "trips arriving 09:00-18:59 local time in the sector the district overlaps most. "
+                "customers, share (of the district's observed total) and tier (sectors bringing "
+                "60/80/95 %) are null and suppressed = true where fewer than k "
+                "(settings.suppression_k) customers were seen."
+            ),
+        ),
+        dg.AssetSpec(
+            COMPARISON_KEY,
+            deps=_deps(*_OBSERVED, "gold.huff", "gold.h3_cells"),
+            group_name="gold",
+            kinds={"python", "parquet"},
+            owners=OWNERS,
+            description=(
+                "Modelled versus observed catchment per district and modelled tier (1, 2, 3 and "
+                "0 = outside): modelled_share = share of the district's Huff expected customers "
+                "living in the tier's cells; vouchers_share / od_share = share of the observed "
+                "customers (voucher transactions, OD trips) coming from those cells (each "
+                "sector's count spread over its cells by area, like population). Null below k."
+            ),
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("suppressed_below_k", asset=REVEALED_KEY, description="No published customer count is below k."),
+        dg.AssetCheckSpec("shares_sum_to_one", asset=REVEALED_KEY, description="Per district and source, published shares make 1 unless some rows are suppressed."),
+        dg.AssetCheckSpec("modelled_shares_sum_to_one", asset=COMPARISON_KEY, description="Per district, modelled shares over the four tiers sum to 1."),
+    ],
+)
+def revealed_catchment(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
+    lk, k = lake.lake, settings.suppression_k
     districts, sectors = lk.read("gold", "districts"), lk.read("silver", "sectors")
     ids = districts["district_id"].to_numpy()
+    counts, info = _revealed_counts(lk, districts, sectors)
+
+    parts = [revealed_table(m, sectors["sector_id"].to_numpy(), ids, s, k) for s, m in counts.items()]
+    revealed = pd.concat(parts, ignore_index=True).merge(sectors[["sector_id", "geometry"]], on="sector_id", how="left")
+    revealed = gpd.GeoDataFrame(revealed, geometry="geometry", crs=sectors.crs)
+    path = lk.write(revealed, "gold", "revealed_catchment")
+    shown = revealed["customers"].dropna()
+    share_sum = revealed.groupby(["district_id", "source"])["share"].sum()
+    hidden = revealed[revealed["suppressed"]].groupby(["district_id", "source"]).size().reindex(share_sum.index).fillna(0)
+    meta = table_metadata(revealed, str(path))
+    meta.update(info, suppression_k=k, suppressed_rows=int(revealed["suppressed"].sum()))
+    yield dg.MaterializeResult(asset_key=REVEALED_KEY, metadata=meta)
+    yield dg.AssetCheckResult(asset_key=REVEALED_KEY, check_name="suppressed_below_k", passed=bool((shown >= k).all()), metadata={"min_published": float(shown.min()) if len(shown) else 0.0})
+    sums_ok = bool(((share_sum <= 1 + 1e-9) & ((share_sum >= 1 - 1e-9) | (hidden > 0))).all())
+    yield dg.AssetCheckResult(asset_key=REVEALED_KEY, check_name="shares_sum_to_one", passed=sums_ok)
+
     cells = lk.read("gold", "h3_cells")
     huff = lk.read("gold", "huff")
     huff["tier"] = cell_tiers(huff)
@@ -302,26 +328,23 @@ def catchment_comparison(lake: LakeResource, settings: SettingsResource) -> dg.M
     expected = np.zeros((len(cells), len(ids)))
     tiers[position, column] = huff["tier"].to_numpy()
     expected[position, column] = huff["expected_customers"].to_numpy()
-    counts, info = _revealed_counts(lk, districts, sectors)
     weights = sector_cell_weights(cells, sectors)
     observed = {s: np.asarray(weights @ m) for s, m in counts.items()}
-    frame = comparison_table(tiers, expected, cells["population"].to_numpy(), observed, ids, settings.suppression_k)
+    frame = comparison_table(tiers, expected, cells["population"].to_numpy(), observed, ids, k)
     path = lk.write(frame, "gold", "catchment_comparison")
-    sums = frame.groupby("district_id")["modelled_share"].sum()
     meta = table_metadata(frame, str(path))
-    meta.update(info)
     for source in observed:
         gap = (frame[f"{source}_share"] - frame["modelled_share"]).abs()
         meta[f"{source}_mean_abs_gap"] = float(gap.mean()) if gap.notna().any() else None
         primary = frame.loc[frame["tier"] == 1, f"{source}_share"].dropna()
         meta[f"{source}_share_in_primary_mean"] = float(primary.mean()) if len(primary) else None
-    checks = [_check("shares_sum_to_one", bool(np.allclose(sums.to_numpy(), 1.0, atol=1e-9)))]
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    sums = frame.groupby("district_id")["modelled_share"].sum()
+    yield dg.MaterializeResult(asset_key=COMPARISON_KEY, metadata=meta)
+    yield dg.AssetCheckResult(asset_key=COMPARISON_KEY, check_name="modelled_shares_sum_to_one", passed=bool(np.allclose(sums.to_numpy(), 1.0, atol=1e-9)))
 
 
-assets = [travel_times, isochrones, huff, catchment, revealed_catchment, catchment_comparison]
+assets = [access, huff, catchment, revealed_catchment]
 EXPORTS = {
     "isochrones": "Walk/bike/drive isochrones of every shopping district with population and workers reached.",
     "catchment": "Modelled (Huff) primary/secondary/tertiary catchment of every shopping district.",
-    "revealed_catchment": "Observed customer origins (vouchers, OD trips) of every shopping district, by sector, suppressed below k.",
 }
