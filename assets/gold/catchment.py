@@ -97,7 +97,7 @@ _NETWORK = ["gold.districts", "gold.h3_cells", "silver.road_network"]
         ),
         dg.AssetSpec(
             ISO_KEY,
-            deps=_deps(*_NETWORK, "bronze.kbo_establishments_located"),
+            deps=_deps(*_NETWORK, "bronze.kbo"),
             group_name="gold",
             kinds={"python", "parquet", "scipy", "shapely"},
             owners=OWNERS,
