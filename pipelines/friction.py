@@ -11,8 +11,10 @@ turn per-place results into rows. The computations live in :mod:`pipelines.trans
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -45,72 +47,67 @@ class Indicator:
     unit: str
 
 
-INDICATORS: dict[str, Indicator] = {
-    # 1 public transport
-    "pt_sdg_11_2_1_share": Indicator(1, "Population avec un arrêt fréquent à distance de marche (ODD 11.2.1)", "Population with a frequent stop within walking distance (SDG 11.2.1)", "%"),
-    "pt_class_high_share": Indicator(1, "Population desservie en classe haute (>10 départs/h)", "Population served at high frequency (>10 departures/h)", "%"),
-    "pt_class_medium_share": Indicator(1, "Population desservie en classe moyenne (4-10 départs/h)", "Population served at medium frequency (4-10 departures/h)", "%"),
-    "pt_class_low_share": Indicator(1, "Population desservie en classe basse (<4 départs/h)", "Population served at low frequency (<4 departures/h)", "%"),
-    "pt_class_none_share": Indicator(1, "Population sans arrêt desservi à distance de marche", "Population without a served stop within walking distance", "%"),
-    "pt_district_trips_per_hour": Indicator(1, "Passages de bus/trains par heure au noyau (06-20 h)", "Bus/train trips per hour serving the district (06-20 h)", "trips/h"),
-    "pt_stops_without_departures": Indicator(1, "Arrêts sans aucun horaire", "Stops without any timed departure", "stops"),
-    # 2 access by mode
-    "pop_walk_10min": Indicator(2, "Habitants à 10 min à pied", "Residents within a 10 min walk", "inhabitants"),
-    "pop_bike_15min": Indicator(2, "Habitants à 15 min à vélo", "Residents within a 15 min bike ride", "inhabitants"),
-    "pop_drive_20min": Indicator(2, "Habitants à 20 min en voiture", "Residents within a 20 min drive", "inhabitants"),
-    "shop_access_walk_2sfca": Indicator(2, "Accessibilité aux commerces à pied (2SFCA, 10 min)", "Walking access to shops (2SFCA, 10 min)", "shops per 1,000 inhabitants"),
-    "shop_access_bike_2sfca": Indicator(2, "Accessibilité aux commerces à vélo (2SFCA, 15 min)", "Cycling access to shops (2SFCA, 15 min)", "shops per 1,000 inhabitants"),
-    "shop_access_drive_2sfca": Indicator(2, "Accessibilité aux commerces en voiture (2SFCA, 20 min)", "Driving access to shops (2SFCA, 20 min)", "shops per 1,000 inhabitants"),
-    # 3 parking
-    "parking_capacity_300m": Indicator(3, "Places de parking à 300 m à pied du noyau", "Parking places within a 300 m walk of the district", "places"),
-    "parking_per_shop": Indicator(3, "Places de parking par commerce", "Parking places per shop", "places/shop"),
-    "parking_per_1000_catchment": Indicator(3, "Places de parking pour 1 000 habitants de la zone de chalandise", "Parking places per 1,000 catchment residents", "places per 1,000 inhabitants"),
-    "parking_lots_unknown_capacity": Indicator(3, "Parkings sans capacité connue (à 300 m)", "Car parks without a known capacity (within 300 m)", "car parks"),
-    # 4 congestion
-    "congestion_peak_inflow": Indicator(4, "Flux entrant à l'heure de pointe", "Peak-hour inflow", "trips/h"),
-    "congestion_road_capacity": Indicator(4, "Capacité routière d'accès (approximation)", "Access road capacity (proxy)", "vehicles/h"),
-    "congestion_ratio": Indicator(4, "Taux de saturation à l'heure de pointe (véhicules/capacité)", "Peak-hour volume/capacity ratio", "ratio"),
-    "congestion_peak_hour": Indicator(4, "Heure de pointe des arrivées (jours ouvrables)", "Peak arrival hour (weekdays)", "hour"),
-    # 5 pedestrian flows
-    "flows_unexploited_cells": Indicator(5, "Cellules à fort passage et peu de commerces", "Cells with high footfall and few shops", "cells"),
-    "flows_underused_shop_cells": Indicator(5, "Cellules commerçantes à faible passage", "Shop cells with low footfall", "cells"),
-    "flows_measured_cells": Indicator(5, "Cellules avec une mesure de passage", "Cells with a footfall measure", "cells"),
-    # 6 online visibility
-    "online_website_share": Indicator(6, "Commerces avec un site web", "Shops with a website", "%"),
-    "online_opening_hours_share": Indicator(6, "Commerces avec des heures d'ouverture publiées", "Shops with published opening hours", "%"),
-    "online_osm_match_share": Indicator(6, "Commerces du registre (BCE) présents dans OpenStreetMap", "Registry (KBO/BCE) shops found in OpenStreetMap", "%"),
-    # 7 vacancy
-    "vacancy_rate": Indicator(7, "Taux de cellules vides", "Vacancy rate of commercial cells", "%"),
-    "vacancy_trend": Indicator(7, "Évolution du taux de cellules vides", "Trend of the vacancy rate", "percentage points/year"),
-    # 8 tourism
-    "tourism_attractions_10min": Indicator(8, "Attraits touristiques à 10 min à pied", "Tourism attractions within a 10 min walk", "attractions"),
-    "tourism_hours_overlap": Indicator(8, "Visiteurs du week-end arrivant quand les commerces sont ouverts", "Weekend visitors arriving while shops are open", "%"),
-    # 9 delivery
-    "delivery_pop_15min": Indicator(9, "Habitants livrables en 15 min en vélo-cargo", "Residents reachable by cargo bike in 15 min", "inhabitants"),
-    "delivery_pop_30min": Indicator(9, "Habitants livrables en 30 min en vélo-cargo", "Residents reachable by cargo bike in 30 min", "inhabitants"),
-    "delivery_workplaces_15min": Indicator(9, "Établissements livrables en 15 min en vélo-cargo", "Workplaces reachable by cargo bike in 15 min", "establishments"),
-    "delivery_workplaces_30min": Indicator(9, "Établissements livrables en 30 min en vélo-cargo", "Workplaces reachable by cargo bike in 30 min", "establishments"),
-    # 10 customer origin
-    "customers_outside_share": Indicator(10, "Clients venant d'une autre commune (transactions)", "Customers from another commune (transactions)", "%"),
-    "od_inflow_outside_share": Indicator(10, "Déplacements entrants venant d'une autre commune (09-19 h)", "Inbound trips from another commune (09-19 h)", "%"),
-}
+CATALOGUE_CSV = Path(__file__).resolve().parents[1] / "geodata" / "friction_indicators.csv"
+"""The catalogue: code, number (1-10), unit, name_fr, name_en (one row per indicator)."""
+
+
+def read_catalogue(path: Path = CATALOGUE_CSV) -> dict[str, Indicator]:
+    """Indicator code -> :class:`Indicator`, in file order."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["code"]: Indicator(int(row["number"]), row["name_fr"], row["name_en"], row["unit"])
+            for row in csv.DictReader(handle)
+        }
+
+
+INDICATORS: dict[str, Indicator] = read_catalogue()
 """Every indicator code of ``gold.commune_indicators`` with its names and unit."""
 
 COMMUNE_ONLY = frozenset(
-    {"pt_class_high_share", "pt_class_medium_share", "pt_class_low_share", "pt_class_none_share", "pt_stops_without_departures"}
+    {
+        "pt_class_high_share",
+        "pt_class_medium_share",
+        "pt_class_low_share",
+        "pt_class_none_share",
+        "pt_stops_without_departures",
+    }
 )
 """Indicators given for communes only (the others also for every district)."""
 
 
-def missing_rows(table: pd.DataFrame, communes: Iterable[str], districts: Iterable[str]) -> list[str]:
+def missing_rows(
+    table: pd.DataFrame, communes: Iterable[str], districts: Iterable[str]
+) -> list[str]:
     """(place, indicator) pairs absent from ``table``: every commune needs every indicator,
     every district every indicator except :data:`COMMUNE_ONLY`."""
-    have = set(zip(table["nis"].astype(str), table["district_id"].fillna("").astype(str), table["indicator"], strict=True))
-    by_district = dict(zip(table["district_id"].dropna().astype(str), table.loc[table["district_id"].notna(), "nis"].astype(str), strict=False))
-    missing = [f"{nis}/{code}" for nis in communes for code in INDICATORS if (str(nis), "", code) not in have]
+    have = set(
+        zip(
+            table["nis"].astype(str),
+            table["district_id"].fillna("").astype(str),
+            table["indicator"],
+            strict=True,
+        )
+    )
+    by_district = dict(
+        zip(
+            table["district_id"].dropna().astype(str),
+            table.loc[table["district_id"].notna(), "nis"].astype(str),
+            strict=False,
+        )
+    )
+    missing = [
+        f"{nis}/{code}"
+        for nis in communes
+        for code in INDICATORS
+        if (str(nis), "", code) not in have
+    ]
     for district in districts:
         nis = by_district.get(str(district), "?")
-        missing += [f"{district}/{code}" for code in INDICATORS if code not in COMMUNE_ONLY and (nis, str(district), code) not in have]
+        missing += [
+            f"{district}/{code}"
+            for code in INDICATORS
+            if code not in COMMUNE_ONLY and (nis, str(district), code) not in have
+        ]
     return missing
 
 
@@ -137,11 +134,18 @@ def assign_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> p
     left = gpd.GeoDataFrame(geometry=points.geometry.to_crs(CRS_METRIC).to_numpy(), crs=CRS_METRIC)
     left["row"] = np.arange(len(points))
     right = gpd.GeoDataFrame(
-        {"district_id": districts["district_id"].astype("string").to_numpy(), "order": np.arange(len(districts))},
+        {
+            "district_id": districts["district_id"].astype("string").to_numpy(),
+            "order": np.arange(len(districts)),
+        },
         geometry=districts.geometry.to_crs(CRS_METRIC).to_numpy(),
         crs=CRS_METRIC,
     )
-    hits = gpd.sjoin(left, right, predicate="within").sort_values(["row", "order"]).drop_duplicates("row")
+    hits = (
+        gpd.sjoin(left, right, predicate="within")
+        .sort_values(["row", "order"])
+        .drop_duplicates("row")
+    )
     out.iloc[hits["row"].to_numpy()] = hits["district_id"].to_numpy()
     return out
 
@@ -168,7 +172,11 @@ def indicator_rows(
     if indicator not in INDICATORS:
         raise ValueError(f"unknown indicator {indicator!r}; expected one of {sorted(INDICATORS)}")
     values = frame[value] if isinstance(value, str) else pd.Series(list(value), index=frame.index)
-    district = frame["district_id"] if "district_id" in frame.columns else pd.Series(pd.NA, index=frame.index)
+    district = (
+        frame["district_id"]
+        if "district_id" in frame.columns
+        else pd.Series(pd.NA, index=frame.index)
+    )
     return pd.DataFrame(
         {
             "nis": frame["nis"].astype("string").to_numpy(),
@@ -190,16 +198,32 @@ def indicator_table(parts: Iterable[pd.DataFrame], computed_at: pd.Timestamp) ->
         If a (nis, district_id, indicator) key appears twice.
     """
     table = pd.concat(list(parts), ignore_index=True)
-    table["computed_at"] = pd.Timestamp(computed_at).tz_convert("UTC") if pd.Timestamp(computed_at).tzinfo else pd.Timestamp(computed_at).tz_localize("UTC")
-    table = table.astype({"nis": "string", "district_id": "string", "indicator": "string", "unit": "string", "reference": "string"})
+    table["computed_at"] = (
+        pd.Timestamp(computed_at).tz_convert("UTC")
+        if pd.Timestamp(computed_at).tzinfo
+        else pd.Timestamp(computed_at).tz_localize("UTC")
+    )
+    table = table.astype(
+        {
+            "nis": "string",
+            "district_id": "string",
+            "indicator": "string",
+            "unit": "string",
+            "reference": "string",
+        }
+    )
     keys = ["nis", "district_id", "indicator"]
     dupes = table[table.duplicated(keys, keep=False)]
     if not dupes.empty:
         first = dupes.iloc[0]
-        raise ValueError(f"indicator {first['indicator']} appears twice for nis {first['nis']}, district {first['district_id']}")
+        raise ValueError(
+            f"indicator {first['indicator']} appears twice for nis {first['nis']}, district {first['district_id']}"
+        )
     order = {code: i for i, code in enumerate(INDICATORS)}
     table["_order"] = table["indicator"].map(order)
-    table = table.sort_values(["nis", "district_id", "_order"], na_position="first").drop(columns="_order")
+    table = table.sort_values(["nis", "district_id", "_order"], na_position="first").drop(
+        columns="_order"
+    )
     return table[list(OUTPUT_COLUMNS)].reset_index(drop=True)
 
 
@@ -220,4 +244,6 @@ def suppress_small(values: pd.Series, counts: pd.Series, k: int) -> pd.Series:
 
 def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame in EPSG:4326 (the lake's CRS)."""
-    return frame if frame.crs is not None and frame.crs.to_epsg() == 4326 else frame.to_crs(CRS_WGS84)
+    return (
+        frame if frame.crs is not None and frame.crs.to_epsg() == 4326 else frame.to_crs(CRS_WGS84)
+    )

@@ -94,7 +94,12 @@ def read_inputs(lake: Lake, districts: gpd.GeoDataFrame) -> Inputs:
     nodes, edges = lake.read("silver", "network_nodes"), lake.read("silver", "network_edges")
     located = lake.read("bronze", "kbo_establishments_located")
     work_cells = latlng_to_cells(located["lat"].to_numpy(), located["lon"].to_numpy())
-    workplaces = pd.Series(work_cells).value_counts().reindex(cells["h3"].to_numpy(), fill_value=0).to_numpy(float)
+    workplaces = (
+        pd.Series(work_cells)
+        .value_counts()
+        .reindex(cells["h3"].to_numpy(), fill_value=0)
+        .to_numpy(float)
+    )
     return Inputs(
         cells=cells,
         districts=districts,
@@ -142,17 +147,32 @@ def network(inputs: Inputs) -> Network:
     supply_cells = np.array(sorted(set(counts.index) & set(inputs.cells["h3"])), dtype="uint64")
     supply_xy = reach.cell_centres(supply_cells)
     cap = reach.CELL_TIME_CAP_MIN * 60.0
-    walk_sizes = {"supply": len(supply_cells), "stops": len(inputs.stops), "parking": len(inputs.parking)}
+    walk_sizes = {
+        "supply": len(supply_cells),
+        "stops": len(inputs.stops),
+        "parking": len(inputs.parking),
+    }
     stacked = np.vstack([supply_xy, _xy(inputs.stops), _xy(inputs.parking)])
     walk = _split(routers["walk"].travel_times(stacked, cell_xy, cutoff_s=cap), walk_sizes)
     to_cells = {"walk": walk.pop("supply")}
-    to_cells.update({m: routers[f"{m}_in"].travel_times(supply_xy, cell_xy, cutoff_s=cap) for m in ("bike", "drive")})
+    to_cells.update(
+        {
+            m: routers[f"{m}_in"].travel_times(supply_xy, cell_xy, cutoff_s=cap)
+            for m in ("bike", "drive")
+        }
+    )
     shop_in = inputs.shops.dropna(subset=["district_id"])
-    place_sizes = {"stops": len(inputs.stops), "parking": len(inputs.parking), "tourism": len(inputs.tourism)}
+    place_sizes = {
+        "stops": len(inputs.stops),
+        "parking": len(inputs.parking),
+        "tourism": len(inputs.tourism),
+    }
     places = np.vstack([_xy(inputs.stops), _xy(inputs.parking), _xy(inputs.tourism)])
     limit = reach.walk_seconds(max(transit.HIGH_CAPACITY_RADIUS_M, reach.PARKING_WALK_M))
     limit = max(limit, reach.TOURISM_WALK_MIN * 60.0)
-    to_shops = _split(routers["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit), place_sizes)
+    to_shops = _split(
+        routers["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit), place_sizes
+    )
     inside = shop_in[["h3", "district_id"]].drop_duplicates()
     row = pd.Series(np.arange(len(supply_cells)), index=supply_cells)
     inside = inside[inside["h3"].isin(row.index)]
@@ -165,7 +185,10 @@ def network(inputs: Inputs) -> Network:
     from_bike = reach.group_min(out_bike[order.loc[rows].to_numpy()], labels)[1]
     supply = counts.reindex(supply_cells).to_numpy(float)
     population = inputs.cells["population"].to_numpy(float)
-    two_step = {m: reach.shop_access(to_cells[m], supply, population, reach.MODE_THRESHOLD_MIN[m]) for m in to_cells}
+    two_step = {
+        m: reach.shop_access(to_cells[m], supply, population, reach.MODE_THRESHOLD_MIN[m])
+        for m in to_cells
+    }
     nis = inputs.districts.set_index("district_id")["nis"].astype("string")
     return Network(
         supply_cells=supply_cells,
@@ -182,7 +205,9 @@ def network(inputs: Inputs) -> Network:
     )
 
 
-def public_transport(inputs: Inputs, net: Network) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date]:
+def public_transport(
+    inputs: Inputs, net: Network
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date]:
     """Per-stop frequencies, per-cell coverage, window departures and the service date."""
     feed = transit.feed_from_silver(inputs.departures, inputs.service_dates)
     day = transit.busiest_weekday(inputs.service_dates, inputs.departures)
@@ -226,9 +251,13 @@ def build(
         *table_rows(lake, inputs, net, cells, k=k, footfall_source=footfall_source),
     ]
     keys = ["nis", "district_id", "indicator"]
-    support = pd.concat([p[[*keys, "support"]] for p in parts if "support" in p.columns], ignore_index=True)
+    support = pd.concat(
+        [p[[*keys, "support"]] for p in parts if "support" in p.columns], ignore_index=True
+    )
     return FrictionResult(
-        indicators=indicator_table([p.drop(columns="support", errors="ignore") for p in parts], computed_at),
+        indicators=indicator_table(
+            [p.drop(columns="support", errors="ignore") for p in parts], computed_at
+        ),
         support=support.astype({"nis": "string", "district_id": "string", "indicator": "string"}),
         cells=cells,
         stops=stop_layer(inputs.stops, per_stop, day),

@@ -51,7 +51,9 @@ def sensor_footfall(counts: pd.DataFrame, sensors: pd.DataFrame) -> pd.DataFrame
     walkers = sensors[sensors["kind"].isin(PEDESTRIAN_KINDS)][["sensor_id", "h3"]]
     per_sensor = counts.groupby("sensor_id")["count"].agg(mean="mean", hours="size").reset_index()
     per_sensor = per_sensor.merge(walkers, on="sensor_id")
-    out = per_sensor.groupby("h3").agg(mean=("mean", "sum"), sensors=("sensor_id", "size"), hours=("hours", "sum"))
+    out = per_sensor.groupby("h3").agg(
+        mean=("mean", "sum"), sensors=("sensor_id", "size"), hours=("hours", "sum")
+    )
     out["footfall_daily"] = 24.0 * out.pop("mean")
     return out.reset_index()[["h3", "footfall_daily", "sensors", "hours"]]
 
@@ -77,11 +79,15 @@ def hourly_footfall(lake: Lake, counts: pd.DataFrame) -> tuple[pd.DataFrame, str
     when it exists, else from the pedestrian sensors of ``silver.sensor_counts``."""
     table = lake.read_days(*HOURLY_TABLE)
     if {"h3", "ts", "footfall"} <= set(table.columns):
-        return table[["h3", "ts", "footfall"]].dropna(), "gold.footfall_hourly (pedestrians per hour)"
+        return table[
+            ["h3", "ts", "footfall"]
+        ].dropna(), "gold.footfall_hourly (pedestrians per hour)"
     sensors = lake.read("silver", "sensors")
     walkers = sensors[sensors["kind"].isin(PEDESTRIAN_KINDS)][["sensor_id", "h3"]]
     frame = counts.merge(walkers, on="sensor_id")
-    return frame[["h3", "ts"]].assign(footfall=frame["count"].astype("float64")).dropna(), "silver.sensor_counts"
+    return frame[["h3", "ts"]].assign(
+        footfall=frame["count"].astype("float64")
+    ).dropna(), "silver.sensor_counts"
 
 
 def cell_layer(
@@ -92,9 +98,15 @@ def cell_layer(
 
     cells = inputs.cells
     centres = reach.cell_centres(cells["h3"].to_numpy())
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(centres[:, 0], centres[:, 1]), crs=CRS_WGS84)
-    frame = pd.DataFrame({"h3": cells["h3"].to_numpy(), "nis": cells["nis"].astype("string").to_numpy()})
-    frame["district_id"] = cell_districts(frame["h3"], inputs.shops, assign_districts(points, inputs.districts)).to_numpy()
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(centres[:, 0], centres[:, 1]), crs=CRS_WGS84
+    )
+    frame = pd.DataFrame(
+        {"h3": cells["h3"].to_numpy(), "nis": cells["nis"].astype("string").to_numpy()}
+    )
+    frame["district_id"] = cell_districts(
+        frame["h3"], inputs.shops, assign_districts(points, inputs.districts)
+    ).to_numpy()
     frame["population"] = cells["population"].to_numpy(float)
     frame["shops"] = cells["shops"].to_numpy("int64")
     for column in ("pt_class", "pt_departures_per_hour", "pt_walk_min", "sdg_11_2_1"):
@@ -108,9 +120,13 @@ def cell_layer(
     raw = pd.Series(frame["h3"].map(footfall).to_numpy(float))
     frame["footfall_daily"] = suppress_small(raw, raw, k).to_numpy()
     frame["flow_status"] = flow_status(frame["footfall_daily"], frame["shops"]).to_numpy()
-    frame.loc[raw.notna().to_numpy() & frame["footfall_daily"].isna().to_numpy(), "flow_status"] = "suppressed"
+    frame.loc[raw.notna().to_numpy() & frame["footfall_daily"].isna().to_numpy(), "flow_status"] = (
+        "suppressed"
+    )
     frame["flow_status"] = frame["flow_status"].astype("string")
-    layer = gpd.GeoDataFrame(frame, geometry=cells.geometry.to_numpy(), crs=cells.crs).to_crs(CRS_WGS84)
+    layer = gpd.GeoDataFrame(frame, geometry=cells.geometry.to_numpy(), crs=cells.crs).to_crs(
+        CRS_WGS84
+    )
     return layer[list(CELL_COLUMNS)], source
 
 
@@ -129,7 +145,9 @@ def cell_districts(h3: pd.Series, shops: pd.DataFrame, by_centre: pd.Series) -> 
     """
     inside = shops.dropna(subset=["district_id"])
     counts = inside.groupby(["h3", "district_id"]).size().rename("n").reset_index()
-    counts = counts.sort_values(["h3", "n", "district_id"], ascending=[True, False, True]).drop_duplicates("h3")
+    counts = counts.sort_values(
+        ["h3", "n", "district_id"], ascending=[True, False, True]
+    ).drop_duplicates("h3")
     by_shops = h3.map(counts.set_index("h3")["district_id"]).astype("string")
     return by_shops.fillna(pd.Series(by_centre.to_numpy(), index=h3.index, dtype="string"))
 
@@ -148,4 +166,6 @@ def stop_layer(stops: gpd.GeoDataFrame, per_stop: pd.DataFrame, day: dt.date) ->
     columns = [c for c in ("stop_name", "nis", "district_id", "n_stop_times") if c in base.columns]
     frame = base[keys + columns].merge(per_stop, on=keys, how="left")
     frame["service_date"] = pd.Timestamp(day)
-    return gpd.GeoDataFrame(frame, geometry=base.geometry.to_numpy(), crs=stops.crs).to_crs(CRS_WGS84)
+    return gpd.GeoDataFrame(frame, geometry=base.geometry.to_numpy(), crs=stops.crs).to_crs(
+        CRS_WGS84
+    )

@@ -5,8 +5,8 @@ communes.
 OD flows run between statistical sectors; a district receives the trips to each sector in
 proportion to the share of the sector's area inside the district outline (area weighting,
 which conserves trips). Hours are local (Europe/Brussels). The road capacity of a district
-is a proxy: the sum, over the drivable street edges that enter its outline, of a capacity
-per direction by road class (:data:`ROAD_CAPACITY_VEH_H`). Person trips become vehicles
+is a proxy: the sum, over the access roads that enter its outline, of a capacity per
+direction by road class (:data:`ROAD_CAPACITY_VEH_H`). Person trips become vehicles
 with :data:`CAR_SHARE` and :data:`CAR_OCCUPANCY`. ``docs/indicators/friction.md`` discusses
 the limits.
 """
@@ -36,6 +36,10 @@ ROAD_CAPACITY_VEH_H: dict[str, float] = {
 road). Orders of magnitude of the Highway Capacity Manual for urban streets with junctions."""
 
 DEFAULT_CAPACITY_VEH_H = 500.0
+ACCESS_ROAD_CLASSES = frozenset(
+    {"motorway", "trunk", "primary", "secondary", "tertiary", "unclassified"}
+)
+"""Road classes that carry traffic into a centre (the capacity proxy counts these)."""
 CAR_SHARE = 0.65
 """Share of trips made by car (Wallonia: about two trips in three, SPW mobility surveys)."""
 CAR_OCCUPANCY = 1.3
@@ -51,8 +55,16 @@ def sector_weights(sectors: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd
     pandas.DataFrame
         ``sector_id, district_id, weight`` (0 < weight <= 1), one row per overlapping pair.
     """
-    s = gpd.GeoDataFrame({"sector_id": sectors["sector_id"].to_numpy()}, geometry=sectors.geometry.to_crs(CRS_METRIC).to_numpy(), crs=CRS_METRIC)
-    d = gpd.GeoDataFrame({"district_id": districts["district_id"].astype("string").to_numpy()}, geometry=districts.geometry.to_crs(CRS_METRIC).to_numpy(), crs=CRS_METRIC)
+    s = gpd.GeoDataFrame(
+        {"sector_id": sectors["sector_id"].to_numpy()},
+        geometry=sectors.geometry.to_crs(CRS_METRIC).to_numpy(),
+        crs=CRS_METRIC,
+    )
+    d = gpd.GeoDataFrame(
+        {"district_id": districts["district_id"].astype("string").to_numpy()},
+        geometry=districts.geometry.to_crs(CRS_METRIC).to_numpy(),
+        crs=CRS_METRIC,
+    )
     s["sector_area"] = s.geometry.area
     pieces = gpd.overlay(s, d, how="intersection", keep_geom_type=True)
     pieces["weight"] = pieces.geometry.area / pieces["sector_area"]
@@ -63,7 +75,11 @@ def sector_weights(sectors: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd
 def with_local_hours(od: pd.DataFrame) -> pd.DataFrame:
     """OD flows with ``local_date``, ``weekday`` and ``hour`` (Europe/Brussels) from ``ts``."""
     local = to_local(pd.to_datetime(od["ts"], utc=True))
-    return od.assign(local_date=local.dt.date.to_numpy(), weekday=local.dt.day_of_week.to_numpy(), hour=local.dt.hour.to_numpy())
+    return od.assign(
+        local_date=local.dt.date.to_numpy(),
+        weekday=local.dt.day_of_week.to_numpy(),
+        hour=local.dt.hour.to_numpy(),
+    )
 
 
 def district_inflow(od: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +111,9 @@ def district_inflow(od: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
             "trips": flows["trips"].to_numpy(float) * flows["weight"].to_numpy(float),
         }
     )
-    return out.groupby(["district_id", "local_date", "weekday", "hour", "origin_nis"], as_index=False)["trips"].sum()
+    return out.groupby(
+        ["district_id", "local_date", "weekday", "hour", "origin_nis"], as_index=False
+    )["trips"].sum()
 
 
 def peak_inflow(inflow: pd.DataFrame) -> tuple[float, int]:
@@ -113,7 +131,9 @@ def peak_inflow(inflow: pd.DataFrame) -> tuple[float, int]:
     return float(per_hour[hour]), hour
 
 
-def outside_share(inflow: pd.DataFrame, nis: str, hours: tuple[int, int] = SHOPPING_HOURS) -> tuple[float, float]:
+def outside_share(
+    inflow: pd.DataFrame, nis: str, hours: tuple[int, int] = SHOPPING_HOURS
+) -> tuple[float, float]:
     """% of the inflow in ``hours`` coming from another commune than ``nis``; and the trips."""
     part = inflow[(inflow["hour"] >= hours[0]) & (inflow["hour"] < hours[1])]
     total = float(part["trips"].sum())
@@ -130,7 +150,7 @@ def _road_class(highway: object) -> str | None:
 
 
 def entry_capacity(edges: pd.DataFrame, node_district: pd.Series) -> pd.Series:
-    """Road capacity proxy of each district: vehicles per hour on the edges entering it.
+    """Road capacity proxy of each district: vehicles per hour on the roads entering it.
 
     Parameters
     ----------
@@ -142,14 +162,25 @@ def entry_capacity(edges: pd.DataFrame, node_district: pd.Series) -> pd.Series:
     Returns
     -------
     pandas.Series
-        Indexed by district_id: sum of :data:`ROAD_CAPACITY_VEH_H` of the edges whose
-        ``u`` is outside the district and ``v`` inside.
+        Indexed by district_id: the sum of :data:`ROAD_CAPACITY_VEH_H` over the edges whose
+        ``u`` is outside the district and ``v`` inside, counting only the access roads
+        (:data:`ACCESS_ROAD_CLASSES`: residential streets serve the homes along them) when
+        at least one enters the district, every entering street otherwise.
     """
     du = edges["u"].map(node_district).astype("string")
     dv = edges["v"].map(node_district).astype("string")
     entering = dv.notna() & (du.isna() | (du != dv))
-    capacity = edges.loc[entering, "highway"].map(_road_class).map(ROAD_CAPACITY_VEH_H).fillna(DEFAULT_CAPACITY_VEH_H)
-    return capacity.groupby(dv[entering].to_numpy()).sum().rename("congestion_road_capacity")
+    frame = pd.DataFrame(
+        {
+            "district_id": dv[entering].to_numpy(),
+            "road": edges.loc[entering, "highway"].map(_road_class).to_numpy(),
+        }
+    )
+    frame["capacity"] = frame["road"].map(ROAD_CAPACITY_VEH_H).fillna(DEFAULT_CAPACITY_VEH_H)
+    frame["access"] = frame["road"].isin(ACCESS_ROAD_CLASSES)
+    has_access = frame.groupby("district_id")["access"].transform("any")
+    kept = frame[frame["access"] | ~has_access]
+    return kept.groupby("district_id")["capacity"].sum().rename("congestion_road_capacity")
 
 
 def vehicles(trips: float | np.ndarray) -> float | np.ndarray:

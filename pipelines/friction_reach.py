@@ -126,7 +126,9 @@ def shop_access(
         ``accessibility`` is shops per inhabitant (x 1,000 for shops per 1,000); the
         conservation law ``sum P_i A_i = served_supply`` holds.
     """
-    return two_step_fca(population, supply, np.asarray(supply_times, dtype=float).T, threshold_min * 60.0)
+    return two_step_fca(
+        population, supply, np.asarray(supply_times, dtype=float).T, threshold_min * 60.0
+    )
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -137,7 +139,9 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | No
     return float((v[keep] * w[keep]).sum() / total) if total > 0 else float("nan")
 
 
-def weighted_median(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None) -> float:
+def weighted_median(
+    values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None
+) -> float:
     """The value that half of the weight (e.g. half of the residents) reaches or exceeds.
 
     Lower weighted median: the smallest value ``v`` such that the weight of the values
@@ -182,7 +186,9 @@ def delivery_reach(
     out = {}
     for minutes in thresholds_min:
         out[f"delivery_pop_{int(minutes)}min"] = totals_within(population, district_times, minutes)
-        out[f"delivery_workplaces_{int(minutes)}min"] = totals_within(workplaces, district_times, minutes)
+        out[f"delivery_workplaces_{int(minutes)}min"] = totals_within(
+            workplaces, district_times, minutes
+        )
     return pd.DataFrame(out)
 
 
@@ -210,16 +216,16 @@ def places_near_groups(
     t = np.asarray(times, dtype=float)
     groups = pd.Series(list(target_groups), dtype="object")
     if t.ndim != 2 or t.shape[1] != len(groups):
-        raise ValueError(f"times must have one column per target ({len(groups)}); found shape {t.shape}")
+        raise ValueError(
+            f"times must have one column per target ({len(groups)}); found shape {t.shape}"
+        )
     place, target = np.nonzero(t <= threshold_s)
     pairs = pd.DataFrame({"place": place, "group": groups.to_numpy()[target]})
     pairs = pairs[pairs["group"].notna()]
     return pairs.drop_duplicates().sort_values(["group", "place"]).reset_index(drop=True)
 
 
-def parking_near(
-    pairs: pd.DataFrame, capacity: pd.Series
-) -> pd.DataFrame:
+def parking_near(pairs: pd.DataFrame, capacity: pd.Series) -> pd.DataFrame:
     """Parking capacity per group from (car park, group) pairs of :func:`places_near_groups`.
 
     Returns

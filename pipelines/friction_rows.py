@@ -20,13 +20,19 @@ from pipelines import transit
 from pipelines.friction import indicator_rows
 
 if TYPE_CHECKING:
-
     from pipelines.friction_build import Inputs, Network
 
 
-def _levels(net: Network, per_district: dict[str, np.ndarray], per_commune: dict[str, np.ndarray], communes: np.ndarray) -> pd.DataFrame:
+def _levels(
+    net: Network,
+    per_district: dict[str, np.ndarray],
+    per_commune: dict[str, np.ndarray],
+    communes: np.ndarray,
+) -> pd.DataFrame:
     """One frame with district rows then commune rows (district_id NA)."""
-    districts = pd.DataFrame({"nis": net.district_nis, "district_id": net.district_ids, **per_district})
+    districts = pd.DataFrame(
+        {"nis": net.district_nis, "district_id": net.district_ids, **per_district}
+    )
     towns = pd.DataFrame({"nis": communes, "district_id": pd.NA, **per_commune})
     return pd.concat([towns, districts], ignore_index=True)
 
@@ -37,7 +43,12 @@ def _by_commune(times: np.ndarray, net: Network) -> tuple[np.ndarray, np.ndarray
 
 
 def network_rows(
-    inputs: Inputs, net: Network, per_stop: pd.DataFrame, coverage: pd.DataFrame, timed: pd.DataFrame, day: dt.date
+    inputs: Inputs,
+    net: Network,
+    per_stop: pd.DataFrame,
+    coverage: pd.DataFrame,
+    timed: pd.DataFrame,
+    day: dt.date,
 ) -> list[pd.DataFrame]:
     """Indicators 1 (public transport), 2 (access), 3 (parking), 8a (tourism), 9 (delivery)."""
     cells = inputs.cells
@@ -47,50 +58,112 @@ def network_rows(
     rows: list[pd.DataFrame] = []
 
     # 1 public transport: commune residents, and residents within a 10 min walk of a district
-    classes = transit.population_shares(cells["population"], cells["nis"].astype(str), coverage["pt_class"])
-    sdg = transit.population_shares(cells["population"], cells["nis"].astype(str), coverage["sdg_11_2_1"].astype(str))
+    classes = transit.population_shares(
+        cells["population"], cells["nis"].astype(str), coverage["pt_class"]
+    )
+    sdg = transit.population_shares(
+        cells["population"], cells["nis"].astype(str), coverage["sdg_11_2_1"].astype(str)
+    )
     walk_limit = reach.MODE_THRESHOLD_MIN["walk"] * 60
     near = net.to_district["walk"] <= walk_limit
-    district_sdg = [reach.weighted_mean(coverage["sdg_11_2_1"].to_numpy(float) * 100, pop, m) for m in near]
-    level = _levels(net, {"v": np.array(district_sdg)}, {"v": sdg.reindex(communes).get("True", pd.Series(0.0, index=communes)).fillna(0).to_numpy()}, communes)
+    district_sdg = [
+        reach.weighted_mean(coverage["sdg_11_2_1"].to_numpy(float) * 100, pop, m) for m in near
+    ]
+    level = _levels(
+        net,
+        {"v": np.array(district_sdg)},
+        {
+            "v": sdg.reindex(communes)
+            .get("True", pd.Series(0.0, index=communes))
+            .fillna(0)
+            .to_numpy()
+        },
+        communes,
+    )
     ref = f"GTFS {day.isoformat()} (busiest weekday), 06-20 h; 500 m walk to bus/tram, 1 km to rail; frequent = {transit.FREQUENT_DEPARTURES_PER_HOUR:g}+ departures/h; districts: residents within 10 min walk"
     rows.append(indicator_rows(level, "pt_sdg_11_2_1_share", "v", ref))
     for label in transit.CLASS_LABELS:
         share = classes[label] if label in classes.columns else pd.Series(0.0, index=classes.index)
         frame = pd.DataFrame({"nis": communes, "v": share.reindex(communes).fillna(0).to_numpy()})
-        rows.append(indicator_rows(frame, f"pt_class_{label}_share", "v", f"EU DG REGIO class of the best stop within walking distance, GTFS {day.isoformat()} 06-20 h"))
+        rows.append(
+            indicator_rows(
+                frame,
+                f"pt_class_{label}_share",
+                "v",
+                f"EU DG REGIO class of the best stop within walking distance, GTFS {day.isoformat()} 06-20 h",
+            )
+        )
     trips = []
     radius_s = per_stop["radius_m"].to_numpy(float) * reach.walk_seconds(1.0)
     shop_in = inputs.shops.dropna(subset=["district_id"])
     stop_to_shop = net.walk_to_shops["stops"]
     for district in net.district_ids:
-        reached = (stop_to_shop[:, (shop_in["district_id"] == district).to_numpy()] <= radius_s[:, None]).any(axis=1)
+        reached = (
+            stop_to_shop[:, (shop_in["district_id"] == district).to_numpy()] <= radius_s[:, None]
+        ).any(axis=1)
         trips.append(transit.trips_per_hour(timed, per_stop[reached]))
     town_trips = []
     for nis in communes:
         mine = np.isin(net.district_ids, net.district_ids[net.district_nis == nis])
-        reached = (stop_to_shop[:, shop_in["district_id"].isin(net.district_ids[mine]).to_numpy()] <= radius_s[:, None]).any(axis=1)
-        town_trips.append(transit.trips_per_hour(timed, per_stop[reached]) if mine.any() else np.nan)
+        reached = (
+            stop_to_shop[:, shop_in["district_id"].isin(net.district_ids[mine]).to_numpy()]
+            <= radius_s[:, None]
+        ).any(axis=1)
+        town_trips.append(
+            transit.trips_per_hour(timed, per_stop[reached]) if mine.any() else np.nan
+        )
     level = _levels(net, {"v": np.array(trips)}, {"v": np.array(town_trips)}, communes)
-    rows.append(indicator_rows(level, "pt_district_trips_per_hour", "v", f"distinct trips calling within 500 m (rail 1 km) walk of the district's shops, GTFS {day.isoformat()} 06-20 h; commune: all its districts"))
+    rows.append(
+        indicator_rows(
+            level,
+            "pt_district_trips_per_hour",
+            "v",
+            f"distinct trips calling within 500 m (rail 1 km) walk of the district's shops, GTFS {day.isoformat()} 06-20 h; commune: all its districts",
+        )
+    )
     unserved = per_stop.assign(nis=inputs.stops["nis"].astype(str).to_numpy())
-    unserved = unserved[unserved["report"] == "no timed stop_time in the feed"].groupby("nis").size()
-    rows.append(indicator_rows(pd.DataFrame({"nis": communes, "v": unserved.reindex(communes).fillna(0).to_numpy()}), "pt_stops_without_departures", "v", "silver.stops with no timed stop_time (kept and reported in gold.friction_stops)"))
+    unserved = (
+        unserved[unserved["report"] == "no timed stop_time in the feed"].groupby("nis").size()
+    )
+    rows.append(
+        indicator_rows(
+            pd.DataFrame({"nis": communes, "v": unserved.reindex(communes).fillna(0).to_numpy()}),
+            "pt_stops_without_departures",
+            "v",
+            "silver.stops with no timed stop_time (kept and reported in gold.friction_stops)",
+        )
+    )
 
     # 2 access by mode and 2SFCA
     for mode, minutes in reach.MODE_THRESHOLD_MIN.items():
         code = f"pop_{mode}_{int(minutes)}min"
         district = reach.totals_within(pop, net.to_district[mode], minutes)
         ids, town_t = _by_commune(net.to_district[mode], net)
-        town = pd.Series(reach.totals_within(pop, town_t, minutes), index=ids).reindex(communes).to_numpy()
+        town = (
+            pd.Series(reach.totals_within(pop, town_t, minutes), index=ids)
+            .reindex(communes)
+            .to_numpy()
+        )
         ref = f"network {mode} times from every H3 cell centre to the district's shop cells (inclusive {minutes:g} min); commune: any of its districts"
-        rows.append(indicator_rows(_levels(net, {"v": district}, {"v": town}, communes), code, "v", ref))
+        rows.append(
+            indicator_rows(_levels(net, {"v": district}, {"v": town}, communes), code, "v", ref)
+        )
         access = net.two_step[mode].accessibility * 1000.0
         within = net.to_district[mode] <= minutes * 60
-        town_a = [reach.weighted_median(access, pop, cells["nis"].astype(str).to_numpy() == n) for n in communes]
+        town_a = [
+            reach.weighted_median(access, pop, cells["nis"].astype(str).to_numpy() == n)
+            for n in communes
+        ]
         district_a = [reach.weighted_median(access, pop, m) for m in within]
         ref = f"2SFCA (Luo & Wang 2003), supply = shops per H3 cell, {mode} {minutes:g} min; value half of the commune's residents reach or exceed (district: residents within {minutes:g} min)"
-        rows.append(indicator_rows(_levels(net, {"v": np.array(district_a)}, {"v": np.array(town_a)}, communes), f"shop_access_{mode}_2sfca", "v", ref))
+        rows.append(
+            indicator_rows(
+                _levels(net, {"v": np.array(district_a)}, {"v": np.array(town_a)}, communes),
+                f"shop_access_{mode}_2sfca",
+                "v",
+                ref,
+            )
+        )
 
     rows.extend(_parking_rows(inputs, net, communes))
     rows.append(_tourism_count_rows(inputs, net, communes))
@@ -100,17 +173,34 @@ def network_rows(
     ids, town_t = reach.group_min(net.from_district_bike, net.district_nis)
     town = reach.delivery_reach(town_t, pop, inputs.workplaces).set_index(ids).reindex(communes)
     for column in district.columns:
-        level = _levels(net, {"v": district[column].to_numpy()}, {"v": town[column].to_numpy()}, communes)
-        what = "residents (gold.h3_cells)" if "pop" in column else "KBO/BCE establishments (all activities)"
-        rows.append(indicator_rows(level, column, "v", f"{what} reached on the bike network at 15 km/h from the district's shop cells; commune: any of its districts"))
+        level = _levels(
+            net, {"v": district[column].to_numpy()}, {"v": town[column].to_numpy()}, communes
+        )
+        what = (
+            "residents (gold.h3_cells)"
+            if "pop" in column
+            else "KBO/BCE establishments (all activities)"
+        )
+        rows.append(
+            indicator_rows(
+                level,
+                column,
+                "v",
+                f"{what} reached on the bike network at 15 km/h from the district's shop cells; commune: any of its districts",
+            )
+        )
     return rows
 
 
-def _near_pairs(inputs: Inputs, net: Network, kind: str, limit_s: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _near_pairs(
+    inputs: Inputs, net: Network, kind: str, limit_s: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(place, district) and (place, commune) pairs within ``limit_s`` walk of a district's
     shops, for the places of ``kind`` (``parking`` or ``tourism``)."""
     shop_in = inputs.shops.dropna(subset=["district_id"])
-    by_district = reach.places_near_groups(net.walk_to_shops[kind], shop_in["district_id"].astype(str).tolist(), limit_s)
+    by_district = reach.places_near_groups(
+        net.walk_to_shops[kind], shop_in["district_id"].astype(str).tolist(), limit_s
+    )
     nis = pd.Series(net.district_nis, index=net.district_ids)
     by_commune = by_district.assign(group=by_district["group"].map(nis)).drop_duplicates()
     return by_district, by_commune
@@ -119,27 +209,62 @@ def _near_pairs(inputs: Inputs, net: Network, kind: str, limit_s: float) -> tupl
 def _parking_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> list[pd.DataFrame]:
     limit = reach.walk_seconds(reach.PARKING_WALK_M)
     by_district, by_commune = _near_pairs(inputs, net, "parking", limit)
-    capacity = inputs.parking["capacity"] if "capacity" in inputs.parking.columns else pd.Series(dtype=float)
+    capacity = (
+        inputs.parking["capacity"]
+        if "capacity" in inputs.parking.columns
+        else pd.Series(dtype=float)
+    )
     d = reach.parking_near(by_district, capacity).reindex(net.district_ids)
     c = reach.parking_near(by_commune, capacity).reindex(communes)
-    d_shops = inputs.districts.set_index("district_id")["n_shops"].reindex(net.district_ids).to_numpy(float)
-    c_shops = pd.Series(d_shops, index=net.district_nis).groupby(level=0).sum().reindex(communes).to_numpy(float)
+    d_shops = (
+        inputs.districts.set_index("district_id")["n_shops"]
+        .reindex(net.district_ids)
+        .to_numpy(float)
+    )
+    c_shops = (
+        pd.Series(d_shops, index=net.district_nis)
+        .groupby(level=0)
+        .sum()
+        .reindex(communes)
+        .to_numpy(float)
+    )
     d_cap = d["parking_capacity_300m"].fillna(0).to_numpy()
     has_district = np.isin(communes, net.district_nis)
     c_cap = np.where(has_district, c["parking_capacity_300m"].fillna(0).to_numpy(), np.nan)
     pop = inputs.cells["population"].to_numpy(float)
     d_pop = reach.totals_within(pop, net.to_district["drive"], reach.MODE_THRESHOLD_MIN["drive"])
     ids, town_t = _by_commune(net.to_district["drive"], net)
-    c_pop = pd.Series(reach.totals_within(pop, town_t, reach.MODE_THRESHOLD_MIN["drive"]), index=ids).reindex(communes).to_numpy()
+    c_pop = (
+        pd.Series(reach.totals_within(pop, town_t, reach.MODE_THRESHOLD_MIN["drive"]), index=ids)
+        .reindex(communes)
+        .to_numpy()
+    )
     ref = "OSM car parks (silver.parking) within a 300 m network walk of a shop of the district"
     with np.errstate(divide="ignore", invalid="ignore"):
         values = {
             "parking_capacity_300m": (d_cap, c_cap, ref + "; known capacities summed"),
-            "parking_per_shop": (d_cap / d_shops, c_cap / c_shops, ref + " / shops of the district"),
-            "parking_per_1000_catchment": (1000 * d_cap / d_pop, 1000 * c_cap / c_pop, ref + " / residents within a 20 min drive (catchment)"),
-            "parking_lots_unknown_capacity": (d["parking_lots_unknown_capacity"].fillna(0).to_numpy(), np.where(has_district, c["parking_lots_unknown_capacity"].fillna(0).to_numpy(), np.nan), ref + " whose capacity is missing or unreadable"),
+            "parking_per_shop": (
+                d_cap / d_shops,
+                c_cap / c_shops,
+                ref + " / shops of the district",
+            ),
+            "parking_per_1000_catchment": (
+                1000 * d_cap / d_pop,
+                1000 * c_cap / c_pop,
+                ref + " / residents within a 20 min drive (catchment)",
+            ),
+            "parking_lots_unknown_capacity": (
+                d["parking_lots_unknown_capacity"].fillna(0).to_numpy(),
+                np.where(
+                    has_district, c["parking_lots_unknown_capacity"].fillna(0).to_numpy(), np.nan
+                ),
+                ref + " whose capacity is missing or unreadable",
+            ),
         }
-    return [indicator_rows(_levels(net, {"v": dv}, {"v": cv}, communes), code, "v", text) for code, (dv, cv, text) in values.items()]
+    return [
+        indicator_rows(_levels(net, {"v": dv}, {"v": cv}, communes), code, "v", text)
+        for code, (dv, cv, text) in values.items()
+    ]
 
 
 def _tourism_count_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> pd.DataFrame:
@@ -148,4 +273,6 @@ def _tourism_count_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> p
     c = by_commune.groupby("group").size().reindex(communes).fillna(0).to_numpy(float)
     c = np.where(np.isin(communes, net.district_nis), c, np.nan)
     ref = "OSM tourism POIs (attraction, museum, viewpoint, information) within a 10 min network walk of a shop of the district"
-    return indicator_rows(_levels(net, {"v": d}, {"v": c}, communes), "tourism_attractions_10min", "v", ref)
+    return indicator_rows(
+        _levels(net, {"v": d}, {"v": c}, communes), "tourism_attractions_10min", "v", ref
+    )

@@ -13,12 +13,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from pipelines import db
 from pipelines import friction_od as od
 from pipelines import friction_stats as stats
 from pipelines.friction import assign_districts, indicator_rows, suppress_small
 from pipelines.friction_layers import hourly_footfall
 from pipelines.lake import Lake
 from pipelines.opening_hours import weekly_open
+from pipelines.constants import TIMEZONE
 from pipelines.timeutil import to_local
 
 if TYPE_CHECKING:
@@ -37,7 +39,13 @@ def _complete(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     return keys.merge(frame, on=["nis", "district_id"], how="left")
 
 
-def _rows(frame: pd.DataFrame, keys: pd.DataFrame, codes: dict[str, str], k: int | None = None, count: str | None = None) -> list[pd.DataFrame]:
+def _rows(
+    frame: pd.DataFrame,
+    keys: pd.DataFrame,
+    codes: dict[str, str],
+    k: int | None = None,
+    count: str | None = None,
+) -> list[pd.DataFrame]:
     """Indicator rows for every key; with ``k`` and ``count``, values from fewer than k
     people are blanked and the rows carry a ``support`` column (the people behind each)."""
     full = _complete(frame, keys)
@@ -48,14 +56,26 @@ def _rows(frame: pd.DataFrame, keys: pd.DataFrame, codes: dict[str, str], k: int
         rows = None
         if k is not None and count is not None:
             kept = suppress_small(values, full[count], k)
-            ref = ref.where(kept.notna() | values.isna(), f"suppressed (fewer than {k}); " + reference)
+            ref = ref.where(
+                kept.notna() | values.isna(), f"suppressed (fewer than {k}); " + reference
+            )
             rows = indicator_rows(full.assign(_v=kept), code, "_v", ref)
             rows["support"] = full[count].fillna(0).to_numpy(float)
-        out.append(rows if rows is not None else indicator_rows(full.assign(_v=values), code, "_v", ref))
+        out.append(
+            rows if rows is not None else indicator_rows(full.assign(_v=values), code, "_v", ref)
+        )
     return out
 
 
-def table_rows(lake: Lake, inputs: Inputs, net: Network, cells: gpd.GeoDataFrame, *, k: int, footfall_source: str) -> list[pd.DataFrame]:
+def table_rows(
+    lake: Lake,
+    inputs: Inputs,
+    net: Network,
+    cells: gpd.GeoDataFrame,
+    *,
+    k: int,
+    footfall_source: str,
+) -> list[pd.DataFrame]:
     """Indicators 4 (congestion), 5 (flows), 6 (visibility), 7 (vacancy), 8b (weekend
     hours) and 10 (customer origins)."""
     communes = np.array(sorted(inputs.cells["nis"].astype(str).unique()), dtype=object)
@@ -63,27 +83,55 @@ def table_rows(lake: Lake, inputs: Inputs, net: Network, cells: gpd.GeoDataFrame
     district_nis = dict(zip(net.district_ids, net.district_nis, strict=True))
     rows: list[pd.DataFrame] = []
 
-    rows += _rows(stats.flow_counts(pd.DataFrame(cells.drop(columns="geometry")), district_nis), keys, {
-        "flows_unexploited_cells": f"cells with footfall >= median and footfall per shop front >= {stats.FLOW_RATIO:g} x median; footfall: {footfall_source}",
-        "flows_underused_shop_cells": f"cells with shops, footfall < median and footfall per shop front <= median / {stats.FLOW_RATIO:g}; footfall: {footfall_source}",
-        "flows_measured_cells": f"cells with a footfall figure; footfall: {footfall_source}",
-    })
-    rows += _rows(stats.online_visibility(inputs.shops, district_nis), keys, {
-        "online_website_share": "silver.shops with a website (OSM tag)",
-        "online_opening_hours_share": "silver.shops with opening_hours (OSM tag)",
-        "online_osm_match_share": "KBO/BCE shops conflated with an OSM shop (source kbo+osm) among KBO/BCE shops",
-    })
+    rows += _rows(
+        stats.flow_counts(pd.DataFrame(cells.drop(columns="geometry")), district_nis),
+        keys,
+        {
+            "flows_unexploited_cells": f"cells with footfall >= median and footfall per shop front >= {stats.FLOW_RATIO:g} x median; footfall: {footfall_source}",
+            "flows_underused_shop_cells": f"cells with shops, footfall < median and footfall per shop front <= median / {stats.FLOW_RATIO:g}; footfall: {footfall_source}",
+            "flows_measured_cells": f"cells with a footfall figure; footfall: {footfall_source}",
+        },
+    )
+    rows += _rows(
+        stats.online_visibility(inputs.shops, district_nis),
+        keys,
+        {
+            "online_website_share": "silver.shops with a website (OSM tag)",
+            "online_opening_hours_share": "silver.shops with opening_hours (OSM tag)",
+            "online_osm_match_share": "KBO/BCE shops conflated with an OSM shop (source kbo+osm) among KBO/BCE shops",
+        },
+    )
     vacant = lake.read("silver", "vacant_cells")
     vacant["district_id"] = assign_districts(vacant, inputs.districts)
     result = stats.vacancy(vacant, district_nis)
-    rows += _rows(result, keys, {
-        "vacancy_rate": "silver.vacant_cells: vacant / observed commercial cells on the latest register date",
-        "vacancy_trend": "least-squares slope of the vacancy rate over every register date",
-    })
-    rows += _rows(_origins(lake, inputs), keys, {"customers_outside_share": "silver.transactions: customers (sector, else postcode) living in another commune than the merchant, among those with a known origin"}, k, "customers_known")
+    rows += _rows(
+        result,
+        keys,
+        {
+            "vacancy_rate": "silver.vacant_cells: vacant / observed commercial cells on the latest register date",
+            "vacancy_trend": "least-squares slope of the vacancy rate over every register date",
+        },
+    )
+    rows += _rows(
+        _origins(lake, inputs),
+        keys,
+        {
+            "customers_outside_share": "silver.transactions: customers (sector, else postcode) living in another commune than the merchant, among those with a known origin"
+        },
+        k,
+        "customers_known",
+    )
     rows += _od_rows(lake, inputs, net, keys, k)
-    overlap, source = _weekend_overlap(lake, inputs, net, pd.DataFrame(cells.drop(columns="geometry")), communes)
-    rows += _rows(overlap, keys, {"tourism_hours_overlap": f"weekend footfall of the district's cells ({source}; without any: Sat-Sun 10-18 h) weighted by the share of its shops open (OSM opening_hours)"})
+    overlap, source = _weekend_overlap(
+        lake, inputs, net, pd.DataFrame(cells.drop(columns="geometry")), communes
+    )
+    rows += _rows(
+        overlap,
+        keys,
+        {
+            "tourism_hours_overlap": f"weekend footfall of the district's cells ({source}; without any: Sat-Sun 10-18 h) weighted by the share of its shops open (OSM opening_hours)"
+        },
+    )
     return rows
 
 
@@ -92,43 +140,102 @@ def _origins(lake: Lake, inputs: Inputs) -> pd.DataFrame:
     merchants = lake.read("silver", "merchants")
     merchants["district_id"] = assign_districts(merchants, inputs.districts)
     sectors = lake.read("silver", "sectors")
-    frame = pd.DataFrame({
-        "nis": tx["merchant_nis"].astype("string"),
-        "district_id": tx["merchant_id"].map(merchants.set_index("merchant_id")["district_id"]).astype("string"),
-        "customer_nis": stats.customer_communes(tx, sectors.set_index("sector_id")["nis"].astype("string")),
-    })
+    frame = pd.DataFrame(
+        {
+            "nis": tx["merchant_nis"].astype("string"),
+            "district_id": tx["merchant_id"]
+            .map(merchants.set_index("merchant_id")["district_id"])
+            .astype("string"),
+            "customer_nis": stats.customer_communes(
+                tx, sectors.set_index("sector_id")["nis"].astype("string")
+            ),
+        }
+    )
     district_nis = inputs.districts.set_index("district_id")["nis"].astype(str).to_dict()
     return stats.customer_origins(frame, district_nis)
 
 
-def _od_record(district: object, nis: str, inflow: pd.DataFrame, commune_inflow: pd.DataFrame, capacity: float) -> dict[str, object]:
+def _od_record(
+    district: object, nis: str, inflow: pd.DataFrame, commune_inflow: pd.DataFrame, capacity: float
+) -> dict[str, object]:
     peak, hour = od.peak_inflow(inflow)
     share, trips = od.outside_share(inflow if district is not pd.NA else commune_inflow, nis)
-    ratio = float(od.vehicles(peak)) / capacity if capacity and capacity > 0 and np.isfinite(peak) else np.nan
+    ratio = (
+        float(od.vehicles(peak)) / capacity
+        if capacity and capacity > 0 and np.isfinite(peak)
+        else np.nan
+    )
     return {
-        "nis": nis, "district_id": district, "congestion_peak_inflow": peak, "congestion_road_capacity": capacity,
-        "congestion_ratio": ratio, "congestion_peak_hour": hour if hour >= 0 else np.nan,
-        "od_inflow_outside_share": share, "trips": trips,
+        "nis": nis,
+        "district_id": district,
+        "congestion_peak_inflow": peak,
+        "congestion_road_capacity": capacity,
+        "congestion_ratio": ratio,
+        "congestion_peak_hour": hour if hour >= 0 else np.nan,
+        "od_inflow_outside_share": share,
+        "trips": trips,
     }
 
 
-def _od_rows(lake: Lake, inputs: Inputs, net: Network, keys: pd.DataFrame, k: int) -> list[pd.DataFrame]:
-    flows = od.with_local_hours(lake.read_days("silver", "od_flows"))
+def _od_by_local_hour(lake: Lake) -> pd.DataFrame:
+    """``silver.od_flows`` summed per destination sector, origin commune and local hour (SQL)."""
+    if not any(lake.table_path("silver", "od_flows").with_suffix("").glob("day=*/part.parquet")):
+        columns = ["destination_sector", "origin_nis", "local_date", "weekday", "hour", "trips"]
+        return pd.DataFrame(columns=columns)
+    con = db.connect(spatial=False)
+    try:
+        return db.query(
+            con, "gold.friction_od_inflow", od=lake.glob("silver", "od_flows"), tz=TIMEZONE
+        )
+    finally:
+        con.close()
+
+
+def _od_rows(
+    lake: Lake, inputs: Inputs, net: Network, keys: pd.DataFrame, k: int
+) -> list[pd.DataFrame]:
+    flows = _od_by_local_hour(lake)
     sectors = lake.read("silver", "sectors")
     inflow = od.district_inflow(flows, od.sector_weights(sectors, inputs.districts))
-    by_commune = pd.DataFrame({"sector_id": sectors["sector_id"], "district_id": sectors["nis"].astype(str), "weight": 1.0})
+    by_commune = pd.DataFrame(
+        {
+            "sector_id": sectors["sector_id"],
+            "district_id": sectors["nis"].astype(str),
+            "weight": 1.0,
+        }
+    )
     town_inflow = od.district_inflow(flows, by_commune)
     nodes = inputs.nodes[inputs.nodes["mode"] == "drive"]
-    node_district = pd.Series(assign_districts(nodes, inputs.districts).to_numpy(), index=nodes["node_id"].to_numpy())
+    node_district = pd.Series(
+        assign_districts(nodes, inputs.districts).to_numpy(), index=nodes["node_id"].to_numpy()
+    )
     capacity = od.entry_capacity(inputs.edges[inputs.edges["mode"] == "drive"], node_district)
-    union = inflow.assign(district_id=inflow["district_id"].map(dict(zip(net.district_ids, net.district_nis, strict=True))))
+    union = inflow.assign(
+        district_id=inflow["district_id"].map(
+            dict(zip(net.district_ids, net.district_nis, strict=True))
+        )
+    )
     records = [
-        _od_record(d, n, inflow[inflow["district_id"] == d], town_inflow[town_inflow["district_id"] == n], float(capacity.get(d, np.nan)))
+        _od_record(
+            d,
+            n,
+            inflow[inflow["district_id"] == d],
+            town_inflow[town_inflow["district_id"] == n],
+            float(capacity.get(d, np.nan)),
+        )
         for d, n in zip(net.district_ids, net.district_nis, strict=True)
     ]
     for n in keys.loc[keys["district_id"].isna(), "nis"]:
         cap = float(capacity.reindex(net.district_ids[net.district_nis == n]).sum(min_count=1))
-        records.append(_od_record(pd.NA, str(n), union[union["district_id"] == n], town_inflow[town_inflow["district_id"] == n], cap))
+        records.append(
+            _od_record(
+                pd.NA,
+                str(n),
+                union[union["district_id"] == n],
+                town_inflow[town_inflow["district_id"] == n],
+                cap,
+            )
+        )
     frame = pd.DataFrame(records)
     congestion = {
         "congestion_peak_inflow": "silver.od_flows: mean weekday trips per hour into the district (sectors area-weighted) at the peak hour; commune: all its districts",
@@ -139,11 +246,15 @@ def _od_rows(lake: Lake, inputs: Inputs, net: Network, keys: pd.DataFrame, k: in
     capacity_code = "congestion_road_capacity"
     rows = _rows(frame, keys, {capacity_code: congestion.pop(capacity_code)})
     rows += _rows(frame, keys, congestion, k, "congestion_peak_inflow")
-    share = {"od_inflow_outside_share": "silver.od_flows 09-19 h: trips into the district (commune: into the commune) from sectors of another commune"}
+    share = {
+        "od_inflow_outside_share": "silver.od_flows 09-19 h: trips into the district (commune: into the commune) from sectors of another commune"
+    }
     return rows + _rows(frame, keys, share, k, "trips")
 
 
-def _weekend_overlap(lake: Lake, inputs: Inputs, net: Network, cells: pd.DataFrame, communes: np.ndarray) -> tuple[pd.DataFrame, str]:
+def _weekend_overlap(
+    lake: Lake, inputs: Inputs, net: Network, cells: pd.DataFrame, communes: np.ndarray
+) -> tuple[pd.DataFrame, str]:
     shops = inputs.shops.dropna(subset=["district_id"])
     weeks = shops["opening_hours"].map(weekly_open)
     hourly, source = hourly_footfall(lake, inputs.sensor_counts)
@@ -156,7 +267,11 @@ def _weekend_overlap(lake: Lake, inputs: Inputs, net: Network, cells: pd.DataFra
     for key, nis, members in groups:
         parsed = [w for w in weeks[shops["district_id"].isin(members)] if w is not None]
         mine = hourly[hourly["district_id"].isin(members)]
-        visitors = stats.weekend_profile(mine["local"], mine["footfall"]) if len(mine) else stats.default_visitor_profile()
+        visitors = (
+            stats.weekend_profile(mine["local"], mine["footfall"])
+            if len(mine)
+            else stats.default_visitor_profile()
+        )
         value = stats.hours_overlap(visitors, np.mean(parsed, axis=0)) if parsed else np.nan
         records.append({"nis": nis, "district_id": key, "tourism_hours_overlap": value})
     return pd.DataFrame(records), source

@@ -79,7 +79,12 @@ def vacancy(cells: pd.DataFrame, district_nis: Mapping[str, str] | None = None) 
 
     def compute(part: pd.DataFrame) -> dict[str, float]:
         dates = pd.to_datetime(part["observed_on"])
-        rates = part.assign(vacant=part["status"].eq("vacant"), date=dates).groupby("date")["vacant"].mean() * 100
+        rates = (
+            part.assign(vacant=part["status"].eq("vacant"), date=dates)
+            .groupby("date")["vacant"]
+            .mean()
+            * 100
+        )
         latest = rates.index.max()
         years = (rates.index - rates.index.min()).days.to_numpy() / 365.25
         trend = float(np.polyfit(years, rates.to_numpy(), 1)[0]) if len(rates) > 1 else float("nan")
@@ -100,7 +105,9 @@ def _present(values: pd.Series) -> pd.Series:
     return values.notna() & values.astype("string").str.strip().ne("").fillna(False)
 
 
-def online_visibility(shops: pd.DataFrame, district_nis: Mapping[str, str] | None = None) -> pd.DataFrame:
+def online_visibility(
+    shops: pd.DataFrame, district_nis: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Shares of shops with a website, with opening hours, and of registry shops in OSM.
 
     Parameters
@@ -143,13 +150,19 @@ def customer_communes(transactions: pd.DataFrame, sector_nis: pd.Series) -> pd.S
     known = transactions.assign(nis=nis).dropna(subset=["nis", "customer_postcode"])
     if not known.empty:
         counts = known.groupby(["customer_postcode", "nis"]).size().rename("n").reset_index()
-        counts = counts.sort_values(["customer_postcode", "n", "nis"], ascending=[True, False, True])
-        postcode_nis = counts.drop_duplicates("customer_postcode").set_index("customer_postcode")["nis"]
+        counts = counts.sort_values(
+            ["customer_postcode", "n", "nis"], ascending=[True, False, True]
+        )
+        postcode_nis = counts.drop_duplicates("customer_postcode").set_index("customer_postcode")[
+            "nis"
+        ]
         nis = nis.fillna(transactions["customer_postcode"].map(postcode_nis).astype("string"))
     return nis
 
 
-def customer_origins(transactions: pd.DataFrame, district_nis: Mapping[str, str] | None = None) -> pd.DataFrame:
+def customer_origins(
+    transactions: pd.DataFrame, district_nis: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Share of customers (transactions) from another commune than the merchant's.
 
     Parameters
@@ -253,7 +266,9 @@ def hours_overlap(visitors: np.ndarray, open_share: np.ndarray) -> float:
     """
     v, o = np.asarray(visitors, dtype=float), np.asarray(open_share, dtype=float)
     if v.shape != (7, 24) or o.shape != (7, 24):
-        raise ValueError(f"visitors and open_share must have shape (7, 24); found {v.shape}, {o.shape}")
+        raise ValueError(
+            f"visitors and open_share must have shape (7, 24); found {v.shape}, {o.shape}"
+        )
     total = v.sum()
     return float(100.0 * (v * o).sum() / total) if total > 0 else float("nan")
 
@@ -263,7 +278,13 @@ def weekend_profile(local_ts: pd.Series, counts: pd.Series) -> np.ndarray:
 
     ``local_ts`` are Europe/Brussels timestamps of hourly counts.
     """
-    frame = pd.DataFrame({"d": local_ts.dt.day_of_week.to_numpy(), "h": local_ts.dt.hour.to_numpy(), "c": pd.to_numeric(counts).to_numpy(float)})
+    frame = pd.DataFrame(
+        {
+            "d": local_ts.dt.day_of_week.to_numpy(),
+            "h": local_ts.dt.hour.to_numpy(),
+            "c": pd.to_numeric(counts).to_numpy(float),
+        }
+    )
     means = frame[frame["d"].isin(WEEKEND)].groupby(["d", "h"])["c"].mean()
     profile = np.zeros((7, 24))
     for (d, h), value in means.items():

@@ -63,7 +63,9 @@ def is_high_capacity(route_type: object) -> bool:
         value = int(route_type)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return False
-    return value in HIGH_CAPACITY_ROUTE_TYPES or any(lo <= value < hi for lo, hi in _HIGH_CAPACITY_RANGES)
+    return value in HIGH_CAPACITY_ROUTE_TYPES or any(
+        lo <= value < hi for lo, hi in _HIGH_CAPACITY_RANGES
+    )
 
 
 def dg_regio_class(departures_per_hour: object) -> np.ndarray:
@@ -81,7 +83,9 @@ def dg_regio_class(departures_per_hour: object) -> np.ndarray:
     return np.select([dph > 10, dph >= 4, dph > 0], ["high", "medium", "low"], "none")
 
 
-def feed_from_silver(departures: pd.DataFrame, service_dates: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def feed_from_silver(
+    departures: pd.DataFrame, service_dates: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     """GTFS-like tables for :func:`~pipelines.sources.gtfs.departures_on` from silver tables.
 
     ``silver.service_dates`` already expands calendar.txt and calendar_dates.txt, so it
@@ -97,7 +101,10 @@ def feed_from_silver(departures: pd.DataFrame, service_dates: pd.DataFrame) -> d
     """
     trips = departures[["feed_id", "trip_id", "route_id", "service_id"]].drop_duplicates()
     calendar = pd.DataFrame(
-        {c: pd.Series(dtype="string") for c in ("feed_id", "service_id", *WEEKDAYS, "start_date", "end_date")}
+        {
+            c: pd.Series(dtype="string")
+            for c in ("feed_id", "service_id", *WEEKDAYS, "start_date", "end_date")
+        }
     )
     additions = service_dates[["feed_id", "service_id", "date"]].assign(exception_type=1)
     return {
@@ -128,7 +135,9 @@ def busiest_weekday(service_dates: pd.DataFrame, departures: pd.DataFrame) -> dt
     dates = service_dates.merge(per_service, on=["feed_id", "service_id"])
     dates = dates[pd.to_datetime(dates["date"]).dt.day_of_week < 5]
     if dates.empty:
-        raise ValueError("no GTFS service runs on a weekday (Monday-Friday): cannot pick a service date")
+        raise ValueError(
+            "no GTFS service runs on a weekday (Monday-Friday): cannot pick a service date"
+        )
     per_day = dates.groupby("date")["n"].sum()
     best = per_day[per_day == per_day.max()].index.min()
     return pd.Timestamp(best).date()
@@ -145,20 +154,27 @@ def window_departures(
     """
     start, end = window
     if not 0 <= start < end <= 48:
-        raise ValueError(f"window must be (start, end) hours with 0 <= start < end <= 48; found {window}")
+        raise ValueError(
+            f"window must be (start, end) hours with 0 <= start < end <= 48; found {window}"
+        )
     out = departures_on(feed, date)
     seconds = out["departure_s"].astype("float64")
-    return out[(seconds >= start * 3600) & (seconds < end * 3600)].reset_index(drop=True)
+    out = out[(seconds >= start * 3600) & (seconds < end * 3600)].reset_index(drop=True)
+    return out.astype({"feed_id": "string", "stop_id": "string"})
 
 
-def trips_per_hour(timed: pd.DataFrame, stops: pd.DataFrame, window: tuple[int, int] = WINDOW_HOURS) -> float:
+def trips_per_hour(
+    timed: pd.DataFrame, stops: pd.DataFrame, window: tuple[int, int] = WINDOW_HOURS
+) -> float:
     """Distinct trips per hour calling at any of ``stops`` (feed_id, stop_id) in ``timed``.
 
     A bus calling at three stops of a district counts once: the figure is the service the
     place gets, not the sum of the stops' departures.
     """
     keys = stops[["feed_id", "stop_id"]].astype("string").drop_duplicates()
-    calls = timed.astype({"feed_id": "string", "stop_id": "string"}).merge(keys, on=["feed_id", "stop_id"])
+    if not all(pd.api.types.is_string_dtype(timed[c]) for c in ("feed_id", "stop_id")):
+        timed = timed.astype({"feed_id": "string", "stop_id": "string"})
+    calls = timed.merge(keys, on=["feed_id", "stop_id"])
     trips = calls[["feed_id", "trip_id", "service_date"]].drop_duplicates()
     return len(trips) / float(window[1] - window[0])
 
@@ -208,12 +224,16 @@ def departures_per_stop(
     frame["departures_per_hour"] = frame["departures"] / float(end - start)
     frame["dg_regio_class"] = dg_regio_class(frame["departures_per_hour"].to_numpy())
     frame["high_capacity"] = frame["high"].fillna(False).astype(bool)
-    frame["radius_m"] = np.where(frame["high_capacity"], HIGH_CAPACITY_RADIUS_M, LOW_CAPACITY_RADIUS_M)
+    frame["radius_m"] = np.where(
+        frame["high_capacity"], HIGH_CAPACITY_RADIUS_M, LOW_CAPACITY_RADIUS_M
+    )
     frame["report"] = _reports(frame, stops, date, window)
     return frame[list(STOP_COLUMNS)]
 
 
-def _reports(frame: pd.DataFrame, stops: pd.DataFrame, date: dt.date | str, window: tuple[int, int]) -> pd.Series:
+def _reports(
+    frame: pd.DataFrame, stops: pd.DataFrame, date: dt.date | str, window: tuple[int, int]
+) -> pd.Series:
     """Why a stop has no departure in the window (empty string when it has some)."""
     keys = ["feed_id", "stop_id"]
     info = stops.astype({"feed_id": "string", "stop_id": "string"}).drop_duplicates(keys)
@@ -228,8 +248,15 @@ def _reports(frame: pd.DataFrame, stops: pd.DataFrame, date: dt.date | str, wind
     )
     report = np.where(never, "no timed stop_time in the feed", report)
     if "location_type" in info.columns:
-        kind = pd.to_numeric(info["location_type"], errors="coerce").fillna(0).astype("int64").to_numpy()
-        report = np.where(kind > 0, "not a boarding stop (location_type " + kind.astype(str) + ")", report)
+        kind = (
+            pd.to_numeric(info["location_type"], errors="coerce")
+            .fillna(0)
+            .astype("int64")
+            .to_numpy()
+        )
+        report = np.where(
+            kind > 0, "not a boarding stop (location_type " + kind.astype(str) + ")", report
+        )
     return pd.Series(report, index=frame.index, dtype="string")
 
 
@@ -265,12 +292,20 @@ def cell_coverage(
     """
     times = np.asarray(walk_s, dtype=float)
     if times.ndim != 2 or times.shape[0] != len(stops):
-        raise ValueError(f"walk_s must have shape (n_stops={len(stops)}, n_cells); found {times.shape}")
+        raise ValueError(
+            f"walk_s must have shape (n_stops={len(stops)}, n_cells); found {times.shape}"
+        )
     dph = stops["departures_per_hour"].to_numpy(float)
     limit_s = stops["radius_m"].to_numpy(float) / (walk_speed_kmh / 3.6)
     within = (times <= limit_s[:, None]) & (dph[:, None] > 0)
-    best = np.where(within, dph[:, None], 0.0).max(axis=0) if len(stops) else np.zeros(times.shape[1])
-    nearest = np.where(within, times, np.inf).min(axis=0) if len(stops) else np.full(times.shape[1], np.inf)
+    best = (
+        np.where(within, dph[:, None], 0.0).max(axis=0) if len(stops) else np.zeros(times.shape[1])
+    )
+    nearest = (
+        np.where(within, times, np.inf).min(axis=0)
+        if len(stops)
+        else np.full(times.shape[1], np.inf)
+    )
     frequent = (within & (dph[:, None] >= min_departures_per_hour)).any(axis=0)
     return pd.DataFrame(
         {
@@ -288,7 +323,11 @@ def population_shares(population: pd.Series, groups: pd.Series, values: pd.Serie
     Returns a frame indexed by group with one column per value; rows sum to 100 (0 for a
     group without inhabitants).
     """
-    frame = pd.DataFrame({"group": groups.to_numpy(), "value": values.to_numpy(), "pop": population.to_numpy(float)})
-    table = frame.pivot_table(index="group", columns="value", values="pop", aggfunc="sum", fill_value=0.0)
+    frame = pd.DataFrame(
+        {"group": groups.to_numpy(), "value": values.to_numpy(), "pop": population.to_numpy(float)}
+    )
+    table = frame.pivot_table(
+        index="group", columns="value", values="pop", aggfunc="sum", fill_value=0.0
+    )
     totals = table.sum(axis=1)
     return table.div(totals.where(totals > 0, 1.0), axis=0) * 100.0

@@ -24,7 +24,14 @@ CONSERVATION_TOLERANCE = 1e-9
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:
-    return dg.AssetSpec(key, deps=DEPS, group_name="gold", kinds={"python", "parquet", "h3"}, owners=OWNERS, description=description)
+    return dg.AssetSpec(
+        key,
+        deps=DEPS,
+        group_name="gold",
+        kinds={"python", "parquet", "h3"},
+        owners=OWNERS,
+        description=description,
+    )
 
 
 @dg.multi_asset(
@@ -58,11 +65,31 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
         ),
     ],
     check_specs=[
-        dg.AssetCheckSpec("all_indicators_everywhere", asset=INDICATORS_KEY, description="Every commune has all indicators and every district all district-level ones; each (nis, district_id, indicator) once."),
-        dg.AssetCheckSpec("two_step_conservation", asset=INDICATORS_KEY, description="2SFCA per mode: sum of population x accessibility in gold.friction_cells equals the supply of the shops someone reaches (relative error < 1e-9)."),
-        dg.AssetCheckSpec("k_suppression", asset=INDICATORS_KEY, description="No figure computed from fewer than k customers, trips or devices is published."),
-        dg.AssetCheckSpec("one_row_per_cell", asset=CELLS_KEY, description="One row per H3 cell of gold.h3_cells, EPSG:4326, footfall never below k."),
-        dg.AssetCheckSpec("every_stop_kept", asset=STOPS_KEY, description="Every stop of silver.stops is present; stops without departures carry a report."),
+        dg.AssetCheckSpec(
+            "all_indicators_everywhere",
+            asset=INDICATORS_KEY,
+            description="Every commune has all indicators and every district all district-level ones; each (nis, district_id, indicator) once.",
+        ),
+        dg.AssetCheckSpec(
+            "two_step_conservation",
+            asset=INDICATORS_KEY,
+            description="2SFCA per mode: sum of population x accessibility in gold.friction_cells equals the supply of the shops someone reaches (relative error < 1e-9).",
+        ),
+        dg.AssetCheckSpec(
+            "k_suppression",
+            asset=INDICATORS_KEY,
+            description="No figure computed from fewer than k customers, trips or devices is published.",
+        ),
+        dg.AssetCheckSpec(
+            "one_row_per_cell",
+            asset=CELLS_KEY,
+            description="One row per H3 cell of gold.h3_cells, EPSG:4326, footfall never below k.",
+        ),
+        dg.AssetCheckSpec(
+            "every_stop_kept",
+            asset=STOPS_KEY,
+            description="Every stop of silver.stops is present; stops without departures carry a report.",
+        ),
     ],
 )
 def friction(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
@@ -75,12 +102,20 @@ def friction(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
         "stops": lk.write(result.stops, *STOPS_KEY),
     }
     communes = lk.read("silver", "communes")["nis"].astype(str)
-    yield _indicators_result(result, communes.tolist(), districts["district_id"].astype(str).tolist(), k, str(paths["indicators"]))
+    yield _indicators_result(
+        result,
+        communes.tolist(),
+        districts["district_id"].astype(str).tolist(),
+        k,
+        str(paths["indicators"]),
+    )
     yield _cells_result(result, lk.read("gold", "h3_cells")["h3"], k, str(paths["cells"]))
     yield _stops_result(result, len(lk.read("silver", "stops")), str(paths["stops"]))
 
 
-def _indicators_result(result: FrictionResult, communes: list[str], districts: list[str], k: int, path: str) -> dg.MaterializeResult:
+def _indicators_result(
+    result: FrictionResult, communes: list[str], districts: list[str], k: int, path: str
+) -> dg.MaterializeResult:
     table = result.indicators
     missing = missing_rows(table, communes, districts)
     unique = not table.duplicated(["nis", "district_id", "indicator"]).any()
@@ -89,7 +124,9 @@ def _indicators_result(result: FrictionResult, communes: list[str], districts: l
     for mode, two_step in result.two_step.items():
         total = float((cells["population"] * cells[f"shop_access_{mode}"] / 1000.0).sum())
         conservation[mode] = (total, two_step.served_supply)
-    conserved = all(abs(a - b) <= CONSERVATION_TOLERANCE * max(b, 1.0) for a, b in conservation.values())
+    conserved = all(
+        abs(a - b) <= CONSERVATION_TOLERANCE * max(b, 1.0) for a, b in conservation.values()
+    )
     support = result.support.merge(table, on=["nis", "district_id", "indicator"])
     leaks = support[(support["support"] < k) & support["value"].notna()]
     meta = table_metadata(table, path)
@@ -101,11 +138,33 @@ def _indicators_result(result: FrictionResult, communes: list[str], districts: l
         suppressed=int(table["reference"].str.startswith("suppressed").sum()),
     )
     checks = [
-        dg.AssetCheckResult(asset_key=dg.AssetKey(INDICATORS_KEY), check_name="all_indicators_everywhere", passed=not missing and unique, metadata={"missing": ", ".join(missing[:20]), "missing_count": len(missing), "unique": unique}),
-        dg.AssetCheckResult(asset_key=dg.AssetKey(INDICATORS_KEY), check_name="two_step_conservation", passed=conserved, metadata={f"{m}_sum_PA": a for m, (a, _) in conservation.items()} | {f"{m}_served_supply": b for m, (_, b) in conservation.items()}),
-        dg.AssetCheckResult(asset_key=dg.AssetKey(INDICATORS_KEY), check_name="k_suppression", passed=leaks.empty, metadata={"k": k, "checked_figures": len(support), "violations": len(leaks)}),
+        dg.AssetCheckResult(
+            asset_key=dg.AssetKey(INDICATORS_KEY),
+            check_name="all_indicators_everywhere",
+            passed=not missing and unique,
+            metadata={
+                "missing": ", ".join(missing[:20]),
+                "missing_count": len(missing),
+                "unique": unique,
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=dg.AssetKey(INDICATORS_KEY),
+            check_name="two_step_conservation",
+            passed=conserved,
+            metadata={f"{m}_sum_PA": a for m, (a, _) in conservation.items()}
+            | {f"{m}_served_supply": b for m, (_, b) in conservation.items()},
+        ),
+        dg.AssetCheckResult(
+            asset_key=dg.AssetKey(INDICATORS_KEY),
+            check_name="k_suppression",
+            passed=leaks.empty,
+            metadata={"k": k, "checked_figures": len(support), "violations": len(leaks)},
+        ),
     ]
-    return dg.MaterializeResult(asset_key=dg.AssetKey(INDICATORS_KEY), metadata=meta, check_results=checks)
+    return dg.MaterializeResult(
+        asset_key=dg.AssetKey(INDICATORS_KEY), metadata=meta, check_results=checks
+    )
 
 
 def _cells_result(result: FrictionResult, h3_cells, k: int, path: str) -> dg.MaterializeResult:  # noqa: ANN001
@@ -119,9 +178,22 @@ def _cells_result(result: FrictionResult, h3_cells, k: int, path: str) -> dg.Mat
     )
     meta = table_metadata(cells, path)
     meta["cells_with_sdg_access"] = int(cells["sdg_11_2_1"].sum())
-    meta["flow_status"] = dg.MetadataValue.md("\n".join(f"- {s}: {n}" for s, n in cells["flow_status"].value_counts().items()))
-    check = dg.AssetCheckResult(asset_key=dg.AssetKey(CELLS_KEY), check_name="one_row_per_cell", passed=passed, metadata={"rows": len(cells), "h3_cells": len(h3_cells), "min_footfall": float(footfall.min()) if len(footfall) else np.nan})
-    return dg.MaterializeResult(asset_key=dg.AssetKey(CELLS_KEY), metadata=meta, check_results=[check])
+    meta["flow_status"] = dg.MetadataValue.md(
+        "\n".join(f"- {s}: {n}" for s, n in cells["flow_status"].value_counts().items())
+    )
+    check = dg.AssetCheckResult(
+        asset_key=dg.AssetKey(CELLS_KEY),
+        check_name="one_row_per_cell",
+        passed=passed,
+        metadata={
+            "rows": len(cells),
+            "h3_cells": len(h3_cells),
+            "min_footfall": float(footfall.min()) if len(footfall) else np.nan,
+        },
+    )
+    return dg.MaterializeResult(
+        asset_key=dg.AssetKey(CELLS_KEY), metadata=meta, check_results=[check]
+    )
 
 
 def _stops_result(result: FrictionResult, n_stops: int, path: str) -> dg.MaterializeResult:
@@ -130,9 +202,23 @@ def _stops_result(result: FrictionResult, n_stops: int, path: str) -> dg.Materia
     reported = bool((stops.loc[idle, "report"] != "").all())
     meta = table_metadata(stops, path)
     meta["service_date"] = result.service_date.isoformat()
-    meta["stops_reported"] = dg.MetadataValue.md("\n".join(f"- {r}: {n}" for r, n in stops.loc[idle, "report"].value_counts().items()) or "none")
-    check = dg.AssetCheckResult(asset_key=dg.AssetKey(STOPS_KEY), check_name="every_stop_kept", passed=len(stops) == n_stops and reported, metadata={"stops": len(stops), "silver_stops": n_stops, "without_departures": int(idle.sum())})
-    return dg.MaterializeResult(asset_key=dg.AssetKey(STOPS_KEY), metadata=meta, check_results=[check])
+    meta["stops_reported"] = dg.MetadataValue.md(
+        "\n".join(f"- {r}: {n}" for r, n in stops.loc[idle, "report"].value_counts().items())
+        or "none"
+    )
+    check = dg.AssetCheckResult(
+        asset_key=dg.AssetKey(STOPS_KEY),
+        check_name="every_stop_kept",
+        passed=len(stops) == n_stops and reported,
+        metadata={
+            "stops": len(stops),
+            "silver_stops": n_stops,
+            "without_departures": int(idle.sum()),
+        },
+    )
+    return dg.MaterializeResult(
+        asset_key=dg.AssetKey(STOPS_KEY), metadata=meta, check_results=[check]
+    )
 
 
 assets = [friction]

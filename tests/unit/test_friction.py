@@ -20,7 +20,9 @@ from pipelines.routing import Router
 INF = np.inf
 
 
-def _squares(ids: list[str], origins: list[tuple[float, float]], size: float = 100.0, **columns: list) -> gpd.GeoDataFrame:
+def _squares(
+    ids: list[str], origins: list[tuple[float, float]], size: float = 100.0, **columns: list
+) -> gpd.GeoDataFrame:
     """Square polygons (EPSG:31370, lower-left corners ``origins``) returned in EPSG:4326."""
     polys = [shapely.box(x, y, x + size, y + size) for x, y in origins]
     frame = gpd.GeoDataFrame({"district_id": ids, **columns}, geometry=polys, crs=CRS_METRIC)
@@ -28,7 +30,9 @@ def _squares(ids: list[str], origins: list[tuple[float, float]], size: float = 1
 
 
 def _points(xy: list[tuple[float, float]], **columns: list) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(*zip(*xy, strict=True)), crs=CRS_METRIC).to_crs(4326)
+    return gpd.GeoDataFrame(
+        columns, geometry=gpd.points_from_xy(*zip(*xy, strict=True)), crs=CRS_METRIC
+    ).to_crs(4326)
 
 
 # -- catalogue, districts, rows --------------------------------------------------------------
@@ -41,17 +45,24 @@ def test_catalogue_covers_the_ten_indicators() -> None:
 
 
 def test_assign_districts_first_outline_wins() -> None:
-    districts = _squares(["A", "B"], [(150000, 120000), (150050, 120000)])  # B overlaps A's right half
+    districts = _squares(
+        ["A", "B"], [(150000, 120000), (150050, 120000)]
+    )  # B overlaps A's right half
     points = _points([(150010, 120010), (150075, 120010), (150140, 120010), (150500, 120500)])
     assert friction.assign_districts(points, districts).tolist() == ["A", "A", "B", pd.NA]
 
 
 def test_indicator_table_rows_units_and_duplicates() -> None:
-    frame = pd.DataFrame({"nis": ["92801", "92801"], "district_id": [pd.NA, "92801-D01"], "v": [1.5, np.nan]})
+    frame = pd.DataFrame(
+        {"nis": ["92801", "92801"], "district_id": [pd.NA, "92801-D01"], "v": [1.5, np.nan]}
+    )
     rows = friction.indicator_rows(frame, "vacancy_rate", "v", "register")
     table = friction.indicator_table([rows], pd.Timestamp("2026-11-09 10:00"))
     assert list(table.columns) == list(friction.OUTPUT_COLUMNS)
-    assert table["unit"].tolist() == ["%", "%"] and table["district_id"].isna().tolist() == [True, False]
+    assert table["unit"].tolist() == ["%", "%"] and table["district_id"].isna().tolist() == [
+        True,
+        False,
+    ]
     assert str(table["computed_at"].dt.tz) == "UTC"
     with pytest.raises(ValueError, match="appears twice"):
         friction.indicator_table([rows, rows], pd.Timestamp("2026-11-09", tz="UTC"))
@@ -73,13 +84,17 @@ def test_suppress_small() -> None:
 
 def test_two_step_reference_through_shop_access() -> None:
     cost = np.array([[1, 80, 40], [80, 1, 40], [40, 40, 1]], dtype=float)  # minutes
-    result = friction_reach.shop_access(cost.T * 60.0, np.array([15, 20, 100.0]), np.array([100, 50, 10.0]), 61)
+    result = friction_reach.shop_access(
+        cost.T * 60.0, np.array([15, 20, 100.0]), np.array([100, 50, 10.0]), 61
+    )
     np.testing.assert_allclose(result.accessibility, [0.761, 0.958, 1.095], atol=5e-4)
     assert (np.array([100, 50, 10]) * result.accessibility).sum() == pytest.approx(135.0)
 
 
 def test_group_min_totals_and_nearest_minutes() -> None:
-    times = np.array([[60.0, 900.0, INF], [600.0, 300.0, INF], [1200.0, INF, 30.0]])  # origin cells x cells
+    times = np.array(
+        [[60.0, 900.0, INF], [600.0, 300.0, INF], [1200.0, INF, 30.0]]
+    )  # origin cells x cells
     groups, best = friction_reach.group_min(times, ["D2", "D1", "D2"])
     assert groups.tolist() == ["D1", "D2"]
     np.testing.assert_array_equal(best, [[600, 300, INF], [60, 900, 30]])
@@ -94,19 +109,34 @@ def test_group_min_totals_and_nearest_minutes() -> None:
     # residents 10, 30, 20, 40 with access 5, 0, 2, 9: half (50) have 2 or less -> median 2
     access, residents = np.array([5.0, 0.0, 2.0, 9.0]), np.array([10.0, 30.0, 20.0, 40.0])
     assert friction_reach.weighted_median(access, residents) == 2.0
-    assert friction_reach.weighted_median(access, residents, np.array([True, False, False, True])) == 9.0
+    assert (
+        friction_reach.weighted_median(access, residents, np.array([True, False, False, True]))
+        == 9.0
+    )
     assert np.isnan(friction_reach.weighted_median(access, np.zeros(4)))
 
 
 def test_reversed_network_swaps_directions() -> None:
-    nodes = gpd.GeoDataFrame({"node_id": [1, 2]}, geometry=gpd.points_from_xy([4.86, 4.87], [50.46, 50.46]), crs=4326)
+    nodes = gpd.GeoDataFrame(
+        {"node_id": [1, 2]}, geometry=gpd.points_from_xy([4.86, 4.87], [50.46, 50.46]), crs=4326
+    )
     line = shapely.LineString([(4.86, 50.46), (4.87, 50.46)])
-    edges = gpd.GeoDataFrame({"u": [1], "v": [2], "travel_time_s": [60.0], "speed_kmh": [40.0]}, geometry=[line], crs=4326)
+    edges = gpd.GeoDataFrame(
+        {"u": [1], "v": [2], "travel_time_s": [60.0], "speed_kmh": [40.0]},
+        geometry=[line],
+        crs=4326,
+    )
     a, b = [[4.86, 50.46]], [[4.87, 50.46]]
     forward = Router.from_network(nodes, edges)
     backward = Router.from_network(nodes, friction_reach.reversed_edges(edges))
-    assert forward.travel_times(a, b)[0, 0] == pytest.approx(60.0) and forward.travel_times(b, a)[0, 0] == INF
-    assert backward.travel_times(b, a)[0, 0] == pytest.approx(60.0) and backward.travel_times(a, b)[0, 0] == INF
+    assert (
+        forward.travel_times(a, b)[0, 0] == pytest.approx(60.0)
+        and forward.travel_times(b, a)[0, 0] == INF
+    )
+    assert (
+        backward.travel_times(b, a)[0, 0] == pytest.approx(60.0)
+        and backward.travel_times(a, b)[0, 0] == INF
+    )
 
 
 # -- 3 parking and 8a tourism within walking distance ----------------------------------------
@@ -114,7 +144,9 @@ def test_reversed_network_swaps_directions() -> None:
 
 def test_parking_near_districts_counts_each_car_park_once() -> None:
     # car parks x shops (seconds); shops 0-1 in D1, 2 in D2, 3 outside every district
-    times = np.array([[100.0, 200.0, 900.0, 10.0], [INF, 220.0, 150.0, INF], [300.0, INF, INF, INF]])
+    times = np.array(
+        [[100.0, 200.0, 900.0, 10.0], [INF, 220.0, 150.0, INF], [300.0, INF, INF, INF]]
+    )
     pairs = friction_reach.places_near_groups(times, ["D1", "D1", "D2", None], 225.0)
     assert pairs.values.tolist() == [[0, "D1"], [1, "D1"], [1, "D2"]]
     out = friction_reach.parking_near(pairs, pd.Series([100, None, 40]))
@@ -130,7 +162,9 @@ def test_parking_near_districts_counts_each_car_park_once() -> None:
 
 
 def test_sector_weights_split_by_area() -> None:
-    sectors = _squares(["x", "y"], [(150000, 120000), (150100, 120000)]).rename(columns={"district_id": "sector_id"})
+    sectors = _squares(["x", "y"], [(150000, 120000), (150100, 120000)]).rename(
+        columns={"district_id": "sector_id"}
+    )
     districts = _squares(["D1"], [(150050, 120000)])  # half of x, half of y
     weights = friction_od.sector_weights(sectors, districts)
     assert weights["sector_id"].tolist() == ["x", "y"]
@@ -142,13 +176,24 @@ def test_inflow_peak_outside_share_and_ratio() -> None:
     # and a Saturday that does not count for the weekday peak
     od = pd.DataFrame(
         {
-            "ts": pd.to_datetime(["2026-10-12 07:00", "2026-10-12 08:00", "2026-10-13 08:00", "2026-10-13 08:00", "2026-10-17 08:00"], utc=True),
+            "ts": pd.to_datetime(
+                [
+                    "2026-10-12 07:00",
+                    "2026-10-12 08:00",
+                    "2026-10-13 08:00",
+                    "2026-10-13 08:00",
+                    "2026-10-17 08:00",
+                ],
+                utc=True,
+            ),
             "origin_nis": ["A", "A", "A", "B", "B"],
             "destination_sector": ["x", "x", "x", "x", "x"],
             "trips": [40, 100, 60, 40, 999],
         }
     )
-    inflow = friction_od.district_inflow(od, pd.DataFrame({"sector_id": ["x"], "district_id": ["D1"], "weight": [0.5]}))
+    inflow = friction_od.district_inflow(
+        od, pd.DataFrame({"sector_id": ["x"], "district_id": ["D1"], "weight": [0.5]})
+    )
     assert inflow["trips"].sum() == pytest.approx(0.5 * 1239)
     peak, hour = friction_od.peak_inflow(inflow)
     assert hour == 10 and peak == pytest.approx(0.5 * (100 + 60 + 40) / 2)  # two weekdays
@@ -157,18 +202,30 @@ def test_inflow_peak_outside_share_and_ratio() -> None:
     assert friction_od.vehicles(1300.0) == pytest.approx(1300 * 0.65 / 1.3)
 
 
-def test_entry_capacity_counts_edges_entering_the_outline() -> None:
+def test_entry_capacity_counts_access_roads_entering_the_outline() -> None:
     edges = pd.DataFrame(
         {
-            "u": [1, 2, 2, 3, 4],
-            "v": [2, 1, 3, 2, 2],
-            "highway": ["primary", "primary", "residential", "residential", "secondary_link;tertiary"],
+            "u": [1, 2, 2, 3, 4, 5, 6, 7],
+            "v": [2, 1, 3, 2, 2, 2, 7, 6],
+            "highway": [
+                "primary",
+                "primary",
+                "residential",
+                "residential",
+                "secondary_link;tertiary",
+                "residential",
+                "residential",
+                "residential",
+            ],
         }
     )
-    node_district = pd.Series({1: pd.NA, 2: "D1", 3: "D1", 4: "D2"})
+    node_district = pd.Series({1: pd.NA, 2: "D1", 3: "D1", 4: "D2", 5: pd.NA, 6: pd.NA, 7: "D3"})
     out = friction_od.entry_capacity(edges, node_district)
-    # entering D1: 1->2 (primary 1200) and 4->2 (from D2: secondary link 1000); 2->3 and 3->2 stay inside
-    assert out.to_dict() == {"D1": 2200.0}
+    # entering D1: 1->2 (primary 1200) and 4->2 (from D2: secondary link 1000); the residential
+    # street 5->2 is not an access road; 2->3 and 3->2 stay inside. D3 has no access road: its
+    # residential street counts (500).
+    assert out.to_dict() == {"D1": 2200.0, "D3": 500.0}
+    assert friction_od.vehicles(1300.0) == pytest.approx(1300 * 0.65 / 1.3)
 
 
 # -- 5 pedestrian flows ------------------------------------------------------------------------
@@ -179,19 +236,38 @@ def test_flow_status_hand_computed() -> None:
     shops = pd.Series([0, 8, 9, 1, 1, 3])
     # index = footfall/(shops+1): 1000, 100, 10, 200, 150; median 150; footfall median 400
     status = friction_stats.flow_status(footfall, shops)
-    assert status.tolist() == ["unexploited", "balanced", "underused", "balanced", "balanced", pd.NA]
-    counts = friction_stats.flow_counts(pd.DataFrame({"nis": ["1"] * 6, "district_id": ["D"] * 3 + [pd.NA] * 3, "flow_status": status}))
-    assert counts.iloc[0][["flows_unexploited_cells", "flows_underused_shop_cells", "flows_measured_cells"]].tolist() == [1, 1, 5]
-    assert counts.iloc[1][["flows_unexploited_cells", "flows_underused_shop_cells", "flows_measured_cells"]].tolist() == [1, 1, 3]
+    assert status.tolist() == [
+        "unexploited",
+        "balanced",
+        "underused",
+        "balanced",
+        "balanced",
+        pd.NA,
+    ]
+    counts = friction_stats.flow_counts(
+        pd.DataFrame(
+            {"nis": ["1"] * 6, "district_id": ["D"] * 3 + [pd.NA] * 3, "flow_status": status}
+        )
+    )
+    assert counts.iloc[0][
+        ["flows_unexploited_cells", "flows_underused_shop_cells", "flows_measured_cells"]
+    ].tolist() == [1, 1, 5]
+    assert counts.iloc[1][
+        ["flows_unexploited_cells", "flows_underused_shop_cells", "flows_measured_cells"]
+    ].tolist() == [1, 1, 3]
     with pytest.raises(ValueError, match="ratio"):
         friction_stats.flow_status(footfall, shops, ratio=1.0)
 
 
 def test_sensor_footfall_and_cell_districts() -> None:
     counts = pd.DataFrame({"sensor_id": ["w1", "w1", "p1", "b1"], "count": [10, 20, 6, 500]})
-    sensors = pd.DataFrame({"sensor_id": ["w1", "p1", "b1"], "kind": ["wifi", "pedestrian", "bike"], "h3": [7, 7, 8]})
+    sensors = pd.DataFrame(
+        {"sensor_id": ["w1", "p1", "b1"], "kind": ["wifi", "pedestrian", "bike"], "h3": [7, 7, 8]}
+    )
     out = sensor_footfall(counts, sensors)
-    assert out.to_dict("records") == [{"h3": 7, "footfall_daily": 24 * (15 + 6), "sensors": 2, "hours": 3}]  # bikes left out
+    assert out.to_dict("records") == [
+        {"h3": 7, "footfall_daily": 24 * (15 + 6), "sensors": 2, "hours": 3}
+    ]  # bikes left out
     shops = pd.DataFrame({"h3": [1, 1, 1, 2], "district_id": ["B", "A", "B", pd.NA]})
     by_centre = pd.Series(["C", pd.NA, "C"], dtype="string")
     assert cell_districts(pd.Series([1, 2, 3]), shops, by_centre).tolist() == ["B", pd.NA, "C"]
@@ -215,7 +291,9 @@ def test_online_visibility_shares() -> None:
     assert commune["online_website_share"] == pytest.approx(40.0)  # an empty string is no website
     assert commune["online_opening_hours_share"] == pytest.approx(40.0)
     assert commune["online_osm_match_share"] == pytest.approx(50.0)  # 2 of the 4 KBO shops
-    assert district["online_website_share"] == pytest.approx(200 / 3) and district["online_osm_match_share"] == pytest.approx(50.0)
+    assert district["online_website_share"] == pytest.approx(200 / 3) and district[
+        "online_osm_match_share"
+    ] == pytest.approx(50.0)
 
 
 # -- 7 vacancy ---------------------------------------------------------------------------------
@@ -224,7 +302,15 @@ def test_online_visibility_shares() -> None:
 def test_vacancy_rate_and_trend() -> None:
     rows = []
     for date, vacant in (("2025-10-01", 1), ("2026-04-01", 1), ("2026-10-01", 2)):
-        rows += [{"nis": "1", "district_id": "D" if i < 5 else pd.NA, "observed_on": date, "status": "vacant" if i < vacant else "occupied"} for i in range(10)]
+        rows += [
+            {
+                "nis": "1",
+                "district_id": "D" if i < 5 else pd.NA,
+                "observed_on": date,
+                "status": "vacant" if i < vacant else "occupied",
+            }
+            for i in range(10)
+        ]
     out = friction_stats.vacancy(pd.DataFrame(rows))
     commune = out.iloc[0]
     assert commune["vacancy_rate"] == pytest.approx(20.0) and commune["observed_on"] == "2026-10-01"
@@ -232,7 +318,11 @@ def test_vacancy_rate_and_trend() -> None:
     assert commune["vacancy_trend"] == pytest.approx(np.polyfit(years, [10, 10, 20], 1)[0])
     assert out.iloc[1]["vacancy_rate"] == pytest.approx(40.0)  # 2 of the district's 5 cells
     with pytest.raises(ValueError, match="vacant"):
-        friction_stats.vacancy(pd.DataFrame([{"nis": "1", "district_id": pd.NA, "observed_on": "2026-10-01", "status": "vide?"}]))
+        friction_stats.vacancy(
+            pd.DataFrame(
+                [{"nis": "1", "district_id": pd.NA, "observed_on": "2026-10-01", "status": "vide?"}]
+            )
+        )
 
 
 # -- 8 tourism: weekend visitors and opening hours ---------------------------------------------
@@ -255,7 +345,9 @@ def test_weekly_open(text: str, day: int, hours: slice, expected: list[float]) -
     assert weekly_open(text)[day, hours].tolist() == expected
 
 
-@pytest.mark.parametrize("text", [None, "", "sunrise-sunset", "Mo-Sa 9h-18h", "Jan-Mar 10:00-12:00", "Mo 25:00-26:00"])
+@pytest.mark.parametrize(
+    "text", [None, "", "sunrise-sunset", "Mo-Sa 9h-18h", "Jan-Mar 10:00-12:00", "Mo 25:00-26:00"]
+)
 def test_weekly_open_unknown_forms_return_none(text: object) -> None:
     assert weekly_open(text) is None
 
@@ -268,7 +360,9 @@ def test_hours_overlap_hand_computed() -> None:
     assert friction_stats.hours_overlap(visitors, open_share) == pytest.approx(100 * 3.5 / 8)
     default = friction_stats.default_visitor_profile()
     assert default.sum() == 16 and default[5, 10] == 1 and default[4, 10] == 0
-    assert friction_stats.hours_overlap(default, weekly_open("Mo-Sa 09:00-18:00")) == pytest.approx(50.0)
+    assert friction_stats.hours_overlap(default, weekly_open("Mo-Sa 09:00-18:00")) == pytest.approx(
+        50.0
+    )
     local = pd.Series(pd.to_datetime(["2026-10-17 10:00", "2026-10-24 10:00", "2026-10-19 10:00"]))
     profile = friction_stats.weekend_profile(local, pd.Series([10, 30, 99]))
     assert profile[5, 10] == 20.0 and profile.sum() == 20.0  # Monday left out
@@ -281,7 +375,9 @@ def test_hours_overlap_hand_computed() -> None:
 
 def test_delivery_reach_15_and_30_minutes() -> None:
     times = np.array([[0.0, 600.0, 1200.0, 2400.0]])  # one district x four cells (bike seconds)
-    out = friction_reach.delivery_reach(times, np.array([10.0, 20.0, 30.0, 40.0]), np.array([1.0, 0.0, 9000.0, 5.0]))
+    out = friction_reach.delivery_reach(
+        times, np.array([10.0, 20.0, 30.0, 40.0]), np.array([1.0, 0.0, 9000.0, 5.0])
+    )
     assert out.iloc[0].to_dict() == {
         "delivery_pop_15min": 30.0,
         "delivery_workplaces_15min": 1.0,
@@ -305,7 +401,9 @@ def test_customer_communes_and_outside_share() -> None:
     assert nis.tolist() == ["11111", "22222", "22222", pd.NA, pd.NA]  # 6400 learnt from row 2
     frame = pd.DataFrame({"nis": ["11111"] * 5, "district_id": ["D"] * 5, "customer_nis": nis})
     out = friction_stats.customer_origins(frame)
-    assert out.iloc[0][["customers_outside_share", "customers_known", "customers_unknown"]].tolist() == [pytest.approx(200 / 3), 3, 2]
+    assert out.iloc[0][
+        ["customers_outside_share", "customers_known", "customers_unknown"]
+    ].tolist() == [pytest.approx(200 / 3), 3, 2]
     suppressed = friction.suppress_small(out["customers_outside_share"], out["customers_known"], 10)
     assert suppressed.isna().all()  # three customers are fewer than k = 10
 

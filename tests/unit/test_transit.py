@@ -26,7 +26,9 @@ MINI = TESTS / "fixtures" / "sources_b" / "gtfs_mini"
 
 def _independent_counter():
     """The csv + plain-Python departure counter of the GTFS reader tests (imported, not copied)."""
-    spec = importlib.util.spec_from_file_location("gtfs_reader_tests", TESTS / "unit" / "sources" / "test_gtfs.py")
+    spec = importlib.util.spec_from_file_location(
+        "gtfs_reader_tests", TESTS / "unit" / "sources" / "test_gtfs.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module._independent_departures
@@ -49,12 +51,34 @@ def _stops_with_counts(feed: dict) -> pd.DataFrame:
 
 def test_dg_regio_class_boundaries() -> None:
     values = [0, 0.5, 3.99, 4, 10, 10.01, 25]
-    assert transit.dg_regio_class(values).tolist() == ["none", "low", "low", "medium", "medium", "high", "high"]
+    assert transit.dg_regio_class(values).tolist() == [
+        "none",
+        "low",
+        "low",
+        "medium",
+        "medium",
+        "high",
+        "high",
+    ]
     with pytest.raises(ValueError, match="finite and >= 0"):
         transit.dg_regio_class([1, -2])
 
 
-@pytest.mark.parametrize(("route_type", "high"), [(3, False), (0, False), (2, True), (1, True), (4, True), (109, True), (400, True), (700, False), ("bus", False), (None, False)])
+@pytest.mark.parametrize(
+    ("route_type", "high"),
+    [
+        (3, False),
+        (0, False),
+        (2, True),
+        (1, True),
+        (4, True),
+        (109, True),
+        (400, True),
+        (700, False),
+        ("bus", False),
+        (None, False),
+    ],
+)
 def test_high_capacity_route_types(route_type: object, high: bool) -> None:
     assert transit.is_high_capacity(route_type) is high
 
@@ -66,10 +90,18 @@ def test_departures_per_stop_wednesday_hand_count(mini: dict) -> None:
     # Wednesday 14 Oct, 06-20 h: T1 and T2 call at S1 and S2; T5 (23:50) and Tuesday's T5
     # after midnight fall outside the window; S3 only has those; S9 has no stop_time; ST is
     # the station (location_type 1).
-    out = transit.departures_per_stop(mini, _stops_with_counts(mini), dt.date(2026, 10, 14)).set_index("stop_id")
+    out = transit.departures_per_stop(
+        mini, _stops_with_counts(mini), dt.date(2026, 10, 14)
+    ).set_index("stop_id")
     assert out["departures"].to_dict() == {"ST": 0, "S1": 2, "S2": 2, "S3": 0, "S9": 0}
     assert out.loc["S1", "departures_per_hour"] == pytest.approx(2 / 14)
-    assert out["dg_regio_class"].to_dict() == {"ST": "none", "S1": "low", "S2": "low", "S3": "none", "S9": "none"}
+    assert out["dg_regio_class"].to_dict() == {
+        "ST": "none",
+        "S1": "low",
+        "S2": "low",
+        "S3": "none",
+        "S9": "none",
+    }
     assert not out["high_capacity"].any() and (out["radius_m"] == 500).all()
     assert out.loc["S9", "report"] == "no timed stop_time in the feed"
     assert out.loc["S3", "report"] == "no departure on 2026-10-14 06-20 h"
@@ -79,9 +111,15 @@ def test_departures_per_stop_wednesday_hand_count(mini: dict) -> None:
 
 def test_departures_per_stop_thursday_adds_the_rail_trip(mini: dict) -> None:
     # Thursday 15 Oct: the XTRA rail trip T4 calls at S3 (10:00) and S1 (10:30)
-    out = transit.departures_per_stop(mini, _stops_with_counts(mini), "2026-10-15").set_index("stop_id")
+    out = transit.departures_per_stop(mini, _stops_with_counts(mini), "2026-10-15").set_index(
+        "stop_id"
+    )
     assert out.loc[["S1", "S2", "S3"], "departures"].tolist() == [3, 2, 1]
-    assert out.loc["S1", "high_capacity"] and out.loc["S3", "high_capacity"] and not out.loc["S2", "high_capacity"]
+    assert (
+        out.loc["S1", "high_capacity"]
+        and out.loc["S3", "high_capacity"]
+        and not out.loc["S2", "high_capacity"]
+    )
     assert out.loc["S3", "radius_m"] == 1000.0
 
 
@@ -103,7 +141,9 @@ def test_silver_tables_give_the_same_counts_as_the_feed(tmp_path: Path, mini: di
 
 
 def test_busiest_weekday_needs_weekday_service() -> None:
-    dates = pd.DataFrame({"feed_id": ["f"], "service_id": ["SUN"], "date": [pd.Timestamp("2026-10-18")]})
+    dates = pd.DataFrame(
+        {"feed_id": ["f"], "service_id": ["SUN"], "date": [pd.Timestamp("2026-10-18")]}
+    )
     departures = pd.DataFrame({"feed_id": ["f"], "service_id": ["SUN"]})
     with pytest.raises(ValueError, match="weekday"):
         transit.busiest_weekday(dates, departures)
@@ -146,9 +186,13 @@ def test_cell_coverage_hand_computed() -> None:
 
 def test_population_shares_by_commune() -> None:
     shares = transit.population_shares(
-        pd.Series([100.0, 50.0, 50.0, 0.0]), pd.Series(["a", "a", "b", "b"]), pd.Series(["high", "none", "low", "none"])
+        pd.Series([100.0, 50.0, 50.0, 0.0]),
+        pd.Series(["a", "a", "b", "b"]),
+        pd.Series(["high", "none", "low", "none"]),
     )
-    assert shares.loc["a", "high"] == pytest.approx(200 / 3) and shares.loc["a", "none"] == pytest.approx(100 / 3)
+    assert shares.loc["a", "high"] == pytest.approx(200 / 3) and shares.loc[
+        "a", "none"
+    ] == pytest.approx(100 / 3)
     assert shares.loc["b"].to_dict() == {"high": 0.0, "low": 100.0, "none": 0.0}
 
 
@@ -174,5 +218,7 @@ def test_real_cairns_frequencies_match_independent_count(realdata, day: dt.date)
     classes = transit.dg_regio_class([expected.get(s, 0) / 14 for s in out.index])
     assert (out["dg_regio_class"].to_numpy() == classes).all()
     unserved = out[out["departures"] == 0]
-    assert (unserved["report"] != "").all() and set(unserved.index) == set(stops["stop_id"]) - set(expected)
+    assert (unserved["report"] != "").all() and set(unserved.index) == set(stops["stop_id"]) - set(
+        expected
+    )
     assert sum(expected.values()) > 1000 and (out["dg_regio_class"] != "none").sum() > 300
