@@ -16,11 +16,11 @@ import pandas as pd
 from pipelines import db
 from pipelines import friction_od as od
 from pipelines import friction_stats as stats
+from pipelines.constants import TIMEZONE
 from pipelines.friction import assign_districts, indicator_rows, suppress_small
 from pipelines.friction_layers import hourly_footfall
 from pipelines.lake import Lake
 from pipelines.opening_hours import weekly_open
-from pipelines.constants import TIMEZONE
 from pipelines.timeutil import to_local
 
 if TYPE_CHECKING:
