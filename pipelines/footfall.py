@@ -173,7 +173,7 @@ def sites(sensors: pd.DataFrame, calibration: pd.DataFrame) -> pd.DataFrame:
             else None,
         }
     )
-    out["site_id"] = out["sensor_id"].map(paired).fillna(out["sensor_id"]).astype("string")
+    out["site_id"] = out["sensor_id"].map(paired).astype("string").fillna(out["sensor_id"])
     where = foot.set_index(foot["sensor_id"].astype("string"))[["h3", "nis"]]
     out = out.join(where.rename_axis("site_id"), on="site_id")
     lost = out[out["h3"].isna()]
