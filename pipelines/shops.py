@@ -91,10 +91,13 @@ def conflate_shops(
     """
     kbo = kbo_shops.to_crs(CRS_METRIC).reset_index(drop=True)
     osm = osm_shops.to_crs(CRS_METRIC).reset_index(drop=True)
-    pairs = gpd.sjoin_nearest(
+    # every OSM shop within reach is a candidate (not only the nearest: in a dense street the
+    # nearest OSM shop is often the neighbour); the closest similar one wins below
+    pairs = gpd.sjoin(
         kbo[["name", "geometry"]], osm[["name", "geometry"]], how="inner",
-        max_distance=max_distance_m, distance_col="distance_m", lsuffix="kbo", rsuffix="osm",
+        predicate="dwithin", distance=max_distance_m, lsuffix="kbo", rsuffix="osm",
     )
+    pairs["distance_m"] = kbo.geometry.loc[pairs.index].distance(osm.geometry.loc[pairs["index_osm"]], align=False).to_numpy()
     pairs["similarity"] = [name_similarity(a, b) for a, b in zip(pairs["name_kbo"], pairs["name_osm"], strict=True)]
     pairs = pairs[pairs["similarity"] >= min_name_similarity].reset_index(names="kbo_idx")
     pairs = pairs.sort_values(["distance_m", "kbo_idx"]).drop_duplicates("index_osm").drop_duplicates("kbo_idx")

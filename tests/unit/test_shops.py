@@ -48,3 +48,15 @@ def test_conflation_matches_near_and_similar_only():
     assert by_id.loc["kbo:2.000.000.003", "source"] == "kbo"
     assert set(shops.loc[shops["source"] == "osm", "osm_id"]) == {"node/2", "node/3"}
     assert shops.crs.to_epsg() == 4326
+
+
+def test_conflation_looks_past_the_nearest_neighbour():
+    # dense street: the nearest OSM shop (about 6 m) is the neighbour; the same shop is 11 m away
+    kbo = _kbo([("2.000.000.001", "Boulangerie Dupré", 5.0, 50.0)])
+    osm = _osm([
+        ("node/1", "Pharmacie Centrale", 5.0, 50.00005),
+        ("node/2", "Boulangerie Dupre", 5.0, 50.0001),
+    ])
+    shops = conflate_shops(kbo, osm).set_index("shop_id")
+    assert shops.loc["kbo:2.000.000.001", "osm_id"] == "node/2"
+    assert set(shops.loc[shops["source"] == "osm", "osm_id"]) == {"node/1"}
