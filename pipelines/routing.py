@@ -586,8 +586,13 @@ def _best_edge(
 
 
 def _part(fraction: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """``fraction * time`` with ``inf`` for a forbidden direction (and 0 * inf = inf)."""
-    return np.where(np.isfinite(time), fraction * np.where(np.isfinite(time), time, 0.0), np.inf)
+    """``fraction * time`` with ``inf`` for a forbidden direction, except that covering no
+    distance at all (``fraction == 0``: the point is on the node) is always allowed: a point
+    on the first node of a one-way street can still leave by that node's other streets."""
+    finite = np.isfinite(time)
+    return np.where(
+        fraction == 0, 0.0, np.where(finite, fraction * np.where(finite, time, 0.0), np.inf)
+    )
 
 
 def _pieces(
