@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import realdata_path
+from shapely.ops import substring
 
+from pipelines.catchment_area import (
+    ISOCHRONE_BUFFER_M,
+    costs_to_destinations,
+    mode_router,
+    reached_totals,
+    travel_time_table,
+)
+from pipelines.constants import CRS_METRIC, CRS_WGS84
 from pipelines.district_table import (
     SHOP_CATEGORIES,
     build_districts,
     districts_from_polygons,
     retail_floor_proxy_m2,
 )
-from pipelines.constants import CRS_METRIC, CRS_WGS84
 from pipelines.errors import InputError
+from pipelines.grid import latlng_to_cells
+from pipelines.isochrones import IsochroneBuilder
+from pipelines.network import mode_network
+from pipelines.sources.osm import read_street_graph
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -104,3 +118,227 @@ def test_districts_from_polygons_rejects_an_empty_polygon() -> None:
     polygons = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)], crs=CRS_METRIC)
     with pytest.raises(InputError, match="holds no shop"):
         districts_from_polygons(two_clusters(), polygons)
+
+
+# ----------------------------------------------------------------------------- travel costs
+#
+#            D (100,100)
+#          / |
+#   15 s /   | 30 s both ways
+#      /     |
+#   C (200,0) <-20 s one-way-- B (100,0) <-10 s both ways-> A (0,0)
+#
+# metres from (185000, 128000) in EPSG:31370
+
+X0, Y0 = 185_000.0, 128_000.0
+XY = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (100, 100)}
+HAND_EDGES = [
+    (1, 2, 10.0),
+    (2, 1, 10.0),
+    (2, 3, 20.0),
+    (2, 4, 30.0),
+    (4, 2, 30.0),
+    (3, 4, 15.0),
+    (4, 3, 15.0),
+]
+
+
+def _metric(x: float, y: float) -> shapely.Point:
+    return shapely.Point(X0 + x, Y0 + y)
+
+
+def hand_network() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    nodes = gpd.GeoDataFrame(
+        {"node_id": list(XY)}, geometry=[_metric(*xy) for xy in XY.values()], crs=CRS_METRIC
+    ).to_crs(CRS_WGS84)
+    lines = [shapely.LineString([_metric(*XY[u]), _metric(*XY[v])]) for u, v, _ in HAND_EDGES]
+    edges = gpd.GeoDataFrame(
+        {
+            "u": [u for u, _, _ in HAND_EDGES],
+            "v": [v for _, v, _ in HAND_EDGES],
+            "length_m": [line.length for line in lines],
+            "travel_time_s": [t for _, _, t in HAND_EDGES],
+        },
+        geometry=lines,
+        crs=CRS_METRIC,
+    ).to_crs(CRS_WGS84)
+    return nodes, edges
+
+
+def hand_lonlat(*keys: int) -> np.ndarray:
+    pts = gpd.GeoSeries([_metric(*XY[k]) for k in keys], crs=CRS_METRIC).to_crs(CRS_WGS84)
+    return np.column_stack([pts.x, pts.y])
+
+
+def test_reversed_network_gives_costs_to_destinations_with_one_way_streets() -> None:
+    nodes, edges = hand_network()
+    rev = mode_router(nodes, edges, "drive", reverse=True)
+    # C -> B must go round by D (B -> C is one-way): 15 + 30 s; B -> C takes the one-way: 20 s
+    cost = costs_to_destinations(rev, hand_lonlat(3, 2, 1), hand_lonlat(2, 3))
+    np.testing.assert_allclose(cost, [[45.0, 0.0], [0.0, 20.0], [10.0, 30.0]], atol=1e-6)
+    forward = mode_router(nodes, edges, "drive").travel_times(
+        hand_lonlat(3, 2, 1), hand_lonlat(2, 3)
+    )
+    np.testing.assert_allclose(cost, forward, atol=1e-6)
+
+
+def test_distance_cost_routes_on_length() -> None:
+    nodes, edges = hand_network()
+    rev = mode_router(nodes, edges, "drive", cost="distance", reverse=True)
+    # C -> D -> B: 141.42 + 100 m (not the 20 s one-way B -> C)
+    cost = costs_to_destinations(rev, hand_lonlat(3), hand_lonlat(2))
+    assert cost[0, 0] == pytest.approx(100 * np.sqrt(2) + 100, abs=0.05)
+    with pytest.raises(ValueError, match="cost must be one of"):
+        mode_router(nodes, edges, "drive", cost="money")
+
+
+def test_reached_totals_hand_computed() -> None:
+    costs = np.array([[1.0, 5.0], [3.0, np.inf], [10.0, 2.0]])
+    got = reached_totals(costs, np.array([10.0, 20.0, 30.0]), np.array([2.0, 5.0]))
+    np.testing.assert_allclose(got, [[10.0, 30.0], [30.0, 40.0]])
+
+
+def test_travel_time_table_is_cell_major_with_every_mode() -> None:
+    nodes, edges = hand_network()
+    both = pd.concat([nodes.assign(mode=m) for m in ("walk", "bike", "drive")], ignore_index=True)
+    all_edges = pd.concat(
+        [edges.assign(mode=m) for m in ("walk", "bike", "drive")], ignore_index=True
+    )
+    cells = latlng_to_cells(hand_lonlat(1, 3)[:, 1], hand_lonlat(1, 3)[:, 0])
+    districts = pd.DataFrame(
+        {
+            "district_id": ["X-D01"],
+            "origin_lon": hand_lonlat(2)[:, 0],
+            "origin_lat": hand_lonlat(2)[:, 1],
+        }
+    )
+    table = travel_time_table(
+        gpd.GeoDataFrame(both, crs=CRS_WGS84),
+        gpd.GeoDataFrame(all_edges, crs=CRS_WGS84),
+        cells,
+        districts,
+    )
+    assert table.columns.tolist() == [
+        "h3",
+        "district_id",
+        "walk_min",
+        "bike_min",
+        "drive_min",
+        "drive_km",
+    ]
+    assert table["h3"].tolist() == cells.tolist()
+    # from the cell centres (a few metres to 100 m from the nodes) to B: A -> B 10 s, C -> D -> B 45 s
+    assert table["drive_min"].iloc[1] > table["drive_min"].iloc[0]
+    assert (table["drive_km"] > 0).all() and np.isfinite(
+        table.drop(columns=["h3", "district_id"])
+    ).all().all()
+
+
+# ------------------------------------------------------- real network: Wechelderzande (OSM)
+
+
+@pytest.fixture(scope="module")
+def wechel() -> dict[str, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]]:
+    graph = read_street_graph(realdata_path("02_osm/wechelderzande.osm"))
+    return {mode: mode_network(graph, mode) for mode in ("walk", "bike", "drive")}
+
+
+def _nx_distances(edges: pd.DataFrame, source: int) -> dict[int, float]:
+    g = nx.DiGraph()
+    for u, v, t in edges[["u", "v", "travel_time_s"]].itertuples(index=False):
+        if not g.has_edge(u, v) or g[u][v]["t"] > t:
+            g.add_edge(int(u), int(v), t=float(t))
+    return nx.single_source_dijkstra_path_length(g, source, weight="t")
+
+
+def _nx_isochrone(
+    edges: gpd.GeoDataFrame, dist: dict[int, float], cutoff: float, buffer_m: float
+) -> shapely.Geometry:
+    """Independent isochrone: every directed edge whose start networkx reaches, cut where the
+    time runs out, buffered and unioned (no router, no segment merging, no cache)."""
+    metric = edges.to_crs(CRS_METRIC)
+    at_u = metric["u"].map(dist).fillna(np.inf).to_numpy()
+    t = metric["travel_time_s"].to_numpy()
+    lines = []
+    for line, d, time in zip(metric.geometry.to_numpy(), at_u, t, strict=True):
+        if d < cutoff:
+            lines.append(
+                line
+                if d + time <= cutoff
+                else substring(line, 0.0, (cutoff - d) / time, normalized=True)
+            )
+    return shapely.union_all(shapely.buffer(np.array(lines, dtype=object), buffer_m, quad_segs=4))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("mode", ["walk", "bike", "drive"])
+def test_costs_to_destinations_equal_networkx_on_the_real_network(wechel, mode: str) -> None:
+    nodes, edges = wechel[mode]
+    rng = np.random.default_rng(7)
+    dest_rows = rng.choice(len(nodes), size=3, replace=False)
+    origin_rows = rng.choice(len(nodes), size=40, replace=False)
+    xy = np.column_stack([nodes.geometry.x, nodes.geometry.y])
+    got = costs_to_destinations(
+        mode_router(nodes, edges, mode, reverse=True), xy[origin_rows], xy[dest_rows]
+    )
+    # networkx on the reversed graph: distance from each destination = cost to it
+    reversed_edges = edges.rename(columns={"u": "v", "v": "u"})
+    ids = nodes["node_id"].to_numpy()
+    for j, row in enumerate(dest_rows):
+        dist = _nx_distances(reversed_edges, int(ids[row]))
+        expected = np.array([dist.get(int(ids[r]), np.inf) for r in origin_rows])
+        np.testing.assert_allclose(got[:, j], expected, rtol=0, atol=1e-6)
+    assert np.isfinite(got).mean() > 0.9
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("mode", "cutoffs"),
+    [("walk", (300.0, 600.0)), ("bike", (300.0, 900.0)), ("drive", (120.0, 420.0))],
+)
+def test_isochrone_product_equals_an_independent_networkx_construction(
+    wechel, mode: str, cutoffs: tuple[float, float]
+) -> None:
+    nodes, edges = wechel[mode]
+    buffer_m = ISOCHRONE_BUFFER_M[mode]
+    router = mode_router(nodes, edges, mode)
+    degree = pd.concat([edges["u"], edges["v"]]).value_counts()
+    origin_ids = [int(degree.index[0]), int(degree.index[len(degree) // 2])]
+    pts = nodes.set_index("node_id").loc[origin_ids].geometry
+    iso = IsochroneBuilder(router, buffer_m=buffer_m).isochrones(
+        np.column_stack([pts.x, pts.y]), cutoffs
+    )
+    iso_metric = iso.to_crs(CRS_METRIC)
+    for row in iso_metric.itertuples():
+        dist = _nx_distances(edges, origin_ids[row.origin])
+        expected = _nx_isochrone(edges, dist, row.cutoff_s, buffer_m)
+        got = row.geometry
+        assert got.is_valid and not got.is_empty
+        assert row.area_m2 == pytest.approx(got.area, rel=1e-3)  # measured before the reprojection
+        # the same region up to floating-point noise (and the 4326 round trip)
+        assert shapely.symmetric_difference(got, expected).area <= 1e-4 * expected.area + 1.0
+    # the bigger budget reaches more
+    areas = iso.groupby("origin")["area_m2"].apply(list)
+    assert all(a[0] < a[1] for a in areas)
+
+
+@pytest.mark.realdata
+def test_isochrone_reaching_everything_is_the_cached_union_of_all_streets(wechel) -> None:
+    nodes, edges = wechel["walk"]
+    builder = IsochroneBuilder(mode_router(nodes, edges, "walk"), buffer_m=25.0)
+    start = nodes.geometry.iloc[0]
+    got = builder.isochrones([(start.x, start.y)], [1e7]).to_crs(CRS_METRIC).geometry.iloc[0]
+    reachable = _nx_distances(edges, int(nodes["node_id"].iloc[0]))
+    metric = edges.to_crs(CRS_METRIC)
+    reached = metric[metric["u"].isin(list(reachable))]
+    expected = shapely.union_all(shapely.buffer(reached.geometry.to_numpy(), 25.0, quad_segs=4))
+    assert shapely.symmetric_difference(got, expected).area <= 1e-4 * expected.area + 1.0
+    assert builder._root.union is not None or builder._root.children  # the cache was used
+
+
+def test_isochrone_builder_rejects_bad_buffer_and_duplicate_cutoffs() -> None:
+    router = mode_router(*hand_network(), "drive")
+    with pytest.raises(ValueError, match="buffer_m"):
+        IsochroneBuilder(router, buffer_m=0.0)
+    with pytest.raises(ValueError, match="distinct"):
+        IsochroneBuilder(router, buffer_m=10.0).isochrones(hand_lonlat(1), [60.0, 60.0])
