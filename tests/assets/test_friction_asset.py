@@ -1,0 +1,29 @@
+"""Wiring of the friction multi-asset: its three tables, upstream tables, checks, exports."""
+
+import dagster as dg
+
+from assets import gold
+from assets.gold import friction
+from pipelines.definitions import defs
+
+
+def test_friction_tables_checks_and_upstream():
+    spec_keys = {spec.key for spec in friction.friction.specs}
+    assert spec_keys == {dg.AssetKey(k) for k in (friction.INDICATORS_KEY, friction.CELLS_KEY, friction.STOPS_KEY)}
+    checks = {(c.asset_key.path[-1], c.name) for c in friction.friction.check_specs}
+    assert checks == {
+        ("commune_indicators", "all_indicators_everywhere"),
+        ("commune_indicators", "two_step_conservation"),
+        ("commune_indicators", "k_suppression"),
+        ("friction_cells", "one_row_per_cell"),
+        ("friction_stops", "every_stop_kept"),
+    }
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get(dg.AssetKey(friction.INDICATORS_KEY)).parent_keys
+    for name in ("gold/districts", "gold/h3_cells", "gold/footfall_estimated", "silver/od_flows", "silver/transactions"):
+        assert dg.AssetKey(name.split("/")) in upstream, name
+
+
+def test_friction_layers_are_exported():
+    assert {"friction_cells", "friction_stops"} <= set(gold.EXPORTS)
+    assert friction in gold.DOMAINS
