@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.privacy import below_k
 
 __all__ = [
     "COMMUNE_ONLY",
@@ -235,11 +236,10 @@ def suppress_small(values: pd.Series, counts: pd.Series, k: int) -> pd.Series:
     values, counts : pandas.Series
         Aligned: each value and the number of people behind it.
     k : int
-        Suppression threshold (``SettingsResource.suppression_k``, default 10).
+        Suppression threshold (``SettingsResource.suppression_k``, default 10); a missing
+        count is below it (:func:`pipelines.privacy.below_k`).
     """
-    if int(k) != k or k < 1:
-        raise ValueError(f"k must be an integer >= 1; found {k!r}")
-    return values.where(counts.fillna(0) >= k)
+    return values.where(~below_k(counts, k).to_numpy())
 
 
 def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 from pipelines import friction_reach as reach
 from pipelines import transit
 from pipelines.accessibility import TwoStepResult
+from pipelines.catchment_area import mode_router
 from pipelines.constants import SUPPRESSION_K
 from pipelines.friction import assign_districts
 from pipelines.friction_rows import network_rows
@@ -117,14 +118,16 @@ def read_inputs(lake: Lake, districts: gpd.GeoDataFrame) -> Inputs:
 
 
 def _routers(inputs: Inputs) -> dict[str, Router]:
-    nodes, edges = inputs.nodes, inputs.edges
-    out = {}
+    """Routers per mode, and on the reversed bike and drive networks (``<mode>_in``: times
+    *to* a place; walking is symmetric)."""
+    out: dict[str, Router] = {}
     for mode in ("walk", "bike", "drive"):
-        n, e = nodes[nodes["mode"] == mode], edges[edges["mode"] == mode]
-        out[mode] = Router.from_network(n, e)
-        if mode != "walk":
-            out[f"{mode}_in"] = Router.from_network(n, reach.reversed_edges(e))
-    out["walk_in"] = out["walk"]
+        out[mode] = mode_router(inputs.nodes, inputs.edges, mode)
+        out[f"{mode}_in"] = (
+            out[mode]
+            if mode == "walk"
+            else mode_router(inputs.nodes, inputs.edges, mode, reverse=True)
+        )
     return out
 
 

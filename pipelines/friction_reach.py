@@ -5,7 +5,8 @@ Travel times come from :class:`pipelines.routing.Router` (one bulk Dijkstra per 
 origins). A shopping district is reached through the H3 cells holding its shops: the time
 between a district and a place is the shortest time from any of those cells' centres. To
 measure trips *towards* a district (customers) with one search per district cell, bike and
-drive times are computed on the reversed network (:func:`reversed_edges`), where a search
+drive times are computed on the reversed network
+(:func:`pipelines.catchment_area.mode_router` with ``reverse=True``), where a search
 from the district gives the time from every cell to it; walking is symmetric. Thresholds are
 inclusive. Pure numpy/pandas; ``docs/indicators/friction.md`` explains each figure.
 """
@@ -14,11 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-import shapely
 
 from pipelines.accessibility import TwoStepResult, population_within, two_step_fca
 from pipelines.network import WALK_SPEED_KMH
@@ -39,15 +38,6 @@ def cell_centres(cells: Sequence[int] | np.ndarray) -> np.ndarray:
     """(lon, lat) of the centre of each H3 cell (uint64 ids), shape (n, 2)."""
     latlng = [h3.cell_to_latlng(h3.int_to_str(int(c))) for c in np.asarray(cells, dtype="uint64")]
     return np.array([(lng, lat) for lat, lng in latlng], dtype=float).reshape(-1, 2)
-
-
-def reversed_edges(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The network with every directed edge turned around (``u``/``v`` swapped, geometry
-    reversed): times from X on it are times *to* X on the original network."""
-    out = edges.copy()
-    out["u"], out["v"] = edges["v"].to_numpy(), edges["u"].to_numpy()
-    out[out.geometry.name] = shapely.reverse(edges.geometry.to_numpy())
-    return out
 
 
 def group_min(times: np.ndarray, labels: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,6 @@ from pipelines import friction, friction_od, friction_reach, friction_stats
 from pipelines.constants import CRS_METRIC
 from pipelines.friction_layers import cell_districts, sensor_footfall
 from pipelines.opening_hours import weekly_open
-from pipelines.routing import Router
 
 INF = np.inf
 
@@ -114,29 +113,6 @@ def test_group_min_totals_and_nearest_minutes() -> None:
         == 9.0
     )
     assert np.isnan(friction_reach.weighted_median(access, np.zeros(4)))
-
-
-def test_reversed_network_swaps_directions() -> None:
-    nodes = gpd.GeoDataFrame(
-        {"node_id": [1, 2]}, geometry=gpd.points_from_xy([4.86, 4.87], [50.46, 50.46]), crs=4326
-    )
-    line = shapely.LineString([(4.86, 50.46), (4.87, 50.46)])
-    edges = gpd.GeoDataFrame(
-        {"u": [1], "v": [2], "travel_time_s": [60.0], "speed_kmh": [40.0]},
-        geometry=[line],
-        crs=4326,
-    )
-    a, b = [[4.86, 50.46]], [[4.87, 50.46]]
-    forward = Router.from_network(nodes, edges)
-    backward = Router.from_network(nodes, friction_reach.reversed_edges(edges))
-    assert (
-        forward.travel_times(a, b)[0, 0] == pytest.approx(60.0)
-        and forward.travel_times(b, a)[0, 0] == INF
-    )
-    assert (
-        backward.travel_times(b, a)[0, 0] == pytest.approx(60.0)
-        and backward.travel_times(a, b)[0, 0] == INF
-    )
 
 
 # -- 3 parking and 8a tourism within walking distance ----------------------------------------
