@@ -11,6 +11,8 @@ import shapely
 from conftest import realdata_path
 from shapely.ops import substring
 
+from pipelines import db
+from pipelines.catchment import huff_probabilities
 from pipelines.catchment_area import (
     ISOCHRONE_BUFFER_M,
     costs_to_destinations,
@@ -18,6 +20,7 @@ from pipelines.catchment_area import (
     reached_totals,
     travel_time_table,
 )
+from pipelines.catchment_model import calibrate, cell_tiers, huff_table, tier_table
 from pipelines.constants import CRS_METRIC, CRS_WGS84
 from pipelines.district_table import (
     SHOP_CATEGORIES,
@@ -26,9 +29,17 @@ from pipelines.district_table import (
     retail_floor_proxy_m2,
 )
 from pipelines.errors import InputError
-from pipelines.grid import latlng_to_cells
+from pipelines.grid import cell_polygons, latlng_to_cells
 from pipelines.isochrones import IsochroneBuilder
+from pipelines.lake import Lake
 from pipelines.network import mode_network
+from pipelines.revealed_catchment import (
+    assign_districts,
+    comparison_table,
+    count_matrix,
+    od_destination_districts,
+    revealed_table,
+)
 from pipelines.sources.osm import read_street_graph
 
 # ----------------------------------------------------------------------------- fixtures
@@ -342,3 +353,189 @@ def test_isochrone_builder_rejects_bad_buffer_and_duplicate_cutoffs() -> None:
         IsochroneBuilder(router, buffer_m=0.0)
     with pytest.raises(ValueError, match="distinct"):
         IsochroneBuilder(router, buffer_m=10.0).isochrones(hand_lonlat(1), [60.0, 60.0])
+
+
+# ------------------------------------------------------------------ Huff tables and tiers
+
+
+def _cells(n: int) -> np.ndarray:
+    """n distinct res-9 cells about 1 km apart near Namur."""
+    return latlng_to_cells(np.full(n, 50.46), 4.86 + 0.015 * np.arange(n))
+
+
+def test_huff_table_reference_values_and_unreachable_pairs() -> None:
+    # the published reference: A=3500, B=1500, C=300 at 4, 5, 3 km, beta 2 -> .701/.192/.107
+    cells = pd.DataFrame({"h3": _cells(2), "population": [1000.0, 500.0]})
+    cost = np.array([[4.0, 5.0, 3.0], [1.0, np.inf, 0.2]])
+    table = huff_table(
+        cells, np.array(["A", "B", "C"]), np.array([3500.0, 1500.0, 300.0]), cost, 2.0
+    )
+    first = table[table["h3"] == cells["h3"][0]]
+    np.testing.assert_allclose(first["probability"], [0.701, 0.192, 0.107], atol=5e-4)
+    np.testing.assert_allclose(first["expected_customers"], 1000 * first["probability"])
+    second = table[table["h3"] == cells["h3"][1]]
+    assert second["district_id"].tolist() == ["A", "C"]  # B unreachable: no row
+    # C at 0.2 km is clamped to 0.5 km: 3500/1 vs 300/0.25
+    assert second["probability"].iloc[0] == pytest.approx(3500 / (3500 + 300 / 0.25))
+    assert table.groupby("h3")["probability"].sum().tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_tier_table_polygons_population_and_shares() -> None:
+    cells = _cells(5)
+    huff = pd.DataFrame(
+        {
+            "h3": cells,
+            "district_id": "X-D01",
+            "expected_customers": [10.0, 40.0, 0.0, 20.0, 30.0],
+            "population": [100.0, 400.0, 50.0, 200.0, 300.0],
+        }
+    )
+    tiers = tier_table(huff)
+    # sorted 40, 30 (70 % >= 60 %: tier 1), 20 (90 % >= 80 %: tier 2), 10 (100 % >= 95 %: tier 3)
+    assert tiers["n_cells"].tolist() == [2, 1, 1]
+    assert tiers["population"].tolist() == [700.0, 200.0, 100.0]
+    assert tiers["share"].tolist() == pytest.approx([0.7, 0.2, 0.1])
+    expected = cell_polygons(cells[[1, 4]]).to_crs(CRS_METRIC).area.sum()
+    assert gpd.GeoSeries(tiers.geometry.iloc[:1], crs=CRS_WGS84).to_crs(CRS_METRIC).area.iloc[
+        0
+    ] == pytest.approx(expected, rel=1e-6)
+    assert cell_tiers(huff).tolist() == [3, 1, 0, 2, 1]
+
+
+# --------------------------------------------------------------- revealed catchment
+
+
+def test_revealed_table_suppresses_counts_below_k() -> None:
+    counts = np.array([[50.0, 0.0], [5.0, 0.0], [20.0, 3.0]])
+    table = revealed_table(
+        counts, np.array(["s0", "s1", "s2"]), np.array(["D1", "D2"]), "vouchers", k=10
+    )
+    d1 = table[table["district_id"] == "D1"].set_index("sector_id")
+    assert d1.loc["s0", "customers"] == 50 and d1.loc["s0", "share"] == pytest.approx(50 / 75)
+    assert d1.loc["s0", "tier"] == 1 and d1.loc["s2", "tier"] == 2
+    assert (
+        d1.loc["s1", "suppressed"]
+        and pd.isna(d1.loc["s1", "customers"])
+        and pd.isna(d1.loc["s1", "tier"])
+    )
+    d2 = table[table["district_id"] == "D2"]
+    assert len(d2) == 1 and d2["suppressed"].all() and d2["share"].isna().all()
+    assert (table["customers"].dropna() >= 10).all()
+
+
+def test_comparison_table_shares_and_suppression() -> None:
+    tiers = np.array([[1], [2], [3], [0]])
+    expected = np.array([[60.0], [20.0], [15.0], [5.0]])
+    observed = {"vouchers": np.array([[50.0], [30.0], [10.0], [10.0]])}
+    table = comparison_table(
+        tiers, expected, np.array([1.0, 2.0, 3.0, 4.0]), observed, np.array(["D1"]), k=5
+    )
+    assert table["tier"].tolist() == [1, 2, 3, 0]
+    assert table["modelled_share"].tolist() == pytest.approx([0.6, 0.2, 0.15, 0.05])
+    assert table["vouchers_share"].tolist() == pytest.approx([0.5, 0.3, 0.1, 0.1])
+    assert table["population"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    strict = comparison_table(tiers, expected, np.ones(4), observed, np.array(["D1"]), k=20)
+    assert strict["vouchers_share"].isna().tolist() == [False, False, True, True]  # 10 < 20
+    none = comparison_table(tiers, expected, np.ones(4), observed, np.array(["D1"]), k=200)
+    assert none["vouchers_share"].isna().all() and none["vouchers_n"].isna().all()
+
+
+def test_assign_districts_inside_near_and_far() -> None:
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["A-D01", "B-D01"]},
+        geometry=[
+            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+            shapely.box(X0 + 1000, Y0, X0 + 1100, Y0 + 100),
+        ],
+        crs=CRS_METRIC,
+    )
+    points = gpd.GeoDataFrame(
+        geometry=[_metric(50, 50), _metric(300, 50), _metric(600, 50), _metric(1050, 300)],
+        crs=CRS_METRIC,
+    ).to_crs(CRS_WGS84)
+    got = assign_districts(points, districts)
+    assert got.tolist()[:2] == ["A-D01", "A-D01"]  # inside; 200 m away
+    assert pd.isna(got.iloc[2])  # 500 m from both
+    assert got.iloc[3] == "B-D01"  # 200 m above it
+
+
+def test_od_destination_district_is_the_largest_overlap() -> None:
+    sectors = gpd.GeoDataFrame(
+        {"sector_id": ["s0", "s1", "s2"]},
+        geometry=[
+            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+            shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+            shapely.box(X0 + 500, Y0, X0 + 600, Y0 + 100),
+        ],
+        crs=CRS_METRIC,
+    )
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["D1", "D2"]},
+        geometry=[
+            shapely.box(X0 + 50, Y0, X0 + 120, Y0 + 100),
+            shapely.box(X0 + 120, Y0, X0 + 200, Y0 + 100),
+        ],
+        crs=CRS_METRIC,
+    )
+    got = od_destination_districts(sectors, districts)
+    # s0 overlaps D1 only; s1 overlaps D1 (20 m) and D2 (80 m): D2; s2 no district
+    assert got["s0"] == "D1" and got["s1"] == "D2" and pd.isna(got["s2"])
+
+
+# ------------------------------------------------------------------------- calibration
+
+
+def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
+    """Transactions simulated with beta = 1.6 -> daily Parquet partitions -> the SQL of
+    gold.voucher_origins -> merchants assigned to district outlines -> counts -> beta."""
+    rng = np.random.default_rng(42)
+    n_sectors, n_districts, beta = 40, 6, 1.6
+    attract = rng.integers(20, 400, n_districts).astype(float)
+    cost_km = rng.uniform(0.3, 25.0, (n_sectors, n_districts))
+    p = huff_probabilities(attract, cost_km, beta=beta, min_cost=0.5)
+    boxes = [
+        shapely.box(X0 + 1000 * j, Y0, X0 + 1000 * j + 200, Y0 + 200) for j in range(n_districts)
+    ]
+    districts = gpd.GeoDataFrame(
+        {"district_id": [f"D{j}" for j in range(n_districts)]}, geometry=boxes, crs=CRS_METRIC
+    )
+    merchants = gpd.GeoDataFrame(  # two merchants per district, one 100 m outside its outline
+        {"merchant_id": [f"M{j}{m}" for j in range(n_districts) for m in range(2)]},
+        geometry=[
+            _metric(1000 * j + 100, 100 if m == 0 else 300)
+            for j in range(n_districts)
+            for m in range(2)
+        ],
+        crs=CRS_METRIC,
+    ).to_crs(CRS_WGS84)
+    sectors = np.array([f"9280{i:02d}A00-" for i in range(n_sectors)])
+    lake = Lake(tmp_path)
+    for day in ("2026-10-12", "2026-10-13"):
+        origin = rng.integers(0, n_sectors, 40_000)
+        choice = (rng.random(40_000)[:, None] > np.cumsum(p[origin], axis=1)).sum(axis=1)
+        merchant = [f"M{j}{m}" for j, m in zip(choice, rng.integers(0, 2, 40_000), strict=True)]
+        frame = pd.DataFrame(
+            {"merchant_id": merchant, "customer_sector": sectors[origin], "day": day}
+        )
+        lake.write(frame, "silver", "transactions", day)
+    origins = db.query(
+        db.connect(spatial=False),
+        "gold.voucher_origins",
+        transactions=lake.glob("silver", "transactions"),
+    )
+    assert int(origins["customers"].sum()) == 80_000
+    district = origins["merchant_id"].map(
+        assign_districts(merchants, districts).set_axis(merchants["merchant_id"])
+    )
+    counts, dropped = count_matrix(
+        origins["customer_sector"],
+        district,
+        origins["customers"],
+        sectors,
+        districts["district_id"].to_numpy(),
+    )
+    assert dropped == 0 and counts.sum() == 80_000
+    result = calibrate(attract, cost_km, counts)
+    # 80,000 choices: the standard error of beta is about 0.01
+    assert result.beta == pytest.approx(beta, abs=0.05)
+    assert result.converged and not result.at_bound and result.pseudo_r2 > 0.2
