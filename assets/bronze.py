@@ -71,7 +71,7 @@ def _load_counter_day(landing: Path, day: str, _settings: SettingsResource) -> d
     paths = sorted((landing / "counters").glob(f"*/{day}.csv"))
     if not paths:
         return None
-    return {"counter_counts": ReadResult.concat(counters.read_ghent(p, counter_id=p.parent.name) for p in paths)}
+    return {"counter_counts": counters.read_ghent_files([(p, p.parent.name) for p in paths])}
 
 
 def _load_probes_day(landing: Path, day: str, settings: SettingsResource) -> dict[str, ReadResult] | None:

@@ -32,12 +32,17 @@ def empty_quarantine() -> pd.DataFrame:
 
 def quarantine_rows(
     source: str,
-    source_file: str,
+    source_file: str | Iterable[str],
     row_numbers: Iterable[int],
     reasons: Iterable[str],
     raws: Iterable[Mapping[str, Any] | str],
 ) -> pd.DataFrame:
-    """Build quarantine rows; ``raws`` are records (serialised to JSON) or raw text lines."""
+    """Build quarantine rows; ``raws`` are records (serialised to JSON) or raw text lines.
+
+    ``source_file`` is one path for every row, or one path per row.
+    """
+    if not isinstance(source_file, str):
+        source_file = list(source_file)
     raw_text = [r if isinstance(r, str) else json.dumps(dict(r), default=str) for r in raws]
     frame = pd.DataFrame(
         {

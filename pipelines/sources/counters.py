@@ -14,13 +14,14 @@ quarantined, the row whose wall clock agrees with ``Ordening`` being kept.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pipelines.constants import TIMEZONE
 from pipelines.errors import InputError
-from pipelines.quarantine import ReadResult
+from pipelines.quarantine import ReadResult, quarantine_rows
 from pipelines.sources._rowchecks import (
     BELGIUM_BBOX,
     Reasons,
@@ -157,13 +158,53 @@ def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
     )
 
 
-def _parse_ghent(frame: pd.DataFrame, counter_id: str | None) -> tuple[pd.DataFrame, Reasons]:
-    reasons = Reasons(frame.index)
-    ids = (
-        frame["Code"].str.strip()
-        if counter_id is None
-        else pd.Series(counter_id, index=frame.index)
+def read_ghent_files(files: Sequence[tuple[Path, str | None]]) -> ReadResult:
+    """Several Ghent 5-minute CSV files parsed in one vectorised pass.
+
+    The same result as concatenating :func:`read_ghent` of each ``(path, counter_id)``, but
+    the per-file cost of parsing is paid once (a day of the demo holds ten small files).
+    Repeated (counter, timestamp) pairs are found across the files too.
+    """
+    frames, malformed, rows_in = [], [], 0
+    for path, counter_id in files:
+        path = Path(path)
+        _require_file(path)
+        frame, bad, n = read_text_table(
+            path_opener(path), label=str(path), source=SOURCE, sep=";", required=GHENT_COLUMNS
+        )
+        ids = frame["Code"].str.strip() if counter_id is None else counter_id
+        frames.append(frame.assign(_file=str(path), _row=frame.index + 1, _id=ids))
+        malformed.append(bad)
+        rows_in += n
+    if not frames:
+        return ReadResult(pd.DataFrame(columns=list(COUNT_COLUMNS)), rows_in=0)
+    frame = pd.concat(frames, ignore_index=True)
+    table, reasons = _parse_ghent(frame, frame["_id"])
+    bad = reasons.invalid
+    quarantine = quarantine_rows(
+        SOURCE,
+        frame.loc[bad, "_file"],
+        frame.loc[bad, "_row"],
+        reasons.reason[bad],
+        frame.loc[bad, list(GHENT_COLUMNS)].to_dict(orient="records"),
     )
+    return ReadResult(
+        table.loc[~bad, list(COUNT_COLUMNS)].reset_index(drop=True),
+        pd.concat([*malformed, quarantine], ignore_index=True),
+        rows_in,
+    )
+
+
+def _parse_ghent(
+    frame: pd.DataFrame, counter_id: str | pd.Series | None
+) -> tuple[pd.DataFrame, Reasons]:
+    reasons = Reasons(frame.index)
+    if counter_id is None:
+        ids = frame["Code"].str.strip()
+    elif isinstance(counter_id, pd.Series):
+        ids = counter_id.astype("string")
+    else:
+        ids = pd.Series(counter_id, index=frame.index)
     reasons.add(ids == "", "missing Code (counter id)")
     ts, problem = parse_timestamps(frame["Ordening"])
     reasons.add_problems(problem)
