@@ -129,37 +129,45 @@ class IsochroneBuilder:
     def _stretches(
         self, pieces: pd.DataFrame, n_groups: int, group: np.ndarray
     ) -> list[tuple[np.ndarray, np.ndarray, dict[int, list]]]:
-        """Per group: masks of the fully / partly reached segments and the partial lines."""
+        """Per group: masks of the fully / partly reached segments and the partial lines.
+
+        Edges reached from end to end (most of them) mark their segment full directly; only
+        the other stretches go through the interval merge (both directions of a street).
+        """
         n_seg = len(self.seg_geometry)
         edge = pieces["edge"].to_numpy()
-        fwd = self._forward[edge]
         start, end = pieces["start"].to_numpy(), pieces["end"].to_numpy()
         key = group.astype("int64") * n_seg + self._segment[edge]
+        whole_edge = (start <= 0.0) & (end >= 1.0)
+        full = np.zeros((n_groups, n_seg), dtype=bool)
+        full.reshape(-1)[key[whole_edge]] = True
+        rest = ~whole_edge & ~full.reshape(-1)[key]
+        fwd = self._forward[edge[rest]]
         merged = _merge_intervals(
             pd.DataFrame(
                 {
-                    "segment": key,
-                    "start": np.where(fwd, start, 1.0 - end),
-                    "end": np.where(fwd, end, 1.0 - start),
+                    "segment": key[rest],
+                    "start": np.where(fwd, start[rest], 1.0 - end[rest]),
+                    "end": np.where(fwd, end[rest], 1.0 - start[rest]),
                 }
             )
         )
-        key = merged["segment"].to_numpy()
-        g, seg = key // n_seg, key % n_seg
         lo, hi = merged["start"].to_numpy(), merged["end"].to_numpy()
-        whole = (lo <= 0.0) & (hi >= 1.0)
+        mkey = merged["segment"].to_numpy()
+        whole = (lo <= 0.0) & (hi >= 1.0)  # covered by the two directions together
+        full.reshape(-1)[mkey[whole]] = True
+        cut_key, lo, hi = mkey[~whole], lo[~whole], hi[~whole]
+        cut_at = np.searchsorted(cut_key // n_seg, np.arange(n_groups + 1))  # merged is sorted
         out = []
         for k in range(n_groups):
-            rows = g == k
-            full = np.zeros(n_seg, dtype=bool)
-            full[seg[rows & whole]] = True
             cut = np.zeros(n_seg, dtype=bool)
-            cut[seg[rows & ~whole]] = True
             partial: dict[int, list] = {}
-            for r in np.flatnonzero(rows & ~whole):
-                line = substring(self.seg_geometry[seg[r]], lo[r], hi[r], normalized=True)
-                partial.setdefault(int(seg[r]), []).append(line)
-            out.append((full, cut, partial))
+            for r in range(cut_at[k], cut_at[k + 1]):
+                s = int(cut_key[r] % n_seg)
+                cut[s] = True
+                line = substring(self.seg_geometry[s], lo[r], hi[r], normalized=True)
+                partial.setdefault(s, []).append(line)
+            out.append((full[k], cut, partial))
         return out
 
     def isochrones(self, origins_lonlat: Any, cutoffs_s: Sequence[float]) -> gpd.GeoDataFrame:
@@ -183,7 +191,7 @@ class IsochroneBuilder:
         lonlat = np.asarray(origins_lonlat, dtype=float).reshape(-1, 2)
         snapped = self.router.snap(lonlat[:, 0], lonlat[:, 1])
         ox, oy = _TO_METRIC.transform(lonlat[:, 0], lonlat[:, 1])
-        pieces = self.router.reach(lonlat, cutoffs)
+        pieces = self.router.reach(lonlat, cutoffs, sort=False)
         n_cut = len(cutoffs)
         if len(set(cutoffs)) != n_cut:
             raise ValueError(f"cutoffs must be distinct; found {cutoffs}")

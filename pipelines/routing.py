@@ -400,7 +400,9 @@ class Router:
         out[oi, dj] = origins.access_s[rows[oi]] + direct
         return out
 
-    def reach(self, origins_lonlat: Any, cutoffs_s: Sequence[float]) -> pd.DataFrame:
+    def reach(
+        self, origins_lonlat: Any, cutoffs_s: Sequence[float], *, sort: bool = True
+    ) -> pd.DataFrame:
         """The stretches of edges reached from each origin within each cutoff.
 
         Parameters
@@ -409,6 +411,9 @@ class Router:
             Origins as (lon, lat) in WGS84.
         cutoffs_s : sequence of float
             Time budgets in seconds (access leg included).
+        sort : bool, default True
+            Sort the rows by origin, cutoff, edge and start (skip it for millions of rows
+            when the order does not matter).
 
         Returns
         -------
@@ -438,7 +443,9 @@ class Router:
             return _pieces(np.array([], int), 0.0, np.array([], int), np.array([]), np.array([]))
         frame = pd.concat(parts, ignore_index=True)
         frame = frame[frame["end"] > frame["start"]]
-        return frame.sort_values(["origin", "cutoff_s", "edge", "start"]).reset_index(drop=True)
+        if sort:
+            frame = frame.sort_values(["origin", "cutoff_s", "edge", "start"])
+        return frame.reset_index(drop=True)
 
     def _origin_pieces(
         self, origins: SnappedPoints, rows: np.ndarray, cutoffs: np.ndarray
