@@ -17,10 +17,6 @@ Run: ``python -m pipelines.bench [--out docs/performance.md] [--grid-side 224]``
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -282,30 +278,7 @@ def _per_cell_seconds(
     return (time.perf_counter() - start) * len(centre) / len(rows)
 
 
-# ---------------------------------------------------------------------------- report
-
-
-def _machine() -> dict[str, str]:
-    def sh(cmd: str) -> str:
-        try:
-            return subprocess.run(
-                cmd, shell=True, capture_output=True, text=True, check=False
-            ).stdout.strip()
-        except OSError:
-            return "?"
-
-    model = sh("lscpu | grep 'Model name'").split(":", 1)[-1].strip() or platform.processor()
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "cpus": sh("nproc"),
-        "model": model,
-        "ram": f"{ram:.1f} GiB",
-        "python": platform.python_version(),
-        "load": " ".join(f"{v:.1f}" for v in os.getloadavg()),
-    }
-
-
-def _size(case: Case) -> str:
+def size(case: Case) -> str:
     nodes = {m: len(n) for m, (n, _) in case.networks.items()}
     edges = {m: len(e) for m, (_, e) in case.networks.items()}
     return (
@@ -316,7 +289,7 @@ def _size(case: Case) -> str:
     )
 
 
-def _agreement(iso: dict[str, gpd.GeoDataFrame], areas: dict[str, list[float]]) -> float:
+def agreement(iso: dict[str, gpd.GeoDataFrame], areas: dict[str, list[float]]) -> float:
     """Median relative difference of isochrone areas, ours vs the baseline (sampled districts)."""
     diffs = []
     for key, base in areas.items():
@@ -324,64 +297,6 @@ def _agreement(iso: dict[str, gpd.GeoDataFrame], areas: dict[str, list[float]]) 
         ours = iso[mode][iso[mode]["origin"] == int(d)]["area_m2"].to_numpy()
         diffs.extend(np.abs(ours - np.asarray(base)) / np.maximum(base, 1.0))
     return float(np.median(diffs)) if diffs else float("nan")
-
-
-def write_report(rows: list[dict[str, object]], path: Path, started: float) -> None:
-    machine = _machine()
-    lines = [
-        "# Performance: catchment engine",
-        "",
-        "Written by `make bench` (`python -m pipelines.bench`); do not edit by hand.",
-        "",
-        f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-        f"- machine: {machine['cpus']} CPUs (`nproc`), {machine['model']}, {machine['ram']} RAM, Python {machine['python']}",
-        f"- load average when the report was written: {machine['load']} (other work on the machine inflates wall times)",
-        f"- bench duration: {time.perf_counter() - started:.0f} s",
-        "",
-        "Work measured on each network: isochrones of every district (walk 5/10/15, bike 10/20,",
-        "drive 10/20/30 min: 8 polygons per district, reached streets buffered 25/40/100 m and",
-        "unioned) and the full Huff matrix (every H3 cell x every district, shortest drive in km,",
-        "then the probabilities). **Ours**: `Router` (scipy csgraph, all districts in one",
-        "Dijkstra call, points snapped to edges) + `IsochroneBuilder` (cached quadtree unions) +",
-        "one reversed-network Dijkstra batch for the Huff costs. **Baseline**: networkx",
-        "`single_source_dijkstra_path_length` per district and mode, then per cutoff the reached",
-        "streets buffered and unioned; Huff costs by one networkx Dijkstra per district on the",
-        "reversed graph with cells joined to their nearest node. The baseline is timed on a",
-        "sample of districts; its per-district time is scaled to all districts (setup counted once).",
-        "",
-        "| network | size | part | ours (s) | baseline (s) | ratio |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    parts = {
-        "isochrones": ("isochrones", "isochrones"),
-        "Huff matrix": ("huff", "huff"),
-        "Huff, baseline one Dijkstra per cell": ("huff", "huff_per_cell"),
-        "total (isochrones + Huff)": ("total", "total"),
-    }
-    for row in rows:
-        for label, (mine, theirs) in parts.items():
-            ours, base = row["ours"][mine], row["baseline"][theirs]
-            lines.append(
-                f"| {row['name']} | {row['size']} | {label} | {ours:.2f} | {base:.2f} | {base / ours:.1f}x |"
-            )
-    lines += [
-        "",
-        "Agreement (median relative difference of isochrone areas, ours vs baseline, sampled",
-        "districts; the baseline starts at the nearest node, ours at the point snapped to its street):",
-        "",
-    ]
-    lines += [
-        f"- {row['name']}: {100 * row['agreement']:.2f} % (baseline sampled on {int(row['baseline']['sampled_districts'])} districts)"
-        for row in rows
-    ]
-    lines += [
-        "",
-        "Reading the ratios: the shortest paths are where csgraph beats networkx by an order of",
-        "magnitude (the Huff row); isochrone polygons are bounded by the geometry union, which",
-        "both approaches must do; the cache only saves the unions of street blocks reached whole.",
-        "",
-    ]
-    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -403,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
             lambda: grid_case(args.grid_side, args.grid_districts),
         ):
             case = make()
-            print(f"{case.name}: {_size(case)}", flush=True)
+            print(f"{case.name}: {size(case)}", flush=True)
             ours, iso, _ = run_ours(case)
             print(f"  ours     {ours}", flush=True)
             base, areas = run_baseline(case, args.sample)
@@ -411,13 +326,15 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(
                 {
                     "name": case.name,
-                    "size": _size(case),
+                    "size": size(case),
                     "ours": ours,
                     "baseline": base,
-                    "agreement": _agreement(iso, areas),
+                    "agreement": agreement(iso, areas),
                 }
             )
-    write_report(rows, args.out, started)
+    from pipelines.bench_report import write_report
+
+    write_report(rows, args.out, time.perf_counter() - started)
     print(f"wrote {args.out}")
 
 

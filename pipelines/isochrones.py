@@ -84,6 +84,10 @@ class IsochroneBuilder:
         self._segment = segment
         self.seg_geometry = router.edge_geometry[first]
         self._seg_buffer = self._buffer(self.seg_geometry)
+        self._straight = shapely.get_num_coordinates(self.seg_geometry) == 2
+        first_xy = shapely.get_coordinates(shapely.get_point(self.seg_geometry, 0))
+        last_xy = shapely.get_coordinates(shapely.get_point(self.seg_geometry, -1))
+        self._ends = np.stack([first_xy, last_xy], axis=1) if n_seg else np.zeros((0, 2, 2))
         mid = shapely.get_coordinates(
             shapely.line_interpolate_point(self.seg_geometry, 0.5, normalized=True)
         )
@@ -157,17 +161,32 @@ class IsochroneBuilder:
         whole = (lo <= 0.0) & (hi >= 1.0)  # covered by the two directions together
         full.reshape(-1)[mkey[whole]] = True
         cut_key, lo, hi = mkey[~whole], lo[~whole], hi[~whole]
+        cut_seg = cut_key % n_seg
+        lines = self._substrings(cut_seg, lo, hi)
         cut_at = np.searchsorted(cut_key // n_seg, np.arange(n_groups + 1))  # merged is sorted
         out = []
         for k in range(n_groups):
+            rows = slice(cut_at[k], cut_at[k + 1])
             cut = np.zeros(n_seg, dtype=bool)
+            cut[cut_seg[rows]] = True
             partial: dict[int, list] = {}
-            for r in range(cut_at[k], cut_at[k + 1]):
-                s = int(cut_key[r] % n_seg)
-                cut[s] = True
-                line = substring(self.seg_geometry[s], lo[r], hi[r], normalized=True)
+            for s, line in zip(cut_seg[rows].tolist(), lines[rows], strict=True):
                 partial.setdefault(s, []).append(line)
             out.append((full[k], cut, partial))
+        return out
+
+    def _substrings(self, seg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Stretches ``[lo, hi]`` (fractions) of segments; straight two-point segments in bulk."""
+        out = np.empty(len(seg), dtype=object)
+        straight = self._straight[seg]
+        if straight.any():
+            ends = self._ends[seg[straight]]  # (n, 2, 2): first and last point
+            step = ends[:, 1] - ends[:, 0]
+            a = ends[:, 0] + lo[straight, None] * step
+            b = ends[:, 0] + hi[straight, None] * step
+            out[straight] = shapely.linestrings(np.stack([a, b], axis=1))
+        for r in np.flatnonzero(~straight):
+            out[r] = substring(self.seg_geometry[seg[r]], lo[r], hi[r], normalized=True)
         return out
 
     def isochrones(self, origins_lonlat: Any, cutoffs_s: Sequence[float]) -> gpd.GeoDataFrame:
