@@ -33,6 +33,9 @@ OSM_SHOP_CATEGORY = {
     "florist": "culture_leisure", "gift": "culture_leisure", "music": "culture_leisure",
     "stationery": "culture_leisure", "newsagent": "culture_leisure", "bicycle": "culture_leisure",
     "pet": "culture_leisure", "art": "culture_leisure",
+    "pharmacy": "health_beauty",
+    "restaurant": "horeca", "cafe": "horeca", "fast_food": "horeca", "bar": "horeca",
+    "pub": "horeca", "ice_cream": "horeca",
     "hairdresser": "personal_services", "beauty": "personal_services",
     "dry_cleaning": "personal_services", "laundry": "personal_services",
 }

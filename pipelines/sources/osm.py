@@ -48,9 +48,12 @@ TOURISM_VALUES = (
     "zoo",
     "theme_park",
 )
+SHOP_AMENITIES = ("pharmacy", "restaurant", "cafe", "fast_food", "bar", "pub", "ice_cream")
+"""``amenity=*`` values that are shops for the programme (pharmacies and horeca)."""
+
 POI_TAGS: dict[str, bool | str | list[str]] = {
     "shop": True,
-    "amenity": "parking",
+    "amenity": ["parking", *SHOP_AMENITIES],
     "tourism": list(TOURISM_VALUES),
 }
 """The osmnx tag query of :func:`read_pois` (a feature matches any of them)."""
@@ -124,8 +127,8 @@ def read_pois(path: Path) -> ReadResult:
     ReadResult
         ``table``: GeoDataFrame EPSG:4326 with the columns of :data:`POI_COLUMNS`, one
         row per matching feature: ``osm_id`` (``'node/123'``, ``'way/45'``,
-        ``'relation/6'``), ``kind`` (``'shop'`` for any ``shop=*``, else ``'parking'``
-        for ``amenity=parking``, else ``'tourism'`` for the values of
+        ``'relation/6'``), ``kind`` (``'shop'`` for any ``shop=*`` or a
+        :data:`SHOP_AMENITIES` amenity, else ``'parking'`` for ``amenity=parking``, else ``'tourism'`` for the values of
         :data:`TOURISM_VALUES`), ``subtype`` (that tag's value), ``website`` (``website``
         or else ``contact:website``), ``capacity`` (Int64; null when absent or not a
         whole number: the POI is kept), and a Point (a way or relation becomes its
@@ -266,6 +269,8 @@ def _poi_kind(tags: dict[str, str]) -> tuple[str, str] | None:
     """(kind, subtype) of a feature, or None when it is not a POI of interest."""
     if "shop" in tags:
         return "shop", tags["shop"]
+    if tags.get("amenity") in SHOP_AMENITIES:
+        return "shop", tags["amenity"]
     if tags.get("amenity") == "parking":
         return "parking", "parking"
     if tags.get("tourism") in TOURISM_VALUES:

@@ -34,11 +34,14 @@ def tiny_graph():
 
 def test_pois_counts_and_conservation(tiny_pois) -> None:
     result = tiny_pois
-    assert result.rows_in == 10 and len(result.table) == 7 and len(result.quarantine) == 3
+    assert result.rows_in == 11 and len(result.table) == 8 and len(result.quarantine) == 3
     assert result.balanced
-    expected = ["node/201", "node/202", "node/203", "node/206", "node/207", "way/111", "way/112"]
-    assert result.table["osm_id"].tolist() == expected  # no hotel, no restaurant
-    assert result.table["kind"].value_counts().to_dict() == {"shop": 3, "parking": 3, "tourism": 1}
+    expected = ["node/201", "node/202", "node/203", "node/205", "node/206", "node/207", "way/111",
+                "way/112"]  # fmt: skip
+    assert result.table["osm_id"].tolist() == expected  # no hotel; the restaurant is a shop
+    restaurant = result.table.set_index("osm_id").loc["node/205"]
+    assert (restaurant["kind"], restaurant["subtype"]) == ("shop", "restaurant")
+    assert result.table["kind"].value_counts().to_dict() == {"shop": 4, "parking": 3, "tourism": 1}
 
 
 def test_pois_columns_types_and_values(tiny_pois) -> None:
@@ -71,7 +74,7 @@ def test_closed_way_becomes_a_point_inside_it(tiny_pois) -> None:
 
 def test_unplaceable_pois_are_quarantined(tiny_pois) -> None:
     q = tiny_pois.quarantine
-    assert q["row_number"].tolist() == [8, 9, 10]
+    assert q["row_number"].tolist() == [9, 10, 11]
     assert q["reason"].tolist() == [
         "no geometry: way references nodes missing from the file",
         "no geometry: relation members missing from the file",
@@ -213,6 +216,8 @@ def test_real_graph_has_the_residential_streets(wechel_graph) -> None:
 @pytest.mark.realdata
 def test_real_pois_are_balanced(wechel_path) -> None:
     result = read_pois(wechel_path)
-    assert result.balanced and result.rows_in == 17
-    assert set(result.table["kind"]) == {"parking"}  # no shop=* in this village extract
+    assert result.balanced and result.rows_in == 21
+    # no shop=* in this village extract: 17 car parks and 4 horeca amenities (PROVENANCE.md)
+    kinds = result.table.groupby("kind")["subtype"].agg(sorted).to_dict()
+    assert kinds == {"parking": ["parking"] * 17, "shop": ["bar", "cafe", "pub", "restaurant"]}
     assert (result.table.geom_type == "Point").all()
