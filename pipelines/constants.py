@@ -27,3 +27,15 @@ record as text."""
 
 SUPPRESSION_K = 10
 """Default k: a figure from fewer than k devices or customers is suppressed in gold/exports."""
+
+SHOP_CATEGORIES = (
+    "food",
+    "fashion",
+    "health_beauty",
+    "household",
+    "culture_leisure",
+    "other_retail",
+    "horeca",
+    "personal_services",
+)
+"""Commerce categories of ``geodata/nace_categories.csv`` (``other`` = non-commercial)."""

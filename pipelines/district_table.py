@@ -13,21 +13,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.constants import CRS_METRIC, CRS_WGS84, SHOP_CATEGORIES
 from pipelines.districts import NOISE, detect_districts, district_polygons
 from pipelines.errors import InputError
-
-SHOP_CATEGORIES = (
-    "food",
-    "fashion",
-    "health_beauty",
-    "household",
-    "culture_leisure",
-    "other_retail",
-    "horeca",
-    "personal_services",
-)
-"""Commerce categories of ``geodata/nace_categories.csv`` counted per district."""
 
 FLOOR_M2_BY_CATEGORY: dict[str, float] = {
     "food": 120.0,

@@ -32,24 +32,14 @@ from sklearn.model_selection import RepeatedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.constants import CRS_METRIC, CRS_WGS84, SHOP_CATEGORIES
 from pipelines.errors import InputError
 
-CATEGORIES = (
-    "food",
-    "fashion",
-    "health_beauty",
-    "household",
-    "culture_leisure",
-    "other_retail",
-    "horeca",
-    "personal_services",
-)
 NEAR_M, AROUND_M = 150.0, 300.0
 FEATURES = (
     "shops_150m",
     "shops_300m",
-    *(f"shops_{c}_300m" for c in CATEGORIES),
+    *(f"shops_{c}_300m" for c in SHOP_CATEGORIES),
     "stops_300m",
     "departures_300m",
     "parking_300m",
@@ -161,11 +151,11 @@ def point_features(
     """:data:`FEATURES` of points given in metres with their H3 cell and commune."""
     pts = np.c_[np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")]
     ones = np.ones(len(ctx.shops))
-    by_cat = np.stack([ones] + [(ctx.shop_category == c).astype(float) for c in CATEGORIES], 1)
+    by_cat = np.stack([ones] + [(ctx.shop_category == c).astype(float) for c in SHOP_CATEGORIES], 1)
     around = _sum_within(pts, ctx.shops, by_cat, AROUND_M)
     out = pd.DataFrame({"shops_150m": _sum_within(pts, ctx.shops, ones, NEAR_M)[:, 0]})
     out["shops_300m"] = around[:, 0]
-    for j, cat in enumerate(CATEGORIES, start=1):
+    for j, cat in enumerate(SHOP_CATEGORIES, start=1):
         out[f"shops_{cat}_300m"] = around[:, j]
     stops = _sum_within(pts, ctx.stops, np.c_[np.ones(len(ctx.stops)), ctx.departures], AROUND_M)
     out["stops_300m"], out["departures_300m"] = stops[:, 0], stops[:, 1]

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from pipelines import footfall_model as fm
+from pipelines.constants import SHOP_CATEGORIES
 from pipelines.errors import InputError
 
 
@@ -19,7 +20,7 @@ def _context(rng: np.random.Generator) -> fm.FeatureContext:
     centres = np.arange(0, 6000, 600.0)
     sizes = rng.integers(0, 60, len(centres))
     shops = np.concatenate([np.c_[c + rng.normal(0, 60, n), rng.normal(0, 40, n)] for c, n in zip(centres, sizes, strict=True)])
-    cats = rng.choice(fm.CATEGORIES, len(shops))
+    cats = rng.choice(SHOP_CATEGORIES, len(shops))
     return fm.FeatureContext(
         shops=shops, shop_category=cats, stops=np.array([[0.0, 0.0], [1200.0, 0.0]]), departures=np.array([100.0, 40.0]),
         parking=np.array([[600.0, 10.0]]), capacity=np.array([50.0]), population_ring=pd.Series({1: 500.0}, dtype="float64"),
