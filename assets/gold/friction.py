@@ -1,12 +1,12 @@
 """Gold: friction indicators ("points de friction") per commune and shopping district, and
-the per-cell and per-stop friction layers. The engine is ``pipelines.friction_build``."""
+the per-cell and per-stop friction layers. The engine is ``pipelines.friction.build``."""
 
 import dagster as dg
 import numpy as np
 
 from assets.common import OWNERS, table_metadata
-from pipelines.friction import INDICATORS, missing_rows
-from pipelines.friction_build import FrictionResult, build
+from pipelines.friction.build import FrictionResult, build
+from pipelines.friction.core import INDICATORS, missing_rows
 from pipelines.resources import LakeResource, SettingsResource
 
 INDICATORS_KEY = ["gold", "commune_indicators"]

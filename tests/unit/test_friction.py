@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipelines import friction, friction_od, friction_reach, friction_stats
 from pipelines.constants import CRS_METRIC
-from pipelines.friction_layers import cell_districts, sensor_footfall
-from pipelines.opening_hours import weekly_open
+from pipelines.friction import core as friction
+from pipelines.friction import od as friction_od
+from pipelines.friction import reach as friction_reach
+from pipelines.friction import stats as friction_stats
+from pipelines.friction.layers import cell_districts, sensor_footfall
+from pipelines.friction.opening_hours import weekly_open
 
 INF = np.inf
 

@@ -15,14 +15,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines import friction_reach as reach
 from pipelines import transit
 from pipelines.accessibility import TwoStepResult
 from pipelines.catchment_area import mode_router
 from pipelines.constants import SUPPRESSION_K
-from pipelines.friction import assign_districts
-from pipelines.friction_rows import network_rows
-from pipelines.friction_rows_lake import table_rows
+from pipelines.friction import reach
+from pipelines.friction.core import assign_districts
+from pipelines.friction.rows import network_rows
+from pipelines.friction.table_rows import table_rows
 from pipelines.grid import latlng_to_cells
 from pipelines.lake import Lake
 from pipelines.routing import Router
@@ -242,7 +242,7 @@ def build(
         Timestamp written in every row (default: now, UTC).
     """
     from pipelines.friction import indicator_table
-    from pipelines.friction_layers import cell_layer, stop_layer
+    from pipelines.friction.layers import cell_layer, stop_layer
 
     computed_at = computed_at or pd.Timestamp.now(tz="UTC")
     inputs = read_inputs(lake, districts)

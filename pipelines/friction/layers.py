@@ -16,14 +16,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines import friction_reach as reach
 from pipelines.constants import CRS_WGS84
-from pipelines.friction import assign_districts, suppress_small
-from pipelines.friction_stats import flow_status
+from pipelines.friction import reach
+from pipelines.friction.core import assign_districts, suppress_small
+from pipelines.friction.stats import flow_status
 from pipelines.lake import Lake
 
 if TYPE_CHECKING:
-    from pipelines.friction_build import Inputs, Network
+    from pipelines.friction.build import Inputs, Network
 
 FOOTFALL_TABLE = ("gold", "footfall_estimated")
 FOOTFALL_COLUMN = "footfall_daily"
@@ -94,7 +94,7 @@ def cell_layer(
     lake: Lake, inputs: Inputs, net: Network, coverage: pd.DataFrame, *, k: int
 ) -> tuple[gpd.GeoDataFrame, str]:
     """``gold.friction_cells``: one row per H3 cell with its friction figures."""
-    from pipelines.friction_build import CELL_COLUMNS
+    from pipelines.friction.build import CELL_COLUMNS
 
     cells = inputs.cells
     centres = reach.cell_centres(cells["h3"].to_numpy())

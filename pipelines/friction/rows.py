@@ -1,5 +1,5 @@
 """Rows of ``gold.commune_indicators`` measured on the street network (indicators 1, 2, 3,
-8a and 9), from the inputs and network of :mod:`pipelines.friction_build`.
+8a and 9), from the inputs and network of :mod:`pipelines.friction.build`.
 
 A commune row describes the commune as a whole: its residents (shares, 2SFCA), its shops,
 registers and customers, or, for indicators about shopping districts (reach, parking,
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pipelines import friction_reach as reach
 from pipelines import transit
-from pipelines.friction import indicator_rows
+from pipelines.friction import reach
+from pipelines.friction.core import indicator_rows
 
 if TYPE_CHECKING:
-    from pipelines.friction_build import Inputs, Network
+    from pipelines.friction.build import Inputs, Network
 
 
 def _levels(

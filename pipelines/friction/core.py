@@ -5,8 +5,8 @@ The ten indicators of ``docs/indicators/friction.md`` land in one long table,
 indicator, value, unit, reference, computed_at``. This module holds their catalogue (codes,
 French and English names, units), the district membership of points and the helpers that
 turn per-place results into rows. The computations live in :mod:`pipelines.transit`
-(public transport), :mod:`pipelines.friction_reach` (street-network reach) and
-:mod:`pipelines.friction_stats` (tables of the lake). Pure pandas/geopandas.
+(public transport), :mod:`pipelines.friction.reach` (street-network reach) and
+:mod:`pipelines.friction.stats` (tables of the lake). Pure pandas/geopandas.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Indicator:
     unit: str
 
 
-CATALOGUE_CSV = Path(__file__).resolve().parents[1] / "geodata" / "friction_indicators.csv"
+CATALOGUE_CSV = Path(__file__).resolve().parents[2] / "geodata" / "friction_indicators.csv"
 """The catalogue: code, number (1-10), unit, name_fr, name_en (one row per indicator)."""
 
 

@@ -1,5 +1,5 @@
 """Rows of ``gold.commune_indicators`` computed from lake tables (indicators 4, 5, 6, 7, 8b
-and 10), from the inputs and network of :mod:`pipelines.friction_build`.
+and 10), from the inputs and network of :mod:`pipelines.friction.build`.
 
 Figures from people (transactions, OD trips, sensor devices) below the privacy threshold
 ``k`` are suppressed (NaN, with "suppressed" in ``reference``).
@@ -14,17 +14,16 @@ import numpy as np
 import pandas as pd
 
 from pipelines import db
-from pipelines import friction_od as od
-from pipelines import friction_stats as stats
 from pipelines.constants import TIMEZONE
-from pipelines.friction import assign_districts, indicator_rows, suppress_small
-from pipelines.friction_layers import hourly_footfall
+from pipelines.friction import od, stats
+from pipelines.friction.core import assign_districts, indicator_rows, suppress_small
+from pipelines.friction.layers import hourly_footfall
+from pipelines.friction.opening_hours import weekly_open
 from pipelines.lake import Lake
-from pipelines.opening_hours import weekly_open
 from pipelines.timeutil import to_local
 
 if TYPE_CHECKING:
-    from pipelines.friction_build import Inputs, Network
+    from pipelines.friction.build import Inputs, Network
 
 
 def _keys(net: Network, communes: np.ndarray) -> pd.DataFrame:
