@@ -2,7 +2,7 @@
 
 Two networks: the demo territory (generated into a temporary folder) and a synthetic city of
 at least 50,000 street nodes per mode. On each, "ours" computes every district's isochrones
-(walk 5/10/15, bike 10/20, drive 10/20/30 min) with :class:`pipelines.isochrones.IsochroneBuilder`
+(walk 5/10/15, bike 10/20, drive 10/20/30 min) with :class:`pipelines.catchment.isochrones.IsochroneBuilder`
 and the full Huff matrix (every H3 cell x every district, shortest drive in km, one csgraph
 Dijkstra per district on the reversed network). The baseline does the same work the way a
 notebook would: one ``networkx.single_source_dijkstra_path_length`` per district and mode,
@@ -34,16 +34,16 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from pipelines.catchment import huff_probabilities
-from pipelines.catchment_area import (
+from pipelines.catchment.area import (
     ISOCHRONE_BUFFER_M,
     ISOCHRONE_MINUTES,
     cell_centres,
     costs_to_destinations,
     mode_router,
 )
-from pipelines.catchment_model import HUFF_MIN_KM
+from pipelines.catchment.isochrones import IsochroneBuilder
+from pipelines.catchment.model import HUFF_MIN_KM
 from pipelines.constants import CRS_METRIC, CRS_WGS84
-from pipelines.isochrones import IsochroneBuilder
 
 _TO_METRIC = pyproj.Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
 _TO_WGS84 = pyproj.Transformer.from_crs(CRS_METRIC, CRS_WGS84, always_xy=True)

@@ -13,13 +13,13 @@ import pandas as pd
 
 from assets.common import OWNERS, table_metadata
 from pipelines import db
-from pipelines.catchment_area import (
+from pipelines.catchment.area import (
     ISOCHRONE_MINUTES,
     JOBS_PER_ESTABLISHMENT,
     isochrone_table,
     travel_time_table,
 )
-from pipelines.catchment_model import (
+from pipelines.catchment.model import (
     DEFAULT_BETA,
     calibrate,
     calibration_metadata,
@@ -27,11 +27,7 @@ from pipelines.catchment_model import (
     huff_table,
     tier_table,
 )
-from pipelines.constants import TIMEZONE
-from pipelines.grid import latlng_to_cells, points_to_cells
-from pipelines.lake import Lake
-from pipelines.resources import LakeResource, SettingsResource
-from pipelines.revealed_catchment import (
+from pipelines.catchment.revealed import (
     assign_districts,
     comparison_table,
     count_matrix,
@@ -39,6 +35,10 @@ from pipelines.revealed_catchment import (
     revealed_table,
     sector_cell_weights,
 )
+from pipelines.constants import TIMEZONE
+from pipelines.grid import latlng_to_cells, points_to_cells
+from pipelines.lake import Lake
+from pipelines.resources import LakeResource, SettingsResource
 
 SHOPPING_HOURS = (9, 19)
 """Local hours [from, to) of the OD trips counted as shopping trips."""

@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipelines import transit
 from pipelines.accessibility import TwoStepResult
-from pipelines.catchment_area import mode_router
+from pipelines.catchment.area import mode_router
 from pipelines.constants import SUPPRESSION_K
 from pipelines.friction import reach
 from pipelines.friction.core import assign_districts

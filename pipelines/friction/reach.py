@@ -6,7 +6,7 @@ origins). A shopping district is reached through the H3 cells holding its shops:
 between a district and a place is the shortest time from any of those cells' centres. To
 measure trips *towards* a district (customers) with one search per district cell, bike and
 drive times are computed on the reversed network
-(:func:`pipelines.catchment_area.mode_router` with ``reverse=True``), where a search
+(:func:`pipelines.catchment.area.mode_router` with ``reverse=True``), where a search
 from the district gives the time from every cell to it; walking is symmetric. Thresholds are
 inclusive. Pure numpy/pandas; ``docs/indicators/friction.md`` explains each figure.
 """

@@ -13,14 +13,22 @@ from shapely.ops import substring
 
 from pipelines import db
 from pipelines.catchment import huff_probabilities
-from pipelines.catchment_area import (
+from pipelines.catchment.area import (
     ISOCHRONE_BUFFER_M,
     costs_to_destinations,
     mode_router,
     reached_totals,
     travel_time_table,
 )
-from pipelines.catchment_model import calibrate, cell_tiers, huff_table, tier_table
+from pipelines.catchment.isochrones import IsochroneBuilder
+from pipelines.catchment.model import calibrate, cell_tiers, huff_table, tier_table
+from pipelines.catchment.revealed import (
+    assign_districts,
+    comparison_table,
+    count_matrix,
+    od_destination_districts,
+    revealed_table,
+)
 from pipelines.constants import CRS_METRIC, CRS_WGS84
 from pipelines.district_table import (
     SHOP_CATEGORIES,
@@ -30,16 +38,8 @@ from pipelines.district_table import (
 )
 from pipelines.errors import InputError
 from pipelines.grid import cell_polygons, latlng_to_cells
-from pipelines.isochrones import IsochroneBuilder
 from pipelines.lake import Lake
 from pipelines.network import mode_network
-from pipelines.revealed_catchment import (
-    assign_districts,
-    comparison_table,
-    count_matrix,
-    od_destination_districts,
-    revealed_table,
-)
 from pipelines.sources.osm import read_street_graph
 
 # ----------------------------------------------------------------------------- fixtures

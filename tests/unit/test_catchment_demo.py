@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.catchment_area import travel_time_table
-from pipelines.catchment_model import calibrate
+from pipelines.catchment.area import travel_time_table
+from pipelines.catchment.model import calibrate
+from pipelines.catchment.revealed import assign_districts, count_matrix
 from pipelines.conform import conform_points, points_from_lonlat
 from pipelines.demo import generate
 from pipelines.district_table import build_districts
 from pipelines.grid import points_to_cells
 from pipelines.network import mode_network
-from pipelines.revealed_catchment import assign_districts, count_matrix
 from pipelines.shops import conflate_shops
 from pipelines.sources import kbo, osm, statbel, vouchers
 

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from pipelines.catchment import catchment_tiers
+from pipelines.catchment.huff import catchment_tiers
 from pipelines.constants import CRS_METRIC
 from pipelines.grid import _intersection_areas
 

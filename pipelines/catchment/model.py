@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.catchment import (
+from pipelines.catchment.huff import (
     CalibrationResult,
     calibrate_beta,
     catchment_tiers,

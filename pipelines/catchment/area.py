@@ -1,7 +1,7 @@
 """Catchment areas, engine glue: cell-to-district travel costs and isochrone tables.
 
 Joins :mod:`pipelines.routing` (bulk shortest paths with csgraph, points snapped to edges)
-and :mod:`pipelines.isochrones` (cached unions of reached streets) into the tables of the
+and :mod:`pipelines.catchment.isochrones` (cached unions of reached streets) into the tables of the
 ``gold`` catchment assets. Costs *to* a district are computed on the reversed network, so one
 Dijkstra per district gives the cost from every H3 cell. Never imports Dagster;
 ``docs/catchment.md`` explains every choice.
@@ -204,10 +204,10 @@ def isochrone_table(
     geopandas.GeoDataFrame
         ``district_id, mode, minutes, population, workers, area_km2, geometry`` (EPSG:4326).
         The polygon is the area along the streets reached from the district's origin
-        (:class:`pipelines.isochrones.IsochroneBuilder`); population and workers are those of
+        (:class:`pipelines.catchment.isochrones.IsochroneBuilder`); population and workers are those of
         the cells whose centre is reached within the cutoff (the same network, same rule).
     """
-    from pipelines.isochrones import IsochroneBuilder
+    from pipelines.catchment.isochrones import IsochroneBuilder
 
     minutes = ISOCHRONE_MINUTES if minutes is None else minutes
     ids = districts["district_id"].to_numpy()
