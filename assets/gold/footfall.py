@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from assets.common import OWNERS, table_metadata
-from pipelines import footfall as ff
-from pipelines import footfall_model as fm
-from pipelines import footfall_profile as fp
 from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.footfall import hourly as ff
+from pipelines.footfall import model as fm
+from pipelines.footfall import profile as fp
 from pipelines.grid import cell_polygons
 from pipelines.lake import Lake
 from pipelines.partitions import daily, single_run

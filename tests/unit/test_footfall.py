@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import footfall as ff
 from pipelines.errors import InputError
+from pipelines.footfall import hourly as ff
 from pipelines.grid import latlng_to_cells
 
 LON, LAT = 4.9, 50.44

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import footfall as ff
-from pipelines import footfall_profile as fp
 from pipelines.conform import points_from_lonlat, with_h3
 from pipelines.demo import generate
 from pipelines.demo.footfall import HOURLY, MARKET_BOOST, MARKET_DAYS, MARKET_HOURS, WEEKDAY
 from pipelines.demo.generator import TRUTH_FILE
+from pipelines.footfall import hourly as ff
+from pipelines.footfall import profile as fp
 from pipelines.sources import counters, wifi
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import footfall_model as fm
 from pipelines.constants import SHOP_CATEGORIES
 from pipelines.errors import InputError
+from pipelines.footfall import model as fm
 
 
 def _context(rng: np.random.Generator) -> fm.FeatureContext:

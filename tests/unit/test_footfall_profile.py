@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import footfall_profile as fp
 from pipelines.demo.footfall import HOURLY, WEEKDAY
+from pipelines.footfall import profile as fp
 from pipelines.timeutil import local_hours
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import footfall_profile as fp
+from pipelines.footfall import profile as fp
 from pipelines.sources import counters
 
 SPRING = {"2022-03-27", "2023-03-26"}

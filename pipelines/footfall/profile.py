@@ -226,7 +226,7 @@ def profiles(
         ``curve``: ``level, area_id, nis, h3, site_id, weekday, weekday_name, hour,
         footfall, devices, n_days, suppressed``.
     """
-    from pipelines.footfall import area_hours
+    from pipelines.footfall.hourly import area_hours
     from pipelines.privacy import suppress
 
     summaries, curves = [], []
