@@ -241,7 +241,7 @@ def build(
     computed_at : pandas.Timestamp, optional
         Timestamp written in every row (default: now, UTC).
     """
-    from pipelines.friction import indicator_table
+    from pipelines.friction.core import indicator_table
     from pipelines.friction.layers import cell_layer, stop_layer
 
     computed_at = computed_at or pd.Timestamp.now(tz="UTC")
