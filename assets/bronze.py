@@ -141,6 +141,10 @@ DAILY_SOURCES: dict[str, tuple[str, DayLoader]] = {
     ),
 }
 
+OPTIONAL_DAILY = {"wifi_probes"}
+"""Daily sources delivered only some days (raw probes): a missing day is not a warning."""
+
+
 def _check_specs(key: list[str]) -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec(
@@ -201,7 +205,8 @@ def _daily_asset(name: str, description: str, loader: DayLoader) -> dg.AssetsDef
             for k in ("rows_in", "rows_accepted", "quarantined"):
                 totals[k] += counts[k]
         if missing:
-            context.log.warning(f"{name}: no landing file for {len(missing)} day(s): {missing[:5]}")
+            log = context.log.info if name in OPTIONAL_DAILY else context.log.warning
+            log(f"{name}: no landing file for {len(missing)} day(s): {missing[:5]}")
         meta = {**totals, "days_requested": len(context.partition_keys), "days_missing": len(missing)}
         return dg.MaterializeResult(metadata=meta, check_results=[_balance_check(totals)])
 
