@@ -56,3 +56,34 @@ def test_landing_sensor_requests():
 
     reqs = landing_requests(["wifi/counts/2026-10-25.csv", "od/2026-10-25.csv", "kbo/enterprise.csv"], "day", "static")
     assert [(r.job_name, r.partition_key) for r in reqs] == [("day", "2026-10-25"), ("static", None)]
+
+
+def test_landing_sensor_sees_new_files_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMARTCOMMERCE_DATA", str(tmp_path))
+    (tmp_path / "landing" / "od").mkdir(parents=True)
+    (tmp_path / "landing" / "od" / "2026-10-25.csv").write_text("x")
+    sensor = defs.resolve_sensor_def("landing_zone_sensor")
+
+    def tick(cursor=None):
+        context = dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral(), definitions=defs)
+        return sensor.evaluate_tick(context)
+
+    first = tick()
+    assert [(r.job_name, r.partition_key) for r in first.run_requests] == [("refresh_day", "2026-10-25")]
+    again = tick(first.cursor)
+    assert again.run_requests == []
+    (tmp_path / "landing" / "kbo").mkdir()
+    (tmp_path / "landing" / "kbo" / "enterprise.csv").write_text("x")
+    third = tick(first.cursor)
+    assert [r.job_name for r in third.run_requests] == ["refresh_static"]
+
+
+def test_nightly_tick_requests_yesterdays_partition():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    schedule = defs.resolve_schedule_def("nightly_refresh")
+    at = datetime(2026, 10, 26, 2, 0, tzinfo=ZoneInfo("Europe/Brussels"))  # the night after DST ended
+    context = dg.build_schedule_context(scheduled_execution_time=at, instance=dg.DagsterInstance.ephemeral())
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-10-25"
