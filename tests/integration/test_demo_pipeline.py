@@ -107,3 +107,20 @@ def test_rerun_is_idempotent(demo_lake):
     assert cli.main(["--data", str(demo_lake.root), "run"]) == 0
     for path, frame in before.items():
         pd.testing.assert_frame_equal(frame, _data(path), obj=str(path))
+
+
+def test_analyst_notebook_runs_on_the_demo(demo_lake, monkeypatch):
+    """The code cells of notebooks/explore_warehouse.ipynb run top to bottom on the demo."""
+    import json
+    from pathlib import Path
+
+    monkeypatch.setenv("SMARTCOMMERCE_DATA", str(demo_lake.root))
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "explore_warehouse.ipynb"
+    cells = json.loads(notebook.read_text())["cells"]
+    namespace: dict = {}
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), str(notebook), "exec"), namespace)  # noqa: S102
+    assert len(namespace["communes"]) == 10
+    assert namespace["views"]["comment"].str.len().gt(0).all()
+    namespace["con"].close()
