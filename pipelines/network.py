@@ -151,6 +151,23 @@ BIKE_CONTRAFLOW_CYCLEWAY = frozenset(
 SERVICE_NO_DRIVE = frozenset({"emergency_access"})
 _ONEWAY_TRUE = frozenset({"yes", "true", "1", "-1", "reverse", "t"})
 
+GRAPH_WAY_TAGS = (
+    "highway",
+    "maxspeed",
+    "oneway",
+    "name",
+    "access",
+    "foot",
+    "bicycle",
+    "motor_vehicle",
+    "motorcar",
+    "oneway:bicycle",
+    "cycleway",
+    "junction",
+    "service",
+)
+"""Way tags kept as edge attributes (the OSM reader adds them to osmnx's ``useful_tags_way``)."""
+
 
 def parse_maxspeed(value: Any) -> float | None:
     """Parse an OSM ``maxspeed`` value into km/h.
@@ -261,22 +278,7 @@ def _edge_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
         {"u": u, "v": v, "key": k, **data} for u, v, k, data in graph.edges(keys=True, data=True)
     ]
     frame = pd.DataFrame(rows, columns=None if rows else ["u", "v", "key"])
-    for column in (
-        "highway",
-        "name",
-        "oneway",
-        "maxspeed",
-        "access",
-        "foot",
-        "bicycle",
-        "motor_vehicle",
-        "motorcar",
-        "oneway:bicycle",
-        "cycleway",
-        "service",
-        "length",
-        GEOMETRY_COLUMN,
-    ):
+    for column in (*GRAPH_WAY_TAGS, "length", GEOMETRY_COLUMN):
         if column not in frame.columns:
             frame[column] = None
     missing = frame[GEOMETRY_COLUMN].isna()

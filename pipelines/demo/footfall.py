@@ -30,6 +30,7 @@ from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, st
 from pipelines.demo.business import Business
 from pipelines.demo.streets import Network
 from pipelines.demo.territory import Territory
+from pipelines.sources.counters import GHENT_COLUMNS
 
 HOURLY = np.array(
     [
@@ -97,16 +98,6 @@ BIKE_HOURLY = np.array(
 BIKE_PEAK = 70.0
 BIKE_WEEKDAY = np.array([1.0, 1.05, 0.95, 1.0, 0.9, 0.55, 0.5])
 MARKET_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-GHENT_HEADER = (
-    "Code",
-    "Locatie",
-    "Datum",
-    "Uur5Minuten",
-    "Ordening",
-    "Totaal",
-    "Tegenrichting",
-    "Hoofdrichting",
-)
 
 
 @dataclass
@@ -535,7 +526,7 @@ def _write_counters_day(
             main,
         ]
         name = f"counters/{c.counter_id}/{datum}.csv"
-        out[name] = writers.write_columns(landing / name, GHENT_HEADER, columns, sep=";", bom=True)
+        out[name] = writers.write_columns(landing / name, GHENT_COLUMNS, columns, sep=";", bom=True)
     return out
 
 

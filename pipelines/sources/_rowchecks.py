@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.errors import InputError
-from pipelines.quarantine import empty_quarantine, quarantine_rows, split_invalid
+from pipelines.quarantine import ReadResult, empty_quarantine, quarantine_rows, split_invalid
 
 Opener = Callable[[], IO[bytes]]
 
@@ -67,6 +67,31 @@ def split(
         frame[list(raw_columns)], invalid, reasons.reason, source=source, source_file=source_file
     )
     return frame[~invalid], quarantine
+
+
+def read_result(
+    table: pd.DataFrame,
+    frame: pd.DataFrame,
+    reasons: Reasons,
+    malformed: pd.DataFrame,
+    rows_in: int,
+    *,
+    source: str,
+    source_file: str,
+    raw_columns: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> ReadResult:
+    """The end of every reader: the parsed ``table``'s accepted rows (only ``columns`` if
+    given) and, as quarantine, the ``malformed`` lines plus the rows with a reason."""
+    kept, quarantine = split(
+        frame, reasons, source=source, source_file=source_file, raw_columns=raw_columns
+    )
+    accepted = table.loc[kept.index] if columns is None else table.loc[kept.index, list(columns)]
+    return ReadResult(
+        accepted.reset_index(drop=True),
+        pd.concat([malformed, quarantine], ignore_index=True),
+        rows_in,
+    )
 
 
 def _read_with_csv_module(

@@ -30,8 +30,8 @@ from pipelines.sources._rowchecks import (
     nis_problems,
     parse_count,
     path_opener,
+    read_result,
     read_text_table,
-    split,
 )
 from pipelines.timeutil import TS_DTYPE, local_day, parse_timestamps
 
@@ -84,13 +84,15 @@ def read_registry(path: Path) -> ReadResult:
             "lat": lat,
         }
     )
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=REGISTRY_COLUMNS
-    )
-    return ReadResult(
-        table.loc[kept.index].reset_index(drop=True),
-        pd.concat([malformed, quarantine], ignore_index=True),
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
         rows_in,
+        source=SOURCE,
+        source_file=str(path),
+        raw_columns=REGISTRY_COLUMNS,
     )
 
 
@@ -148,13 +150,16 @@ def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
             path_opener(path), label=label, source=SOURCE, sep=";", required=GHENT_COLUMNS
         )
     table, reasons = _parse_ghent(frame, counter_id)
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=label, raw_columns=GHENT_COLUMNS
-    )
-    return ReadResult(
-        table.loc[kept.index, list(COUNT_COLUMNS)].reset_index(drop=True),
-        pd.concat([malformed, quarantine], ignore_index=True),
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
         rows_in,
+        source=SOURCE,
+        source_file=label,
+        raw_columns=GHENT_COLUMNS,
+        columns=list(COUNT_COLUMNS),
     )
 
 
@@ -301,13 +306,15 @@ def read_brubike(path: Path) -> ReadResult:
     table["total"] = total
     speed = frame.get("bike_avg_speed", pd.Series("", index=frame.index))
     table["avg_speed_kmh"] = pd.to_numeric(speed, errors="coerce").astype("Float64")
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=list(frame.columns)
-    )
-    return ReadResult(
-        table.loc[kept.index].reset_index(drop=True),
-        pd.concat([malformed, quarantine], ignore_index=True),
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
         rows_in,
+        source=SOURCE,
+        source_file=str(path),
+        raw_columns=list(frame.columns),
     )
 
 

@@ -35,8 +35,8 @@ from pipelines.sources._rowchecks import (
     duplicate_problems,
     parse_count,
     path_opener,
+    read_result,
     read_text_table,
-    split,
 )
 from pipelines.timeutil import TS_DTYPE, local_day, parse_timestamps
 
@@ -99,13 +99,15 @@ def read_generic(
     )
     table["day"] = local_day(table["ts"])
     table["total"] = total
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=list(frame.columns)
-    )
-    return ReadResult(
-        table.loc[kept.index].reset_index(drop=True),
-        pd.concat([malformed, quarantine], ignore_index=True),
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
         rows_in,
+        source=SOURCE,
+        source_file=str(path),
+        raw_columns=list(frame.columns),
     )
 
 
@@ -158,11 +160,13 @@ def read_sncb_boardings(path: Path) -> ReadResult:
     reasons.add_problems(
         duplicate_problems(table[~reasons.invalid], ["station"], "nmbs_short_name")
     )
-    kept, quarantine = split(
-        frame, reasons, source=SNCB_SOURCE, source_file=str(path), raw_columns=SNCB_COLUMNS
-    )
-    return ReadResult(
-        table.loc[kept.index].reset_index(drop=True),
-        pd.concat([malformed, quarantine], ignore_index=True),
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
         rows_in,
+        source=SNCB_SOURCE,
+        source_file=str(path),
+        raw_columns=SNCB_COLUMNS,
     )

@@ -18,8 +18,8 @@ from pipelines.sources._rowchecks import (
     duplicate_problems,
     parse_count,
     path_opener,
+    read_result,
     read_text_table,
-    split,
 )
 from pipelines.timeutil import local_day, parse_timestamps
 
@@ -72,13 +72,14 @@ def read_od(path: Path) -> ReadResult:
     reasons.add_problems(duplicate_problems(valid, keys, "hour_start+origin+destination"))
     table["day"] = local_day(ts)
     table["trips"] = trips
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=OD_COLUMNS
-    )
-    return ReadResult(
-        table.loc[
-            kept.index, ["ts", "day", "origin_sector", "destination_sector", "trips"]
-        ].reset_index(drop=True),
-        pd.concat([malformed, quarantine], ignore_index=True),
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
         rows_in,
+        source=SOURCE,
+        source_file=str(path),
+        raw_columns=OD_COLUMNS,
+        columns=["ts", "day", "origin_sector", "destination_sector", "trips"],
     )

@@ -33,7 +33,7 @@ from osmnx._errors import InsufficientResponseError
 
 from pipelines.constants import CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.errors import InputError
-from pipelines.network import NON_ROUTABLE_HIGHWAYS
+from pipelines.network import GRAPH_WAY_TAGS, NON_ROUTABLE_HIGHWAYS
 from pipelines.quarantine import ReadResult, empty_quarantine, quarantine_rows
 
 SOURCE = "osm"
@@ -80,22 +80,6 @@ _POI_TEXT_COLUMNS = {
     "addr_postcode": ("addr:postcode",),
 }
 
-GRAPH_WAY_TAGS = (
-    "highway",
-    "maxspeed",
-    "oneway",
-    "name",
-    "access",
-    "foot",
-    "bicycle",
-    "motor_vehicle",
-    "motorcar",
-    "oneway:bicycle",
-    "cycleway",
-    "junction",
-    "service",
-)
-"""Way tags kept as edge attributes (added to osmnx's ``useful_tags_way`` during a read)."""
 
 SIMPLIFY_SPLIT_TAGS = GRAPH_WAY_TAGS
 """A node where any of these differ between its edges stays a graph node, so that a

@@ -26,8 +26,8 @@ from pipelines.sources._rowchecks import (
     nis_problems,
     parse_count,
     path_opener,
+    read_result,
     read_text_table,
-    split,
 )
 from pipelines.timeutil import local_day, parse_timestamps
 
@@ -75,15 +75,15 @@ def read_sensors(path: Path) -> ReadResult:
             "installed_on": installed.dt.date,
         }
     )
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=SENSOR_COLUMNS
-    )
-    return _result(table.loc[kept.index], malformed, quarantine, rows_in=rows_in)
-
-
-def _result(table: pd.DataFrame, *quarantines: pd.DataFrame, rows_in: int) -> ReadResult:
-    return ReadResult(
-        table.reset_index(drop=True), pd.concat(quarantines, ignore_index=True), rows_in
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
+        rows_in,
+        source=SOURCE,
+        source_file=str(path),
+        raw_columns=SENSOR_COLUMNS,
     )
 
 
@@ -115,10 +115,16 @@ def read_counts(path: Path) -> ReadResult:
     reasons.add_problems(duplicate_problems(valid, ["sensor_id", "ts"], "sensor_id+timestamp"))
     table["day"] = local_day(ts)
     table["unique_devices"] = devices
-    kept, quarantine = split(
-        frame, reasons, source=SOURCE, source_file=str(path), raw_columns=COUNT_COLUMNS
+    return read_result(
+        table,
+        frame,
+        reasons,
+        malformed,
+        rows_in,
+        source=SOURCE,
+        source_file=str(path),
+        raw_columns=COUNT_COLUMNS,
     )
-    return _result(table.loc[kept.index], malformed, quarantine, rows_in=rows_in)
 
 
 def _check_key(key: bytes) -> None:
@@ -184,11 +190,13 @@ def read_probes(path: Path, key: bytes) -> ReadResult:
             "rssi": rssi.where(~bad).round().astype("Int64"),
         }
     )
-    kept, quarantine = split(
+    return read_result(
+        table,
         frame,
         reasons,
+        malformed,
+        rows_in,
         source=SOURCE,
         source_file=str(path),
         raw_columns=("sensor_id", "timestamp", "device_hash", "rssi"),
     )
-    return _result(table.loc[kept.index], malformed, quarantine, rows_in=rows_in)
