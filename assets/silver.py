@@ -110,7 +110,7 @@ tourism = _poi_asset("tourism", "tourism", "Tourism attractions, museums, viewpo
 @dg.asset(**_spec("departures", ["bronze.gtfs"], "Every scheduled departure (feed, stop, trip, route type, service, seconds after service-day midnight).", geo=False))
 def departures(lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
-    con = db.connect()
+    con = db.connect(spatial=False)
     frame = db.query(
         con, "silver.departures",
         stop_times=str(lk.table_path("bronze", "gtfs_stop_times")),
@@ -131,7 +131,7 @@ def service_dates(lake: LakeResource) -> dg.MaterializeResult:
 def stops(lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
     service = db.query(
-        db.connect(), "silver.stop_service",
+        db.connect(spatial=False), "silver.stop_service",
         stops=str(lk.table_path("bronze", "gtfs_stops")),
         departures=str(lk.table_path("silver", "departures")),
     )
@@ -243,7 +243,7 @@ def sensor_counts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
 @dg.asset(**_daily_spec("od_flows", ["bronze.od_flows", "silver.sectors"], "Hourly mobile-operator trips between sectors with the communes of origin and destination."))
 def od_flows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
-    con = db.connect()
+    con = db.connect(spatial=False)
     sectors_path = str(lk.table_path("silver", "sectors"))
     return _for_days(context, lk, "od_flows", ("od_flows",), lambda lk, day: db.query(con, "silver.od_flows", od=str(lk.table_path("bronze", "od_flows", day)), sectors=sectors_path))
 
@@ -251,7 +251,7 @@ def od_flows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materi
 @dg.asset(**_daily_spec("transactions", ["bronze.transactions", "silver.merchants"], "Voucher/loyalty transactions with the merchant's category, commune and cell, and the customer's origin."))
 def transactions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
-    con = db.connect()
+    con = db.connect(spatial=False)
     merchants_path = str(lk.table_path("silver", "merchants"))
     return _for_days(context, lk, "transactions", ("transactions",), lambda lk, day: db.query(con, "silver.transactions", transactions=str(lk.table_path("bronze", "transactions", day)), merchants=merchants_path))
 

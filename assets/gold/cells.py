@@ -35,7 +35,7 @@ def h3_cells(lake: LakeResource) -> dg.MaterializeResult:
     communes = lk.read("silver", "communes")
     sectors = lk.read("silver", "sectors")
     base = territory_cells(communes, sectors)
-    con = db.connect()
+    con = db.connect(spatial=False)
     con.register("cells", base.drop(columns="geometry"))
     counts = db.query(
         con, "gold.h3_cells",

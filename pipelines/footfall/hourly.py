@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -124,7 +123,7 @@ def calibrate(
         ``territory_median`` (median of the own factors) or ``none`` (no counter anywhere:
         factor 1, footfall then counts devices, a lower bound of pedestrians).
     """
-    con = duckdb.connect()  # plain SQL: no need to load the spatial extension
+    con = db.connect(spatial=False)
     con.register("counts", counts[["sensor_id", "ts", "count", "complete", "source"]])
     con.register("pairs", pairs[["sensor_id", "counter_id"]].astype(str))
     own = db.query(con, "gold.footfall_calibration")
