@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines.lake import Lake
-from pipelines.quarantine import ReadResult
+from pipelines.quarantine import ReadResult, empty_quarantine
 
 OWNERS = ["team:smartcommerce"]
 
@@ -53,7 +53,7 @@ def write_read_results(
         counts[f"rows_{name}"] = len(result.table)
         counts[f"rows_in_{name}"] = int(result.rows_in or 0)
         quarantines.append(result.quarantine)
-    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else pd.DataFrame()
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else empty_quarantine()
     lake.write(quarantine, "bronze", f"quarantine/{source}", day)
     counts["quarantined"] = len(quarantine)
     counts["rows_in"] = sum(int(r.rows_in or 0) for r in results.values())

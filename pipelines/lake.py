@@ -90,10 +90,6 @@ class Lake:
         if not isinstance(self.root, Path):
             object.__setattr__(self, "root", Path(self.root))
 
-    @classmethod
-    def from_env(cls) -> Lake:
-        return cls(data_root_from_env())
-
     @property
     def landing(self) -> Path:
         return self.root / "landing"
