@@ -1,0 +1,182 @@
+"""The data inventory ("cadastre des gisements de données"), per commune and source family.
+
+For every commune and family: status (held / missing / broken), provider, licence, coverage
+(share of population, shops or districts covered), freshness (first and last day, gaps),
+quality (quarantine rate), lineage (files and their sha256), the indicators it feeds and, for a
+missing or broken family, the indicators and data actions it would unlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pipelines.canvas.catalogue import FAMILIES, Catalogue
+from pipelines.canvas.sources import LABELS_FR, FamilyInfo, family_info, family_of
+
+LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od"})
+"""Families held territory-wide that a commune may still lack locally (coverage 0 = missing)."""
+
+STATUS_COLUMNS = ("source", "status", "required", "files", "bytes", "first_day", "last_day", "days", "file_hashes", "reason")
+
+
+@dataclass(frozen=True)
+class CoverageInputs:
+    """The lake tables coverage is measured on (any may be empty)."""
+
+    communes: gpd.GeoDataFrame
+    sectors: pd.DataFrame
+    shops: pd.DataFrame
+    districts: gpd.GeoDataFrame
+    sensors: gpd.GeoDataFrame
+    merchants: pd.DataFrame
+    parking: pd.DataFrame
+    vacant: gpd.GeoDataFrame
+    friction_cells: pd.DataFrame
+    indicators: pd.DataFrame
+
+
+def _share(num: float, den: float) -> float:
+    return float(min(num / den, 1.0)) if den > 0 else np.nan
+
+
+def _points_in_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, nis: str) -> float:
+    own = districts[districts["nis"].astype(str) == nis]
+    if own.empty or points is None or points.empty:
+        return np.nan if own.empty else 0.0
+    hit = gpd.sjoin(own[["district_id", "geometry"]], points[["geometry"]].to_crs(own.crs), predicate="contains")
+    return _share(hit["district_id"].nunique(), len(own))
+
+
+def _commune_coverage(inp: CoverageInputs, nis: str) -> dict[str, tuple[float, str]]:
+    def of(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["nis"].astype(str) == nis] if len(frame) and "nis" in frame else frame.iloc[0:0]
+
+    commune = of(inp.communes)
+    pop = float(commune["population"].sum()) if len(commune) else 0.0
+    shops = of(inp.shops)
+    src = shops["source"].astype(str) if len(shops) else pd.Series(dtype=str)
+    cells = of(inp.friction_cells)
+    served = float(cells.loc[cells["pt_class"].astype(str) != "none", "population"].sum()) if len(cells) else 0.0
+    sensors = of(inp.sensors)
+    kinds = sensors["kind"].astype(str) if len(sensors) else pd.Series(dtype=str)
+    parking = of(inp.parking)
+    ind = of(inp.indicators)
+    od_ok = ind[(ind["indicator"] == "od_inflow_outside_share") & ind["district_id"].isna() & ind["value"].notna()] if len(ind) else ind
+    return {
+        "boundaries": (1.0 if len(commune) else 0.0, "commune délimitée"),
+        "sectors": (_share(float(of(inp.sectors)["population"].sum()), pop), "part de la population par secteur"),
+        "osm": (_share(float(src.str.contains("osm").sum()), len(shops)), "part des commerces présents dans OSM"),
+        "kbo": (_share(float(src.str.contains("kbo").sum()), len(shops)), "part des commerces présents dans la BCE"),
+        "addresses": (_share(float(src.str.contains("kbo").sum()), len(shops)), "part des commerces géolocalisés par adresse"),
+        "gtfs": (_share(served, float(cells["population"].sum())) if len(cells) else np.nan, "part des habitants à distance de marche d'un arrêt desservi"),
+        "wifi": (_points_in_districts(sensors[kinds == "wifi"], inp.districts, nis), "part des noyaux équipés d'un capteur WiFi"),
+        "counters": (_points_in_districts(sensors[kinds == "pedestrian"], inp.districts, nis), "part des noyaux équipés d'un compteur piéton"),
+        "od": (1.0 if len(od_ok) else 0.0, "flux entrants publiés pour la commune"),
+        "vouchers": (_share(len(of(inp.merchants)), len(shops)), "part des commerces affiliés aux chèques"),
+        "vacancy": (_points_in_districts(inp.vacant[inp.vacant["nis"].astype(str) == nis] if len(inp.vacant) else inp.vacant, inp.districts, nis), "part des noyaux couverts par le registre"),
+        "parking": (_share(float(parking["capacity"].notna().sum()), len(parking)) if len(parking) else np.nan, "part des parkings à capacité connue"),
+    }
+
+
+def coverage_table(inp: CoverageInputs) -> pd.DataFrame:
+    """Coverage (0-1) and its basis (French) per commune and family."""
+    rows = []
+    for nis in inp.communes["nis"].astype(str):
+        for family, (value, basis) in _commune_coverage(inp, nis).items():
+            rows.append({"nis": nis, "source": family, "coverage": value, "coverage_basis": basis})
+    return pd.DataFrame(rows, columns=["nis", "source", "coverage", "coverage_basis"])
+
+
+def quality_by_family(rows_accepted: Mapping[str, int], quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Accepted and quarantined rows, file-level problems and the quarantine rate per family."""
+    q = quarantine.copy()
+    q["family"] = q["source"].astype(str).map(family_of) if len(q) else pd.Series(dtype=str)
+    out = []
+    for family in FAMILIES:
+        sub = q[q["family"] == family] if len(q) else q
+        bad_rows = int((sub["row_number"] > 0).sum()) if len(sub) else 0
+        bad_files = int((sub["row_number"] == 0).sum()) if len(sub) else 0
+        accepted = int(rows_accepted.get(family, 0))
+        total = accepted + bad_rows
+        out.append({"source": family, "rows_accepted": accepted, "rows_quarantined": bad_rows,
+                    "files_quarantined": bad_files, "quarantine_rate": bad_rows / total if total else np.nan})
+    return pd.DataFrame(out)
+
+
+def _gaps(first: object, last: object, days: object) -> int | None:
+    if not first or not last or pd.isna(first) or pd.isna(last):
+        return None
+    span = (pd.Timestamp(str(last)) - pd.Timestamp(str(first))).days + 1
+    return max(int(span) - int(days or 0), 0)
+
+
+def _status(row: pd.Series) -> str:
+    if row["status_in"] == "missing":
+        return "missing"
+    if row["status_in"] == "broken" or (row["rows_accepted"] == 0 and (row["rows_quarantined"] + row["files_quarantined"]) > 0):
+        return "broken"
+    return "held"
+
+
+def build_cadastre(status: pd.DataFrame, quality: pd.DataFrame, coverage: pd.DataFrame,
+                   communes: pd.DataFrame, catalogue: Catalogue,
+                   infos: Mapping[str, FamilyInfo] | None = None) -> pd.DataFrame:
+    """One row per commune and source family: the data inventory.
+
+    Parameters
+    ----------
+    status
+        ``bronze.source_status`` (or :func:`pipelines.canvas.sources.status_from_landing`).
+    quality
+        :func:`quality_by_family`. coverage: :func:`coverage_table`.
+    communes
+        ``nis``, ``name_fr``.
+    """
+    infos = dict(infos or family_info())
+    st = status.rename(columns={"status": "status_in"}).copy()
+    st = pd.DataFrame({"source": list(FAMILIES)}).merge(st, on="source", how="left")
+    st["status_in"] = st["status_in"].fillna("missing")
+    st = st.merge(quality, on="source", how="left")
+    st["status"] = st.apply(_status, axis=1)
+    st["gaps"] = [_gaps(a, b, c) for a, b, c in zip(st["first_day"], st["last_day"], st["days"], strict=True)]
+    frame = communes[["nis", "name_fr"]].astype({"nis": str}).rename(columns={"name_fr": "commune"}).merge(st, how="cross")
+    frame = frame.merge(coverage, on=["nis", "source"], how="left")
+    frame.loc[frame["status"] == "missing", "coverage"] = 0.0
+    absent = (frame["status"] == "held") & frame["source"].isin(LOCAL_FAMILIES) & (frame["coverage"] == 0)
+    frame.loc[absent, "status"] = "missing"
+    frame.loc[absent, "reason"] = "aucune donnée de cette source pour la commune"
+    frame["label_fr"] = frame["source"].map(LABELS_FR)
+    frame["provider"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).provider)
+    frame["licence"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).licence)
+    frame["required"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).required)
+    frame["feeds"] = frame["source"].map(lambda f: catalogue.feeding(f))
+    unusable = frame["status"] != "held"
+    frame["unlocks"] = [catalogue.feeding(f) if bad else [] for f, bad in zip(frame["source"], unusable, strict=True)]
+    frame["unlocks_actions"] = [
+        [k for k, a in catalogue.data_actions.items() if any(f in rule.values() for rule in a["trigger"])] if bad else []
+        for f, bad in zip(frame["source"], unusable, strict=True)
+    ]
+    frame["file_hashes"] = frame["file_hashes"].map(lambda v: list(v) if isinstance(v, list | np.ndarray) else [])
+    for col in ("files", "bytes", "days", "rows_accepted", "rows_quarantined", "files_quarantined"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    for col in ("first_day", "last_day", "reason"):
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    cols = ["nis", "commune", "source", "label_fr", "status", "required", "provider", "licence",
+            "coverage", "coverage_basis", "first_day", "last_day", "days", "gaps", "files", "bytes",
+            "rows_accepted", "rows_quarantined", "files_quarantined", "quarantine_rate",
+            "file_hashes", "feeds", "unlocks", "unlocks_actions", "reason"]
+    return frame[cols].sort_values(["nis", "source"], key=lambda s: s.map(FAMILIES.index) if s.name == "source" else s).reset_index(drop=True)
+
+
+def held_by_commune(cadastre: pd.DataFrame) -> dict[str, set[str]]:
+    """Commune -> the families it holds (not missing, not broken)."""
+    held = cadastre[cadastre["status"] == "held"]
+    out: dict[str, set[str]] = {str(n): set() for n in cadastre["nis"]}
+    for nis, source in zip(held["nis"].astype(str), held["source"], strict=True):
+        out[nis].add(source)
+    return out

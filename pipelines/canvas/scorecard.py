@@ -1,0 +1,212 @@
+"""The Canvas scorecard along the customer journey (``gold.canvas``, ``gold.canvas_pillars``).
+
+Per indicator and commune: value, status (computed / not_computable / suppressed) and the
+source families it needs, percentile in each peer lens (oriented: 100 = best position),
+distance to an absolute threshold, trend, coverage flag, influence and local control, and the
+friction priority. Per pillar: a 0-100 score (winsorised, percentile-normalised, weighted
+geometric mean) and a Monte-Carlo rank interval. A value that cannot be computed stays
+missing: it is never imputed and it does not enter the score (the pillar's coverage says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.canvas import scoring
+from pipelines.canvas.catalogue import LEVELS, Catalogue
+from pipelines.canvas.peers import lens_masks
+
+MIN_COVERAGE = 0.5
+"""A pillar score is published when at least half of its nominal weight is computed."""
+WEAK_PERCENTILE = 50.0
+STATUSES = ("computed", "not_computable", "suppressed")
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    canvas: pd.DataFrame
+    pillars: pd.DataFrame
+
+
+def derived_values(features: pd.DataFrame, footfall_profile: pd.DataFrame,
+                   catchment: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """Canvas indicators not in ``gold.commune_indicators``: shops per 1,000 inhabitants,
+    daily footfall and its year-on-year change, Huff-expected customers per shop."""
+    rows = []
+    for r in features.itertuples():
+        rows.append((str(r.nis), "shops_per_1000", r.shops_per_1000, "gold.h3_cells: commerces / population x 1000"))
+    prof = footfall_profile[footfall_profile["level"] == "commune"] if len(footfall_profile) else footfall_profile
+    for r in prof.itertuples():
+        rows.append((str(r.nis), "footfall_daily", r.footfall_daily, f"gold.footfall_profile, {r.n_sites} points de mesure, {r.n_days} jours"))
+        rows.append((str(r.nis), "footfall_yoy_change", r.yoy_change, "" if pd.isna(getattr(r, "yoy_reason", None)) else str(r.yoy_reason)))
+    if len(catchment) and len(districts):
+        d = districts[["district_id", "nis", "n_shops"]].assign(nis=districts["nis"].astype(str))
+        exp = catchment.groupby("district_id")["expected_customers"].sum().rename("exp").reset_index().merge(d, on="district_id")
+        per = exp.groupby("nis")[["exp", "n_shops"]].sum()
+        for nis, r in per.iterrows():
+            value = r["exp"] / r["n_shops"] if r["n_shops"] > 0 else np.nan
+            rows.append((nis, "catchment_expected_customers", value, "gold.catchment (Huff) : clientèle attendue / commerces des noyaux"))
+    return pd.DataFrame(rows, columns=["nis", "indicator", "value", "reference"])
+
+
+def commune_values(indicators: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
+    """Commune-level rows (``district_id`` null) of ``gold.commune_indicators`` plus the
+    derived values; keeps ``status``/``needs`` when the friction table provides them."""
+    base = indicators[indicators["district_id"].isna()].copy() if len(indicators) else indicators.copy()
+    cols = ["nis", "indicator", "value", "reference"]
+    extra = [c for c in ("status", "needs") if c in base.columns]
+    base = base[cols + extra].assign(nis=lambda f: f["nis"].astype(str))
+    out = pd.concat([base, derived.assign(nis=derived["nis"].astype(str))], ignore_index=True)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
+    return out.drop_duplicates(["nis", "indicator"], keep="first")
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    return []
+
+
+def resolve_status(values: pd.DataFrame, communes: list[str], held: Mapping[str, set[str]],
+                   catalogue: Catalogue) -> pd.DataFrame:
+    """One row per commune and catalogue indicator: value, status and needs.
+
+    A needed family the commune does not hold makes the indicator ``not_computable`` (its
+    value is dropped, never imputed), whatever the upstream table says; a ``suppressed``
+    upstream status (or a reference starting with "suppressed") stays suppressed.
+    """
+    v = values.set_index(["nis", "indicator"])
+    rows = []
+    for nis in communes:
+        have = held.get(nis, set())
+        for code, spec in catalogue.indicators.items():
+            rec = v.loc[(nis, code)] if (nis, code) in v.index else None
+            value = float(rec["value"]) if rec is not None and pd.notna(rec["value"]) else np.nan
+            ref = str(rec["reference"]) if rec is not None and pd.notna(rec["reference"]) else ""
+            status_in = str(rec["status"]) if rec is not None and "status" in v.columns and pd.notna(rec.get("status")) else ""
+            needs = sorted(set(spec.missing_needs(have)) | set(_as_list(rec.get("needs")) if rec is not None and "needs" in v.columns else []))
+            if status_in == "suppressed" or ref.startswith("suppressed"):
+                status, value = "suppressed", np.nan
+            elif spec.missing_needs(have) or status_in == "not_computable" or np.isnan(value):
+                status, value = "not_computable", np.nan
+            else:
+                status, needs = "computed", []
+            trend = np.nan
+            if spec.trend and (nis, spec.trend) in v.index and status == "computed":
+                t = v.loc[(nis, spec.trend), "value"]
+                trend = float(t) if pd.notna(t) else np.nan
+            rows.append({"nis": nis, "indicator": code, "value": value, "status": status,
+                         "needs": needs, "reference": ref, "trend": trend})
+    return pd.DataFrame(rows)
+
+
+def wide(resolved: pd.DataFrame, catalogue: Catalogue, communes: list[str]) -> pd.DataFrame:
+    """communes x catalogue indicators (NaN = not computed), rows in ``communes`` order."""
+    return resolved.pivot(index="nis", columns="indicator", values="value").reindex(index=communes, columns=list(catalogue.indicators))
+
+
+def score_pillars(matrix: pd.DataFrame, catalogue: Catalogue, draws: int = scoring.MC_DRAWS,
+                  seed: int = scoring.MC_SEED) -> pd.DataFrame:
+    """Nominal score, coverage, rank and Monte-Carlo intervals per commune and pillar."""
+    out = []
+    for pillar in sorted(catalogue.pillars.values(), key=lambda p: p.order):
+        specs = catalogue.in_pillar(pillar.code)
+        raw = matrix[[s.code for s in specs]].to_numpy(dtype=float)
+        signs, weights = [s.sign for s in specs], [s.weight for s in specs]
+        cov = scoring.coverage(raw, weights)
+        score = scoring.pillar_score(raw, signs, weights)
+        score[cov < MIN_COVERAGE] = np.nan
+        masked = raw.copy()
+        masked[cov < MIN_COVERAGE] = np.nan
+        mc = scoring.monte_carlo(masked, signs, weights, draws=draws, seed=seed) if draws else scoring.no_uncertainty(len(score), seed)
+        rank = scoring.ranks(score)
+        for i, nis in enumerate(matrix.index):
+            out.append({
+                "nis": nis, "pillar": pillar.code, "pillar_fr": pillar.name_fr, "order": pillar.order,
+                "score": score[i], "score_p05": mc.score_p05[i], "score_p95": mc.score_p95[i],
+                "rank": rank[i], "rank_p05": mc.rank_p05[i], "rank_p50": mc.rank_median[i], "rank_p95": mc.rank_p95[i],
+                "n_ranked": int((~np.isnan(score)).sum()), "coverage": float(cov[i]),
+                "n_indicators": len(specs), "n_computed": int((~np.isnan(raw[i])).sum()),
+                "draws": mc.draws, "seed": mc.seed,
+            })
+    return pd.DataFrame(out)
+
+
+def _coverage_flag(nis: str, families: set[str], cadastre: pd.DataFrame) -> tuple[float, str]:
+    sub = cadastre[(cadastre["nis"] == nis) & cadastre["source"].isin(families)]
+    if sub.empty:
+        return np.nan, "inconnue"
+    cov = float(sub["coverage"].min()) if sub["coverage"].notna().any() else np.nan
+    if np.isnan(cov):
+        return cov, "inconnue"
+    return cov, "complète" if cov >= 0.9 else ("partielle" if cov > 0 else "absente")
+
+
+def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataFrame,
+                   catalogue: Catalogue, cadastre: pd.DataFrame) -> pd.DataFrame:
+    """The long ``gold.canvas`` rows: benchmarks, thresholds, coverage, friction priority."""
+    order = peers["nis"].astype(str).tolist()
+    masks = lens_masks(peers.set_index(peers["nis"].astype(str)).loc[matrix.index].reset_index(drop=True))
+    pct: dict[tuple[str, str], dict[str, float]] = {}
+    for code, spec in catalogue.indicators.items():
+        x = matrix[code].to_numpy(dtype=float) * spec.sign
+        for lens, mask in masks.items():
+            for nis, p in zip(matrix.index, scoring.percentile_rank(x, mask), strict=True):
+                pct.setdefault((nis, code), {})[f"percentile_{lens}"] = p
+    names = peers.set_index(peers["nis"].astype(str))["commune"]
+    rows = []
+    for r in resolved.itertuples():
+        spec = catalogue.indicators[r.indicator]
+        thr = spec.threshold
+        gap = thr.gap(r.value) if thr and not np.isnan(r.value) else np.nan
+        cov, flag = _coverage_flag(r.nis, spec.families(), cadastre)
+        p = pct.get((r.nis, r.indicator), {})
+        rows.append({
+            "nis": r.nis, "commune": names.get(r.nis, r.nis), "pillar": spec.pillar,
+            "pillar_fr": catalogue.pillars[spec.pillar].name_fr, "indicator": r.indicator,
+            "name_fr": spec.name_fr, "unit": spec.unit, "direction": spec.direction, "weight": spec.weight,
+            "value": r.value, "status": r.status, "needs": r.needs, "reference": r.reference,
+            "percentile_all": p.get("percentile_all", np.nan), "percentile_cluster": p.get("percentile_cluster", np.nan),
+            "percentile_neighbours": p.get("percentile_neighbours", np.nan), "percentile_typology": p.get("percentile_typology", np.nan),
+            "threshold": thr.value if thr else np.nan, "threshold_kind": thr.kind if thr else None,
+            "threshold_source": thr.source if thr else None, "threshold_gap": gap,
+            "threshold_met": (bool(gap >= 0) if not np.isnan(gap) else None),
+            "trend": r.trend, "trend_indicator": spec.trend, "coverage": cov, "coverage_flag": flag,
+            "influence": spec.influence, "control": spec.control,
+        })
+    frame = pd.DataFrame(rows)
+    return rank_frictions(frame).sort_values(["nis", "pillar", "indicator"], key=lambda s: s.map({n: i for i, n in enumerate(order)}) if s.name == "nis" else s).reset_index(drop=True)
+
+
+def rank_frictions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Friction points: computed indicators below the median of all communes or missing their
+    threshold. Priority = weakness (1 - percentile/100, +0.25 if the threshold is missed) x
+    local control x influence (high 3, medium 2, low 1); rank 1 = act first."""
+    weak = (1.0 - frame["percentile_all"] / 100.0).fillna(0.0)
+    missed = frame["threshold_met"].map(lambda m: m is False)
+    weak = weak + 0.25 * missed
+    is_point = (frame["status"] == "computed") & ((frame["percentile_all"] < WEAK_PERCENTILE) | missed)
+    prio = weak * frame["control"].map(LEVELS) * frame["influence"].map(LEVELS)
+    frame = frame.assign(priority=np.where(frame["status"] == "computed", prio, np.nan))
+    frame["friction_priority"] = np.where(is_point, prio, np.nan)
+    frame["friction_rank"] = frame.groupby("nis")["friction_priority"].rank(ascending=False, method="first")
+    return frame
+
+
+def build_scorecard(values: pd.DataFrame, peers: pd.DataFrame, held: Mapping[str, set[str]],
+                    cadastre: pd.DataFrame, catalogue: Catalogue, draws: int = scoring.MC_DRAWS,
+                    seed: int = scoring.MC_SEED) -> Scorecard:
+    """``gold.canvas`` and ``gold.canvas_pillars`` from the commune values (see
+    :func:`commune_values`), the peers table, the families each commune holds and the data
+    inventory."""
+    communes = peers["nis"].astype(str).tolist()
+    resolved = resolve_status(values, communes, held, catalogue)
+    matrix = wide(resolved, catalogue, communes)
+    pillars = score_pillars(matrix, catalogue, draws=draws, seed=seed)
+    pillars.insert(1, "commune", pillars["nis"].map(peers.set_index(peers["nis"].astype(str))["commune"]))
+    canvas = indicator_rows(resolved, matrix, peers, catalogue, cadastre)
+    return Scorecard(canvas, pillars)

@@ -1,0 +1,146 @@
+"""What-if scenarios: add a bus stop with its departures, add a car park, fill vacant cells;
+recompute the affected indicators of one commune and its pillar scores against the unchanged
+other communes. Before/after rows land in ``gold.canvas_scenarios``.
+
+Changes are applied as differences on the published values: the cell-level recomputation
+(e.g. the SDG 11.2.1 share from ``gold.friction_cells``) gives ``after - before`` and that
+difference is added to the published indicator, so a scenario never disagrees with the
+baseline it starts from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import yaml
+
+from pipelines.canvas.catalogue import SCENARIOS_YAML, Catalogue
+from pipelines.canvas.scorecard import score_pillars
+from pipelines.constants import CRS_METRIC, CRS_WGS84
+
+WALK_STOP_M = 500.0
+WALK_PARKING_M = 300.0
+DETOUR = 1.3
+"""Network walk ~ 1.3 x the straight line (a usual circuity factor for urban streets)."""
+FREQUENT = 4.0
+
+
+@dataclass(frozen=True)
+class ScenarioInputs:
+    cells: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    vacant: pd.DataFrame
+    population: dict[str, float]
+
+
+def load_scenarios(path: Path = SCENARIOS_YAML) -> dict[str, dict[str, Any]]:
+    """Scenario key -> spec; an unknown change kind is a ValueError naming the scenario."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    scenarios = raw.get("scenarios", {}) or {}
+    for key, spec in scenarios.items():
+        for change in spec.get("changes", []):
+            if change.get("kind") not in ("add_stop", "add_car_park", "fill_vacant"):
+                raise ValueError(f"{Path(path).name}: scenario {key!r} has unknown change kind {change.get('kind')!r}; expected add_stop, add_car_park or fill_vacant")
+    return scenarios
+
+
+def _point(at: Any, nis: str, districts: gpd.GeoDataFrame) -> gpd.GeoSeries | None:
+    if isinstance(at, dict):
+        return gpd.GeoSeries(gpd.points_from_xy([at["lon"]], [at["lat"]]), crs=CRS_WGS84).to_crs(CRS_METRIC)
+    own = districts[districts["nis"].astype(str) == nis]
+    if own.empty:
+        return None
+    main = own.sort_values(["n_shops", "district_id"], ascending=[False, True]).iloc[0]
+    return gpd.GeoSeries(gpd.points_from_xy([main["origin_lon"]], [main["origin_lat"]]), crs=CRS_WGS84).to_crs(CRS_METRIC)
+
+
+def _dg_regio(dph: np.ndarray) -> np.ndarray:
+    return np.select([dph > 10, dph >= 4, dph > 0], ["high", "medium", "low"], "none")
+
+
+def stop_effect(cells: gpd.GeoDataFrame, point: gpd.GeoSeries, departures_per_hour: float) -> dict[str, float]:
+    """Change of the SDG 11.2.1 share and of the share without service (percentage points)
+    when a stop with ``departures_per_hour`` stands at ``point`` (metric CRS)."""
+    pop = cells["population"].to_numpy(dtype=float)
+    total = pop.sum()
+    if total <= 0:
+        return {"pt_sdg_11_2_1_share": 0.0, "pt_class_none_share": 0.0}
+    centres = cells.geometry.to_crs(CRS_METRIC).centroid
+    near = (centres.distance(point.iloc[0]) <= WALK_STOP_M / DETOUR).to_numpy()
+    before = cells["pt_departures_per_hour"].fillna(0.0).to_numpy(dtype=float)
+    after = np.where(near, np.maximum(before, departures_per_hour), before)
+    sdg = lambda d: 100.0 * pop[d >= FREQUENT].sum() / total  # noqa: E731
+    none = lambda d: 100.0 * pop[_dg_regio(d) == "none"].sum() / total  # noqa: E731
+    return {"pt_sdg_11_2_1_share": sdg(after) - sdg(before), "pt_class_none_share": none(after) - none(before)}
+
+
+def _apply(change: dict[str, Any], nis: str, values: dict[str, float], inp: ScenarioInputs) -> list[str]:
+    """Apply one change to ``values`` (indicator -> value, in place); return notes (French)."""
+    kind = change["kind"]
+    own_d = inp.districts[inp.districts["nis"].astype(str) == nis]
+    if kind == "fill_vacant":
+        reg = inp.vacant[inp.vacant["nis"].astype(str) == nis]
+        if reg.empty or np.isnan(values.get("vacancy_rate", np.nan)):
+            return ["pas de registre des cellules vides : effet non calculable"]
+        latest = reg[reg["observed_on"] == reg["observed_on"].max()]
+        vacant, observed = int((latest["status"] == "vacant").sum()), len(latest)
+        filled = min(int(change["cells"]), vacant)
+        values["vacancy_rate"] = 100.0 * (vacant - filled) / observed
+        if not np.isnan(values.get("shops_per_1000", np.nan)) and inp.population.get(nis):
+            values["shops_per_1000"] += 1000.0 * filled / inp.population[nis]
+        return [f"{filled} cellules réoccupées sur {vacant} vides ({observed} observées)"]
+    point = _point(change.get("at", "main_district"), nis, inp.districts)
+    if point is None:
+        return ["pas de noyau commercial : emplacement inconnu"]
+    near_district = bool(len(own_d)) and float(own_d.to_crs(CRS_METRIC).distance(point.iloc[0]).min()) <= WALK_PARKING_M / DETOUR
+    if kind == "add_stop":
+        dph = float(change["departures_per_hour"])
+        cells = inp.cells[inp.cells["nis"].astype(str) == nis]
+        for code, delta in stop_effect(cells, point, dph).items():
+            if not np.isnan(values.get(code, np.nan)):
+                values[code] += delta
+        if near_district and not np.isnan(values.get("pt_district_trips_per_hour", np.nan)):
+            values["pt_district_trips_per_hour"] += dph
+        return [f"arrêt de {dph:g} départs/h"]
+    if kind == "add_car_park":
+        n_shops = float(own_d["n_shops"].sum())
+        if near_district and n_shops > 0 and not np.isnan(values.get("parking_per_shop", np.nan)):
+            values["parking_per_shop"] += float(change["capacity"]) / n_shops
+        return [f"parking de {int(change['capacity'])} places" + ("" if near_district else " (hors d'atteinte à pied d'un noyau)")]
+    return []
+
+
+def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[str, dict[str, Any]],
+                  inp: ScenarioInputs) -> pd.DataFrame:
+    """Before/after of every scenario and commune: changed indicators and every pillar score
+    (nominal method) with its rank among all communes."""
+    base = score_pillars(matrix, catalogue, draws=0)
+    rows = []
+    for key, spec in scenarios.items():
+        targets = matrix.index if spec.get("communes", "all") == "all" else [str(n) for n in spec["communes"] if str(n) in matrix.index]
+        for nis in targets:
+            values = matrix.loc[nis].to_dict()
+            notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, inp)]
+            changed = matrix.copy()
+            changed.loc[nis] = pd.Series(values)
+            after = score_pillars(changed, catalogue, draws=0)
+            common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes)}
+            for code in catalogue.indicators:
+                b, a = matrix.loc[nis, code], values[code]
+                if pd.notna(b) and pd.notna(a) and abs(a - b) > 1e-12:
+                    rows.append({**common, "level": "indicator", "code": code, "name_fr": catalogue.indicators[code].name_fr,
+                                 "before": float(b), "after": float(a), "rank_before": np.nan, "rank_after": np.nan})
+            bb = base[base["nis"] == nis].set_index("pillar")
+            aa = after[after["nis"] == nis].set_index("pillar")
+            for pillar in bb.index:
+                rows.append({**common, "level": "pillar", "code": pillar, "name_fr": catalogue.pillars[pillar].name_fr,
+                             "before": bb.loc[pillar, "score"], "after": aa.loc[pillar, "score"],
+                             "rank_before": bb.loc[pillar, "rank"], "rank_after": aa.loc[pillar, "rank"]})
+    frame = pd.DataFrame(rows, columns=["nis", "scenario", "title_fr", "notes", "level", "code", "name_fr", "before", "after", "rank_before", "rank_after"])
+    frame["delta"] = frame["after"] - frame["before"]
+    return frame
