@@ -18,7 +18,7 @@ OWNERS_FR = {
 COST_FR = {"faible": "faible (< 10 k€)", "moyen": "moyen (10-100 k€)", "eleve": "élevé (> 100 k€)"}
 DATA_PRIORITY = 0.5
 COLUMNS = ["nis", "commune", "kind", "action", "title_fr", "description_fr", "pillar", "owner",
-           "owner_fr", "cost_band", "kpi", "practice", "evidence", "triggered_by", "priority", "rank"]
+           "owner_fr", "cost_band", "kpi", "kpi_fr", "practice", "evidence", "triggered_by", "priority", "rank"]
 
 
 def fmt(value: float, unit: str = "") -> str:
@@ -55,10 +55,9 @@ def _indicator_actions(nis: str, card: pd.DataFrame, catalogue: Catalogue) -> li
         evidence, codes = [], []
         for rule in action["trigger"]:
             code = rule["indicator"]
-            if code in rows.index and (why := rule_fires(rule, rows.loc[code])):
-                if code not in codes:
-                    evidence.append(why)
-                    codes.append(code)
+            if code in rows.index and code not in codes and (why := rule_fires(rule, rows.loc[code])):
+                evidence.append(why)
+                codes.append(code)
         if not evidence:
             continue
         prio = rows.loc[codes, "priority"].max()
@@ -101,5 +100,6 @@ def build_actions(canvas: pd.DataFrame, cadastre: pd.DataFrame, catalogue: Catal
         acts = sorted(_indicator_actions(str(nis), card, catalogue), key=lambda a: (-a["priority"], a["action"]))
         acts += sorted(_data_actions(cadastre[cadastre["nis"] == nis], catalogue), key=lambda a: (-a["priority"], a["action"]))
         for i, a in enumerate(acts, start=1):
-            rows.append({"nis": str(nis), "commune": commune, "rank": i, **a})
+            kpi = catalogue.indicators.get(a["kpi"])
+            rows.append({"nis": str(nis), "commune": commune, "rank": i, "kpi_fr": kpi.name_fr if kpi else a["kpi"], **a})
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -8,7 +8,7 @@ missing or broken family, the indicators and data actions it would unlock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -52,9 +52,22 @@ def _points_in_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, 
     return _share(hit["district_id"].nunique(), len(own))
 
 
-def _commune_coverage(inp: CoverageInputs, nis: str) -> dict[str, tuple[float, str]]:
+def _splitter(inp: CoverageInputs) -> Callable[[pd.DataFrame, str], pd.DataFrame]:
+    cache: dict[int, dict[str, pd.DataFrame]] = {}
+
+    def of(frame: pd.DataFrame, nis: str) -> pd.DataFrame:
+        if not len(frame) or "nis" not in frame:
+            return frame.iloc[0:0]
+        if id(frame) not in cache:
+            cache[id(frame)] = {str(k): v for k, v in frame.groupby(frame["nis"].astype(str), sort=False)}
+        part = cache[id(frame)].get(nis)
+        return part if part is not None else frame.iloc[0:0]
+    return of
+
+
+def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFrame, str], pd.DataFrame]) -> dict[str, tuple[float, str]]:
     def of(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["nis"].astype(str) == nis] if len(frame) and "nis" in frame else frame.iloc[0:0]
+        return split(frame, nis)
 
     commune = of(inp.communes)
     pop = float(commune["population"].sum()) if len(commune) else 0.0
@@ -86,8 +99,9 @@ def _commune_coverage(inp: CoverageInputs, nis: str) -> dict[str, tuple[float, s
 def coverage_table(inp: CoverageInputs) -> pd.DataFrame:
     """Coverage (0-1) and its basis (French) per commune and family."""
     rows = []
+    split = _splitter(inp)
     for nis in inp.communes["nis"].astype(str):
-        for family, (value, basis) in _commune_coverage(inp, nis).items():
+        for family, (value, basis) in _commune_coverage(inp, nis, split).items():
             rows.append({"nis": nis, "source": family, "coverage": value, "coverage_basis": basis})
     return pd.DataFrame(rows, columns=["nis", "source", "coverage", "coverage_basis"])
 

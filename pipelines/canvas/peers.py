@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from pipelines.constants import CRS_METRIC
 
@@ -74,7 +75,8 @@ def choose_clusters(x: np.ndarray, max_k: int = MAX_K, seed: int = SEED) -> tupl
     scores: dict[int, float] = {}
     labels: dict[int, np.ndarray] = {}
     for k in range(2, min(max_k, n - 1) + 1):
-        lab = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(z)
+        with threadpool_limits(limits=1):  # tiny problem: threads only add overhead
+            lab = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(z)
         if len(set(lab)) < 2:
             continue
         scores[k] = float(silhouette_score(z, lab))

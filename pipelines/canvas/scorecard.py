@@ -79,26 +79,28 @@ def resolve_status(values: pd.DataFrame, communes: list[str], held: Mapping[str,
     value is dropped, never imputed), whatever the upstream table says; a ``suppressed``
     upstream status (or a reference starting with "suppressed") stays suppressed.
     """
-    v = values.set_index(["nis", "indicator"])
+    recs = {(str(r["nis"]), str(r["indicator"])): r for r in values.to_dict("records")}
     rows = []
     for nis in communes:
         have = held.get(nis, set())
         for code, spec in catalogue.indicators.items():
-            rec = v.loc[(nis, code)] if (nis, code) in v.index else None
-            value = float(rec["value"]) if rec is not None and pd.notna(rec["value"]) else np.nan
-            ref = str(rec["reference"]) if rec is not None and pd.notna(rec["reference"]) else ""
-            status_in = str(rec["status"]) if rec is not None and "status" in v.columns and pd.notna(rec.get("status")) else ""
-            needs = sorted(set(spec.missing_needs(have)) | set(_as_list(rec.get("needs")) if rec is not None and "needs" in v.columns else []))
+            rec = recs.get((nis, code), {})
+            raw = rec.get("value", np.nan)
+            value = float(raw) if raw is not None and pd.notna(raw) else np.nan
+            ref = str(rec["reference"]) if rec.get("reference") is not None and pd.notna(rec.get("reference")) else ""
+            status_in = str(rec["status"]) if isinstance(rec.get("status"), str) else ""
+            missing = spec.missing_needs(have)
+            needs = sorted(set(missing) | set(_as_list(rec.get("needs"))))
             if status_in == "suppressed" or ref.startswith("suppressed"):
                 status, value = "suppressed", np.nan
-            elif spec.missing_needs(have) or status_in == "not_computable" or np.isnan(value):
+            elif missing or status_in == "not_computable" or np.isnan(value):
                 status, value = "not_computable", np.nan
             else:
                 status, needs = "computed", []
             trend = np.nan
-            if spec.trend and (nis, spec.trend) in v.index and status == "computed":
-                t = v.loc[(nis, spec.trend), "value"]
-                trend = float(t) if pd.notna(t) else np.nan
+            t = recs.get((nis, spec.trend), {}).get("value") if spec.trend else None
+            if status == "computed" and t is not None and pd.notna(t):
+                trend = float(t)
             rows.append({"nis": nis, "indicator": code, "value": value, "status": status,
                          "needs": needs, "reference": ref, "trend": trend})
     return pd.DataFrame(rows)

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 SKEW_LIMIT = 2.0
 KURT_LIMIT = 3.5
@@ -47,7 +46,7 @@ def winsorise(values: np.ndarray) -> tuple[np.ndarray, int]:
         v = x[ok]
         if np.ptp(v) == 0:
             break
-        skew, kurt = float(stats.skew(v)), float(stats.kurtosis(v))
+        skew, kurt = moments(v)
         if not (abs(skew) > SKEW_LIMIT and kurt > KURT_LIMIT):
             break
         order = np.sort(np.unique(v))
@@ -59,6 +58,16 @@ def winsorise(values: np.ndarray) -> tuple[np.ndarray, int]:
             x[ok & (x == order[0])] = order[1]
         treated += 1
     return x, treated
+
+
+def moments(v: np.ndarray) -> tuple[float, float]:
+    """Sample skewness and excess kurtosis (biased moment estimators, as ``scipy.stats.skew``
+    and ``scipy.stats.kurtosis`` with their defaults)."""
+    d = v - v.mean()
+    m2 = float((d**2).mean())
+    if m2 == 0:
+        return 0.0, 0.0
+    return float((d**3).mean()) / m2**1.5, float((d**4).mean()) / m2**2 - 3.0
 
 
 def percentile_rank(values: np.ndarray, peers: np.ndarray | None = None) -> np.ndarray:
@@ -124,7 +133,7 @@ def aggregate(normalised: np.ndarray, weights: Sequence[float], method: str = "g
     if method == "geometric":
         scaled = FLOOR + (100.0 - FLOOR) / 100.0 * np.where(ok, z, 50.0)
         logs = np.where(ok, w * np.log(scaled), 0.0).sum(axis=1)
-        out[has] = np.exp(logs[has] / wsum[has])
+        out[has] = np.minimum(np.exp(logs[has] / wsum[has]), 100.0)
     elif method == "arithmetic":
         out[has] = np.where(ok, w * np.nan_to_num(z), 0.0).sum(axis=1)[has] / wsum[has]
     else:

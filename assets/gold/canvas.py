@@ -1,0 +1,163 @@
+"""Gold: the Smart Commerce Canvas — data inventory, peer lenses, journey scorecard with
+uncertainty, action plan, what-if scenarios — and its French reports and styled GIS exports.
+The engine is ``pipelines.canvas`` (no Dagster there)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from assets import bronze
+from assets.common import OWNERS, preview_md, table_metadata
+from pipelines.canvas import checks
+from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
+from pipelines.canvas.report import ReportInputs
+from pipelines.canvas.sources import family_of
+from pipelines.lake import Lake
+from pipelines.resources import LakeResource
+
+CADASTRE_KEY = ["gold", "data_cadastre"]
+PEERS_KEY, CANVAS_KEY, PILLARS_KEY = ["gold", "canvas_peers"], ["gold", "canvas"], ["gold", "canvas_pillars"]
+ACTIONS_KEY, SCENARIOS_KEY = ["gold", "actions"], ["gold", "canvas_scenarios"]
+REPORTS_KEY = ["exports", "canvas_reports"]
+TABLES = {
+    "communes": "silver.communes", "sectors": "silver.sectors", "shops": "silver.shops", "districts": "gold.districts",
+    "sensors": "silver.sensors", "merchants": "silver.merchants", "parking": "silver.parking",
+    "vacant": "silver.vacant_cells", "tourism": "silver.tourism", "h3_cells": "gold.h3_cells",
+    "friction_cells": "gold.friction_cells", "indicators": "gold.commune_indicators",
+    "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile",
+}  # fmt: skip
+BRONZE_KEYS = [spec.key for a in bronze.assets for spec in a.specs]
+LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_curve"}
+
+
+def _key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(name.split("."))
+
+
+def _read(lk: Lake, name: str) -> pd.DataFrame | None:
+    layer, table = name.split(".")
+    return lk.read(layer, table) if lk.exists(layer, table) else None
+
+
+def read_frames(lk: Lake) -> CanvasFrames:
+    """The declared upstream tables; a table not (yet) in the lake stays an empty default."""
+    found = {field: frame for field, name in TABLES.items() if (frame := _read(lk, name)) is not None}
+    return CanvasFrames(**found)
+
+
+def bronze_counts(lk: Lake) -> tuple[dict[str, int], pd.DataFrame]:
+    """Accepted rows per source family (Parquet footers) and every quarantine row."""
+    base = lk.root / "lake" / "bronze"
+    counts: dict[str, int] = {}
+    for path in base.rglob("*.parquet") if base.exists() else []:
+        rel = path.relative_to(base).parts
+        if rel[0] == "quarantine" or (family := family_of(rel[0].removesuffix(".parquet"))) is None:
+            continue
+        counts[family] = counts.get(family, 0) + pq.read_metadata(path).num_rows
+    qdir = base / "quarantine"
+    files = [str(p) for p in qdir.rglob("*.parquet")] if qdir.exists() else []
+    quarantine = ds.dataset(files, format="parquet").to_table(columns=["source", "row_number"]).to_pandas() if files else pd.DataFrame(columns=["source", "row_number"])
+    return counts, quarantine
+
+
+def _check(key: list[str], name: str, result: checks.CheckResult) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(asset_key=dg.AssetKey(key), check_name=name, passed=result.passed, metadata=result.metadata)
+
+
+@dg.asset(
+    key=CADASTRE_KEY, group_name="gold", kinds={"python", "parquet"}, owners=OWNERS,
+    deps=[*BRONZE_KEYS, *[_key(n) for n in TABLES.values()]],
+    check_specs=[dg.AssetCheckSpec("every_commune_every_family", asset=CADASTRE_KEY,
+                                   description="One row per commune and source family; statuses held/missing/broken; a missing family lists what it would unlock.")],
+)
+def data_cadastre(lake: LakeResource):  # noqa: ANN201
+    """The data inventory ("cadastre des gisements de données") per commune and source family
+    (boundaries, sectors, osm, gtfs, kbo, addresses, wifi, counters, od, vouchers, vacancy,
+    parking): status held / missing / broken, provider, licence, coverage (share of population,
+    shops or districts covered), freshness (first/last day, gaps), quality (quarantine rate),
+    lineage (files and sha256), the Canvas indicators it feeds and, when missing, the
+    indicators and data actions it would unlock. Source status from bronze.source_status when
+    present, else from the landing folder."""
+    lk = lake.lake
+    counts, quarantine = bronze_counts(lk)
+    status = lk.read("bronze", "source_status") if lk.exists("bronze", "source_status") else None
+    frame = build_inventory(read_frames(lk), status, lk.landing, counts, quarantine)
+    path = lk.write(frame, *CADASTRE_KEY)
+    meta = table_metadata(frame, str(path)) | {"status_source": "bronze.source_status" if status is not None else "landing folder"}
+    meta["families_by_status"] = preview_md(frame.groupby(["source", "status"]).size().unstack(fill_value=0).reset_index(), rows=20)
+    yield dg.MaterializeResult(metadata=meta)
+    yield _check(CADASTRE_KEY, "every_commune_every_family", checks.cadastre_complete(frame, read_frames(lk).communes))
+
+
+def _spec(key: list[str], description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, deps=[dg.AssetKey(CADASTRE_KEY), *[_key(n) for n in TABLES.values()]],
+                        group_name="gold", kinds={"python", "parquet"}, owners=OWNERS, description=description)
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(PEERS_KEY, "Peer lenses of every commune: clustering features (population, density, shops per 1,000 inhabitants, attraction, tourism), k-means cluster (k by silhouette) and its French label, neighbouring communes (shared boundary), user typology when supplied."),
+        _spec(CANVAS_KEY, "The Canvas scorecard along the customer journey (be found, get there, stay, spend and come back, delivery): per commune and indicator the value, status (computed / not_computable / suppressed) and needed source families, oriented percentile among all, similar and neighbouring communes, distance to an absolute threshold (SDG 11.2.1, DG REGIO...) with its source, trend, coverage flag, influence, local control, friction priority and rank."),
+        _spec(PILLARS_KEY, "Per commune and journey pillar: 0-100 score (winsorised, percentile-normalised, weighted geometric mean; OECD/JRC), coverage, rank, and the Monte-Carlo 5-95 % intervals of score and rank (weights, normalisation and aggregation drawn; seeded)."),
+        _spec(ACTIONS_KEY, "The action plan of every commune: catalogue actions (geodata/canvas/actions.yaml) triggered by its scorecard with the evidence values, owner, cost band, KPI and source of the practice, then data actions from its inventory (missing or broken sources)."),
+        _spec(SCENARIOS_KEY, "What-if scenarios (geodata/canvas/scenarios.yaml: add a bus stop with departures, a car park, fill vacant cells): before/after of the affected indicators and of every pillar score and rank, per commune."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("one_row_per_commune_indicator", asset=CANVAS_KEY, description="Every commune has every catalogue indicator once; not computable rows carry no value and name what they need."),
+        dg.AssetCheckSpec("scores_in_range", asset=PILLARS_KEY, description="Scores within 0-100, rank interval contains 1..n ordering (p05 <= p95)."),
+        dg.AssetCheckSpec("actions_have_evidence", asset=ACTIONS_KEY, description="Every action has its triggering evidence and an owner."),
+    ],
+)
+def canvas(lake: LakeResource):  # noqa: ANN201
+    lk = lake.lake
+    result = build_canvas(read_frames(lk), lk.read(*CADASTRE_KEY))
+    tables = {tuple(PEERS_KEY): result.peers, tuple(CANVAS_KEY): result.canvas, tuple(PILLARS_KEY): result.pillars,
+              tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios}
+    for key, frame in tables.items():
+        path = lk.write(frame, *key)
+        meta = table_metadata(frame, str(path))
+        if key == tuple(PILLARS_KEY):
+            meta |= {"k_clusters": result.meta["k"], "silhouettes": result.meta["silhouettes"], "mc_draws": result.meta["draws"], "mc_seed": result.meta["seed"]}
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(list(key)), metadata=meta)
+    yield _check(CANVAS_KEY, "one_row_per_commune_indicator", checks.canvas_complete(result.canvas, result.peers))
+    yield _check(PILLARS_KEY, "scores_in_range", checks.scores_in_range(result.pillars))
+    yield _check(ACTIONS_KEY, "actions_have_evidence", checks.actions_have_evidence(result.actions))
+
+
+@dg.asset(
+    key=REPORTS_KEY, group_name="exports", kinds={"html", "geopackage", "csv"}, owners=OWNERS,
+    deps=[dg.AssetKey(k) for k in (PEERS_KEY, CANVAS_KEY, PILLARS_KEY, ACTIONS_KEY, SCENARIOS_KEY, CADASTRE_KEY)] + [_key(n) for n in (*TABLES.values(), *LAYER_TABLES.values())],
+    check_specs=[dg.AssetCheckSpec("one_report_per_commune", asset=REPORTS_KEY, description="exports/reports/<nis>.html for every commune and index.html, self-contained (no external URL).")],
+)
+def canvas_reports(lake: LakeResource):  # noqa: ANN201
+    """The French Canvas report of every commune (exports/reports/<nis>.html) and the index,
+    self-contained (inline SVG maps and charts, no CDN) and printable; the scorecard as CSV
+    (exports/canvas_scorecard.csv) and the styled GeoPackage exports/canvas.gpkg (pillar
+    scores, districts, catchment tiers, footfall and friction cells) with French layer titles
+    and QGIS default styles in its layer_styles table."""
+    lk = lake.lake
+    inputs = report_inputs(lk)
+    paths = build_exports(inputs, lk.exports)
+    yield dg.MaterializeResult(metadata={"reports": len(paths) - 3, "index": dg.MetadataValue.path(str(paths["index"])),
+                                         "canvas_gpkg": dg.MetadataValue.path(str(paths["canvas_gpkg"]))})
+    yield _check(REPORTS_KEY, "one_report_per_commune", checks.reports_complete(lk.exports / "reports", inputs.peers))
+
+
+def report_inputs(lk: Lake) -> ReportInputs:
+    """Read the Canvas tables and the map layers for the reports."""
+    frames = read_frames(lk)
+    layers = {field: _read(lk, name) for field, name in LAYER_TABLES.items()}
+    result = {k: lk.read(*key) for k, key in (("peers", PEERS_KEY), ("canvas", CANVAS_KEY), ("pillars", PILLARS_KEY), ("actions", ACTIONS_KEY), ("scenarios", SCENARIOS_KEY), ("cadastre", CADASTRE_KEY))}
+    meta = checks.report_meta(result["pillars"], result["peers"], result["cadastre"], date.today().isoformat())
+    return ReportInputs(catalogue=checks.catalogue(), communes=frames.communes, districts=frames.districts, catchment=frames.catchment,
+                        friction_cells=frames.friction_cells, footfall=layers["footfall"] if layers["footfall"] is not None else frames.friction_cells.iloc[0:0],
+                        footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(), meta=meta, **result)
+
+
+assets = [data_cadastre, canvas, canvas_reports]
+EXPORTS: dict[str, str] = {}

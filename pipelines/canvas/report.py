@@ -1,0 +1,231 @@
+"""The French Canvas report: one self-contained HTML file per commune and an index.
+
+Everything is embedded (CSS, inline SVG maps and charts): the files open offline and print
+(``@media print``). Rendering is Jinja2 (``templates/``); the figures come from the Canvas
+tables, the maps from the gold layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import pandas as pd
+
+from pipelines.canvas import svg
+from pipelines.canvas.actions import COST_FR, fmt
+from pipelines.canvas.catalogue import LEVELS_FR, Catalogue
+from pipelines.canvas.peers import FEATURES_FR, LENSES_FR
+from pipelines.constants import CRS_METRIC
+from pipelines.lake import write_atomic
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PT_COLOURS = {"high": "#1a9850", "medium": "#91cf60", "low": "#fee08b", "none": "#f4a582"}
+PT_FR = {"high": "haute (> 10 dép./h)", "medium": "moyenne (4-10)", "low": "basse (< 4)", "none": "aucun arrêt desservi"}
+TIER_COLOURS = {1: "#08519c", 2: "#4292c6", 3: "#9ecae1"}
+FOOTFALL_PALETTE = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
+STATUS_FR = {"held": "détenue", "missing": "absente", "broken": "inutilisable", "computed": "calculé",
+             "not_computable": "non calculable", "suppressed": "masqué (moins de k personnes)"}
+SPLIT = ("peers", "canvas", "pillars", "actions", "cadastre", "scenarios", "communes", "districts",
+         "catchment", "footfall", "friction_cells", "footfall_curve")
+WEEKDAYS_FR = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+
+
+@dataclass
+class ReportInputs:
+    """Territory-wide tables the reports are drawn from."""
+
+    catalogue: Catalogue
+    peers: pd.DataFrame
+    canvas: pd.DataFrame
+    pillars: pd.DataFrame
+    actions: pd.DataFrame
+    cadastre: pd.DataFrame
+    scenarios: pd.DataFrame
+    communes: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    catchment: gpd.GeoDataFrame
+    footfall: gpd.GeoDataFrame
+    friction_cells: gpd.GeoDataFrame
+    footfall_curve: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+
+    def prepare(self) -> None:
+        """Normalise ``nis`` to text, project map layers to EPSG:31370 once and split every
+        table by commune (the reports then never filter a territory-wide frame)."""
+        if self.parts:
+            return
+        if len(self.catchment) and "nis" not in self.catchment.columns:
+            self.catchment = self.catchment.assign(nis=self.catchment["district_id"].map(self.districts.set_index("district_id")["nis"]))
+        for name in SPLIT:
+            frame = getattr(self, name)
+            if not len(frame) or "nis" not in frame.columns:
+                self.parts[name] = {}
+                continue
+            frame = frame.assign(nis=frame["nis"].astype(str).astype(object))
+            if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None:
+                frame = frame.to_crs(CRS_METRIC)
+            setattr(self, name, frame)
+            self.parts[name] = {str(k): v for k, v in frame.groupby("nis", sort=False)}
+
+    def of(self, name: str, nis: str) -> pd.DataFrame:
+        """The rows of table ``name`` for commune ``nis`` (empty with the same columns)."""
+        self.prepare()
+        part = self.parts.get(name, {}).get(nis)
+        return part if part is not None else getattr(self, name).iloc[0:0]
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda v, unit="": fmt(float(v), unit) if v is not None and v == v else "—"
+    env.filters["pct"] = lambda v: "—" if v is None or v != v else f"{v:.0f}"
+    env.filters["colour"] = score_colour
+    env.filters["fr"] = lambda v: STATUS_FR.get(v, LEVELS_FR.get(v, v))
+    return env
+
+
+def maps(inp: ReportInputs, nis: str) -> dict[str, str]:
+    """The four maps of a commune: districts, catchment tiers, footfall, public transport."""
+    commune = inp.of("communes", nis)
+    outline = svg.Layer(commune.geometry, "none", "#222", 1.4)
+    dist = inp.of("districts", nis)
+    dist_layer = svg.Layer(dist.geometry, "#c0392b", "#7b241c", 1.0, 0.55)
+    out: dict[str, str] = {}
+    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4), dist_layer], commune.geometry,
+                                   svg.Legend([("#c0392b", f"noyau commercial ({len(dist)})")], "Noyaux commerciaux"), "Noyaux commerciaux")
+    cat = inp.of("catchment", nis).sort_values("tier", ascending=False)
+    extent = cat.geometry if len(cat) else commune.geometry
+    out["catchment"] = svg.map_svg(
+        [svg.Layer(cat.geometry, [TIER_COLOURS.get(int(t), "#ddd") for t in cat["tier"]], "#555", 0.3, 0.8), outline, dist_layer], extent,
+        svg.Legend([(TIER_COLOURS[1], "zone primaire (60 %)"), (TIER_COLOURS[2], "secondaire (80 %)"), (TIER_COLOURS[3], "tertiaire (95 %)")], "Zone de chalandise (Huff)"),
+        "Zone de chalandise")
+    ff = inp.of("footfall", nis)
+    colours, legend = svg.classes(ff["footfall_daily"].to_numpy(dtype=float) if len(ff) else np.array([]), FOOTFALL_PALETTE)
+    out["footfall"] = svg.map_svg([outline, svg.Layer(ff.geometry, colours, "#666", 0.2, 0.9), svg.Layer(dist.geometry, "none", "#7b241c", 1.2)],
+                                  ff.geometry if len(ff) else commune.geometry, svg.Legend(legend, "Passants par jour"), "Fréquentation piétonne")
+    fc = inp.of("friction_cells", nis)
+    fc = fc[fc["population"] > 0] if len(fc) else fc
+    out["transit"] = svg.map_svg([svg.Layer(fc.geometry, [PT_COLOURS.get(str(c), "#ddd") for c in fc["pt_class"]], "none", 0, 0.9), outline,
+                                  svg.Layer(dist.geometry, "none", "#7b241c", 1.2)], commune.geometry,
+                                 svg.Legend([(PT_COLOURS[k], v) for k, v in PT_FR.items()], "Desserte (DG REGIO)"), "Desserte en transports en commun")
+    return out
+
+
+def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
+    """Hourly and weekly footfall and the pillar chart against the other communes."""
+    out: dict[str, str] = {}
+    curve = inp.of("footfall_curve", nis)
+    curve = curve[curve["level"] == "commune"] if len(curve) else curve
+    if len(curve):
+        by = curve.pivot_table(index="hour", columns="weekday", values="footfall", aggfunc="mean").reindex(range(24))
+        series = {"lun-ven": by[[c for c in range(5) if c in by]].mean(axis=1).to_numpy(),
+                  "samedi": by[5].to_numpy() if 5 in by else np.full(24, np.nan),
+                  "dimanche": by[6].to_numpy() if 6 in by else np.full(24, np.nan)}
+        out["hourly"] = svg.line_chart(series, [f"{h} h" for h in range(24)], ["#2b6a8c", "#c0392b", "#e69f00"],
+                                       "Passants par heure (moyenne par point de mesure)")
+        week = curve.groupby("weekday")["footfall"].sum().reindex(range(7))
+        out["weekly"] = svg.bar_chart(week.to_numpy(dtype=float), list(WEEKDAYS_FR), title="Passants par jour de la semaine (jour type)")
+    own = inp.peers[inp.peers["nis"].astype(str) == nis]
+    cluster = int(own["cluster"].iloc[0]) if len(own) else -1
+    same = set(inp.peers.loc[inp.peers["cluster"] == cluster, "nis"].astype(str))
+    rows = []
+    for pillar in sorted(inp.catalogue.pillars.values(), key=lambda p: p.order):
+        p = inp.pillars[inp.pillars["pillar"] == pillar.code]
+        me = p[p["nis"].astype(str) == nis]
+        others = [(float(s), n in same) for n, s in zip(p["nis"].astype(str), p["score"], strict=True) if n != nis]
+        rows.append({"label": pillar.name_fr, "score": float(me["score"].iloc[0]) if len(me) else None,
+                     "low": float(me["score_p05"].iloc[0]) if len(me) else None,
+                     "high": float(me["score_p95"].iloc[0]) if len(me) else None, "others": others})
+    out["pillars"] = svg.pillar_chart(rows)
+    return out
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    return None if v is pd.NA else v
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
+    """Everything the commune template needs."""
+    cat = inp.catalogue
+    peer = inp.peers[inp.peers["nis"].astype(str) == nis].iloc[0]
+    names = dict(zip(inp.peers["nis"].astype(str), inp.peers["commune"], strict=True))
+    card = inp.of("canvas", nis)
+    pillars = inp.of("pillars", nis).sort_values("order")
+    acts = inp.of("actions", nis).sort_values("rank")
+    inventory = inp.of("cadastre", nis)
+    frictions = card[card["friction_rank"].notna()].sort_values("friction_rank")
+    scored = pillars.dropna(subset=["score"])
+    return {
+        "nis": nis, "commune": peer["commune"], "peer": {k: _clean(v) for k, v in peer.to_dict().items()}, "meta": inp.meta,
+        "neighbours": [names.get(n, n) for n in peer["neighbours"]],
+        "cluster_members": [c for n, c, k in zip(inp.peers["nis"].astype(str), inp.peers["commune"], inp.peers["cluster"], strict=True) if n != nis and int(k) == int(peer["cluster"])],
+        "features_fr": FEATURES_FR, "lenses_fr": LENSES_FR,
+        "pillars": _records(pillars), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
+        "card": {p: _records(card[card["pillar"] == p].sort_values("indicator")) for p in cat.pillars},
+        "frictions": _records(frictions.head(8)), "actions": _records(acts), "inventory": _records(inventory),
+        "scenarios": _records(inp.of("scenarios", nis)),
+        "best": scored.sort_values("score", ascending=False).iloc[0].to_dict() if len(scored) else None,
+        "worst": scored.sort_values("score").iloc[0].to_dict() if len(scored) else None,
+        "n_missing": int((inventory["status"] != "held").sum()), "n_not_computable": int((card["status"] != "computed").sum()),
+        "maps": maps(inp, nis), "charts": charts(inp, nis), "cost_fr": COST_FR,
+        "thresholds": [s for s in cat.indicators.values() if s.threshold],
+        "n_communes": len(inp.peers),
+    }
+
+
+def render_commune(inp: ReportInputs, nis: str) -> str:
+    return _env().get_template("commune.html.j2").render(**commune_context(inp, nis))
+
+
+def render_index(inp: ReportInputs) -> str:
+    piv = inp.pillars.pivot(index="nis", columns="pillar", values="score")
+    rows = []
+    for r in inp.peers.sort_values("commune").itertuples():
+        nis = str(r.nis)
+        card = inp.of("canvas", nis)
+        rows.append({"nis": nis, "commune": r.commune, "population": r.population, "cluster": r.cluster_label,
+                     "scores": {p: (piv.loc[nis, p] if nis in piv.index else None) for p in inp.catalogue.pillars},
+                     "actions": int((inp.actions["nis"].astype(str) == nis).sum()),
+                     "not_computable": int((card["status"] != "computed").sum())})
+    return _env().get_template("index.html.j2").render(rows=rows, pillar_defs=sorted(inp.catalogue.pillars.values(), key=lambda p: p.order), meta=inp.meta)
+
+
+def write_reports(inp: ReportInputs, folder: Path) -> dict[str, Path]:
+    """``<folder>/<nis>.html`` for every commune and ``<folder>/index.html``, written atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    inp.prepare()
+    paths: dict[str, Path] = {}
+    for nis in inp.peers["nis"].astype(str):
+        html = render_commune(inp, nis)
+        paths[nis] = write_atomic(folder / f"{nis}.html", lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
+    index = render_index(inp)
+    paths["index"] = write_atomic(folder / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
+    return paths
+
+
+def score_colour(score: float | None) -> str:
+    if score is None or score != score:
+        return "#eeeeee"
+    stops = [(0, (215, 48, 39)), (50, (254, 224, 139)), (100, (26, 152, 80))]
+    for (a, ca), (b, cb) in zip(stops, stops[1:], strict=False):
+        if score <= b:
+            t = (score - a) / (b - a)
+            return "#" + "".join(f"{int(ca[i] + t * (cb[i] - ca[i])):02x}" for i in range(3))
+    return "#1a9850"
+

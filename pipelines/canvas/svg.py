@@ -1,0 +1,222 @@
+"""Inline SVG maps and charts for the offline report (no JavaScript, no CDN, no matplotlib).
+
+Maps draw geometries projected to Belgian Lambert 72 (EPSG:31370), north up, with a legend
+and a 1 km scale bar. Charts: line chart (footfall profiles), bar chart (weekly totals) and
+the pillar chart (score, Monte-Carlo interval and the other communes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+import geopandas as gpd
+import numpy as np
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from pipelines.constants import CRS_METRIC
+
+FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
+
+
+@dataclass
+class Layer:
+    """Geometries to draw, with one fill per geometry (or one for all)."""
+
+    geoms: gpd.GeoSeries
+    fill: Sequence[str] | str = "none"
+    stroke: str = "#333"
+    width: float = 0.6
+    opacity: float = 1.0
+    radius: float = 3.0
+
+
+@dataclass
+class Legend:
+    entries: list[tuple[str, str]] = field(default_factory=list)
+    title: str = ""
+
+
+class _Frame:
+    """Affine transform from EPSG:31370 metres to SVG pixels, fitted on ``bounds``."""
+
+    def __init__(self, bounds: Sequence[float], width: int, height: int, pad: int = 10) -> None:
+        minx, miny, maxx, maxy = bounds
+        span = max(maxx - minx, maxy - miny, 1.0)
+        self.scale = min((width - 2 * pad) / max(maxx - minx, span * 0.2), (height - 2 * pad) / max(maxy - miny, span * 0.2))
+        self.ox = pad + ((width - 2 * pad) - (maxx - minx) * self.scale) / 2 - minx * self.scale
+        self.oy = pad + ((height - 2 * pad) - (maxy - miny) * self.scale) / 2 + maxy * self.scale
+
+    def xy(self, x: float, y: float) -> tuple[float, float]:
+        return self.ox + x * self.scale, self.oy - y * self.scale
+
+
+def _ring(coords: np.ndarray, frame: _Frame) -> str:
+    pts = [frame.xy(x, y) for x, y in coords[:, :2]]
+    return "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + "Z"
+
+
+def _path(geom: BaseGeometry, frame: _Frame) -> str:
+    polys = geom.geoms if isinstance(geom, MultiPolygon) else [geom] if isinstance(geom, Polygon) else []
+    parts = []
+    for poly in polys:
+        parts.append(_ring(np.asarray(poly.exterior.coords), frame))
+        parts += [_ring(np.asarray(r.coords), frame) for r in poly.interiors]
+    if not polys and hasattr(geom, "geoms"):
+        parts += [_path(g, frame) for g in geom.geoms]
+    return "".join(parts)
+
+
+def _metric(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    return geoms if geoms.crs is not None and geoms.crs.to_epsg() == 31370 else geoms.to_crs(CRS_METRIC)
+
+
+def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | None = None,
+            title: str = "", width: int = 560, height: int = 420) -> str:
+    """An SVG map of ``layers`` fitted on ``extent`` (any CRS; drawn in EPSG:31370)."""
+    ext = _metric(extent)
+    frame = _Frame(ext.total_bounds if len(ext) else (0, 0, 1, 1), width, height)
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' role='img' aria-label='{escape(title)}' {FONT}>",
+           f"<rect width='{width}' height='{height}' fill='#f7f7f4'/>"]
+    for layer in layers:
+        geoms = _metric(layer.geoms)
+        fills = [layer.fill] * len(geoms) if isinstance(layer.fill, str) else list(layer.fill)
+        for geom, fill in zip(geoms, fills, strict=True):
+            if geom is None or geom.is_empty:
+                continue
+            if isinstance(geom, Point):
+                x, y = frame.xy(geom.x, geom.y)
+                out.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='{layer.radius}' fill='{fill}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-opacity='{layer.opacity}'/>")
+            else:
+                out.append(f"<path d='{_path(geom, frame)}' fill='{fill}' fill-opacity='{layer.opacity}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-rule='evenodd'/>")
+    out.append(_scale_bar(frame, width, height))
+    if legend and legend.entries:
+        out.append(_legend(legend))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _scale_bar(frame: _Frame, width: int, height: int) -> str:
+    px = 1000 * frame.scale
+    label = "1 km"
+    if px > width / 3:
+        px, label = 100 * frame.scale, "100 m"
+    x0, y0 = width - 20 - px, height - 18
+    return (f"<g><line x1='{x0:.1f}' y1='{y0}' x2='{x0 + px:.1f}' y2='{y0}' stroke='#222' stroke-width='2'/>"
+            f"<text x='{x0 + px / 2:.1f}' y='{y0 - 4}' font-size='10' text-anchor='middle'>{label}</text>"
+            f"<text x='{width - 14}' y='18' font-size='12' text-anchor='middle'>N↑</text></g>")
+
+
+def _legend(legend: Legend) -> str:
+    h = 16 * len(legend.entries) + (18 if legend.title else 6)
+    w = 12 + 7 * max(len(t) for _, t in legend.entries + [("", legend.title)])
+    out = [f"<g transform='translate(8,8)'><rect width='{w}' height='{h}' fill='white' fill-opacity='0.85' stroke='#bbb'/>"]
+    y = 4
+    if legend.title:
+        out.append(f"<text x='6' y='14' font-size='11' font-weight='bold'>{escape(legend.title)}</text>")
+        y = 18
+    for color, text in legend.entries:
+        out.append(f"<rect x='6' y='{y + 2}' width='12' height='10' fill='{color}' stroke='#555' stroke-width='0.5'/>"
+                   f"<text x='22' y='{y + 11}' font-size='10'>{escape(text)}</text>")
+        y += 16
+    out.append("</g>")
+    return "".join(out)
+
+
+def classes(values: np.ndarray, palette: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Quantile classes of ``values`` (NaN grey): colours and legend entries."""
+    v = np.asarray(values, dtype=float)
+    ok = v[~np.isnan(v)]
+    if not len(ok):
+        return ["#dddddd"] * len(v), []
+    edges = np.unique(np.quantile(ok, np.linspace(0, 1, len(palette) + 1)))
+    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+    colours = ["#dddddd" if np.isnan(x) else palette[min(int(i), len(palette) - 1)] for x, i in zip(v, idx, strict=True)]
+    legend = [(palette[i], f"{_num(edges[i])} – {_num(edges[i + 1])}") for i in range(len(edges) - 1)]
+    return colours, legend
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}".replace(",", "\u202f") if abs(x) >= 10 else f"{x:.1f}".replace(".", ",")
+
+
+def line_chart(series: dict[str, Sequence[float]], labels: Sequence[str], colours: Sequence[str],
+               title: str = "", y_label: str = "", width: int = 560, height: int = 220) -> str:
+    """Lines over a shared x axis (e.g. hours); ``labels`` under the axis (every 3rd shown)."""
+    left, right, top, bottom = 48, 10, 22, 30
+    values = [np.asarray(v, dtype=float) for v in series.values()]
+    ymax = max((float(np.nanmax(v)) for v in values if len(v) and not np.isnan(v).all()), default=1.0) or 1.0
+    n = max(len(labels), 2)
+    x = lambda i: left + (width - left - right) * i / (n - 1)  # noqa: E731
+    y = lambda v: top + (height - top - bottom) * (1 - v / ymax)  # noqa: E731
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' {FONT}>",
+           f"<text x='{left}' y='14' font-size='12' font-weight='bold'>{escape(title)}</text>"]
+    for k in range(5):
+        v = ymax * k / 4
+        out.append(f"<line x1='{left}' x2='{width - right}' y1='{y(v):.1f}' y2='{y(v):.1f}' stroke='#e3e3e3'/>"
+                   f"<text x='{left - 4}' y='{y(v) + 3:.1f}' font-size='9' text-anchor='end'>{_num(v)}</text>")
+    for i, lab in enumerate(labels):
+        if i % 3 == 0:
+            out.append(f"<text x='{x(i):.1f}' y='{height - 14}' font-size='9' text-anchor='middle'>{escape(str(lab))}</text>")
+    for v, colour in zip(series.values(), colours, strict=False):
+        pts = " ".join(f"{x(i):.1f},{y(val):.1f}" for i, val in enumerate(v) if not np.isnan(val))
+        out.append(f"<polyline points='{pts}' fill='none' stroke='{colour}' stroke-width='2'/>")
+    lx = left + 6
+    for (name, _), colour in zip(series.items(), colours, strict=False):
+        out.append(f"<rect x='{lx}' y='{height - 10}' width='10' height='6' fill='{colour}'/><text x='{lx + 13}' y='{height - 3}' font-size='9'>{escape(name)}</text>")
+        lx += 18 + 6 * len(name)
+    if y_label:
+        out.append(f"<text x='10' y='{top + 60}' font-size='9' transform='rotate(-90 10 {top + 60})'>{escape(y_label)}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_chart(values: Sequence[float], labels: Sequence[str], colour: str = "#2b6a8c", title: str = "",
+              width: int = 560, height: int = 200) -> str:
+    """Vertical bars with their value on top."""
+    left, right, top, bottom = 20, 10, 24, 22
+    v = np.asarray(values, dtype=float)
+    vmax = float(np.nanmax(v)) if len(v) and not np.isnan(v).all() else 1.0
+    vmax = vmax or 1.0
+    bw = (width - left - right) / max(len(v), 1)
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' {FONT}>",
+           f"<text x='{left}' y='14' font-size='12' font-weight='bold'>{escape(title)}</text>"]
+    for i, (val, lab) in enumerate(zip(v, labels, strict=True)):
+        h = 0 if np.isnan(val) else (height - top - bottom) * val / vmax
+        x0 = left + i * bw + bw * 0.15
+        y0 = height - bottom - h
+        out.append(f"<rect x='{x0:.1f}' y='{y0:.1f}' width='{bw * 0.7:.1f}' height='{h:.1f}' fill='{colour}'/>"
+                   f"<text x='{x0 + bw * 0.35:.1f}' y='{y0 - 3:.1f}' font-size='9' text-anchor='middle'>{_num(val) if not np.isnan(val) else '—'}</text>"
+                   f"<text x='{x0 + bw * 0.35:.1f}' y='{height - 8}' font-size='10' text-anchor='middle'>{escape(lab)}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def pillar_chart(rows: Sequence[dict], width: int = 560, row_h: int = 42) -> str:
+    """One row per pillar: the other communes' scores (grey ticks; the commune's peers in
+    blue), the commune's score (dot) and its Monte-Carlo 5-95 % score interval (bar)."""
+    left, right = 150, 20
+    height = 30 + row_h * len(rows)
+    x = lambda s: left + (width - left - right) * s / 100  # noqa: E731
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' {FONT}>"]
+    for k in range(0, 101, 25):
+        out.append(f"<line x1='{x(k):.1f}' x2='{x(k):.1f}' y1='18' y2='{height - 6}' stroke='#e3e3e3'/>"
+                   f"<text x='{x(k):.1f}' y='12' font-size='9' text-anchor='middle'>{k}</text>")
+    for i, r in enumerate(rows):
+        yc = 30 + row_h * i + row_h / 2 - 6
+        out.append(f"<text x='{left - 8}' y='{yc + 4:.1f}' font-size='11' text-anchor='end'>{escape(r['label'])}</text>")
+        for s, peer in r.get("others", []):
+            if s == s:
+                out.append(f"<line x1='{x(s):.1f}' x2='{x(s):.1f}' y1='{yc - 9:.1f}' y2='{yc + 9:.1f}' stroke='{'#5b8fd6' if peer else '#b5b5b5'}' stroke-width='2'/>")
+        lo, hi, sc = r.get("low"), r.get("high"), r.get("score")
+        if lo is not None and hi is not None and lo == lo and hi == hi:
+            out.append(f"<line x1='{x(lo):.1f}' x2='{x(hi):.1f}' y1='{yc:.1f}' y2='{yc:.1f}' stroke='#c0392b' stroke-width='4' stroke-opacity='0.5'/>")
+        if sc is not None and sc == sc:
+            out.append(f"<circle cx='{x(sc):.1f}' cy='{yc:.1f}' r='6' fill='#c0392b'/>"
+                       f"<text x='{x(sc):.1f}' y='{yc + 20:.1f}' font-size='9' text-anchor='middle'>{sc:.0f}</text>")
+        else:
+            out.append(f"<text x='{left + 4}' y='{yc + 4:.1f}' font-size='10' fill='#888'>non calculé (données insuffisantes)</text>")
+    out.append("</svg>")
+    return "".join(out)
