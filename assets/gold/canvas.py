@@ -143,7 +143,7 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
     inputs = report_inputs(lk)
     paths = build_exports(inputs, lk.exports)
-    yield dg.MaterializeResult(metadata={"reports": len(paths) - 3, "index": dg.MetadataValue.path(str(paths["index"])),
+    yield dg.MaterializeResult(metadata={"reports": sum(1 for k in paths if k.isdigit()), "index": dg.MetadataValue.path(str(paths["index"])),
                                          "canvas_gpkg": dg.MetadataValue.path(str(paths["canvas_gpkg"]))})
     yield _check(REPORTS_KEY, "one_report_per_commune", checks.reports_complete(lk.exports / "reports", inputs.peers))
 

@@ -30,6 +30,7 @@ from pipelines.canvas.scorecard import (
     wide,
 )
 from pipelines.canvas.sources import status_from_landing
+from pipelines.exports import export_layer
 from pipelines.lake import write_atomic
 
 
@@ -116,7 +117,12 @@ def build_exports(inputs: report.ReportInputs, exports: Path) -> dict[str, Path]
     paths = dict(report.write_reports(inputs, exports / "reports"))
     csv = qgis.scorecard_csv(inputs.canvas)
     paths["scorecard_csv"] = write_atomic(exports / "canvas_scorecard.csv", lambda tmp: csv.to_csv(tmp, index=False, encoding="utf-8"))
-    paths["canvas_gpkg"] = qgis.write_styled_gpkg(styled_layers(inputs), exports / "canvas.gpkg")
+    layers = styled_layers(inputs)
+    paths["canvas_gpkg"] = qgis.write_styled_gpkg(layers, exports / "canvas.gpkg")
+    scorecard = layers[0]
+    exported = export_layer(scorecard.frame, exports, "canvas_scorecard")
+    paths["scorecard_parquet"] = exported["geoparquet"]
+    paths["scorecard_gpkg"] = qgis.add_styles(exported["geopackage"], [qgis.StyledLayer("canvas_scorecard", scorecard.frame, scorecard.title_fr, scorecard.qml)])
     return paths
 
 
@@ -134,7 +140,7 @@ def styled_layers(inp: report.ReportInputs) -> list[qgis.StyledLayer]:
     edges = np.quantile(foot["passants_par_jour"].dropna(), [0, .2, .4, .6, .8, 1]) if foot["passants_par_jour"].notna().any() else np.linspace(0, 1, 6)
     pal = report.FOOTFALL_PALETTE
     layers = [
-        qgis.StyledLayer("score_venir", score, "Canvas : scores par étape (couleur : Venir)", qgis.graduated_qml("score_venir", qgis.SCORE_RANGES, "/100")),
+        qgis.StyledLayer("scores_communes", score, "Canvas : scores des communes par étape (couleur : Venir)", qgis.graduated_qml("score_venir", qgis.SCORE_RANGES, "/100")),
         qgis.StyledLayer("noyaux", dist, "Noyaux commerciaux", qgis.outline_qml("#c0392b")),
         qgis.StyledLayer("zones_chalandise", tiers, "Zones de chalandise (Huff, 60/80/95 %)",
                          qgis.categorized_qml("zone", [(t, lab, report.TIER_COLOURS[t]) for t, lab in ((1, "primaire"), (2, "secondaire"), (3, "tertiaire"))])),
