@@ -1,0 +1,54 @@
+"""SVG maps/charts are valid XML; the styled GeoPackage carries French titles and QGIS styles."""
+
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from pipelines.canvas import qgis, svg
+
+
+def test_map_is_valid_svg_with_legend_and_scale(communes, districts):
+    out = svg.map_svg([svg.Layer(communes.geometry, ["#eee", "#ddd", "#ccc"]), svg.Layer(districts.geometry, "#c0392b")],
+                      communes.geometry, svg.Legend([("#c0392b", "noyau")], "Légende"), "Carte")
+    root = ET.fromstring(out)
+    assert root.tag.endswith("svg")
+    assert out.count("<path") == 6 and "1 km" in out and "Légende" in out
+    assert "http://" not in out.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_quantile_classes_and_charts_parse():
+    colours, legend = svg.classes(np.array([1.0, 2.0, 3.0, 4.0, np.nan]), ("#a", "#b"))
+    assert colours == ["#a", "#a", "#b", "#b", "#dddddd"] and len(legend) == 2
+    for chart in (svg.line_chart({"a": [1, 2, 3]}, ["0", "1", "2"], ["#000"], "t"),
+                  svg.bar_chart([1.0, np.nan], ["x", "y"], title="t"),
+                  svg.pillar_chart([{"label": "Venir", "score": 40.0, "low": 30.0, "high": 55.0, "others": [(20.0, True), (80.0, False)]},
+                                    {"label": "Rester", "score": float("nan")}])):
+        ET.fromstring(chart)
+
+
+def test_styled_gpkg_has_titles_and_default_styles(tmp_path, communes):
+    frame = communes.assign(score=[10.0, 50.0, 90.0])
+    layer = qgis.StyledLayer("scores", frame, "Scores des communes", qgis.graduated_qml("score", qgis.SCORE_RANGES))
+    cats = qgis.StyledLayer("communes", frame, "Communes", qgis.categorized_qml("nis", [("10001", "A", "#ff0000")]))
+    path = qgis.write_styled_gpkg([layer, cats], tmp_path / "c.gpkg")
+    names = [row[0] for row in pyogrio.list_layers(path)]
+    assert names == ["scores", "communes", "layer_styles"]
+    styles = pyogrio.read_dataframe(path, layer="layer_styles")
+    assert styles["f_table_name"].tolist() == ["scores", "communes"] and styles["useAsDefault"].all()
+    for qml in styles["styleQML"]:
+        root = ET.fromstring(qml.split("'SYSTEM'>", 1)[1])
+        assert root.find("renderer-v2") is not None
+    with sqlite3.connect(path) as con:
+        titles = dict(con.execute("SELECT table_name, identifier FROM gpkg_contents").fetchall())
+    assert titles["scores"] == "Scores des communes"
+    assert len(gpd.read_file(path, layer="scores")) == 3
+
+
+def test_scorecard_csv_has_french_labels():
+    canvas = pd.DataFrame([{c: None for c in qgis.SCORECARD_FR} | {"needs": ["gtfs"], "status": "not_computable"}])
+    out = qgis.scorecard_csv(canvas)
+    assert "percentile_voisines" in out.columns and out["statut"].iloc[0] == "non calculable" and out["necessite"].iloc[0] == "gtfs"
