@@ -98,7 +98,8 @@ def empty(name: str) -> pd.DataFrame:
     """
     columns = BRONZE[name]
     fields = [pa.field(c, _TYPES[t]) for c, t in columns if t != "geometry"]
-    frame = pa.schema(fields).empty_table().to_pandas()
+    dates = {pa.date32(): pd.ArrowDtype(pa.date32())}  # a plain object column would lose its type
+    frame = pa.schema(fields).empty_table().to_pandas(types_mapper=dates.get)
     if any(t == "geometry" for _, t in columns):
         frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS_WGS84), crs=CRS_WGS84)
         frame = frame[[c for c, _ in columns]]
