@@ -100,7 +100,7 @@ def rebuild_warehouse(lake: Lake) -> None:
 
     comments = lake_comments(lake_assets)
     views = build_warehouse(lake, comments)
-    missing = sorted(name for name in comments if name not in views)
+    missing = sorted(n for n in comments if n not in views and not any(v.startswith(n + "_") for v in views))
     print(f"warehouse rebuilt from the {len(views)} tables that exist: {lake.warehouse}")
     if missing:
         print(f"missing from the warehouse ({len(missing)}): " + ", ".join(missing))
