@@ -94,13 +94,15 @@ WAREHOUSE_STEP = "exports__warehouse"
 def rebuild_warehouse(lake: Lake) -> None:
     """After a run that could not reach the warehouse step: rebuild it from the tables that
     exist, and say which lake tables are missing (analysts keep what did succeed)."""
-    from assets.exports import lake_comments
+    from assets.exports import lake_comments, written_tables
     from pipelines.definitions import lake_assets
     from pipelines.warehouse import build_warehouse
 
-    comments = lake_comments(lake_assets)
-    views = build_warehouse(lake, comments)
-    missing = sorted(n for n in comments if n not in views and not any(v.startswith(n + "_") for v in views))
+    views = build_warehouse(lake, lake_comments(lake_assets))
+    missing = sorted(
+        asset for asset, tables in written_tables(lake_assets).items()
+        if not any(t in views or any(v.startswith(t + "_") for v in views) for t in tables)
+    )
     print(f"warehouse rebuilt from the {len(views)} tables that exist: {lake.warehouse}")
     if missing:
         print(f"missing from the warehouse ({len(missing)}): " + ", ".join(missing))
