@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.canvas.catalogue import FAMILIES, Catalogue
-from pipelines.canvas.sources import LABELS_FR, FamilyInfo, family_info, family_of
+from pipelines.canvas.sources import FamilyInfo, family_info, family_of
 
 LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od"})
 """Families held territory-wide that a commune may still lack locally (coverage 0 = missing)."""
@@ -164,7 +164,7 @@ def build_cadastre(status: pd.DataFrame, quality: pd.DataFrame, coverage: pd.Dat
     absent = (frame["status"] == "held") & frame["source"].isin(LOCAL_FAMILIES) & (frame["coverage"] == 0)
     frame.loc[absent, "status"] = "missing"
     frame.loc[absent, "reason"] = "aucune donnée de cette source pour la commune"
-    frame["label_fr"] = frame["source"].map(LABELS_FR)
+    frame["label_fr"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).label_fr or f)
     frame["provider"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).provider)
     frame["licence"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).licence)
     frame["required"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).required)

@@ -43,7 +43,9 @@ FALLBACK: dict[str, FamilyInfo] = {
     "parking": FamilyInfo("Commune (parkings)", "Données de la commune", ("parking",), False, "Inventaire des parkings"),
 }
 
-LABELS_FR = {f: info.label_fr for f, info in FALLBACK.items()}
+def labels_fr() -> dict[str, str]:
+    """French label of every family."""
+    return {f: info.label_fr for f, info in family_info().items()}
 
 _PREFIXES = (
     ("statbel_communes", "boundaries"), ("statbel_sectors", "sectors"), ("address_points", "addresses"),
@@ -62,24 +64,17 @@ def family_of(name: str) -> str | None:
 
 
 def family_info() -> dict[str, FamilyInfo]:
-    """Provider, licence, landing paths and required flag per family: from
+    """Provider, licence, landing globs, required flag and French label per family: from
     ``pipelines.availability.FAMILIES`` when present, else :data:`FALLBACK`."""
     try:
-        from pipelines import availability  # type: ignore[attr-defined]
-    except ImportError:
+        from pipelines import availability
+    except ImportError:  # pragma: no cover - before source availability landed
         return dict(FALLBACK)
     out = dict(FALLBACK)
-    for name, spec in getattr(availability, "FAMILIES", {}).items():
-        get = spec.get if isinstance(spec, dict) else lambda k, d=None, s=spec: getattr(s, k, d)
+    for name, fam in availability.FAMILIES.items():
         base = FALLBACK.get(name, FamilyInfo("", "", ()))
-        landing = get("landing", None) or get("paths", None) or base.landing
-        out[name] = FamilyInfo(
-            str(get("provider", base.provider) or base.provider),
-            str(get("licence", base.licence) or base.licence),
-            tuple(landing) if not isinstance(landing, str) else (landing,),
-            bool(get("required", base.required)),
-            base.label_fr or name,
-        )
+        out[name] = FamilyInfo(fam.provider or base.provider, fam.licence or base.licence,
+                               tuple(fam.patterns) or base.landing, bool(fam.required), fam.label_fr or base.label_fr)
     return out
 
 
@@ -99,11 +94,19 @@ def _files(landing: Path, rel: str, exclude: set[str]) -> list[Path]:
 def status_from_landing(landing: Path, infos: dict[str, FamilyInfo] | None = None) -> pd.DataFrame:
     """A ``bronze.source_status``-shaped frame derived from the landing folder.
 
-    Used when the ``bronze.source_status`` table does not exist. One row per family: status
-    held/missing, files, bytes, first/last day found in the file names, days, ``file_hashes``
-    ("relpath sha256").
+    Used when the ``bronze.source_status`` table does not exist: the scan of
+    ``pipelines.availability`` when present, else one row per family from :data:`FALLBACK`
+    (status held/missing, files, bytes, first/last day found in the file names, days,
+    ``file_hashes`` "relpath sha256").
     """
-    infos = infos or family_info()
+    if infos is None:
+        try:
+            from pipelines.availability import scan_landing
+        except ImportError:  # pragma: no cover - before source availability landed
+            pass
+        else:
+            return scan_landing(landing)
+    infos = infos or dict(FALLBACK)
     explicit = {p for info in infos.values() for p in info.landing if Path(p).suffix}
     rows = []
     for family in FAMILIES:
