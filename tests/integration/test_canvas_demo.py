@@ -1,0 +1,100 @@
+"""The Smart Commerce Canvas on the whole demo: reports, tables, styled exports, notebooks.
+
+Runs the demo once in a temporary data root (module fixture, about a minute or two).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from pipelines import cli, db
+from pipelines.canvas.build import build_canvas
+from pipelines.lake import Lake
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Lake:
+    root = tmp_path_factory.mktemp("canvas-demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DAGSTER_HOME", raising=False)
+        assert cli.main(["--data", str(root), "demo"]) == 0
+    return Lake(root)
+
+
+def test_ten_reports_and_the_index_are_self_contained(demo):
+    folder = demo.exports / "reports"
+    communes = demo.read("silver", "communes")
+    for nis, name in zip(communes["nis"].astype(str), communes["name_fr"], strict=True):
+        html = (folder / f"{nis}.html").read_text(encoding="utf-8")
+        assert name in html and "Plan d'action" in html and "Inventaire des données" in html
+        assert "Sensibilité" in html and html.count("<svg") >= 6
+        assert not re.search(r"(src|href)=['\"]https?://|@import|url\(http", html)
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert all(f"{nis}.html" in index for nis in communes["nis"].astype(str))
+
+
+def test_canvas_tables_cover_the_ten_communes(demo):
+    con = db.connect(demo.warehouse, read_only=True)
+    try:
+        counts = dict(con.sql("""
+            SELECT 'canvas', count(DISTINCT nis) FROM gold.canvas UNION ALL
+            SELECT 'actions', count(DISTINCT nis) FROM gold.actions UNION ALL
+            SELECT 'cadastre', count(DISTINCT nis) FROM gold.data_cadastre UNION ALL
+            SELECT 'pillars', count(DISTINCT nis) FROM gold.canvas_pillars""").fetchall())
+        assert counts == {"canvas": 10, "actions": 10, "cadastre": 10, "pillars": 10}
+        assert con.sql("SELECT count(*) FROM gold.data_cadastre").fetchone()[0] == 10 * 12
+        leaked = con.sql("SELECT count(*) FROM gold.canvas WHERE status <> 'computed' AND value IS NOT NULL").fetchone()[0]
+        assert leaked == 0
+    finally:
+        con.close()
+
+
+def test_same_input_same_scores(demo):
+    from assets.gold.canvas import read_frames
+
+    frames = read_frames(demo)
+    cadastre = demo.read("gold", "data_cadastre")
+    again = build_canvas(frames, cadastre)
+    pd.testing.assert_frame_equal(again.pillars, demo.read("gold", "canvas_pillars"), check_dtype=False)
+
+
+def test_scorecard_csv_and_styled_geopackages(demo):
+    csv = pd.read_csv(demo.exports / "canvas_scorecard.csv")
+    assert {"commune", "etape", "libelle", "valeur", "statut", "necessite", "percentile_toutes"} <= set(csv.columns)
+    assert csv["commune"].nunique() == 10
+    for name in ("canvas.gpkg", "canvas_scorecard.gpkg"):
+        path = demo.exports / name
+        styles = pyogrio.read_dataframe(path, layer="layer_styles")
+        layers = [row[0] for row in pyogrio.list_layers(path) if row[0] != "layer_styles"]
+        assert set(styles["f_table_name"]) == set(layers) and styles["useAsDefault"].all()
+        with sqlite3.connect(path) as con:
+            titles = dict(con.execute("SELECT table_name, identifier FROM gpkg_contents").fetchall())
+        assert all(titles[layer] != layer for layer in layers)  # a French title, not the table name
+    assert (demo.exports / "canvas_scorecard.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["commune_deep_dive.ipynb", "commune_comparison.ipynb"])
+def test_canvas_notebooks_run_on_the_demo(demo, monkeypatch, name):
+    monkeypatch.setenv("SMARTCOMMERCE_DATA", str(demo.root))
+    notebook = REPO / "notebooks" / name
+    namespace: dict = {}
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), str(notebook), "exec"), namespace)  # noqa: S102
+    namespace["con"].close()
+    if name == "commune_deep_dive.ipynb":
+        assert len(namespace["card"]) == len(namespace["card"]["name_fr"].unique()) > 15
+        assert namespace["transit_map"].startswith("<svg") and namespace["pillar_chart"].startswith("<svg")
+        assert len(namespace["actions"]) > 0
+    else:
+        assert len(namespace["table"]) == 10 and namespace["score_map"].startswith("<svg")
