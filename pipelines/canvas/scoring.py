@@ -149,13 +149,11 @@ def coverage(raw: np.ndarray, weights: Sequence[float]) -> np.ndarray:
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:
-    """Rank 1 = best score; ties share the best rank; NaN scores get NaN."""
+    """Rank 1 = best score; ties share the best rank; NaN scores get NaN. Works on the last
+    axis, so a (draws x communes) array is ranked draw by draw."""
     s = np.asarray(scores, dtype=float)
-    out = np.full(len(s), np.nan)
-    ok = ~np.isnan(s)
-    v = s[ok]
-    out[ok] = [1.0 + float((v > x).sum()) for x in v]
-    return out
+    better = (s[..., None, :] > s[..., :, None]).sum(axis=-1)  # how many beat each one (NaN never does)
+    return np.where(np.isnan(s), np.nan, 1.0 + better)
 
 
 def prepare(raw: np.ndarray, signs: Sequence[float]) -> np.ndarray:
@@ -189,29 +187,35 @@ def monte_carlo(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float
                 draws: int = MC_DRAWS, seed: int = MC_SEED) -> Uncertainty:
     """Uncertainty of a pillar: draw weights (nominal x U(0.5, 1.5)), the normalisation
     (percentile / min-max / z-score) and the aggregation (geometric / arithmetic) ``draws``
-    times with a seeded generator; rank the communes each time.
+    times with a seeded generator; rank the communes each time (vectorised over draws).
 
     The same inputs and seed always give the same intervals.
     """
     x = prepare(raw, signs)
     w0 = np.asarray(weights, dtype=float)
-    normed = {m: np.column_stack([normalise(x[:, j], m) for j in range(x.shape[1])]) for m in NORMALISATIONS}
+    normed = np.stack([np.column_stack([normalise(x[:, j], m) for j in range(x.shape[1])]) for m in NORMALISATIONS])
     rng = np.random.default_rng(seed)
+    w = w0[None, :] * rng.uniform(1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD, size=(draws, len(w0)))
+    norm = rng.integers(len(NORMALISATIONS), size=draws)
+    geometric = rng.integers(len(AGGREGATIONS), size=draws) == 0
+    z = normed[norm]  # draws x communes x indicators
+    ok = ~np.isnan(z)
+    wd = np.where(ok, w[:, None, :], 0.0)
+    wsum = wd.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = FLOOR + (100.0 - FLOOR) / 100.0 * np.where(ok, z, 50.0)
+        geo = np.minimum(np.exp((wd * np.log(scaled)).sum(axis=2) / wsum), 100.0)
+        ari = (wd * np.nan_to_num(z)).sum(axis=2) / wsum
+    scores = np.where(geometric[:, None], geo, ari)
+    scores[wsum == 0] = np.nan
+    rk = ranks(scores)
     n = x.shape[0]
-    scores = np.full((draws, n), np.nan)
-    rk = np.full((draws, n), np.nan)
-    for d in range(draws):
-        w = w0 * rng.uniform(1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD, size=len(w0))
-        norm = NORMALISATIONS[int(rng.integers(len(NORMALISATIONS)))]
-        agg = AGGREGATIONS[int(rng.integers(len(AGGREGATIONS)))]
-        scores[d] = aggregate(normed[norm], w, agg)
-        rk[d] = ranks(scores[d])
 
     def q(a: np.ndarray, p: float) -> np.ndarray:
         out = np.full(n, np.nan)
-        ok = ~np.isnan(a).all(axis=0)
-        if ok.any():
-            out[ok] = np.nanquantile(a[:, ok], p, axis=0, method="inverted_cdf")
+        has = ~np.isnan(a).all(axis=0)
+        if has.any():
+            out[has] = np.nanquantile(a[:, has], p, axis=0, method="inverted_cdf")
         return out
 
     return Uncertainty(q(scores, 0.05), q(scores, 0.95), q(rk, 0.05), q(rk, 0.95), q(rk, 0.5), draws, seed)

@@ -54,8 +54,9 @@ class _Frame:
 
 
 def _ring(coords: np.ndarray, frame: _Frame) -> str:
-    pts = [frame.xy(x, y) for x, y in coords[:, :2]]
-    return "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + "Z"
+    px = np.round(frame.ox + coords[:, 0] * frame.scale, 1)
+    py = np.round(frame.oy - coords[:, 1] * frame.scale, 1)
+    return "M" + "L".join(f"{x:g} {y:g}" for x, y in zip(px.tolist(), py.tolist(), strict=True)) + "Z"
 
 
 def _path(geom: BaseGeometry, frame: _Frame) -> str:

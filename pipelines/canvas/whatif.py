@@ -70,7 +70,8 @@ def stop_effect(cells: gpd.GeoDataFrame, point: gpd.GeoSeries, departures_per_ho
     total = pop.sum()
     if total <= 0:
         return {"pt_sdg_11_2_1_share": 0.0, "pt_class_none_share": 0.0}
-    centres = cells.geometry.to_crs(CRS_METRIC).centroid
+    geoms = cells.geometry if cells.crs is not None and cells.crs.to_epsg() == 31370 else cells.geometry.to_crs(CRS_METRIC)
+    centres = geoms.centroid
     near = (centres.distance(point.iloc[0]) <= WALK_STOP_M / DETOUR).to_numpy()
     before = cells["pt_departures_per_hour"].fillna(0.0).to_numpy(dtype=float)
     after = np.where(near, np.maximum(before, departures_per_hour), before)
@@ -97,7 +98,7 @@ def _apply(change: dict[str, Any], nis: str, values: dict[str, float], inp: Scen
     point = _point(change.get("at", "main_district"), nis, inp.districts)
     if point is None:
         return ["pas de noyau commercial : emplacement inconnu"]
-    near_district = bool(len(own_d)) and float(own_d.to_crs(CRS_METRIC).distance(point.iloc[0]).min()) <= WALK_PARKING_M / DETOUR
+    near_district = bool(len(own_d)) and float(own_d.geometry.distance(point.iloc[0]).min()) <= WALK_PARKING_M / DETOUR
     if kind == "add_stop":
         dph = float(change["departures_per_hour"])
         cells = inp.cells[inp.cells["nis"].astype(str) == nis]
@@ -119,6 +120,8 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
                   inp: ScenarioInputs) -> pd.DataFrame:
     """Before/after of every scenario and commune: changed indicators and every pillar score
     (nominal method) with its rank among all communes."""
+    inp = ScenarioInputs(inp.cells.to_crs(CRS_METRIC) if len(inp.cells) else inp.cells,
+                         inp.districts.to_crs(CRS_METRIC) if len(inp.districts) else inp.districts, inp.vacant, inp.population)
     base = score_pillars(matrix, catalogue, draws=0)
     rows = []
     for key, spec in scenarios.items():
