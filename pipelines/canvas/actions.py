@@ -25,7 +25,8 @@ def fmt(value: float, unit: str = "") -> str:
     """A French number: comma decimal, thin space thousands, at most one decimal."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—"
-    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    whole = float(value).is_integer() and abs(value) >= 1
+    text = f"{value:,.0f}" if abs(value) >= 100 or whole else f"{value:,.1f}"
     text = text.replace(",", "\u202f").replace(".", ",")
     return f"{text} {unit}".strip() if unit else text
 

@@ -185,6 +185,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
         "n_missing": int((inventory["status"] != "held").sum()), "n_not_computable": int((card["status"] != "computed").sum()),
         "maps": maps(inp, nis), "charts": charts(inp, nis), "cost_fr": COST_FR,
         "thresholds": [s for s in cat.indicators.values() if s.threshold],
+        "names": {code: spec.name_fr for code, spec in cat.indicators.items()},
         "n_communes": len(inp.peers),
     }
 
