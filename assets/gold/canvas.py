@@ -32,6 +32,8 @@ TABLES = {
     "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile",
 }  # fmt: skip
 BRONZE_KEYS = [spec.key for a in bronze.assets for spec in a.specs]
+TYPOLOGY_FILE = "typology.csv"
+"""Optional user-supplied commune typology (``nis,typology``) in the landing folder: the fourth peer lens."""
 LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_curve"}
 
 
@@ -115,7 +117,8 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
 )
 def canvas(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
-    result = build_canvas(read_frames(lk), lk.read(*CADASTRE_KEY))
+    typology = lk.landing / TYPOLOGY_FILE
+    result = build_canvas(read_frames(lk), lk.read(*CADASTRE_KEY), typology=typology if typology.exists() else None)
     tables = {tuple(PEERS_KEY): result.peers, tuple(CANVAS_KEY): result.canvas, tuple(PILLARS_KEY): result.pillars,
               tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios}
     for key, frame in tables.items():
