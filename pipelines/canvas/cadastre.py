@@ -96,14 +96,27 @@ def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFra
     }
 
 
+def _local_presence(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFrame, str], pd.DataFrame]) -> dict[str, bool]:
+    """Whether the commune itself holds any record of the families held territory-wide
+    (a sensor outside the shopping districts still counts)."""
+    sensors = split(inp.sensors, nis)
+    kinds = set(sensors["kind"].astype(str)) if len(sensors) else set()
+    ind = split(inp.indicators, nis)
+    od = ind[(ind["indicator"] == "od_inflow_outside_share") & ind["district_id"].isna() & ind["value"].notna()] if len(ind) else ind
+    return {"wifi": "wifi" in kinds, "counters": "pedestrian" in kinds, "od": bool(len(od)),
+            "vouchers": bool(len(split(inp.merchants, nis))), "vacancy": bool(len(split(inp.vacant, nis)))}
+
+
 def coverage_table(inp: CoverageInputs) -> pd.DataFrame:
-    """Coverage (0-1) and its basis (French) per commune and family."""
+    """Coverage (0-1), its basis (French) and local presence per commune and family."""
     rows = []
     split = _splitter(inp)
     for nis in inp.communes["nis"].astype(str):
+        local = _local_presence(inp, nis, split)
         for family, (value, basis) in _commune_coverage(inp, nis, split).items():
-            rows.append({"nis": nis, "source": family, "coverage": value, "coverage_basis": basis})
-    return pd.DataFrame(rows, columns=["nis", "source", "coverage", "coverage_basis"])
+            rows.append({"nis": nis, "source": family, "coverage": value, "coverage_basis": basis,
+                         "local": local.get(family, True)})
+    return pd.DataFrame(rows, columns=["nis", "source", "coverage", "coverage_basis", "local"])
 
 
 def quality_by_family(rows_accepted: Mapping[str, int], quarantine: pd.DataFrame) -> pd.DataFrame:
@@ -159,9 +172,11 @@ def build_cadastre(status: pd.DataFrame, quality: pd.DataFrame, coverage: pd.Dat
     st["status"] = st.apply(_status, axis=1)
     st["gaps"] = [_gaps(a, b, c) for a, b, c in zip(st["first_day"], st["last_day"], st["days"], strict=True)]
     frame = communes[["nis", "name_fr"]].astype({"nis": str}).rename(columns={"name_fr": "commune"}).merge(st, how="cross")
+    if "local" not in coverage.columns:
+        coverage = coverage.assign(local=coverage["coverage"].fillna(1.0) > 0)
     frame = frame.merge(coverage, on=["nis", "source"], how="left")
     frame.loc[frame["status"] == "missing", "coverage"] = 0.0
-    absent = (frame["status"] == "held") & frame["source"].isin(LOCAL_FAMILIES) & (frame["coverage"] == 0)
+    absent = (frame["status"] == "held") & frame["source"].isin(LOCAL_FAMILIES) & frame["local"].eq(False)
     frame.loc[absent, "status"] = "missing"
     frame.loc[absent, "reason"] = "aucune donnée de cette source pour la commune"
     frame["label_fr"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).label_fr or f)
