@@ -83,8 +83,9 @@ def _data_actions(inventory: pd.DataFrame, catalogue: Catalogue) -> list[dict[st
         if not hits:
             continue
         words = {"missing": "absente", "broken": "inutilisable (fichiers en quarantaine)"}
+        names = {c: s.name_fr for c, s in catalogue.indicators.items()}
         evidence = " ; ".join(
-            f"source « {f} » {words[k]} : débloquerait {', '.join(list(unlocks.get(f, []))) or 'aucun indicateur du Canvas'}"
+            f"source « {f} » {words[k]} : débloquerait {', '.join(names.get(c, c) for c in unlocks.get(f, [])) or 'aucun indicateur du Canvas'}"
             for k, f in hits)
         out.append({"kind": "data", "action": key, "pillar": None, "evidence": evidence,
                     "triggered_by": [f for _, f in hits], "priority": DATA_PRIORITY * (1 + len(unlocks.get(hits[0][1], []))),
