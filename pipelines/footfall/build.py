@@ -235,10 +235,12 @@ def profile(site_hours: pd.DataFrame, communes: pd.DataFrame, k: int) -> tuple[T
 
 
 def _empty_site_hours() -> pd.DataFrame:
+    """No site-hours, typed (text as object: empty Arrow strings cannot be joined on)."""
+    text = "object"
     types = {
-        "site_id": "string", "sensor_id": "string", "h3": "uint64", "nis": "string", "ts": TS_DTYPE,
-        "day": "string", "pedestrians": "float64", "devices": "int64", "source": "string",
-        "calibration": "string", "complete": "bool",
+        "site_id": text, "sensor_id": text, "h3": "uint64", "nis": text, "ts": TS_DTYPE,
+        "day": text, "pedestrians": "float64", "devices": "int64", "source": text,
+        "calibration": text, "complete": "bool",
     }
     return _empty(types)[list(ff.SITE_COLUMNS)]
 
