@@ -11,7 +11,6 @@ function of :mod:`pipelines.catchment.build` and writes what it returns.
 from collections.abc import Iterator
 
 import dagster as dg
-import pandas as pd
 
 from assets.common import OWNERS, table_metadata
 from assets.gold.declared import Inputs
@@ -21,7 +20,6 @@ from pipelines.catchment.build import SHOPPING_HOURS, TableResult
 from pipelines.catchment.checks import CheckOutcome
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
 from pipelines.catchment.revealed import MERCHANT_MAX_M
-from pipelines.grid import latlng_to_cells
 from pipelines.lake import Lake
 from pipelines.resources import LakeResource, SettingsResource
 
@@ -73,19 +71,6 @@ NETWORK = Inputs(
     "gold.districts", "gold.h3_cells", "silver.road_network",
     tables={"silver.road_network": ("silver.network_nodes", "silver.network_edges")},
 )
-# TODO(catchment): drop bronze.kbo once gold.h3_cells carries `establishments` (lead, on main).
-ESTABLISHMENTS = Inputs("bronze.kbo", tables={"bronze.kbo": ("bronze.kbo_establishments_located",)})
-
-
-def _with_establishments(cells: pd.DataFrame, read: object) -> pd.DataFrame:
-    """TODO(catchment): remove with ESTABLISHMENTS; gold.h3_cells will have the column."""
-    if "establishments" in cells:
-        return cells
-    est = read("bronze.kbo_establishments_located")  # type: ignore[operator]
-    per_cell = pd.Series(latlng_to_cells(est["lat"].to_numpy(), est["lon"].to_numpy())).value_counts()
-    return cells.assign(establishments=cells["h3"].map(per_cell).fillna(0).to_numpy())
-
-
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -99,7 +84,7 @@ def _with_establishments(cells: pd.DataFrame, read: object) -> pd.DataFrame:
             ),
         ),
         dg.AssetSpec(
-            ISO_KEY, deps=(NETWORK + ESTABLISHMENTS).deps, group_name="gold",
+            ISO_KEY, deps=NETWORK.deps, group_name="gold",
             kinds={"python", "parquet", "scipy", "shapely"}, owners=OWNERS,
             description=(
                 "Street-network isochrones of every shopping district: 5/10/15 min walk (4.8 km/h), "
@@ -119,12 +104,11 @@ def _with_establishments(cells: pd.DataFrame, read: object) -> pd.DataFrame:
     ],
 )
 def access(lake: LakeResource) -> Iterator[dg.MaterializeResult]:
-    read = (NETWORK + ESTABLISHMENTS).reader(lake.lake).read
+    read = NETWORK.reader(lake.lake).read
     districts, cells = read("gold.districts"), read("gold.h3_cells")
     nodes, edges = read("silver.network_nodes"), read("silver.network_edges")
     times = build.travel_times(nodes, edges, cells, districts)
     yield _write(lake.lake, "travel_times", times, TIMES_KEY)
-    cells = _with_establishments(cells, read)
     yield _write(lake.lake, "isochrones", build.isochrones(nodes, edges, districts, times.frame, cells), ISO_KEY)
 
 
