@@ -82,8 +82,30 @@ def cmd_run(lake: Lake) -> bool:
         print("failed checks: " + ", ".join(failed_checks))
     for line in log.failures():
         print(line)
+    if WAREHOUSE_STEP not in log.succeeded:
+        rebuild_warehouse(lake)
     print(f"full log: {log.path}")
     return result.success and not failed_checks
+
+
+WAREHOUSE_STEP = "exports__warehouse"
+
+
+def rebuild_warehouse(lake: Lake) -> None:
+    """After a run that could not reach the warehouse step: rebuild it from the tables that
+    exist, and say which lake tables are missing (analysts keep what did succeed)."""
+    from assets.exports import lake_comments, written_tables
+    from pipelines.definitions import lake_assets
+    from pipelines.warehouse import build_warehouse
+
+    views = build_warehouse(lake, lake_comments(lake_assets))
+    missing = sorted(
+        asset for asset, tables in written_tables(lake_assets).items()
+        if not any(t in views or any(v.startswith(t + "_") for v in views) for t in tables)
+    )
+    print(f"warehouse rebuilt from the {len(views)} tables that exist: {lake.warehouse}")
+    if missing:
+        print(f"missing from the warehouse ({len(missing)}): " + ", ".join(missing))
 
 
 def pseudonym_key() -> str:
@@ -174,11 +196,7 @@ def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
     if args.command in ("run", "demo"):
         ok = cmd_run(lake)
     if args.command == "warehouse":
-        from assets.exports import lake_comments
-        from pipelines.definitions import lake_assets
-        from pipelines.warehouse import build_warehouse
-
-        build_warehouse(lake, lake_comments(lake_assets))
+        rebuild_warehouse(lake)
     if args.command in ("run", "demo", "warehouse") and lake.warehouse.exists():
         print(summary(lake))
     return ok

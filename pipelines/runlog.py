@@ -33,6 +33,7 @@ class RunLog:
         self.done = 0
         self.started: dict[str, float] = {}
         self.failed: dict[str, str] = {}
+        self.succeeded: set[str] = set()
 
     def run_config(self) -> dict[str, object]:
         """The ``loggers`` section of a run config using this log."""
@@ -90,6 +91,8 @@ class RunLog:
         self.done += 1
         took = time.perf_counter() - self.started.get(step, time.perf_counter())
         status = {"STEP_SUCCESS": "ok", "STEP_FAILURE": "FAILED", "STEP_SKIPPED": "skipped"}[kind]
+        if kind == "STEP_SUCCESS":
+            self.succeeded.add(step)
         if kind == "STEP_FAILURE":
             self.failed[step] = _root_cause(getattr(event.event_specific_data, "error", None))
         print(f"[{self.done:>3}/{self.steps}] {step:<44} {status:<7} {took:6.1f} s", file=sys.stdout, flush=True)
