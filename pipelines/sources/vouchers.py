@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines.constants import TIMEZONE
-from pipelines.quarantine import ReadResult, quarantine_rows
-from pipelines.sources._csvtext import first_reason, flag_repeats, read_text_csv
+from pipelines.quarantine import ReadResult
+from pipelines.sources._rowchecks import finish_text, first_reason, flag_repeats, read_csv_text
 from pipelines.sources.kbo import BELGIUM_BBOX, is_establishment_number
 
 SOURCE_MERCHANTS = "vouchers_merchants"
@@ -40,7 +40,7 @@ def read_merchants(path: Path) -> ReadResult:
         (format or mod-97 check digits), missing or non-numeric coordinates, coordinates
         outside Belgium, and every repeat of a ``merchant_id`` after its first row.
     """
-    frame, quarantine = read_text_csv(Path(path), MERCHANT_COLUMNS, SOURCE_MERCHANTS)
+    frame, quarantine, rows_in = read_csv_text(Path(path), MERCHANT_COLUMNS, SOURCE_MERCHANTS)
     lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
     x0, y0, x1, y1 = BELGIUM_BBOX
     establishment = frame["establishment_number"]
@@ -50,11 +50,15 @@ def read_merchants(path: Path) -> ReadResult:
         (establishment.notna() & ~is_establishment_number(establishment),
          "malformed establishment_number"),
         (lon.isna() | lat.isna(), "missing or non-numeric coordinates"),
+        (lat.between(x0, x1) & lon.between(y0, y1), "lat/lon swapped"),
         (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
     ])  # fmt: skip
     reason = flag_repeats(frame["merchant_id"], reason, "duplicate merchant_id")
     table = frame.assign(lon=lon.astype("float64"), lat=lat.astype("float64"))
-    return _split(table, frame, reason, quarantine, MERCHANT_COLUMNS, SOURCE_MERCHANTS, path)
+    return finish_text(
+        table, frame, reason, quarantine, rows_in,
+        source=SOURCE_MERCHANTS, path=path, columns=MERCHANT_COLUMNS,
+    )  # fmt: skip
 
 
 def read_transactions(path: Path) -> ReadResult:
@@ -71,7 +75,7 @@ def read_transactions(path: Path) -> ReadResult:
         timestamp, a non-numeric or non-positive amount, a postcode that is not 4 digits or
         a malformed sector code (when present), and every repeat of a ``transaction_id``.
     """
-    frame, quarantine = read_text_csv(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
+    frame, quarantine, rows_in = read_csv_text(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
     stamp = frame["timestamp"]
     ts = pd.to_datetime(stamp, utc=True, format="ISO8601", errors="coerce")
     amount = pd.to_numeric(frame["amount_eur"], errors="coerce").astype("float64")
@@ -96,21 +100,8 @@ def read_transactions(path: Path) -> ReadResult:
     )
     columns = ("transaction_id", "merchant_id", "ts", "day", "amount_eur", "customer_postcode",
                "customer_sector")  # fmt: skip
-    return _split(table, frame, reason, quarantine, columns, SOURCE_TRANSACTIONS, path)
+    return finish_text(
+        table, frame, reason, quarantine, rows_in,
+        source=SOURCE_TRANSACTIONS, path=path, columns=columns,
+    )  # fmt: skip
 
-
-def _split(
-    table: pd.DataFrame,
-    frame: pd.DataFrame,
-    reason: pd.Series,
-    quarantine: pd.DataFrame,
-    columns: tuple[str, ...],
-    source: str,
-    path: Path,
-) -> ReadResult:
-    bad = reason.notna()
-    raws = frame.loc[bad].drop(columns="_row").astype(str).to_dict(orient="records")
-    q = quarantine_rows(source, str(path), frame.loc[bad, "_row"], reason[bad], raws)
-    q = pd.concat([quarantine, q], ignore_index=True).sort_values("row_number", ignore_index=True)
-    accepted = table.loc[~bad, list(columns)].reset_index(drop=True)
-    return ReadResult(accepted, q, rows_in=len(frame) + len(quarantine))

@@ -100,16 +100,30 @@ def test_read_kbo_missing_column_names_file_and_column(tmp_path):
     path = folder / "activity.csv"
     frame = pd.read_csv(path, dtype=str).drop(columns="NaceCode")
     frame.to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"activity\.csv.*missing column NaceCode"):
-        kbo.read_kbo(folder)
+    # changed (issue 9): a missing column is a file-level quarantine row, the rest is read
+    tables = kbo.read_kbo(folder)
+    q = tables["activity"].quarantine
+    assert q["source_file"].tolist() == [str(path)] and q["row_number"].tolist() == [0]
+    assert q["reason"].iloc[0].startswith("missing required column 'NaceCode'")
+    assert len(tables["activity"].table) == 0 and tables["activity"].rows_in == 1
+    assert "nace_code" in tables["activity"].table.columns
+    assert len(tables["enterprise"].table) > 0
 
 
 def test_read_kbo_missing_table(tmp_path):
     folder = tmp_path / "kbo"
     shutil.copytree(MINI, folder)
     (folder / "denomination.csv").unlink()
-    with pytest.raises(InputError, match="denomination.csv or denomination_insert.csv"):
-        kbo.read_kbo(folder)
+    # changed (issue 9): a missing table is an empty typed table with a file-level row
+    tables = kbo.read_kbo(folder)
+    q = tables["denomination"].quarantine
+    assert q["reason"].tolist() == [
+        "missing KBO table denomination (expected denomination.csv or denomination_insert.csv)"
+    ]
+    assert q["row_number"].tolist() == [0] and tables["denomination"].balanced
+    assert "denomination" in tables["denomination"].table.columns
+    with pytest.raises(InputError, match="KBO folder not found"):
+        kbo.read_kbo(tmp_path / "absent")
 
 
 def test_entity_number_check_digits():
@@ -140,7 +154,7 @@ def test_read_address_points(points):
         ("5000,Namur,Rue X,,,4.86,50.46", "missing house_number"),
         ("5000,Namur,Rue X,,1,4,86,50.46", "expected 7 fields, found 8"),
         ("5000,Namur,Rue X,,1,4.86;50.46,", "non-numeric coordinates"),
-        ("5000,Namur,Rue X,,1,50.46,4.86", "coordinates outside Belgium"),
+        ("5000,Namur,Rue X,,1,50.46,4.86", "lat/lon swapped"),  # changed: named precisely
         ("5000,Namur,Rue X,,1,2.35,48.85", "coordinates outside Belgium"),
     ],
 )
@@ -155,8 +169,12 @@ def test_read_address_points_quarantine(tmp_path, line, reason):
 def test_read_address_points_missing_column(tmp_path):
     path = tmp_path / "points.csv"
     path.write_text("postcode,street_fr,street_nl,house_number,lon,lat\n")
-    with pytest.raises(InputError, match=r"points\.csv.*missing column municipality_fr"):
-        kbo.read_address_points(path)
+    # changed (issue 9): a missing column is a file-level quarantine row
+    result = kbo.read_address_points(path)
+    assert result.quarantine["reason"].iloc[0].startswith(
+        "missing required column 'municipality_fr'"
+    )
+    assert result.quarantine["row_number"].tolist() == [0] and len(result.table) == 0
 
 
 def test_locate_establishments(mini, points):
