@@ -315,3 +315,65 @@ def test_locate_prefers_a_commerce_main_activity(mini, points):
     assert (row["nace_code"], row["category"], row["name"]) == ("47762", "household",
                                                                 "Épicerie du Coin")  # fmt: skip
     assert result.quarantine["reason"].tolist() == ["no address", "no address point", "no address"]
+
+
+# -- fallback geocoder: postcode centroids (issue 9) ---------------------------------------
+
+POSTCODES = "5000,Namur,4.8719854,50.4665284\n5000,Beez,4.9164,50.4730\n4031,Angleur,5.59,50.61\n"
+
+
+def test_read_postcodes_and_centroids(tmp_path):
+    path = tmp_path / "postcodes.csv"
+    path.write_text(POSTCODES + "50000,Nowhere,4.8,50.4\n4800,Verviers,50.59,5.86\n")
+    result = kbo.read_postcodes(path)
+    assert result.quarantine[["row_number", "reason"]].values.tolist() == [
+        [4, "malformed postcode"], [5, "lat/lon swapped"],
+    ]  # fmt: skip
+    assert result.rows_in == 5 and len(result.table) == 3
+    centroids = kbo.postcode_centroids(result).set_index("postcode")
+    assert centroids.loc["5000", "lon"] == pytest.approx((4.8719854 + 4.9164) / 2)
+    assert centroids.loc["4031", "lat"] == pytest.approx(50.61)
+
+
+def test_locate_without_address_points_falls_back_to_postcode_centroids(tmp_path, mini):
+    path = tmp_path / "postcodes.csv"
+    path.write_text(POSTCODES)
+    result = kbo.locate_establishments(mini, None, kbo.read_postcodes(path))
+    assert result.rows_in == 7 and result.balanced
+    table = result.table.set_index("establishment_number")
+    assert set(table["geocode_precision"]) == {"postcode"}
+    assert table.loc["2.100.000.213", "lat"] == pytest.approx(50.61)  # 4031
+    reasons = result.quarantine.set_index("row_number")["reason"].to_dict()
+    # 8550 and 4800 are not in the postcode list; 4000's address is struck off
+    assert "no address point and no postcode centroid" in reasons.values()
+    assert all(r in {"no address", "no activity", "no address point and no postcode centroid"}
+               for r in reasons.values())
+
+
+def test_locate_mixes_address_and_postcode_precision(tmp_path, mini, points):
+    path = tmp_path / "postcodes.csv"
+    path.write_text(POSTCODES + "4800,Verviers,5.86,50.59\n")
+    without = kbo.locate_establishments(mini, points)
+    result = kbo.locate_establishments(mini, points, kbo.read_postcodes(path))
+    precision = result.table.set_index("establishment_number")["geocode_precision"]
+    assert (precision[without.table["establishment_number"]] == "address").all()
+    assert (precision == "postcode").sum() == len(result.table) - len(without.table) > 0
+    assert result.balanced
+
+
+@pytest.mark.realdata
+def test_real_kbo_update_located_by_real_postcode_list():
+    folder = realdata_a(REAL_KBO)
+    postcodes = kbo.read_postcodes(realdata_a("06_other/zipcode-belgium.csv"))
+    assert postcodes.rows_in == 2757 and postcodes.quarantine.empty
+    assert postcodes.table["postcode"].nunique() > 1100
+    tables = kbo.read_kbo(folder)
+    result = kbo.locate_establishments(tables, None, postcodes)
+    assert result.rows_in == 22 and result.balanced
+    assert len(result.table) == 22 and set(result.table["geocode_precision"]) == {"postcode"}
+    x0, y0, x1, y1 = kbo.BELGIUM_BBOX
+    assert result.table["lon"].between(x0, x1).all() and result.table["lat"].between(y0, y1).all()
+    # the real list has several localities per postcode: the centroid is their mean
+    first = result.table.iloc[0]
+    rows = postcodes.table[postcodes.table["postcode"] == first["zipcode"]]
+    assert first["lon"] == pytest.approx(rows["lon"].mean())
