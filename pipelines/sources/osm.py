@@ -34,7 +34,7 @@ from osmnx._errors import InsufficientResponseError
 from pipelines.constants import CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.errors import InputError
 from pipelines.network import GRAPH_WAY_TAGS, NON_ROUTABLE_HIGHWAYS
-from pipelines.quarantine import ReadResult, empty_quarantine, file_quarantine, quarantine_rows
+from pipelines.quarantine import ReadResult, empty_quarantine, quarantine_rows
 
 SOURCE = "osm"
 
@@ -119,21 +119,15 @@ def read_pois(path: Path) -> ReadResult:
         representative point, which lies inside it).
         ``quarantine``: features that cannot be placed (no geometry), with
         ``row_number`` the 1-based index of the feature among the matching features in
-        file order (nodes, then ways, then relations). A file that is not OSM XML (not
-        well-formed, another root element) is one file-level row (``row_number`` 0).
+        file order (nodes, then ways, then relations).
 
     Raises
     ------
     InputError
-        If the file is missing.
+        If the file is missing or is not OSM XML.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("OSM file not found", path=path, expected="an OSM XML file")
-    try:
-        osm = _parse(path)
-    except InputError as err:
-        return ReadResult(_empty_pois(), file_quarantine(SOURCE, str(path), err.detail), 1)
+    osm = _parse(path)
     census = _poi_census(osm)
     if not census:
         return ReadResult(_empty_pois(), empty_quarantine(), 0)

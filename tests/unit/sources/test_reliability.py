@@ -26,7 +26,6 @@ from pipelines.sources import (
     gtfs,
     kbo,
     od,
-    osm,
     statbel,
     vacant,
     vouchers,
@@ -191,7 +190,6 @@ F = {
     "communes": REL / "communes.geojson",
     "stop_times": GTFS_MINI / "stop_times.txt",
     "stops": GTFS_MINI / "stops.txt",
-    "osm": FIX / "osm" / "tiny.osm",
 }
 
 R = {
@@ -210,7 +208,6 @@ R = {
     "sncb": plain("boardings.csv", counts_csv.read_sncb_boardings),
     "generic": plain("2026-03-29.csv", lambda p: counts_csv.read_generic(p, known=["PED1"])),
     "communes": plain("communes.geojson", statbel.read_communes),
-    "osm": plain("territory.osm", osm.read_pois),
 }
 
 CASES = [
@@ -331,7 +328,6 @@ CASES = [
          same_columns=False),
     Case("geojson-not-json", R["communes"], F["communes"], lambda d: d[: len(d) // 2], 0,
          "GeoJSON file is not valid JSON"),
-    Case("osm-not-xml", R["osm"], F["osm"], lambda d: d[: len(d) // 2], 0, "not well-formed XML"),
     # -- geometry
     Case("unrepairable-geometry", R["communes"], F["communes"],
          _communes_with(lambda t: t.replace(BOWTIE, FLAT)), 3,
