@@ -255,6 +255,45 @@ def _records(
     return frame, quarantine
 
 
+def _records_fast(
+    decoded: Decoded, *, sep: str, label: str, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Bad-byte lines dropped, the rest through ``pandas.read_csv``: the fast variant of
+    :func:`_records` when no field is quoted and every other line has the header's field
+    count (``None`` otherwise). One Python pass over the lines, no per-field work."""
+    text = decoded.text
+    if '"' in text or not text.endswith("\n"):
+        return None
+    kept: list[str] = []
+    rows: list[int] = []
+    bad: list[tuple[int, str, str]] = []
+    counts: set[int] = set()
+    row = -1  # the header is row 0
+    for line in text.split("\n"):
+        if not line.strip("\r"):
+            continue
+        if line in decoded.bad_lines:
+            row += 1
+            reason, raw = decoded.bad_lines[line]
+            bad.append((row, reason, raw))
+            continue
+        counts.add(line.count(sep))
+        if len(counts) > 1:
+            return None
+        kept.append(line)
+        rows.append(row := row + 1)
+    if row < 1 and not bad:
+        return None
+    frame = pd.read_csv(
+        io.StringIO("\n".join(kept)), sep=sep, dtype=str, keep_default_na=False
+    )
+    frame.index = pd.Index([r - 1 for r in rows[1:]])
+    quarantine = quarantine_rows(
+        source, label, [b[0] for b in bad], [b[1] for b in bad], [b[2] for b in bad]
+    )
+    return frame, quarantine
+
+
 def _is_ragged(data: bytes, sep: str) -> bool:
     """True when the non-blank lines do not all hold the same number of separators.
 
@@ -331,9 +370,12 @@ def read_text_table(
         if not decoded.text.strip():
             return _file_result(required, source, label, "empty file")
         encoding = decoded.encoding
-        frame, malformed = _records(
-            decoded.text, sep=sep, label=label, source=source, decoded=decoded
-        )
+        fast = None
+        if decoded.bad_lines:
+            fast = _records_fast(decoded, sep=sep, label=label, source=source)
+        if fast is None:
+            fast = _records(decoded.text, sep=sep, label=label, source=source, decoded=decoded)
+        frame, malformed = fast
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
