@@ -419,3 +419,31 @@ def test_bad_header_line_is_a_file_problem(tmp_path: Path) -> None:
     result = wifi.read_counts(path)
     assert result.quarantine["reason"].tolist() == ["header line is not valid UTF-8 (byte 0xff)"]
     assert result.rows_in == 1 and len(result.table) == 0
+
+
+def test_one_empty_daily_counter_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    good = tmp_path / "TST" / "2026-10-25.csv"
+    good.parent.mkdir()
+    shutil.copy(F["ghent"], good)
+    broken = tmp_path / "PED1" / "2026-10-25.csv"
+    broken.parent.mkdir()
+    broken.write_bytes(b"")
+    alone = counters.read_ghent_files([(good, "TST")])
+    both = counters.read_ghent_files([(good, "TST"), (broken, "PED1")], known=["TST", "PED1"])
+    assert len(both.table) == len(alone.table) > 0
+    assert both.file_problems[["source_file", "reason"]].values.tolist() == [
+        [str(broken), "empty file"]
+    ]
+    assert both.rows_in == alone.rows_in + 1 and both.balanced
+
+
+def test_probe_lines_with_bad_bytes_are_redacted(tmp_path: Path) -> None:
+    data = F["probes"].read_bytes().replace(b"AA:BB:CC:00:11:23", b"AA:BB:CC:00:11:\xff3")
+    path = tmp_path / "2026-03-29.csv"
+    path.write_bytes(data)
+    result = wifi.read_probes(path, KEY)
+    assert result.quarantine[["row_number", "reason"]].values.tolist() == [
+        [2, "not valid UTF-8: byte 0xff at column 45"]
+    ]
+    assert result.quarantine["raw"].tolist() == [wifi.REDACTED]
+    assert len(result.table) == 2 and result.balanced
