@@ -10,7 +10,6 @@ district row describes one district. ``reference`` says how and from what.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,7 @@ import pandas as pd
 from pipelines import transit
 from pipelines.friction import reach
 from pipelines.friction.core import indicator_rows
-
-if TYPE_CHECKING:
-    from pipelines.friction.build import Inputs, Network
+from pipelines.friction.inputs import Network, Prepared
 
 
 def _levels(
@@ -43,7 +40,7 @@ def _by_commune(times: np.ndarray, net: Network) -> tuple[np.ndarray, np.ndarray
 
 
 def network_rows(
-    inputs: Inputs,
+    inputs: Prepared,
     net: Network,
     per_stop: pd.DataFrame,
     coverage: pd.DataFrame,
@@ -53,7 +50,7 @@ def network_rows(
     """Indicators 1 (public transport), 2 (access), 3 (parking), 8a (tourism), 9 (delivery)."""
     cells = inputs.cells
     pop = cells["population"].to_numpy(float)
-    communes = np.array(sorted(cells["nis"].astype(str).unique()), dtype=object)
+    communes = inputs.communes
     walk_c_ids, walk_c = _by_commune(net.to_district["walk"], net)
     rows: list[pd.DataFrame] = []
 
@@ -193,7 +190,7 @@ def network_rows(
 
 
 def _near_pairs(
-    inputs: Inputs, net: Network, kind: str, limit_s: float
+    inputs: Prepared, net: Network, kind: str, limit_s: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(place, district) and (place, commune) pairs within ``limit_s`` walk of a district's
     shops, for the places of ``kind`` (``parking`` or ``tourism``)."""
@@ -206,7 +203,7 @@ def _near_pairs(
     return by_district, by_commune
 
 
-def _parking_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> list[pd.DataFrame]:
+def _parking_rows(inputs: Prepared, net: Network, communes: np.ndarray) -> list[pd.DataFrame]:
     limit = reach.walk_seconds(reach.PARKING_WALK_M)
     by_district, by_commune = _near_pairs(inputs, net, "parking", limit)
     capacity = (
@@ -267,7 +264,7 @@ def _parking_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> list[pd
     ]
 
 
-def _tourism_count_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> pd.DataFrame:
+def _tourism_count_rows(inputs: Prepared, net: Network, communes: np.ndarray) -> pd.DataFrame:
     by_district, by_commune = _near_pairs(inputs, net, "tourism", reach.TOURISM_WALK_MIN * 60)
     d = by_district.groupby("group").size().reindex(net.district_ids).fillna(0).to_numpy(float)
     c = by_commune.groupby("group").size().reindex(communes).fillna(0).to_numpy(float)
