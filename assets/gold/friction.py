@@ -15,7 +15,13 @@ from pipelines.friction.checks import (
     stops_check,
 )
 from pipelines.friction.core import indicator_arrow
-from pipelines.friction.inputs import FrictionInputs, held_families, with_establishments
+from pipelines.friction.inputs import (
+    FrictionInputs,
+    held_families,
+    territory_communes,
+    territory_districts,
+    with_establishments,
+)
 from pipelines.lake import Lake, write_atomic
 from pipelines.resources import LakeResource, SettingsResource
 
@@ -135,13 +141,14 @@ def friction(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
     lk, k = lake.lake, settings.suppression_k
     inputs = read_inputs(lk)
     result = build(inputs, k=k)
-    communes = inputs.communes["nis"].astype(str).tolist()
-    districts = inputs.districts["district_id"].astype(str).tolist()
+    communes = territory_communes(inputs)
+    districts = territory_districts(inputs.districts, communes)["district_id"].astype(str)
+    outside = sorted(set(inputs.districts["district_id"].astype(str)) - set(districts))
     yield _result(
         INDICATORS_KEY,
         _write_indicators(lk, result.indicators),
         result.indicators,
-        indicator_summary(result),
+        indicator_summary(result) | {"districts_outside_territory": ", ".join(outside) or "none"},
         indicator_checks(result, communes, districts, k),
     )
     cells = cells_check(result, inputs.cells["h3"], k)

@@ -169,11 +169,30 @@ class Prepared:
     frames: FrictionInputs = field(repr=False)
 
 
+def territory_communes(inputs: FrictionInputs) -> np.ndarray:
+    """NIS codes of the communes of the territory (silver.communes and gold.h3_cells), sorted."""
+    codes = set(inputs.communes["nis"].dropna().astype(str))
+    codes |= set(inputs.cells["nis"].dropna().astype(str))
+    return np.array(sorted(codes), dtype=object)
+
+
+def territory_districts(districts: gpd.GeoDataFrame, communes: np.ndarray) -> gpd.GeoDataFrame:
+    """The districts whose commune is one of ``communes``.
+
+    A district made of shops outside every commune boundary (their ``nis`` is unknown, e.g.
+    KBO addresses just across the territory's edge) has no commune to report to and no H3
+    cell of the territory: the friction indicators leave it out (the asset reports it).
+    """
+    keep = districts["nis"].astype("string").isin(set(communes)).fillna(False).to_numpy()
+    return districts[keep]
+
+
 def prepare(inputs: FrictionInputs) -> Prepared:
     """Attach districts to shops, stops, car parks, attractions, register cells and voucher
     merchants: strict containment (a merchant belongs to a district when it is one of its
     shops; docs/methods.md, "Which points belong to a district")."""
-    districts = inputs.districts
+    communes = territory_communes(inputs)
+    districts = territory_districts(inputs.districts, communes)
     points = {}
     for name in ("shops", "parking", "tourism", "stops", "vacant_cells", "merchants"):
         frame = getattr(inputs, name).copy()
@@ -181,14 +200,11 @@ def prepare(inputs: FrictionInputs) -> Prepared:
         points[name] = frame
     cells = inputs.cells
     workplaces = pd.to_numeric(cells["establishments"], errors="coerce").fillna(0).to_numpy(float)
-    communes = sorted(
-        set(inputs.communes["nis"].dropna().astype(str)) | set(cells["nis"].dropna().astype(str))
-    )
     return Prepared(
         cells=cells,
         districts=districts,
         workplaces=workplaces,
-        communes=np.array(communes, dtype=object),
+        communes=communes,
         frames=inputs,
         **points,
     )

@@ -72,7 +72,7 @@ def table_rows(
     hours) and 10 (customer origins)."""
     communes = inputs.communes
     keys = _keys(net, communes)
-    district_nis = dict(zip(net.district_ids, net.district_nis, strict=True))
+    district_nis = inputs.districts.set_index("district_id")["nis"].astype(str).to_dict()
     rows: list[pd.DataFrame] = []
 
     rows += _rows(
