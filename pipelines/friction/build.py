@@ -134,15 +134,25 @@ def network(inputs: Prepared) -> Network:
     )
 
 
+NO_SERVICE_DATE = dt.date(2000, 1, 3)
+"""A Monday evaluated when no GTFS service runs on a weekday (every stop then has no
+departure; the service date reported is None)."""
+
+
 def public_transport(
     inputs: Prepared, net: Network
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date]:
-    """Per-stop frequencies, per-cell coverage, window departures and the service date."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date | None]:
+    """Per-stop frequencies, per-cell coverage, window departures and the service date
+    (None when no service runs on a weekday, e.g. without GTFS)."""
     frames = inputs.frames
     feed = transit.feed_from_silver(frames.departures, frames.service_dates)
-    day = transit.busiest_weekday(frames.service_dates, frames.departures)
-    timed = transit.window_departures(feed, day)
-    per_stop = transit.departures_per_stop(feed, inputs.stops, day, timed=timed)
+    try:
+        day: dt.date | None = transit.busiest_weekday(frames.service_dates, frames.departures)
+    except ValueError:
+        day = None
+    when = day or NO_SERVICE_DATE
+    timed = transit.window_departures(feed, when)
+    per_stop = transit.departures_per_stop(feed, inputs.stops, when, timed=timed)
     coverage = transit.cell_coverage(net.walk_to_cells["stops"], per_stop)
     return per_stop, coverage, timed, day
 

@@ -141,13 +141,15 @@ def _parking_per_cell(inputs: Prepared, net: Network) -> np.ndarray:
     return reach.totals_within(np.nan_to_num(capacity), net.walk_to_cells["parking"].T, limit_min)
 
 
-def stop_layer(stops: gpd.GeoDataFrame, per_stop: pd.DataFrame, day: dt.date) -> gpd.GeoDataFrame:
+def stop_layer(
+    stops: gpd.GeoDataFrame, per_stop: pd.DataFrame, day: dt.date | None
+) -> gpd.GeoDataFrame:
     """``gold.friction_stops``: every stop with its departures, DG REGIO class and report."""
     keys = ["feed_id", "stop_id"]
     base = stops.astype({"feed_id": "string", "stop_id": "string"})
     columns = [c for c in ("stop_name", "nis", "district_id", "n_stop_times") if c in base.columns]
     frame = base[keys + columns].merge(per_stop, on=keys, how="left")
-    frame["service_date"] = pd.Timestamp(day)
+    frame["service_date"] = pd.Timestamp(day) if day else pd.NaT
     return gpd.GeoDataFrame(frame, geometry=base.geometry.to_numpy(), crs=stops.crs).to_crs(
         CRS_WGS84
     )

@@ -45,7 +45,7 @@ def network_rows(
     per_stop: pd.DataFrame,
     coverage: pd.DataFrame,
     timed: pd.DataFrame,
-    day: dt.date,
+    day: dt.date | None,
 ) -> list[pd.DataFrame]:
     """Indicators 1 (public transport), 2 (access), 3 (parking), 8a (tourism), 9 (delivery)."""
     cells = inputs.cells
@@ -53,6 +53,7 @@ def network_rows(
     communes = inputs.communes
     walk_c_ids, walk_c = _by_commune(net.to_district["walk"], net)
     rows: list[pd.DataFrame] = []
+    service = day.isoformat() if day else "without weekday service"
 
     # 1 public transport: commune residents, and residents within a 10 min walk of a district
     classes = transit.population_shares(
@@ -77,7 +78,7 @@ def network_rows(
         },
         communes,
     )
-    ref = f"GTFS {day.isoformat()} (busiest weekday), 06-20 h; 500 m walk to bus/tram, 1 km to rail; frequent = {transit.FREQUENT_DEPARTURES_PER_HOUR:g}+ departures/h; districts: residents within 10 min walk"
+    ref = f"GTFS {service} (busiest weekday), 06-20 h; 500 m walk to bus/tram, 1 km to rail; frequent = {transit.FREQUENT_DEPARTURES_PER_HOUR:g}+ departures/h; districts: residents within 10 min walk"
     rows.append(indicator_rows(level, "pt_sdg_11_2_1_share", "v", ref))
     for label in transit.CLASS_LABELS:
         share = classes[label] if label in classes.columns else pd.Series(0.0, index=classes.index)
@@ -87,7 +88,7 @@ def network_rows(
                 frame,
                 f"pt_class_{label}_share",
                 "v",
-                f"EU DG REGIO class of the best stop within walking distance, GTFS {day.isoformat()} 06-20 h",
+                f"EU DG REGIO class of the best stop within walking distance, GTFS {service} 06-20 h",
             )
         )
     trips = []
@@ -115,7 +116,7 @@ def network_rows(
             level,
             "pt_district_trips_per_hour",
             "v",
-            f"distinct trips calling within 500 m (rail 1 km) walk of the district's shops, GTFS {day.isoformat()} 06-20 h; commune: all its districts",
+            f"distinct trips calling within 500 m (rail 1 km) walk of the district's shops, GTFS {service} 06-20 h; commune: all its districts",
         )
     )
     unserved = per_stop.assign(nis=inputs.stops["nis"].astype(str).to_numpy())

@@ -48,12 +48,13 @@ def _rows(
         ref = pd.Series(reference, index=full.index, dtype="string")
         rows = None
         if k is not None and count is not None:
-            kept = suppress_small(values, full[count], k)
+            people = full[count] if count in full.columns else pd.Series(np.nan, index=full.index)
+            kept = suppress_small(values, people, k)
             ref = ref.where(
                 kept.notna() | values.isna(), f"suppressed (fewer than {k}); " + reference
             )
             rows = indicator_rows(full.assign(_v=kept), code, "_v", ref)
-            rows["support"] = full[count].fillna(0).to_numpy(float)
+            rows["support"] = people.fillna(0).to_numpy(float)
         out.append(
             rows if rows is not None else indicator_rows(full.assign(_v=values), code, "_v", ref)
         )
