@@ -23,6 +23,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/smartcommerce demo
 
 test: install $(DAGSTER_HOME)/dagster.yaml
+	bash .ci/system-deps.sh
 	$(BIN)/python -m pytest -q
 
 dev: install $(DAGSTER_HOME)/dagster.yaml

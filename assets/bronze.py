@@ -12,8 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.common import OWNERS, read_results_metadata, write_read_results
-from pipelines.errors import InputError
+from assets.common import OWNERS, read_results_metadata, table_metadata, write_read_results
+from pipelines import availability, tables
+from pipelines.constants import DEMO_MARKER, DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV
+from pipelines.errors import ConfigError, InputError
 from pipelines.partitions import daily, single_run
 from pipelines.quarantine import ReadResult
 from pipelines.resources import LakeResource, SettingsResource
@@ -32,26 +34,47 @@ class Source:
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        raise InputError("landing file missing", path=path, expected="a file delivered by the provider")
+        raise InputError(
+            "required landing file missing", path=path,
+            expected="commune boundaries and an OSM extract: the only sources every territory must hold",
+        )
     return path
 
 
-def _single(name: str, reader: Callable[[Path], ReadResult], relpath: str) -> Loader:
-    return lambda landing, _settings: {name: reader(_require(landing / relpath))}
+def _missing(*names: str) -> dict[str, ReadResult]:
+    """A source the territory does not hold: its tables empty and typed, nothing quarantined."""
+    return {name: ReadResult(tables.empty(name), rows_in=0) for name in names}
+
+
+def _single(name: str, reader: Callable[[Path], ReadResult], relpath: str, *, required: bool = False) -> Loader:
+    def load(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+        path = landing / relpath
+        if required:
+            _require(path)
+        return {name: reader(path)} if path.exists() else _missing(name)
+
+    return load
+
+
+GTFS_TABLES = ("agency", "calendar", "calendar_dates", "routes", "stop_times", "stops", "trips")
+KBO_TABLES = ("enterprise", "establishment", "activity", "address", "denomination")
 
 
 def _load_gtfs(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
     feeds = sorted((landing / "gtfs").glob("*.zip"))
     if not feeds:
-        raise InputError("no GTFS feed", path=landing / "gtfs", expected="one or more *.zip")
+        return _missing(*(f"gtfs_{t}" for t in GTFS_TABLES))
     per_feed = [gtfs.read_feed(path) for path in feeds]
     return {f"gtfs_{t}": ReadResult.concat(feed[t] for feed in per_feed) for t in per_feed[0]}
 
 
 def _load_kbo(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
-    folder = _require(landing / "kbo")
+    folder = landing / "kbo"
+    if not (folder / "establishment.csv").exists():
+        return _missing(*(f"kbo_{t}" for t in KBO_TABLES), "address_points", "kbo_establishments_located")
     tables = kbo.read_kbo(folder)
-    points = kbo.read_address_points(_require(folder / "address_points.csv"))
+    points_path = folder / "address_points.csv"
+    points = kbo.read_address_points(points_path) if points_path.exists() else _missing("address_points")["address_points"]
     located = kbo.locate_establishments({k: r.table for k, r in tables.items()}, points.table)
     results = {f"kbo_{k}": r for k, r in tables.items()}
     results["address_points"] = points
@@ -78,13 +101,23 @@ def _load_probes_day(landing: Path, day: str, settings: SettingsResource) -> dic
     path = landing / "wifi" / "probes" / f"{day}.csv"
     if not path.exists():
         return None
-    return {"wifi_probes": wifi.read_probes(path, key=settings.pseudonym_key.encode())}
+    return {"wifi_probes": wifi.read_probes(path, key=_probe_key(landing, settings))}
+
+
+def _probe_key(landing: Path, settings: SettingsResource) -> bytes:
+    """The pseudonymisation key; the built-in demo key only for the generated demo territory."""
+    if settings.pseudonym_key == DEMO_PSEUDONYM_KEY and not (landing / DEMO_MARKER).exists():
+        raise ConfigError(
+            f"{PSEUDONYM_KEY_ENV} is not set: WiFi probes of a real territory cannot be pseudonymised "
+            "with the built-in demo key; set a secret key (e.g. `openssl rand -hex 32`) and keep it"
+        )
+    return settings.pseudonym_key.encode()
 
 
 SOURCES: dict[str, tuple[str, Loader]] = {
     "statbel_communes": (
         "Commune boundaries with NIS code and population (Statbel GeoJSON).",
-        _single("statbel_communes", statbel.read_communes, "statbel/communes.geojson"),
+        _single("statbel_communes", statbel.read_communes, "statbel/communes.geojson", required=True),
     ),
     "statbel_sectors": (
         "Statistical sectors with population (Statbel GeoJSON).",
@@ -92,7 +125,7 @@ SOURCES: dict[str, tuple[str, Loader]] = {
     ),
     "osm_pois": (
         "Shops, parking and tourism POIs parsed from the OpenStreetMap XML extract.",
-        _single("osm_pois", osm.read_pois, "osm/territory.osm"),
+        _single("osm_pois", osm.read_pois, "osm/territory.osm", required=True),
     ),
     "gtfs": ("Every GTFS feed of the landing zone, table by table, with its feed_id.", _load_gtfs),
     "kbo": (
@@ -213,6 +246,46 @@ def _daily_asset(name: str, description: str, loader: DayLoader) -> dg.AssetsDef
     return _asset
 
 
-assets = [_static_asset(n, d, f) for n, (d, f) in SOURCES.items()] + [
-    _daily_asset(n, d, f) for n, (d, f) in DAILY_SOURCES.items()
+STATUS_KEY = ["bronze", "source_status"]
+
+
+@dg.asset(
+    key=STATUS_KEY,
+    group_name="bronze",
+    kinds={"python", "parquet"},
+    owners=OWNERS,
+    description=(
+        "Which source families the territory holds: one row per family (boundaries, sectors, "
+        "osm, gtfs, kbo, addresses, wifi, counters, od, vouchers, vacancy, parking) with status "
+        "held/missing, provider, licence, files, bytes, days covered and the SHA-256 of every "
+        "landing file. Feeds the data inventory and says which indicators can be computed."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "required_sources_held",
+            asset=STATUS_KEY,
+            description="Commune boundaries and an OSM extract are in the landing zone.",
+            blocking=True,
+        )
+    ],
+)
+def source_status(lake: LakeResource) -> dg.MaterializeResult:
+    frame = availability.scan_landing(lake.lake.landing)
+    path = lake.lake.write(frame, "bronze", "source_status")
+    missing_required = frame.loc[frame["required"] & (frame["status"] != "held"), "source"].tolist()
+    meta = table_metadata(frame, str(path))
+    meta["held"] = ", ".join(sorted(availability.held(frame)))
+    meta["missing"] = ", ".join(frame.loc[frame["status"] != "held", "source"])
+    check = dg.AssetCheckResult(
+        check_name="required_sources_held",
+        passed=not missing_required,
+        metadata={"missing_required": ", ".join(missing_required) or "none"},
+    )
+    return dg.MaterializeResult(metadata=meta, check_results=[check])
+
+
+assets = [
+    source_status,
+    *(_static_asset(n, d, f) for n, (d, f) in SOURCES.items()),
+    *(_daily_asset(n, d, f) for n, (d, f) in DAILY_SOURCES.items()),
 ]

@@ -27,11 +27,20 @@ def preview_md(frame: pd.DataFrame, rows: int = 5, max_width: int = 40) -> dg.Me
     return dg.MetadataValue.md("\n".join(lines))
 
 
+def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    """The table's columns and types as Dagster shows them (the asset's Columns tab)."""
+    columns = []
+    for name, dtype in frame.dtypes.items():
+        kind = "geometry (EPSG:4326)" if isinstance(frame, gpd.GeoDataFrame) and name == frame.geometry.name else str(dtype)
+        columns.append(dg.TableColumn(name=str(name), type=kind))
+    return dg.TableSchema(columns=columns)
+
+
 def table_metadata(frame: pd.DataFrame, path: str | None = None) -> dict[str, object]:
-    """Row count, columns, bbox (geo), preview and path of a written table."""
+    """Row count, column schema, bbox (geo), preview and path of a written table."""
     meta: dict[str, object] = {
         "dagster/row_count": len(frame),
-        "columns": ", ".join(map(str, frame.columns)),
+        "dagster/column_schema": column_schema(frame),
         "preview": preview_md(frame),
     }
     if isinstance(frame, gpd.GeoDataFrame) and len(frame):

@@ -67,6 +67,19 @@ def lake_comments(upstream: Sequence[dg.AssetsDefinition]) -> dict[str, str]:
     return comments
 
 
+def written_tables(upstream: Sequence[dg.AssetsDefinition]) -> dict[str, list[str]]:
+    """``layer.name`` of every lake asset -> the tables it writes (its ``lake_tables``
+    metadata, else its own name; a bronze source may also write ``<name>_<table>`` tables)."""
+    written: dict[str, list[str]] = {}
+    for definition in upstream:
+        for spec in definition.specs:
+            if spec.key.path[0] in ("bronze", "silver", "gold"):
+                key = ".".join(spec.key.path)
+                tables = spec.metadata.get("lake_tables")
+                written[key] = [t.strip() for t in str(tables).split(",")] if tables else [key]
+    return written
+
+
 def warehouse_asset(upstream: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
     """The warehouse depends on every lake table; view comments are the assets' descriptions."""
     comments = lake_comments(upstream)

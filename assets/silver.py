@@ -83,10 +83,17 @@ def sectors(lake: LakeResource) -> dg.MaterializeResult:
     return _write(lake.lake, "sectors", with_h3(frame), ["sector_id"])
 
 
-@dg.asset(**_spec("shops", ["bronze.kbo", "bronze.osm_pois", "silver.communes"], "Shops: KBO/BCE establishments with a commerce NACE code conflated with OSM shops; `source` says kbo, osm or kbo+osm."))
-def shops(lake: LakeResource) -> dg.MaterializeResult:
+@dg.asset(**_spec("establishments", ["bronze.kbo", "silver.communes"], "Every located KBO/BCE establishment (all activities: the workplaces of the territory) with NACE code, commerce category, geocoding precision, commune and cell."))
+def establishments(lake: LakeResource) -> dg.MaterializeResult:
     located = lake.lake.read("bronze", "kbo_establishments_located")
-    kbo_shops = points_from_lonlat(located[located["category"] != NON_COMMERCIAL])
+    frame = conform_points(points_from_lonlat(located), _communes(lake.lake))
+    return _write(lake.lake, "establishments", frame, ["establishment_number"])
+
+
+@dg.asset(**_spec("shops", ["silver.establishments", "bronze.osm_pois", "silver.communes"], "Shops: KBO/BCE establishments with a commerce NACE code conflated with OSM shops; `source` says kbo, osm or kbo+osm."))
+def shops(lake: LakeResource) -> dg.MaterializeResult:
+    located = lake.lake.read("silver", "establishments")
+    kbo_shops = located[located["category"] != NON_COMMERCIAL].drop(columns=["nis", "h3"])
     pois = lake.lake.read("bronze", "osm_pois")
     frame = conflate_shops(kbo_shops, pois[pois["kind"] == "shop"])
     frame = conform_points(frame, _communes(lake.lake))
@@ -256,4 +263,4 @@ def transactions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     return _for_days(context, lk, "transactions", ("transactions",), lambda lk, day: db.query(con, "silver.transactions", transactions=str(lk.table_path("bronze", "transactions", day)), merchants=merchants_path))
 
 
-assets = [communes, sectors, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, sensor_counts, od_flows, transactions]
+assets = [communes, sectors, establishments, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, sensor_counts, od_flows, transactions]

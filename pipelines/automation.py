@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.constants import TIMEZONE
 from pipelines.lake import data_root_from_env
 from pipelines.partitions import daily
 
@@ -31,14 +34,19 @@ def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, lis
         selection=static_selection,
         description="Everything that is not daily-partitioned: boundaries, OSM, GTFS, KBO, registries, gold, exports.",
     )
-    nightly = dg.build_schedule_from_partitioned_job(
-        refresh_day,
+    @dg.schedule(
         name="nightly_refresh",
-        hour_of_day=2,
-        minute_of_hour=0,
+        cron_schedule="0 2 * * *",
+        execution_timezone=TIMEZONE,
+        job=refresh_day,
         description="Every night at 02:00 Europe/Brussels: yesterday's partitions and their downstream assets.",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        day = previous_local_day(context.scheduled_execution_time)
+        if day not in set(daily.get_partition_keys()):
+            return dg.SkipReason(f"{day} is before the first daily partition")
+        return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day)
 
     @dg.sensor(
         name="landing_zone_sensor",
@@ -56,6 +64,12 @@ def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, lis
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))
 
     return [refresh_day, refresh_static], [nightly], [landing_zone_sensor]
+
+
+def previous_local_day(when: datetime) -> str:
+    """The local day (Europe/Brussels) before ``when``: what a 02:00 tick refreshes."""
+    local = when.astimezone(ZoneInfo(TIMEZONE))
+    return (local.date() - timedelta(days=1)).isoformat()
 
 
 def landing_requests(changed: list[str], day_job: str, static_job: str) -> list[dg.RunRequest]:

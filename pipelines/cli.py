@@ -37,37 +37,83 @@ def cmd_generate(lake: Lake, seed: int, scale: int) -> dict[str, int]:
 
 
 def cmd_run(lake: Lake) -> bool:
-    """Materialise every asset; daily partitions over the days present in the landing zone."""
+    """Materialise every asset; daily partitions over the days present in the landing zone.
+
+    Progress goes to the terminal one line per finished step; the full Dagster log goes to
+    ``<data root>/logs/run-<time>.log``. Returns True when every step and check passed.
+    """
     import dagster as dg
 
+    from pipelines import availability
     from pipelines.definitions import all_assets
     from pipelines.partitions import daily
     from pipelines.resources import LakeResource, SettingsResource
+    from pipelines.runlog import RunLog
 
-    days = [d for d in landing_days(lake.landing) if d in set(daily.get_partition_keys())]
-    tags = {}
+    availability.require(availability.scan_landing(lake.landing))
+    valid = set(daily.get_partition_keys())
+    days = [d for d in landing_days(lake.landing) if d in valid]
+    selection, tags = all_assets, {}
     if days:
         tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
+    else:
+        selection = [a for a in all_assets if a.partitions_def is None]
+        print(f"no daily files in {lake.landing}: the {len(all_assets) - len(selection)} daily-partitioned assets are skipped")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    log = RunLog(lake.root / "logs", steps=len(selection))
     started = time.perf_counter()
-    result = dg.materialize(
-        all_assets,
-        instance=instance,
-        resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=os.environ.get("SMARTCOMMERCE_PSEUDONYM_KEY", "demo-key-change-me"))},
-        tags=tags,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        raise_on_error=False,
+    defs = dg.Definitions(
+        jobs=[dg.define_asset_job("smartcommerce_run")],
+        assets=selection,
+        resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=pseudonym_key())},
+        loggers=log.loggers(),
+    )
+    result = defs.resolve_job_def("smartcommerce_run").execute_in_process(
+        instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
     )
     elapsed = time.perf_counter() - started
     checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
-    n_keys = sum(len(a.keys) for a in all_assets)
+    n_keys = sum(len(a.keys) for a in selection)
     period = f"{days[0]} .. {days[-1]}, {len(days)} days" if days else "no daily files"
     print(f"materialised {n_keys} assets ({period}) in {elapsed:.1f} s: {'success' if result.success else 'FAILED'}")
     print(f"asset checks: {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
     if failed_checks:
         print("failed checks: " + ", ".join(failed_checks))
+    for line in log.failures():
+        print(line)
+    if WAREHOUSE_STEP not in log.succeeded:
+        rebuild_warehouse(lake)
+    print(f"full log: {log.path}")
     return result.success and not failed_checks
+
+
+WAREHOUSE_STEP = "exports__warehouse"
+
+
+def rebuild_warehouse(lake: Lake) -> None:
+    """After a run that could not reach the warehouse step: rebuild it from the tables that
+    exist, and say which lake tables are missing (analysts keep what did succeed)."""
+    from assets.exports import lake_comments, written_tables
+    from pipelines.definitions import lake_assets
+    from pipelines.warehouse import build_warehouse
+
+    views = build_warehouse(lake, lake_comments(lake_assets))
+    missing = sorted(
+        asset for asset, tables in written_tables(lake_assets).items()
+        if not any(t in views or any(v.startswith(t + "_") for v in views) for t in tables)
+    )
+    print(f"warehouse rebuilt from the {len(views)} tables that exist: {lake.warehouse}")
+    if missing:
+        print(f"missing from the warehouse ({len(missing)}): " + ", ".join(missing))
+
+
+def pseudonym_key() -> str:
+    """The pseudonymisation key: ``$SMARTCOMMERCE_PSEUDONYM_KEY``, else the demo's built-in key
+    (the bronze WiFi-probe asset accepts it only for the generated demo territory)."""
+    from pipelines.constants import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV
+
+    return os.environ.get(PSEUDONYM_KEY_ENV) or DEMO_PSEUDONYM_KEY
 
 
 def summary(lake: Lake) -> str:
@@ -99,37 +145,61 @@ def summary(lake: Lake) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="smartcommerce", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=None, help="data root (default $SMARTCOMMERCE_DATA or ./data)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("generate", "demo"):
-        p = sub.add_parser(name)
-        p.add_argument("--seed", type=int, default=42)
-        p.add_argument("--scale", type=int, default=1)
-    sub.add_parser("run")
-    sub.add_parser("warehouse")
-    args = parser.parse_args(argv)
+def _parser() -> argparse.ArgumentParser:
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--data", type=Path, default=argparse.SUPPRESS,
+        help="data root holding landing/, lake/, exports/ (default $SMARTCOMMERCE_DATA or ./data)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="smartcommerce", parents=[data],
+        description="Smart Commerce pipeline: generate the demo territory, materialise every asset, summarise.",
+        epilog="Example: smartcommerce --data ./data demo    (or: smartcommerce demo --data ./data)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    helps = {
+        "generate": "write the demo territory's landing zone",
+        "demo": "generate the demo territory, materialise every asset, print a summary",
+        "run": "materialise every asset for the landing zone of the data root",
+        "warehouse": "rebuild warehouse.duckdb from the lake",
+    }
+    for name, text in helps.items():
+        p = sub.add_parser(name, parents=[data], help=text, description=text[0].upper() + text[1:] + ".")
+        if name in ("generate", "demo"):
+            p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same files (default 42)")
+            p.add_argument("--scale", type=int, default=1, help="territory size: 10 x SCALE communes (default 1)")
+    return parser
 
-    lake = Lake(args.data.resolve() if args.data else data_root_from_env())
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.errors import SmartCommerceError
+
+    args = _parser().parse_args(argv)
+    data = getattr(args, "data", None)
+    lake = Lake(data.resolve() if data else data_root_from_env())
     os.environ["SMARTCOMMERCE_DATA"] = str(lake.root)
-    ok = True
     started = time.perf_counter()
+    try:
+        ok = _dispatch(args, lake)
+    except SmartCommerceError as exc:
+        print(f"smartcommerce {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "demo":
+        print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
+    return 0 if ok else 1
+
+
+def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
+    ok = True
     if args.command in ("generate", "demo"):
         cmd_generate(lake, args.seed, args.scale)
     if args.command in ("run", "demo"):
         ok = cmd_run(lake)
     if args.command == "warehouse":
-        from assets.exports import lake_comments
-        from pipelines.definitions import lake_assets
-        from pipelines.warehouse import build_warehouse
-
-        build_warehouse(lake, lake_comments(lake_assets))
+        rebuild_warehouse(lake)
     if args.command in ("run", "demo", "warehouse") and lake.warehouse.exists():
         print(summary(lake))
-    if args.command == "demo":
-        print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

@@ -39,3 +39,12 @@ SHOP_CATEGORIES = (
     "personal_services",
 )
 """Commerce categories of ``geodata/nace_categories.csv`` (``other`` = non-commercial)."""
+
+PSEUDONYM_KEY_ENV = "SMARTCOMMERCE_PSEUDONYM_KEY"
+"""Environment variable holding the secret key of the keyed hash applied to device ids."""
+
+DEMO_PSEUDONYM_KEY = "demo-key-change-me"
+"""The built-in key: accepted only for the generated demo territory, never in production."""
+
+DEMO_MARKER = "_truth/demo_truth.json"
+"""File the demo generator writes in the landing zone; its presence marks a generated territory."""

@@ -6,10 +6,8 @@ import os
 
 import dagster as dg
 
-from pipelines.constants import SUPPRESSION_K
+from pipelines.constants import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV, SUPPRESSION_K
 from pipelines.lake import Lake, data_root_from_env
-
-PSEUDONYM_KEY_ENV = "SMARTCOMMERCE_PSEUDONYM_KEY"
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -31,13 +29,13 @@ class SettingsResource(dg.ConfigurableResource):
     """
 
     suppression_k: int = SUPPRESSION_K
-    pseudonym_key: str = "demo-key-change-me"
+    pseudonym_key: str = DEMO_PSEUDONYM_KEY
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "lake": LakeResource(root=str(data_root_from_env())),
         "settings": SettingsResource(
-            pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV, "demo-key-change-me")
+            pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV) or DEMO_PSEUDONYM_KEY
         ),
     }

@@ -23,7 +23,7 @@ POLYGON_FILE = ("districts", "districts.geojson")
     key=DISTRICTS_KEY,
     deps=[dg.AssetKey(["silver", "shops"])],
     group_name="gold",
-    kinds={"python", "parquet", "scikit-learn"},
+    kinds={"python", "parquet", "scikitlearn"},
     owners=OWNERS,
     description=(
         "Shopping districts: clusters of shops found by DBSCAN on Lambert-72 coordinates "

@@ -84,7 +84,9 @@ def test_nightly_tick_requests_yesterdays_partition():
 
     schedule = defs.resolve_schedule_def("nightly_refresh")
     at = datetime(2026, 10, 26, 2, 0, tzinfo=ZoneInfo("Europe/Brussels"))  # the night after DST ended
-    context = dg.build_schedule_context(scheduled_execution_time=at, instance=dg.DagsterInstance.ephemeral())
+    context = dg.build_schedule_context(
+        scheduled_execution_time=at, instance=dg.DagsterInstance.ephemeral(), repository_def=defs.get_repository_def()
+    )
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-10-25"
 

@@ -1,0 +1,88 @@
+"""The H3 grid of the territory with what each cell holds: population (from statistical sectors,
+or spread over the commune when the territory holds no sectors), shops by commerce category,
+KBO establishments (workplaces), public-transport stops and parking capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from pipelines import db
+from pipelines.constants import SHOP_CATEGORIES
+from pipelines.grid import territory_cells
+
+POPULATION_SOURCES = ("sectors", "communes")
+"""``population_source`` of a cell: interpolated from statistical sectors, or (coarse) from the
+commune total spread by area when the territory holds no sectors."""
+
+
+@dataclass(frozen=True)
+class CellChecks:
+    """Conservation figures of :func:`h3_cells`."""
+
+    population_expected: float
+    population_cells: float
+    shops_in_territory: int
+    shops_in_cells: int
+    unique: bool
+
+    @property
+    def population_conserved(self) -> bool:
+        return abs(self.population_cells - self.population_expected) <= 1e-9 * max(self.population_expected, 1.0)
+
+    @property
+    def shops_conserved(self) -> bool:
+        return self.shops_in_cells == self.shops_in_territory
+
+
+def h3_cells(
+    communes: gpd.GeoDataFrame,
+    sectors: gpd.GeoDataFrame,
+    shops: gpd.GeoDataFrame,
+    establishments: pd.DataFrame,
+    stops: pd.DataFrame,
+    parking: pd.DataFrame,
+) -> tuple[gpd.GeoDataFrame, CellChecks]:
+    """Every res-9 cell of the territory with its counts, and the figures its checks need.
+
+    Parameters
+    ----------
+    communes, sectors : GeoDataFrame
+        Silver communes and statistical sectors (``sectors`` may be empty: population then
+        comes from the communes, and ``population_source`` says ``communes``).
+    shops, establishments, stops, parking : DataFrame
+        Silver points with their ``h3`` cell (``category``; ``n_stop_times``; ``capacity``).
+
+    Returns
+    -------
+    (GeoDataFrame, CellChecks)
+        The cells (columns of ``sql/gold/h3_cells.sql`` plus ``shops_<category>`` for every
+        commerce category and ``population_source``) and the conservation figures.
+    """
+    use_sectors = len(sectors) > 0
+    base = territory_cells(communes, sectors if use_sectors else None)
+    con = db.connect(spatial=False)
+    for name, frame in {"cells": base.drop(columns="geometry"), "shops": shops[["h3"]],
+                        "establishments": establishments[["h3"]],
+                        "stops": stops[["h3", "n_stop_times"]], "parking": parking[["h3", "capacity"]]}.items():  # fmt: skip
+        con.register(name, pd.DataFrame(frame))
+    counts = db.query(con, "gold.h3_cells")
+    by_category = pd.crosstab(shops["h3"], shops["category"]) if len(shops) else pd.DataFrame()
+    by_category = by_category.reindex(index=counts["h3"], columns=list(SHOP_CATEGORIES), fill_value=0)
+    at = counts.columns.get_loc("shops") + 1
+    for offset, category in enumerate(SHOP_CATEGORIES):
+        counts.insert(at + offset, f"shops_{category}", by_category[category].to_numpy("int64"))
+    counts["population_source"] = "sectors" if use_sectors else "communes"
+    geometry = base.set_index("h3").loc[counts["h3"], "geometry"].values
+    cells = gpd.GeoDataFrame(counts, geometry=geometry, crs=base.crs)
+    expected = float((sectors if use_sectors else communes)["population"].sum())
+    checks = CellChecks(
+        population_expected=expected,
+        population_cells=float(cells["population"].sum()),
+        shops_in_territory=int(shops["h3"].isin(cells["h3"]).sum()),
+        shops_in_cells=int(cells["shops"].sum()),
+        unique=bool(cells["h3"].is_unique),
+    )
+    return cells, checks
