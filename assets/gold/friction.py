@@ -5,6 +5,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from assets.common import OWNERS, table_metadata
+from pipelines import availability
 from pipelines.friction.build import build
 from pipelines.friction.checks import (
     Outcome,
@@ -15,13 +16,7 @@ from pipelines.friction.checks import (
     stops_check,
 )
 from pipelines.friction.core import indicator_arrow
-from pipelines.friction.inputs import (
-    FrictionInputs,
-    held_families,
-    territory_communes,
-    territory_districts,
-    with_establishments,
-)
+from pipelines.friction.inputs import FrictionInputs, territory_communes, territory_districts
 from pipelines.lake import Lake, write_atomic
 from pipelines.resources import LakeResource, SettingsResource
 
@@ -40,19 +35,19 @@ INPUTS = {
 }  # fmt: skip
 """Field of :class:`FrictionInputs` -> the lake table it is read from."""
 DAILY = frozenset({"silver.od_flows", "silver.transactions", "gold.footfall_hourly"})
+SOURCE_STATUS = "bronze.source_status"
+"""Read for the source families held (not an input frame: the engine gets the set)."""
 WRITTEN_BY = {"silver.network_nodes": "silver.road_network", "silver.network_edges": "silver.road_network"}
-EXTRA_READS = ("bronze.kbo_establishments_located",)
-"""TODO(friction): gone once gold.h3_cells carries ``establishments`` (main)."""
-WRITTEN_BY["bronze.kbo_establishments_located"] = "bronze.kbo"
-UPSTREAM = sorted({WRITTEN_BY.get(t, t) for t in (*INPUTS.values(), *EXTRA_READS)})
+READS = (*INPUTS.values(), SOURCE_STATUS)
+UPSTREAM = sorted({WRITTEN_BY.get(t, t) for t in READS})
 """The asset keys of every table the asset reads: its Dagster deps."""
 DEPS = [dg.AssetKey(name.split(".")) for name in UPSTREAM]
 
 
 def read_declared(lk: Lake, table: str):  # noqa: ANN201
     """A table the asset declared (every day of a daily table); anything else is refused."""
-    if table not in (*INPUTS.values(), *EXTRA_READS):
-        raise ValueError(f"gold.friction does not declare {table!r}; it reads {sorted(INPUTS.values())}")
+    if table not in READS:
+        raise ValueError(f"gold.friction does not declare {table!r}; it reads {sorted(READS)}")
     layer, name = table.split(".")
     return lk.read_days(layer, name) if table in DAILY else lk.read(layer, name)
 
@@ -60,11 +55,8 @@ def read_declared(lk: Lake, table: str):  # noqa: ANN201
 def read_inputs(lk: Lake) -> FrictionInputs:
     """Every declared table as a frame, and the source families held."""
     frames = {field: read_declared(lk, table) for field, table in INPUTS.items()}
-    if "establishments" not in frames["cells"].columns:  # TODO(friction): remove after merging main
-        frames["cells"] = with_establishments(frames["cells"], read_declared(lk, EXTRA_READS[0]))
-    # TODO(friction): read bronze.source_status (declared) once main has it; None = all held
-    status = lk.read("bronze", "source_status") if lk.exists("bronze", "source_status") else None
-    return FrictionInputs.from_frames(frames, held=held_families(status))
+    held = frozenset(availability.held(read_declared(lk, SOURCE_STATUS)))
+    return FrictionInputs.from_frames(frames, held=held)
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:

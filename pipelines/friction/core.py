@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.availability import FAMILIES
 from pipelines.privacy import below_k
 
 __all__ = [
@@ -43,11 +44,9 @@ OUTPUT_COLUMNS = (
 )  # fmt: skip
 """Columns of ``gold.commune_indicators``."""
 
-SOURCE_FAMILIES = (
-    "boundaries", "sectors", "osm", "gtfs", "kbo", "addresses", "wifi", "counters", "od",
-    "vouchers", "vacancy", "parking",
-)  # fmt: skip
-"""Canonical source families (``bronze.source_status.source``), in report order."""
+SOURCE_FAMILIES = tuple(FAMILIES)
+"""Canonical source families (:data:`pipelines.availability.FAMILIES`, the ``source``
+column of ``bronze.source_status``), in report order."""
 
 COMPUTED, NOT_COMPUTABLE, SUPPRESSED = "computed", "not_computable", "suppressed"
 STATUSES = (COMPUTED, NOT_COMPUTABLE, SUPPRESSED)

@@ -225,28 +225,3 @@ class Network:
     routers: dict[str, Router]
     walk_to_cells: dict[str, np.ndarray]
     walk_to_shops: dict[str, np.ndarray]
-
-
-def held_families(source_status: pd.DataFrame | None) -> frozenset[str]:
-    """Source families with status ``held`` in ``bronze.source_status`` (``source, status``).
-
-    ``None`` (no status table yet) means every family is held.
-    """
-    if source_status is None:
-        return frozenset(SOURCE_FAMILIES)
-    held = source_status.loc[source_status["status"] == "held", "source"].astype(str)
-    return frozenset(held) & frozenset(SOURCE_FAMILIES)
-
-
-def with_establishments(cells: gpd.GeoDataFrame, located: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``cells`` with ``establishments``: KBO/BCE establishments (``lat, lon``) per cell.
-
-    TODO(friction): remove once gold.h3_cells carries ``establishments`` (main).
-    """
-    from pipelines.grid import latlng_to_cells
-
-    if "establishments" in cells.columns:
-        return cells
-    work = latlng_to_cells(located["lat"].to_numpy(float), located["lon"].to_numpy(float))
-    counts = pd.Series(work).value_counts().reindex(cells["h3"].to_numpy(), fill_value=0)
-    return cells.assign(establishments=counts.to_numpy("int64"))

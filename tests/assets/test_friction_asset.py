@@ -32,9 +32,9 @@ def test_friction_layers_are_exported():
 def test_friction_deps_are_exactly_what_it_reads():
     deps = {dg.AssetKey(d.split(".")) for d in friction.UPSTREAM}
     assert {dep.asset_key for dep in friction.friction.specs_by_key[dg.AssetKey(friction.INDICATORS_KEY)].deps} == deps
-    read = set(friction.INPUTS.values()) | set(friction.EXTRA_READS)
-    assert {friction.WRITTEN_BY.get(t, t) for t in read} == set(friction.UPSTREAM)
-    assert "silver.communes" in friction.UPSTREAM and "silver.sensor_counts" not in friction.UPSTREAM
+    assert {friction.WRITTEN_BY.get(t, t) for t in friction.READS} == set(friction.UPSTREAM)
+    assert "silver.communes" in friction.UPSTREAM and "bronze.source_status" in friction.UPSTREAM
+    assert not {"silver.sensor_counts", "bronze.kbo"} & set(friction.UPSTREAM)
 
 
 def test_read_declared_refuses_undeclared_tables(tmp_path):

@@ -22,6 +22,7 @@ WIRING = frozenset(
         "pipelines.resources",
         "pipelines.partitions",
         "pipelines.cli",
+        "pipelines.runlog",  # the CLI's Dagster run log (progress, failed steps)
     }
 )
 """The code location's Dagster wiring: the only modules of pipelines/ that may import dagster."""

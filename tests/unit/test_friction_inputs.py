@@ -17,7 +17,6 @@ from pipelines.friction import stats as friction_stats
 from pipelines.friction.inputs import (
     COLUMNS,
     FrictionInputs,
-    held_families,
     prepare,
     territory_communes,
     territory_districts,
@@ -45,14 +44,6 @@ def test_inputs_refuse_unknown_names_families_and_missing_columns() -> None:
         FrictionInputs.from_frames({}, held=frozenset({"wifi", "telepathy"}))
     with pytest.raises(ValueError, match="lacks the columns"):
         FrictionInputs.from_frames({"od_flows": pd.DataFrame({"trips": [1]})})
-
-
-def test_held_families_from_source_status() -> None:
-    status = pd.DataFrame(
-        {"source": ["osm", "wifi", "od", "boundaries"], "status": ["held", "missing", "missing", "held"]}
-    )
-    assert held_families(status) == frozenset({"osm", "boundaries"})
-    assert held_families(None) == frozenset(core.SOURCE_FAMILIES)
 
 
 # -- status and needs --------------------------------------------------------------------------
