@@ -17,6 +17,7 @@ from pipelines.friction.core import (
     COMPUTED,
     INDICATORS,
     NOT_COMPUTABLE,
+    SOURCE_FAMILIES,
     STATUSES,
     SUPPRESSED,
     missing_rows,
@@ -110,7 +111,8 @@ def indicator_summary(result: FrictionResult) -> dict[str, object]:
     """Figures for the indicators' materialisation metadata."""
     table = result.indicators
     status = table["status"]
-    lacking = sorted({f for n in table["needs"] if n is not None for f in n})
+    found = {f for n in table["needs"] if n is not None for f in n}
+    lacking = [f for f in SOURCE_FAMILIES if f in found]
     return {
         "service_date": result.service_date.isoformat() if result.service_date else "none",
         "footfall_source": result.footfall_source,
