@@ -11,7 +11,6 @@ import shapely
 from conftest import realdata_path
 from shapely.ops import substring
 
-from pipelines import db
 from pipelines.catchment import huff_probabilities
 from pipelines.catchment.area import (
     ISOCHRONE_BUFFER_M,
@@ -20,9 +19,12 @@ from pipelines.catchment.area import (
     reached_totals,
     travel_time_table,
 )
+from pipelines.catchment.build import voucher_origins
 from pipelines.catchment.isochrones import IsochroneBuilder
 from pipelines.catchment.model import calibrate, cell_tiers, huff_table, tier_table
 from pipelines.catchment.revealed import (
+    CONTAINED,
+    NEAREST,
     assign_districts,
     comparison_table,
     count_matrix,
@@ -453,10 +455,14 @@ def test_assign_districts_inside_near_and_far() -> None:
         geometry=[_metric(50, 50), _metric(300, 50), _metric(600, 50), _metric(1050, 300)],
         crs=CRS_METRIC,
     ).to_crs(CRS_WGS84)
-    got = assign_districts(points, districts)
+    got = assign_districts(points, districts, policy=NEAREST)
     assert got.tolist()[:2] == ["A-D01", "A-D01"]  # inside; 200 m away
     assert pd.isna(got.iloc[2])  # 500 m from both
     assert got.iloc[3] == "B-D01"  # 200 m above it
+    strict = assign_districts(points, districts, policy=CONTAINED)
+    assert strict.iloc[0] == "A-D01" and strict.iloc[1:].isna().all()
+    with pytest.raises(ValueError, match="policy"):
+        assign_districts(points, districts, policy="closest")
 
 
 def test_od_destination_district_is_the_largest_overlap() -> None:
@@ -486,8 +492,8 @@ def test_od_destination_district_is_the_largest_overlap() -> None:
 
 
 def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
-    """Transactions simulated with beta = 1.6 -> daily Parquet partitions -> the SQL of
-    gold.voucher_origins -> merchants assigned to district outlines -> counts -> beta."""
+    """Transactions simulated with beta = 1.6 -> daily Parquet partitions -> gold.voucher_origins
+    (its SQL, merchants assigned to district outlines) -> counts -> beta."""
     rng = np.random.default_rng(42)
     n_sectors, n_districts, beta = 40, 6, 1.6
     attract = rng.integers(20, 400, n_districts).astype(float)
@@ -515,18 +521,18 @@ def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
         choice = (rng.random(40_000)[:, None] > np.cumsum(p[origin], axis=1)).sum(axis=1)
         merchant = [f"M{j}{m}" for j, m in zip(choice, rng.integers(0, 2, 40_000), strict=True)]
         frame = pd.DataFrame(
-            {"merchant_id": merchant, "customer_sector": sectors[origin], "day": day}
+            {
+                "merchant_id": merchant,
+                "merchant_nis": "92094",
+                "customer_sector": sectors[origin],
+                "customer_postcode": "5000",
+                "day": day,
+            }
         )
         lake.write(frame, "silver", "transactions", day)
-    origins = db.query(
-        db.connect(spatial=False),
-        "gold.voucher_origins",
-        transactions=lake.glob("silver", "transactions"),
-    )
+    origins = voucher_origins(lake.read_days("silver", "transactions"), merchants, districts).frame
     assert int(origins["customers"].sum()) == 80_000
-    district = origins["merchant_id"].map(
-        assign_districts(merchants, districts).set_axis(merchants["merchant_id"])
-    )
+    district = origins["district_id"]
     counts, dropped = count_matrix(
         origins["customer_sector"],
         district,
