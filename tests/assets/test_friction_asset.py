@@ -27,3 +27,20 @@ def test_friction_tables_checks_and_upstream():
 def test_friction_layers_are_exported():
     assert {"friction_cells", "friction_stops"} <= set(gold.EXPORTS)
     assert friction in gold.DOMAINS
+
+
+def test_friction_deps_are_exactly_what_it_reads():
+    deps = {dg.AssetKey(d.split(".")) for d in friction.UPSTREAM}
+    assert {dep.asset_key for dep in friction.friction.specs_by_key[dg.AssetKey(friction.INDICATORS_KEY)].deps} == deps
+    assert {friction.WRITTEN_BY.get(t, t) for t in friction.READS} == set(friction.UPSTREAM)
+    assert "silver.communes" in friction.UPSTREAM and "bronze.source_status" in friction.UPSTREAM
+    assert not {"silver.sensor_counts", "bronze.kbo"} & set(friction.UPSTREAM)
+
+
+def test_read_declared_refuses_undeclared_tables(tmp_path):
+    import pytest
+
+    from pipelines.lake import Lake
+
+    with pytest.raises(ValueError, match="does not declare"):
+        friction.read_declared(Lake(tmp_path), "silver.sensor_counts")
