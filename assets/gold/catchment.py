@@ -19,7 +19,6 @@ from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
 from pipelines.catchment.build import SHOPPING_HOURS, TableResult
 from pipelines.catchment.checks import CheckOutcome
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
-from pipelines.catchment.revealed import MERCHANT_MAX_M
 from pipelines.lake import Lake
 from pipelines.resources import LakeResource, SettingsResource
 
@@ -121,7 +120,7 @@ ORIGINS = Inputs("silver.transactions", "silver.merchants", "gold.districts")
     "voucher_origins", ORIGINS,
     "Voucher/loyalty customers per customer sector, customer postcode and merchant over every "
     "day of silver.transactions, with the merchant's commune and shopping district (the "
-    f"district whose outline holds the merchant, else the nearest within {MERCHANT_MAX_M:.0f} m). "
+    "district whose outline holds the merchant, the rule of the customer-origin indicator too). "
     "Rows without a customer sector or district are kept (null) so they are counted. Empty with "
     "status not_computable when the commune has no voucher scheme. Computed once for the Huff "
     "calibration, the revealed catchment and the customer-origin indicator.",
@@ -194,7 +193,7 @@ MODELLED = Inputs("gold.huff", "gold.h3_cells")
             description=(
                 "Revealed (observed) catchment of every shopping district by statistical sector of "
                 "origin: source 'vouchers' = voucher/loyalty customers with a customer sector, at "
-                f"merchants inside (or within {MERCHANT_MAX_M:.0f} m of) the district; source 'od' = "
+                "merchants inside the district's outline; source 'od' = "
                 f"mobile-operator trips arriving {SHOPPING_HOURS[0]:02d}:00-{SHOPPING_HOURS[1] - 1:02d}:59 "
                 "local time in the sector the district overlaps most. customers, share (of the "
                 f"district's observed total) and tier (sectors bringing {_TIERS}) are null and "

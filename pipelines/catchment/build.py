@@ -36,9 +36,6 @@ from pipelines.catchment.model import (
     tier_table,
 )
 from pipelines.catchment.revealed import (
-    MERCHANT_MAX_M,
-    NEAREST,
-    assign_districts,
     comparison_table,
     count_matrix,
     od_destination_districts,
@@ -46,6 +43,7 @@ from pipelines.catchment.revealed import (
     sector_cell_weights,
 )
 from pipelines.constants import TIMEZONE
+from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.grid import points_to_cells
 
 SHOPPING_HOURS = (9, 19)
@@ -145,8 +143,6 @@ def voucher_origins(
     transactions: pd.DataFrame,
     merchants: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
-    *,
-    max_m: float = MERCHANT_MAX_M,
 ) -> TableResult:
     """gold.voucher_origins: customers per origin and merchant, with the merchant's district.
 
@@ -158,9 +154,8 @@ def voucher_origins(
         ``silver.merchants`` (``merchant_id``, point geometry).
     districts : geopandas.GeoDataFrame
         ``gold.districts``.
-    max_m : float
-        A merchant outside every district outline joins the nearest district within this
-        distance (policy :data:`~pipelines.catchment.revealed.NEAREST`, docs/catchment.md).
+        A merchant belongs to the district whose outline holds it (policy ``containment``, the
+        rule friction's customer-origin indicator uses too; docs/methods.md).
 
     Returns
     -------
@@ -176,7 +171,7 @@ def voucher_origins(
     con.register("transactions", transactions[["customer_sector", "customer_postcode", "merchant_id", "merchant_nis"]])
     origins = db.query(con, "gold.voucher_origins")
     con.close()
-    where = assign_districts(merchants, districts, policy=NEAREST, max_m=max_m)
+    where = assign_districts(merchants, districts, policy=CONTAINMENT)
     origins["district_id"] = origins["merchant_id"].map(where.set_axis(merchants["merchant_id"].to_numpy()))
     frame = _typed(origins, VOUCHER_ORIGIN_TYPES)
     return TableResult(frame, {**_status(True, []), **choice_summary(frame)})

@@ -23,62 +23,7 @@ from pipelines.catchment.huff import catchment_tiers
 from pipelines.constants import CRS_METRIC
 from pipelines.grid import _intersection_areas
 
-MERCHANT_MAX_M = 250.0
-"""A merchant outside every district outline joins the nearest district within this distance."""
-
 SOURCES = ("vouchers", "od")
-
-CONTAINED, NEAREST = "contained", "nearest"
-"""District assignment policies: strictly inside an outline, or the nearest within a distance."""
-
-
-def assign_districts(
-    points: gpd.GeoDataFrame,
-    districts: gpd.GeoDataFrame,
-    *,
-    policy: str,
-    max_m: float = MERCHANT_MAX_M,
-) -> pd.Series:
-    """District of each point under an explicit ``policy``.
-
-    Parameters
-    ----------
-    points, districts : geopandas.GeoDataFrame
-        Any CRS; ``districts`` has ``district_id``.
-    policy : {"contained", "nearest"}
-        ``contained``: the outline the point lies in (strict containment). ``nearest``: the
-        outline it lies in, else the nearest within ``max_m`` metres. The revealed catchment
-        and the Huff calibration use ``nearest`` (a merchant across the street from the
-        district's shops belongs to it; docs/catchment.md).
-    max_m : float
-        Distance limit of the ``nearest`` policy.
-
-    Returns
-    -------
-    pandas.Series of string
-        ``district_id`` aligned with ``points`` (missing when no district qualifies).
-
-    Notes
-    -----
-    TODO(catchment): switch to the single ``pipelines.districts.assign_districts`` once the
-    friction branch lands it (same two policies), and delete this copy.
-    """
-    if policy not in (CONTAINED, NEAREST):
-        raise ValueError(f"unknown district policy {policy!r}; expected {CONTAINED!r} or {NEAREST!r}")
-    pts = points.to_crs(CRS_METRIC).geometry.to_numpy()
-    outlines = districts.to_crs(CRS_METRIC).geometry.to_numpy()
-    ids = districts["district_id"].to_numpy()
-    out = np.full(len(pts), None, dtype=object)
-    if len(outlines) and len(pts) and policy == CONTAINED:
-        which, inside = shapely.STRtree(outlines).query(pts, predicate="within")
-        first = pd.Series(inside).groupby(which).min()  # the first outline wins
-        out[first.index.to_numpy()] = ids[first.to_numpy()]
-    elif len(outlines) and len(pts):
-        (which, nearest), dist = shapely.STRtree(outlines).query_nearest(
-            pts, max_distance=max_m, return_distance=True, all_matches=False
-        )
-        out[which] = ids[nearest]
-    return pd.Series(out, index=points.index, name="district_id", dtype="string")
 
 
 def od_destination_districts(sectors: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.Series:

@@ -23,9 +23,6 @@ from pipelines.catchment.build import voucher_origins
 from pipelines.catchment.isochrones import IsochroneBuilder
 from pipelines.catchment.model import calibrate, cell_tiers, huff_table, tier_table
 from pipelines.catchment.revealed import (
-    CONTAINED,
-    NEAREST,
-    assign_districts,
     comparison_table,
     count_matrix,
     od_destination_districts,
@@ -442,29 +439,6 @@ def test_comparison_table_shares_and_suppression() -> None:
     assert none["vouchers_share"].isna().all() and none["vouchers_n"].isna().all()
 
 
-def test_assign_districts_inside_near_and_far() -> None:
-    districts = gpd.GeoDataFrame(
-        {"district_id": ["A-D01", "B-D01"]},
-        geometry=[
-            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
-            shapely.box(X0 + 1000, Y0, X0 + 1100, Y0 + 100),
-        ],
-        crs=CRS_METRIC,
-    )
-    points = gpd.GeoDataFrame(
-        geometry=[_metric(50, 50), _metric(300, 50), _metric(600, 50), _metric(1050, 300)],
-        crs=CRS_METRIC,
-    ).to_crs(CRS_WGS84)
-    got = assign_districts(points, districts, policy=NEAREST)
-    assert got.tolist()[:2] == ["A-D01", "A-D01"]  # inside; 200 m away
-    assert pd.isna(got.iloc[2])  # 500 m from both
-    assert got.iloc[3] == "B-D01"  # 200 m above it
-    strict = assign_districts(points, districts, policy=CONTAINED)
-    assert strict.iloc[0] == "A-D01" and strict.iloc[1:].isna().all()
-    with pytest.raises(ValueError, match="policy"):
-        assign_districts(points, districts, policy="closest")
-
-
 def test_od_destination_district_is_the_largest_overlap() -> None:
     sectors = gpd.GeoDataFrame(
         {"sector_id": ["s0", "s1", "s2"]},
@@ -505,10 +479,10 @@ def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
     districts = gpd.GeoDataFrame(
         {"district_id": [f"D{j}" for j in range(n_districts)]}, geometry=boxes, crs=CRS_METRIC
     )
-    merchants = gpd.GeoDataFrame(  # two merchants per district, one 100 m outside its outline
+    merchants = gpd.GeoDataFrame(  # two merchants inside each district's outline (containment)
         {"merchant_id": [f"M{j}{m}" for j in range(n_districts) for m in range(2)]},
         geometry=[
-            _metric(1000 * j + 100, 100 if m == 0 else 300)
+            _metric(1000 * j + 100, 100 if m == 0 else 150)
             for j in range(n_districts)
             for m in range(2)
         ],

@@ -25,10 +25,11 @@ import pytest
 
 from pipelines.catchment.area import travel_time_table
 from pipelines.catchment.model import calibrate
-from pipelines.catchment.revealed import NEAREST, assign_districts, count_matrix
+from pipelines.catchment.revealed import count_matrix
 from pipelines.conform import conform_points, points_from_lonlat
 from pipelines.demo import generate
 from pipelines.district_table import build_districts
+from pipelines.districts import NEAREST, assign_districts
 from pipelines.grid import points_to_cells
 from pipelines.network import mode_network
 from pipelines.shops import conflate_shops
