@@ -4,7 +4,7 @@ Three views, side by side: network isochrones (drive-time areas), the Huff model
 on observed customers (with its 60/80/95 % tiers), and the revealed catchment of voucher
 transactions and mobile-operator OD flows, compared tier by tier. docs/catchment.md.
 
-Each asset declares its inputs once (:class:`assets.gold.declared.Inputs`), calls one
+Each asset declares its inputs once (:class:`assets.declared.Inputs`), calls one
 function of :mod:`pipelines.catchment.build` and writes what it returns.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.common import OWNERS, table_metadata
-from assets.gold.declared import Inputs
+from assets.declared import Inputs
 from pipelines.catchment import build
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
 from pipelines.catchment.build import SHOPPING_HOURS, TableResult

@@ -3,7 +3,7 @@ hourly footfall per H3 cell, profiles (week rhythm, day-parts, peak hour, weekda
 year-on-year) and a model estimate where no sensor stands. Figures from fewer than k devices
 are suppressed.
 
-Each asset declares its inputs once (:class:`assets.gold.declared.Inputs`), calls one
+Each asset declares its inputs once (:class:`assets.declared.Inputs`), calls one
 function of :mod:`pipelines.footfall.build` and writes what it returns. Without sensors the
 tables are empty with ``status = not_computable``; a day without counts has nothing to do.
 """
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.common import OWNERS, table_metadata
+from assets.declared import Inputs
 from assets.gold.catchment import check_results
-from assets.gold.declared import Inputs
 from pipelines.catchment.build import TableResult
 from pipelines.footfall import build
 from pipelines.footfall.build import COVERAGE_MIN

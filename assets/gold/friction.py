@@ -5,6 +5,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from assets.common import OWNERS, table_metadata
+from assets.declared import Inputs
 from pipelines import availability
 from pipelines.friction.build import build
 from pipelines.friction.checks import (
@@ -37,25 +38,19 @@ INPUTS = {
 DAILY = frozenset({"silver.od_flows", "silver.transactions", "gold.footfall_hourly"})
 SOURCE_STATUS = "bronze.source_status"
 """Read for the source families held (not an input frame: the engine gets the set)."""
-WRITTEN_BY = {"silver.network_nodes": "silver.road_network", "silver.network_edges": "silver.road_network"}
-READS = (*INPUTS.values(), SOURCE_STATUS)
-UPSTREAM = sorted({WRITTEN_BY.get(t, t) for t in READS})
-"""The asset keys of every table the asset reads: its Dagster deps."""
-DEPS = [dg.AssetKey(name.split(".")) for name in UPSTREAM]
-
-
-def read_declared(lk: Lake, table: str):  # noqa: ANN201
-    """A table the asset declared (every day of a daily table); anything else is refused."""
-    if table not in READS:
-        raise ValueError(f"gold.friction does not declare {table!r}; it reads {sorted(READS)}")
-    layer, name = table.split(".")
-    return lk.read_days(layer, name) if table in DAILY else lk.read(layer, name)
+DECLARED = Inputs(
+    *sorted({t for t in INPUTS.values() if not t.startswith("silver.network_")} | {"silver.road_network", SOURCE_STATUS}),
+    tables={"silver.road_network": ("silver.network_nodes", "silver.network_edges")},
+)
+"""Every table the asset reads, declared once: its Dagster deps and all it may read."""
+DEPS = DECLARED.deps
 
 
 def read_inputs(lk: Lake) -> FrictionInputs:
     """Every declared table as a frame, and the source families held."""
-    frames = {field: read_declared(lk, table) for field, table in INPUTS.items()}
-    held = frozenset(availability.held(read_declared(lk, SOURCE_STATUS)))
+    reader = DECLARED.reader(lk)
+    frames = {f: reader.read_days(t) if t in DAILY else reader.read(t) for f, t in INPUTS.items()}
+    held = frozenset(availability.held(reader.read(SOURCE_STATUS)))
     return FrictionInputs.from_frames(frames, held=held)
 
 

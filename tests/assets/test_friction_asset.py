@@ -30,17 +30,19 @@ def test_friction_layers_are_exported():
 
 
 def test_friction_deps_are_exactly_what_it_reads():
-    deps = {dg.AssetKey(d.split(".")) for d in friction.UPSTREAM}
+    deps = set(friction.DECLARED.deps)
     assert {dep.asset_key for dep in friction.friction.specs_by_key[dg.AssetKey(friction.INDICATORS_KEY)].deps} == deps
-    assert {friction.WRITTEN_BY.get(t, t) for t in friction.READS} == set(friction.UPSTREAM)
-    assert "silver.communes" in friction.UPSTREAM and "bronze.source_status" in friction.UPSTREAM
-    assert not {"silver.sensor_counts", "bronze.kbo"} & set(friction.UPSTREAM)
+    assert set(friction.INPUTS.values()) | {friction.SOURCE_STATUS} == set(friction.DECLARED.tables)
+    keys = set(friction.DECLARED.keys)
+    assert "silver.communes" in keys and "bronze.source_status" in keys
+    assert not {"silver.sensor_counts", "bronze.kbo"} & keys
 
 
 def test_read_declared_refuses_undeclared_tables(tmp_path):
     import pytest
 
+    from assets.declared import UndeclaredInput
     from pipelines.lake import Lake
 
-    with pytest.raises(ValueError, match="does not declare"):
-        friction.read_declared(Lake(tmp_path), "silver.sensor_counts")
+    with pytest.raises(UndeclaredInput, match="not a declared input"):
+        friction.DECLARED.reader(Lake(tmp_path)).read("silver.sensor_counts")
