@@ -19,7 +19,18 @@ from pipelines.errors import ConfigError, InputError
 from pipelines.partitions import daily, single_run
 from pipelines.quarantine import ReadResult
 from pipelines.resources import LakeResource, SettingsResource
-from pipelines.sources import counters, gtfs, kbo, od, osm, statbel, vacant, vouchers, wifi
+from pipelines.sources import (
+    counters,
+    counts_csv,
+    gtfs,
+    kbo,
+    od,
+    osm,
+    statbel,
+    vacant,
+    vouchers,
+    wifi,
+)
 
 Loader = Callable[[Path, SettingsResource], dict[str, ReadResult]]
 DayLoader = Callable[[Path, str, SettingsResource], dict[str, ReadResult] | None]
@@ -69,16 +80,20 @@ def _load_gtfs(landing: Path, _settings: SettingsResource) -> dict[str, ReadResu
 
 
 def _load_kbo(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+    """KBO/BCE tables located on address points, else on postcode centroids (precision kept)."""
     folder = landing / "kbo"
     if not (folder / "establishment.csv").exists():
-        return _missing(*(f"kbo_{t}" for t in KBO_TABLES), "address_points", "kbo_establishments_located")
+        return _missing(*(f"kbo_{t}" for t in KBO_TABLES), "address_points", "kbo_postcodes", "kbo_establishments_located")
     tables = kbo.read_kbo(folder)
-    points_path = folder / "address_points.csv"
-    points = kbo.read_address_points(points_path) if points_path.exists() else _missing("address_points")["address_points"]
-    located = kbo.locate_establishments({k: r.table for k, r in tables.items()}, points.table)
     results = {f"kbo_{k}": r for k, r in tables.items()}
-    results["address_points"] = points
-    results["kbo_establishments_located"] = located
+    points, postcodes = folder / "address_points.csv", folder / "postcodes.csv"
+    results["address_points"] = kbo.read_address_points(points) if points.is_file() else _missing("address_points")["address_points"]
+    results["kbo_postcodes"] = kbo.read_postcodes(postcodes) if postcodes.is_file() else _missing("kbo_postcodes")["kbo_postcodes"]
+    results["kbo_establishments_located"] = kbo.locate_establishments(
+        {k: r.table for k, r in tables.items()},
+        results["address_points"] if points.is_file() else None,
+        results["kbo_postcodes"] if postcodes.is_file() else None,
+    )
     return results
 
 
@@ -90,11 +105,26 @@ def _day_file(name: str, reader: Callable[[Path], ReadResult], folder: str) -> D
     return load
 
 
+GENERIC_COUNTERS = "generic"
+"""``landing/counters/generic/<day>.csv``: counts of any counter in the generic layout."""
+
+
 def _load_counter_day(landing: Path, day: str, _settings: SettingsResource) -> dict[str, ReadResult] | None:
-    paths = sorted((landing / "counters").glob(f"*/{day}.csv"))
-    if not paths:
+    """One day of every counter: Ghent 5-minute files (one folder per counter) and the generic
+    layout, in one table (the generic layout has no directions)."""
+    folder = landing / "counters"
+    ghent = sorted(p for p in folder.glob(f"*/{day}.csv") if p.parent.name != GENERIC_COUNTERS)
+    generic = folder / GENERIC_COUNTERS / f"{day}.csv"
+    parts = []
+    if ghent:
+        parts.append(counters.read_ghent_files([(p, p.parent.name) for p in ghent]))
+    if generic.is_file():
+        parts.append(counts_csv.read_generic(generic))
+    if not parts:
         return None
-    return {"counter_counts": counters.read_ghent_files([(p, p.parent.name) for p in paths])}
+    result = ReadResult.concat(parts)
+    result.table = result.table.reindex(columns=tables.columns("counter_counts"))
+    return {"counter_counts": result}
 
 
 def _load_probes_day(landing: Path, day: str, settings: SettingsResource) -> dict[str, ReadResult] | None:
@@ -140,6 +170,10 @@ SOURCES: dict[str, tuple[str, Loader]] = {
         "Registry of WiFi footfall sensors.",
         _single("wifi_sensors", wifi.read_sensors, "wifi/sensors.csv"),
     ),
+    "sncb_boardings": (
+        "SNCB average boardings per station (weekday, Saturday, Sunday): a station footfall proxy.",
+        _single("sncb_boardings", counts_csv.read_sncb_boardings, "sncb/boardings.csv"),
+    ),
     "counter_registry": (
         "Registry of pedestrian and bike counters.",
         _single("counter_registry", counters.read_registry, "counters/counters.csv"),
@@ -161,7 +195,8 @@ DAILY_SOURCES: dict[str, tuple[str, DayLoader]] = {
         _load_probes_day,
     ),
     "counter_counts": (
-        "5-minute pedestrian/bike counts (Ghent layout) of every counter, per local day.",
+        "Pedestrian/bike counts of every counter per local day: 5-minute Ghent-layout files "
+        "(one folder per counter) and the generic layout (counters/generic/<day>.csv).",
         _load_counter_day,
     ),
     "od_flows": (

@@ -15,12 +15,13 @@ from assets.common import OWNERS, table_metadata
 from pipelines import db
 from pipelines.conform import area_km2, conform_points, points_from_lonlat, with_h3
 from pipelines.constants import CRS_WGS84
+from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
 from pipelines.network import MODES, mode_network
 from pipelines.partitions import daily, single_run
 from pipelines.resources import LakeResource
 from pipelines.shops import conflate_shops
-from pipelines.sources import counters, gtfs, osm
+from pipelines.sources import gtfs, osm
 
 NON_COMMERCIAL = "other"
 
@@ -231,15 +232,8 @@ def _for_days(
 
 
 def _hourly_counts(lk: Lake, day: str) -> pd.DataFrame:
-    parts = []
-    if lk.exists("bronze", "wifi_counts", day):
-        wifi = lk.read("bronze", "wifi_counts", day)
-        parts.append(pd.DataFrame({"sensor_id": wifi["sensor_id"], "ts": wifi["ts"], "day": wifi["day"], "count": wifi["unique_devices"], "n_intervals": 1, "complete": True, "source": "wifi"}))
-    if lk.exists("bronze", "counter_counts", day):
-        hourly = counters.to_hourly(lk.read("bronze", "counter_counts", day))
-        parts.append(pd.DataFrame({"sensor_id": hourly["counter_id"], "ts": hourly["ts"], "day": hourly["day"], "count": hourly["total"], "n_intervals": hourly["n_intervals"], "complete": hourly["complete"], "source": "counter"}))
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.astype({"count": "Int64", "n_intervals": "int64", "complete": "bool"})
+    sources = ("wifi_counts", "counter_counts")
+    return hourly_sensor_counts(*(lk.read("bronze", n, day) if lk.exists("bronze", n, day) else None for n in sources))
 
 
 @dg.asset(**_daily_spec("sensor_counts", ["bronze.wifi_counts", "bronze.counter_counts"], "Hourly counts of every sensor (WiFi unique devices; counters summed from 5-minute intervals with a completeness flag), per local day."))

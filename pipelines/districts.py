@@ -11,6 +11,8 @@ meaningless.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,7 +23,17 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN, HDBSCAN
 
-__all__ = ["DISTRICT_COLUMNS", "detect_districts", "district_polygons"]
+from pipelines.constants import CRS_METRIC
+
+__all__ = [
+    "CONTAINMENT",
+    "DISTRICT_COLUMNS",
+    "NEAREST",
+    "DistrictPolicy",
+    "assign_districts",
+    "detect_districts",
+    "district_polygons",
+]
 
 METHODS = ("dbscan", "hdbscan")
 NOISE = -1
@@ -217,3 +229,73 @@ def _check_points(
         raise ValueError(f"buffer_m must be finite and > 0 (metres); found {buffer_m!r}")
     if not 0 <= concave_ratio <= 1:
         raise ValueError(f"concave_ratio must be within [0, 1]; found {concave_ratio!r}")
+
+
+DistrictPolicy = Literal["containment", "nearest"]
+"""How a point joins a shopping district (:func:`assign_districts`)."""
+
+CONTAINMENT: DistrictPolicy = "containment"
+NEAREST: DistrictPolicy = "nearest"
+POLICIES: tuple[DistrictPolicy, ...] = (CONTAINMENT, NEAREST)
+MERCHANT_MAX_M = 250.0
+"""With the ``nearest`` policy, a point outside every outline joins the nearest district
+within this distance (voucher merchants: see docs/methods.md, "Which points belong to a
+district")."""
+
+
+def assign_districts(
+    points: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    policy: DistrictPolicy,
+    max_m: float = MERCHANT_MAX_M,
+) -> pd.Series:
+    """The shopping district of each point, under an explicit policy.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        Points (any CRS with a definition; measured in EPSG:31370).
+    districts : geopandas.GeoDataFrame
+        ``district_id`` and polygon ``geometry`` (e.g. ``gold.districts``).
+    policy : {"containment", "nearest"}
+        ``containment``: the district whose outline holds the point (strictly inside),
+        else ``<NA>``. ``nearest``: the same, else the nearest outline within ``max_m``
+        metres, else ``<NA>``. Where outlines overlap, a point inside several goes to the
+        first district in table order (both policies).
+    max_m : float, default :data:`MERCHANT_MAX_M`
+        Largest distance to an outline under ``nearest`` (ignored under ``containment``).
+
+    Returns
+    -------
+    pandas.Series of string
+        ``district_id`` aligned with ``points`` (named ``district_id``).
+
+    Raises
+    ------
+    ValueError
+        If a CRS is missing, the policy is unknown or ``max_m`` is negative.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}; found {policy!r}")
+    if not np.isfinite(max_m) or max_m < 0:
+        raise ValueError(f"max_m must be finite and >= 0 (metres); found {max_m!r}")
+    if points.crs is None or districts.crs is None:
+        raise ValueError("points and districts need a CRS (EPSG:4326 in the lake)")
+    out = pd.Series(pd.NA, index=points.index, dtype="string", name="district_id")
+    if points.empty or districts.empty:
+        return out
+    pts = points.geometry.to_crs(CRS_METRIC).to_numpy()
+    outlines = districts.geometry.to_crs(CRS_METRIC).to_numpy()
+    ids = districts["district_id"].astype("string").to_numpy()
+    tree = shapely.STRtree(outlines)
+    point_i, outline_i = tree.query(pts, predicate="within")
+    hits = pd.DataFrame({"point": point_i, "outline": outline_i}).sort_values(["point", "outline"])
+    hits = hits.drop_duplicates("point")
+    out.iloc[hits["point"].to_numpy()] = ids[hits["outline"].to_numpy()]
+    if policy == NEAREST:
+        rest = np.flatnonzero(out.isna().to_numpy() & ~shapely.is_empty(pts))
+        if rest.size:
+            (which, nearest) = tree.query_nearest(pts[rest], max_distance=max_m, all_matches=False)
+            out.iloc[rest[which]] = ids[nearest]
+    return out

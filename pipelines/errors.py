@@ -10,9 +10,13 @@ class SmartCommerceError(Exception):
 
 
 class InputError(SmartCommerceError, ValueError):
-    """A landing file cannot be read at all (missing, wrong format, missing columns).
+    """A reader was called wrongly: its file or folder does not exist (whether a source is
+    delivered is the caller's decision), or an argument is invalid.
 
-    Row-level problems do not raise: the row goes to quarantine with its reason.
+    Bad *content* does not raise: a bad row goes to quarantine with its reason, and a file
+    that cannot be read at all (empty, header only, not a zip, not JSON, a required column
+    missing) is one file-level quarantine row (``row_number`` 0). Readers build such rows
+    from an ``InputError``'s :attr:`detail` (the message without the path).
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class InputError(SmartCommerceError, ValueError):
                 where += f", row {row}"
             where += ": "
         super().__init__(where + "; ".join(parts))
+        self.detail = "; ".join(parts)
         self.path = None if path is None else str(path)
         self.row = row
         self.problem = problem

@@ -41,6 +41,16 @@ def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
     return pl.DataFrame({"h3": series}).select(plh3.cell_to_parent("h3", res))["h3"].to_numpy()
 
 
+def cell_centres(cells: Sequence[int] | np.ndarray) -> np.ndarray:
+    """(lon, lat) of the centre of each H3 cell (uint64 ids), EPSG:4326, shape (n, 2).
+
+    The one cell-centre helper of the project (catchment origins, friction reach, footfall
+    features): exact h3 centres, the same numbers for every user.
+    """
+    latlng = [h3.cell_to_latlng(h3.int_to_str(int(c))) for c in np.asarray(cells, dtype="uint64")]
+    return np.array(latlng, dtype=float).reshape(-1, 2)[:, ::-1]
+
+
 def cell_areas_m2(cells: np.ndarray) -> np.ndarray:
     """Exact (spherical) area of each cell in square metres."""
     return np.array([h3.cell_area(h3.int_to_str(int(c)), unit="m^2") for c in cells])

@@ -1,7 +1,9 @@
 """The result of every reader: accepted rows plus quarantined rows with their reasons.
 
 Every reader returns a :class:`ReadResult` whose ``rows_in`` equals
-``len(table) + len(quarantine)``; the bronze asset checks prove it.
+``len(table) + len(quarantine)``; the bronze asset checks prove it. A problem of a whole
+file (empty, header only, not a zip, not JSON, a required column missing) is one
+quarantine row with ``row_number`` 0 (:data:`FILE_ROW`) and counts as one input row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import pandas as pd
 
 from pipelines.constants import QUARANTINE_COLUMNS
 
+FILE_ROW = 0
+"""``row_number`` of a file-level quarantine row (the whole file gave no rows)."""
+
 
 def empty_quarantine() -> pd.DataFrame:
     """An empty quarantine frame with the canonical columns and dtypes."""
@@ -28,6 +33,11 @@ def empty_quarantine() -> pd.DataFrame:
             "raw": pd.Series(dtype="string"),
         }
     )
+
+
+def file_quarantine(source: str, source_file: str, reason: str, raw: str = "") -> pd.DataFrame:
+    """One file-level quarantine row (``row_number`` 0): why a whole file gave no rows."""
+    return quarantine_rows(source, source_file, [FILE_ROW], [reason], [raw])
 
 
 def quarantine_rows(
@@ -91,12 +101,15 @@ def split_invalid(
 class ReadResult:
     """Accepted rows (``table``) and rejected rows (``quarantine``) of one read.
 
-    ``rows_in`` is the number of data rows the reader saw in the input.
+    ``rows_in`` is the number of data rows the reader saw in the input, plus one per
+    file-level quarantine row. ``encodings`` maps each file that was not UTF-8 to the
+    encoding it was decoded with (e.g. ``{"landing/kbo/activity.csv": "cp1252"}``).
     """
 
     table: pd.DataFrame
     quarantine: pd.DataFrame = field(default_factory=empty_quarantine)
     rows_in: int | None = None
+    encodings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.rows_in is None:
@@ -119,4 +132,10 @@ class ReadResult:
         first = results[0].table
         if isinstance(first, gpd.GeoDataFrame):
             table = gpd.GeoDataFrame(table, geometry=first.geometry.name, crs=first.crs)
-        return ReadResult(table, quarantine, sum(r.rows_in or 0 for r in results))
+        encodings = {k: v for r in results for k, v in r.encodings.items()}
+        return ReadResult(table, quarantine, sum(r.rows_in or 0 for r in results), encodings)
+
+    @property
+    def file_problems(self) -> pd.DataFrame:
+        """The file-level quarantine rows (``row_number`` 0)."""
+        return self.quarantine[self.quarantine["row_number"] == FILE_ROW]

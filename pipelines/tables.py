@@ -63,7 +63,10 @@ BRONZE: dict[str, tuple[tuple[str, str], ...]] = {
     "kbo_establishments_located": (
         ("establishment_number", _S), ("enterprise_number", _S), ("name", _S), ("nace_code", _S), ("nace_version", _S),
         ("category", _S), ("zipcode", _S), ("street_fr", _S), ("house_number", _S), ("lon", _F), ("lat", _F),
+        ("geocode_precision", _S),
     ),
+    "kbo_postcodes": (("postcode", _S), ("locality", _S), ("lon", _F), ("lat", _F)),
+    "sncb_boardings": (("station", _S), ("name", _S), ("uri", _S), ("weekday", _I), ("saturday", _I), ("sunday", _I)),
     "address_points": (
         ("postcode", _S), ("municipality_fr", _S), ("street_fr", _S), ("street_nl", _S), ("house_number", _S),
         ("lon", _F), ("lat", _F), ("source_row", _I),

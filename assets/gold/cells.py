@@ -4,16 +4,18 @@
 import dagster as dg
 
 from assets.common import OWNERS, table_metadata
+from assets.declared import Inputs
 from pipelines import cells as engine
 from pipelines.resources import LakeResource
 
 H3_CELLS_KEY = ["gold", "h3_cells"]
-INPUTS = ("communes", "sectors", "shops", "establishments", "stops", "parking")
+FRAMES = ("communes", "sectors", "shops", "establishments", "stops", "parking")
+INPUTS = Inputs(*(f"silver.{name}" for name in FRAMES))
 
 
 @dg.asset(
     key=H3_CELLS_KEY,
-    deps=[dg.AssetKey(["silver", n]) for n in INPUTS],
+    deps=INPUTS.deps,
     group_name="gold",
     kinds={"python", "duckdb", "parquet", "h3"},
     owners=OWNERS,
@@ -32,7 +34,8 @@ INPUTS = ("communes", "sectors", "shops", "establishments", "stops", "parking")
     ],
 )
 def h3_cells(lake: LakeResource) -> dg.MaterializeResult:
-    frames = {name: lake.lake.read("silver", name) for name in INPUTS}
+    reader = INPUTS.reader(lake.lake)
+    frames = {name: reader.read(f"silver.{name}") for name in FRAMES}
     cells, figures = engine.h3_cells(**frames)
     path = lake.lake.write(cells, *H3_CELLS_KEY)
     checks = [

@@ -2,25 +2,56 @@
 the per-cell and per-stop friction layers. The engine is ``pipelines.friction.build``."""
 
 import dagster as dg
-import numpy as np
+import pyarrow.parquet as pq
 
 from assets.common import OWNERS, table_metadata
-from pipelines.friction.build import FrictionResult, build
-from pipelines.friction.core import INDICATORS, missing_rows
+from assets.declared import Inputs
+from pipelines import availability
+from pipelines.friction.build import build
+from pipelines.friction.checks import (
+    Outcome,
+    cells_check,
+    indicator_checks,
+    indicator_summary,
+    stop_reports,
+    stops_check,
+)
+from pipelines.friction.core import indicator_arrow
+from pipelines.friction.inputs import FrictionInputs, territory_communes, territory_districts
+from pipelines.lake import Lake, write_atomic
 from pipelines.resources import LakeResource, SettingsResource
 
 INDICATORS_KEY = ["gold", "commune_indicators"]
 CELLS_KEY = ["gold", "friction_cells"]
 STOPS_KEY = ["gold", "friction_stops"]
-UPSTREAM = [
-    "gold.h3_cells", "gold.districts", "gold.footfall_estimated", "gold.footfall_hourly",
-    "silver.shops", "silver.parking", "silver.tourism", "silver.stops", "silver.departures",
-    "silver.service_dates", "silver.road_network", "silver.vacant_cells", "silver.sensors",
-    "silver.sensor_counts", "silver.od_flows", "silver.transactions", "silver.merchants",
-    "silver.sectors", "bronze.kbo",
-]  # fmt: skip
-DEPS = [dg.AssetKey(name.split(".")) for name in UPSTREAM]
-CONSERVATION_TOLERANCE = 1e-9
+INPUTS = {
+    "communes": "silver.communes", "cells": "gold.h3_cells", "districts": "gold.districts",
+    "shops": "silver.shops", "parking": "silver.parking", "tourism": "silver.tourism",
+    "stops": "silver.stops", "departures": "silver.departures",
+    "service_dates": "silver.service_dates", "nodes": "silver.network_nodes",
+    "edges": "silver.network_edges", "vacant_cells": "silver.vacant_cells",
+    "od_flows": "silver.od_flows", "transactions": "silver.transactions",
+    "merchants": "silver.merchants", "sectors": "silver.sectors",
+    "footfall_estimated": "gold.footfall_estimated", "footfall_hourly": "gold.footfall_hourly",
+}  # fmt: skip
+"""Field of :class:`FrictionInputs` -> the lake table it is read from."""
+DAILY = frozenset({"silver.od_flows", "silver.transactions", "gold.footfall_hourly"})
+SOURCE_STATUS = "bronze.source_status"
+"""Read for the source families held (not an input frame: the engine gets the set)."""
+DECLARED = Inputs(
+    *sorted({t for t in INPUTS.values() if not t.startswith("silver.network_")} | {"silver.road_network", SOURCE_STATUS}),
+    tables={"silver.road_network": ("silver.network_nodes", "silver.network_edges")},
+)
+"""Every table the asset reads, declared once: its Dagster deps and all it may read."""
+DEPS = DECLARED.deps
+
+
+def read_inputs(lk: Lake) -> FrictionInputs:
+    """Every declared table as a frame, and the source families held."""
+    reader = DECLARED.reader(lk)
+    frames = {f: reader.read_days(t) if t in DAILY else reader.read(t) for f, t in INPUTS.items()}
+    held = frozenset(availability.held(reader.read(SOURCE_STATUS)))
+    return FrictionInputs.from_frames(frames, held=held)
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:
@@ -41,6 +72,7 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
             "The ten friction indicators of the Smart Commerce audit for every commune "
             "(district_id null) and shopping district, in long form: nis, district_id, indicator "
             "(code; French and English names in docs/indicators/friction.md), value, unit, "
+            "status (computed / not_computable / suppressed), needs (source families missing), "
             "reference (method and source; 'suppressed' when fewer than k people are behind the "
             "figure), computed_at. 1 public transport (SDG 11.2.1, DG REGIO classes), 2 access by "
             "mode and 2SFCA, 3 parking, 4 congestion, 5 unexploited pedestrian flows, 6 online "
@@ -68,7 +100,7 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
         dg.AssetCheckSpec(
             "all_indicators_everywhere",
             asset=INDICATORS_KEY,
-            description="Every commune has all indicators and every district all district-level ones; each (nis, district_id, indicator) once.",
+            description="Every commune has all indicators and every district all district-level ones; each (nis, district_id, indicator) once; status is computed, not_computable (null value, needs = the missing source families) or suppressed (null value).",
         ),
         dg.AssetCheckSpec(
             "two_step_conservation",
@@ -78,7 +110,7 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
         dg.AssetCheckSpec(
             "k_suppression",
             asset=INDICATORS_KEY,
-            description="No figure computed from fewer than k customers, trips or devices is published.",
+            description="No figure computed from fewer than k customers, trips or devices is published; suppressed rows have a null value.",
         ),
         dg.AssetCheckSpec(
             "one_row_per_cell",
@@ -94,131 +126,52 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
 )
 def friction(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
     lk, k = lake.lake, settings.suppression_k
-    districts = lk.read("gold", "districts")
-    result = build(lk, districts, k=k)
-    paths = {
-        "indicators": lk.write(result.indicators, *INDICATORS_KEY),
-        "cells": lk.write(result.cells, *CELLS_KEY),
-        "stops": lk.write(result.stops, *STOPS_KEY),
+    inputs = read_inputs(lk)
+    result = build(inputs, k=k)
+    communes = territory_communes(inputs)
+    districts = territory_districts(inputs.districts, communes)["district_id"].astype(str)
+    outside = sorted(set(inputs.districts["district_id"].astype(str)) - set(districts))
+    yield _result(
+        INDICATORS_KEY,
+        _write_indicators(lk, result.indicators),
+        result.indicators,
+        indicator_summary(result) | {"districts_outside_territory": ", ".join(outside) or "none"},
+        indicator_checks(result, communes, districts, k),
+    )
+    cells = cells_check(result, inputs.cells["h3"], k)
+    flow = result.cells["flow_status"].value_counts().items()
+    meta = {
+        "cells_with_sdg_access": int(result.cells["sdg_11_2_1"].sum()),
+        "flow_status": dg.MetadataValue.md("\n".join(f"- {s}: {n}" for s, n in flow) or "none"),
     }
-    communes = lk.read("silver", "communes")["nis"].astype(str)
-    yield _indicators_result(
-        result,
-        communes.tolist(),
-        districts["district_id"].astype(str).tolist(),
-        k,
-        str(paths["indicators"]),
-    )
-    yield _cells_result(result, lk.read("gold", "h3_cells")["h3"], k, str(paths["cells"]))
-    yield _stops_result(result, len(lk.read("silver", "stops")), str(paths["stops"]))
+    yield _result(CELLS_KEY, lk.write(result.cells, *CELLS_KEY), result.cells, meta, [cells])
+    reports = stop_reports(result)
+    meta = {
+        "service_date": result.service_date.isoformat() if result.service_date else "none",
+        "stops_reported": dg.MetadataValue.md(
+            "\n".join(f"- {r}: {n}" for r, n in reports.items()) or "none"
+        ),
+    }
+    check = stops_check(result, len(inputs.stops))
+    yield _result(STOPS_KEY, lk.write(result.stops, *STOPS_KEY), result.stops, meta, [check])
 
 
-def _indicators_result(
-    result: FrictionResult, communes: list[str], districts: list[str], k: int, path: str
-) -> dg.MaterializeResult:
-    table = result.indicators
-    missing = missing_rows(table, communes, districts)
-    unique = not table.duplicated(["nis", "district_id", "indicator"]).any()
-    cells = result.cells
-    conservation = {}
-    for mode, two_step in result.two_step.items():
-        total = float((cells["population"] * cells[f"shop_access_{mode}"] / 1000.0).sum())
-        conservation[mode] = (total, two_step.served_supply)
-    conserved = all(
-        abs(a - b) <= CONSERVATION_TOLERANCE * max(b, 1.0) for a, b in conservation.values()
-    )
-    support = result.support.merge(table, on=["nis", "district_id", "indicator"])
-    leaks = support[(support["support"] < k) & support["value"].notna()]
-    meta = table_metadata(table, path)
-    meta.update(
-        service_date=result.service_date.isoformat(),
-        footfall_source=result.footfall_source,
-        indicators=len(INDICATORS),
-        null_values=int(table["value"].isna().sum()),
-        suppressed=int(table["reference"].str.startswith("suppressed").sum()),
-    )
+def _write_indicators(lk: Lake, table):  # noqa: ANN001, ANN202
+    """Write with the explicit schema (``needs`` stays list<string> when all lists are empty)."""
+    arrow = indicator_arrow(table)
+    return write_atomic(lk.table_path(*INDICATORS_KEY), lambda tmp: pq.write_table(arrow, tmp))
+
+
+def _result(key, path, frame, extra: dict, outcomes: list[Outcome]) -> dg.MaterializeResult:  # noqa: ANN001
+    """Metadata of a written table and its check results."""
     checks = [
         dg.AssetCheckResult(
-            asset_key=dg.AssetKey(INDICATORS_KEY),
-            check_name="all_indicators_everywhere",
-            passed=not missing and unique,
-            metadata={
-                "missing": ", ".join(missing[:20]),
-                "missing_count": len(missing),
-                "unique": unique,
-            },
-        ),
-        dg.AssetCheckResult(
-            asset_key=dg.AssetKey(INDICATORS_KEY),
-            check_name="two_step_conservation",
-            passed=conserved,
-            metadata={f"{m}_sum_PA": a for m, (a, _) in conservation.items()}
-            | {f"{m}_served_supply": b for m, (_, b) in conservation.items()},
-        ),
-        dg.AssetCheckResult(
-            asset_key=dg.AssetKey(INDICATORS_KEY),
-            check_name="k_suppression",
-            passed=leaks.empty,
-            metadata={"k": k, "checked_figures": len(support), "violations": len(leaks)},
-        ),
+            asset_key=dg.AssetKey(key), check_name=o.name, passed=bool(o.passed), metadata=o.metadata
+        )
+        for o in outcomes
     ]
-    return dg.MaterializeResult(
-        asset_key=dg.AssetKey(INDICATORS_KEY), metadata=meta, check_results=checks
-    )
-
-
-def _cells_result(result: FrictionResult, h3_cells, k: int, path: str) -> dg.MaterializeResult:  # noqa: ANN001
-    cells = result.cells
-    footfall = cells["footfall_daily"].dropna()
-    passed = bool(
-        cells["h3"].is_unique
-        and set(cells["h3"]) == set(h3_cells)
-        and cells.crs.to_epsg() == 4326
-        and (footfall >= k).all()
-    )
-    meta = table_metadata(cells, path)
-    meta["cells_with_sdg_access"] = int(cells["sdg_11_2_1"].sum())
-    meta["flow_status"] = dg.MetadataValue.md(
-        "\n".join(f"- {s}: {n}" for s, n in cells["flow_status"].value_counts().items())
-    )
-    check = dg.AssetCheckResult(
-        asset_key=dg.AssetKey(CELLS_KEY),
-        check_name="one_row_per_cell",
-        passed=passed,
-        metadata={
-            "rows": len(cells),
-            "h3_cells": len(h3_cells),
-            "min_footfall": float(footfall.min()) if len(footfall) else np.nan,
-        },
-    )
-    return dg.MaterializeResult(
-        asset_key=dg.AssetKey(CELLS_KEY), metadata=meta, check_results=[check]
-    )
-
-
-def _stops_result(result: FrictionResult, n_stops: int, path: str) -> dg.MaterializeResult:
-    stops = result.stops
-    idle = stops["departures"] == 0
-    reported = bool((stops.loc[idle, "report"] != "").all())
-    meta = table_metadata(stops, path)
-    meta["service_date"] = result.service_date.isoformat()
-    meta["stops_reported"] = dg.MetadataValue.md(
-        "\n".join(f"- {r}: {n}" for r, n in stops.loc[idle, "report"].value_counts().items())
-        or "none"
-    )
-    check = dg.AssetCheckResult(
-        asset_key=dg.AssetKey(STOPS_KEY),
-        check_name="every_stop_kept",
-        passed=len(stops) == n_stops and reported,
-        metadata={
-            "stops": len(stops),
-            "silver_stops": n_stops,
-            "without_departures": int(idle.sum()),
-        },
-    )
-    return dg.MaterializeResult(
-        asset_key=dg.AssetKey(STOPS_KEY), metadata=meta, check_results=[check]
-    )
+    meta = table_metadata(frame, str(path)) | extra
+    return dg.MaterializeResult(asset_key=dg.AssetKey(key), metadata=meta, check_results=checks)
 
 
 assets = [friction]

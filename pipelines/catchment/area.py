@@ -10,12 +10,12 @@ Dijkstra per district gives the cost from every H3 cell. Never imports Dagster;
 from __future__ import annotations
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
 
 from pipelines.constants import CRS_WGS84
+from pipelines.grid import cell_centres
 from pipelines.routing import Router
 
 # ------------------------------------------------------------------------ travel costs
@@ -125,12 +125,6 @@ blocks and the houses set back from rural roads belong to it (and the union is 3
 
 JOBS_PER_ESTABLISHMENT = 3.0
 """Workers proxy: assumed jobs per KBO establishment (the demo has no employment data)."""
-
-
-def cell_centres(cells: np.ndarray) -> np.ndarray:
-    """(lon, lat) of the centres of H3 cells (uint64), shape (n, 2)."""
-    lat_lng = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in cells]).reshape(-1, 2)
-    return lat_lng[:, ::-1]
 
 
 def travel_time_table(

@@ -58,10 +58,16 @@ def calibrate(
 
 
 def calibration_metadata(result: CalibrationResult | None, prefix: str = "") -> dict[str, object]:
-    """Flat metadata of a calibration (``beta_source = default`` when there is none)."""
+    """Flat metadata of a calibration: ``calibrated = false`` and ``beta_source = default``
+    (the documented :data:`DEFAULT_BETA`) when there is none."""
     if result is None:
-        return {f"{prefix}beta": DEFAULT_BETA, f"{prefix}beta_source": "default (no observations)"}
+        return {
+            f"{prefix}beta": DEFAULT_BETA,
+            f"{prefix}calibrated": False,
+            f"{prefix}beta_source": "default (no observations)",
+        }
     out = {f"{prefix}{k}": v for k, v in asdict(result).items()}
+    out[f"{prefix}calibrated"] = True
     out[f"{prefix}beta_source"] = "maximum likelihood on voucher transactions"
     return out
 

@@ -23,32 +23,7 @@ from pipelines.catchment.huff import catchment_tiers
 from pipelines.constants import CRS_METRIC
 from pipelines.grid import _intersection_areas
 
-MERCHANT_MAX_M = 250.0
-"""A merchant outside every district outline joins the nearest district within this distance."""
-
 SOURCES = ("vouchers", "od")
-
-
-def assign_districts(
-    points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, max_m: float = MERCHANT_MAX_M
-) -> pd.Series:
-    """District of each point: the outline it lies in, else the nearest within ``max_m``.
-
-    Returns
-    -------
-    pandas.Series of string
-        ``district_id`` aligned with ``points`` (missing when no district is close enough).
-    """
-    pts = points.to_crs(CRS_METRIC).geometry.to_numpy()
-    outlines = districts.to_crs(CRS_METRIC).geometry.to_numpy()
-    ids = districts["district_id"].to_numpy()
-    out = np.full(len(pts), None, dtype=object)
-    if len(outlines) and len(pts):
-        (which, nearest), dist = shapely.STRtree(outlines).query_nearest(
-            pts, max_distance=max_m, return_distance=True, all_matches=False
-        )
-        out[which] = ids[nearest]
-    return pd.Series(out, index=points.index, name="district_id", dtype="string")
 
 
 def od_destination_districts(sectors: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.Series:

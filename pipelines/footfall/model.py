@@ -34,6 +34,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, SHOP_CATEGORIES
 from pipelines.errors import InputError
+from pipelines.grid import cell_centres
 
 NEAR_M, AROUND_M = 150.0, 300.0
 FEATURES = (
@@ -53,10 +54,9 @@ MIN_TRAINING_SITES = 8
 
 def cell_xy(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centres of H3 cells in Belgian Lambert 72 metres."""
-    frame = pl.DataFrame({"h3": pl.Series(np.asarray(cells, dtype="uint64"))})
-    ll = frame.select(plh3.cell_to_lat("h3").alias("lat"), plh3.cell_to_lng("h3").alias("lng"))
+    lonlat = cell_centres(cells)
     to_metric = Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
-    return to_metric.transform(ll["lng"].to_numpy(), ll["lat"].to_numpy())
+    return to_metric.transform(lonlat[:, 0], lonlat[:, 1])
 
 
 def _ring_sum(cells: pd.DataFrame, column: str) -> pd.Series:

@@ -1,15 +1,16 @@
-"""Assemble the friction indicators from the lake: routing matrices, per-cell layer, rows.
+"""Assemble the friction indicators from frames: routing matrices, per-cell layer, rows.
 
-:func:`build` reads the silver and gold tables it needs from a :class:`~pipelines.lake.Lake`,
-computes the ten indicators for every commune and shopping district and returns the three
-gold tables (``commune_indicators``, ``friction_cells``, ``friction_stops``) with the figures
-the asset checks need. No Dagster: a notebook can call it.
+:func:`build` takes a :class:`~pipelines.friction.inputs.FrictionInputs` (one frame per
+upstream table and the source families held), computes the ten indicators for every
+commune and shopping district and returns the three gold tables (``commune_indicators``,
+``friction_cells``, ``friction_stops``) with the figures the asset checks need
+(:mod:`pipelines.friction.checks`). No Dagster and no lake: a notebook can call it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -20,56 +21,12 @@ from pipelines.accessibility import TwoStepResult
 from pipelines.catchment.area import mode_router
 from pipelines.constants import SUPPRESSION_K
 from pipelines.friction import reach
-from pipelines.friction.core import assign_districts
+from pipelines.friction.core import apply_needs, indicator_table
+from pipelines.friction.inputs import FrictionInputs, Network, Prepared, prepare
+from pipelines.friction.layers import cell_layer, stop_layer
 from pipelines.friction.rows import network_rows
 from pipelines.friction.table_rows import table_rows
-from pipelines.grid import latlng_to_cells
-from pipelines.lake import Lake
 from pipelines.routing import Router
-
-CELL_COLUMNS = (
-    "h3", "nis", "district_id", "population", "shops",
-    "pt_class", "pt_departures_per_hour", "pt_walk_min", "sdg_11_2_1",
-    "walk_min_to_district", "bike_min_to_district", "drive_min_to_district",
-    "shop_access_walk", "shop_access_bike", "shop_access_drive",
-    "parking_capacity_300m", "footfall_daily", "flow_status", "geometry",
-)  # fmt: skip
-"""Columns of ``gold.friction_cells`` (shop_access_*: 2SFCA shops per 1,000 inhabitants)."""
-
-
-@dataclass
-class Inputs:
-    """The lake tables the indicators use, with district membership attached."""
-
-    cells: gpd.GeoDataFrame
-    districts: gpd.GeoDataFrame
-    shops: gpd.GeoDataFrame
-    parking: gpd.GeoDataFrame
-    tourism: gpd.GeoDataFrame
-    stops: gpd.GeoDataFrame
-    departures: pd.DataFrame
-    service_dates: pd.DataFrame
-    nodes: gpd.GeoDataFrame
-    edges: gpd.GeoDataFrame
-    workplaces: np.ndarray
-    sensor_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-@dataclass
-class Network:
-    """Travel times (seconds) and their district aggregates, shared by several indicators."""
-
-    supply_cells: np.ndarray
-    supply: np.ndarray
-    to_cells: dict[str, np.ndarray]
-    district_ids: np.ndarray
-    district_nis: np.ndarray
-    to_district: dict[str, np.ndarray]
-    from_district_bike: np.ndarray
-    two_step: dict[str, TwoStepResult]
-    routers: dict[str, Router]
-    walk_to_cells: dict[str, np.ndarray]
-    walk_to_shops: dict[str, np.ndarray]
 
 
 @dataclass
@@ -82,51 +39,20 @@ class FrictionResult:
     cells: gpd.GeoDataFrame
     stops: gpd.GeoDataFrame
     two_step: dict[str, TwoStepResult]
-    service_date: dt.date
+    service_date: dt.date | None
     footfall_source: str
 
 
-def read_inputs(lake: Lake, districts: gpd.GeoDataFrame) -> Inputs:
-    """Read every table :func:`build` needs and attach ``district_id`` to the points."""
-    cells = lake.read("gold", "h3_cells")
-    points = {name: lake.read("silver", name) for name in ("shops", "parking", "tourism", "stops")}
-    for frame in points.values():
-        frame["district_id"] = assign_districts(frame, districts)
-    nodes, edges = lake.read("silver", "network_nodes"), lake.read("silver", "network_edges")
-    located = lake.read("bronze", "kbo_establishments_located")
-    work_cells = latlng_to_cells(located["lat"].to_numpy(), located["lon"].to_numpy())
-    workplaces = (
-        pd.Series(work_cells)
-        .value_counts()
-        .reindex(cells["h3"].to_numpy(), fill_value=0)
-        .to_numpy(float)
-    )
-    return Inputs(
-        cells=cells,
-        districts=districts,
-        shops=points["shops"],
-        parking=points["parking"],
-        tourism=points["tourism"],
-        stops=points["stops"],
-        departures=lake.read("silver", "departures"),
-        service_dates=lake.read("silver", "service_dates"),
-        nodes=nodes,
-        edges=edges,
-        workplaces=workplaces,
-        sensor_counts=lake.read_days("silver", "sensor_counts"),
-    )
-
-
-def _routers(inputs: Inputs) -> dict[str, Router]:
+def _routers(inputs: Prepared) -> dict[str, Router]:
     """Routers per mode, and on the reversed bike and drive networks (``<mode>_in``: times
     *to* a place; walking is symmetric)."""
     out: dict[str, Router] = {}
     for mode in ("walk", "bike", "drive"):
-        out[mode] = mode_router(inputs.nodes, inputs.edges, mode)
+        out[mode] = mode_router(inputs.frames.nodes, inputs.frames.edges, mode)
         out[f"{mode}_in"] = (
             out[mode]
             if mode == "walk"
-            else mode_router(inputs.nodes, inputs.edges, mode, reverse=True)
+            else mode_router(inputs.frames.nodes, inputs.frames.edges, mode, reverse=True)
         )
     return out
 
@@ -141,7 +67,7 @@ def _split(times: np.ndarray, sizes: dict[str, int]) -> dict[str, np.ndarray]:
     return {name: times[bounds[i] : bounds[i + 1]] for i, name in enumerate(sizes)}
 
 
-def network(inputs: Inputs) -> Network:
+def network(inputs: Prepared) -> Network:
     """Travel times between the cells holding shops and every cell, per mode, and the walks
     from stops, car parks and attractions (stacked: one bulk search per router)."""
     routers = _routers(inputs)
@@ -208,21 +134,31 @@ def network(inputs: Inputs) -> Network:
     )
 
 
+NO_SERVICE_DATE = dt.date(2000, 1, 3)
+"""A Monday evaluated when no GTFS service runs on a weekday (every stop then has no
+departure; the service date reported is None)."""
+
+
 def public_transport(
-    inputs: Inputs, net: Network
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date]:
-    """Per-stop frequencies, per-cell coverage, window departures and the service date."""
-    feed = transit.feed_from_silver(inputs.departures, inputs.service_dates)
-    day = transit.busiest_weekday(inputs.service_dates, inputs.departures)
-    timed = transit.window_departures(feed, day)
-    per_stop = transit.departures_per_stop(feed, inputs.stops, day, timed=timed)
+    inputs: Prepared, net: Network
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date | None]:
+    """Per-stop frequencies, per-cell coverage, window departures and the service date
+    (None when no service runs on a weekday, e.g. without GTFS)."""
+    frames = inputs.frames
+    feed = transit.feed_from_silver(frames.departures, frames.service_dates)
+    try:
+        day: dt.date | None = transit.busiest_weekday(frames.service_dates, frames.departures)
+    except ValueError:
+        day = None
+    when = day or NO_SERVICE_DATE
+    timed = transit.window_departures(feed, when)
+    per_stop = transit.departures_per_stop(feed, inputs.stops, when, timed=timed)
     coverage = transit.cell_coverage(net.walk_to_cells["stops"], per_stop)
     return per_stop, coverage, timed, day
 
 
 def build(
-    lake: Lake,
-    districts: gpd.GeoDataFrame,
+    inputs: FrictionInputs,
     *,
     k: int = SUPPRESSION_K,
     computed_at: pd.Timestamp | None = None,
@@ -231,39 +167,42 @@ def build(
 
     Parameters
     ----------
-    lake : Lake
-        Data root with the silver tables, ``gold.h3_cells`` and the daily partitions.
-    districts : geopandas.GeoDataFrame
-        ``district_id, nis, geometry`` (EPSG:4326), e.g. ``gold.districts``.
+    inputs : FrictionInputs
+        Every upstream table as a frame, and the source families the commune holds.
     k : int
         Privacy threshold: figures from fewer than k customers, trips or devices are
-        suppressed (NaN).
+        suppressed (NaN, status ``suppressed``).
     computed_at : pandas.Timestamp, optional
         Timestamp written in every row (default: now, UTC).
-    """
-    from pipelines.friction.core import indicator_table
-    from pipelines.friction.layers import cell_layer, stop_layer
 
+    Returns
+    -------
+    FrictionResult
+        ``indicators`` has one row per commune / district and indicator with ``status``
+        (``computed``, ``not_computable``: a needed source family is not held, listed in
+        ``needs``; ``suppressed``: fewer than k people) and a null value unless computed.
+    """
     computed_at = computed_at or pd.Timestamp.now(tz="UTC")
-    inputs = read_inputs(lake, districts)
-    net = network(inputs)
-    per_stop, coverage, timed, day = public_transport(inputs, net)
-    cells, footfall_source = cell_layer(lake, inputs, net, coverage, k=k)
+    prepared = prepare(inputs)
+    net = network(prepared)
+    per_stop, coverage, timed, day = public_transport(prepared, net)
+    cells, footfall_source = cell_layer(prepared, net, coverage, k=k)
     parts = [
-        *network_rows(inputs, net, per_stop, coverage, timed, day),
-        *table_rows(lake, inputs, net, cells, k=k, footfall_source=footfall_source),
+        *network_rows(prepared, net, per_stop, coverage, timed, day),
+        *table_rows(prepared, net, cells, k=k, footfall_source=footfall_source),
     ]
     keys = ["nis", "district_id", "indicator"]
     support = pd.concat(
         [p[[*keys, "support"]] for p in parts if "support" in p.columns], ignore_index=True
     )
+    table = indicator_table(
+        [p.drop(columns="support", errors="ignore") for p in parts], computed_at
+    )
     return FrictionResult(
-        indicators=indicator_table(
-            [p.drop(columns="support", errors="ignore") for p in parts], computed_at
-        ),
+        indicators=apply_needs(table, inputs.held),
         support=support.astype({"nis": "string", "district_id": "string", "indicator": "string"}),
         cells=cells,
-        stops=stop_layer(inputs.stops, per_stop, day),
+        stops=stop_layer(prepared.stops, per_stop, day),
         two_step=net.two_step,
         service_date=day,
         footfall_source=footfall_source,

@@ -2,9 +2,9 @@
 
 The ten indicators of ``docs/indicators/friction.md`` land in one long table,
 ``gold.commune_indicators``: ``nis, district_id (null for the commune as a whole),
-indicator, value, unit, reference, computed_at``. This module holds their catalogue (codes,
-French and English names, units), the district membership of points and the helpers that
-turn per-place results into rows. The computations live in :mod:`pipelines.transit`
+indicator, value, unit, status, needs, reference, computed_at``. This module holds their
+catalogue (codes, French and English names, units, the source families each needs) and the
+helpers that turn per-place results into rows and say whether each was computed. The computations live in :mod:`pipelines.transit`
 (public transport), :mod:`pipelines.friction.reach` (street-network reach) and
 :mod:`pipelines.friction.stats` (tables of the lake). Pure pandas/geopandas.
 """
@@ -16,47 +16,108 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.availability import FAMILIES
 from pipelines.privacy import below_k
 
 __all__ = [
     "COMMUNE_ONLY",
     "INDICATORS",
     "OUTPUT_COLUMNS",
+    "SOURCE_FAMILIES",
+    "STATUSES",
     "Indicator",
-    "assign_districts",
+    "apply_needs",
     "indicator_rows",
     "indicator_table",
+    "missing_families",
     "missing_rows",
     "suppress_small",
 ]
 
-OUTPUT_COLUMNS = ("nis", "district_id", "indicator", "value", "unit", "reference", "computed_at")
+OUTPUT_COLUMNS = (
+    "nis", "district_id", "indicator", "value", "unit", "status", "needs", "reference",
+    "computed_at",
+)  # fmt: skip
+"""Columns of ``gold.commune_indicators``."""
+
+SOURCE_FAMILIES = tuple(FAMILIES)
+"""Canonical source families (:data:`pipelines.availability.FAMILIES`, the ``source``
+column of ``bronze.source_status``), in report order."""
+
+COMPUTED, NOT_COMPUTABLE, SUPPRESSED = "computed", "not_computable", "suppressed"
+STATUSES = (COMPUTED, NOT_COMPUTABLE, SUPPRESSED)
+"""``status`` of a row: computed (the value may still be null, e.g. a commune without a
+shopping district), not computable (a needed source family is not held: ``needs`` lists
+them, the value is null, never imputed), suppressed (fewer than k people behind it)."""
+SCHEMA = pa.schema(
+    [
+        ("nis", pa.string()),
+        ("district_id", pa.string()),
+        ("indicator", pa.string()),
+        ("value", pa.float64()),
+        ("unit", pa.string()),
+        ("status", pa.string()),
+        ("needs", pa.list_(pa.string())),
+        ("reference", pa.string()),
+        ("computed_at", pa.timestamp("ns", tz="UTC")),
+    ]
+)
+"""Arrow schema of ``gold.commune_indicators`` (``needs`` is list<string> even when every
+list is empty, which type inference would make list<null>)."""
 
 
 @dataclass(frozen=True)
 class Indicator:
-    """One figure of the catalogue: which of the ten indicators, names, unit."""
+    """One figure of the catalogue: which of the ten indicators, names, unit, and the
+    source families it needs: every group must be held, a group by any of its families
+    (``(("wifi", "counters"),)``: WiFi sensors or counters)."""
 
     number: int
     name_fr: str
     name_en: str
     unit: str
+    needs: tuple[tuple[str, ...], ...] = ()
+
+
+def parse_needs(text: str) -> tuple[tuple[str, ...], ...]:
+    """``"gtfs+osm"`` -> ``(("gtfs",), ("osm",))``; ``"wifi|counters"`` -> one group of two.
+
+    Raises
+    ------
+    ValueError
+        If a family is not one of :data:`SOURCE_FAMILIES`.
+    """
+    groups = tuple(
+        tuple(f.strip() for f in group.split("|")) for group in text.split("+") if group.strip()
+    )
+    unknown = {f for g in groups for f in g} - set(SOURCE_FAMILIES)
+    if unknown:
+        raise ValueError(
+            f"unknown source families {sorted(unknown)} in {text!r}; expected {SOURCE_FAMILIES}"
+        )
+    return groups
 
 
 CATALOGUE_CSV = Path(__file__).resolve().parents[2] / "geodata" / "friction_indicators.csv"
-"""The catalogue: code, number (1-10), unit, name_fr, name_en (one row per indicator)."""
+"""The catalogue: code, number (1-10), unit, needs (source families, ``+`` = and,
+``|`` = or), name_fr, name_en (one row per indicator)."""
 
 
 def read_catalogue(path: Path = CATALOGUE_CSV) -> dict[str, Indicator]:
     """Indicator code -> :class:`Indicator`, in file order."""
     with path.open(encoding="utf-8", newline="") as handle:
         return {
-            row["code"]: Indicator(int(row["number"]), row["name_fr"], row["name_en"], row["unit"])
+            row["code"]: Indicator(
+                int(row["number"]),
+                row["name_fr"],
+                row["name_en"],
+                row["unit"],
+                parse_needs(row.get("needs") or ""),
+            )
             for row in csv.DictReader(handle)
         }
 
@@ -112,45 +173,6 @@ def missing_rows(
     return missing
 
 
-def assign_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.Series:
-    """The district holding each point (``<NA>`` outside every district).
-
-    Parameters
-    ----------
-    points : geopandas.GeoDataFrame
-        Points (any CRS with a definition).
-    districts : geopandas.GeoDataFrame
-        ``district_id`` and polygon ``geometry``. Where outlines overlap, a point goes to the
-        first district in table order.
-
-    Returns
-    -------
-    pandas.Series of string, aligned with ``points``.
-    """
-    if points.crs is None or districts.crs is None:
-        raise ValueError("points and districts need a CRS (EPSG:4326 in the lake)")
-    out = pd.Series(pd.NA, index=points.index, dtype="string")
-    if points.empty or districts.empty:
-        return out
-    left = gpd.GeoDataFrame(geometry=points.geometry.to_crs(CRS_METRIC).to_numpy(), crs=CRS_METRIC)
-    left["row"] = np.arange(len(points))
-    right = gpd.GeoDataFrame(
-        {
-            "district_id": districts["district_id"].astype("string").to_numpy(),
-            "order": np.arange(len(districts)),
-        },
-        geometry=districts.geometry.to_crs(CRS_METRIC).to_numpy(),
-        crs=CRS_METRIC,
-    )
-    hits = (
-        gpd.sjoin(left, right, predicate="within")
-        .sort_values(["row", "order"])
-        .drop_duplicates("row")
-    )
-    out.iloc[hits["row"].to_numpy()] = hits["district_id"].to_numpy()
-    return out
-
-
 def indicator_rows(
     frame: pd.DataFrame,
     indicator: str,
@@ -199,6 +221,11 @@ def indicator_table(parts: Iterable[pd.DataFrame], computed_at: pd.Timestamp) ->
         If a (nis, district_id, indicator) key appears twice.
     """
     table = pd.concat(list(parts), ignore_index=True)
+    if table.empty:
+        table = table.reindex(
+            columns=["nis", "district_id", "indicator", "value", "unit", "reference"]
+        )
+        table["value"] = table["value"].astype("float64")
     table["computed_at"] = (
         pd.Timestamp(computed_at).tz_convert("UTC")
         if pd.Timestamp(computed_at).tzinfo
@@ -220,6 +247,11 @@ def indicator_table(parts: Iterable[pd.DataFrame], computed_at: pd.Timestamp) ->
         raise ValueError(
             f"indicator {first['indicator']} appears twice for nis {first['nis']}, district {first['district_id']}"
         )
+    suppressed = table["reference"].str.startswith("suppressed").fillna(False)
+    table["status"] = pd.Series(
+        np.where(suppressed.to_numpy(), SUPPRESSED, COMPUTED), index=table.index, dtype="string"
+    )
+    table["needs"] = pd.Series([[] for _ in range(len(table))], index=table.index, dtype="object")
     order = {code: i for i, code in enumerate(INDICATORS)}
     table["_order"] = table["indicator"].map(order)
     table = table.sort_values(["nis", "district_id", "_order"], na_position="first").drop(
@@ -242,8 +274,47 @@ def suppress_small(values: pd.Series, counts: pd.Series, k: int) -> pd.Series:
     return values.where(~below_k(counts, k).to_numpy())
 
 
-def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The frame in EPSG:4326 (the lake's CRS)."""
-    return (
-        frame if frame.crs is not None and frame.crs.to_epsg() == 4326 else frame.to_crs(CRS_WGS84)
+def missing_families(code: str, held: Iterable[str]) -> list[str]:
+    """Source families indicator ``code`` needs that are not held (in
+    :data:`SOURCE_FAMILIES` order; empty when it can be computed)."""
+    have = set(held)
+    missing = {f for group in INDICATORS[code].needs if not have & set(group) for f in group}
+    return [f for f in SOURCE_FAMILIES if f in missing]
+
+
+def apply_needs(table: pd.DataFrame, held: Iterable[str]) -> pd.DataFrame:
+    """Rows of indicators whose sources are not all held become ``not_computable``: null
+    value, ``needs`` = the missing families, the reference says so. Never imputed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`indicator_table` output.
+    held : iterable of str
+        Source families the commune holds (``bronze.source_status`` with status held).
+    """
+    held = frozenset(held)
+    out = table.copy()
+    missing = {code: missing_families(code, held) for code in INDICATORS}
+    lacking = out["indicator"].map(lambda c: bool(missing[c])).astype(bool).to_numpy()
+    if not lacking.any():
+        return out
+    out.loc[lacking, "value"] = np.nan
+    out.loc[lacking, "status"] = NOT_COMPUTABLE
+    out["needs"] = pd.Series(
+        [missing[c] if bad else [] for c, bad in zip(out["indicator"], lacking, strict=True)],
+        index=out.index,
+        dtype="object",
     )
+    out.loc[lacking, "reference"] = [
+        f"not computable: needs {', '.join(missing[c])}; " + str(r)
+        for c, r in zip(out.loc[lacking, "indicator"], out.loc[lacking, "reference"], strict=True)
+    ]
+    return out
+
+
+def indicator_arrow(table: pd.DataFrame) -> pa.Table:
+    """``gold.commune_indicators`` as an Arrow table with :data:`SCHEMA` (for writing)."""
+    frame = table[list(OUTPUT_COLUMNS)].copy()
+    frame["needs"] = [list(n) if n is not None else [] for n in frame["needs"]]
+    return pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)

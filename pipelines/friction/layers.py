@@ -1,33 +1,37 @@
 """The per-cell and per-stop friction layers (``gold.friction_cells``, ``gold.friction_stops``)
 and the footfall per cell they use.
 
-Footfall comes from the footfall tables when they exist (``gold.footfall_estimated``, one
-estimate per cell), otherwise from ``silver.sensor_counts``: the mean hourly count of the
-pedestrian counters and WiFi sensors of the cell (WiFi devices, not calibrated to
-pedestrians). The ``source`` string says which and goes into the ``reference`` column.
+Footfall comes from ``gold.footfall_estimated`` (one estimate per cell, calibrated; empty
+when the commune holds no footfall source, and then no cell is measured) and, per hour,
+from ``gold.footfall_hourly``. :func:`sensor_footfall` is the uncalibrated per-sensor
+alternative for notebooks (WiFi devices are not pedestrians).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from pipelines.constants import CRS_WGS84
+from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.friction import reach
-from pipelines.friction.core import assign_districts, suppress_small
+from pipelines.friction.core import suppress_small
+from pipelines.friction.inputs import Network, Prepared
 from pipelines.friction.stats import flow_status
-from pipelines.lake import Lake
 
-if TYPE_CHECKING:
-    from pipelines.friction.build import Inputs, Network
+CELL_COLUMNS = (
+    "h3", "nis", "district_id", "population", "shops",
+    "pt_class", "pt_departures_per_hour", "pt_walk_min", "sdg_11_2_1",
+    "walk_min_to_district", "bike_min_to_district", "drive_min_to_district",
+    "shop_access_walk", "shop_access_bike", "shop_access_drive",
+    "parking_capacity_300m", "footfall_daily", "flow_status", "geometry",
+)  # fmt: skip
+"""Columns of ``gold.friction_cells`` (shop_access_*: 2SFCA shops per 1,000 inhabitants)."""
 
-FOOTFALL_TABLE = ("gold", "footfall_estimated")
 FOOTFALL_COLUMN = "footfall_daily"
-HOURLY_TABLE = ("gold", "footfall_hourly")
 PEDESTRIAN_KINDS = ("wifi", "pedestrian")
 """Sensor kinds counting people on foot (bike counters are left out)."""
 
@@ -58,44 +62,22 @@ def sensor_footfall(counts: pd.DataFrame, sensors: pd.DataFrame) -> pd.DataFrame
     return out.reset_index()[["h3", "footfall_daily", "sensors", "hours"]]
 
 
-def cell_footfall(lake: Lake, counts: pd.DataFrame) -> tuple[pd.Series, str]:
-    """Mean daily footfall per cell (index h3) and a sentence naming its source.
-
-    ``counts`` (``silver.sensor_counts`` of every day) is used when ``gold.footfall_estimated``
-    is absent.
-    """
-    if lake.exists(*FOOTFALL_TABLE):
-        table = lake.read(*FOOTFALL_TABLE)
-        if {FOOTFALL_COLUMN, "h3"} <= set(table.columns):
-            values = table.groupby("h3")[FOOTFALL_COLUMN].mean()
-            return values, "gold.footfall_estimated (pedestrians per day, measured or modelled)"
-    per_cell = sensor_footfall(counts, lake.read("silver", "sensors"))
-    source = "silver.sensor_counts (24 x mean hourly count of the pedestrian counters and WiFi sensors of the cell; WiFi not calibrated)"
-    return per_cell.set_index("h3")["footfall_daily"], source
+def cell_footfall(estimated: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Mean daily footfall per cell (index h3) from ``gold.footfall_estimated`` and a
+    sentence naming its source (empty without footfall sources: no cell is measured)."""
+    values = estimated.groupby("h3")[FOOTFALL_COLUMN].mean()
+    return values, "gold.footfall_estimated (pedestrians per day, measured or modelled)"
 
 
-def hourly_footfall(lake: Lake, counts: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Hourly footfall per cell: ``h3, ts (UTC), footfall``, from ``gold.footfall_hourly``
-    when it exists, else from the pedestrian sensors of ``silver.sensor_counts``."""
-    table = lake.read_days(*HOURLY_TABLE)
-    if {"h3", "ts", "footfall"} <= set(table.columns):
-        return table[
-            ["h3", "ts", "footfall"]
-        ].dropna(), "gold.footfall_hourly (pedestrians per hour)"
-    sensors = lake.read("silver", "sensors")
-    walkers = sensors[sensors["kind"].isin(PEDESTRIAN_KINDS)][["sensor_id", "h3"]]
-    frame = counts.merge(walkers, on="sensor_id")
-    return frame[["h3", "ts"]].assign(
-        footfall=frame["count"].astype("float64")
-    ).dropna(), "silver.sensor_counts"
+def hourly_footfall(hourly: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Hourly footfall per cell, ``h3, ts (UTC), footfall``, from ``gold.footfall_hourly``."""
+    return hourly[["h3", "ts", "footfall"]].dropna(), "gold.footfall_hourly (pedestrians per hour)"
 
 
 def cell_layer(
-    lake: Lake, inputs: Inputs, net: Network, coverage: pd.DataFrame, *, k: int
+    inputs: Prepared, net: Network, coverage: pd.DataFrame, *, k: int
 ) -> tuple[gpd.GeoDataFrame, str]:
     """``gold.friction_cells``: one row per H3 cell with its friction figures."""
-    from pipelines.friction.build import CELL_COLUMNS
-
     cells = inputs.cells
     centres = reach.cell_centres(cells["h3"].to_numpy())
     points = gpd.GeoDataFrame(
@@ -105,7 +87,7 @@ def cell_layer(
         {"h3": cells["h3"].to_numpy(), "nis": cells["nis"].astype("string").to_numpy()}
     )
     frame["district_id"] = cell_districts(
-        frame["h3"], inputs.shops, assign_districts(points, inputs.districts)
+        frame["h3"], inputs.shops, assign_districts(points, inputs.districts, policy=CONTAINMENT)
     ).to_numpy()
     frame["population"] = cells["population"].to_numpy(float)
     frame["shops"] = cells["shops"].to_numpy("int64")
@@ -116,7 +98,7 @@ def cell_layer(
     for mode, result in net.two_step.items():
         frame[f"shop_access_{mode}"] = result.accessibility * 1000.0
     frame["parking_capacity_300m"] = _parking_per_cell(inputs, net)
-    footfall, source = cell_footfall(lake, inputs.sensor_counts)
+    footfall, source = cell_footfall(inputs.frames.footfall_estimated)
     raw = pd.Series(frame["h3"].map(footfall).to_numpy(float))
     frame["footfall_daily"] = suppress_small(raw, raw, k).to_numpy()
     frame["flow_status"] = flow_status(frame["footfall_daily"], frame["shops"]).to_numpy()
@@ -152,20 +134,22 @@ def cell_districts(h3: pd.Series, shops: pd.DataFrame, by_centre: pd.Series) -> 
     return by_shops.fillna(pd.Series(by_centre.to_numpy(), index=h3.index, dtype="string"))
 
 
-def _parking_per_cell(inputs: Inputs, net: Network) -> np.ndarray:
+def _parking_per_cell(inputs: Prepared, net: Network) -> np.ndarray:
     """Known parking capacity within a 300 m walk of each cell centre."""
     capacity = pd.to_numeric(inputs.parking["capacity"], errors="coerce").to_numpy(float)
     limit_min = reach.walk_seconds(reach.PARKING_WALK_M) / 60.0
     return reach.totals_within(np.nan_to_num(capacity), net.walk_to_cells["parking"].T, limit_min)
 
 
-def stop_layer(stops: gpd.GeoDataFrame, per_stop: pd.DataFrame, day: dt.date) -> gpd.GeoDataFrame:
+def stop_layer(
+    stops: gpd.GeoDataFrame, per_stop: pd.DataFrame, day: dt.date | None
+) -> gpd.GeoDataFrame:
     """``gold.friction_stops``: every stop with its departures, DG REGIO class and report."""
     keys = ["feed_id", "stop_id"]
     base = stops.astype({"feed_id": "string", "stop_id": "string"})
     columns = [c for c in ("stop_name", "nis", "district_id", "n_stop_times") if c in base.columns]
     frame = base[keys + columns].merge(per_stop, on=keys, how="left")
-    frame["service_date"] = pd.Timestamp(day)
+    frame["service_date"] = pd.Timestamp(day) if day else pd.NaT
     return gpd.GeoDataFrame(frame, geometry=base.geometry.to_numpy(), crs=stops.crs).to_crs(
         CRS_WGS84
     )

@@ -82,6 +82,28 @@ def with_local_hours(od: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def by_local_hour(od: pd.DataFrame) -> pd.DataFrame:
+    """``silver.od_flows`` summed per destination sector, origin commune and local hour.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``destination_sector, origin_nis, local_date, weekday (0 = Monday), hour, trips``;
+        the repeated hour of the autumn DST change adds up in its local hour.
+    """
+    keys = ["destination_sector", "origin_nis", "local_date", "weekday", "hour"]
+    if od.empty:
+        return pd.DataFrame({k: pd.Series([], dtype="object") for k in keys}).assign(
+            trips=pd.Series([], dtype="float64")
+        )
+    local = with_local_hours(od[["ts", "destination_sector", "origin_nis", "trips"]])
+    local["trips"] = pd.to_numeric(local["trips"]).astype("float64")
+    out = local.groupby(keys, as_index=False, dropna=False)["trips"].sum()
+    return out.sort_values(["local_date", "hour", "destination_sector", "origin_nis"]).reset_index(
+        drop=True
+    )
+
+
 def district_inflow(od: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
     """Trips into each district, by origin commune and local hour.
 

@@ -1,69 +1,86 @@
 """OSM ``opening_hours`` to a weekly grid (7 days x 24 hours of open fraction).
 
-Covers the forms shops use in practice: ``Mo-Sa 09:30-18:30``, ``Tu-Fr 09:00-12:00,
-14:00-18:00; Sa 09:00-16:00``, day lists (``Mo,We,Fr``), wrapped ranges (``Sa-Mo``),
-``off``/``closed``, ``24/7``, times past midnight (``18:00-02:00`` spills into the next
-day) and ``24:00``. Later rules override earlier ones for the days they name, as in the
-specification. Public-holiday (``PH``) and school-holiday (``SH``) rules are ignored
-(a normal week is described). Anything else returns None: an unknown schedule is reported,
-not guessed. Full grammar: https://wiki.openstreetmap.org/wiki/Key:opening_hours.
+Parsing and evaluation are done by `opening-hours-py
+<https://pypi.org/project/opening-hours-py/>`_ (module ``opening_hours``, the Rust
+implementation of the OSM specification), which reads the forms shops really use: rule
+lists with ``,`` (``Mo-Fr 09:00-18:00, Sa 09:00-13:00``), public holidays (``Su,PH off``:
+Belgian public holidays, country ``BE``), months (``Jul-Aug Sa off``), sun events
+(``sunrise-sunset``, computed for :data:`REFERENCE_POINT`), times past midnight.
+
+The grid is the mean over every day of a reference year: ``week[d, h]`` is the share of
+the local hour ``h`` of the weekdays ``d`` (Monday = 0) of that year during which the place
+is open. A shop closed on public holidays is therefore a little less open on the Mondays
+that carry Easter and Whit Monday; a shop closed in July-August loses 9 of its 52
+Saturdays. ``unknown`` states count as closed. An expression the library cannot parse
+returns None: an unknown schedule is reported, not guessed.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
+import opening_hours as oh
 
-DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-_TIME = r"(\d{1,2}):(\d{2})"
-_RANGE = re.compile(rf"^{_TIME}\s*-\s*{_TIME}$")
-_DAY_PART = re.compile(r"^(Mo|Tu|We|Th|Fr|Sa|Su)(?:\s*-\s*(Mo|Tu|We|Th|Fr|Sa|Su))?$")
+from pipelines.constants import TIMEZONE
 
-
-def _days(selector: str) -> list[int] | None:
-    out: list[int] = []
-    for part in selector.split(","):
-        match = _DAY_PART.match(part.strip())
-        if not match:
-            return None
-        start = DAYS.index(match.group(1))
-        end = DAYS.index(match.group(2)) if match.group(2) else start
-        out.extend((start + i) % 7 for i in range((end - start) % 7 + 1))
-    return out
+COUNTRY = "BE"
+"""Public holidays (``PH``) are Belgium's (the library's calendar)."""
+REFERENCE_POINT = (50.4669, 4.8675)
+"""(lat, lon) where sun events are computed: Namur, the middle of Wallonia."""
+REFERENCE_YEAR = 2026
+"""Year whose days make up the grid when no other year is given."""
 
 
-def _minutes(hours: str, minutes: str) -> int | None:
-    h, m = int(hours), int(minutes)
-    if m >= 60 or h > 48 or (h == 48 and m):
+def _minutes(moment: dt.datetime, origin: dt.datetime) -> int:
+    """Local wall-clock minutes from ``origin`` (both naive after dropping the zone)."""
+    return int((moment.replace(tzinfo=None) - origin).total_seconds() // 60)
+
+
+@lru_cache(maxsize=8192)
+def _week(text: str, year: int) -> np.ndarray | None:
+    try:
+        hours = oh.OpeningHours(
+            text, timezone=ZoneInfo(TIMEZONE), country=COUNTRY, coords=REFERENCE_POINT
+        )
+    except (SyntaxError, ValueError, oh.ParserError):
         return None
-    return h * 60 + m
+    origin, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+    days = (end - origin).days
+    open_minutes = np.zeros(days * 24 * 60, dtype=bool)
+    for start, stop, state, _ in hours.intervals(origin - dt.timedelta(days=1), end):
+        if state != oh.State.OPEN:
+            continue
+        lo = max(_minutes(start, origin), 0)
+        hi = min(_minutes(stop, origin) if stop is not None else len(open_minutes), len(open_minutes))
+        if hi > lo:
+            open_minutes[lo:hi] = True
+    per_hour = open_minutes.reshape(days, 24, 60).mean(axis=2)
+    weekday = np.array([(origin + dt.timedelta(days=i)).weekday() for i in range(days)])
+    week = np.vstack([per_hour[weekday == d].mean(axis=0) for d in range(7)])
+    week.setflags(write=False)
+    return week
 
 
-def _add_span(week: np.ndarray, day: int, start: int, end: int) -> None:
-    """Mark minutes [start, end) of ``day`` open (end may exceed 24 h: next day)."""
-    if end <= start:
-        end += 24 * 60
-    for minute_hour in range(start // 60, (end - 1) // 60 + 1):
-        lo, hi = max(start, minute_hour * 60), min(end, (minute_hour + 1) * 60)
-        d, h = (day + minute_hour // 24) % 7, minute_hour % 24
-        week[d, h] = min(1.0, week[d, h] + (hi - lo) / 60.0)
-
-
-def weekly_open(text: str | None) -> np.ndarray | None:
-    """Open fraction of every hour of a normal week, shape (7, 24), Monday first.
+def weekly_open(text: str | None, *, year: int = REFERENCE_YEAR) -> np.ndarray | None:
+    """Open fraction of every hour of the week, shape (7, 24), Monday first.
 
     Parameters
     ----------
     text : str or None
         An OSM ``opening_hours`` value.
+    year : int, default :data:`REFERENCE_YEAR`
+        The year whose days are averaged (public holidays and seasons of that year).
 
     Returns
     -------
     numpy.ndarray or None
-        ``week[d, h]`` in [0, 1]: the share of hour ``h`` of day ``d`` the place is open
-        (``09:30-18:30`` gives 0.5 at 09 h and 18 h, 1 between). None when the value is
-        missing or uses a form this parser does not cover.
+        ``week[d, h]`` in [0, 1]: the share of local hour ``h`` of the days ``d`` of the
+        year the place is open (``Mo-Sa 09:30-18:30`` gives 0.5 at 09 h and 18 h, 1
+        between). None when the value is missing or not a valid expression. Read-only
+        (results are cached per expression).
 
     Examples
     --------
@@ -72,27 +89,4 @@ def weekly_open(text: str | None) -> np.ndarray | None:
     """
     if text is None or not isinstance(text, str) or not text.strip():
         return None
-    if text.strip() == "24/7":
-        return np.ones((7, 24))
-    week = np.zeros((7, 24))
-    for rule in (r.strip() for r in text.split(";")):
-        if not rule or rule.startswith(("PH", "SH")):
-            continue
-        selector, _, times = rule.partition(" ")
-        days = _days(selector)
-        if days is None:
-            return None
-        times = times.strip()
-        week[days] = 0.0  # a later rule replaces what earlier rules said of these days
-        if times in ("off", "closed"):
-            continue
-        for span in times.split(","):
-            match = _RANGE.match(span.strip())
-            if not match:
-                return None
-            start, end = _minutes(*match.group(1, 2)), _minutes(*match.group(3, 4))
-            if start is None or end is None or start >= 24 * 60:
-                return None
-            for day in days:
-                _add_span(week, day, start, end)
-    return week
+    return _week(text.strip(), int(year))

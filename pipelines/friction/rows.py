@@ -10,7 +10,6 @@ district row describes one district. ``reference`` says how and from what.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,7 @@ import pandas as pd
 from pipelines import transit
 from pipelines.friction import reach
 from pipelines.friction.core import indicator_rows
-
-if TYPE_CHECKING:
-    from pipelines.friction.build import Inputs, Network
+from pipelines.friction.inputs import Network, Prepared
 
 
 def _levels(
@@ -43,19 +40,20 @@ def _by_commune(times: np.ndarray, net: Network) -> tuple[np.ndarray, np.ndarray
 
 
 def network_rows(
-    inputs: Inputs,
+    inputs: Prepared,
     net: Network,
     per_stop: pd.DataFrame,
     coverage: pd.DataFrame,
     timed: pd.DataFrame,
-    day: dt.date,
+    day: dt.date | None,
 ) -> list[pd.DataFrame]:
     """Indicators 1 (public transport), 2 (access), 3 (parking), 8a (tourism), 9 (delivery)."""
     cells = inputs.cells
     pop = cells["population"].to_numpy(float)
-    communes = np.array(sorted(cells["nis"].astype(str).unique()), dtype=object)
+    communes = inputs.communes
     walk_c_ids, walk_c = _by_commune(net.to_district["walk"], net)
     rows: list[pd.DataFrame] = []
+    service = day.isoformat() if day else "without weekday service"
 
     # 1 public transport: commune residents, and residents within a 10 min walk of a district
     classes = transit.population_shares(
@@ -80,7 +78,7 @@ def network_rows(
         },
         communes,
     )
-    ref = f"GTFS {day.isoformat()} (busiest weekday), 06-20 h; 500 m walk to bus/tram, 1 km to rail; frequent = {transit.FREQUENT_DEPARTURES_PER_HOUR:g}+ departures/h; districts: residents within 10 min walk"
+    ref = f"GTFS {service} (busiest weekday), 06-20 h; 500 m walk to bus/tram, 1 km to rail; frequent = {transit.FREQUENT_DEPARTURES_PER_HOUR:g}+ departures/h; districts: residents within 10 min walk"
     rows.append(indicator_rows(level, "pt_sdg_11_2_1_share", "v", ref))
     for label in transit.CLASS_LABELS:
         share = classes[label] if label in classes.columns else pd.Series(0.0, index=classes.index)
@@ -90,7 +88,7 @@ def network_rows(
                 frame,
                 f"pt_class_{label}_share",
                 "v",
-                f"EU DG REGIO class of the best stop within walking distance, GTFS {day.isoformat()} 06-20 h",
+                f"EU DG REGIO class of the best stop within walking distance, GTFS {service} 06-20 h",
             )
         )
     trips = []
@@ -118,7 +116,7 @@ def network_rows(
             level,
             "pt_district_trips_per_hour",
             "v",
-            f"distinct trips calling within 500 m (rail 1 km) walk of the district's shops, GTFS {day.isoformat()} 06-20 h; commune: all its districts",
+            f"distinct trips calling within 500 m (rail 1 km) walk of the district's shops, GTFS {service} 06-20 h; commune: all its districts",
         )
     )
     unserved = per_stop.assign(nis=inputs.stops["nis"].astype(str).to_numpy())
@@ -193,7 +191,7 @@ def network_rows(
 
 
 def _near_pairs(
-    inputs: Inputs, net: Network, kind: str, limit_s: float
+    inputs: Prepared, net: Network, kind: str, limit_s: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(place, district) and (place, commune) pairs within ``limit_s`` walk of a district's
     shops, for the places of ``kind`` (``parking`` or ``tourism``)."""
@@ -206,7 +204,7 @@ def _near_pairs(
     return by_district, by_commune
 
 
-def _parking_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> list[pd.DataFrame]:
+def _parking_rows(inputs: Prepared, net: Network, communes: np.ndarray) -> list[pd.DataFrame]:
     limit = reach.walk_seconds(reach.PARKING_WALK_M)
     by_district, by_commune = _near_pairs(inputs, net, "parking", limit)
     capacity = (
@@ -267,7 +265,7 @@ def _parking_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> list[pd
     ]
 
 
-def _tourism_count_rows(inputs: Inputs, net: Network, communes: np.ndarray) -> pd.DataFrame:
+def _tourism_count_rows(inputs: Prepared, net: Network, communes: np.ndarray) -> pd.DataFrame:
     by_district, by_commune = _near_pairs(inputs, net, "tourism", reach.TOURISM_WALK_MIN * 60)
     d = by_district.groupby("group").size().reindex(net.district_ids).fillna(0).to_numpy(float)
     c = by_commune.groupby("group").size().reindex(communes).fillna(0).to_numpy(float)

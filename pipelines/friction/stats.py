@@ -41,6 +41,12 @@ def by_commune_and_district(
     for nis, part in frame.groupby("nis", sort=True):
         rows.append({"nis": nis, "district_id": pd.NA, **compute(part)})
     inside = frame[frame["district_id"].notna()]
+    unknown = set(inside["district_id"]) - set(district_nis or ())
+    if district_nis is not None and unknown:
+        raise ValueError(
+            f"districts {sorted(unknown)[:5]} have no commune in district_nis; expected the "
+            "districts of gold.districts inside the territory (friction.inputs.prepare)"
+        )
     for district, part in inside.groupby("district_id", sort=True):
         nis = district_nis[district] if district_nis is not None else part["nis"].mode().iloc[0]
         rows.append({"nis": nis, "district_id": district, **compute(part)})

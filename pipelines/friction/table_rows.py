@@ -7,23 +7,17 @@ Figures from people (transactions, OD trips, sensor devices) below the privacy t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines import db
-from pipelines.constants import TIMEZONE
+from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.friction import od, stats
-from pipelines.friction.core import assign_districts, indicator_rows, suppress_small
+from pipelines.friction.core import indicator_rows, suppress_small
+from pipelines.friction.inputs import Network, Prepared
 from pipelines.friction.layers import hourly_footfall
 from pipelines.friction.opening_hours import weekly_open
-from pipelines.lake import Lake
 from pipelines.timeutil import to_local
-
-if TYPE_CHECKING:
-    from pipelines.friction.build import Inputs, Network
 
 
 def _keys(net: Network, communes: np.ndarray) -> pd.DataFrame:
@@ -54,12 +48,13 @@ def _rows(
         ref = pd.Series(reference, index=full.index, dtype="string")
         rows = None
         if k is not None and count is not None:
-            kept = suppress_small(values, full[count], k)
+            people = full[count] if count in full.columns else pd.Series(np.nan, index=full.index)
+            kept = suppress_small(values, people, k)
             ref = ref.where(
                 kept.notna() | values.isna(), f"suppressed (fewer than {k}); " + reference
             )
             rows = indicator_rows(full.assign(_v=kept), code, "_v", ref)
-            rows["support"] = full[count].fillna(0).to_numpy(float)
+            rows["support"] = people.fillna(0).to_numpy(float)
         out.append(
             rows if rows is not None else indicator_rows(full.assign(_v=values), code, "_v", ref)
         )
@@ -67,8 +62,7 @@ def _rows(
 
 
 def table_rows(
-    lake: Lake,
-    inputs: Inputs,
+    inputs: Prepared,
     net: Network,
     cells: gpd.GeoDataFrame,
     *,
@@ -77,9 +71,9 @@ def table_rows(
 ) -> list[pd.DataFrame]:
     """Indicators 4 (congestion), 5 (flows), 6 (visibility), 7 (vacancy), 8b (weekend
     hours) and 10 (customer origins)."""
-    communes = np.array(sorted(inputs.cells["nis"].astype(str).unique()), dtype=object)
+    communes = inputs.communes
     keys = _keys(net, communes)
-    district_nis = dict(zip(net.district_ids, net.district_nis, strict=True))
+    district_nis = inputs.districts.set_index("district_id")["nis"].astype(str).to_dict()
     rows: list[pd.DataFrame] = []
 
     rows += _rows(
@@ -100,9 +94,7 @@ def table_rows(
             "online_osm_match_share": "KBO/BCE shops conflated with an OSM shop (source kbo+osm) among KBO/BCE shops",
         },
     )
-    vacant = lake.read("silver", "vacant_cells")
-    vacant["district_id"] = assign_districts(vacant, inputs.districts)
-    result = stats.vacancy(vacant, district_nis)
+    result = stats.vacancy(inputs.vacant_cells, district_nis)
     rows += _rows(
         result,
         keys,
@@ -112,7 +104,7 @@ def table_rows(
         },
     )
     rows += _rows(
-        _origins(lake, inputs),
+        _origins(inputs),
         keys,
         {
             "customers_outside_share": "silver.transactions: customers (sector, else postcode) living in another commune than the merchant, among those with a known origin"
@@ -120,9 +112,9 @@ def table_rows(
         k,
         "customers_known",
     )
-    rows += _od_rows(lake, inputs, net, keys, k)
+    rows += _od_rows(inputs, net, keys, k)
     overlap, source = _weekend_overlap(
-        lake, inputs, net, pd.DataFrame(cells.drop(columns="geometry")), communes
+        inputs, net, pd.DataFrame(cells.drop(columns="geometry")), communes
     )
     rows += _rows(
         overlap,
@@ -134,11 +126,10 @@ def table_rows(
     return rows
 
 
-def _origins(lake: Lake, inputs: Inputs) -> pd.DataFrame:
-    tx = lake.read_days("silver", "transactions")
-    merchants = lake.read("silver", "merchants")
-    merchants["district_id"] = assign_districts(merchants, inputs.districts)
-    sectors = lake.read("silver", "sectors")
+def _origins(inputs: Prepared) -> pd.DataFrame:
+    tx = inputs.frames.transactions
+    merchants = inputs.merchants
+    sectors = inputs.frames.sectors
     frame = pd.DataFrame(
         {
             "nis": tx["merchant_nis"].astype("string"),
@@ -176,25 +167,9 @@ def _od_record(
     }
 
 
-def _od_by_local_hour(lake: Lake) -> pd.DataFrame:
-    """``silver.od_flows`` summed per destination sector, origin commune and local hour (SQL)."""
-    if not any(lake.table_path("silver", "od_flows").with_suffix("").glob("day=*/part.parquet")):
-        columns = ["destination_sector", "origin_nis", "local_date", "weekday", "hour", "trips"]
-        return pd.DataFrame(columns=columns)
-    con = db.connect(spatial=False)
-    try:
-        return db.query(
-            con, "gold.friction_od_inflow", od=lake.glob("silver", "od_flows"), tz=TIMEZONE
-        )
-    finally:
-        con.close()
-
-
-def _od_rows(
-    lake: Lake, inputs: Inputs, net: Network, keys: pd.DataFrame, k: int
-) -> list[pd.DataFrame]:
-    flows = _od_by_local_hour(lake)
-    sectors = lake.read("silver", "sectors")
+def _od_rows(inputs: Prepared, net: Network, keys: pd.DataFrame, k: int) -> list[pd.DataFrame]:
+    flows = od.by_local_hour(inputs.frames.od_flows)
+    sectors = inputs.frames.sectors
     inflow = od.district_inflow(flows, od.sector_weights(sectors, inputs.districts))
     by_commune = pd.DataFrame(
         {
@@ -204,11 +179,13 @@ def _od_rows(
         }
     )
     town_inflow = od.district_inflow(flows, by_commune)
-    nodes = inputs.nodes[inputs.nodes["mode"] == "drive"]
+    nodes, edges = inputs.frames.nodes, inputs.frames.edges
+    nodes = nodes[nodes["mode"] == "drive"]
     node_district = pd.Series(
-        assign_districts(nodes, inputs.districts).to_numpy(), index=nodes["node_id"].to_numpy()
+        assign_districts(nodes, inputs.districts, policy=CONTAINMENT).to_numpy(),
+        index=nodes["node_id"].to_numpy(),
     )
-    capacity = od.entry_capacity(inputs.edges[inputs.edges["mode"] == "drive"], node_district)
+    capacity = od.entry_capacity(edges[edges["mode"] == "drive"], node_district)
     union = inflow.assign(
         district_id=inflow["district_id"].map(
             dict(zip(net.district_ids, net.district_nis, strict=True))
@@ -252,11 +229,11 @@ def _od_rows(
 
 
 def _weekend_overlap(
-    lake: Lake, inputs: Inputs, net: Network, cells: pd.DataFrame, communes: np.ndarray
+    inputs: Prepared, net: Network, cells: pd.DataFrame, communes: np.ndarray
 ) -> tuple[pd.DataFrame, str]:
     shops = inputs.shops.dropna(subset=["district_id"])
     weeks = shops["opening_hours"].map(weekly_open)
-    hourly, source = hourly_footfall(lake, inputs.sensor_counts)
+    hourly, source = hourly_footfall(inputs.frames.footfall_hourly)
     hourly = hourly.assign(district_id=hourly["h3"].map(cells.set_index("h3")["district_id"]))
     hourly = hourly.dropna(subset=["district_id"])
     hourly["local"] = to_local(pd.to_datetime(hourly["ts"], utc=True))

@@ -14,24 +14,24 @@ quarantined, the row whose wall clock agrees with ``Ordening`` being kept.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pipelines.constants import TIMEZONE
-from pipelines.errors import InputError
-from pipelines.quarantine import ReadResult, quarantine_rows
+from pipelines.quarantine import ReadResult, file_quarantine, quarantine_rows
 from pipelines.sources._rowchecks import (
     BELGIUM_BBOX,
     Reasons,
     coordinate_problems,
-    duplicate_problems,
+    isin_text,
     nis_problems,
     parse_count,
     path_opener,
     read_result,
     read_text_table,
+    require_file,
 )
 from pipelines.timeutil import TS_DTYPE, local_day, parse_timestamps
 
@@ -49,7 +49,6 @@ GHENT_COLUMNS = (
     "Hoofdrichting",
 )
 COUNT_COLUMNS = ("counter_id", "ts", "day", "total", "direction_main", "direction_opposite")
-BRUBIKE_COLUMNS = ("device_name", "timestamp_from", "timestamp_until", "bike_count")
 
 
 def read_registry(path: Path) -> ReadResult:
@@ -96,24 +95,29 @@ def read_registry(path: Path) -> ReadResult:
     )
 
 
-def _require_file(path: Path) -> None:
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+_require_file = require_file
 
 
-def _ghent_member(archive: zipfile.ZipFile, path: Path) -> str:
+def _ghent_member(archive: zipfile.ZipFile) -> tuple[str | None, str]:
+    """The single member of a Ghent zip, or ``None`` and the reason."""
     members = [m for m in archive.namelist() if not m.endswith("/")]
     if len(members) != 1:
-        raise InputError(
-            "cannot pick the counts file in the zip",
-            path=path,
-            expected="exactly one file",
-            found=f"{len(members)}: {', '.join(members[:5])}",
-        )
-    return members[0]
+        found = f"{len(members)}: {', '.join(members[:5])}"
+        return None, f"cannot pick the counts file in the zip (expected exactly one file; found {found})"
+    return members[0], ""
 
 
-def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
+def _empty_counts() -> pd.DataFrame:
+    frame = pd.DataFrame({"counter_id": pd.Series(dtype="string"), "ts": pd.Series(dtype=TS_DTYPE)})
+    frame["day"] = pd.Series(dtype="string")
+    for column in ("total", "direction_main", "direction_opposite"):
+        frame[column] = pd.Series(dtype="Int64")
+    return frame[list(COUNT_COLUMNS)]
+
+
+def read_ghent(
+    path: Path, counter_id: str | None = None, *, known: Collection[str] | None = None
+) -> ReadResult:
     """Read a Stad Gent 5-minute counter CSV, or a zip holding one such file.
 
     Parameters
@@ -122,6 +126,9 @@ def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
         ``.csv`` file or ``.zip`` with exactly one file inside.
     counter_id
         The id to store; by default the ``Code`` column.
+    known
+        The counter ids of the registry; when given, other ids are quarantined
+        (``unknown counter_id 'X' (not in counters/counters.csv)``).
 
     Returns
     -------
@@ -129,13 +136,19 @@ def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
         ``counter_id, ts, day, total, direction_main, direction_opposite``; quarantined:
         unparsable timestamps (or offsets foreign to Brussels), missing/non-numeric/
         negative/non-integer counts, ``Totaal`` differing from the sum of the directions,
-        repeated timestamps of a counter.
+        repeated timestamps of a counter, unknown counters (with ``known``). A ``.zip``
+        that is not a zip or holds other than one file is one file-level quarantine row.
     """
     path = Path(path)
     _require_file(path)
+    if path.suffix.lower() == ".zip" and not zipfile.is_zipfile(path):
+        reason = "not a zip archive (expected a zip holding one Ghent CSV)"
+        return ReadResult(_empty_counts(), file_quarantine(SOURCE, str(path), reason), 1)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            member = _ghent_member(archive, path)
+            member, reason = _ghent_member(archive)
+            if member is None:
+                return ReadResult(_empty_counts(), file_quarantine(SOURCE, str(path), reason), 1)
             label = f"{path}/{member}"
             frame, malformed, rows_in = read_text_table(
                 lambda: archive.open(member),
@@ -149,7 +162,7 @@ def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
         frame, malformed, rows_in = read_text_table(
             path_opener(path), label=label, source=SOURCE, sep=";", required=GHENT_COLUMNS
         )
-    table, reasons = _parse_ghent(frame, counter_id)
+    table, reasons = _parse_ghent(frame, counter_id, known)
     return read_result(
         table,
         frame,
@@ -163,12 +176,15 @@ def read_ghent(path: Path, counter_id: str | None = None) -> ReadResult:
     )
 
 
-def read_ghent_files(files: Sequence[tuple[Path, str | None]]) -> ReadResult:
+def read_ghent_files(
+    files: Sequence[tuple[Path, str | None]], *, known: Collection[str] | None = None
+) -> ReadResult:
     """Several Ghent 5-minute CSV files parsed in one vectorised pass.
 
     The same result as concatenating :func:`read_ghent` of each ``(path, counter_id)``, but
     the per-file cost of parsing is paid once (a day of the demo holds ten small files).
-    Repeated (counter, timestamp) pairs are found across the files too.
+    Repeated (counter, timestamp) pairs are found across the files too. An empty,
+    header-only or unreadable file gives its file-level quarantine row; the others are read.
     """
     frames, malformed, rows_in = [], [], 0
     for path, counter_id in files:
@@ -182,9 +198,9 @@ def read_ghent_files(files: Sequence[tuple[Path, str | None]]) -> ReadResult:
         malformed.append(bad)
         rows_in += n
     if not frames:
-        return ReadResult(pd.DataFrame(columns=list(COUNT_COLUMNS)), rows_in=0)
+        return ReadResult(_empty_counts(), rows_in=0)
     frame = pd.concat(frames, ignore_index=True)
-    table, reasons = _parse_ghent(frame, frame["_id"])
+    table, reasons = _parse_ghent(frame, frame["_id"], known)
     bad = reasons.invalid
     quarantine = quarantine_rows(
         SOURCE,
@@ -201,7 +217,9 @@ def read_ghent_files(files: Sequence[tuple[Path, str | None]]) -> ReadResult:
 
 
 def _parse_ghent(
-    frame: pd.DataFrame, counter_id: str | pd.Series | None
+    frame: pd.DataFrame,
+    counter_id: str | pd.Series | None,
+    known: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, Reasons]:
     reasons = Reasons(frame.index)
     if counter_id is None:
@@ -211,6 +229,9 @@ def _parse_ghent(
     else:
         ids = pd.Series(counter_id, index=frame.index)
     reasons.add(ids == "", "missing Code (counter id)")
+    if known is not None:
+        unknown = ~isin_text(ids, pd.Series(list(known), dtype="string"))
+        reasons.add(unknown, "unknown counter_id '" + ids + "' (not in counters/counters.csv)")
     ts, problem = parse_timestamps(frame["Ordening"])
     reasons.add_problems(problem)
     values = {}
@@ -264,58 +285,6 @@ def _flag_duplicates(frame: pd.DataFrame, table: pd.DataFrame, reasons: Reasons)
         + ")"
     )
     reasons.add(repeat[repeat], reason)
-
-
-def read_brubike(path: Path) -> ReadResult:
-    """Read a Brussels Mobility bike-count TSV as collected by BRUBIKE (15-minute counts).
-
-    Times are Unix epoch seconds (UTC, unambiguous). Intervals with no bike are absent
-    from the source, so hourly ``complete`` flags (``intervals_per_hour=4``) say little.
-
-    Returns
-    -------
-    ReadResult
-        ``counter_id, ts, day, total, avg_speed_kmh``. Quarantined: missing device name,
-        non-integer epoch, an interval other than 15 minutes (899-901 s), a missing,
-        non-numeric, negative or non-integer count, a repeated (device, ts).
-    """
-    path = Path(path)
-    _require_file(path)
-    frame, malformed, rows_in = read_text_table(
-        path_opener(path), label=str(path), source=SOURCE, sep="\t", required=BRUBIKE_COLUMNS
-    )
-    reasons = Reasons(frame.index)
-    ids = frame["device_name"].str.strip()
-    reasons.add(ids == "", "missing device_name")
-    start, problem = parse_count(frame["timestamp_from"], "timestamp_from")
-    reasons.add_problems(problem)
-    end, problem = parse_count(frame["timestamp_until"], "timestamp_until")
-    reasons.add_problems(problem)
-    length = end - start
-    reasons.add(
-        ~length.between(899, 901),
-        "interval of " + length.astype("string") + " s, expected 900 s",
-    )
-    total, problem = parse_count(frame["bike_count"], "bike_count")
-    reasons.add_problems(problem)
-    ts = pd.to_datetime(start.astype("Float64").astype("float64"), unit="s", utc=True)
-    table = pd.DataFrame({"counter_id": ids.astype("string"), "ts": ts.astype(TS_DTYPE)})
-    valid = table[~reasons.invalid]
-    reasons.add_problems(duplicate_problems(valid, ["counter_id", "ts"], "device+timestamp"))
-    table["day"] = local_day(table["ts"])
-    table["total"] = total
-    speed = frame.get("bike_avg_speed", pd.Series("", index=frame.index))
-    table["avg_speed_kmh"] = pd.to_numeric(speed, errors="coerce").astype("Float64")
-    return read_result(
-        table,
-        frame,
-        reasons,
-        malformed,
-        rows_in,
-        source=SOURCE,
-        source_file=str(path),
-        raw_columns=list(frame.columns),
-    )
 
 
 def to_hourly(

@@ -23,7 +23,7 @@ key: the ``URI``/``name`` join is wrong for a few stations in the source.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +33,7 @@ from pipelines.quarantine import ReadResult
 from pipelines.sources._rowchecks import (
     Reasons,
     duplicate_problems,
+    isin_text,
     parse_count,
     path_opener,
     read_result,
@@ -62,7 +63,11 @@ def _read(path: Path, *, source: str, sep: str, required: tuple[str, ...]) -> tu
 
 
 def read_generic(
-    path: Path, *, sep: str = ",", columns: Mapping[str, str] | None = None
+    path: Path,
+    *,
+    sep: str = ",",
+    columns: Mapping[str, str] | None = None,
+    known: Collection[str] | None = None,
 ) -> ReadResult:
     """Read a generic counter CSV (``counter_id,timestamp,count``).
 
@@ -75,6 +80,8 @@ def read_generic(
     columns
         Provider column name for each of ``counter_id``, ``timestamp``, ``count`` when they
         differ, e.g. ``{"counter_id": "site", "count": "value"}``.
+    known
+        The counter ids of the registry; when given, other ids are quarantined.
 
     Returns
     -------
@@ -89,6 +96,9 @@ def read_generic(
     reasons = Reasons(frame.index)
     ids = frame[names["counter_id"]].str.strip()
     reasons.add(ids == "", "missing counter_id")
+    if known is not None:
+        unknown = ~isin_text(ids, pd.Series(list(known), dtype="string"))
+        reasons.add(unknown, "unknown counter_id '" + ids + "' (not in counters/counters.csv)")
     ts, problem = parse_timestamps(frame[names["timestamp"]])
     reasons.add_problems(problem)
     total, problem = parse_count(frame[names["count"]], names["count"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.errors import InputError
-from pipelines.quarantine import ReadResult, empty_quarantine
+from pipelines.quarantine import ReadResult, empty_quarantine, file_quarantine
 from pipelines.sources._gtfs_service import (
     DATE_DTYPE,
     WEEKDAYS,
@@ -64,11 +64,15 @@ def read_feed(path: Path, feed_id: str | None = None) -> dict[str, ReadResult]:
     stops with missing or out-of-range lat/lon, unparsable times/dates/flags, and rows
     pointing to a stop, trip, route or service that is absent (or itself quarantined).
 
+    A feed that is not a zip, a required file that is missing, no calendar file at all,
+    an empty file or a file without a required column give empty typed tables and one
+    file-level quarantine row (``row_number`` 0) each; the rest of the feed is read (rows
+    referring to the missing table are then quarantined as unknown ids).
+
     Raises
     ------
     InputError
-        If the feed, a required file, or both calendar files are missing, or a file
-        lacks a required column.
+        If ``path`` does not exist (whether GTFS is delivered is the caller's decision).
     """
     path = Path(path)
     feed_id = feed_id or path.stem
@@ -91,32 +95,42 @@ def read_feed(path: Path, feed_id: str | None = None) -> dict[str, ReadResult]:
     return results
 
 
+def _absent(name: str, label: str, reason: str | None) -> tuple:
+    """An empty text frame of ``name``; with a ``reason``, one file-level quarantine row."""
+    empty = pd.DataFrame({c: pd.Series(dtype="str") for c in REQUIRED_COLUMNS[name]})
+    if reason is None:
+        return (empty, empty_quarantine(), label), 0
+    return (empty, file_quarantine(SOURCE, label, reason), label), 1
+
+
 def _read_raw_tables(path: Path) -> tuple[dict, dict[str, int]]:
-    """Text frames of every table; absent optional files become empty frames."""
+    """Text frames of every table; absent optional files become empty frames.
+
+    Problems of the feed or of one of its files become file-level quarantine rows: a zip
+    that is not a zip (on ``agency``), a required file missing (on that table), no
+    calendar at all (on ``calendar``), an empty file or a missing column (on that table).
+    """
     if not path.exists():
         raise InputError("GTFS feed not found", path=path)
     raws: dict = {}
     rows_in: dict[str, int] = {}
     with ExitStack() as stack:
         openers = _member_openers(path, stack)
-        present = [n for n in OPTIONAL if n in openers]
-        if not present:
-            raise InputError(
-                "GTFS feed has no service calendar",
-                path=path,
-                expected="calendar.txt and/or calendar_dates.txt",
-                found="neither",
-            )
-        absent = [n for n in REQUIRED_COLUMNS if n not in openers and n not in OPTIONAL]
-        if absent:
-            names = ", ".join(n + ".txt" for n in absent)
-            raise InputError(f"required file {names} missing", path=path)
+        if openers is None:
+            why = "not a zip archive (expected a GTFS zip or folder)"
+            for i, name in enumerate(REQUIRED_COLUMNS):
+                raws[name], rows_in[name] = _absent(name, str(path), why if i == 0 else None)
+            return raws, rows_in
+        no_calendar = not any(n in openers for n in OPTIONAL)
         for name, required in REQUIRED_COLUMNS.items():
             label = f"{path}/{name}.txt"
             if name not in openers:
-                empty = pd.DataFrame({c: pd.Series(dtype="str") for c in required})
-                raws[name] = (empty, empty_quarantine(), label)
-                rows_in[name] = 0
+                why = None
+                if name not in OPTIONAL:
+                    why = f"required file {name}.txt missing"
+                elif no_calendar and name == "calendar":
+                    why = "no service calendar (expected calendar.txt and/or calendar_dates.txt)"
+                raws[name], rows_in[name] = _absent(name, label, why)
                 continue
             frame, malformed, count = read_text_table(
                 openers[name],
@@ -124,18 +138,23 @@ def _read_raw_tables(path: Path) -> tuple[dict, dict[str, int]]:
                 source=SOURCE,
                 required=required,
                 strict_fields=False,
+                allow_header_only=True,
             )
             raws[name] = (frame, malformed, label)
             rows_in[name] = count
     return raws, rows_in
 
 
-def _member_openers(path: Path, stack: ExitStack) -> dict:
+def _member_openers(path: Path, stack: ExitStack) -> dict | None:
+    """Openers of the ``.txt`` members; ``None`` when ``path`` is not a zip nor a folder."""
     if path.is_dir():
         return {p.stem: path_opener(p) for p in path.glob("*.txt")}
     if not zipfile.is_zipfile(path):
-        raise InputError("not a GTFS zip", path=path, expected="a zip archive or a folder")
-    archive = stack.enter_context(zipfile.ZipFile(path))
+        return None
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(path))
+    except zipfile.BadZipFile:
+        return None
     members = sorted(
         (m for m in archive.namelist() if m.endswith(".txt")), key=lambda m: m.count("/")
     )

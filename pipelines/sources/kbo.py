@@ -1,14 +1,17 @@
 """KBO/BCE open data (Crossroads Bank for Enterprises) and the address points that locate it.
 
 ``read_kbo`` reads a full or update extract, ``read_address_points`` a BeST-like address
-file, ``locate_establishments`` joins them into one located row per establishment and
-``commerce_category`` maps NACE-BEL codes to the categories of ``geodata/nace_categories.csv``.
-Row numbers in quarantines are 1-based data rows (header excluded).
+file, ``read_postcodes`` a postcode list (``zipcode-belgium.csv`` layout), and
+``locate_establishments`` joins them into one located row per establishment: on an address
+point when there is one (``geocode_precision='address'``), else on the centroid of its
+postcode (``'postcode'``), else quarantined. ``commerce_category`` maps NACE-BEL codes to
+the categories of ``geodata/nace_categories.csv``. Row numbers in quarantines are 1-based
+data rows (header excluded); 0 for a problem of the whole file.
 """
 
 from __future__ import annotations
 
-import csv
+import io
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -18,11 +21,21 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.errors import InputError
-from pipelines.quarantine import ReadResult, quarantine_rows
-from pipelines.sources._csvtext import first_reason, flag_repeats
+from pipelines.quarantine import ReadResult, file_quarantine, quarantine_rows
+from pipelines.sources._rowchecks import (
+    finish_text,
+    first_reason,
+    flag_repeats,
+    read_csv_text,
+    read_text_table,
+)
 
 SOURCE = "kbo"
 SOURCE_POINTS = "kbo_address_points"
+SOURCE_POSTCODES = "kbo_postcodes"
+POSTCODE_COLUMNS = ("postcode", "locality", "lon", "lat")
+"""``zipcode-belgium.csv`` layout, no header: one row per (postcode, locality)."""
+PRECISIONS = ("address", "postcode")
 TABLES = ("enterprise", "establishment", "activity", "address", "denomination")
 CATEGORIES_CSV = Path(__file__).resolve().parents[2] / "geodata" / "nace_categories.csv"
 BELGIUM_BBOX = (2.5, 49.4, 6.5, 51.6)
@@ -30,7 +43,7 @@ BELGIUM_BBOX = (2.5, 49.4, 6.5, 51.6)
 NACE_VERSIONS = ("2003", "2008", "2025")
 LOCATED_COLUMNS = (
     "establishment_number", "enterprise_number", "name", "nace_code", "nace_version",
-    "category", "zipcode", "street_fr", "house_number", "lon", "lat",
+    "category", "zipcode", "street_fr", "house_number", "lon", "lat", "geocode_precision",
 )  # fmt: skip
 POINT_COLUMNS = (
     "postcode", "municipality_fr", "street_fr", "street_nl", "house_number", "lon", "lat",
@@ -61,18 +74,33 @@ def read_kbo(folder: Path) -> dict[str, ReadResult]:
     dates parsed from dd-mm-yyyy. Quarantined: missing keys, malformed entity numbers
     (format or mod-97 check digits), bad dates, NACE codes other than 5 digits (or the
     7-digit KBO sub-codes), unknown NACE versions or classifications, missing denominations,
-    duplicate enterprise or establishment numbers.
+    duplicate enterprise or establishment numbers. A table absent from the folder is an
+    empty typed table with one file-level quarantine row (``missing KBO table <name>
+    (expected <name>.csv or <name>_insert.csv)``); header-only tables are normal in update
+    extracts and are not quarantined.
+
+    Raises
+    ------
+    InputError
+        If ``folder`` is not a folder (the caller decides whether KBO is delivered).
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("KBO folder not found", path=folder)
     results = {}
     for name in TABLES:
         candidates = [folder / f"{name}.csv", folder / f"{name}_insert.csv"]
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
-            expected = f"{name}.csv or {name}_insert.csv"
-            raise InputError(f"missing KBO table {name}", path=folder, expected=expected)
-        frame, quarantine = _read_csv(path, _HEADERS[name].split(), SOURCE)
-        results[name] = _split(frame, _table_reasons(name, frame), quarantine, SOURCE, path)
+            path = candidates[0]
+            why = f"missing KBO table {name} (expected {name}.csv or {name}_insert.csv)"
+            frame = _snake(pd.DataFrame(columns=_HEADERS[name].split(), dtype="string"))
+            frame["_row"] = pd.Series(dtype="int64")
+            quarantine, rows_in = file_quarantine(SOURCE, str(path), why), 1
+        else:
+            frame, quarantine, rows_in = _read_csv(path, _HEADERS[name].split(), SOURCE)
+        reason = _table_reasons(name, frame)
+        results[name] = _split(frame, reason, quarantine, rows_in, SOURCE, path)
         results[name].table.attrs["source_file"] = str(path)
     return results
 
@@ -81,36 +109,117 @@ def read_address_points(path: Path) -> ReadResult:
     """Read ``postcode,municipality_fr,street_fr,street_nl,house_number,lon,lat``.
 
     Quarantined: postcode not 4 digits, no street name in either language, no house number,
-    non-numeric coordinates, coordinates outside Belgium (``BELGIUM_BBOX``).
+    non-numeric coordinates, lat/lon swapped, coordinates outside Belgium (``BELGIUM_BBOX``).
     """
-    frame, quarantine = _read_csv(Path(path), list(POINT_COLUMNS), SOURCE_POINTS)
-    lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
-    x0, y0, x1, y1 = BELGIUM_BBOX
+    frame, quarantine, rows_in = _read_csv(Path(path), list(POINT_COLUMNS), SOURCE_POINTS)
+    lon, lat, coords = _coordinates(frame)
     reason = first_reason([
         (~frame["postcode"].str.fullmatch(r"\d{4}"), "malformed postcode"),
         (frame["street_fr"].isna() & frame["street_nl"].isna(), "missing street"),
         (frame["house_number"].isna(), "missing house_number"),
-        (lon.isna() | lat.isna(), "non-numeric coordinates"),
-        (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
+        *coords,
     ])  # fmt: skip
-    frame = frame.assign(lon=lon.astype("float64"), lat=lat.astype("float64"))
-    return _split(frame, reason, quarantine, SOURCE_POINTS, path)
+    frame = frame.assign(lon=lon, lat=lat)
+    return _split(frame, reason, quarantine, rows_in, SOURCE_POINTS, path)
+
+
+def read_postcodes(path: Path) -> ReadResult:
+    """Read a postcode list in the ``zipcode-belgium.csv`` layout (no header)::
+
+        1000,Bruxelles,4.351697,50.8465573
+
+    Returns
+    -------
+    ReadResult
+        ``postcode, locality, lon, lat`` per row. Quarantined: postcode not 4 digits,
+        non-numeric coordinates, lat/lon swapped, coordinates outside Belgium, a repeated
+        (postcode, locality). :func:`postcode_centroids` averages them per postcode.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    data = path.read_bytes()
+    header = ",".join(POSTCODE_COLUMNS).encode() + b"\n"
+    text, quarantine, rows_in = read_text_table(
+        lambda: io.BytesIO(header + data if data.strip() else b""),
+        label=str(path),
+        source=SOURCE_POSTCODES,
+        required=POSTCODE_COLUMNS,
+    )
+    encoding = text.attrs.get("encoding", "utf-8")
+    frame = text.astype("string").apply(lambda c: c.str.strip()).replace("", pd.NA)
+    frame["_row"] = (text.index + 1).astype("int64")
+    frame.attrs["encoding"] = encoding
+    frame = frame.reset_index(drop=True)
+    lon, lat, coords = _coordinates(frame)
+    reason = first_reason([
+        (~frame["postcode"].str.fullmatch(r"\d{4}"), "malformed postcode"),
+        *coords,
+    ])  # fmt: skip
+    pair = frame["postcode"] + "|" + frame["locality"].fillna("").str.casefold()
+    reason = flag_repeats(pair, reason, "duplicate postcode and locality")
+    table = frame.assign(lon=lon, lat=lat)
+    return finish_text(
+        table, frame, reason, quarantine, rows_in,
+        source=SOURCE_POSTCODES, path=path, columns=POSTCODE_COLUMNS,
+    )  # fmt: skip
+
+
+def postcode_centroids(postcodes: pd.DataFrame | ReadResult) -> pd.DataFrame:
+    """One ``postcode, lon, lat`` per postcode: the mean of its localities' points."""
+    table = postcodes.table if isinstance(postcodes, ReadResult) else postcodes
+    if table.empty:
+        return pd.DataFrame({"postcode": pd.Series(dtype="string"),
+                             "lon": pd.Series(dtype="float64"), "lat": pd.Series(dtype="float64")})  # fmt: skip
+    return table.groupby("postcode", as_index=False)[["lon", "lat"]].mean()
+
+
+def _coordinates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, list]:
+    """Float lon/lat and the (failed, reason) checks of coordinates."""
+    lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
+    x0, y0, x1, y1 = BELGIUM_BBOX
+    checks = [
+        (lon.isna() | lat.isna(), "non-numeric coordinates"),
+        (lat.between(x0, x1) & lon.between(y0, y1), "lat/lon swapped"),
+        (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
+    ]
+    return lon, lat, checks
 
 
 def locate_establishments(
-    kbo: Mapping[str, pd.DataFrame | ReadResult], points: pd.DataFrame | ReadResult
+    kbo: Mapping[str, pd.DataFrame | ReadResult],
+    points: pd.DataFrame | ReadResult | None = None,
+    postcodes: pd.DataFrame | ReadResult | None = None,
 ) -> ReadResult:
     """One located row per establishment, or one quarantine row saying why it is not located.
 
-    Returns ``LOCATED_COLUMNS``. ``name``: the establishment's own (commercial) name, else
-    the enterprise's legal name, French first. ``nace_code``: the 5-digit code of the MAIN
-    activity of the establishment, else of its enterprise. The address (not struck off)
-    joins a point on postcode + normalised street (FR or NL) + normalised house number.
-    Reasons: ``no address``, ``no address point``, ``no activity``; ``row_number`` is the
-    establishment's 1-based data row in its file (``source_row`` when the table has it).
+    Parameters
+    ----------
+    kbo
+        The tables of :func:`read_kbo`.
+    points
+        Address points (:func:`read_address_points`); ``None`` when the landing zone has
+        none (real KBO extracts carry no coordinates).
+    postcodes
+        A postcode list (:func:`read_postcodes`): the fallback geocoder. ``None`` when absent.
+
+    Returns
+    -------
+    ReadResult
+        ``LOCATED_COLUMNS``. ``name``: the establishment's own (commercial) name, else the
+        enterprise's legal name, French first. ``nace_code``: the 5-digit code of the MAIN
+        activity of the establishment, else of its enterprise. The address (not struck off)
+        joins a point on postcode + normalised street (FR or NL) + normalised house number
+        (``geocode_precision='address'``); failing that, the centroid of its postcode
+        (``'postcode'``). Reasons: ``no address``, ``no address point`` (no postcode list
+        given), ``no address point and no postcode centroid``, ``no activity``;
+        ``row_number`` is the establishment's 1-based data row in its file (``source_row``
+        when the table has it).
     """
     tables = {k: (v.table if isinstance(v, ReadResult) else v) for k, v in kbo.items()}
     pts = points.table if isinstance(points, ReadResult) else points
+    if pts is None:
+        pts = pd.DataFrame({c: pd.Series(dtype="string") for c in POINT_COLUMNS})
     est = tables["establishment"].reset_index(drop=True)
     # the 1-based data row of the establishment file (kept by read_kbo as ``source_row``)
     rows = est["source_row"] if "source_row" in est.columns else est.index.to_series() + 1
@@ -119,12 +228,23 @@ def locate_establishments(
     addr = addr[addr["date_striking_off"].isna()].drop_duplicates("entity_number")
     est = est.merge(addr, how="left", left_on="establishment_number", right_on="entity_number")
     est = est.merge(_point_lookup(est, pts), how="left", on="_row")
+    est["geocode_precision"] = pd.Series("address", index=est.index, dtype="string").where(
+        est["lon"].notna()
+    )
+    if postcodes is not None:
+        centroids = postcode_centroids(postcodes).set_index("postcode")
+        fallback = est["lon"].isna() & est["entity_number"].notna()
+        zipcode = est["zipcode"].astype("string").str.strip()
+        for axis in ("lon", "lat"):
+            est.loc[fallback, axis] = zipcode[fallback].map(centroids[axis]).astype("float64")
+        est.loc[fallback & est["lon"].notna(), "geocode_precision"] = "postcode"
     est = est.merge(_main_activity(tables["activity"], est), how="left", on="_row")
     est = est.merge(_best_name(tables["denomination"], est), how="left", on="_row")
     est["category"] = commerce_category(est["nace_code"])
     reason = first_reason([
         (est["entity_number"].isna(), "no address"),
-        (est["lon"].isna(), "no address point"),
+        (est["lon"].isna(), "no address point" if postcodes is None
+         else "no address point and no postcode centroid"),
         (est["nace_code"].isna(), "no activity"),
     ])  # fmt: skip
     raw = ["establishment_number", "enterprise_number", "zipcode", "street_fr", "street_nl",
@@ -152,7 +272,7 @@ def commerce_category(nace_codes: pd.Series) -> pd.Series:
 
 def nace_labels(folder: Path) -> pd.DataFrame:
     """NACE labels of an extract's ``code.csv``: ``nace_version, nace_code, label_fr, label_nl``."""
-    frame, _ = _read_csv(Path(folder) / "code.csv", _HEADERS["code"].split(), SOURCE)
+    frame, _, _ = _read_csv(Path(folder) / "code.csv", _HEADERS["code"].split(), SOURCE)
     nace = frame[frame["category"].str.fullmatch(r"Nace\d{4}").fillna(False)]
     wide = nace.pivot_table(
         index=["category", "code"], columns="language", values="description", aggfunc="first"
@@ -199,42 +319,27 @@ def _checked(values: pd.Series, pattern: str) -> pd.Series:
     return (ok & check.fillna(False)).astype(bool)
 
 
-def _read_csv(path: Path, required: list[str], source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every field a string ('' -> NA), snake_case columns, a 1-based ``_row`` column.
+def _snake(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [re.sub(r"(?<=[a-z])(?=[A-Z])", "_", h).lower() for h in frame.columns]
+    return frame
 
-    The C parser reads clean files; a file with malformed lines is re-read with the csv
-    module and the lines with the wrong number of fields go to the returned quarantine.
+
+def _read_csv(
+    path: Path, required: list[str], source: str
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Every field a string ('' -> NA), snake_case columns, a 1-based ``_row`` column, the
+    quarantine of malformed lines (or of the whole file) and ``rows_in``.
+
+    Header-only tables are accepted (update extracts often have no row in some tables).
     """
     if not path.exists():
         raise InputError("file not found", path=path)
-    bad: list[tuple[int, list[str]]] = []
-    try:
-        frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError as exc:
-        raise InputError("empty file", path=path, expected=",".join(required)) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError("not a UTF-8 CSV file", path=path, found=str(exc)) from exc
-    except pd.errors.ParserError:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [row for row in csv.reader(fh) if row]
-        numbered = list(enumerate(rows[1:], start=1))
-        good = [(i, r) for i, r in numbered if len(r) == len(rows[0])]
-        bad = [(i, r) for i, r in numbered if len(r) != len(rows[0])]
-        frame = pd.DataFrame([r for _, r in good], columns=rows[0], dtype="string")
-        frame.index = pd.Index([i - 1 for i, _ in good])
-    header = [str(h).strip() for h in frame.columns]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(
-            f"missing column {missing[0]}", path=path, expected=",".join(required),
-            found=",".join(header),
-        )  # fmt: skip
-    frame.columns = [re.sub(r"(?<=[a-z])(?=[A-Z])", "_", h).lower() for h in header]
-    frame = frame.apply(lambda c: c.str.strip()).replace("", pd.NA).assign(_row=frame.index + 1)
-    reasons = [f"expected {len(header)} fields, found {len(r)}" for _, r in bad]
-    raws = [",".join(r) for _, r in bad]
-    quarantine = quarantine_rows(source, str(path), [i for i, _ in bad], reasons, raws)
-    return frame.reset_index(drop=True), quarantine
+    frame, quarantine, rows_in = read_csv_text(path, required, source, allow_header_only=True)
+    encoding = frame.attrs.get("encoding", "utf-8")
+    row = frame.pop("_row")
+    frame = _snake(frame).assign(_row=row)
+    frame.attrs["encoding"] = encoding
+    return frame, quarantine, rows_in
 
 
 def _table_reasons(name: str, frame: pd.DataFrame) -> pd.Series:
@@ -270,14 +375,15 @@ def _table_reasons(name: str, frame: pd.DataFrame) -> pd.Series:
 
 
 def _split(
-    frame: pd.DataFrame, reason: pd.Series, quarantine: pd.DataFrame, source: str, path: Path
+    frame: pd.DataFrame,
+    reason: pd.Series,
+    quarantine: pd.DataFrame,
+    rows_in: int,
+    source: str,
+    path: Path,
 ) -> ReadResult:
-    bad = reason.notna()
-    raws = frame.loc[bad].drop(columns="_row").astype(str).to_dict(orient="records")
-    q = quarantine_rows(source, str(path), frame.loc[bad, "_row"], reason[bad], raws)
-    q = pd.concat([quarantine, q], ignore_index=True).sort_values("row_number", ignore_index=True)
-    table = frame.loc[~bad].rename(columns={"_row": "source_row"}).reset_index(drop=True)
-    return ReadResult(table, q, rows_in=len(frame) + len(quarantine))
+    table = frame.rename(columns={"_row": "source_row"})
+    return finish_text(table, frame, reason, quarantine, rows_in, source=source, path=path)
 
 
 def _point_lookup(est: pd.DataFrame, pts: pd.DataFrame) -> pd.DataFrame:

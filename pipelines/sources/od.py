@@ -7,19 +7,21 @@ night differ only by it) and sectors as Statbel ``CD_SECTOR`` codes (``92094A00-
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
-from pipelines.errors import InputError
 from pipelines.quarantine import ReadResult
 from pipelines.sources._rowchecks import (
     Reasons,
     duplicate_problems,
+    isin_text,
     parse_count,
     path_opener,
     read_result,
     read_text_table,
+    require_file,
 )
 from pipelines.timeutil import local_day, parse_timestamps
 
@@ -30,14 +32,19 @@ SECTOR_PATTERN = r"^\d{5}[A-Z][0-9A-Z]{2}[0-9A-Z-]$"
 ``21001A011``, ``21001ZZZZ`` for an unknown sector)."""
 
 
-def _sector(text: pd.Series, column: str, reasons: Reasons) -> pd.Series:
+def _sector(
+    text: pd.Series, column: str, reasons: Reasons, known: Collection[str] | None
+) -> pd.Series:
     code = text.str.strip().str.upper()
     bad = ~code.str.match(SECTOR_PATTERN).fillna(False).astype(bool)
     reasons.add(bad, "invalid " + column + " (expected a CD_SECTOR code): '" + text + "'")
+    if known is not None:
+        unknown = ~isin_text(code, pd.Series(list(known), dtype="string"))
+        reasons.add(unknown, "unknown " + column + " '" + code + "' (not in the Statbel sectors)")
     return code.astype("string")
 
 
-def read_od(path: Path) -> ReadResult:
+def read_od(path: Path, *, sectors: Collection[str] | None = None) -> ReadResult:
     """Read one hourly OD file.
 
     Returns
@@ -47,11 +54,12 @@ def read_od(path: Path) -> ReadResult:
         timestamps missing, unparsable, without offset, with an offset Brussels does not
         use at that instant, or not on an hour boundary; sector codes that are not
         CD_SECTOR codes; missing/non-numeric/negative/non-integer trips; repeated
-        (ts, origin, destination).
+        (ts, origin, destination); with ``sectors`` (the ``sector_id`` of the Statbel
+        sectors), a sector not in it (``21001ZZZZ``, the operator's "unknown sector", is
+        accepted when listed in ``sectors`` only).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+    require_file(path)
     frame, malformed, rows_in = read_text_table(
         path_opener(path), label=str(path), source=SOURCE, sep=";", required=OD_COLUMNS
     )
@@ -62,8 +70,8 @@ def read_od(path: Path) -> ReadResult:
         ts.notna() & (ts != ts.dt.floor("h")),
         "hour_start not on an hour boundary: " + frame["hour_start"],
     )
-    origin = _sector(frame["origin_sector"], "origin_sector", reasons)
-    destination = _sector(frame["destination_sector"], "destination_sector", reasons)
+    origin = _sector(frame["origin_sector"], "origin_sector", reasons, sectors)
+    destination = _sector(frame["destination_sector"], "destination_sector", reasons, sectors)
     trips, problem = parse_count(frame["trips"], "trips")
     reasons.add_problems(problem)
     table = pd.DataFrame({"ts": ts, "origin_sector": origin, "destination_sector": destination})

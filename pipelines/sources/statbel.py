@@ -7,6 +7,7 @@ unusable. ``row_number`` in the quarantine is the 1-based feature index.
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import shapely
 
 from pipelines.constants import CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.errors import InputError
-from pipelines.quarantine import ReadResult, quarantine_rows
+from pipelines.quarantine import ReadResult, file_quarantine, quarantine_rows
 
 SOURCE_COMMUNES = "statbel_communes"
 SOURCE_SECTORS = "statbel_sectors"
@@ -70,8 +71,11 @@ def read_communes(path: Path) -> ReadResult:
         geometry``; quarantined: missing/malformed NIS, bad population, empty or
         unrepairable geometry, duplicate NIS (the first occurrence is kept).
     """
-    raw = _read_features(path)
-    frame = _apply_layout(raw, _COMMUNE_LAYOUTS, path)
+    try:
+        raw = _read_features(path)
+        frame = _apply_layout(raw, _COMMUNE_LAYOUTS, path)
+    except _Unreadable as err:
+        return _file_problem(path, SOURCE_COMMUNES, COMMUNE_COLUMNS, err)
     nis = _codes(frame["nis"])
     population, pop_reason = _parse_population(frame["population"])
     geometry, geom_reason = _repair_geometry(raw.geometry)
@@ -114,8 +118,11 @@ def read_sectors(path: Path) -> ReadResult:
         geometry``; quarantined: malformed sector or NIS codes, a sector code that does not
         start with its NIS, bad population, bad geometry, duplicate sector codes.
     """
-    raw = _read_features(path)
-    frame = _apply_layout(raw, _SECTOR_LAYOUTS, path)
+    try:
+        raw = _read_features(path)
+        frame = _apply_layout(raw, _SECTOR_LAYOUTS, path)
+    except _Unreadable as err:
+        return _file_problem(path, SOURCE_SECTORS, SECTOR_COLUMNS, err)
     sector = _codes(frame["sector_id"])
     nis = _codes(frame["nis"])
     population, pop_reason = _parse_population(frame["population"])
@@ -151,6 +158,22 @@ def is_walloon(nis: pd.Series) -> pd.Series:
     return codes.str.fullmatch(_NIS_PATTERN) & codes.str.startswith(_WALLOON_PREFIXES)
 
 
+class _Unreadable(InputError):
+    """The file exists but cannot be read as a whole: becomes a file-level quarantine row."""
+
+
+def _file_problem(
+    path: Path, source: str, columns: tuple[str, ...], err: InputError
+) -> ReadResult:
+    """An empty typed table and one file-level quarantine row with the reason."""
+    text = {c: pd.Series(dtype="string") for c in columns if c != GEOMETRY_COLUMN}
+    if "population" in text:
+        text["population"] = pd.Series(dtype="Int64")
+    table = gpd.GeoDataFrame(text, geometry=gpd.GeoSeries([], crs=CRS_WGS84), crs=CRS_WGS84)
+    table = table.rename_geometry(GEOMETRY_COLUMN) if table.geometry.name != GEOMETRY_COLUMN else table
+    return ReadResult(table[list(columns)], file_quarantine(source, str(path), err.detail), 1)
+
+
 def _read_features(path: Path) -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.exists():
@@ -160,10 +183,18 @@ def _read_features(path: Path) -> gpd.GeoDataFrame:
             warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
             frame = gpd.read_file(path, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError("not a readable vector file", path=path, found=str(exc)) from exc
+        if path.suffix.lower() in (".geojson", ".json"):
+            try:
+                json.loads(path.read_bytes())
+            except ValueError as bad:
+                where = getattr(bad, "lineno", None)
+                found = f"{type(bad).__name__} at line {where}" if where else str(bad)
+                raise _Unreadable("GeoJSON file is not valid JSON", path=path, found=found) from exc
+        found = str(exc).replace(str(path), "").strip(" :'").split(";")[0].strip(" '")
+        raise _Unreadable("not a readable vector file", path=path, found=found) from exc
     if frame.crs is None:
         if len(frame) and not _looks_like_lonlat(frame):
-            raise InputError("no CRS and coordinates are not lon/lat", path=path)
+            raise _Unreadable("no CRS and coordinates are not lon/lat", path=path)
         frame = frame.set_crs(CRS_WGS84)
     if frame.crs != CRS_WGS84:  # reproject first: validity is checked and repaired in WGS84
         frame = frame.to_crs(CRS_WGS84)
@@ -186,7 +217,7 @@ def _apply_layout(
             continue
         missing = [col for col in layout.values() if col not in raw.columns]
         if missing:
-            raise InputError(
+            raise _Unreadable(
                 f"missing column {missing[0]}",
                 path=path,
                 expected=", ".join(layout.values()),
@@ -197,7 +228,7 @@ def _apply_layout(
             index=raw.index,
         )
     keys = " or ".join(next(iter(layout.values())) for layout in layouts)
-    raise InputError(
+    raise _Unreadable(
         f"missing column {keys}",
         path=path,
         expected="one of the layouts in docs/data-contracts.md",

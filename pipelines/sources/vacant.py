@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.quarantine import ReadResult, quarantine_rows
-from pipelines.sources._csvtext import first_reason, flag_repeats, read_text_csv
+from pipelines.quarantine import ReadResult
+from pipelines.sources._rowchecks import finish_text, first_reason, flag_repeats, read_csv_text
 from pipelines.sources.kbo import BELGIUM_BBOX
 
 SOURCE = "vacant"
@@ -39,7 +39,7 @@ def read_vacant_cells(path: Path) -> ReadResult:
         ``vacant``/``occupied``, a date that is not ``YYYY-MM-DD``, and every repeat of a
         (``cell_id``, ``observed_on``) pair after its first row.
     """
-    frame, quarantine = read_text_csv(Path(path), COLUMNS, SOURCE)
+    frame, quarantine, rows_in = read_csv_text(Path(path), COLUMNS, SOURCE)
     lon, lat, area = (
         pd.to_numeric(frame[c], errors="coerce").astype("float64")
         for c in ("lon", "lat", "floor_area_m2")
@@ -52,6 +52,7 @@ def read_vacant_cells(path: Path) -> ReadResult:
         (frame["cell_id"].isna(), "missing cell_id"),
         (~frame["nis"].str.fullmatch(r"\d{5}"), "malformed NIS (expected 5 digits)"),
         (lon.isna() | lat.isna(), "missing or non-numeric coordinates"),
+        (lat.between(x0, x1) & lon.between(y0, y1), "lat/lon swapped"),
         (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
         (frame["floor_area_m2"].notna() & area.isna(), "non-numeric floor_area_m2"),
         (area < 0, "negative floor_area_m2"),
@@ -67,11 +68,6 @@ def read_vacant_cells(path: Path) -> ReadResult:
         status=status,
         observed_on=observed.astype(pd.ArrowDtype(pa.date32())),
     )
-    bad = reason.notna()
-    raws = frame.loc[bad, list(COLUMNS)].astype(str).to_dict(orient="records")
-    q = quarantine_rows(SOURCE, str(path), frame.loc[bad, "_row"], reason[bad], raws)
-    q = pd.concat([quarantine, q], ignore_index=True).sort_values("row_number", ignore_index=True)
-    accepted = table.loc[~bad, list(COLUMNS)].reset_index(drop=True)
-    return ReadResult(accepted, q, rows_in=len(frame) + len(quarantine))
-
-
+    return finish_text(
+        table, frame, reason, quarantine, rows_in, source=SOURCE, path=path, columns=COLUMNS
+    )

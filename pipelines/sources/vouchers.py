@@ -6,15 +6,23 @@ Europe/Brussels date (the partition key). Row numbers in quarantines are 1-based
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipelines.constants import TIMEZONE
-from pipelines.quarantine import ReadResult, quarantine_rows
-from pipelines.sources._csvtext import first_reason, flag_repeats, read_text_csv
+from pipelines.quarantine import ReadResult
+from pipelines.sources._rowchecks import (
+    finish_text,
+    first_reason,
+    flag_repeats,
+    isin_text,
+    read_csv_text,
+)
 from pipelines.sources.kbo import BELGIUM_BBOX, is_establishment_number
+from pipelines.timeutil import parse_timestamps
 
 SOURCE_MERCHANTS = "vouchers_merchants"
 SOURCE_TRANSACTIONS = "vouchers_transactions"
@@ -40,7 +48,7 @@ def read_merchants(path: Path) -> ReadResult:
         (format or mod-97 check digits), missing or non-numeric coordinates, coordinates
         outside Belgium, and every repeat of a ``merchant_id`` after its first row.
     """
-    frame, quarantine = read_text_csv(Path(path), MERCHANT_COLUMNS, SOURCE_MERCHANTS)
+    frame, quarantine, rows_in = read_csv_text(Path(path), MERCHANT_COLUMNS, SOURCE_MERCHANTS)
     lon, lat = (pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in ("lon", "lat"))
     x0, y0, x1, y1 = BELGIUM_BBOX
     establishment = frame["establishment_number"]
@@ -50,14 +58,18 @@ def read_merchants(path: Path) -> ReadResult:
         (establishment.notna() & ~is_establishment_number(establishment),
          "malformed establishment_number"),
         (lon.isna() | lat.isna(), "missing or non-numeric coordinates"),
+        (lat.between(x0, x1) & lon.between(y0, y1), "lat/lon swapped"),
         (~(lon.between(x0, x1) & lat.between(y0, y1)), "coordinates outside Belgium"),
     ])  # fmt: skip
     reason = flag_repeats(frame["merchant_id"], reason, "duplicate merchant_id")
     table = frame.assign(lon=lon.astype("float64"), lat=lat.astype("float64"))
-    return _split(table, frame, reason, quarantine, MERCHANT_COLUMNS, SOURCE_MERCHANTS, path)
+    return finish_text(
+        table, frame, reason, quarantine, rows_in,
+        source=SOURCE_MERCHANTS, path=path, columns=MERCHANT_COLUMNS,
+    )  # fmt: skip
 
 
-def read_transactions(path: Path) -> ReadResult:
+def read_transactions(path: Path, *, merchants: Collection[str] | None = None) -> ReadResult:
     """Read ``transaction_id,merchant_id,timestamp,amount_eur,customer_postcode,customer_sector``.
 
     Returns
@@ -69,11 +81,20 @@ def read_transactions(path: Path) -> ReadResult:
         customer postcode or sector is kept (it still counts as a sale). Quarantined: missing
         ``transaction_id`` or ``merchant_id``, a timestamp without UTC offset, an unparsable
         timestamp, a non-numeric or non-positive amount, a postcode that is not 4 digits or
-        a malformed sector code (when present), and every repeat of a ``transaction_id``.
+        a malformed sector code (when present), and every repeat of a ``transaction_id``;
+        an offset Brussels does not use at that instant (``2026-03-29T02:30:00+01:00``
+        names the non-existent spring-forward hour); with ``merchants`` (the ids of
+        ``vouchers/merchants.csv``), an unknown ``merchant_id``.
     """
-    frame, quarantine = read_text_csv(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
+    frame, quarantine, rows_in = read_csv_text(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
     stamp = frame["timestamp"]
     ts = pd.to_datetime(stamp, utc=True, format="ISO8601", errors="coerce")
+    _, zone_problem = parse_timestamps(stamp)
+    wrong_zone = zone_problem.str.startswith("UTC offset").fillna(False).astype(bool)
+    known = pd.Series(list(merchants or []), dtype="string")
+    unknown = frame["merchant_id"].notna() & ~isin_text(frame["merchant_id"], known)
+    if merchants is None:
+        unknown[:] = False
     amount = pd.to_numeric(frame["amount_eur"], errors="coerce").astype("float64")
     amount = amount.where(np.isfinite(amount))
     postcode, sector = frame["customer_postcode"], frame["customer_sector"]
@@ -83,10 +104,12 @@ def read_transactions(path: Path) -> ReadResult:
         (stamp.isna(), "missing timestamp"),
         (stamp.str.fullmatch(_LOCAL_RE), "timestamp without UTC offset"),
         (~stamp.str.fullmatch(_OFFSET_RE) | ts.isna(), "bad timestamp (expected ISO 8601)"),
+        (wrong_zone, zone_problem),
         (amount.isna(), "non-numeric amount_eur"),
         (amount <= 0, "non-positive amount_eur"),
         (postcode.notna() & ~postcode.str.fullmatch(r"\d{4}"), "malformed customer_postcode"),
         (sector.notna() & ~sector.str.fullmatch(_SECTOR_RE), "malformed customer_sector"),
+        (unknown, "unknown merchant_id '" + frame["merchant_id"] + "' (not in vouchers/merchants.csv)"),
     ])  # fmt: skip
     reason = flag_repeats(frame["transaction_id"], reason, "duplicate transaction_id")
     table = frame.assign(
@@ -96,21 +119,8 @@ def read_transactions(path: Path) -> ReadResult:
     )
     columns = ("transaction_id", "merchant_id", "ts", "day", "amount_eur", "customer_postcode",
                "customer_sector")  # fmt: skip
-    return _split(table, frame, reason, quarantine, columns, SOURCE_TRANSACTIONS, path)
+    return finish_text(
+        table, frame, reason, quarantine, rows_in,
+        source=SOURCE_TRANSACTIONS, path=path, columns=columns,
+    )  # fmt: skip
 
-
-def _split(
-    table: pd.DataFrame,
-    frame: pd.DataFrame,
-    reason: pd.Series,
-    quarantine: pd.DataFrame,
-    columns: tuple[str, ...],
-    source: str,
-    path: Path,
-) -> ReadResult:
-    bad = reason.notna()
-    raws = frame.loc[bad].drop(columns="_row").astype(str).to_dict(orient="records")
-    q = quarantine_rows(source, str(path), frame.loc[bad, "_row"], reason[bad], raws)
-    q = pd.concat([quarantine, q], ignore_index=True).sort_values("row_number", ignore_index=True)
-    accepted = table.loc[~bad, list(columns)].reset_index(drop=True)
-    return ReadResult(accepted, q, rows_in=len(frame) + len(quarantine))

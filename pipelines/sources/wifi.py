@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from pipelines.sources._rowchecks import (
     Reasons,
     coordinate_problems,
     duplicate_problems,
+    isin_text,
     nis_problems,
     parse_count,
     path_opener,
@@ -37,6 +39,12 @@ COUNT_COLUMNS = ("sensor_id", "timestamp", "unique_devices")
 PROBE_COLUMNS = ("sensor_id", "timestamp", "device_id", "rssi")
 HASH_CHARS = 16
 REDACTED = "[redacted: malformed probe row may hold a device id]"
+
+
+def _unknown_sensors(ids: pd.Series, sensors: Collection[str] | None, reasons: Reasons) -> None:
+    if sensors is not None:
+        unknown = ~isin_text(ids, pd.Series(list(sensors), dtype="string"))
+        reasons.add(unknown, "unknown sensor_id '" + ids + "' (not in wifi/sensors.csv)")
 
 
 def _read(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -87,7 +95,7 @@ def read_sensors(path: Path) -> ReadResult:
     )
 
 
-def read_counts(path: Path) -> ReadResult:
+def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadResult:
     """Read one ``wifi/counts/<YYYY-MM-DD>.csv`` file of hourly unique-device counts.
 
     Returns
@@ -96,12 +104,14 @@ def read_counts(path: Path) -> ReadResult:
         ``sensor_id, ts, day, unique_devices`` (Int64). Quarantined: missing sensor_id,
         timestamps without UTC offset (ambiguous on the autumn night), unparsable or with
         an offset Brussels does not use at that instant, not on an hour boundary,
-        missing/non-numeric/negative/non-integer counts, repeated (sensor_id, ts).
+        missing/non-numeric/negative/non-integer counts, repeated (sensor_id, ts); with
+        ``sensors`` (the ids of ``wifi/sensors.csv``), an unknown sensor_id.
     """
     frame, malformed, rows_in = _read(path, COUNT_COLUMNS)
     reasons = Reasons(frame.index)
     ids = frame["sensor_id"].str.strip()
     reasons.add(ids == "", "missing sensor_id")
+    _unknown_sensors(ids, sensors, reasons)
     ts, problem = parse_timestamps(frame["timestamp"])
     reasons.add_problems(problem)
     reasons.add(
@@ -156,7 +166,9 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     return pd.Series(table[codes], index=ids.index, dtype="string")
 
 
-def read_probes(path: Path, key: bytes) -> ReadResult:
+def read_probes(
+    path: Path, key: bytes, *, sensors: Collection[str] | None = None
+) -> ReadResult:
     """Read raw probes ``sensor_id,timestamp,device_id,rssi`` and pseudonymise device ids.
 
     Returns
@@ -164,7 +176,7 @@ def read_probes(path: Path, key: bytes) -> ReadResult:
     ReadResult
         ``sensor_id, ts, day, device_hash, rssi`` (Int64 dBm). Quarantined: missing ids,
         bad timestamps (as for counts, but any second is allowed), non-integer rssi or
-        rssi outside -120..0. The quarantine ``raw`` text carries ``device_hash`` instead
+        rssi outside -120..0, unknown sensors (with ``sensors``). The quarantine ``raw`` text carries ``device_hash`` instead
         of ``device_id``; malformed rows are redacted whole.
     """
     _check_key(key)
@@ -175,6 +187,7 @@ def read_probes(path: Path, key: bytes) -> ReadResult:
     reasons = Reasons(frame.index)
     ids = frame["sensor_id"].str.strip()
     reasons.add(ids == "", "missing sensor_id")
+    _unknown_sensors(ids, sensors, reasons)
     reasons.add(frame["device_hash"] == "", "missing device_id")
     ts, problem = parse_timestamps(frame["timestamp"])
     reasons.add_problems(problem)

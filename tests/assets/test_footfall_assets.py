@@ -69,3 +69,28 @@ def test_one_day_of_hourly_footfall_is_suppressed_below_k(tmp_path: Path) -> Non
     assert centre["footfall"].tolist() == [13.0, 26.0, 52.5]  # (25+10+4)/3, (50+20+8)/3, (75+30)/2
     calibration = lake.read("gold", "footfall_calibration")
     assert calibration["method"].eq("none").all()
+
+
+def test_without_sensors_every_footfall_step_succeeds_with_nothing_to_do(tmp_path: Path) -> None:
+    """No WiFi, no counters: silver.sensors is empty and typed, no sensor_counts partition."""
+    import pandas as pd
+
+    lake = Lake(tmp_path)
+    lake.write(_sensors().iloc[:0], "silver", "sensors")
+    lake.write(pd.DataFrame({"nis": ["92801"], "name_fr": ["Ohey"]}), "silver", "communes")
+    selection = [mod.footfall_calibration, mod.footfall_hourly, mod.footfall_profile]
+    result = dg.materialize(
+        selection,
+        partition_key="2026-10-13",
+        resources={"lake": LakeResource(root=str(tmp_path)), "settings": SettingsResource(suppression_k=10)},
+    )
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert not lake.exists("gold", "footfall_hourly", "2026-10-13")
+    assert not lake.exists("gold", "footfall_site_hours", "2026-10-13")
+    hourly = result.asset_materializations_for_node("footfall_hourly")
+    statuses = {m.asset_key.path[-1]: m.metadata["status"].value for m in hourly}
+    assert set(statuses.values()) == {"nothing to do: no sensor counts on these days"}
+    assert lake.read("gold", "footfall_calibration").empty
+    profile = lake.read("gold", "footfall_profile")
+    assert profile["note"].notna().all() and profile["nis"].tolist() == ["92801"]

@@ -27,3 +27,22 @@ def test_friction_tables_checks_and_upstream():
 def test_friction_layers_are_exported():
     assert {"friction_cells", "friction_stops"} <= set(gold.EXPORTS)
     assert friction in gold.DOMAINS
+
+
+def test_friction_deps_are_exactly_what_it_reads():
+    deps = set(friction.DECLARED.deps)
+    assert {dep.asset_key for dep in friction.friction.specs_by_key[dg.AssetKey(friction.INDICATORS_KEY)].deps} == deps
+    assert set(friction.INPUTS.values()) | {friction.SOURCE_STATUS} == set(friction.DECLARED.tables)
+    keys = set(friction.DECLARED.keys)
+    assert "silver.communes" in keys and "bronze.source_status" in keys
+    assert not {"silver.sensor_counts", "bronze.kbo"} & keys
+
+
+def test_read_declared_refuses_undeclared_tables(tmp_path):
+    import pytest
+
+    from assets.declared import UndeclaredInput
+    from pipelines.lake import Lake
+
+    with pytest.raises(UndeclaredInput, match="not a declared input"):
+        friction.DECLARED.reader(Lake(tmp_path)).read("silver.sensor_counts")

@@ -124,3 +124,15 @@ def test_analyst_notebook_runs_on_the_demo(demo_lake, monkeypatch):
     assert len(namespace["communes"]) == 10
     assert namespace["views"]["comment"].str.len().gt(0).all()
     namespace["con"].close()
+
+
+def test_bronze_tables_have_their_declared_columns(demo_lake):
+    """pipelines/tables.py (the typed empty tables of missing sources) matches the readers."""
+    from pipelines import tables
+
+    for name in tables.BRONZE:
+        path = demo_lake.table_path("bronze", name)
+        if not path.exists():
+            path = next((demo_lake.root / "lake" / "bronze" / name).glob("day=*/part.parquet"))
+        columns = [c for c in pq.read_schema(path).names if c != "bbox"]
+        assert columns == tables.columns(name), name

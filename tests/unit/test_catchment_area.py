@@ -11,7 +11,6 @@ import shapely
 from conftest import realdata_path
 from shapely.ops import substring
 
-from pipelines import db
 from pipelines.catchment import huff_probabilities
 from pipelines.catchment.area import (
     ISOCHRONE_BUFFER_M,
@@ -20,10 +19,10 @@ from pipelines.catchment.area import (
     reached_totals,
     travel_time_table,
 )
+from pipelines.catchment.build import voucher_origins
 from pipelines.catchment.isochrones import IsochroneBuilder
 from pipelines.catchment.model import calibrate, cell_tiers, huff_table, tier_table
 from pipelines.catchment.revealed import (
-    assign_districts,
     comparison_table,
     count_matrix,
     od_destination_districts,
@@ -440,25 +439,6 @@ def test_comparison_table_shares_and_suppression() -> None:
     assert none["vouchers_share"].isna().all() and none["vouchers_n"].isna().all()
 
 
-def test_assign_districts_inside_near_and_far() -> None:
-    districts = gpd.GeoDataFrame(
-        {"district_id": ["A-D01", "B-D01"]},
-        geometry=[
-            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
-            shapely.box(X0 + 1000, Y0, X0 + 1100, Y0 + 100),
-        ],
-        crs=CRS_METRIC,
-    )
-    points = gpd.GeoDataFrame(
-        geometry=[_metric(50, 50), _metric(300, 50), _metric(600, 50), _metric(1050, 300)],
-        crs=CRS_METRIC,
-    ).to_crs(CRS_WGS84)
-    got = assign_districts(points, districts)
-    assert got.tolist()[:2] == ["A-D01", "A-D01"]  # inside; 200 m away
-    assert pd.isna(got.iloc[2])  # 500 m from both
-    assert got.iloc[3] == "B-D01"  # 200 m above it
-
-
 def test_od_destination_district_is_the_largest_overlap() -> None:
     sectors = gpd.GeoDataFrame(
         {"sector_id": ["s0", "s1", "s2"]},
@@ -486,8 +466,8 @@ def test_od_destination_district_is_the_largest_overlap() -> None:
 
 
 def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
-    """Transactions simulated with beta = 1.6 -> daily Parquet partitions -> the SQL of
-    gold.voucher_origins -> merchants assigned to district outlines -> counts -> beta."""
+    """Transactions simulated with beta = 1.6 -> daily Parquet partitions -> gold.voucher_origins
+    (its SQL, merchants assigned to district outlines) -> counts -> beta."""
     rng = np.random.default_rng(42)
     n_sectors, n_districts, beta = 40, 6, 1.6
     attract = rng.integers(20, 400, n_districts).astype(float)
@@ -499,10 +479,10 @@ def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
     districts = gpd.GeoDataFrame(
         {"district_id": [f"D{j}" for j in range(n_districts)]}, geometry=boxes, crs=CRS_METRIC
     )
-    merchants = gpd.GeoDataFrame(  # two merchants per district, one 100 m outside its outline
+    merchants = gpd.GeoDataFrame(  # two merchants inside each district's outline (containment)
         {"merchant_id": [f"M{j}{m}" for j in range(n_districts) for m in range(2)]},
         geometry=[
-            _metric(1000 * j + 100, 100 if m == 0 else 300)
+            _metric(1000 * j + 100, 100 if m == 0 else 150)
             for j in range(n_districts)
             for m in range(2)
         ],
@@ -515,18 +495,18 @@ def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
         choice = (rng.random(40_000)[:, None] > np.cumsum(p[origin], axis=1)).sum(axis=1)
         merchant = [f"M{j}{m}" for j, m in zip(choice, rng.integers(0, 2, 40_000), strict=True)]
         frame = pd.DataFrame(
-            {"merchant_id": merchant, "customer_sector": sectors[origin], "day": day}
+            {
+                "merchant_id": merchant,
+                "merchant_nis": "92094",
+                "customer_sector": sectors[origin],
+                "customer_postcode": "5000",
+                "day": day,
+            }
         )
         lake.write(frame, "silver", "transactions", day)
-    origins = db.query(
-        db.connect(spatial=False),
-        "gold.voucher_origins",
-        transactions=lake.glob("silver", "transactions"),
-    )
+    origins = voucher_origins(lake.read_days("silver", "transactions"), merchants, districts).frame
     assert int(origins["customers"].sum()) == 80_000
-    district = origins["merchant_id"].map(
-        assign_districts(merchants, districts).set_axis(merchants["merchant_id"])
-    )
+    district = origins["district_id"]
     counts, dropped = count_matrix(
         origins["customer_sector"],
         district,

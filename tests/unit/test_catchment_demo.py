@@ -25,10 +25,11 @@ import pytest
 
 from pipelines.catchment.area import travel_time_table
 from pipelines.catchment.model import calibrate
-from pipelines.catchment.revealed import assign_districts, count_matrix
+from pipelines.catchment.revealed import count_matrix
 from pipelines.conform import conform_points, points_from_lonlat
 from pipelines.demo import generate
 from pipelines.district_table import build_districts
+from pipelines.districts import NEAREST, assign_districts
 from pipelines.grid import points_to_cells
 from pipelines.network import mode_network
 from pipelines.shops import conflate_shops
@@ -80,7 +81,7 @@ def test_calibration_recovers_the_generators_beta(demo) -> None:
     districts, sectors, tx = demo["districts"], demo["sectors"], demo["transactions"]
     ids = districts["district_id"].to_numpy()
     tx = tx[tx["customer_sector"].notna()]
-    merchant_district = assign_districts(demo["merchants"], districts)
+    merchant_district = assign_districts(demo["merchants"], districts, policy=NEAREST)
     district = tx["merchant_id"].map(merchant_district.set_axis(demo["merchants"]["merchant_id"]))
     counts, dropped = count_matrix(
         tx["customer_sector"],

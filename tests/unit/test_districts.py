@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import realdata_path as realdata_districts
 
-from pipelines.districts import DISTRICT_COLUMNS, detect_districts, district_polygons
+from pipelines.districts import (
+    CONTAINMENT,
+    DISTRICT_COLUMNS,
+    NEAREST,
+    assign_districts,
+    detect_districts,
+    district_polygons,
+)
 
 # Lambert 72 coordinates around Namur's centre
 X0, Y0 = 185_000.0, 128_000.0
@@ -190,3 +198,67 @@ def test_arlon_town_centre_is_the_main_district() -> None:
     hydrion = np.array(["Hydrion" in str(s) for s in street])
     hydrion_labels = set(labels[hydrion].tolist()) - {-1}
     assert len(hydrion_labels) == 1 and 0 not in hydrion_labels
+
+
+# -- assign_districts: one helper, the policy explicit --------------------------------------------
+
+
+def _metric_squares(ids: list[str], corners: list[tuple[float, float]], size: float = 100.0):
+    return gpd.GeoDataFrame(
+        {"district_id": ids},
+        geometry=[shapely.box(x, y, x + size, y + size) for x, y in corners],
+        crs="EPSG:31370",
+    ).to_crs(4326)
+
+
+def _metric_points(xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(*zip(*xy, strict=True)), crs="EPSG:31370"
+    ).to_crs(4326)
+
+
+def test_assign_districts_containment_first_outline_wins() -> None:
+    # (moved from tests/unit/test_friction.py) B overlaps A's right half
+    districts = _metric_squares(["A", "B"], [(150000, 120000), (150050, 120000)])
+    points = _metric_points([(150010, 120010), (150075, 120010), (150140, 120010), (150500, 120500)])
+    got = assign_districts(points, districts, policy=CONTAINMENT)
+    assert got.fillna("").tolist() == ["A", "A", "B", ""]
+    # nearest: same where contained; the far point (> 250 m) stays outside
+    assert assign_districts(points, districts, policy=NEAREST).fillna("").tolist() == [
+        "A",
+        "A",
+        "B",
+        "",
+    ]
+
+
+def test_assign_districts_nearest_inside_near_and_far() -> None:
+    # (the rule of pipelines.catchment.revealed.assign_districts, moved here)
+    districts = _metric_squares(["A-D01", "B-D01"], [(X0, Y0), (X0 + 1000, Y0)])
+    points = _metric_points([(X0 + 50, Y0 + 50), (X0 + 300, Y0 + 50), (X0 + 600, Y0 + 50), (X0 + 1050, Y0 + 300)])
+    got = assign_districts(points, districts, policy=NEAREST)
+    assert got.tolist()[:2] == ["A-D01", "A-D01"]  # inside; 200 m away
+    assert pd.isna(got.iloc[2])  # 500 m from both
+    assert got.iloc[3] == "B-D01"  # 200 m above it
+    assert assign_districts(points, districts, policy=NEAREST, max_m=100).fillna("").tolist() == [
+        "A-D01",
+        "",
+        "",
+        "",
+    ]
+    strict = assign_districts(points, districts, policy=CONTAINMENT)
+    assert strict.fillna("").tolist() == ["A-D01", "", "", ""]
+    assert strict.name == "district_id" and str(strict.dtype) == "string"
+
+
+def test_assign_districts_empty_and_bad_arguments() -> None:
+    districts = _metric_squares(["A"], [(X0, Y0)])
+    empty = _metric_points([(X0, Y0)]).iloc[:0]
+    assert assign_districts(empty, districts, policy=NEAREST).empty
+    assert assign_districts(_metric_points([(X0, Y0)]), districts.iloc[:0], policy=NEAREST).isna().all()
+    with pytest.raises(ValueError, match="policy"):
+        assign_districts(empty, districts, policy="closest")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_m"):
+        assign_districts(empty, districts, policy=NEAREST, max_m=-1)
+    with pytest.raises(ValueError, match="CRS"):
+        assign_districts(gpd.GeoDataFrame(geometry=[]), districts, policy=CONTAINMENT)

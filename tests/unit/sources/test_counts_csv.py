@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from conftest import realdata_path
 
-from pipelines.errors import InputError
 from pipelines.sources import counters, counts_csv
 
 HEADER = "counter_id,timestamp,count"
@@ -55,8 +54,12 @@ def test_generic_column_names_and_separator_are_mapped(tmp_path: Path) -> None:
     path = _write(tmp_path, ["Markt;2026-10-13T10:00:00+02:00;41"], header="site;time;value")
     result = counts_csv.read_generic(path, sep=";", columns={"counter_id": "site", "timestamp": "time", "count": "value"})
     assert result.table[["counter_id", "total"]].values.tolist() == [["Markt", 41]]
-    with pytest.raises(InputError, match="c.csv: missing required column 'counter_id'"):
-        counts_csv.read_generic(path, sep=";")
+    result = counts_csv.read_generic(path, sep=";")
+    # changed (issue 9): a missing column is a file-level quarantine row, not an exception
+    q = result.quarantine
+    assert q["row_number"].tolist() == [0] and q["source_file"].tolist() == [str(path)]
+    assert q["reason"].iloc[0].startswith("missing required column 'counter_id'"), q["reason"].iloc[0]
+    assert len(result.table) == 0 and result.rows_in == 1
 
 
 @pytest.mark.parametrize(

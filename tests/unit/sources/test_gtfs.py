@@ -92,19 +92,31 @@ def test_either_calendar_file_alone_is_enough(tmp_path: Path, only: str) -> None
 
 
 def test_missing_files_raise(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="routes.txt"):
-        gtfs.read_feed(_feed_copy(tmp_path, drop=("routes",)))
-    with pytest.raises(InputError, match="calendar.txt and/or calendar_dates.txt"):
-        gtfs.read_feed(_feed_copy(tmp_path, drop=("calendar", "calendar_dates")))
+    # changed (issue 9): a missing file is a file-level quarantine row; the rest is read
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    feed = gtfs.read_feed(_feed_copy(tmp_path / "a", drop=("routes",)))
+    q = feed["routes"].quarantine
+    assert q[["row_number", "reason"]].values.tolist() == [[0, "required file routes.txt missing"]]
+    assert len(feed["routes"].table) == 0 and len(feed["stops"].table) > 0
+    assert (feed["trips"].quarantine["reason"].str.contains("not in routes.txt")).all()
+    assert all(r.balanced for r in feed.values())
+    feed = gtfs.read_feed(_feed_copy(tmp_path / "b", drop=("calendar", "calendar_dates")))
+    assert feed["calendar"].quarantine["reason"].tolist() == [
+        "no service calendar (expected calendar.txt and/or calendar_dates.txt)"
+    ]
     with pytest.raises(InputError, match="not found"):
         gtfs.read_feed(tmp_path / "absent.zip")
 
 
 def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
+    # changed (issue 9): a missing column is a file-level quarantine row of that file
     text = (MINI / "stop_times.txt").read_text().replace(",stop_sequence", ",seq")
-    with pytest.raises(InputError, match="stop_sequence") as err:
-        gtfs.read_feed(_feed_copy(tmp_path, edit={"stop_times": text}))
-    assert "stop_times.txt" in str(err.value)
+    feed = gtfs.read_feed(_feed_copy(tmp_path, edit={"stop_times": text}))
+    q = feed["stop_times"].quarantine
+    assert q["row_number"].tolist() == [0] and q["source_file"].iloc[0].endswith("stop_times.txt")
+    assert q["reason"].iloc[0].startswith("missing required column 'stop_sequence'")
+    assert len(feed["stop_times"].table) == 0 and "departure_s" in feed["stop_times"].table
 
 
 STOP_TIMES_HEAD = (

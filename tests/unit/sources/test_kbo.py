@@ -100,16 +100,30 @@ def test_read_kbo_missing_column_names_file_and_column(tmp_path):
     path = folder / "activity.csv"
     frame = pd.read_csv(path, dtype=str).drop(columns="NaceCode")
     frame.to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"activity\.csv.*missing column NaceCode"):
-        kbo.read_kbo(folder)
+    # changed (issue 9): a missing column is a file-level quarantine row, the rest is read
+    tables = kbo.read_kbo(folder)
+    q = tables["activity"].quarantine
+    assert q["source_file"].tolist() == [str(path)] and q["row_number"].tolist() == [0]
+    assert q["reason"].iloc[0].startswith("missing required column 'NaceCode'")
+    assert len(tables["activity"].table) == 0 and tables["activity"].rows_in == 1
+    assert "nace_code" in tables["activity"].table.columns
+    assert len(tables["enterprise"].table) > 0
 
 
 def test_read_kbo_missing_table(tmp_path):
     folder = tmp_path / "kbo"
     shutil.copytree(MINI, folder)
     (folder / "denomination.csv").unlink()
-    with pytest.raises(InputError, match="denomination.csv or denomination_insert.csv"):
-        kbo.read_kbo(folder)
+    # changed (issue 9): a missing table is an empty typed table with a file-level row
+    tables = kbo.read_kbo(folder)
+    q = tables["denomination"].quarantine
+    assert q["reason"].tolist() == [
+        "missing KBO table denomination (expected denomination.csv or denomination_insert.csv)"
+    ]
+    assert q["row_number"].tolist() == [0] and tables["denomination"].balanced
+    assert "denomination" in tables["denomination"].table.columns
+    with pytest.raises(InputError, match="KBO folder not found"):
+        kbo.read_kbo(tmp_path / "absent")
 
 
 def test_entity_number_check_digits():
@@ -140,7 +154,7 @@ def test_read_address_points(points):
         ("5000,Namur,Rue X,,,4.86,50.46", "missing house_number"),
         ("5000,Namur,Rue X,,1,4,86,50.46", "expected 7 fields, found 8"),
         ("5000,Namur,Rue X,,1,4.86;50.46,", "non-numeric coordinates"),
-        ("5000,Namur,Rue X,,1,50.46,4.86", "coordinates outside Belgium"),
+        ("5000,Namur,Rue X,,1,50.46,4.86", "lat/lon swapped"),  # changed: named precisely
         ("5000,Namur,Rue X,,1,2.35,48.85", "coordinates outside Belgium"),
     ],
 )
@@ -155,8 +169,12 @@ def test_read_address_points_quarantine(tmp_path, line, reason):
 def test_read_address_points_missing_column(tmp_path):
     path = tmp_path / "points.csv"
     path.write_text("postcode,street_fr,street_nl,house_number,lon,lat\n")
-    with pytest.raises(InputError, match=r"points\.csv.*missing column municipality_fr"):
-        kbo.read_address_points(path)
+    # changed (issue 9): a missing column is a file-level quarantine row
+    result = kbo.read_address_points(path)
+    assert result.quarantine["reason"].iloc[0].startswith(
+        "missing required column 'municipality_fr'"
+    )
+    assert result.quarantine["row_number"].tolist() == [0] and len(result.table) == 0
 
 
 def test_locate_establishments(mini, points):
@@ -297,3 +315,65 @@ def test_locate_prefers_a_commerce_main_activity(mini, points):
     assert (row["nace_code"], row["category"], row["name"]) == ("47762", "household",
                                                                 "Épicerie du Coin")  # fmt: skip
     assert result.quarantine["reason"].tolist() == ["no address", "no address point", "no address"]
+
+
+# -- fallback geocoder: postcode centroids (issue 9) ---------------------------------------
+
+POSTCODES = "5000,Namur,4.8719854,50.4665284\n5000,Beez,4.9164,50.4730\n4031,Angleur,5.59,50.61\n"
+
+
+def test_read_postcodes_and_centroids(tmp_path):
+    path = tmp_path / "postcodes.csv"
+    path.write_text(POSTCODES + "50000,Nowhere,4.8,50.4\n4800,Verviers,50.59,5.86\n")
+    result = kbo.read_postcodes(path)
+    assert result.quarantine[["row_number", "reason"]].values.tolist() == [
+        [4, "malformed postcode"], [5, "lat/lon swapped"],
+    ]  # fmt: skip
+    assert result.rows_in == 5 and len(result.table) == 3
+    centroids = kbo.postcode_centroids(result).set_index("postcode")
+    assert centroids.loc["5000", "lon"] == pytest.approx((4.8719854 + 4.9164) / 2)
+    assert centroids.loc["4031", "lat"] == pytest.approx(50.61)
+
+
+def test_locate_without_address_points_falls_back_to_postcode_centroids(tmp_path, mini):
+    path = tmp_path / "postcodes.csv"
+    path.write_text(POSTCODES)
+    result = kbo.locate_establishments(mini, None, kbo.read_postcodes(path))
+    assert result.rows_in == 7 and result.balanced
+    table = result.table.set_index("establishment_number")
+    assert set(table["geocode_precision"]) == {"postcode"}
+    assert table.loc["2.100.000.213", "lat"] == pytest.approx(50.61)  # 4031
+    reasons = result.quarantine.set_index("row_number")["reason"].to_dict()
+    # 8550 and 4800 are not in the postcode list; 4000's address is struck off
+    assert "no address point and no postcode centroid" in reasons.values()
+    assert all(r in {"no address", "no activity", "no address point and no postcode centroid"}
+               for r in reasons.values())
+
+
+def test_locate_mixes_address_and_postcode_precision(tmp_path, mini, points):
+    path = tmp_path / "postcodes.csv"
+    path.write_text(POSTCODES + "4800,Verviers,5.86,50.59\n")
+    without = kbo.locate_establishments(mini, points)
+    result = kbo.locate_establishments(mini, points, kbo.read_postcodes(path))
+    precision = result.table.set_index("establishment_number")["geocode_precision"]
+    assert (precision[without.table["establishment_number"]] == "address").all()
+    assert (precision == "postcode").sum() == len(result.table) - len(without.table) > 0
+    assert result.balanced
+
+
+@pytest.mark.realdata
+def test_real_kbo_update_located_by_real_postcode_list():
+    folder = realdata_a(REAL_KBO)
+    postcodes = kbo.read_postcodes(realdata_a("06_other/zipcode-belgium.csv"))
+    assert postcodes.rows_in == 2757 and postcodes.quarantine.empty
+    assert postcodes.table["postcode"].nunique() > 1100
+    tables = kbo.read_kbo(folder)
+    result = kbo.locate_establishments(tables, None, postcodes)
+    assert result.rows_in == 22 and result.balanced
+    assert len(result.table) == 22 and set(result.table["geocode_precision"]) == {"postcode"}
+    x0, y0, x1, y1 = kbo.BELGIUM_BBOX
+    assert result.table["lon"].between(x0, x1).all() and result.table["lat"].between(y0, y1).all()
+    # the real list has several localities per postcode: the centroid is their mean
+    first = result.table.iloc[0]
+    rows = postcodes.table[postcodes.table["postcode"] == first["zipcode"]]
+    assert first["lon"] == pytest.approx(rows["lon"].mean())

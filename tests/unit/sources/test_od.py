@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.errors import InputError
 from pipelines.sources import od
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "sources_b"
@@ -84,12 +83,16 @@ def test_od_quarantine(tmp_path: Path, line: str, reason: str) -> None:
 def test_od_missing_column(tmp_path: Path, column: str) -> None:
     header = ";".join(c for c in HEADER.split(";") if c != column)
     path = _write(tmp_path, ["x;y;z"], header=header)
-    with pytest.raises(InputError, match=column) as err:
-        od.read_od(path)
-    assert str(path) in str(err.value)
+    result = od.read_od(path)
+    # changed (issue 9): a missing column is a file-level quarantine row, not an exception
+    q = result.quarantine
+    assert q["row_number"].tolist() == [0] and q["source_file"].tolist() == [str(path)]
+    assert q["reason"].iloc[0].startswith(f"missing required column {column!r}"), q["reason"].iloc[0]
+    assert len(result.table) == 0 and result.rows_in == 1
 
 
 def test_od_comma_file_is_rejected_with_its_columns(tmp_path: Path) -> None:
     path = _write(tmp_path, [OK.replace(";", ",")], header=HEADER.replace(";", ","))
-    with pytest.raises(InputError, match="missing required column 'hour_start'"):
-        od.read_od(path)
+    result = od.read_od(path)
+    assert result.quarantine["reason"].iloc[0].startswith("missing required column 'hour_start'")
+    assert "found hour_start,origin_sector" in result.quarantine["reason"].iloc[0]

@@ -121,21 +121,28 @@ def test_communes_reprojects_lambert72(tmp_path):
 def test_communes_missing_column_names_file_and_column(tmp_path):
     props = {"CD_MUNTY_REFNIS": "62063", "TX_MUNTY_DESCR_FR": "Liège", "TX_MUNTY_DESCR_NL": "Luik"}
     path = _write(tmp_path, [_feature(props, SQUARE)], "nopop.geojson")
-    with pytest.raises(InputError, match=r"nopop\.geojson.*MS_POPULATION"):
-        read_communes(path)
+    # changed (issue 9): a missing column is a file-level quarantine row, not an exception
+    result = read_communes(path)
+    q = result.quarantine
+    assert q["row_number"].tolist() == [0] and q["source_file"].tolist() == [str(path)]
+    assert q["reason"].iloc[0].startswith("missing column MS_POPULATION")
+    assert len(result.table) == 0 and result.rows_in == 1
+    assert list(result.table.columns) == ["nis", "name_fr", "name_nl", "population", "geometry"]
+    assert result.table.crs.to_epsg() == 4326
 
 
 def test_communes_no_code_column(tmp_path):
     path = _write(tmp_path, [_feature({"code": "62063"}, SQUARE)], "nocode.geojson")
-    with pytest.raises(InputError, match=r"nocode\.geojson.*CD_MUNTY_REFNIS"):
-        read_communes(path)
+    result = read_communes(path)  # changed (issue 9): file-level quarantine row
+    assert result.quarantine["reason"].iloc[0].startswith("missing column CD_MUNTY_REFNIS")
 
 
 def test_unreadable_file(tmp_path):
     path = tmp_path / "broken.geojson"
     path.write_text("{not json")
-    with pytest.raises(InputError, match="broken.geojson"):
-        read_communes(path)
+    result = read_communes(path)  # changed (issue 9): file-level quarantine row
+    assert result.quarantine["reason"].iloc[0].startswith("GeoJSON file is not valid JSON")
+    assert result.quarantine["source_file"].tolist() == [str(path)] and result.balanced
     with pytest.raises(InputError, match="file not found"):
         read_communes(tmp_path / "absent.geojson")
 

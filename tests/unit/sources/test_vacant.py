@@ -83,17 +83,24 @@ def test_duplicate_keeps_first_valid_row(tmp_path):
 
 def test_missing_column_names_file_and_column(tmp_path):
     path = _write(tmp_path, [], header="cell_id,nis,address,lon,lat,floor_area_m2,observed_on")
-    with pytest.raises(InputError, match=r"vacant_cells\.csv.*missing column status"):
-        read_vacant_cells(path)
+    # changed (issue 9): a missing column is a file-level quarantine row, not an exception
+    result = read_vacant_cells(path)
+    assert result.quarantine[["row_number", "source_file"]].values.tolist() == [[0, str(path)]]
+    assert result.quarantine["reason"].iloc[0].startswith("missing required column 'status'")
+    assert len(result.table) == 0 and result.rows_in == 1 and result.balanced
+    assert list(result.table.columns) == list(COLUMNS)
 
 
 def test_empty_and_missing_files(tmp_path):
     path = tmp_path / "vacant_cells.csv"
     path.write_text("")
-    with pytest.raises(InputError, match="empty file"):
-        read_vacant_cells(path)
+    # changed (issue 9): empty and header-only files are file-level quarantine rows
+    empty = read_vacant_cells(path)
+    assert empty.quarantine[["row_number", "reason"]].values.tolist() == [[0, "empty file"]]
+    assert len(empty.table) == 0 and empty.rows_in == 1 and empty.balanced
     with pytest.raises(InputError, match="file not found"):
         read_vacant_cells(tmp_path / "absent.csv")
     header_only = read_vacant_cells(_write(tmp_path, []))
-    assert len(header_only.table) == 0 and header_only.rows_in == 0
+    assert header_only.quarantine["reason"].tolist() == ["header only (no data rows)"]
+    assert len(header_only.table) == 0 and header_only.rows_in == 1
     assert list(header_only.table.columns) == list(COLUMNS)

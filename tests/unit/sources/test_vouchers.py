@@ -7,8 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.errors import InputError
-from pipelines.sources.vouchers import read_merchants, read_transactions
+from pipelines.sources.vouchers import MERCHANT_COLUMNS, read_merchants, read_transactions
 
 MERCHANT_HEADER = "merchant_id,name,establishment_number,nis,lon,lat,category"
 MERCHANTS = [
@@ -136,13 +135,23 @@ def test_transactions_conserve_amounts(tmp_path):
 def test_missing_column_names_file_and_column(tmp_path):
     header = "transaction_id,merchant_id,timestamp,customer_postcode,customer_sector"
     path = _write(tmp_path, header, [], "2026-10-25.csv")
-    with pytest.raises(InputError, match=r"2026-10-25\.csv.*missing column amount_eur"):
-        read_transactions(path)
+    # changed (issue 9): a missing column is a file-level quarantine row, not an exception
+    result = read_transactions(path)
+    assert result.quarantine["source_file"].tolist() == [str(path)]
+    assert result.quarantine["row_number"].tolist() == [0]
+    assert result.quarantine["reason"].iloc[0].startswith("missing required column 'amount_eur'")
+    assert len(result.table) == 0 and result.balanced
     path = _write(tmp_path, "merchant_id,name,nis,lon,lat,category", [], "merchants.csv")
-    with pytest.raises(InputError, match=r"merchants\.csv.*missing column establishment_number"):
-        read_merchants(path)
+    result = read_merchants(path)
+    reason = result.quarantine["reason"].iloc[0]
+    assert reason.startswith("missing required column 'establishment_number'")
+    assert list(result.table.columns) == list(MERCHANT_COLUMNS) and result.rows_in == 1
 
 
 def test_header_only_file_is_empty_not_an_error(tmp_path):
+    # changed (issue 9): a header-only daily file is a gap recorded as one file-level row
     result = read_transactions(_write(tmp_path, TX_HEADER, [], "2026-10-25.csv"))
-    assert len(result.table) == 0 and result.rows_in == 0 and result.balanced
+    assert len(result.table) == 0 and result.rows_in == 1 and result.balanced
+    assert result.quarantine[["row_number", "reason"]].values.tolist() == [
+        [0, "header only (no data rows)"]
+    ]

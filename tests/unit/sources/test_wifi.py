@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.errors import ConfigError, InputError
+from pipelines.errors import ConfigError
 from pipelines.sources import wifi
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "sources_b"
@@ -41,7 +41,7 @@ SENSOR_HEADER = "sensor_id,nis,name,lon,lat,installed_on"
     ("line", "reason"),
     [
         ("W9,9209,x,4.86,50.46,2025-01-01", "NIS code is not 5 digits: '9209'"),
-        ("W9,92094,x,50.46,4.86,2025-01-01", "coordinates outside Belgium"),
+        ("W9,92094,x,50.46,4.86,2025-01-01", "lat/lon swapped"),
         ("W9,92094,x,abc,50.46,2025-01-01", "missing or non-numeric coordinates"),
         ("W9,92094,x,4.86,50.46,01/03/2025", "unparsable installed_on: '01/03/2025'"),
         ("W1,92094,x,4.86,50.46,2025-01-01", "duplicate sensor_id (first at row 1)"),
@@ -112,9 +112,13 @@ def test_same_wall_clock_with_two_offsets_is_not_a_duplicate(tmp_path: Path) -> 
 
 def test_counts_missing_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "sensor_id,time,unique_devices", ["W1,2026-10-25T02:00:00+02:00,1"])
-    with pytest.raises(InputError, match="'timestamp'") as err:
-        wifi.read_counts(path)
-    assert str(path) in str(err.value)
+    result = wifi.read_counts(path)
+    # changed (issue 9): a missing column is a file-level quarantine row, not an exception
+    q = result.quarantine
+    assert q["row_number"].tolist() == [0] and q["source_file"].tolist() == [str(path)]
+    assert q["reason"].iloc[0].startswith("missing required column 'timestamp'"), q["reason"].iloc[0]
+    assert len(result.table) == 0 and result.rows_in == 1
+    assert list(result.table.columns) == ["sensor_id", "ts", "day", "unique_devices"]
 
 
 # -- pseudonymisation ------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Inputs declared once: the same declaration gives Dagster its ``deps`` and is the only
+thing the asset may read.
+
+    INPUTS = Inputs("gold.districts", "silver.road_network")
+    @dg.asset(deps=INPUTS.deps, ...)
+    def asset(lake: LakeResource):
+        districts = INPUTS.reader(lake.lake).read("gold.districts")
+
+An asset that writes several lake tables (``silver.road_network`` writes
+``silver.network_nodes`` and ``silver.network_edges``) is declared with them:
+``Inputs(..., tables={"silver.road_network": ("silver.network_nodes", "silver.network_edges")})``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.lake import Lake
+
+
+class UndeclaredInput(KeyError):
+    """An asset tried to read a table it did not declare."""
+
+
+class Inputs:
+    """The upstream assets of one asset, and the lake tables each of them writes."""
+
+    def __init__(self, *keys: str, tables: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.keys = tuple(keys)
+        extra = dict(tables or {})
+        unknown = set(extra) - set(keys)
+        if unknown:
+            raise ValueError(f"tables given for undeclared inputs: {sorted(unknown)}")
+        self.tables = frozenset(t for k in keys for t in extra.get(k, (k,)))
+
+    @property
+    def deps(self) -> list[dg.AssetKey]:
+        return [dg.AssetKey(k.split(".")) for k in self.keys]
+
+    def __add__(self, other: Inputs) -> Inputs:
+        out = Inputs(*dict.fromkeys(self.keys + other.keys))
+        out.tables = self.tables | other.tables
+        return out
+
+    def reader(self, lake: Lake) -> Reader:
+        return Reader(lake, self.tables)
+
+
+class Reader:
+    """Reads the declared tables of a lake, and nothing else."""
+
+    def __init__(self, lake: Lake, tables: frozenset[str]) -> None:
+        self._lake, self._tables = lake, tables
+
+    def _split(self, table: str) -> tuple[str, str]:
+        if table not in self._tables:
+            raise UndeclaredInput(f"{table} is not a declared input (declared: {', '.join(sorted(self._tables))})")
+        layer, name = table.split(".", 1)
+        return layer, name
+
+    def read(self, table: str, day: str | None = None) -> pd.DataFrame:
+        """One table (or one day of a daily table)."""
+        return self._lake.read(*self._split(table), day)
+
+    def exists(self, table: str, day: str | None = None) -> bool:
+        return self._lake.exists(*self._split(table), day)
+
+    def read_days(self, table: str, days: list[str] | None = None) -> pd.DataFrame:
+        """Every day of a daily table, or only ``days`` (those that exist); empty without any."""
+        layer, name = self._split(table)
+        if days is None:
+            return self._lake.read_days(layer, name)
+        parts = [self._lake.read(layer, name, d) for d in days if self._lake.exists(layer, name, d)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

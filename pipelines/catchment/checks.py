@@ -1,0 +1,124 @@
+"""Check outcomes of the catchment tables, computed on frames (no Dagster).
+
+Each function returns :class:`CheckOutcome` objects that the assets hand to Dagster
+unchanged (``assets/gold/catchment.py``): the rule lives here, next to the tables it guards,
+and is testable without a run. ``pipelines.footfall.checks`` uses the same type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pipelines.catchment.area import ISOCHRONE_MINUTES
+from pipelines.catchment.model import TIER_SHARES
+
+DRIVE_REACH_MIN = 0.95
+"""Share of the cells the drive network must reach for gold.travel_times to be complete."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of one asset check: its name, whether it passed, what it measured.
+
+    ``warn`` marks a check whose failure is a warning, not an error.
+    """
+
+    name: str
+    passed: bool
+    metadata: dict[str, object] = field(default_factory=dict)
+    warn: bool = False
+
+
+def travel_time_checks(times: pd.DataFrame, n_cells: int, n_districts: int) -> list[CheckOutcome]:
+    """``complete``: one row per (cell, district) and drive reaches >= 95 % of the cells."""
+    reached = float(np.isfinite(times["drive_min"]).mean()) if len(times) else 0.0
+    complete = len(times) == n_cells * n_districts and (reached >= DRIVE_REACH_MIN or n_districts == 0)
+    return [CheckOutcome("complete", bool(complete), {"drive_reached_share": reached})]
+
+
+def isochrone_checks(frame: pd.DataFrame, n_districts: int) -> list[CheckOutcome]:
+    """``complete`` (every district x mode x cutoff, non-empty valid polygons) and ``nested``
+    (population, workers and area never shrink as the cutoff grows)."""
+    expected = n_districts * sum(len(m) for m in ISOCHRONE_MINUTES.values())
+    geoms = frame.geometry
+    ok_geom = bool(geoms.is_valid.all() and (~geoms.is_empty).all())
+    grow = frame.groupby(["district_id", "mode"])[["population", "workers", "area_km2"]].diff().fillna(0)
+    return [
+        CheckOutcome("complete", bool(len(frame) == expected and ok_geom), {"rows": len(frame), "expected": expected}),
+        CheckOutcome(
+            "nested",
+            bool((grow >= -1e-6).all().all()),
+            {"min_step": float(grow.min().min()) if len(grow) else 0.0},
+        ),
+    ]
+
+
+def huff_checks(
+    huff: pd.DataFrame, reaching_population: float, *, calibrated: bool, fit_ok: bool, beta: float
+) -> list[CheckOutcome]:
+    """``shares_sum_to_one``, ``customers_conserved`` and ``beta_fitted`` of gold.huff.
+
+    ``beta_fitted`` passes when the fit converged inside its bounds, or when there was nothing
+    to fit (``calibrated`` false: the documented default beta, recorded as such).
+    """
+    sums = huff.groupby("h3")["probability"].sum()
+    got = float(huff["expected_customers"].sum())
+    return [
+        CheckOutcome(
+            "shares_sum_to_one",
+            bool(np.allclose(sums.to_numpy(), 1.0, atol=1e-9)),
+            {"max_error": float(np.abs(sums - 1).max()) if len(sums) else 0.0},
+        ),
+        CheckOutcome(
+            "customers_conserved",
+            abs(got - reaching_population) <= 1e-6 * max(reaching_population, 1),
+            {"expected": float(reaching_population), "got": got},
+        ),
+        CheckOutcome(
+            "beta_fitted",
+            (not calibrated) or fit_ok,
+            {"beta": float(beta), "calibrated": calibrated},
+        ),
+    ]
+
+
+def tier_checks(frame: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> list[CheckOutcome]:
+    """``tier_shares``: tiers 1, 2, 3 hold at least 60 / 80 / 95 % cumulatively."""
+    if not len(frame):
+        return [CheckOutcome("tier_shares", False, {"min_primary": 0.0})]
+    cumulative = frame.pivot(index="district_id", columns="tier", values="share").cumsum(axis=1)
+    tiers = list(range(1, len(shares) + 1))
+    ok = bool((cumulative[tiers] >= np.array(shares) - 1e-9).all().all())
+    return [CheckOutcome("tier_shares", ok, {"min_primary": float(cumulative[1].min())})]
+
+
+def revealed_checks(revealed: pd.DataFrame, k: int) -> list[CheckOutcome]:
+    """``suppressed_below_k`` (no published count below k) and ``shares_sum_to_one`` (per
+    district and source, published shares make 1 unless some rows are suppressed)."""
+    shown = revealed["customers"].dropna()
+    share_sum = revealed.groupby(["district_id", "source"])["share"].sum()
+    hidden = (
+        revealed[revealed["suppressed"]]
+        .groupby(["district_id", "source"])
+        .size()
+        .reindex(share_sum.index)
+        .fillna(0)
+    )
+    sums_ok = bool(((share_sum <= 1 + 1e-9) & ((share_sum >= 1 - 1e-9) | (hidden > 0))).all())
+    return [
+        CheckOutcome(
+            "suppressed_below_k",
+            bool((shown >= k).all()),
+            {"min_published": float(shown.min()) if len(shown) else 0.0},
+        ),
+        CheckOutcome("shares_sum_to_one", sums_ok),
+    ]
+
+
+def comparison_checks(comparison: pd.DataFrame) -> list[CheckOutcome]:
+    """``modelled_shares_sum_to_one``: per district, the four tiers' modelled shares sum to 1."""
+    sums = comparison.groupby("district_id")["modelled_share"].sum()
+    return [CheckOutcome("modelled_shares_sum_to_one", bool(np.allclose(sums.to_numpy(), 1.0, atol=1e-9)))]
