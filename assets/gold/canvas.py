@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from assets import bronze
 from assets.common import OWNERS, preview_md, table_metadata
+from assets.declared import Inputs, Reader
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
@@ -32,23 +33,26 @@ TABLES = {
     "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile",
 }  # fmt: skip
 BRONZE_KEYS = [spec.key for a in bronze.assets for spec in a.specs]
+"""Every bronze asset: the inventory counts their accepted rows (Parquet footers) and quarantine."""
+SOURCE_STATUS = "bronze.source_status"
+LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_curve"}
+CANVAS_TABLES = {"peers": "gold.canvas_peers", "canvas": "gold.canvas", "pillars": "gold.canvas_pillars",
+                 "actions": "gold.actions", "scenarios": "gold.canvas_scenarios", "cadastre": "gold.data_cadastre"}
+CADASTRE_INPUTS = Inputs(*TABLES.values(), SOURCE_STATUS)
+CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre")
+REPORT_INPUTS = Inputs(*dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
 TYPOLOGY_FILE = "typology.csv"
 """Optional user-supplied commune typology (``nis,typology``) in the landing folder: the fourth peer lens."""
-LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_curve"}
 
 
-def _key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(name.split("."))
+def _read(reader: Reader, name: str) -> pd.DataFrame | None:
+    return reader.read(name) if reader.exists(name) else None
 
 
-def _read(lk: Lake, name: str) -> pd.DataFrame | None:
-    layer, table = name.split(".")
-    return lk.read(layer, table) if lk.exists(layer, table) else None
-
-
-def read_frames(lk: Lake) -> CanvasFrames:
+def read_frames(lk: Lake, inputs: Inputs = CANVAS_INPUTS) -> CanvasFrames:
     """The declared upstream tables; a table not (yet) in the lake stays an empty default."""
-    found = {field: frame for field, name in TABLES.items() if (frame := _read(lk, name)) is not None}
+    reader = inputs.reader(lk)
+    found = {field: frame for field, name in TABLES.items() if (frame := _read(reader, name)) is not None}
     return CanvasFrames(**found)
 
 
@@ -73,7 +77,7 @@ def _check(key: list[str], name: str, result: checks.CheckResult) -> dg.AssetChe
 
 @dg.asset(
     key=CADASTRE_KEY, group_name="gold", kinds={"python", "parquet"}, owners=OWNERS,
-    deps=[*BRONZE_KEYS, *[_key(n) for n in TABLES.values()]],
+    deps=list(dict.fromkeys([*BRONZE_KEYS, *CADASTRE_INPUTS.deps])),
     check_specs=[dg.AssetCheckSpec("every_commune_every_family", asset=CADASTRE_KEY,
                                    description="One row per commune and source family; statuses held/missing/broken; a missing family lists what it would unlock.")],
 )
@@ -87,17 +91,18 @@ def data_cadastre(lake: LakeResource):  # noqa: ANN201
     present, else from the landing folder."""
     lk = lake.lake
     counts, quarantine = bronze_counts(lk)
-    status = lk.read("bronze", "source_status") if lk.exists("bronze", "source_status") else None
-    frame = build_inventory(read_frames(lk), status, lk.landing, counts, quarantine)
+    frames = read_frames(lk, CADASTRE_INPUTS)
+    status = _read(CADASTRE_INPUTS.reader(lk), SOURCE_STATUS)
+    frame = build_inventory(frames, status, lk.landing, counts, quarantine)
     path = lk.write(frame, *CADASTRE_KEY)
     meta = table_metadata(frame, str(path)) | {"status_source": "bronze.source_status" if status is not None else "landing folder"}
     meta["families_by_status"] = preview_md(frame.groupby(["source", "status"]).size().unstack(fill_value=0).reset_index(), rows=20)
     yield dg.MaterializeResult(metadata=meta)
-    yield _check(CADASTRE_KEY, "every_commune_every_family", checks.cadastre_complete(frame, read_frames(lk).communes))
+    yield _check(CADASTRE_KEY, "every_commune_every_family", checks.cadastre_complete(frame, frames.communes))
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:
-    return dg.AssetSpec(key, deps=[dg.AssetKey(CADASTRE_KEY), *[_key(n) for n in TABLES.values()]],
+    return dg.AssetSpec(key, deps=CANVAS_INPUTS.deps,
                         group_name="gold", kinds={"python", "parquet"}, owners=OWNERS, description=description)
 
 
@@ -118,7 +123,7 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
 def canvas(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
     typology = lk.landing / TYPOLOGY_FILE
-    result = build_canvas(read_frames(lk), lk.read(*CADASTRE_KEY), typology=typology if typology.exists() else None)
+    result = build_canvas(read_frames(lk), CANVAS_INPUTS.reader(lk).read("gold.data_cadastre"), typology=typology if typology.exists() else None)
     tables = {tuple(PEERS_KEY): result.peers, tuple(CANVAS_KEY): result.canvas, tuple(PILLARS_KEY): result.pillars,
               tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios}
     for key, frame in tables.items():
@@ -134,7 +139,7 @@ def canvas(lake: LakeResource):  # noqa: ANN201
 
 @dg.asset(
     key=REPORTS_KEY, group_name="exports", kinds={"html", "geopackage", "csv"}, owners=OWNERS,
-    deps=[dg.AssetKey(k) for k in (PEERS_KEY, CANVAS_KEY, PILLARS_KEY, ACTIONS_KEY, SCENARIOS_KEY, CADASTRE_KEY)] + [_key(n) for n in (*TABLES.values(), *LAYER_TABLES.values())],
+    deps=REPORT_INPUTS.deps,
     check_specs=[dg.AssetCheckSpec("one_report_per_commune", asset=REPORTS_KEY, description="exports/reports/<nis>.html for every commune and index.html, self-contained (no external URL).")],
 )
 def canvas_reports(lake: LakeResource):  # noqa: ANN201
@@ -153,9 +158,10 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
 
 def report_inputs(lk: Lake) -> ReportInputs:
     """Read the Canvas tables and the map layers for the reports."""
-    frames = read_frames(lk)
-    layers = {field: _read(lk, name) for field, name in LAYER_TABLES.items()}
-    result = {k: lk.read(*key) for k, key in (("peers", PEERS_KEY), ("canvas", CANVAS_KEY), ("pillars", PILLARS_KEY), ("actions", ACTIONS_KEY), ("scenarios", SCENARIOS_KEY), ("cadastre", CADASTRE_KEY))}
+    frames = read_frames(lk, REPORT_INPUTS)
+    reader = REPORT_INPUTS.reader(lk)
+    layers = {field: _read(reader, name) for field, name in LAYER_TABLES.items()}
+    result = {field: reader.read(name) for field, name in CANVAS_TABLES.items()}
     meta = checks.report_meta(result["pillars"], result["peers"], result["cadastre"], date.today().isoformat())
     return ReportInputs(catalogue=checks.catalogue(), communes=frames.communes, districts=frames.districts, catchment=frames.catchment,
                         friction_cells=frames.friction_cells, footfall=layers["footfall"] if layers["footfall"] is not None else frames.friction_cells.iloc[0:0],
