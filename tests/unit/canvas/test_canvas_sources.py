@@ -127,3 +127,18 @@ def test_status_from_landing_sees_files_days_and_hashes(tmp_path):
     assert "landing/od" in status.loc["od", "reason"]
     missing_gaps = cad._gaps("2026-10-01", "2026-10-03", 2)
     assert missing_gaps == 1
+
+
+def test_upstream_not_computable_keeps_its_needs(catalogue, communes, indicator_values):
+    frame = indicator_frame(indicator_values)
+    frame["status"] = "computed"
+    frame["needs"] = [[] for _ in range(len(frame))]
+    row = (frame["indicator"] == "tourism_hours_overlap") & (frame["nis"] == NIS[0])
+    frame.loc[row, "status"] = "not_computable"
+    frame.loc[row, "value"] = np.nan
+    frame.loc[row, "needs"] = pd.Series([["wifi", "counters"]], index=frame.index[row])
+    inventory = cad.build_cadastre(status_frame(), no_quality(), full_coverage(), communes, catalogue)
+    values = commune_values(frame, pd.DataFrame(columns=["nis", "indicator", "value", "reference"]))
+    card = build_scorecard(values, peers_frame(), cad.held_by_commune(inventory), inventory, catalogue, draws=10)
+    out = card.canvas[(card.canvas["nis"] == NIS[0]) & (card.canvas["indicator"] == "tourism_hours_overlap")].iloc[0]
+    assert out["status"] == "not_computable" and out["needs"] == ["counters", "wifi"]
