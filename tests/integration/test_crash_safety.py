@@ -31,7 +31,7 @@ AUDIT_COLUMNS = ["computed_at"]
 KILL_POINTS = {
     "mid-bronze": 'step "bronze__kbo"',
     "mid-silver": 'step "silver__road_network"',
-    "mid-gold": 'step "access"',
+    "mid-gold": 'step "friction"',
     "mid-export": 'step "exports__h3_cells"',
     "mid-warehouse": 'step "exports__warehouse"',
 }
