@@ -63,11 +63,19 @@ def write_read_results(
         counts[f"rows_in_{name}"] = int(result.rows_in or 0)
         quarantines.append(result.quarantine)
     quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else empty_quarantine()
+    quarantine["source_file"] = landing_relative(quarantine["source_file"], lake)
     lake.write(quarantine, "bronze", f"quarantine/{source}", day)
     counts["quarantined"] = len(quarantine)
     counts["rows_in"] = sum(int(r.rows_in or 0) for r in results.values())
     counts["rows_accepted"] = sum(len(r.table) for r in results.values())
     return counts
+
+
+def landing_relative(paths: pd.Series, lake: Lake) -> pd.Series:
+    """Landing files named relative to the landing zone (``kbo/activity.csv``): the same on
+    every machine and data root, and no local path leaks into the lake."""
+    prefix = str(lake.landing).rstrip("/") + "/"
+    return paths.astype("string").str.removeprefix(prefix)
 
 
 def read_results_metadata(results: Mapping[str, ReadResult]) -> dict[str, object]:
