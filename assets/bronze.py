@@ -27,6 +27,7 @@ from pipelines.sources import (
     od,
     osm,
     statbel,
+    typology,
     vacant,
     vouchers,
     wifi,
@@ -173,6 +174,11 @@ SOURCES: dict[str, tuple[str, Loader]] = {
     "sncb_boardings": (
         "SNCB average boardings per station (weekday, Saturday, Sunday): a station footfall proxy.",
         _single("sncb_boardings", counts_csv.read_sncb_boardings, "sncb/boardings.csv"),
+    ),
+    "typology": (
+        "A user-supplied commune typology (nis, typology), e.g. a published classification of "
+        "communes: the fourth peer lens of the Canvas. Optional.",
+        _single("typology", typology.read_typology, "typology.csv"),
     ),
     "counter_registry": (
         "Registry of pedestrian and bike counters.",

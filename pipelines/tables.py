@@ -65,6 +65,7 @@ BRONZE: dict[str, tuple[tuple[str, str], ...]] = {
         ("category", _S), ("zipcode", _S), ("street_fr", _S), ("house_number", _S), ("lon", _F), ("lat", _F),
         ("geocode_precision", _S),
     ),
+    "typology": (("nis", _S), ("typology", _S)),
     "kbo_postcodes": (("postcode", _S), ("locality", _S), ("lon", _F), ("lat", _F)),
     "sncb_boardings": (("station", _S), ("name", _S), ("uri", _S), ("weekday", _I), ("saturday", _I), ("sunday", _I)),
     "address_points": (

@@ -39,10 +39,10 @@ LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_cu
 CANVAS_TABLES = {"peers": "gold.canvas_peers", "canvas": "gold.canvas", "pillars": "gold.canvas_pillars",
                  "actions": "gold.actions", "scenarios": "gold.canvas_scenarios", "cadastre": "gold.data_cadastre"}
 CADASTRE_INPUTS = Inputs(*TABLES.values(), SOURCE_STATUS)
-CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre")
+TYPOLOGY = "bronze.typology"
+"""Optional user-supplied commune typology (``nis,typology``): the fourth peer lens."""
+CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre", TYPOLOGY)
 REPORT_INPUTS = Inputs(*dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
-TYPOLOGY_FILE = "typology.csv"
-"""Optional user-supplied commune typology (``nis,typology``) in the landing folder: the fourth peer lens."""
 
 
 def _read(reader: Reader, name: str) -> pd.DataFrame | None:
@@ -122,8 +122,8 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
 )
 def canvas(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
-    typology = lk.landing / TYPOLOGY_FILE
-    result = build_canvas(read_frames(lk), CANVAS_INPUTS.reader(lk).read("gold.data_cadastre"), typology=typology if typology.exists() else None)
+    reader = CANVAS_INPUTS.reader(lk)
+    result = build_canvas(read_frames(lk), reader.read("gold.data_cadastre"), typology=reader.read(TYPOLOGY))
     tables = {tuple(PEERS_KEY): result.peers, tuple(CANVAS_KEY): result.canvas, tuple(PILLARS_KEY): result.pillars,
               tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios}
     for key, frame in tables.items():

@@ -21,7 +21,7 @@ from pipelines.canvas import cadastre as cad
 from pipelines.canvas import qgis, report, scoring, whatif
 from pipelines.canvas.actions import build_actions
 from pipelines.canvas.catalogue import FAMILIES, Catalogue, load_catalogue
-from pipelines.canvas.peers import build_peers, commune_features, read_typology
+from pipelines.canvas.peers import build_peers, commune_features, typology_map
 from pipelines.canvas.scorecard import (
     build_scorecard,
     commune_values,
@@ -86,13 +86,13 @@ class CanvasResult:
 
 
 def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalogue | None = None,
-                 scenarios: Mapping[str, Any] | None = None, typology: Path | None = None,
+                 scenarios: Mapping[str, Any] | None = None, typology: pd.DataFrame | None = None,
                  draws: int = scoring.MC_DRAWS, seed: int = scoring.MC_SEED) -> CanvasResult:
     """Peers, scorecard, pillar scores with uncertainty, actions and what-if scenarios."""
     catalogue = catalogue or load_catalogue()
     scenarios = whatif.load_scenarios() if scenarios is None else scenarios
     features = commune_features(frames.communes, frames.h3_cells, frames.districts, frames.catchment, frames.tourism)
-    peers = build_peers(features, frames.communes, read_typology(typology))
+    peers = build_peers(features, frames.communes, typology_map(typology))
     held = cad.held_by_commune(cadastre)
     values = commune_values(frames.indicators, derived_values(features, frames.footfall_profile, frames.catchment, frames.districts))
     card = build_scorecard(values, peers.table, held, cadastre, catalogue, draws=draws, seed=seed)

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -104,15 +103,11 @@ def neighbours(communes: gpd.GeoDataFrame) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def read_typology(path: Path | None) -> dict[str, str]:
-    """nis -> typology from a CSV with columns ``nis,typology`` (empty when no file)."""
-    if path is None or not Path(path).exists():
+def typology_map(typology: pd.DataFrame | None) -> dict[str, str]:
+    """nis -> typology from ``bronze.typology`` (``nis``, ``typology``; empty when none)."""
+    if typology is None or typology.empty:
         return {}
-    frame = pd.read_csv(path, dtype=str)
-    missing = {"nis", "typology"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"{path}: typology file needs columns nis,typology; missing {sorted(missing)}")
-    return dict(zip(frame["nis"].str.strip(), frame["typology"].str.strip(), strict=True))
+    return dict(zip(typology["nis"].astype(str), typology["typology"].astype(str), strict=True))
 
 
 def _thousands(value: float) -> str:

@@ -10,6 +10,7 @@ from pipelines.canvas import peers as pe
 from pipelines.canvas.actions import build_actions, fmt, rule_fires
 from pipelines.canvas.catalogue import load_catalogue
 from pipelines.canvas.scorecard import build_scorecard, commune_values
+from pipelines.sources.typology import read_typology
 
 
 def _row(**kw):
@@ -89,14 +90,15 @@ def test_neighbours_share_a_boundary(communes):
 def test_typology_lens(tmp_path):
     path = tmp_path / "typo.csv"
     path.write_text("nis,typology\n10001,urbain\n10002,urbain\n10003,rural\n")
-    typo = pe.read_typology(path)
+    typo = pe.typology_map(read_typology(path).table)
     peers = peers_frame().assign(typology=lambda f: f["nis"].map(typo))
     masks = pe.lens_masks(peers)
     assert masks["typology"].tolist() == [[True, True, False], [True, True, False], [False, False, True]]
     assert "typology" not in pe.lens_masks(peers_frame())
-    (tmp_path / "bad.csv").write_text("code,type\n1,a\n")
-    with pytest.raises(ValueError, match="nis,typology"):
-        pe.read_typology(tmp_path / "bad.csv")
+    (tmp_path / "bad.csv").write_text("code,type\n10001,urbain\n")
+    bad = read_typology(tmp_path / "bad.csv")  # without its columns: one file-level quarantine row
+    assert bad.table.empty and pe.typology_map(bad.table) == {}
+    assert bad.quarantine["row_number"].tolist() == [0]
 
 
 def test_catalogue_validation(tmp_path):
