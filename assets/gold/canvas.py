@@ -8,7 +8,6 @@ from datetime import date
 
 import dagster as dg
 import pandas as pd
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from assets import bronze
@@ -17,7 +16,7 @@ from assets.declared import Inputs, Reader
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
-from pipelines.canvas.sources import family_of
+from pipelines import availability
 from pipelines.lake import Lake
 from pipelines.resources import LakeResource
 
@@ -57,18 +56,22 @@ def read_frames(lk: Lake, inputs: Inputs = CANVAS_INPUTS) -> CanvasFrames:
 
 
 def bronze_counts(lk: Lake) -> tuple[dict[str, int], pd.DataFrame]:
-    """Accepted rows per source family (Parquet footers) and every quarantine row."""
-    base = lk.root / "lake" / "bronze"
+    """Accepted rows per source family (from the Parquet footers) and every quarantine row
+    (``family``, ``row_number``) of the bronze assets."""
     counts: dict[str, int] = {}
-    for path in base.rglob("*.parquet") if base.exists() else []:
-        rel = path.relative_to(base).parts
-        if rel[0] == "quarantine" or (family := family_of(rel[0].removesuffix(".parquet"))) is None:
+    quarantine = []
+    for name in (spec.key.path[1] for spec in (s for a in bronze.assets for s in a.specs)):
+        family = availability.family_of_bronze(name)
+        if family is None:
             continue
-        counts[family] = counts.get(family, 0) + pq.read_metadata(path).num_rows
-    qdir = base / "quarantine"
-    files = [str(p) for p in qdir.rglob("*.parquet")] if qdir.exists() else []
-    quarantine = ds.dataset(files, format="parquet").to_table(columns=["source", "row_number"]).to_pandas() if files else pd.DataFrame(columns=["source", "row_number"])
-    return counts, quarantine
+        for table in availability.FAMILIES[family].bronze:
+            if table.startswith(name):
+                counts[family] = counts.get(family, 0) + sum(pq.read_metadata(p).num_rows for p in lk.files("bronze", table))
+        rows = [pd.read_parquet(p, columns=["row_number"]) for p in lk.files("bronze", f"quarantine/{name}")]
+        if rows:
+            quarantine.append(pd.concat(rows, ignore_index=True).assign(family=family))
+    frame = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame({"row_number": pd.Series(dtype="int64"), "family": pd.Series(dtype="string")})
+    return counts, frame
 
 
 def _check(key: list[str], name: str, result: checks.CheckResult) -> dg.AssetCheckResult:

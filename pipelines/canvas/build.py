@@ -29,7 +29,6 @@ from pipelines.canvas.scorecard import (
     resolve_status,
     wide,
 )
-from pipelines.canvas.sources import status_from_landing
 from pipelines.exports import export_layer
 from pipelines.lake import write_atomic
 
@@ -58,17 +57,15 @@ class CanvasFrames:
     footfall_profile: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def build_inventory(frames: CanvasFrames, status: pd.DataFrame | None, landing: Path,
+def build_inventory(frames: CanvasFrames, status: pd.DataFrame,
                     rows_accepted: Mapping[str, int], quarantine: pd.DataFrame,
                     catalogue: Catalogue | None = None) -> pd.DataFrame:
     """``gold.data_cadastre``: one row per commune and source family.
 
-    ``status`` is ``bronze.source_status`` when it exists, else None (derived from the
-    landing folder).
+    ``status`` is ``bronze.source_status``; ``rows_accepted`` the accepted bronze rows per
+    family; ``quarantine`` the quarantine rows with their ``family``.
     """
     catalogue = catalogue or load_catalogue()
-    if status is None or status.empty:
-        status = status_from_landing(landing)
     inputs = cad.CoverageInputs(frames.communes, frames.sectors, frames.shops, frames.districts, frames.sensors,
                                 frames.merchants, frames.parking, frames.vacant, frames.friction_cells, frames.indicators)
     quality = cad.quality_by_family(rows_accepted, quarantine)

@@ -15,8 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from pipelines.availability import Family
 from pipelines.canvas.catalogue import FAMILIES, Catalogue
-from pipelines.canvas.sources import FamilyInfo, family_info, family_of
+from pipelines.canvas.sources import family_info, family_of
 
 LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od"})
 """Families held territory-wide that a commune may still lack locally (coverage 0 = missing)."""
@@ -120,9 +121,11 @@ def coverage_table(inp: CoverageInputs) -> pd.DataFrame:
 
 
 def quality_by_family(rows_accepted: Mapping[str, int], quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Accepted and quarantined rows, file-level problems and the quarantine rate per family."""
-    q = quarantine.copy()
-    q["family"] = q["source"].astype(str).map(family_of) if len(q) else pd.Series(dtype=str)
+    """Accepted and quarantined rows, file-level problems and the quarantine rate per family.
+
+    ``quarantine`` has ``family`` (the family of the bronze asset that quarantined the row)
+    and ``row_number`` (0 for a file-level row)."""
+    q = quarantine
     out = []
     for family in FAMILIES:
         sub = q[q["family"] == family] if len(q) else q
@@ -152,13 +155,13 @@ def _status(row: pd.Series) -> str:
 
 def build_cadastre(status: pd.DataFrame, quality: pd.DataFrame, coverage: pd.DataFrame,
                    communes: pd.DataFrame, catalogue: Catalogue,
-                   infos: Mapping[str, FamilyInfo] | None = None) -> pd.DataFrame:
+                   infos: Mapping[str, Family] | None = None) -> pd.DataFrame:
     """One row per commune and source family: the data inventory.
 
     Parameters
     ----------
     status
-        ``bronze.source_status`` (or :func:`pipelines.canvas.sources.status_from_landing`).
+        ``bronze.source_status``.
     quality
         :func:`quality_by_family`. coverage: :func:`coverage_table`.
     communes
@@ -179,10 +182,10 @@ def build_cadastre(status: pd.DataFrame, quality: pd.DataFrame, coverage: pd.Dat
     absent = (frame["status"] == "held") & frame["source"].isin(LOCAL_FAMILIES) & frame["local"].eq(False)
     frame.loc[absent, "status"] = "missing"
     frame.loc[absent, "reason"] = "aucune donnée de cette source pour la commune"
-    frame["label_fr"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).label_fr or f)
-    frame["provider"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).provider)
-    frame["licence"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).licence)
-    frame["required"] = frame["source"].map(lambda f: infos.get(f, FamilyInfo("", "", ())).required)
+    frame["label_fr"] = frame["source"].map(lambda f: infos[f].label_fr)
+    frame["provider"] = frame["source"].map(lambda f: infos[f].provider)
+    frame["licence"] = frame["source"].map(lambda f: infos[f].licence)
+    frame["required"] = frame["source"].map(lambda f: infos[f].required)
     frame["feeds"] = frame["source"].map(lambda f: catalogue.feeding(f))
     unusable = frame["status"] != "held"
     frame["unlocks"] = [catalogue.feeding(f) if bad else [] for f, bad in zip(frame["source"], unusable, strict=True)]

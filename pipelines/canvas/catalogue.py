@@ -12,16 +12,15 @@ from typing import Any
 
 import yaml
 
+from pipelines import availability
+
 GEODATA = Path(__file__).resolve().parents[2] / "geodata" / "canvas"
 INDICATORS_YAML = GEODATA / "indicators.yaml"
 ACTIONS_YAML = GEODATA / "actions.yaml"
 SCENARIOS_YAML = GEODATA / "scenarios.yaml"
 
-FAMILIES = (
-    "boundaries", "sectors", "osm", "gtfs", "kbo", "addresses",
-    "wifi", "counters", "od", "vouchers", "vacancy", "parking",
-)  # fmt: skip
-"""Canonical source families (the contract shared with ``bronze.source_status``)."""
+FAMILIES = tuple(availability.FAMILIES)
+"""Canonical source families, in ``pipelines.availability`` order (``bronze.source_status``)."""
 
 LEVELS = {"high": 3, "medium": 2, "low": 1}
 LEVELS_FR = {"high": "forte", "medium": "moyenne", "low": "faible"}
