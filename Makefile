@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SMARTCOMMERCE_DATA ?= $(CURDIR)/data
 
-.PHONY: install demo test dev lint bench validate clean
+.PHONY: install demo test dev lint bench validate clean servers
 
 install: $(STAMP)
 
@@ -22,14 +22,26 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/smartcommerce demo
 
-test: install $(DAGSTER_HOME)/dagster.yaml
+test: install servers $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest -q
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster definitions validate -m pipelines.definitions
+	$(BIN)/dg check defs
+
+# Debian's PostgreSQL and redis-server, which the integration tests start on loopback (their
+# own data folders, stopped at the end). Installed with apt-get when root; otherwise say how.
+servers:
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; \
+	  else \
+	    echo "make servers: PostgreSQL or redis-server missing; run 'sudo apt-get install postgresql redis-server'" >&2; \
+	    if [ -n "$$CI" ]; then exit 1; fi; \
+	  fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests
