@@ -90,7 +90,7 @@ def build_warehouse(lake: Lake, comments: Mapping[str, str]) -> dict[str, int]:
     counts: dict[str, int] = {}
 
     def build(tmp: Path) -> None:
-        con = db.connect(tmp)
+        con = db.connect(tmp, s3=lake.remote)
         try:
             for layer in LAYERS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
