@@ -33,16 +33,17 @@ DEMO_PART = (
 
 
 def executor_def(name: str) -> dg.ExecutorDefinition:
-    """The executor called ``name``: ``in_process``, ``multiprocess`` or ``celery``."""
+    """The executor called ``name``: ``in_process``, ``multiprocess`` (or ``forkserver``, the
+    same executor with another start method) or ``celery``."""
     if name == "in_process":
         return dg.in_process_executor
-    if name == "multiprocess":
+    if name in ("multiprocess", "forkserver"):
         return dg.multiprocess_executor
     if name == "celery":
         from dagster_celery import celery_executor
 
         return celery_executor
-    raise ValueError(f"unknown executor {name!r}; expected in_process, multiprocess or celery")
+    raise ValueError(f"unknown executor {name!r}; expected in_process, multiprocess, forkserver or celery")
 
 
 def executor_from_env() -> dg.ExecutorDefinition | None:
@@ -51,20 +52,33 @@ def executor_from_env() -> dg.ExecutorDefinition | None:
     if not name:
         return None
     executor = executor_def(name)
+    if name == "forkserver":
+        return executor.configured({"start_method": FORKSERVER})
     if name == "celery":
         broker = os.environ.get(BROKER_ENV, DEFAULT_BROKER)
         return executor.configured({"broker": broker, "backend": broker})
     return executor
 
 
+# The multiprocess executor with a forkserver that imported the code location once: each step
+# forks from it instead of starting a fresh interpreter that imports the whole stack.
+FORKSERVER = {"forkserver": {"preload_modules": ["pipelines.definitions"]}}
+
+
 def run_config(executor: str, broker: str | None = None, max_concurrent: int | None = None) -> dict:
-    """Run config of the executor (quiet console logger)."""
+    """Run config of the executor (quiet console logger). ``multiprocess`` spawns a fresh
+    interpreter per step; ``forkserver`` is the multiprocess executor forking from a server
+    that preloaded the code location."""
     config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     if executor == "celery":
         broker = broker or os.environ.get(BROKER_ENV, DEFAULT_BROKER)
         config["execution"] = {"config": {"broker": broker, "backend": broker}}
-    elif executor == "multiprocess" and max_concurrent:
-        config["execution"] = {"config": {"max_concurrent": max_concurrent}}
+    elif executor in ("multiprocess", "forkserver"):
+        options: dict = {"max_concurrent": max_concurrent} if max_concurrent else {}
+        if executor == "forkserver":
+            options["start_method"] = FORKSERVER
+        if options:
+            config["execution"] = {"config": options}
     return config
 
 

@@ -89,3 +89,18 @@ def test_demo_part_runs_on_a_celery_worker(celery_worker, demo_root):
     assert "execute_plan" in celery_worker["log"].read_text()
     assert (demo_root / "lake" / "silver" / "sectors.parquet").exists()
     print(f"\n{len(PART)} assets: in-process {in_process_s:.1f} s, celery {celery_s:.1f} s")
+
+
+def test_executor_chosen_by_environment(monkeypatch):
+    monkeypatch.delenv(executors.EXECUTOR_ENV, raising=False)
+    assert executors.executor_from_env() is None
+    monkeypatch.setenv(executors.EXECUTOR_ENV, "multiprocess")
+    assert executors.executor_from_env() is dg.multiprocess_executor
+    monkeypatch.setenv(executors.EXECUTOR_ENV, "celery")
+    monkeypatch.setenv(executors.BROKER_ENV, "redis://127.0.0.1:1/0")
+    assert executors.executor_from_env().name == "celery"
+    monkeypatch.setenv(executors.EXECUTOR_ENV, "dask")
+    with pytest.raises(ValueError, match="unknown executor"):
+        executors.executor_from_env()
+    forkserver = executors.run_config("forkserver", max_concurrent=2)["execution"]["config"]
+    assert forkserver == {"max_concurrent": 2, "start_method": executors.FORKSERVER}
