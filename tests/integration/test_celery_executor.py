@@ -22,20 +22,18 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def celery_worker(redis_server, demo_root, tmp_path, monkeypatch):
-    """A Celery worker of dagster_celery.app (two processes) consuming the test's redis."""
+    """A Celery worker of dagster_celery.app (two processes) consuming the test's redis, set up
+    as docs/deployment.md tells a worker machine."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    config = tmp_path / "celery_config"
-    config.mkdir()
-    (config / "dagster_celery_config.py").write_text(
-        f"broker_url = {redis_server!r}\nresult_backend = {redis_server!r}\n"
-    )
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "SMARTCOMMERCE_DATA": str(demo_root),
-        "PYTHONPATH": os.pathsep.join([str(REPO), str(config)]),
+        "SMARTCOMMERCE_CELERY_BROKER": redis_server,
+        # the checkout and the shipped worker settings (deploy/cluster/dagster_celery_config.py)
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "deploy" / "cluster")]),
     }
     for name in ("DAGSTER_HOME", "SMARTCOMMERCE_DATA"):
         monkeypatch.setenv(name, env[name])
