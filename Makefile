@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SMARTCOMMERCE_DATA ?= $(CURDIR)/data
 
-.PHONY: install demo test dev lint bench validate clean
+.PHONY: install demo test dev lint bench validate clean system-deps servers
 
 install: $(STAMP)
 
@@ -22,15 +22,19 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/smartcommerce demo
 
-test: install $(DAGSTER_HOME)/dagster.yaml
-	bash .ci/system-deps.sh
+test: install system-deps $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest -q
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster definitions validate -m pipelines.definitions
+	$(BIN)/dg check defs
+
+# Debian's PostgreSQL and redis-server, which the integration tests start on loopback (their
+# own data folders, stopped at the end). Installed with apt-get when root; otherwise say how.
+system-deps:
+	bash .ci/system-deps.sh
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests

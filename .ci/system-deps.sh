@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# System packages the test suite needs, installed from Debian when missing (root), or a clear
-# message saying what to install. Called by `make test` (and so by .ci/run).
-#   gdal-bin: ogrinfo, the GDAL that QGIS users on Debian have (3.6; it cannot read GeoParquet),
-#             proves the GeoPackage exports open.
+# Debian packages the test suite needs, installed when missing (as root), or a clear message
+# saying what to install. Called by `make test` (and so by .ci/run).
+#   gdal-bin      ogrinfo, the GDAL that QGIS users on Debian have (3.6; no GeoParquet): proves
+#                 the GeoPackage exports open
+#   postgresql    the Dagster instance on PostgreSQL (tests start their own server on loopback)
+#   redis-server  the Celery executor's broker (tests start their own server on loopback)
 set -euo pipefail
 need=()
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
-for pkg in "$@"; do need+=("$pkg"); done
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

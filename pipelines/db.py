@@ -2,38 +2,90 @@
 
 SQL lives in ``sql/<layer>/<relation>.sql``; values are bound as named parameters
 (``$name``), never formatted into the text.
+
+A connection to a database file resolves relative paths from that file's folder
+(``file_search_path``): the warehouse's views name lake files relative to it, so the data root
+can move. When the data root is on object storage (``SMARTCOMMERCE_DATA=s3://...``) the
+connection loads ``httpfs`` (offline, from its wheel) and creates a *temporary* S3 secret from
+the standard AWS variables: it lives in memory only, never in a database file.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from pipelines.lake import DATA_ENV, is_remote, s3_settings
+
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Install (from the pinned wheel, no network) and load a DuckDB extension."""
+    try:
+        con.execute(f"LOAD {name}")
+    except duckdb.Error:
+        from duckdb_extensions import import_extension
+
+        import_extension(name, con=con)
+        con.execute(f"LOAD {name}")
 
 
 def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
     """Install (from the pinned wheel, no network) and load the spatial extension."""
-    try:
-        con.execute("LOAD spatial")
-    except duckdb.Error:
-        from duckdb_extensions import import_extension
+    load_extension(con, "spatial")
 
-        import_extension("spatial", con=con)
-        con.execute("LOAD spatial")
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def enable_s3(con: duckdb.DuckDBPyConnection) -> None:
+    """Load httpfs and create a temporary (in-memory) S3 secret from the AWS variables."""
+    load_extension(con, "httpfs")
+    settings = s3_settings()
+    options = {"TYPE": "s3", "REGION": _literal(settings["region"])}
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        options |= {"KEY_ID": _literal(key), "SECRET": _literal(secret)}
+        if os.environ.get("AWS_SESSION_TOKEN"):
+            options["SESSION_TOKEN"] = _literal(os.environ["AWS_SESSION_TOKEN"])
+    if settings["endpoint"]:
+        options |= {"ENDPOINT": _literal(settings["endpoint"]), "URL_STYLE": "'path'",
+                    "USE_SSL": "true" if settings["scheme"] == "https" else "false"}
+    body = ", ".join(f"{k} {v}" for k, v in options.items())
+    # CREATE SECRET takes no bound parameters; the values are quoted as literals. TEMPORARY:
+    # kept in this connection's memory, never persisted.
+    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET smartcommerce_lake ({body})")
 
 
 def connect(
-    path: str | Path = ":memory:", *, read_only: bool = False, spatial: bool = True
+    path: str | Path = ":memory:",
+    *,
+    read_only: bool = False,
+    spatial: bool = True,
+    s3: bool | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with spatial loaded (``spatial=False`` skips it: loading costs
-    about 0.4 s, wasted on queries without geometry)."""
+    about 0.4 s, wasted on queries without geometry).
+
+    ``s3``: enable object storage (default: when ``$SMARTCOMMERCE_DATA`` is an ``s3://`` URI).
+    A database file's folder becomes the ``file_search_path`` for relative paths.
+    """
     con = duckdb.connect(str(path), read_only=read_only)
+    if str(path) != ":memory:":
+        folder = Path(path).expanduser().resolve().parent
+        con.execute("SET file_search_path = $folder", {"folder": str(folder)})
     if spatial:
         load_spatial(con)
+    if s3 is None:
+        s3 = is_remote(os.environ.get(DATA_ENV))
+    if s3:
+        enable_s3(con)
     return con
 
 

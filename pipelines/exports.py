@@ -1,5 +1,8 @@
 """GIS exports: every layer as GeoParquet 1.1 (with ``geo`` metadata and PROJJSON CRS) and
-as GeoPackage (for GDAL < 3.8 and the QGIS Debian ships, which cannot read GeoParquet)."""
+as GeoPackage (for GDAL < 3.8 and the QGIS Debian ships, which cannot read GeoParquet).
+
+The folder is local or an ``s3://`` URI; on object storage GDAL (pyogrio) is pointed at the
+same endpoint as the lake, so ``pyogrio.read_info("s3://...")`` opens the published file."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from pipelines.lake import write_atomic, write_table
+from pipelines.lake import Target, is_remote, s3_settings, write_atomic, write_table
 
 UINT64_COLUMNS = ("h3", "h3_r8", "h3_r7", "merchant_h3")
 
@@ -32,12 +35,34 @@ def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def export_layer(frame: gpd.GeoDataFrame, folder: Path, name: str) -> dict[str, Path]:
-    """Write ``<name>.parquet`` (GeoParquet 1.1) and ``<name>.gpkg`` atomically."""
-    parquet = write_table(frame, folder / f"{name}.parquet")
+def configure_gdal_s3() -> None:
+    """Point GDAL's /vsis3/ at the lake's S3 endpoint (credentials stay in the environment,
+    where GDAL reads ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` itself)."""
+    import pyogrio
+
+    settings = s3_settings()
+    options = {"AWS_REGION": settings["region"]}
+    if settings["endpoint"]:
+        options |= {"AWS_S3_ENDPOINT": settings["endpoint"], "AWS_VIRTUAL_HOSTING": "FALSE",
+                    "AWS_HTTPS": "YES" if settings["scheme"] == "https" else "NO"}
+    pyogrio.set_gdal_config_options(options)
+
+
+def _join(folder: Target, name: str) -> Target:
+    if is_remote(folder):
+        return f"{str(folder).rstrip('/')}/{name}"
+    return Path(folder) / name
+
+
+def export_layer(frame: gpd.GeoDataFrame, folder: Target, name: str) -> dict[str, Target]:
+    """Write ``<name>.parquet`` (GeoParquet 1.1) and ``<name>.gpkg`` atomically, into a local
+    folder or under an ``s3://`` prefix."""
+    if is_remote(folder):
+        configure_gdal_s3()
+    parquet = write_table(frame, _join(folder, f"{name}.parquet"))
     gpkg_frame = for_gpkg(frame)
     gpkg = write_atomic(
-        folder / f"{name}.gpkg",
+        _join(folder, f"{name}.gpkg"),
         lambda tmp: gpkg_frame.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio"),
     )
     return {"geoparquet": parquet, "geopackage": gpkg}

@@ -1,46 +1,134 @@
-"""The data root and atomic reads/writes of the Parquet lake.
+"""The data root and atomic reads/writes of the Parquet lake, on a local folder or on
+S3-compatible object storage.
 
-Layout under the data root (``SMARTCOMMERCE_DATA``, default ``./data``)::
+Layout under the data root (``SMARTCOMMERCE_DATA``: a folder, default ``./data``, or
+``s3://bucket/prefix``)::
 
     landing/<source>/...                 files as providers deliver them
     lake/<layer>/<name>.parquet          unpartitioned tables
     lake/<layer>/<name>/day=YYYY-MM-DD/part.parquet   daily-partitioned tables
     lake/bronze/quarantine/<source>.parquet           (or .../<source>/day=.../part.parquet)
     exports/<name>.parquet / <name>.gpkg
-    warehouse.duckdb
+    warehouse.duckdb                     (local root; ``$SMARTCOMMERCE_WAREHOUSE`` overrides)
 
-Every write goes to a temporary file in the same folder and is renamed into place, so a
-reader never sees a half-written file.
+Every write is atomic. On a folder it goes to a temporary file beside the target, renamed into
+place. On object storage the file is written locally, uploaded under a temporary key beside
+the target and copied server-side onto the target key (then the temporary key is deleted): a
+reader sees the old object or the new one, never a part.
+
+Object storage is configured as AWS tools are, from the environment only:
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION`` and, for a server that is not
+AWS, ``AWS_ENDPOINT_URL`` (e.g. ``http://127.0.0.1:8333``). Nothing here writes them anywhere.
+Readers of the landing zone take local folders: on object storage :attr:`Lake.landing` is a
+local copy under ``$SMARTCOMMERCE_CACHE`` (default ``~/.cache/smartcommerce``), refreshed from
+the bucket for new or changed files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from urllib.parse import urlparse
 
 import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipelines.errors import ConfigError
 
 DATA_ENV = "SMARTCOMMERCE_DATA"
+WAREHOUSE_ENV = "SMARTCOMMERCE_WAREHOUSE"
+CACHE_ENV = "SMARTCOMMERCE_CACHE"
 LAYERS = ("bronze", "silver", "gold")
+REMOTE_SCHEMES = ("s3://",)
+
+Target = Path | str  # a local path or an ``s3://bucket/key`` URI
 
 
-def data_root_from_env(default: str | Path = "data") -> Path:
-    """The data root: ``$SMARTCOMMERCE_DATA`` or ``default``, made absolute."""
-    return Path(os.environ.get(DATA_ENV) or default).expanduser().resolve()
+def is_remote(location: str | Path | None) -> bool:
+    """True for an object-storage URI (``s3://...``)."""
+    return isinstance(location, str) and location.startswith(REMOTE_SCHEMES)
+
+
+def data_root_from_env(default: str | Path = "data") -> Path | str:
+    """The data root: ``$SMARTCOMMERCE_DATA`` or ``default``. A folder comes back as an
+    absolute :class:`Path`, an ``s3://bucket/prefix`` URI as a string without trailing slash."""
+    raw = os.environ.get(DATA_ENV) or default
+    if is_remote(str(raw)):
+        return normalise_uri(str(raw))
+    return Path(raw).expanduser().resolve()
+
+
+def normalise_uri(uri: str) -> str:
+    parsed = urlparse(uri)
+    if not parsed.netloc:
+        raise ConfigError(f"object-storage root {uri!r} names no bucket; expected s3://bucket/prefix")
+    return f"s3://{parsed.netloc}/{parsed.path.strip('/')}".rstrip("/")
+
+
+# --- object storage ---------------------------------------------------------------------------
+
+
+def s3_settings() -> dict[str, str]:
+    """Endpoint, region and URL style of the S3 server, from the standard AWS variables
+    (no credentials: pyarrow and DuckDB read those from the environment themselves)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    out = {"region": region, "endpoint": "", "scheme": "https"}
+    if endpoint:
+        parsed = urlparse(endpoint if "://" in endpoint else f"https://{endpoint}")
+        out["endpoint"], out["scheme"] = parsed.netloc, parsed.scheme or "https"
+    return out
+
+
+@cache
+def _s3(endpoint: str, scheme: str, region: str) -> pafs.S3FileSystem:
+    # Credentials: the AWS default chain (environment variables, profile, instance role).
+    kwargs: dict[str, object] = {"region": region}
+    if endpoint:
+        kwargs |= {"endpoint_override": endpoint, "scheme": scheme, "force_virtual_addressing": False}
+    return pafs.S3FileSystem(**kwargs)
+
+
+def s3_filesystem() -> pafs.S3FileSystem:
+    """pyarrow's S3 filesystem configured from the environment (cached per configuration)."""
+    s = s3_settings()
+    return _s3(s["endpoint"], s["scheme"], s["region"])
+
+
+def _key(uri: str) -> str:
+    """``s3://bucket/key`` -> ``bucket/key`` (pyarrow's path form)."""
+    return uri[len("s3://"):]
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "smartcommerce").expanduser()
+
+
+# --- atomic writes -----------------------------------------------------------------------------
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
+def atomic_path(target: Target) -> Iterator[Path]:
+    """Yield a local temporary path; on success publish it onto ``target`` atomically (rename
+    beside a local target; upload under a temporary key, then server-side copy, on S3)."""
+    if is_remote(target):
+        suffix = Path(urlparse(str(target)).path).suffix
+        with tempfile.TemporaryDirectory(prefix="smartcommerce-") as folder:
+            tmp = Path(folder) / f"part{suffix}"
+            yield tmp
+            publish(tmp, str(target))
+        return
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
@@ -54,14 +142,30 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` then rename the result onto ``target``."""
+def publish(local: Path, uri: str) -> str:
+    """Upload ``local`` under a temporary key beside ``uri``, copy it onto ``uri`` (S3
+    CopyObject: the target changes in one step) and delete the temporary key."""
+    fs = s3_filesystem()
+    target = _key(uri)
+    parent, _, name = target.rpartition("/")
+    tmp = f"{parent}/.{name}.{secrets.token_hex(6)}.tmp"
+    try:
+        pafs.copy_files(str(local), tmp, destination_filesystem=fs)
+        fs.copy_file(tmp, target)
+    finally:
+        with suppress(FileNotFoundError, OSError):
+            fs.delete_file(tmp)
+    return uri
+
+
+def write_atomic(target: Target, writer: Callable[[Path], None]) -> Target:
+    """Call ``writer(tmp_path)`` then publish the result onto ``target``."""
     with atomic_path(target) as tmp:
         writer(tmp)
     return target
 
 
-def write_table(frame: pd.DataFrame, target: Path) -> Path:
+def write_table(frame: pd.DataFrame, target: Target) -> Target:
     """Write a (Geo)DataFrame to Parquet atomically; GeoDataFrames as GeoParquet 1.1."""
     if isinstance(frame, gpd.GeoDataFrame):
         return write_atomic(
@@ -72,61 +176,172 @@ def write_table(frame: pd.DataFrame, target: Path) -> Path:
     return write_atomic(target, lambda tmp: pq.write_table(table, tmp))
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Target) -> pd.DataFrame:
     """Read a lake table; GeoParquet files come back as GeoDataFrames."""
+    if is_remote(path):
+        fs, where = s3_filesystem(), _key(str(path))
+        if b"geo" in (pq.read_schema(where, filesystem=fs).metadata or {}):
+            return gpd.read_parquet(where, filesystem=fs)
+        return pd.read_parquet(where, filesystem=fs)
     meta = pq.read_schema(path).metadata or {}
     if b"geo" in meta:
         return gpd.read_parquet(path)
     return pd.read_parquet(path)
 
 
+# --- the lake ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Lake:
-    """Paths of one data root."""
+    """Locations of one data root: a local folder (``root`` is a :class:`Path`) or an
+    ``s3://bucket/prefix`` URI (``root`` stays a string)."""
 
-    root: Path
+    root: Path | str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.root, Path):
+        if is_remote(str(self.root)):
+            object.__setattr__(self, "root", normalise_uri(str(self.root)))
+        elif not isinstance(self.root, Path):
             object.__setattr__(self, "root", Path(self.root))
 
     @property
+    def remote(self) -> bool:
+        return isinstance(self.root, str)
+
+    def location(self, *parts: str) -> Target:
+        """``root/part/...``: a Path on a folder, an ``s3://`` URI on object storage."""
+        if self.remote:
+            return "/".join([str(self.root), *parts])
+        return self.root.joinpath(*parts)
+
+    # where things live
+
+    @property
     def landing(self) -> Path:
+        """The landing zone as a local folder (on object storage: a synced local copy)."""
+        if self.remote:
+            return self.stage_landing()
         return self.root / "landing"
 
     @property
-    def exports(self) -> Path:
-        return self.root / "exports"
+    def exports(self) -> Target:
+        return self.location("exports")
 
     @property
     def warehouse(self) -> Path:
+        """The warehouse file: ``$SMARTCOMMERCE_WAREHOUSE``, else ``<root>/warehouse.duckdb``
+        on a folder, else ``<cache>/<bucket>/<prefix>/warehouse.duckdb`` (DuckDB files are local)."""
+        explicit = os.environ.get(WAREHOUSE_ENV)
+        if explicit:
+            return Path(explicit).expanduser().resolve()
+        if self.remote:
+            return self.cache / "warehouse.duckdb"
         return self.root / "warehouse.duckdb"
 
-    def table_path(self, layer: str, name: str, day: str | None = None) -> Path:
+    @property
+    def cache(self) -> Path:
+        """Local working folder of a remote root."""
+        return cache_root() / _key(str(self.root))
+
+    def table_path(self, layer: str, name: str, day: str | None = None) -> Target:
         """``lake/<layer>/<name>.parquet`` or, for a daily partition, ``.../day=<day>/part.parquet``."""
         if layer not in LAYERS:
             raise ConfigError(f"unknown layer {layer!r}; expected one of {LAYERS}")
-        base = self.root / "lake" / layer
         if day is None:
-            return base / f"{name}.parquet"
-        return base / name / f"day={day}" / "part.parquet"
+            return self.location("lake", layer, f"{name}.parquet")
+        return self.location("lake", layer, name, f"day={day}", "part.parquet")
 
     def glob(self, layer: str, name: str) -> str:
         """A glob matching every partition of a daily-partitioned table (for DuckDB)."""
-        return str(self.root / "lake" / layer / name / "day=*" / "part.parquet")
+        return str(self.location("lake", layer, name, "day=*", "part.parquet"))
 
-    def write(self, frame: pd.DataFrame, layer: str, name: str, day: str | None = None) -> Path:
+    # reading and writing
+
+    def write(self, frame: pd.DataFrame, layer: str, name: str, day: str | None = None) -> Target:
         return write_table(frame, self.table_path(layer, name, day))
 
     def read(self, layer: str, name: str, day: str | None = None) -> pd.DataFrame:
         return read_table(self.table_path(layer, name, day))
 
+    def days(self, layer: str, name: str) -> list[str]:
+        """The days present in a daily-partitioned table, sorted."""
+        folder = self.location("lake", layer, name)
+        found = [
+            rel.split("/", 1)[0][len("day="):]
+            for rel in self.list_files(folder)
+            if rel.startswith("day=") and rel.endswith("/part.parquet") and rel.count("/") == 1
+        ]
+        return sorted(found)
+
     def read_days(self, layer: str, name: str) -> pd.DataFrame:
         """Concatenate every partition of a daily-partitioned table."""
-        paths = sorted((self.root / "lake" / layer / name).glob("day=*/part.parquet"))
-        if not paths:
+        days = self.days(layer, name)
+        if not days:
             return pd.DataFrame()
-        return pd.concat([read_table(p) for p in paths], ignore_index=True)
+        return pd.concat([self.read(layer, name, d) for d in days], ignore_index=True)
 
     def exists(self, layer: str, name: str, day: str | None = None) -> bool:
-        return self.table_path(layer, name, day).exists()
+        return self.file_exists(self.table_path(layer, name, day))
+
+    # files and listings (local or remote)
+
+    def file_exists(self, target: Target) -> bool:
+        if is_remote(target):
+            return s3_filesystem().get_file_info(_key(str(target))).type == pafs.FileType.File
+        return Path(target).is_file()
+
+    def list_files(self, folder: Target) -> list[str]:
+        """Every file under ``folder``, as sorted ``/``-separated paths relative to it."""
+        if is_remote(folder):
+            base = _key(str(folder)).rstrip("/")
+            selector = pafs.FileSelector(base, recursive=True, allow_not_found=True)
+            infos = s3_filesystem().get_file_info(selector)
+            return sorted(i.path[len(base) + 1:] for i in infos if i.type == pafs.FileType.File)
+        folder = Path(folder)
+        if not folder.is_dir():
+            return []
+        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+    def landing_listing(self) -> dict[str, float]:
+        """``relative path -> modification time`` of every landing file (the sensor's view)."""
+        if not self.remote:
+            landing = self.root / "landing"
+            if not landing.exists():
+                return {}
+            return {p.relative_to(landing).as_posix(): p.stat().st_mtime for p in landing.rglob("*") if p.is_file()}
+        base = _key(str(self.location("landing")))
+        infos = s3_filesystem().get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+        return {i.path[len(base) + 1:]: i.mtime.timestamp() for i in infos if i.type == pafs.FileType.File}
+
+    def stage_landing(self) -> Path:
+        """Copy new or changed landing files of a remote root into the local cache; return it."""
+        local = self.cache / "landing"
+        fs = s3_filesystem()
+        base = _key(str(self.location("landing")))
+        infos = fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+        wanted = set()
+        for info in infos:
+            if info.type != pafs.FileType.File:
+                continue
+            rel = info.path[len(base) + 1:]
+            wanted.add(rel)
+            dest = local / rel
+            stamp = self.cache / "landing-stamps" / rel
+            fingerprint = _fingerprint(info)
+            if dest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+                continue
+            with atomic_path(dest) as tmp:
+                pafs.copy_files(info.path, str(tmp), source_filesystem=fs)
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(fingerprint)
+        if local.exists():  # files deleted from the bucket leave the copy too
+            for p in local.rglob("*"):
+                if p.is_file() and p.relative_to(local).as_posix() not in wanted:
+                    p.unlink()
+        local.mkdir(parents=True, exist_ok=True)
+        return local
+
+
+def _fingerprint(info: pafs.FileInfo) -> str:
+    return hashlib.sha256(f"{info.size}:{info.mtime_ns}".encode()).hexdigest()[:16]

@@ -2,14 +2,19 @@
 Parquet lake, each with a ``COMMENT ON``, plus ``bronze.quarantine`` over every quarantine row.
 
 The file is rebuilt whole (in a temporary file, then renamed) at every run, so readers never
-see a half-built warehouse; views hold absolute paths of the current data root.
+see a half-built warehouse. On a local data root the views name the lake files relative to the
+warehouse file's folder, which :func:`pipelines.db.connect` makes the ``file_search_path``: the
+data root can be moved or copied whole and the views still work (the DuckDB CLI resolves them
+when started in that folder, or after ``SET file_search_path = '<folder>'``). On object storage
+they name ``s3://`` URIs, read through httpfs with a temporary secret from the environment.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipelines import db
 from pipelines.lake import LAYERS, Lake, write_atomic
@@ -44,21 +49,32 @@ def comment_for(relation: str, comments: Mapping[str, str], source: str) -> str:
 
 
 def discover(lake: Lake) -> dict[tuple[str, str], str]:
-    """Map (layer, relation) to the Parquet path or glob that backs it."""
+    """Map (layer, relation) to the Parquet file or glob that backs it: relative to the
+    warehouse file's folder on a local root, an ``s3://`` URI on object storage."""
+    base = lake.location("lake")
+    if lake.remote:
+        prefix = str(base)
+    else:
+        prefix = Path(os.path.relpath(base, lake.warehouse.parent)).as_posix()
     found: dict[tuple[str, str], str] = {}
-    for layer in LAYERS:
-        base = lake.root / "lake" / layer
-        if not base.exists():
+    partitioned: set[tuple[str, str]] = set()
+    quarantine = False
+    for rel in lake.list_files(base):
+        parts = PurePosixPath(rel).parts
+        if len(parts) < 2 or parts[0] not in LAYERS or parts[-1].startswith("."):
             continue
-        for path in sorted(base.glob("*.parquet")):
-            found[(layer, path.stem)] = str(path)
-        for folder in sorted(p for p in base.iterdir() if p.is_dir() and p.name != QUARANTINE_VIEW):
-            if any(folder.glob("day=*/part.parquet")):
-                found[(layer, folder.name)] = lake.glob(layer, folder.name)
-    quarantine = lake.root / "lake" / "bronze" / QUARANTINE_VIEW
-    if quarantine.exists():
-        found[("bronze", QUARANTINE_VIEW)] = str(quarantine / "**" / "*.parquet")
-    return found
+        layer = parts[0]
+        if layer == "bronze" and parts[1] == QUARANTINE_VIEW:
+            quarantine = quarantine or rel.endswith(".parquet")
+        elif len(parts) == 2 and rel.endswith(".parquet"):
+            found[(layer, PurePosixPath(parts[1]).stem)] = f"{prefix}/{rel}"
+        elif len(parts) == 4 and parts[2].startswith("day=") and parts[3] == "part.parquet":
+            partitioned.add((layer, parts[1]))
+    for layer, name in sorted(partitioned):
+        found[(layer, name)] = f"{prefix}/{layer}/{name}/day=*/part.parquet"
+    if quarantine:
+        found[("bronze", QUARANTINE_VIEW)] = f"{prefix}/bronze/{QUARANTINE_VIEW}/**/*.parquet"
+    return dict(sorted(found.items()))
 
 
 def build_warehouse(lake: Lake, comments: Mapping[str, str]) -> dict[str, int]:
@@ -74,7 +90,7 @@ def build_warehouse(lake: Lake, comments: Mapping[str, str]) -> dict[str, int]:
     counts: dict[str, int] = {}
 
     def build(tmp: Path) -> None:
-        con = db.connect(tmp)
+        con = db.connect(tmp, s3=lake.remote)
         try:
             for layer in LAYERS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")

@@ -74,3 +74,57 @@ def test_warehouse_views_comments_and_quarantine(tmp_path):
 def test_comment_fallbacks():
     assert comment_for("bronze.quarantine", {}, "p").startswith("Every row rejected")
     assert comment_for("silver.x", {}, "/p.parquet") == "Parquet: /p.parquet"
+
+
+def _small_lake(root):
+    lake = Lake(root)
+    lake.write(_cells(), "gold", "h3_cells")
+    lake.write(pd.DataFrame({"sensor_id": ["a"]}), "silver", "sensor_counts", "2026-10-25")
+    lake.write(pd.DataFrame({"sensor_id": ["b"]}), "silver", "sensor_counts", "2026-10-26")
+    q = pd.DataFrame({"source": ["s"], "source_file": ["f"], "row_number": [3], "reason": ["bad"], "raw": ["{}"]})
+    lake.write(q, "bronze", "quarantine/s")
+    return lake
+
+
+def test_warehouse_survives_moving_the_data_root(tmp_path, monkeypatch):
+    """Views name lake files relative to the warehouse folder: `mv data data2` keeps them working."""
+    monkeypatch.delenv("SMARTCOMMERCE_WAREHOUSE", raising=False)
+    built = _small_lake(tmp_path / "data")
+    counts = build_warehouse(built, {})
+    sql = " ".join(db.connect(built.warehouse, read_only=True, spatial=False).execute(
+        "SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()[0])
+    assert str(tmp_path) not in sql
+    (tmp_path / "data").rename(tmp_path / "data2")
+    monkeypatch.chdir("/")
+    moved = Lake(tmp_path / "data2")
+    con = db.connect(moved.warehouse, read_only=True)
+    for relation, n in counts.items():
+        assert con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0] == n  # noqa: S608
+    assert con.execute("SELECT sum(population) FROM gold.h3_cells").fetchone()[0] == 12.5
+    assert sorted(con.execute("SELECT sensor_id FROM silver.sensor_counts").df()["sensor_id"]) == ["a", "b"]
+
+
+def test_duckdb_cli_reads_the_moved_warehouse_from_its_folder(tmp_path):
+    """What the README tells analysts: start the pinned CLI in the data folder."""
+    import sys
+    from pathlib import Path
+
+    built = _small_lake(tmp_path / "data")
+    build_warehouse(built, {})
+    (tmp_path / "data").rename(tmp_path / "elsewhere")
+    cli = Path(sys.executable).parent / "duckdb"
+    out = subprocess.run([str(cli), "-readonly", "-csv", "-noheader", "warehouse.duckdb",
+                          "-c", "SELECT count(*) FROM silver.sensor_counts"],
+                         cwd=tmp_path / "elsewhere", capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "2"
+
+
+def test_warehouse_file_can_live_elsewhere(tmp_path, monkeypatch):
+    """`$SMARTCOMMERCE_WAREHOUSE` puts the file anywhere; views stay relative to it."""
+    monkeypatch.setenv("SMARTCOMMERCE_WAREHOUSE", str(tmp_path / "analysts" / "w.duckdb"))
+    (tmp_path / "analysts").mkdir()
+    lake = _small_lake(tmp_path / "data")
+    assert lake.warehouse == tmp_path / "analysts" / "w.duckdb"
+    assert build_warehouse(lake, {})["silver.sensor_counts"] == 2
+    con = db.connect(lake.warehouse, read_only=True, spatial=False)
+    assert con.execute("SELECT count(*) FROM silver.sensor_counts").fetchone()[0] == 2

@@ -50,3 +50,40 @@ def test_daily_partitions_and_unknown_layer(tmp_path):
     assert lake.read_days("bronze", "c")["a"].tolist() == [1, 2]
     with pytest.raises(ConfigError, match="unknown layer"):
         lake.table_path("platinum", "x")
+
+
+def test_object_storage_root_is_a_uri(monkeypatch):
+    from pipelines.lake import data_root_from_env
+
+    monkeypatch.setenv("SMARTCOMMERCE_DATA", "s3://bucket/some/prefix/")
+    root = data_root_from_env()
+    assert root == "s3://bucket/some/prefix"
+    lake = Lake(root)
+    assert lake.remote
+    assert lake.table_path("silver", "x") == "s3://bucket/some/prefix/lake/silver/x.parquet"
+    assert lake.glob("silver", "c") == "s3://bucket/some/prefix/lake/silver/c/day=*/part.parquet"
+    assert lake.exports == "s3://bucket/some/prefix/exports"
+    with pytest.raises(ConfigError, match="names no bucket"):
+        Lake("s3:///nobucket")
+
+
+def test_s3_settings_from_the_standard_variables(monkeypatch):
+    from pipelines.lake import s3_settings
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8333")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert s3_settings() == {"region": "eu-west-1", "endpoint": "127.0.0.1:8333", "scheme": "http"}
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    assert s3_settings()["endpoint"] == ""
+
+
+def test_days_listing_and_landing_listing(tmp_path):
+    lake = Lake(tmp_path)
+    assert lake.days("bronze", "c") == [] and lake.read_days("bronze", "c").empty
+    lake.write(pd.DataFrame({"a": [2]}), "bronze", "c", "2026-10-26")
+    lake.write(pd.DataFrame({"a": [1]}), "bronze", "c", "2026-10-25")
+    assert lake.days("bronze", "c") == ["2026-10-25", "2026-10-26"]
+    (tmp_path / "landing" / "wifi").mkdir(parents=True)
+    (tmp_path / "landing" / "wifi" / "2026-10-25.csv").write_text("x\n")
+    assert list(lake.landing_listing()) == ["wifi/2026-10-25.csv"]
+    assert lake.landing == tmp_path / "landing"
