@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SMARTCOMMERCE_DATA ?= $(CURDIR)/data
 
-.PHONY: install demo test dev lint bench validate clean system-deps servers
+.PHONY: install demo test dev lint bench validate clean system-deps
 
 install: $(STAMP)
 

@@ -81,7 +81,7 @@ class Postgres:
 
     @property
     def env(self) -> dict[str, str]:
-        """The variables `deploy/team/dagster.yaml` reads."""
+        """The variables `docs/deployment/team/dagster.yaml` reads."""
         return {
             "DAGSTER_PG_HOST": self.host,
             "DAGSTER_PG_PORT": str(self.port),

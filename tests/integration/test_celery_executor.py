@@ -32,8 +32,8 @@ def celery_worker(redis_server, demo_root, tmp_path, monkeypatch):
         "DAGSTER_HOME": str(home),
         "SMARTCOMMERCE_DATA": str(demo_root),
         "SMARTCOMMERCE_CELERY_BROKER": redis_server,
-        # the checkout and the shipped worker settings (deploy/cluster/dagster_celery_config.py)
-        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "deploy" / "cluster")]),
+        # the checkout and the shipped worker settings (docs/deployment/cluster/dagster_celery_config.py)
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "docs" / "deployment" / "cluster")]),
     }
     for name in ("DAGSTER_HOME", "SMARTCOMMERCE_DATA"):
         monkeypatch.setenv(name, env[name])

@@ -1,4 +1,4 @@
-"""The Dagster instance on a real PostgreSQL, configured by `deploy/team/dagster.yaml` alone:
+"""The Dagster instance on a real PostgreSQL, configured by `docs/deployment/team/dagster.yaml` alone:
 materialise part of the demo, then read the runs and the event log back, through Dagster and
 straight from PostgreSQL."""
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 def pg_instance(postgres_server, tmp_path, monkeypatch):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "deploy" / "team" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "docs" / "deployment" / "team" / "dagster.yaml", home / "dagster.yaml")
     for name, value in postgres_server.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DAGSTER_HOME", str(home))

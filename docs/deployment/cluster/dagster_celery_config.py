@@ -2,7 +2,7 @@
 
 Put this folder on the workers' PYTHONPATH, next to the checkout:
 
-    PYTHONPATH=/srv/smartcommerce/app:/srv/smartcommerce/app/deploy/cluster \
+    PYTHONPATH=/srv/smartcommerce/app:/srv/smartcommerce/app/docs/deployment/cluster \
       .venv/bin/celery -A dagster_celery.app worker --prefetch-multiplier=1 --concurrency=2 -n w1@%h
 
 The broker (also the result backend) is the one the code location uses:
