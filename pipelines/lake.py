@@ -284,6 +284,22 @@ class Lake:
     def exists(self, layer: str, name: str, day: str | None = None) -> bool:
         return self.file_exists(self.table_path(layer, name, day))
 
+    def files(self, layer: str, name: str) -> list[Target]:
+        """The file of a table, or the file of every day of a daily-partitioned one."""
+        if self.exists(layer, name):
+            return [self.table_path(layer, name)]
+        return [self.table_path(layer, name, d) for d in self.days(layer, name)]
+
+    def num_rows(self, layer: str, name: str) -> int:
+        """Rows of a table (every day of a daily one) from the Parquet footers alone."""
+        total = 0
+        for target in self.files(layer, name):
+            if is_remote(target):
+                total += pq.read_metadata(_key(str(target)), filesystem=s3_filesystem()).num_rows
+            else:
+                total += pq.read_metadata(target).num_rows
+        return total
+
     # files and listings (local or remote)
 
     def file_exists(self, target: Target) -> bool:

@@ -8,15 +8,14 @@ from datetime import date
 
 import dagster as dg
 import pandas as pd
-import pyarrow.parquet as pq
 
 from assets import bronze
 from assets.common import OWNERS, preview_md, table_metadata
 from assets.declared import Inputs, Reader
+from pipelines import availability
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
-from pipelines import availability
 from pipelines.lake import Lake
 from pipelines.resources import LakeResource
 
@@ -66,10 +65,13 @@ def bronze_counts(lk: Lake) -> tuple[dict[str, int], pd.DataFrame]:
             continue
         for table in availability.FAMILIES[family].bronze:
             if table.startswith(name):
-                counts[family] = counts.get(family, 0) + sum(pq.read_metadata(p).num_rows for p in lk.files("bronze", table))
-        rows = [pd.read_parquet(p, columns=["row_number"]) for p in lk.files("bronze", f"quarantine/{name}")]
+                counts[family] = counts.get(family, 0) + lk.num_rows("bronze", table)
+        table = f"quarantine/{name}"
+        rows = [lk.read("bronze", table, day) for day in lk.days("bronze", table)]
+        if lk.exists("bronze", table):
+            rows.append(lk.read("bronze", table))
         if rows:
-            quarantine.append(pd.concat(rows, ignore_index=True).assign(family=family))
+            quarantine.append(pd.concat(rows, ignore_index=True)[["row_number"]].assign(family=family))
     frame = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame({"row_number": pd.Series(dtype="int64"), "family": pd.Series(dtype="string")})
     return counts, frame
 
@@ -90,15 +92,14 @@ def data_cadastre(lake: LakeResource):  # noqa: ANN201
     parking): status held / missing / broken, provider, licence, coverage (share of population,
     shops or districts covered), freshness (first/last day, gaps), quality (quarantine rate),
     lineage (files and sha256), the Canvas indicators it feeds and, when missing, the
-    indicators and data actions it would unlock. Source status from bronze.source_status when
-    present, else from the landing folder."""
+    indicators and data actions it would unlock. Source status from bronze.source_status."""
     lk = lake.lake
     counts, quarantine = bronze_counts(lk)
     frames = read_frames(lk, CADASTRE_INPUTS)
-    status = _read(CADASTRE_INPUTS.reader(lk), SOURCE_STATUS)
-    frame = build_inventory(frames, status, lk.landing, counts, quarantine)
+    status = CADASTRE_INPUTS.reader(lk).read(SOURCE_STATUS)
+    frame = build_inventory(frames, status, counts, quarantine)
     path = lk.write(frame, *CADASTRE_KEY)
-    meta = table_metadata(frame, str(path)) | {"status_source": "bronze.source_status" if status is not None else "landing folder"}
+    meta = table_metadata(frame, str(path))
     meta["families_by_status"] = preview_md(frame.groupby(["source", "status"]).size().unstack(fill_value=0).reset_index(), rows=20)
     yield dg.MaterializeResult(metadata=meta)
     yield _check(CADASTRE_KEY, "every_commune_every_family", checks.cadastre_complete(frame, frames.communes))

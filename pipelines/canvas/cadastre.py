@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipelines.availability import Family
 from pipelines.canvas.catalogue import FAMILIES, Catalogue
-from pipelines.canvas.sources import family_info, family_of
+from pipelines.canvas.sources import family_info
 
 LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od"})
 """Families held territory-wide that a commune may still lack locally (coverage 0 = missing)."""

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from conftest import NIS, full_coverage, indicator_frame, no_quality, peers_frame, status_frame
 
+from pipelines.availability import scan_landing
 from pipelines.canvas import cadastre as cad
 from pipelines.canvas.actions import build_actions
 from pipelines.canvas.scorecard import build_scorecard, commune_values
-from pipelines.canvas.sources import status_from_landing
 
 PT = ["pt_sdg_11_2_1_share", "pt_district_trips_per_hour", "pt_class_none_share"]
 
@@ -102,7 +102,7 @@ def test_broken_source_all_rows_quarantined(catalogue, communes):
 
 
 def test_quality_counts_quarantine_rows_by_family():
-    q = pd.DataFrame({"source": ["wifi", "wifi_counts", "kbo", "vouchers_transactions"], "row_number": [3, 0, 7, 2]})
+    q = pd.DataFrame({"family": ["wifi", "wifi", "kbo", "vouchers"], "row_number": [3, 0, 7, 2]})
     out = cad.quality_by_family({"wifi": 98, "kbo": 9}, q).set_index("source")
     assert out.loc["wifi", "rows_quarantined"] == 1 and out.loc["wifi", "files_quarantined"] == 1
     assert out.loc["wifi", "quarantine_rate"] == pytest.approx(1 / 99)
@@ -110,7 +110,7 @@ def test_quality_counts_quarantine_rows_by_family():
     assert out.loc["vouchers", "rows_quarantined"] == 1
 
 
-def test_status_from_landing_sees_files_days_and_hashes(tmp_path):
+def test_landing_scan_sees_files_days_and_hashes(tmp_path):
     (tmp_path / "gtfs").mkdir()
     (tmp_path / "gtfs" / "bus.zip").write_bytes(b"abc")
     (tmp_path / "wifi" / "counts").mkdir(parents=True)
@@ -119,7 +119,7 @@ def test_status_from_landing_sees_files_days_and_hashes(tmp_path):
     (tmp_path / "kbo").mkdir()
     (tmp_path / "kbo" / "enterprise.csv").write_text("x")
     (tmp_path / "kbo" / "address_points.csv").write_text("y")
-    status = status_from_landing(tmp_path).set_index("source")
+    status = scan_landing(tmp_path).set_index("source")
     assert status.loc["gtfs", "status"] == "held" and status.loc["od", "status"] == "missing"
     assert status.loc["gtfs", "file_hashes"] == ["gtfs/bus.zip ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]
     assert (status.loc["wifi", "first_day"], status.loc["wifi", "last_day"], status.loc["wifi", "days"]) == ("2026-10-01", "2026-10-03", 2)
