@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from pipelines.constants import TIMEZONE
-from pipelines.lake import data_root_from_env
+from pipelines.lake import Lake, data_root_from_env
 from pipelines.partitions import daily
 
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv$")
@@ -56,9 +56,8 @@ def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, lis
         default_status=dg.DefaultSensorStatus.STOPPED,
     )
     def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        landing = data_root_from_env() / "landing"
         seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
-        current = {str(p.relative_to(landing)): p.stat().st_mtime for p in landing.rglob("*") if p.is_file()} if landing.exists() else {}
+        current = Lake(data_root_from_env()).landing_listing()
         changed = sorted(p for p, m in current.items() if seen.get(p) != m)
         requests = landing_requests(changed, refresh_day.name, refresh_static.name)
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))

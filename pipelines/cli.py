@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.lake import Lake, data_root_from_env
+from pipelines.lake import Lake, data_root, data_root_from_env
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -138,7 +138,7 @@ def summary(lake: Lake) -> str:
     lines += [
         "",
         f"Warehouse : {lake.warehouse}",
-        f"            {Path(sys.executable).parent / 'duckdb'} -readonly {lake.warehouse}",
+        f"            cd {lake.warehouse.parent} && {Path(sys.executable).parent / 'duckdb'} -readonly {lake.warehouse.name}",
         f"Exports   : {lake.exports} (GeoParquet + GeoPackage; open the .gpkg in QGIS)",
         "Dagster UI: make dev, then http://127.0.0.1:3000",
     ]
@@ -148,8 +148,9 @@ def summary(lake: Lake) -> str:
 def _parser() -> argparse.ArgumentParser:
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
-        "--data", type=Path, default=argparse.SUPPRESS,
-        help="data root holding landing/, lake/, exports/ (default $SMARTCOMMERCE_DATA or ./data)",
+        "--data", default=argparse.SUPPRESS,
+        help="data root holding landing/, lake/, exports/: a folder or s3://bucket/prefix "
+        "(default $SMARTCOMMERCE_DATA or ./data)",
     )
     parser = argparse.ArgumentParser(
         prog="smartcommerce", parents=[data],
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     data = getattr(args, "data", None)
-    lake = Lake(data.resolve() if data else data_root_from_env())
+    lake = Lake(data_root(data) if data else data_root_from_env())
     os.environ["SMARTCOMMERCE_DATA"] = str(lake.root)
     started = time.perf_counter()
     try:

@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets import bronze, exports, gold, silver
 from pipelines.automation import build_automation
+from pipelines.executors import executor_from_env
 from pipelines.resources import default_resources
 
 lake_assets = [*bronze.assets, *silver.assets, *gold.assets]
@@ -19,4 +20,5 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=sensors,
     resources=default_resources(),
+    executor=executor_from_env(),
 )

@@ -60,9 +60,13 @@ def is_remote(location: str | Path | None) -> bool:
 
 
 def data_root_from_env(default: str | Path = "data") -> Path | str:
-    """The data root: ``$SMARTCOMMERCE_DATA`` or ``default``. A folder comes back as an
-    absolute :class:`Path`, an ``s3://bucket/prefix`` URI as a string without trailing slash."""
-    raw = os.environ.get(DATA_ENV) or default
+    """The data root: ``$SMARTCOMMERCE_DATA`` or ``default``, as :func:`data_root` gives it."""
+    return data_root(os.environ.get(DATA_ENV) or default)
+
+
+def data_root(raw: str | Path) -> Path | str:
+    """A folder as an absolute :class:`Path`; an ``s3://bucket/prefix`` URI as a string
+    without trailing slash."""
     if is_remote(str(raw)):
         return normalise_uri(str(raw))
     return Path(raw).expanduser().resolve()

@@ -89,20 +89,3 @@ def test_nightly_tick_requests_yesterdays_partition():
     )
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-10-25"
-
-
-def test_dagster_definitions_validate(tmp_path):
-    """The command a deployment runs: `dagster definitions validate` on the code location."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    dagster = Path(sys.executable).parent / "dagster"
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    done = subprocess.run(
-        [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
-        capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2], timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "All code locations passed validation" in done.stdout + done.stderr
