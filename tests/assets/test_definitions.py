@@ -89,3 +89,11 @@ def test_nightly_tick_requests_yesterdays_partition():
     )
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-10-25"
+
+
+def test_daily_sources_have_a_freshness_policy():
+    daily = [s for a in all_assets if a.partitions_def is not None for s in a.specs if s.key.path[0] == "bronze"]
+    assert daily
+    for spec in daily:
+        assert spec.freshness_policy is not None, spec.key
+        assert spec.freshness_policy.warn_window.to_timedelta().total_seconds() == 26 * 3600
