@@ -143,7 +143,7 @@ def _read_csv(path: Path, territory: list[str] | None, *, label: Path) -> ReadRe
             "read_csv($path, header = true, auto_detect = false, delim = ',', quote = '\"', "
             f"escape = '\"', columns = {columns}, store_rejects = true)"
         )
-        cut = "" if territory is None else f" SEMI JOIN terr ON trim(s.{pos['postcode']}) = terr.pc"
+        cut = "" if territory is None else f" SEMI JOIN terr ON s.{pos['postcode']} = terr.pc"
         frame = con.execute(
             f"SELECT {select}, _ord AS _row FROM (SELECT *, row_number() OVER () AS _ord "  # noqa: S608
             f"FROM {scan}) AS s{cut}",

@@ -256,8 +256,9 @@ def locate_establishments(
     bad = reason.notna()
     records = est.loc[bad, raw].astype(str).to_dict(orient="records")
     source_file = tables["establishment"].attrs.get("source_file", "establishment")
-    files = tables["establishment"].attrs.get("source_files")  # one per row (kbo_full)
-    if files is not None and len(files) == len(est):
+    runs = tables["establishment"].attrs.get("source_file_runs")  # (file, rows) (kbo_full)
+    if runs and sum(n for _, n in runs) == len(est):
+        files = [f for f, n in runs for _ in range(n)]
         source_file = [files[i] for i in est.loc[bad, "_row"]]
     q = quarantine_rows(SOURCE, source_file, est.loc[bad, "_src"], reason[bad], records)
     located = est.loc[~bad, list(LOCATED_COLUMNS)].reset_index(drop=True)

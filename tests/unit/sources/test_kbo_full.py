@@ -163,3 +163,15 @@ def test_real_update_extract_applied_on_a_full_extract():
     walloon = [p for p in territory if 1300 <= int(p) <= 1499 or 4000 <= int(p) <= 7999]
     cut = kbo_full.read_kbo_full(MINI, postcodes=walloon, updates=[update])
     assert set(cut["address"].table["zipcode"]) <= set(walloon)
+
+
+@pytest.mark.realdata
+def test_territory_postcodes_of_namur_from_the_real_lists():
+    from pipelines.sources.statbel import read_communes
+
+    communes = read_communes(realdata_path("01_boundaries/belgium_municipalities_2019_bmesuere.geojson"))
+    namur = communes.table[communes.table["nis"] == "92094"]
+    postcodes = kbo.read_postcodes(realdata_path("06_other/zipcode-belgium.csv"))
+    codes = kbo_full.territory_postcodes(postcodes, namur)
+    assert "5000" in codes and "5100" in codes and "4000" not in codes
+    assert all(c.startswith("50") or c.startswith("51") for c in codes)
