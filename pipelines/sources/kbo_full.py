@@ -138,12 +138,15 @@ def _read(
 ) -> dict[str, ReadResult]:
     update_parts = [_read_update(u) for u in updates]
     con.execute("CREATE TEMP TABLE terr_pc AS SELECT unnest($p::VARCHAR[]) AS zipcode", {"p": territory})
-    moved_in, moved_out = set(), set()
-    for part in update_parts:
+    moved_in: set[str] = set()  # entities an update gives an address in the territory
+    moved_out: set[str] = set()  # ... and those whose last inserted address lies outside
+    for part in update_parts:  # oldest first: a later update wins
         addr = part["insert"]["address"]
         inside = addr["zipcode"].isin(territory)
-        moved_in |= set(addr.loc[inside, "entity_number"].dropna())
-        moved_out |= set(addr.loc[~inside, "entity_number"].dropna()) - set(addr.loc[inside, "entity_number"])
+        now_in = set(addr.loc[inside, "entity_number"].dropna())
+        now_out = set(addr.loc[~inside, "entity_number"].dropna()) - now_in
+        moved_in = (moved_in | now_in) - now_out
+        moved_out = (moved_out | now_out) - now_in
     parts: dict[str, tuple[pd.DataFrame, pd.DataFrame, int, Path]] = {}
 
     parts["address"] = _scan(con, folder, "address", ("terr_pc", "{Zipcode}", "zipcode"))
