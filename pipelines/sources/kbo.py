@@ -223,7 +223,11 @@ def locate_establishments(
     est = tables["establishment"].reset_index(drop=True)
     # the 1-based data row of the establishment file (kept by read_kbo as ``source_row``)
     rows = est["source_row"] if "source_row" in est.columns else est.index.to_series() + 1
-    est = est[["establishment_number", "enterprise_number"]].assign(_row=rows.to_numpy())
+    # ``_row`` is the join key (unique even when rows come from several files, as after
+    # kbo_full applies an update extract); ``_src`` the row number reported in quarantines
+    est = est[["establishment_number", "enterprise_number"]].assign(
+        _row=range(len(est)), _src=rows.to_numpy()
+    )
     addr = tables["address"]
     addr = addr[addr["date_striking_off"].isna()].drop_duplicates("entity_number")
     est = est.merge(addr, how="left", left_on="establishment_number", right_on="entity_number")
@@ -252,7 +256,11 @@ def locate_establishments(
     bad = reason.notna()
     records = est.loc[bad, raw].astype(str).to_dict(orient="records")
     source_file = tables["establishment"].attrs.get("source_file", "establishment")
-    q = quarantine_rows(SOURCE, source_file, est.loc[bad, "_row"], reason[bad], records)
+    runs = tables["establishment"].attrs.get("source_file_runs")  # (file, rows) (kbo_full)
+    if runs and sum(n for _, n in runs) == len(est):
+        files = [f for f, n in runs for _ in range(n)]
+        source_file = [files[i] for i in est.loc[bad, "_row"]]
+    q = quarantine_rows(SOURCE, source_file, est.loc[bad, "_src"], reason[bad], records)
     located = est.loc[~bad, list(LOCATED_COLUMNS)].reset_index(drop=True)
     return ReadResult(located, q, rows_in=len(est))
 
