@@ -21,10 +21,12 @@ from pipelines.partitions import daily, single_run
 from pipelines.quarantine import ReadResult
 from pipelines.resources import LakeResource, SettingsResource
 from pipelines.sources import (
+    best,
     counters,
     counts_csv,
     gtfs,
     kbo,
+    kbo_full,
     od,
     osm,
     statbel,
@@ -69,6 +71,39 @@ def _single(name: str, reader: Callable[[Path], ReadResult], relpath: str, *, re
     return load
 
 
+STATBEL_SUFFIXES = (".geojson", ".gpkg", ".shp.zip", ".shp")
+"""Statbel boundary layouts, in order of preference: the reader follows the suffix."""
+
+
+def _first(folder: Path, stems: tuple[str, ...], suffixes: tuple[str, ...]) -> Path | None:
+    """The first existing ``folder/<stem><suffix>`` (stems may hold a glob)."""
+    for stem in stems:
+        for suffix in suffixes:
+            found = sorted(folder.glob(stem + suffix))
+            if found:
+                return found[-1]
+    return None
+
+
+def _sector_population(landing: Path) -> Path | None:
+    """Statbel's population per sector (``OPENDATA_SECTOREN_<year>``), the latest year."""
+    return _first(landing / "statbel", ("OPENDATA_SECTOREN_*",), (".txt", ".csv", ".zip"))
+
+
+def _load_communes(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+    path = _first(landing / "statbel", ("communes",), STATBEL_SUFFIXES)
+    if path is None:
+        _require(landing / "statbel" / "communes.geojson")
+    return {"statbel_communes": statbel.read_communes(path, population=_sector_population(landing))}
+
+
+def _load_sectors(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+    path = _first(landing / "statbel", ("sectors",), STATBEL_SUFFIXES)
+    if path is None:
+        return _missing("statbel_sectors")
+    return {"statbel_sectors": statbel.read_sectors(path, population=_sector_population(landing))}
+
+
 GTFS_TABLES = ("agency", "calendar", "calendar_dates", "routes", "stop_times", "stops", "trips")
 KBO_TABLES = ("enterprise", "establishment", "activity", "address", "denomination")
 
@@ -82,21 +117,53 @@ def _load_gtfs(landing: Path, _settings: SettingsResource) -> dict[str, ReadResu
 
 
 def _load_kbo(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
-    """KBO/BCE tables located on address points, else on postcode centroids (precision kept)."""
+    """KBO/BCE tables (the daily-size CSVs, or the national full extract in ``kbo/full/``
+    streamed with DuckDB and cut to the territory's postcodes, with ``kbo/updates/*`` applied)
+    located on address points (BeST Address in ``best/``, else ``kbo/address_points.csv``),
+    else on postcode centroids (``kbo/postcodes.csv``); the precision is kept."""
     folder = landing / "kbo"
-    if not (folder / "establishment.csv").exists():
+    full = folder / "full"
+    if not (folder / "establishment.csv").exists() and not full.is_dir():
         return _missing(*(f"kbo_{t}" for t in KBO_TABLES), "address_points", "kbo_postcodes", "kbo_establishments_located")
-    tables = kbo.read_kbo(folder)
+    postcodes_path = folder / "postcodes.csv"
+    postcodes = kbo.read_postcodes(postcodes_path) if postcodes_path.is_file() else _missing("kbo_postcodes")["kbo_postcodes"]
+    territory = _territory_postcodes(landing, postcodes) if full.is_dir() or _best_file(landing) else None
+    if full.is_dir():
+        updates = sorted(d for d in (folder / "updates").glob("*") if d.is_dir())
+        tables = kbo_full.read_kbo_full(full, postcodes=territory or [], updates=updates)
+    else:
+        tables = kbo.read_kbo(folder)
     results = {f"kbo_{k}": r for k, r in tables.items()}
-    points, postcodes = folder / "address_points.csv", folder / "postcodes.csv"
-    results["address_points"] = kbo.read_address_points(points) if points.is_file() else _missing("address_points")["address_points"]
-    results["kbo_postcodes"] = kbo.read_postcodes(postcodes) if postcodes.is_file() else _missing("kbo_postcodes")["kbo_postcodes"]
+    results["address_points"] = _address_points(landing, territory)
+    results["kbo_postcodes"] = postcodes
     results["kbo_establishments_located"] = kbo.locate_establishments(
         {k: r.table for k, r in tables.items()},
-        results["address_points"] if points.is_file() else None,
-        results["kbo_postcodes"] if postcodes.is_file() else None,
+        results["address_points"] if len(results["address_points"].table) else None,
+        postcodes if len(postcodes.table) else None,
     )
     return results
+
+
+def _best_file(landing: Path) -> Path | None:
+    return _first(landing / "best", ("*",), (".csv", ".csv.gz", ".zip", ".gpkg"))
+
+
+def _territory_postcodes(landing: Path, postcodes: ReadResult) -> list[str] | None:
+    """The territory's postcodes (postcode localities inside its communes), or None."""
+    path = _first(landing / "statbel", ("communes",), STATBEL_SUFFIXES)
+    if path is None or not len(postcodes.table):
+        return None
+    communes = statbel.read_communes(path).table
+    return kbo_full.territory_postcodes(postcodes.table, communes, buffer_m=2000.0)
+
+
+def _address_points(landing: Path, territory: list[str] | None) -> ReadResult:
+    """BeST Address (``best/``) when delivered, else ``kbo/address_points.csv``, else none."""
+    best_path = _best_file(landing)
+    if best_path is not None:
+        return best.read_best_addresses(best_path, postcodes=territory)
+    points = landing / "kbo" / "address_points.csv"
+    return kbo.read_address_points(points) if points.is_file() else _missing("address_points")["address_points"]
 
 
 def _day_file(name: str, reader: Callable[[Path], ReadResult], folder: str) -> DayLoader:
@@ -148,12 +215,15 @@ def _probe_key(landing: Path, settings: SettingsResource) -> bytes:
 
 SOURCES: dict[str, tuple[str, Loader]] = {
     "statbel_communes": (
-        "Commune boundaries with NIS code and population (Statbel GeoJSON).",
-        _single("statbel_communes", statbel.read_communes, "statbel/communes.geojson", required=True),
+        "Commune boundaries with NIS code and population, as Statbel publishes them (GeoJSON, "
+        "GeoPackage or shapefile in any CRS; population from OPENDATA_SECTOREN when given). "
+        "NIS codes as in the file: silver maps them to today's communes (2019 and 2025 mergers).",
+        _load_communes,
     ),
     "statbel_sectors": (
-        "Statistical sectors with population (Statbel GeoJSON).",
-        _single("statbel_sectors", statbel.read_sectors, "statbel/sectors.geojson"),
+        "Statistical sectors with population, as Statbel publishes them (GeoJSON, GeoPackage or "
+        "shapefile joined on CD_SECTOR to OPENDATA_SECTOREN).",
+        _load_sectors,
     ),
     "osm_pois": (
         "Shops, parking and tourism POIs parsed from the OpenStreetMap XML extract.",

@@ -21,7 +21,7 @@ from pipelines.network import MODES, mode_network
 from pipelines.partitions import daily, single_run
 from pipelines.resources import LakeResource
 from pipelines.shops import conflate_shops
-from pipelines.sources import gtfs, osm
+from pipelines.sources import crosswalk, gtfs, osm
 
 NON_COMMERCIAL = "other"
 
@@ -70,16 +70,16 @@ def _communes(lake: Lake) -> gpd.GeoDataFrame:
     return lake.read("silver", "communes")
 
 
-@dg.asset(**_spec("communes", ["bronze.statbel_communes"], "Communes (NIS, names, population, area) with the h3 cell of their representative point."))
+@dg.asset(**_spec("communes", ["bronze.statbel_communes"], "Today's communes (NIS, names, population, area) with the h3 cell of their representative point: an older Statbel file's communes are merged by the 2019 and 2025 crosswalk (geodata/commune_mergers.csv)."))
 def communes(lake: LakeResource) -> dg.MaterializeResult:
-    frame = lake.lake.read("bronze", "statbel_communes")
+    frame = crosswalk.current_communes(lake.lake.read("bronze", "statbel_communes"))
     frame["area_km2"] = area_km2(frame)
     return _write(lake.lake, "communes", with_h3(frame), ["nis"])
 
 
 @dg.asset(**_spec("sectors", ["bronze.statbel_sectors", "silver.communes"], "Statistical sectors with population, area and commune."))
 def sectors(lake: LakeResource) -> dg.MaterializeResult:
-    frame = lake.lake.read("bronze", "statbel_sectors")
+    frame = crosswalk.current_sectors(lake.lake.read("bronze", "statbel_sectors"))
     frame["area_km2"] = area_km2(frame)
     return _write(lake.lake, "sectors", with_h3(frame), ["sector_id"])
 
