@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-REALDATA = (REPO / ".." / "shared" / "realdata").resolve()
-
-
-def realdata_path(sub: str) -> Path:
-    """Path of a file or folder under ../shared/realdata; fail under CI when it is missing."""
-    path = REALDATA / sub
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing under CI: {path}")
-        pytest.skip(f"real data missing: {path}")
-    return path
+from support import realdata_path
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import realdata_path as realdata_access
+from support import realdata_path as realdata_access
 
 from pipelines.accessibility import (
     TwoStepResult,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import realdata_path as realdata_catchment
+from support import realdata_path as realdata_catchment
 
 from pipelines.catchment import (
     CalibrationResult,

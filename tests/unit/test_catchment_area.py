@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import realdata_path
 from shapely.ops import substring
+from support import realdata_path
 
 from pipelines.catchment import huff_probabilities
 from pipelines.catchment.area import (

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import realdata_path as realdata_districts
+from support import realdata_path as realdata_districts
 
 from pipelines.districts import (
     CONTAINMENT,

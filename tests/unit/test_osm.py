@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import shapely
-from conftest import realdata_path as realdata_osm
+from support import realdata_path as realdata_osm
 
 from pipelines.errors import InputError
 from pipelines.sources.osm import POI_COLUMNS, read_pois, read_street_graph

@@ -13,7 +13,7 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from conftest import realdata_path as realdata_routing
+from support import realdata_path as realdata_routing
 
 from pipelines.network import mode_network
 from pipelines.routing import Router

@@ -3,7 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NIS, full_coverage, indicator_frame, no_quality, peers_frame, status_frame
+from canvas_support import (
+    NIS,
+    full_coverage,
+    indicator_frame,
+    no_quality,
+    peers_frame,
+    status_frame,
+)
 
 from pipelines.canvas import cadastre as cad
 from pipelines.canvas import peers as pe

@@ -4,7 +4,14 @@ not_computable (shown missing with the source they need, never imputed)."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NIS, full_coverage, indicator_frame, no_quality, peers_frame, status_frame
+from canvas_support import (
+    NIS,
+    full_coverage,
+    indicator_frame,
+    no_quality,
+    peers_frame,
+    status_frame,
+)
 
 from pipelines.availability import scan_landing
 from pipelines.canvas import cadastre as cad

@@ -4,7 +4,7 @@ get-there pillar; a car park and re-let vacant cells change their indicators."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NIS
+from canvas_support import NIS
 
 from pipelines.canvas import whatif
 from pipelines.canvas.scorecard import score_pillars

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import realdata_path as realdata_demo
+from support import realdata_path as realdata_demo
 
 from pipelines.demo import generate
 from pipelines.demo.generator import TRUTH_FILE

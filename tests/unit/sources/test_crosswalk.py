@@ -7,8 +7,8 @@ from datetime import date
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import realdata_path
 from shapely.geometry import box
+from support import realdata_path
 
 from pipelines.sources.crosswalk import (
     MERGER_COLUMNS,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import realdata_path as realdata_b
+from support import realdata_path as realdata_b
 
 from pipelines.errors import InputError
 from pipelines.sources import gtfs

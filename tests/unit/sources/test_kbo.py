@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import realdata_path as realdata_a
+from support import realdata_path as realdata_a
 
 from pipelines.errors import InputError
 from pipelines.sources import kbo

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import realdata_path
+from support import realdata_path
 
 from pipelines.errors import InputError
 from pipelines.sources import kbo, kbo_full

@@ -9,8 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from conftest import realdata_path as realdata_a
 from shapely.geometry import Polygon, box, shape
+from support import realdata_path as realdata_a
 
 from pipelines.errors import InputError
 from pipelines.sources.statbel import is_walloon, read_communes, read_sectors
