@@ -1,6 +1,7 @@
 """``smartcommerce``: generate the demo territory, materialise every asset, summarise.
 
-    smartcommerce generate [--seed 42] [--scale 1]   write the demo landing zone
+    smartcommerce generate [--seed 42] [--communes 10 | --scale 1] [--days 28]
+                                                     write the demo landing zone
     smartcommerce run                                materialise every asset for the data root
     smartcommerce demo                               both, then a summary
     smartcommerce warehouse                          rebuild warehouse.duckdb only
@@ -27,11 +28,13 @@ def landing_days(landing: Path) -> list[str]:
     return sorted({p.stem for p in landing.rglob("*.csv") if DAY.match(p.stem)})
 
 
-def cmd_generate(lake: Lake, seed: int, scale: int) -> dict[str, int]:
+def cmd_generate(
+    lake: Lake, seed: int, scale: int | None, communes: int | None = None, days: int = 28
+) -> dict[str, int]:
     from pipelines.demo import generate
 
     started = time.perf_counter()
-    summary = generate(lake.landing, seed=seed, scale=scale)
+    summary = generate(lake.landing, seed=seed, scale=scale, communes=communes, days=days)
     print(f"generated {len(summary)} landing files under {lake.landing} in {time.perf_counter() - started:.1f} s")
     return summary
 
@@ -106,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("generate", "demo"):
         p = sub.add_parser(name)
         p.add_argument("--seed", type=int, default=42)
-        p.add_argument("--scale", type=int, default=1)
+        size = p.add_mutually_exclusive_group()
+        size.add_argument("--communes", type=int, default=None, help="number of communes (default 10; 262 = Wallonia)")
+        size.add_argument("--scale", type=int, default=None, help="shorthand for --communes 10*K")
+        p.add_argument("--days", type=int, default=28, help="number of days (default 28)")
     sub.add_parser("run")
     sub.add_parser("warehouse")
     args = parser.parse_args(argv)
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     started = time.perf_counter()
     if args.command in ("generate", "demo"):
-        cmd_generate(lake, args.seed, args.scale)
+        cmd_generate(lake, args.seed, args.scale, args.communes, args.days)
     if args.command in ("run", "demo"):
         ok = cmd_run(lake)
     if args.command == "warehouse":

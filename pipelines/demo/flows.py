@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from pipelines.demo import writers
-from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, stream
+from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, stream, to_lonlat
 from pipelines.demo.business import SHOP_TYPE, Business, district_radius
 from pipelines.demo.footfall import WEEKDAY
 from pipelines.demo.streets import Network
@@ -362,3 +362,25 @@ def write_vouchers(
         "defects": defects,
     }
     return out, truth
+
+
+def write_merchants(business: Business, landing: Path) -> dict[str, int]:
+    """Write ``vouchers/merchants.csv``."""
+    m = business.merchants
+    lon, lat = to_lonlat(m["x"].to_numpy(), m["y"].to_numpy())
+    rows = zip(
+        m["merchant_id"],
+        m["name"],
+        m["establishment_number"],
+        m["nis"],
+        [f"{v:.7f}" for v in lon],
+        [f"{v:.7f}" for v in lat],
+        m["category"],
+        strict=True,
+    )
+    header = ("merchant_id", "name", "establishment_number", "nis", "lon", "lat", "category")
+    return {
+        "vouchers/merchants.csv": writers.write_csv(
+            landing / "vouchers" / "merchants.csv", header, rows
+        )
+    }

@@ -9,8 +9,8 @@ statistical sectors (a Voronoi of seeds denser near the centre and the villages,
 to the commune) and its population is spread over them with a density that decays away
 from the centre and the villages, summing exactly to the commune population.
 
-``scale`` k repeats the recipe on k tiles laid eastwards then southwards across Wallonia,
-with new NIS codes, postcodes and names.
+Any other number of communes is a synthesised region the size of a part of Wallonia
+(:mod:`pipelines.demo.region`), partitioned, settled and cut into sectors the same way.
 """
 
 from __future__ import annotations
@@ -31,35 +31,11 @@ from scipy.spatial import Delaunay
 from pipelines.constants import CRS_METRIC
 from pipelines.demo import writers
 from pipelines.demo._common import largest_remainder, stream, to_lonlat, to_metric
-from pipelines.errors import ConfigError
+from pipelines.demo.region import qualified, region_recipe
 
 RECIPE = Path(__file__).resolve().parents[2] / "geodata" / "demo_territory.csv"
-MAX_SCALE = 10
-TILE_OFFSETS_KM = (
-    (0, 0),
-    (40, 0),
-    (80, 0),
-    (0, -25),
-    (40, -25),
-    (80, -25),
-    (-40, 0),
-    (-40, -25),
-    (40, -50),
-    (80, -50),
-)
-"""Offsets of the tiles of a scaled territory: eastwards, then southwards, within Wallonia."""
-TILE_QUALIFIERS = (
-    "",
-    "en-Condroz",
-    "sur-Ourthe",
-    "en-Famenne",
-    "lez-Ciney",
-    "sur-Amblève",
-    "lez-Binche",
-    "en-Thudinie",
-    "en-Ardenne",
-    "sur-Sûre",
-)
+RECIPE_COMMUNES = 10
+"""Number of communes of the hand-written recipe (the default demo)."""
 PROVINCE_NIS = {"Namur": "90000", "Liège": "60000", "Hainaut": "50000"}
 MESH_SPACING_M = 450.0
 OUTLINE_CENTRE_KM = (-0.5, -0.5)
@@ -164,45 +140,31 @@ def load_recipe(path: Path | None = None) -> pd.DataFrame:
     return recipe
 
 
-def expand_recipe(recipe: pd.DataFrame, scale: int) -> pd.DataFrame:
-    """Repeat the recipe on ``scale`` tiles with new NIS codes, postcodes, names, offsets.
-
-    Tile ``t`` adds ``10 * t`` to the NIS code and to every postcode (the recipe codes are
-    chosen so that this never collides) and qualifies the names (``Valmeuse-en-Condroz``).
-    """
-    if not 1 <= scale <= MAX_SCALE:
-        raise ConfigError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
+def expand_recipe(recipe: pd.DataFrame) -> pd.DataFrame:
+    """The recipe with Lambert 72 centres (``x``, ``y``), ``tile`` 0 and province codes."""
     x0, y0 = to_metric(recipe["centre_lon"].to_numpy(), recipe["centre_lat"].to_numpy())
-    tiles = []
-    for tile in range(scale):
-        dx, dy = TILE_OFFSETS_KM[tile]
-        part = recipe.copy()
-        part["tile"] = tile
-        part["x"] = np.asarray(x0) + dx * 1000.0
-        part["y"] = np.asarray(y0) + dy * 1000.0
-        part["nis"] = (part["nis"].astype(int) + 10 * tile).astype(str)
-        part["postcodes"] = part["postcodes"].map(
-            lambda codes, t=tile: tuple(str(int(c) + 10 * t) for c in codes.split("|"))
-        )
-        if tile:
-            qual = TILE_QUALIFIERS[tile]
-            part["name_fr"] = part["name_fr"] + "-" + qual
-            part["name_nl"] = part["name_nl"] + "-" + qual
-        tiles.append(part)
-    out = pd.concat(tiles, ignore_index=True)
+    out = recipe.copy()
+    out["tile"] = 0
+    out["x"] = np.asarray(x0)
+    out["y"] = np.asarray(y0)
+    out["nis"] = out["nis"].astype(str)
+    out["postcodes"] = out["postcodes"].map(lambda codes: tuple(codes.split("|")))
     out["prov_nis"] = out["province"].map(PROVINCE_NIS)
     return out.drop(columns=["centre_lon", "centre_lat"])
 
 
 def _blob(
-    rng: np.random.Generator, centre: tuple[float, float], area_m2: float
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    area_m2: float,
+    aspect: float = OUTLINE_ASPECT,
 ) -> shapely.Geometry:
     """An irregular, roughly elliptic outline of the given area."""
     theta = np.linspace(0.0, 2.0 * np.pi, 180, endpoint=False)
     radius = np.ones_like(theta)
     for k in range(2, 7):
         radius += rng.uniform(0.05, 0.22) / k * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
-    x = OUTLINE_ASPECT * radius * np.cos(theta)
+    x = aspect * radius * np.cos(theta)
     y = radius * np.sin(theta)
     poly = shapely.Polygon(np.column_stack([x, y]))
     factor = np.sqrt(area_m2 / poly.area)
@@ -210,22 +172,12 @@ def _blob(
 
 
 def _outline(rng: np.random.Generator, communes: pd.DataFrame) -> shapely.Geometry:
-    """The union of one irregular blob per tile (each of the tile's total area)."""
-    blobs = []
-    cx, cy = _origin(communes[communes["tile"] == 0])
-    for tile, part in communes.groupby("tile", sort=True):
-        dx, dy = TILE_OFFSETS_KM[int(tile)]
-        area = float(part["rel_area_km2"].sum()) * 1e6
-        blobs.append(_blob(rng, (cx + dx * 1000.0, cy + dy * 1000.0), area))
-    return shapely.union_all(blobs).buffer(0)
-
-
-def _origin(first_tile: pd.DataFrame) -> tuple[float, float]:
-    """Centre of tile 0's outline: the regional centre shifted by :data:`OUTLINE_CENTRE_KM`."""
-    main = first_tile.loc[first_tile["role"] == "regional_centre"].iloc[0]
-    return float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000, float(main["y"]) + OUTLINE_CENTRE_KM[
-        1
-    ] * 1000
+    """The recipe's outline: an irregular blob of the communes' total relative area."""
+    main = communes.loc[communes["role"] == "regional_centre"].iloc[0]
+    cx = float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000
+    cy = float(main["y"]) + OUTLINE_CENTRE_KM[1] * 1000
+    area = float(communes["rel_area_km2"].sum()) * 1e6
+    return shapely.union_all([_blob(rng, (cx, cy), area)]).buffer(0)
 
 
 def _mesh(rng: np.random.Generator, outline: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -329,7 +281,7 @@ def _clean_polygon(geom: shapely.Geometry) -> shapely.Geometry:
 def _settlements(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.DataFrame:
     """Each commune's centre and 0-4 villages (2.5 km apart at least, inside the commune)."""
     rows = []
-    names = iter(VILLAGE_NAMES * MAX_SCALE)
+    n_villages = 0
     for c in communes.itertuples():
         radius, spacing = _grid_size(c.role, c.population)
         rows.append(
@@ -359,7 +311,8 @@ def _settlements(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.Dat
                 break
             vx, vy = cand[np.flatnonzero(ok)[0]]
             placed.append((vx, vy))
-            name = next(names) + ("-" + TILE_QUALIFIERS[c.tile] if c.tile else "")
+            name = qualified(VILLAGE_NAMES, n_villages)
+            n_villages += 1
             codes = c.postcodes
             postcode = codes[1 + k % (len(codes) - 1)] if len(codes) > 1 else codes[0]
             rows.append(
@@ -479,11 +432,27 @@ def _ascii_upper(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
 
 
-def build_territory(seed: int, scale: int = 1, recipe: pd.DataFrame | None = None) -> Territory:
-    """Build the communes, settlements and sectors of the demo territory."""
+def build_territory(
+    seed: int, communes: int = RECIPE_COMMUNES, recipe: pd.DataFrame | None = None
+) -> Territory:
+    """Build the communes, settlements and sectors of the demo territory.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the territory's random stream.
+    communes : int, default 10
+        Number of communes: 10 is the hand-written recipe (or ``recipe``), any other
+        number a synthesised region (:func:`pipelines.demo.region.region_recipe`).
+    recipe : pandas.DataFrame, optional
+        A recipe table in the layout of ``geodata/demo_territory.csv``, for 10 communes.
+    """
     rng = stream(seed, "territory")
-    table = expand_recipe(load_recipe() if recipe is None else recipe, scale)
-    outline = _outline(rng, table)
+    if communes == RECIPE_COMMUNES:
+        table = expand_recipe(load_recipe() if recipe is None else recipe)
+        outline = _outline(rng, table)
+    else:
+        table, outline = region_recipe(rng, communes)
     geoms = _partition(rng, table, outline)
     communes = gpd.GeoDataFrame(table, geometry=list(geoms), crs=CRS_METRIC)
     settlements = _settlements(rng, communes)
