@@ -179,8 +179,9 @@ def _establishments(
     w_full = np.array([t.weight for t in SHOP_TYPES], dtype=float)
     w_village = np.array([t.village_weight for t in SHOP_TYPES], dtype=float)
     addr_centre = addr["centre"].to_numpy()
+    addr_nis = addr["nis"].to_numpy()
     for c in territory.communes.itertuples():
-        mine = np.flatnonzero(addr["nis"].to_numpy() == c.nis)
+        mine = np.flatnonzero(addr_nis == c.nis)
         a = addr.iloc[mine]
         radius = st.loc[a["settlement_id"].to_numpy(), "radius"].to_numpy()
         centre = a["centre"].to_numpy()
@@ -384,6 +385,7 @@ def _vacant_cells(
     """Commercial ground-floor cells of each centre and their status on the register dates."""
     st = territory.settlements.set_index("settlement_id")
     used = set(est["address_id"])
+    unused = ~addr["address_id"].isin(used)
     rows = []
     for c in territory.communes.itertuples():
         centre_id = int(st.index[(st["nis"] == c.nis) & (st["kind"] == "centre")][0])
@@ -399,7 +401,7 @@ def _vacant_cells(
         free = addr[
             (addr["settlement_id"] == centre_id)
             & (addr["dist"] <= r_area)
-            & ~addr["address_id"].isin(used)
+            & unused
         ]
         free = free.assign(pref=free["main"].astype(float) * 2 + rng.random(len(free)))
         vacant_now = free.sort_values("pref", ascending=False)["address_id"].to_numpy()[: n_vac[2]]

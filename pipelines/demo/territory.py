@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import Delaunay
+from scipy.spatial import Delaunay, cKDTree
 
 from pipelines.constants import CRS_METRIC
 from pipelines.demo import writers
@@ -38,6 +38,8 @@ RECIPE_COMMUNES = 10
 """Number of communes of the hand-written recipe (the default demo)."""
 PROVINCE_NIS = {"Namur": "90000", "Liège": "60000", "Hainaut": "50000"}
 MESH_SPACING_M = 450.0
+NEAREST_SITES = 16
+"""A region's mesh cell goes to one of its 16 nearest commune centres (all of them up to 16)."""
 OUTLINE_CENTRE_KM = (-0.5, -0.5)
 OUTLINE_ASPECT = 1.55
 
@@ -210,6 +212,49 @@ def _noise(rng: np.random.Generator, n: int, pts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _nearest_sites(pts: np.ndarray, sites: np.ndarray) -> np.ndarray | None:
+    """The :data:`NEAREST_SITES` sites nearest to each mesh cell (None: all of them)."""
+    if len(sites) <= NEAREST_SITES:
+        return None
+    _, idx = cKDTree(sites).query(pts, k=NEAREST_SITES)
+    return np.asarray(idx)
+
+
+def _noise_near(rng: np.random.Generator, n: int, pts: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """:func:`_noise` at the candidate sites of each mesh cell only (shape of ``cand``)."""
+    wavelength = rng.uniform(3500.0, 9000.0, (n, 3))
+    angle = rng.uniform(0, np.pi, (n, 3))
+    phase = rng.uniform(0, 2 * np.pi, (n, 3))
+    out = np.zeros(cand.shape)
+    for w in range(3):
+        a = angle[cand, w]
+        proj = pts[:, None, 0] * np.cos(a) + pts[:, None, 1] * np.sin(a)
+        out += 700.0 * np.sin(2 * np.pi * proj / wavelength[cand, w] + phase[cand, w])
+    return out
+
+
+def _assign_near(
+    pts: np.ndarray,
+    areas: np.ndarray,
+    sites: np.ndarray,
+    target: np.ndarray,
+    noise: np.ndarray,
+    cand: np.ndarray,
+) -> np.ndarray:
+    """:func:`_assign` among the nearest sites of each mesh cell (memory O(cells))."""
+    dist = np.hypot(pts[:, None, 0] - sites[cand, 0], pts[:, None, 1] - sites[cand, 1])
+    rows = np.arange(len(pts))
+    weights = np.zeros(len(sites))
+    for _ in range(80):
+        label = cand[rows, np.argmin(dist - weights[cand] + noise, axis=1)]
+        got = np.bincount(label, weights=areas, minlength=len(sites))
+        weights += 0.6 * (np.sqrt(target / np.pi) - np.sqrt(np.maximum(got, 1.0) / np.pi))
+    label = cand[rows, np.argmin(dist - weights[cand] + noise, axis=1)]
+    _, own = cKDTree(pts).query(sites)  # the mesh cell nearest to each site belongs to it
+    label[own] = np.arange(len(sites))
+    return label
+
+
 def _assign(
     pts: np.ndarray, areas: np.ndarray, sites: np.ndarray, target: np.ndarray, noise: np.ndarray
 ) -> np.ndarray:
@@ -232,9 +277,7 @@ def _make_contiguous(pts: np.ndarray, label: np.ndarray, sites: np.ndarray) -> n
     s = tri.simplices
     a = np.concatenate([s[:, 0], s[:, 1], s[:, 2]])
     b = np.concatenate([s[:, 1], s[:, 2], s[:, 0]])
-    own = np.argmin(
-        np.hypot(pts[:, None, 0] - sites[None, :, 0], pts[:, None, 1] - sites[None, :, 1]), axis=0
-    )
+    _, own = cKDTree(pts).query(sites)
     for _ in range(20):
         same = label[a] == label[b]
         graph = coo_matrix((np.ones(same.sum()), (a[same], b[same])), shape=(len(pts),) * 2)
@@ -260,7 +303,12 @@ def _partition(
     sites = communes[["x", "y"]].to_numpy()
     rel = communes["rel_area_km2"].to_numpy(float)
     target = rel / rel.sum() * areas.sum()
-    label = _assign(pts, areas, sites, target, _noise(rng, len(sites), pts))
+    cand = _nearest_sites(pts, sites)
+    if cand is None:
+        label = _assign(pts, areas, sites, target, _noise(rng, len(sites), pts))
+    else:
+        noise = _noise_near(rng, len(sites), pts, cand)
+        label = _assign_near(pts, areas, sites, target, noise, cand)
     label = _make_contiguous(pts, label, sites)
     geoms = [shapely.union_all(cells[label == j]) for j in range(len(sites))]
     return np.asarray([_clean_polygon(g) for g in geoms], dtype=object)
@@ -348,26 +396,29 @@ def _sector_seeds(
 ) -> np.ndarray:
     """Sector seeds: dense near the centre and the villages, some spread over the commune."""
     geom = commune.geometry
+    shapely.prepare(geom)
     minx, miny, maxx, maxy = geom.bounds
-    seeds: list[tuple[float, float]] = []
-    centre = towns.iloc[0]
+    placed = np.empty((n, 2))
+    count = 0
+    town_xy = towns[["x", "y"]].to_numpy()
+    centre_xy, centre_sd = town_xy[0], float(towns["radius"].iat[0]) * 0.9
     tries = 0
-    while len(seeds) < n and tries < 20000:
+    while count < n and tries < 20000:
         tries += 1
         u = rng.random()
         if u < 0.55:
-            x, y = rng.normal([centre.x, centre.y], centre.radius * 0.9)
+            x, y = rng.normal(centre_xy, centre_sd)
         elif u < 0.8 and len(towns) > 1:
-            v = towns.iloc[1 + rng.integers(len(towns) - 1)]
-            x, y = rng.normal([v.x, v.y], 500.0)
+            x, y = rng.normal(town_xy[1 + rng.integers(len(towns) - 1)], 500.0)
         else:
             x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         if not shapely.contains_xy(geom, x, y):
             continue
-        if seeds and np.min(np.hypot(np.array(seeds)[:, 0] - x, np.array(seeds)[:, 1] - y)) < 180.0:
+        if count and np.min(np.hypot(placed[:count, 0] - x, placed[:count, 1] - y)) < 180.0:
             continue
-        seeds.append((x, y))
-    return np.asarray(seeds)
+        placed[count] = (x, y)
+        count += 1
+    return placed[:count]
 
 
 def _sectors_of(rng: np.random.Generator, commune: pd.Series, towns: pd.DataFrame) -> list[dict]:
