@@ -1,6 +1,6 @@
 """``smartcommerce``: generate the demo territory, materialise every asset, summarise.
 
-    smartcommerce generate [--seed 42] [--communes 10 | --scale 1] [--days 28]
+    smartcommerce generate [--seed 42] [--communes 10 | --scale 1] [--days 28] [--osm-pbf]
                                                      write the demo landing zone
     smartcommerce run                                materialise every asset for the data root
     smartcommerce demo                               both, then a summary
@@ -29,12 +29,20 @@ def landing_days(landing: Path) -> list[str]:
 
 
 def cmd_generate(
-    lake: Lake, seed: int, scale: int | None, communes: int | None = None, days: int = 28
+    lake: Lake,
+    seed: int,
+    scale: int | None,
+    communes: int | None = None,
+    days: int = 28,
+    *,
+    osm_pbf: bool = False,
 ) -> dict[str, int]:
     from pipelines.demo import generate
 
     started = time.perf_counter()
-    summary = generate(lake.landing, seed=seed, scale=scale, communes=communes, days=days)
+    summary = generate(
+        lake.landing, seed=seed, scale=scale, communes=communes, days=days, osm_pbf=osm_pbf
+    )
     print(f"generated {len(summary)} landing files under {lake.landing} in {time.perf_counter() - started:.1f} s")
     return summary
 
@@ -113,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         size.add_argument("--communes", type=int, default=None, help="number of communes (default 10; 262 = Wallonia)")
         size.add_argument("--scale", type=int, default=None, help="shorthand for --communes 10*K")
         p.add_argument("--days", type=int, default=28, help="number of days (default 28)")
+        p.add_argument("--osm-pbf", action="store_true", help="also write osm/territory.osm.pbf")
     sub.add_parser("run")
     sub.add_parser("warehouse")
     args = parser.parse_args(argv)
@@ -122,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     started = time.perf_counter()
     if args.command in ("generate", "demo"):
-        cmd_generate(lake, args.seed, args.scale, args.communes, args.days)
+        cmd_generate(lake, args.seed, args.scale, args.communes, args.days, osm_pbf=args.osm_pbf)
     if args.command in ("run", "demo"):
         ok = cmd_run(lake)
     if args.command == "warehouse":

@@ -27,7 +27,7 @@ from pipelines.demo.footfall import (
 )
 from pipelines.demo.kbo import write_kbo
 from pipelines.demo.region import MAX_COMMUNES
-from pipelines.demo.streets import build_network, write_osm
+from pipelines.demo.streets import build_network, write_osm, write_osm_pbf
 from pipelines.demo.territory import RECIPE_COMMUNES, Territory, build_territory, write_statbel
 from pipelines.demo.transit import write_gtfs
 from pipelines.demo.vacant import write_vacant
@@ -47,6 +47,7 @@ def generate(
     communes: int | None = None,
     start: date = date(2026, 10, 12),
     days: int = 28,
+    osm_pbf: bool = False,
 ) -> dict[str, int]:
     """Write the demo landing zone under ``landing`` and return what was written.
 
@@ -66,6 +67,9 @@ def generate(
         First local day of the period.
     days : int, default 28
         Number of days of the period (1 to 364), whatever the number of communes.
+    osm_pbf : bool, default False
+        Also write the OSM extract as PBF (``osm/territory.osm.pbf``, same elements as
+        ``osm/territory.osm``), as Geofabrik delivers it.
 
     Returns
     -------
@@ -87,6 +91,11 @@ def generate(
         landing / "osm" / "territory.osm", network, business.pois, bounds=territory.bbox
     )
     summary["osm/territory.osm"] = osm["nodes"] + osm["ways"]
+    if osm_pbf:
+        pbf = write_osm_pbf(
+            landing / "osm" / "territory.osm.pbf", network, business.pois, bounds=territory.bbox
+        )
+        summary["osm/territory.osm.pbf"] = pbf["nodes"] + pbf["ways"]
     summary.update(write_kbo(business, landing, seed))
     summary.update(write_vacant(business, territory, landing))
     summary.update(write_merchants(business, landing))

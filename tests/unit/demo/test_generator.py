@@ -637,7 +637,7 @@ def test_a_region_drive_network_is_one_component(region):
 @pytest.fixture(scope="module")
 def small_region(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int], dict]:
     root = tmp_path_factory.mktemp("region_landing")
-    summary = generate(root, seed=3, communes=12, days=3)
+    summary = generate(root, seed=3, communes=12, days=3, osm_pbf=True)
     truth = json.loads((root / TRUTH_FILE).read_text(encoding="utf-8"))
     return root, summary, truth
 
@@ -691,9 +691,9 @@ def test_the_cli_passes_communes_and_days(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr(pipelines.demo, "generate", lambda landing, **kw: seen.update(kw) or {})
     cli.main(["--data", str(tmp_path), "generate", "--communes", "262", "--days", "2"])
-    assert seen == {"seed": 42, "scale": None, "communes": 262, "days": 2}
-    cli.main(["--data", str(tmp_path), "generate", "--scale", "5"])
-    assert seen == {"seed": 42, "scale": 5, "communes": None, "days": 28}
+    assert seen == {"seed": 42, "scale": None, "communes": 262, "days": 2, "osm_pbf": False}
+    cli.main(["--data", str(tmp_path), "generate", "--scale", "5", "--osm-pbf"])
+    assert seen == {"seed": 42, "scale": 5, "communes": None, "days": 28, "osm_pbf": True}
     with pytest.raises(SystemExit):
         cli.main(["--data", str(tmp_path), "generate", "--scale", "5", "--communes", "50"])
 
