@@ -311,7 +311,28 @@ def _partition(
         label = _assign_near(pts, areas, sites, target, noise, cand)
     label = _make_contiguous(pts, label, sites)
     geoms = [shapely.union_all(cells[label == j]) for j in range(len(sites))]
-    return np.asarray([_clean_polygon(g) for g in geoms], dtype=object)
+    return _absorb_detached(np.asarray([_clean_polygon(g) for g in geoms], dtype=object))
+
+
+def _absorb_detached(geoms: np.ndarray) -> np.ndarray:
+    """Give each detached piece of a commune to the neighbour sharing most border with it.
+
+    Mesh cells that are neighbours in the Delaunay sense may not touch where the outline
+    is concave, so a commune can still come out in pieces; the recipe's never does.
+    """
+    geoms = geoms.copy()
+    tree = shapely.STRtree(geoms)
+    for i in np.flatnonzero(shapely.get_num_geometries(geoms) > 1):
+        parts = sorted(shapely.get_parts(geoms[i]), key=lambda g: -g.area)
+        geoms[i] = parts[0]
+        for piece in parts[1:]:
+            rim = piece.buffer(1.0)
+            near = [int(j) for j in tree.query(rim, predicate="intersects") if j != i]
+            if not near:
+                continue  # a sliver cut off by the outline: dropped
+            best = max(near, key=lambda j: shapely.intersection(rim, geoms[j]).area)
+            geoms[best] = _clean_polygon(shapely.union_all([geoms[best], piece]))
+    return geoms
 
 
 def _clean_polygon(geom: shapely.Geometry) -> shapely.Geometry:
