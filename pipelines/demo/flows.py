@@ -211,8 +211,15 @@ def huff_inputs(territory: Territory, network: Network, business: Business) -> d
         network.x[snap] - sectors["x"].to_numpy(), network.y[snap] - sectors["y"].to_numpy()
     )
     sources = np.array([network.centre_node[int(s)] for s in centres["settlement_id"]])
-    dist = dijkstra(network.graph(drive_only=True), directed=False, indices=sources)
-    d_km = np.maximum((dist[:, snap].T + snap_d[:, None]) / 1000.0, MIN_DISTANCE_KM)
+    graph = network.graph(drive_only=True)
+    # a block of sources at a time: never a dense district x node matrix of a whole region
+    dist = np.vstack(
+        [
+            dijkstra(graph, directed=False, indices=sources[k : k + 32])[:, snap]
+            for k in range(0, len(sources), 32)
+        ]
+    )
+    d_km = np.maximum((dist.T + snap_d[:, None]) / 1000.0, MIN_DISTANCE_KM)
     return {"centres": centres, "radius": radius, "attract": attract, "d_km": d_km}
 
 
