@@ -12,11 +12,17 @@ their nearest node. The baseline is timed on a sample of districts and scaled to
 (it takes minutes). Results go to ``docs/performance.md``.
 
 Run: ``python -m pipelines.bench [--out docs/performance.md] [--grid-side 224]``.
+
+``--pipeline`` instead generates regions of 10 and 50 communes (``--days``, default 28) and
+materialises every asset of each in a fresh process, recording the wall time and peak
+resident memory of every step; the figures go to the "Whole pipeline" section of the same
+file (the catchment figures are kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -299,8 +305,135 @@ def agreement(iso: dict[str, gpd.GeoDataFrame], areas: dict[str, list[float]]) -
     return float(np.median(diffs)) if diffs else float("nan")
 
 
+# --------------------------------------------------------------------------- whole pipeline
+PIPELINE_COMMUNES = (10, 50)
+"""Region sizes of the whole-pipeline bench (``--pipeline``)."""
+
+
+def _rss_bytes() -> int:
+    """Resident set size of this process now (Linux ``/proc/self/statm``)."""
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def pipeline_run(communes: int, days: int) -> dict[str, object]:
+    """Generate a region of ``communes`` communes and materialise every asset, in process.
+
+    Returns the generation time, the wall time and the peak resident memory of every step
+    (RSS sampled every 0.1 s while the step ran; steps run one at a time in process), the
+    run's peak RSS and whether it succeeded with every check passing.
+    """
+    import threading
+
+    import dagster as dg
+
+    from pipelines.cli import landing_days
+    from pipelines.definitions import all_assets
+    from pipelines.demo import generate
+    from pipelines.lake import Lake
+    from pipelines.partitions import daily
+    from pipelines.resources import LakeResource, SettingsResource
+
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append((time.time(), _rss_bytes()))
+            stop.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+        lake = Lake(Path(tmp))
+        os.environ["SMARTCOMMERCE_DATA"] = str(lake.root)
+        started = time.perf_counter()
+        generate(lake.landing, communes=communes, days=days)
+        generated = time.perf_counter() - started
+        keys = set(daily.get_partition_keys())
+        period = [d for d in landing_days(lake.landing) if d in keys]
+        instance = dg.DagsterInstance.ephemeral()
+        started = time.perf_counter()
+        result = dg.materialize(
+            all_assets,
+            instance=instance,
+            resources={
+                "lake": LakeResource(root=str(lake.root)),
+                "settings": SettingsResource(pseudonym_key="bench-key"),
+            },
+            tags={
+                "dagster/asset_partition_range_start": period[0],
+                "dagster/asset_partition_range_end": period[-1],
+            },
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            raise_on_error=False,
+        )
+        materialised = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+        starts: dict[str, float] = {}
+        steps: dict[str, dict[str, float]] = {}
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[event.step_key] = entry.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                t0, t1 = starts.get(event.step_key, entry.timestamp), entry.timestamp
+                during = [rss for t, rss in samples if t0 <= t <= t1]
+                if not during:  # shorter than the sampling step: the nearest sample
+                    during = [min(samples, key=lambda s: abs(s[0] - t1))[1]]
+                steps[event.step_key] = {"seconds": t1 - t0, "peak_mb": max(during) / 2**20}
+        checks = [
+            e.asset_check_evaluation_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        ]
+    return {
+        "communes": communes,
+        "days": days,
+        "generate_s": generated,
+        "materialise_s": materialised,
+        "peak_mb": max(rss for _, rss in samples) / 2**20,
+        "success": bool(result.success),
+        "checks": len(checks),
+        "failed_checks": sum(not c.passed for c in checks),
+        "steps": steps,
+    }
+
+
+def pipeline_bench(communes: tuple[int, ...], days: int) -> list[dict[str, object]]:
+    """:func:`pipeline_run` for each size, each in a fresh Python process (clean memory)."""
+    import json
+    import subprocess
+    import sys
+
+    rows = []
+    for n in communes:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            cmd = [sys.executable, "-m", "pipelines.bench", "--pipeline-one", str(n)]
+            cmd += ["--days", str(days), "--json", out.name]
+            subprocess.run(cmd, check=True, cwd=Path(__file__).resolve().parents[1])
+            rows.append(json.loads(Path(out.name).read_text(encoding="utf-8")))
+        print(
+            f"{n} communes: generate {rows[-1]['generate_s']:.1f} s, "
+            f"materialise {rows[-1]['materialise_s']:.1f} s, peak {rows[-1]['peak_mb']:.0f} MB",
+            flush=True,
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="bench the whole pipeline at 10 and 50 communes instead of the catchment engine",
+    )
+    parser.add_argument("--pipeline-one", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--days", type=int, default=28, help="days of the --pipeline regions")
+    parser.add_argument("--json", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "performance.md"
     )
@@ -311,6 +444,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=int, default=3, help="districts timed for the baseline")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.pipeline_one is not None:
+        import json
+
+        args.json.write_text(json.dumps(pipeline_run(args.pipeline_one, args.days)), "utf-8")
+        return
+    if args.pipeline:
+        from pipelines.bench_report import write_pipeline_section
+
+        runs = pipeline_bench(PIPELINE_COMMUNES, args.days)
+        write_pipeline_section(runs, args.out, time.perf_counter() - started)
+        print(f"wrote {args.out}")
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_") as tmp:
         for make in (

@@ -107,4 +107,69 @@ def write_report(rows: list[dict[str, object]], path: Path, seconds: float) -> N
         "  not for the isochrone polygons, whose cost is the geometry union in both approaches.",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    kept = _pipeline_section(path)  # the whole-pipeline figures survive a catchment bench
+    path.write_text("\n".join(lines) + ("\n\n" + kept + "\n" if kept else ""), encoding="utf-8")
+
+
+PIPELINE_BEGIN = "<!-- whole pipeline: written by python -m pipelines.bench --pipeline -->"
+PIPELINE_END = "<!-- end of whole pipeline -->"
+
+
+def _pipeline_section(path: Path) -> str:
+    """The whole-pipeline section already in ``path`` (empty if none)."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    if PIPELINE_BEGIN not in text or PIPELINE_END not in text:
+        return ""
+    return text[text.index(PIPELINE_BEGIN) : text.index(PIPELINE_END) + len(PIPELINE_END)]
+
+
+def write_pipeline_section(runs: list[dict], path: Path, seconds: float) -> None:
+    """Write (or replace) the "Whole pipeline" section of ``docs/performance.md``.
+
+    One column pair (wall time, peak RSS) per region size, one row per step, plus the
+    growth of each step's time from the smallest to the largest region.
+    """
+    machine = _machine()
+    sizes = [int(r["communes"]) for r in runs]
+    steps = sorted({k for r in runs for k in r["steps"]}, key=lambda k: -runs[-1]["steps"].get(k, {}).get("seconds", 0.0))
+    head = " | ".join(f"{n} communes: s | MB" for n in sizes)
+    lines = [
+        PIPELINE_BEGIN,
+        "## Whole pipeline",
+        "",
+        f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {machine['cpus']} CPUs, "
+        f"{machine['model']}, {machine['ram']} RAM; load average at the end {machine['load']}",
+        f"- regions of {', '.join(map(str, sizes))} communes, {runs[0]['days']} days each "
+        f"(`generate --communes N --days D`), every asset materialised in process "
+        f"(ephemeral Dagster instance); bench duration {seconds:.0f} s",
+        "- per step: wall time, and the peak resident memory of the process while the step ran",
+        "  (sampled every 0.1 s; it includes what earlier steps left in memory)",
+        "",
+        "| communes | generate (s) | materialise (s) | peak RSS (MB) | checks passed | success |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r['communes']} | {r['generate_s']:.1f} | {r['materialise_s']:.1f} | "
+            f"{r['peak_mb']:.0f} | {r['checks'] - r['failed_checks']} / {r['checks']} | "
+            f"{'yes' if r['success'] else 'no'} |"
+        )
+    lines += ["", f"| step | {head} | time growth |", "|---|" + "---:|---:|" * len(runs) + "---:|"]
+    for step in steps:
+        cells, times = [], []
+        for r in runs:
+            s = r["steps"].get(step)
+            cells.append(f"{s['seconds']:.2f} | {s['peak_mb']:.0f}" if s else "- | -")
+            times.append(s["seconds"] if s else None)
+        growth = (
+            f"{times[-1] / times[0]:.1f}x" if times[0] and times[-1] and times[0] > 0.05 else "-"
+        )
+        lines.append(f"| {step} | " + " | ".join(cells) + f" | {growth} |")
+    lines.append(PIPELINE_END)
+    section = "\n".join(lines)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    current = _pipeline_section(path)
+    text = old.replace(current, section) if current else old.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")

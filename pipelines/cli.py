@@ -1,6 +1,7 @@
 """``smartcommerce``: generate the demo territory, materialise every asset, summarise.
 
-    smartcommerce generate [--seed 42] [--scale 1]   write the demo landing zone
+    smartcommerce generate [--seed 42] [--communes 10 | --scale 1] [--days 28] [--osm-pbf]
+                                                     write the demo landing zone
     smartcommerce run                                materialise every asset for the data root
     smartcommerce demo                               both, then a summary
     smartcommerce warehouse                          rebuild warehouse.duckdb only
@@ -27,11 +28,21 @@ def landing_days(landing: Path) -> list[str]:
     return sorted({p.stem for p in landing.rglob("*.csv") if DAY.match(p.stem)})
 
 
-def cmd_generate(lake: Lake, seed: int, scale: int) -> dict[str, int]:
+def cmd_generate(
+    lake: Lake,
+    seed: int,
+    scale: int | None,
+    communes: int | None = None,
+    days: int = 28,
+    *,
+    osm_pbf: bool = False,
+) -> dict[str, int]:
     from pipelines.demo import generate
 
     started = time.perf_counter()
-    summary = generate(lake.landing, seed=seed, scale=scale)
+    summary = generate(
+        lake.landing, seed=seed, scale=scale, communes=communes, days=days, osm_pbf=osm_pbf
+    )
     print(f"generated {len(summary)} landing files under {lake.landing} in {time.perf_counter() - started:.1f} s")
     return summary
 
@@ -168,7 +179,11 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[data], help=text, description=text[0].upper() + text[1:] + ".")
         if name in ("generate", "demo"):
             p.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same files (default 42)")
-            p.add_argument("--scale", type=int, default=1, help="territory size: 10 x SCALE communes (default 1)")
+            size = p.add_mutually_exclusive_group()
+            size.add_argument("--communes", type=int, default=None, help="number of communes (default 10, the demo recipe; 262 = a Wallonia-size region)")
+            size.add_argument("--scale", type=int, default=None, help="shorthand for --communes 10*SCALE")
+            p.add_argument("--days", type=int, default=28, help="number of days of time series (default 28)")
+            p.add_argument("--osm-pbf", action="store_true", help="also write the OSM extract as osm/territory.osm.pbf")
     return parser
 
 
@@ -193,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
     ok = True
     if args.command in ("generate", "demo"):
-        cmd_generate(lake, args.seed, args.scale)
+        cmd_generate(lake, args.seed, args.scale, args.communes, args.days, osm_pbf=args.osm_pbf)
     if args.command in ("run", "demo"):
         ok = cmd_run(lake)
     if args.command == "warehouse":

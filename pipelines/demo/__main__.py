@@ -1,4 +1,7 @@
-"""``python -m pipelines.demo LANDING [--seed N] [--scale K] [--start YYYY-MM-DD] [--days D]``."""
+"""``python -m pipelines.demo LANDING [--seed N] [--communes N | --scale K] [--days D] [--osm-pbf]``.
+
+Also ``--start YYYY-MM-DD`` (first day, default 2026-10-12).
+"""
 
 from __future__ import annotations
 
@@ -14,13 +17,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__)
     parser.add_argument("landing", type=Path)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scale", type=int, default=1)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--communes", type=int, default=None, help="number of communes (default 10)")
+    size.add_argument("--scale", type=int, default=None, help="shorthand for --communes 10*K")
     parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 10, 12))
     parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--osm-pbf", action="store_true", help="also write osm/territory.osm.pbf")
     args = parser.parse_args(argv)
     clock = time.perf_counter()
     summary = generate(
-        args.landing, seed=args.seed, scale=args.scale, start=args.start, days=args.days
+        args.landing,
+        seed=args.seed,
+        scale=args.scale,
+        communes=args.communes,
+        start=args.start,
+        days=args.days,
+        osm_pbf=args.osm_pbf,
     )
     elapsed = time.perf_counter() - clock
     print(

@@ -1,4 +1,4 @@
-"""Businesses of the demo territory: address points, KBO/BCE, OSM shops, vacant cells, merchants.
+"""Businesses of the demo territory: address points, establishments, vacant cells, merchants.
 
 Addresses are laid along the named streets of the settlements (odd numbers on the left,
 even on the right). Shops take addresses with a weight that decays away from the centre
@@ -8,6 +8,11 @@ shops are both in the KBO and in OSM (same name, within 15 m), 27 % only in the 
 10 % only in OSM. Vacant-cell registers track the commercial ground floors of the centres on
 three dates; the shops that moved into a formerly vacant cell started after it was seen
 vacant, so the KBO start dates agree with the register.
+
+This module decides; the writers of each provider's files are :mod:`pipelines.demo.kbo`
+(KBO/BCE open data and the address points), :mod:`pipelines.demo.vacant` (vacant-cell
+register) and :mod:`pipelines.demo.flows` (voucher merchants); the OSM shops go out
+through :func:`pipelines.demo.streets.write_osm`.
 """
 
 from __future__ import annotations
@@ -15,15 +20,20 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.demo import writers
-from pipelines.demo._common import stream, to_lonlat
-from pipelines.demo._kbo_codes import JURIDICAL_FORM, NACE_2008, OTHER_CODES
+from pipelines.demo._catalogue import (
+    FAMILY,
+    FIRST,
+    OFFICE_TYPES,
+    QUAL,
+    SHOP_TYPE,
+    SHOP_TYPES,
+)
+from pipelines.demo._common import stream
 from pipelines.demo.streets import Network, Poi
 from pipelines.demo.territory import Territory
 
@@ -33,356 +43,6 @@ SHOPS_PER_1000 = 6.0
 OFFICES_PER_1000 = 3.5
 BOTH_SHARE, KBO_ONLY_SHARE = 0.63, 0.27
 
-
-@dataclass(frozen=True)
-class ShopType:
-    """A kind of shop: its OSM tag, NACE codes, name templates, hours, basket (EUR)."""
-
-    category: str
-    key: str
-    nace: tuple[str, ...]
-    weight: float
-    village_weight: float
-    names: tuple[str, ...]
-    hours: tuple[str, ...]
-    basket: float
-    chains: tuple[str, ...] = ()
-    chain_share: float = 0.0
-
-
-_SHOP = "Mo-Sa 09:30-18:30"
-SHOP_TYPES = (
-    ShopType(
-        "bakery",
-        "shop",
-        ("47241",),
-        8,
-        5,
-        ("Boulangerie {f}", "Boulangerie {q}", "Au Pain {q}", "Boulangerie-Pâtisserie {f}"),
-        ("Tu-Sa 07:00-18:30; Su 07:00-13:00", "Mo-Sa 06:30-18:00"),
-        9.0,
-    ),
-    ShopType(
-        "butcher",
-        "shop",
-        ("47221",),
-        4,
-        2,
-        ("Boucherie {f}", "Boucherie {q}"),
-        ("Tu-Sa 08:30-18:30", "Tu-Fr 08:00-18:00; Sa 08:00-16:00"),
-        24.0,
-    ),
-    ShopType(
-        "supermarket",
-        "shop",
-        ("47114",),
-        3,
-        0.5,
-        ("{chain}",),
-        ("Mo-Sa 08:30-20:00; Su 09:00-12:30", "Mo-Sa 08:00-20:00"),
-        42.0,
-        ("Marché Frais", "Prixbas", "Épi d'Or"),
-        1.0,
-    ),
-    ShopType(
-        "convenience",
-        "shop",
-        ("47112", "47113"),
-        4,
-        3,
-        ("Superette {q}", "Night Shop {q}", "Épicerie {f}"),
-        ("Mo-Su 08:00-22:00", "Mo-Sa 08:00-20:00"),
-        14.0,
-    ),
-    ShopType(
-        "greengrocer",
-        "shop",
-        ("47210",),
-        2,
-        0.5,
-        ("Fruits et Légumes {f}", "Le Panier {q}"),
-        ("Tu-Sa 08:30-18:30",),
-        16.0,
-    ),
-    ShopType("cheese", "shop", ("47291",), 1, 0, ("Fromagerie {f}",), ("Tu-Sa 09:00-18:30",), 21.0),
-    ShopType(
-        "clothes",
-        "shop",
-        ("47711", "47712", "47716"),
-        10,
-        0,
-        ("Boutique {p}", "{p} Mode", "Atelier {p}", "Le Dressing {q}"),
-        (_SHOP, "Tu-Sa 10:00-18:00"),
-        58.0,
-        ("Mode & Co", "Jeans Corner"),
-        0.25,
-    ),
-    ShopType(
-        "shoes",
-        "shop",
-        ("47721",),
-        3,
-        0,
-        ("Chaussures {f}", "Au Pied {q}"),
-        (_SHOP,),
-        74.0,
-        ("Pas à Pas",),
-        0.3,
-    ),
-    ShopType(
-        "jewelry",
-        "shop",
-        ("47770",),
-        2,
-        0,
-        ("Bijouterie {f}", "Horlogerie {f}"),
-        ("Tu-Sa 10:00-18:00",),
-        95.0,
-    ),
-    ShopType("cosmetics", "shop", ("47750",), 1.5, 0, ("Parfumerie {p}",), (_SHOP,), 38.0),
-    ShopType(
-        "hairdresser",
-        "shop",
-        ("96021",),
-        8,
-        3,
-        ("Coiffure {p}", "Salon {p}", "Coiffure {q}"),
-        ("Tu-Fr 09:00-18:00; Sa 08:30-16:00",),
-        35.0,
-    ),
-    ShopType(
-        "beauty",
-        "shop",
-        ("96022",),
-        3,
-        1,
-        ("Institut {p}", "Beauté {q}"),
-        ("Tu-Sa 09:30-18:30",),
-        45.0,
-    ),
-    ShopType(
-        "florist",
-        "shop",
-        ("47761",),
-        3,
-        1,
-        ("Fleurs {p}", "Au Jardin de {p}"),
-        ("Tu-Sa 09:00-18:30; Su 09:00-12:30",),
-        27.0,
-    ),
-    ShopType("books", "shop", ("47610",), 2, 0, ("Librairie {q}", "Librairie {f}"), (_SHOP,), 23.0),
-    ShopType(
-        "newsagent",
-        "shop",
-        ("47620",),
-        3,
-        1,
-        ("Librairie-Presse {q}", "Press Shop {q}"),
-        ("Mo-Sa 06:30-18:30; Su 07:00-12:30",),
-        11.0,
-    ),
-    ShopType(
-        "optician",
-        "shop",
-        ("47782",),
-        2,
-        0,
-        ("Optique {f}",),
-        ("Tu-Sa 09:30-18:00",),
-        160.0,
-        ("Optique Lumière",),
-        0.4,
-    ),
-    ShopType("hardware", "shop", ("47521",), 2, 0.5, ("Quincaillerie {f}",), (_SHOP,), 31.0),
-    ShopType("electronics", "shop", ("47430",), 1, 0, ("Électro {f}",), (_SHOP,), 140.0),
-    ShopType(
-        "mobile_phone",
-        "shop",
-        ("47420",),
-        1.5,
-        0,
-        ("{chain}",),
-        (_SHOP,),
-        60.0,
-        ("Télécom Plus",),
-        1.0,
-    ),
-    ShopType(
-        "chocolate", "shop", ("47242",), 1, 0, ("Chocolaterie {f}",), ("Tu-Su 10:00-18:00",), 22.0
-    ),
-    ShopType(
-        "wine", "shop", ("47251",), 1, 0, ("Cave {q}", "Vins {f}"), ("Tu-Sa 10:00-19:00",), 48.0
-    ),
-    ShopType("toys", "shop", ("47650",), 1, 0, ("Le Coffre à Jouets {q}",), (_SHOP,), 34.0),
-    ShopType("sports", "shop", ("47640",), 1, 0, ("Sports {f}",), (_SHOP,), 65.0),
-    ShopType("bicycle", "shop", ("47640",), 0.7, 0, ("Cycles {f}",), ("Tu-Sa 09:00-18:00",), 120.0),
-    ShopType(
-        "furniture", "shop", ("47591",), 1, 0, ("Meubles {f}",), ("Mo-Sa 10:00-18:00",), 380.0
-    ),
-    ShopType("gift", "shop", ("47789",), 2, 0, ("Au Petit Cadeau {q}", "Déco {p}"), (_SHOP,), 29.0),
-    ShopType("pet", "shop", ("47762",), 1, 0, ("Animalerie {f}",), (_SHOP,), 33.0),
-    ShopType("tobacco", "shop", ("47260",), 1, 0.5, ("Tabac {q}",), ("Mo-Sa 07:00-19:00",), 12.0),
-    ShopType(
-        "pharmacy",
-        "amenity",
-        ("47730",),
-        4,
-        1,
-        ("Pharmacie {q}", "Pharmacie {f}"),
-        ("Mo-Fr 08:30-18:30; Sa 09:00-12:30",),
-        19.0,
-        ("Pharmacie Populaire",),
-        0.3,
-    ),
-    ShopType(
-        "restaurant",
-        "amenity",
-        ("56101",),
-        7,
-        3,
-        ("Restaurant {q}", "La Table de {p}", "Le Relais {q}", "Trattoria {p}"),
-        ("We-Su 12:00-14:00,18:30-22:00", "Tu-Sa 12:00-14:30,18:30-22:30"),
-        38.0,
-    ),
-    ShopType(
-        "cafe",
-        "amenity",
-        ("56301",),
-        6,
-        4,
-        ("Café {q}", "Le Cercle {q}", "Brasserie {f}"),
-        ("Mo-Su 08:00-23:00", "Tu-Su 10:00-01:00"),
-        12.0,
-    ),
-    ShopType(
-        "fast_food",
-        "amenity",
-        ("56102",),
-        4,
-        2,
-        ("Friterie {q}", "Snack {q}", "Pizza {p}"),
-        ("Tu-Su 11:30-14:00,17:30-22:00",),
-        13.0,
-    ),
-)
-SHOP_TYPE = {t.category: t for t in SHOP_TYPES}
-
-OFFICE_TYPES = (
-    ("62010", "Informatique {f}", 1.0),
-    ("69101", "Cabinet d'avocats {f}", 1.0),
-    ("69201", "Fiduciaire {f}", 1.2),
-    ("86210", "Docteur {p} {f}", 1.5),
-    ("86230", "Cabinet dentaire {f}", 0.8),
-    ("71111", "Atelier d'architecture {f}", 0.6),
-    ("68311", "Immobilière {q}", 0.8),
-    ("64190", "Banque Wallonne", 0.6),
-    ("85203", "École communale {q}", 0.5),
-    ("41201", "Construction {f}", 1.0),
-    ("43211", "Électricité {f}", 0.8),
-    ("45201", "Garage {f}", 0.8),
-    ("70220", "Conseil {f}", 0.6),
-    ("93130", "Fitness {q}", 0.3),
-)
-FAMILY = (
-    "Dupont",
-    "Lambert",
-    "Dubois",
-    "Martin",
-    "Leclercq",
-    "Lejeune",
-    "Renard",
-    "Collard",
-    "Gilson",
-    "Piron",
-    "Mathieu",
-    "Henrard",
-    "Wauthier",
-    "Delvaux",
-    "Lemaire",
-    "François",
-    "Hubert",
-    "Jacquet",
-    "Goffin",
-    "Massart",
-    "Laurent",
-    "Simon",
-    "Thiry",
-    "Remacle",
-    "Denis",
-    "Charlier",
-    "Lecocq",
-    "Dethier",
-    "Georges",
-    "Fontaine",
-    "Marchal",
-    "Hardy",
-    "Bodart",
-    "Lhoest",
-    "Evrard",
-    "Closset",
-    "Noël",
-    "Pirard",
-    "Gérard",
-    "Servais",
-    "Wilmotte",
-    "Dumont",
-    "Baudoin",
-    "Hanquet",
-)
-FIRST = (
-    "Marie",
-    "Sophie",
-    "Julie",
-    "Nathalie",
-    "Christophe",
-    "Luc",
-    "Michel",
-    "Isabelle",
-    "Céline",
-    "Laurence",
-    "Pierre",
-    "Anne",
-    "Véronique",
-    "Olivier",
-    "Stéphanie",
-    "Benoît",
-    "Catherine",
-    "Aurélie",
-    "Vincent",
-    "Caroline",
-    "Thierry",
-    "Chantal",
-    "Nicolas",
-    "Émilie",
-    "Damien",
-)
-QUAL = (
-    "du Marché",
-    "de la Place",
-    "du Centre",
-    "Saint-Jean",
-    "de la Gare",
-    "des Remparts",
-    "du Parc",
-    "du Pont",
-    "de la Fontaine",
-    "du Château",
-    "Saint-Nicolas",
-    "des Halles",
-    "du Coin",
-    "de l'Église",
-    "du Perron",
-    "des Arcades",
-    "du Beffroi",
-    "des Tanneurs",
-    "du Moulin",
-    "de la Collégiale",
-    "du Théâtre",
-    "des Carmes",
-    "du Square",
-    "des Tilleuls",
-)
-KBO_FILES = ("enterprise", "establishment", "activity", "address", "denomination", "code")
 
 
 @dataclass
@@ -519,8 +179,9 @@ def _establishments(
     w_full = np.array([t.weight for t in SHOP_TYPES], dtype=float)
     w_village = np.array([t.village_weight for t in SHOP_TYPES], dtype=float)
     addr_centre = addr["centre"].to_numpy()
+    addr_nis = addr["nis"].to_numpy()
     for c in territory.communes.itertuples():
-        mine = np.flatnonzero(addr["nis"].to_numpy() == c.nis)
+        mine = np.flatnonzero(addr_nis == c.nis)
         a = addr.iloc[mine]
         radius = st.loc[a["settlement_id"].to_numpy(), "radius"].to_numpy()
         centre = a["centre"].to_numpy()
@@ -724,6 +385,7 @@ def _vacant_cells(
     """Commercial ground-floor cells of each centre and their status on the register dates."""
     st = territory.settlements.set_index("settlement_id")
     used = set(est["address_id"])
+    unused = ~addr["address_id"].isin(used)
     rows = []
     for c in territory.communes.itertuples():
         centre_id = int(st.index[(st["nis"] == c.nis) & (st["kind"] == "centre")][0])
@@ -739,7 +401,7 @@ def _vacant_cells(
         free = addr[
             (addr["settlement_id"] == centre_id)
             & (addr["dist"] <= r_area)
-            & ~addr["address_id"].isin(used)
+            & unused
         ]
         free = free.assign(pref=free["main"].astype(float) * 2 + rng.random(len(free)))
         vacant_now = free.sort_values("pref", ascending=False)["address_id"].to_numpy()[: n_vac[2]]
@@ -954,243 +616,10 @@ def build_business(territory: Territory, network: Network, seed: int) -> Busines
     return Business(addr, est, ent, cells, merchants, pois)
 
 
-# --------------------------------------------------------------------------- writers
-def _d(day: date | str) -> writers.Unquoted:
-    text = day if isinstance(day, str) else day.strftime("%d-%m-%Y")
-    return writers.Unquoted(text)
-
-
-def write_kbo(business: Business, landing: Path, seed: int) -> dict[str, int]:
-    """Write the six KBO open-data CSVs and the address points, with a few defects.
-
-    The defects (and the 1-based data row where each lands) are appended to
-    ``business.defects``.
-    """
-    rng = stream(seed, "kbo-defects")
-    est = business.establishments[business.establishments["in_kbo"]].reset_index(drop=True)
-    ent = business.enterprises
-    shops = np.flatnonzero((est["kind"] == "shop").to_numpy())
-    offices = np.flatnonzero(
-        (est["kind"] == "office").to_numpy()
-        & (est["nace"] != "84114").to_numpy()
-        & (est["chain"] == "").to_numpy()
-    )
-    picks = rng.permutation(shops)
-    no_point, bad_nace, bad_date, nl_only = picks[:3], picks[3:5], picks[5], picks[6:9]
-    no_activity = rng.permutation(offices)[:2]
-    root = landing / "kbo"
-    defects = business.defects
-
-    ent_rows = [
-        (e.enterprise, "AC", "000", e.type, e.form or None, None, _d(e.start))
-        for e in ent.itertuples()
-    ]
-    est_rows = []
-    for k, e in enumerate(est.itertuples()):
-        start = _d("31-02-2020") if k == bad_date else _d(e.start)
-        if k == bad_date:
-            defects.append(
-                _defect(
-                    "kbo/establishment.csv",
-                    len(est_rows) + 1,
-                    "invalid date",
-                    e.establishment_number,
-                    "StartDate 31-02-2020",
-                )
-            )
-        est_rows.append((e.establishment_number, start, e.enterprise))
-    act_rows = []
-    first_nace = dict(zip(est["enterprise"][::-1], est["nace"][::-1], strict=True))
-    silent = set(est["enterprise"].iloc[no_activity])  # their enterprise has no activity either
-    for e in ent.itertuples():
-        nace = first_nace.get(e.enterprise, "")
-        if nace and e.enterprise not in silent:
-            act_rows.append((e.enterprise, "001", "2008", nace, "MAIN"))
-    for k, e in enumerate(est.itertuples()):
-        if k in no_activity:
-            defects.append(
-                _defect(
-                    "kbo/establishment.csv",
-                    k + 1,
-                    "no activity",
-                    e.establishment_number,
-                    "establishment without any activity row",
-                )
-            )
-            continue
-        act_rows.append((e.establishment_number, "001", "2008", e.nace, "MAIN"))
-        if k in bad_nace:
-            code = "47.11" if k == bad_nace[0] else "4711"
-            act_rows.append((e.establishment_number, "001", "2008", code, "SECO"))
-            defects.append(
-                _defect(
-                    "kbo/activity.csv",
-                    len(act_rows),
-                    "malformed NACE code",
-                    e.establishment_number,
-                    f"NaceCode {code}",
-                )
-            )
-    addr_rows = []
-    a = business.addresses
-    cols = {
-        k: a[k].to_numpy()
-        for k in (
-            "postcode",
-            "municipality_nl",
-            "municipality_fr",
-            "street_nl",
-            "street_fr",
-            "house_number",
-        )
-    }
-    for k, e in enumerate(est.itertuples()):
-        i = e.address_id
-        number = cols["house_number"][i]
-        if k in no_point:
-            number = str(int(number) + 400)
-            defects.append(
-                _defect(
-                    "kbo/address.csv",
-                    len(addr_rows) + 1,
-                    "no address point",
-                    e.establishment_number,
-                    f"{cols['street_fr'][i]} {number}, {cols['postcode'][i]}",
-                )
-            )
-        street_fr = None if k in nl_only else cols["street_fr"][i]
-        addr_rows.append(
-            (
-                e.establishment_number,
-                "BAET",
-                None,
-                None,
-                cols["postcode"][i],
-                cols["municipality_nl"][i],
-                cols["municipality_fr"][i],
-                cols["street_nl"][i],
-                street_fr,
-                number,
-                "",
-                "",
-                None,
-            )
-        )
-    for e in ent[ent["type"] == "2"].itertuples():
-        if e.chain:
-            addr_rows.append(
-                (
-                    e.enterprise,
-                    "REGO",
-                    None,
-                    None,
-                    "1000",
-                    "Brussel",
-                    "Bruxelles",
-                    "Anspachlaan",
-                    "Boulevard Anspach",
-                    str(10 + len(addr_rows) % 80),
-                    "",
-                    "",
-                    None,
-                )
-            )
-    den_rows = [
-        (e.enterprise, "0" if e.type == "1" else "1", "001", e.name) for e in ent.itertuples()
-    ]
-    den_rows += [(e.establishment_number, "1", "003", e.name) for e in est.itertuples()]
-    used = set(est["nace"])
-    code_rows = []
-    for cat, code, lang, text in OTHER_CODES:
-        code_rows.append((cat, code, lang, text))
-    for form in sorted(JURIDICAL_FORM):
-        fr, nl = JURIDICAL_FORM[form]
-        code_rows += [("JuridicalForm", form, "FR", fr), ("JuridicalForm", form, "NL", nl)]
-    for nace in sorted(set(used) & set(NACE_2008)):
-        fr, nl = NACE_2008[nace]
-        code_rows += [("Nace2008", nace, "FR", fr), ("Nace2008", nace, "NL", nl)]
-    out = {}
-    specs = {
-        "enterprise": (
-            (
-                "EnterpriseNumber",
-                "Status",
-                "JuridicalSituation",
-                "TypeOfEnterprise",
-                "JuridicalForm",
-                "JuridicalFormCAC",
-                "StartDate",
-            ),
-            ent_rows,
-        ),
-        "establishment": (("EstablishmentNumber", "StartDate", "EnterpriseNumber"), est_rows),
-        "activity": (
-            ("EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"),
-            act_rows,
-        ),
-        "address": (
-            (
-                "EntityNumber",
-                "TypeOfAddress",
-                "CountryNL",
-                "CountryFR",
-                "Zipcode",
-                "MunicipalityNL",
-                "MunicipalityFR",
-                "StreetNL",
-                "StreetFR",
-                "HouseNumber",
-                "Box",
-                "ExtraAddressInfo",
-                "DateStrikingOff",
-            ),
-            addr_rows,
-        ),
-        "denomination": (
-            ("EntityNumber", "Language", "TypeOfDenomination", "Denomination"),
-            den_rows,
-        ),
-        "code": (("Category", "Code", "Language", "Description"), code_rows),
-    }
-    for name, (header, rows) in specs.items():
-        out[f"kbo/{name}.csv"] = writers.write_csv(
-            root / f"{name}.csv", header, rows, quote_all=True
-        )
-    a = business.addresses
-    lon, lat = to_lonlat(a["x"].to_numpy(), a["y"].to_numpy())
-    rows = zip(
-        a["postcode"],
-        a["municipality_fr"],
-        a["street_fr"],
-        a["street_nl"],
-        a["house_number"],
-        [f"{v:.7f}" for v in lon],
-        [f"{v:.7f}" for v in lat],
-        strict=True,
-    )
-    out["kbo/address_points.csv"] = writers.write_csv(
-        root / "address_points.csv",
-        ("postcode", "municipality_fr", "street_fr", "street_nl", "house_number", "lon", "lat"),
-        rows,
-    )
-    for k in nl_only:
-        e = est.iloc[k]
-        defects.append(
-            _defect(
-                "kbo/address.csv",
-                int(k) + 1,
-                "(valid) StreetFR empty",
-                e.establishment_number,
-                "joins on StreetNL",
-                valid=True,
-            )
-        )
-    return out
-
-
-def _defect(
+def defect(
     file: str, row: int, reason: str, key: str, detail: str, *, valid: bool = False
 ) -> dict:
+    """A documented defect (or a valid oddity) of a landing file, for the truth file."""
     return {
         "file": file,
         "row": int(row),
@@ -1198,98 +627,4 @@ def _defect(
         "key": key,
         "detail": detail,
         "defect": not valid,
-    }
-
-
-def write_vacant(business: Business, territory: Territory, landing: Path) -> dict[str, int]:
-    """Write ``vacant/vacant_cells.csv`` (three observations per cell, three defects)."""
-    a = business.addresses
-    cells = business.cells
-    ids = cells["address_id"].to_numpy()
-    lon, lat = to_lonlat(a["x"].to_numpy()[ids], a["y"].to_numpy()[ids])
-    text = (
-        a["street_fr"].to_numpy()[ids]
-        + " "
-        + a["house_number"].to_numpy()[ids]
-        + ", "
-        + a["postcode"].to_numpy()[ids]
-        + " "
-        + a["municipality_fr"].to_numpy()[ids]
-    )
-    slon = [f"{v:.7f}" for v in lon]
-    slat = [f"{v:.7f}" for v in lat]
-    rows = []
-    for t, day in enumerate(REGISTER_DATES):
-        for k, c in enumerate(cells.itertuples()):
-            status = "vacant" if c.vacant[t] else "occupied"
-            rows.append(
-                [
-                    c.cell_id,
-                    c.nis,
-                    text[k],
-                    slon[k],
-                    slat[k],
-                    str(c.floor_area_m2),
-                    status,
-                    day.isoformat(),
-                ]
-            )
-    n = len(cells)
-    # defects on the last register: an unknown status, swapped coordinates, a lost decimal point
-    targets = [2 * n + 5, 2 * n + n // 2, 2 * n + n - 3]
-    rows[targets[0]][6] = "vide?"
-    rows[targets[1]][3], rows[targets[1]][4] = rows[targets[1]][4], rows[targets[1]][3]
-    rows[targets[2]][4] = rows[targets[2]][4].replace(".", "")
-    business.defects.extend(
-        [
-            _defect(
-                "vacant/vacant_cells.csv",
-                targets[0] + 1,
-                "unknown status",
-                rows[targets[0]][0],
-                "status 'vide?'",
-            ),
-            _defect(
-                "vacant/vacant_cells.csv",
-                targets[1] + 1,
-                "coordinates out of range",
-                rows[targets[1]][0],
-                "lon and lat swapped",
-            ),
-            _defect(
-                "vacant/vacant_cells.csv",
-                targets[2] + 1,
-                "coordinates out of range",
-                rows[targets[2]][0],
-                "lat without its decimal point",
-            ),
-        ]
-    )
-    header = ("cell_id", "nis", "address", "lon", "lat", "floor_area_m2", "status", "observed_on")
-    return {
-        "vacant/vacant_cells.csv": writers.write_csv(
-            landing / "vacant" / "vacant_cells.csv", header, rows
-        )
-    }
-
-
-def write_merchants(business: Business, landing: Path) -> dict[str, int]:
-    """Write ``vouchers/merchants.csv``."""
-    m = business.merchants
-    lon, lat = to_lonlat(m["x"].to_numpy(), m["y"].to_numpy())
-    rows = zip(
-        m["merchant_id"],
-        m["name"],
-        m["establishment_number"],
-        m["nis"],
-        [f"{v:.7f}" for v in lon],
-        [f"{v:.7f}" for v in lat],
-        m["category"],
-        strict=True,
-    )
-    header = ("merchant_id", "name", "establishment_number", "nis", "lon", "lat", "category")
-    return {
-        "vouchers/merchants.csv": writers.write_csv(
-            landing / "vouchers" / "merchants.csv", header, rows
-        )
     }

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from pipelines.demo import writers
-from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, stream
+from pipelines.demo._common import holidays_of, iso_with_offset, local_steps, stream, to_lonlat
 from pipelines.demo.business import SHOP_TYPE, Business, district_radius
 from pipelines.demo.footfall import WEEKDAY
 from pipelines.demo.streets import Network
@@ -211,8 +211,15 @@ def huff_inputs(territory: Territory, network: Network, business: Business) -> d
         network.x[snap] - sectors["x"].to_numpy(), network.y[snap] - sectors["y"].to_numpy()
     )
     sources = np.array([network.centre_node[int(s)] for s in centres["settlement_id"]])
-    dist = dijkstra(network.graph(drive_only=True), directed=False, indices=sources)
-    d_km = np.maximum((dist[:, snap].T + snap_d[:, None]) / 1000.0, MIN_DISTANCE_KM)
+    graph = network.graph(drive_only=True)
+    # a block of sources at a time: never a dense district x node matrix of a whole region
+    dist = np.vstack(
+        [
+            dijkstra(graph, directed=False, indices=sources[k : k + 32])[:, snap]
+            for k in range(0, len(sources), 32)
+        ]
+    )
+    d_km = np.maximum((dist.T + snap_d[:, None]) / 1000.0, MIN_DISTANCE_KM)
     return {"centres": centres, "radius": radius, "attract": attract, "d_km": d_km}
 
 
@@ -362,3 +369,25 @@ def write_vouchers(
         "defects": defects,
     }
     return out, truth
+
+
+def write_merchants(business: Business, landing: Path) -> dict[str, int]:
+    """Write ``vouchers/merchants.csv``."""
+    m = business.merchants
+    lon, lat = to_lonlat(m["x"].to_numpy(), m["y"].to_numpy())
+    rows = zip(
+        m["merchant_id"],
+        m["name"],
+        m["establishment_number"],
+        m["nis"],
+        [f"{v:.7f}" for v in lon],
+        [f"{v:.7f}" for v in lat],
+        m["category"],
+        strict=True,
+    )
+    header = ("merchant_id", "name", "establishment_number", "nis", "lon", "lat", "category")
+    return {
+        "vouchers/merchants.csv": writers.write_csv(
+            landing / "vouchers" / "merchants.csv", header, rows
+        )
+    }

@@ -116,6 +116,7 @@ def place_sensors(
     rng = stream(seed, "wifi-sensors")
     st = territory.settlements
     main_nodes = {n for w in network.ways if w.kind == "grid" and w.main for n in w.nodes}
+    streets = _street_index(network)
     shops = business.shops()
     tree = cKDTree(shops[["x", "y"]].to_numpy())
     rows = []
@@ -149,7 +150,7 @@ def place_sensors(
                     node=node,
                     x=x,
                     y=y,
-                    name=f"{_street_of(network, node)}, {c.name_fr}",
+                    name=f"{_street_of(streets, node)}, {c.name_fr}",
                     shops_150m=n_shops,
                     peak=PED_PER_SHOP * (n_shops + 2),
                     detect=round(float(rng.uniform(0.3, 0.6)), 3),
@@ -162,25 +163,41 @@ def place_sensors(
     wifi["installed_on"] = wifi["installed_on"].map(date.fromordinal)
     late = int(rng.integers(len(wifi)))
     wifi.loc[late, "installed_on"] = date.fromordinal(start.toordinal() + 8)
-    counters = _counters(rng, territory, network, wifi)
+    counters = _counters(rng, territory, network, wifi, streets)
     return Sensors(wifi, counters)
 
 
-def _street_of(network: Network, node: int) -> str:
+def _street_index(network: Network) -> dict[int, tuple[bool, str]]:
+    """Node -> (not main, name) of the first street through it (a main street first)."""
+    best: dict[int, tuple[bool, str]] = {}
+    for w in network.ways:
+        if w.kind != "grid" or "name" not in w.tags:
+            continue
+        key = (not w.main, w.tags["name"])
+        for n in w.nodes:
+            if n not in best or key < best[n]:
+                best[n] = key
+    return best
+
+
+def _street_of(streets: dict[int, tuple[bool, str]], node: int) -> str:
     """The name of a street through a node, a main street first."""
-    names = [
-        (not w.main, w.tags["name"])
-        for w in network.ways
-        if w.kind == "grid" and "name" in w.tags and node in w.nodes
-    ]
-    return min(names)[1] if names else "Rue"
+    return streets[node][1] if node in streets else "Rue"
 
 
 def _counters(
-    rng: np.random.Generator, territory: Territory, network: Network, wifi: pd.DataFrame
+    rng: np.random.Generator,
+    territory: Territory,
+    network: Network,
+    wifi: pd.DataFrame,
+    streets: dict[int, tuple[bool, str]],
 ) -> pd.DataFrame:
     rows = []
     st = territory.settlements
+    station_streets: dict[int, set[int]] = {}
+    for w in network.ways:
+        if w.tags.get("name") == "Rue de la Station":
+            station_streets.setdefault(w.settlement, set()).update(w.nodes)
     for c in territory.communes.itertuples():
         mine = wifi[(wifi["nis"] == c.nis)].sort_values("shops_150m", ascending=False)
         for k, s in enumerate(mine.head(int(c.ped_counters)).itertuples()):
@@ -197,17 +214,7 @@ def _counters(
                 )
             )
         centre = st[(st["nis"] == c.nis) & (st["kind"] == "centre")].iloc[0]
-        station_street = np.array(
-            sorted(
-                {
-                    n
-                    for w in network.ways
-                    if w.settlement == int(centre.settlement_id)
-                    and w.tags.get("name") == "Rue de la Station"
-                    for n in w.nodes
-                }
-            )
-        )
+        station_street = np.array(sorted(station_streets.get(int(centre.settlement_id), set())))
         for k in range(int(c.bike_counters)):
             nodes = (
                 station_street
@@ -221,7 +228,7 @@ def _counters(
                     counter_id=f"bike-{c.nis}-{k + 1}",
                     nis=c.nis,
                     kind="bike",
-                    name=f"Comptage vélos {_street_of(network, node)}, {c.name_fr}",
+                    name=f"Comptage vélos {_street_of(streets, node)}, {c.name_fr}",
                     x=network.x[node] + 4,
                     y=network.y[node] + 4,
                     sensor_id="",

@@ -1,6 +1,6 @@
 """``generate``: write the whole demo landing zone, deterministically.
 
-Same seed, scale, start and days give byte-identical files. Every concern draws from its
+Same seed, communes, start and days give byte-identical files. Every concern draws from its
 own random stream (:func:`pipelines.demo._common.stream`), so changing one generator does
 not shift the numbers of the others.
 """
@@ -12,15 +12,8 @@ from pathlib import Path
 
 from pipelines.demo import writers
 from pipelines.demo._common import demo_days
-from pipelines.demo.business import (
-    REGISTER_DATES,
-    Business,
-    build_business,
-    write_kbo,
-    write_merchants,
-    write_vacant,
-)
-from pipelines.demo.flows import write_od, write_vouchers
+from pipelines.demo.business import REGISTER_DATES, Business, build_business
+from pipelines.demo.flows import write_merchants, write_od, write_vouchers
 from pipelines.demo.footfall import (
     HOURLY,
     MARKET_BOOST,
@@ -32,13 +25,16 @@ from pipelines.demo.footfall import (
     place_sensors,
     write_footfall,
 )
-from pipelines.demo.streets import build_network, write_osm
-from pipelines.demo.territory import MAX_SCALE, Territory, build_territory, write_statbel
+from pipelines.demo.kbo import write_kbo
+from pipelines.demo.region import MAX_COMMUNES
+from pipelines.demo.streets import build_network, write_osm, write_osm_pbf
+from pipelines.demo.territory import RECIPE_COMMUNES, Territory, build_territory, write_statbel
 from pipelines.demo.transit import write_gtfs
+from pipelines.demo.vacant import write_vacant
 from pipelines.errors import ConfigError
 
 MAX_DAYS = 364
-"""Cap of ``days * scale``."""
+"""Longest period (days)."""
 TRUTH_FILE = "_truth/demo_truth.json"
 """What the generator built in (not a provider file): for tests and calibration checks."""
 
@@ -47,9 +43,11 @@ def generate(
     landing: Path,
     *,
     seed: int = 42,
-    scale: int = 1,
+    scale: int | None = None,
+    communes: int | None = None,
     start: date = date(2026, 10, 12),
     days: int = 28,
+    osm_pbf: bool = False,
 ) -> dict[str, int]:
     """Write the demo landing zone under ``landing`` and return what was written.
 
@@ -59,12 +57,19 @@ def generate(
         The landing folder (``$SMARTCOMMERCE_DATA/landing``); created if missing.
     seed : int, default 42
         Seed of every random stream.
-    scale : int, default 1
-        Number of tiles of ten communes (1 to 10); the number of days is multiplied too.
+    scale : int, optional
+        Shorthand for ``communes = 10 * scale``.
+    communes : int, optional
+        Number of communes (1 to :data:`~pipelines.demo.region.MAX_COMMUNES`; default 10,
+        or ``10 * scale``). Ten is the hand-written recipe of ``docs/demo-territory.md``;
+        any other number a synthesised region (262 communes: the size of Wallonia).
     start : date, default 2026-10-12
         First local day of the period.
     days : int, default 28
-        Number of days at scale 1 (the period lasts ``min(days * scale, 364)`` days).
+        Number of days of the period (1 to 364), whatever the number of communes.
+    osm_pbf : bool, default False
+        Also write the OSM extract as PBF (``osm/territory.osm.pbf``, same elements as
+        ``osm/territory.osm``), as Geofabrik delivers it.
 
     Returns
     -------
@@ -72,13 +77,12 @@ def generate(
         Relative path -> count: data rows of a CSV, features of a GeoJSON, elements (nodes
         plus ways) of the OSM file, stop_times of a GTFS zip.
     """
-    if days < 1:
-        raise ConfigError(f"days must be at least 1, got {days}")
-    if not 1 <= scale <= MAX_SCALE:
-        raise ConfigError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
+    n = resolve_communes(scale=scale, communes=communes)
+    if not 1 <= days <= MAX_DAYS:
+        raise ConfigError(f"days must be between 1 and {MAX_DAYS}, got {days}")
     landing = Path(landing)
-    period = demo_days(start, min(days * scale, MAX_DAYS))
-    territory = build_territory(seed, scale)
+    period = demo_days(start, days)
+    territory = build_territory(seed, n)
     network = build_network(territory, seed)
     business = build_business(territory, network, seed)
     summary: dict[str, int] = {}
@@ -87,6 +91,11 @@ def generate(
         landing / "osm" / "territory.osm", network, business.pois, bounds=territory.bbox
     )
     summary["osm/territory.osm"] = osm["nodes"] + osm["ways"]
+    if osm_pbf:
+        pbf = write_osm_pbf(
+            landing / "osm" / "territory.osm.pbf", network, business.pois, bounds=territory.bbox
+        )
+        summary["osm/territory.osm.pbf"] = pbf["nodes"] + pbf["ways"]
     summary.update(write_kbo(business, landing, seed))
     summary.update(write_vacant(business, territory, landing))
     summary.update(write_merchants(business, landing))
@@ -100,11 +109,31 @@ def generate(
     vouchers, huff = write_vouchers(territory, network, business, landing, seed, days=period)
     summary.update(vouchers)
     truth = _truth(
-        territory, business, sensors, gtfs_facts, huff, osm, seed=seed, scale=scale, period=period
+        territory, business, sensors, gtfs_facts, huff, osm, seed=seed, period=period
     )
     writers.write_json(landing / TRUTH_FILE, truth)
     summary[TRUTH_FILE] = len(truth["defects"])
     return dict(sorted(summary.items()))
+
+
+def resolve_communes(*, scale: int | None = None, communes: int | None = None) -> int:
+    """The number of communes asked for by ``scale`` (tens of communes) or ``communes``.
+
+    Raises
+    ------
+    ConfigError
+        If both are given, or the number is outside 1 to
+        :data:`~pipelines.demo.region.MAX_COMMUNES`.
+    """
+    if scale is not None and communes is not None:
+        raise ConfigError(f"give scale or communes, not both (scale={scale}, communes={communes})")
+    if scale is not None and not 1 <= scale <= MAX_COMMUNES // 10:
+        raise ConfigError(f"scale must be between 1 and {MAX_COMMUNES // 10}, got {scale}")
+    n = RECIPE_COMMUNES if scale is None else 10 * scale
+    n = n if communes is None else communes
+    if not 1 <= n <= MAX_COMMUNES:
+        raise ConfigError(f"communes must be between 1 and {MAX_COMMUNES}, got {n}")
+    return n
 
 
 def _truth(
@@ -116,7 +145,6 @@ def _truth(
     osm: dict[str, int],
     *,
     seed: int,
-    scale: int,
     period: list[date],
 ) -> dict:
     """What the generator built in, for ``_truth/demo_truth.json``."""
@@ -136,7 +164,8 @@ def _truth(
     shops = est[est["kind"] == "shop"]
     return {
         "seed": seed,
-        "scale": scale,
+        # the recipe demo keeps its historical "scale": 1; a region says its size
+        **({"scale": 1} if len(c) == RECIPE_COMMUNES else {"n_communes": len(c)}),
         "period": [period[0].isoformat(), period[-1].isoformat()],
         "communes": [
             {

@@ -532,8 +532,8 @@ def _attach(b: _Builder, grid: _Grid, st: pd.Series, toward: np.ndarray) -> int:
     d = toward - np.array([st.x, st.y])
     d /= max(np.hypot(*d), 1e-9)
     target = np.array([st.x, st.y]) + d * st.radius * 0.95
-    xs = np.asarray(b.xs)[grid.nodes]
-    ys = np.asarray(b.ys)[grid.nodes]
+    xs = np.array([b.xs[i] for i in grid.nodes])
+    ys = np.array([b.ys[i] for i in grid.nodes])
     return int(grid.nodes[np.argmin(np.hypot(xs - target[0], ys - target[1]))])
 
 
@@ -687,20 +687,19 @@ def _roads(
     nis = territory.communes["nis"].tolist()
     names = dict(zip(territory.communes["nis"], territory.communes["name_fr"], strict=True))
     ref = 900
-    for i in range(len(nis)):
-        for j in range(i + 1, len(nis)):
-            if not geoms.iloc[i].intersects(geoms.iloc[j]):
-                continue
-            a = pd.Series({**centres.loc[nis[i]].to_dict(), "nis": nis[i]})
-            c = pd.Series({**centres.loc[nis[j]].to_dict(), "nis": nis[j]})
-            if np.hypot(a.x - c.x, a.y - c.y) > 30000:
-                continue
-            ref += 1
-            common = {"highway": "primary", "ref": f"N{ref}"}
-            common.update(_rural_speed(rng, "90"))
-            t0 = {**common, "name": f"Chaussée de {names[nis[j]]}"}
-            t1 = {**common, "name": f"Chaussée de {names[nis[i]]}"}
-            connect(a, c, [t0, t1], split=True, amp=0.04)
+    left, right = shapely.STRtree(geoms.to_numpy()).query(geoms.to_numpy(), predicate="intersects")
+    pairs = sorted((int(i), int(j)) for i, j in zip(left, right, strict=True) if i < j)
+    for i, j in pairs:
+        a = pd.Series({**centres.loc[nis[i]].to_dict(), "nis": nis[i]})
+        c = pd.Series({**centres.loc[nis[j]].to_dict(), "nis": nis[j]})
+        if np.hypot(a.x - c.x, a.y - c.y) > 30000:
+            continue
+        ref += 1
+        common = {"highway": "primary", "ref": f"N{ref}"}
+        common.update(_rural_speed(rng, "90"))
+        t0 = {**common, "name": f"Chaussée de {names[nis[j]]}"}
+        t1 = {**common, "name": f"Chaussée de {names[nis[i]]}"}
+        connect(a, c, [t0, t1], split=True, amp=0.04)
     # villages to the nearest settlement of another commune
     pts = st_all[["x", "y"]].to_numpy()
     for v in st_all[st_all["kind"] == "village"].itertuples(index=False):
@@ -729,7 +728,7 @@ def _trunks(
     road_nodes = np.unique([n for w in b.ways if w.kind == "road" for n in w.nodes[1:-1]])
     for tile, part in territory.communes.groupby("tile", sort=True):
         outline = shapely.union_all(list(part.geometry)).buffer(-400.0)
-        main = part.loc[part["role"] == "regional_centre"].iloc[0]
+        main = part.loc[part["population"].idxmax()]  # the hub of the group
         minx, _, maxx, _ = outline.bounds
         x = np.arange(minx - 3000.0, maxx + 3000.0, 150.0)
         phase = rng.uniform(0, 2 * np.pi)
@@ -784,17 +783,39 @@ def _trunks(
             dj = np.hypot(xs_all[cand] - x[k], ys_all[cand] - y[k])
             if dj.min() > 2500:
                 continue
-            junction = int(cand[np.argmin(dj)])
             chosen.append(k)
-            m = len(x) - 1 - k
-            for lane in (east, west):
-                kk = k if lane is east else m
-                off = _road(b, rng, lane[kk - 4], junction, amp=0.0, step=200.0)
-                on = _road(b, rng, junction, lane[kk + 4], amp=0.0, step=200.0)
-                b.add(off, link, "link", **meta)
-                b.add(on, link, "link", **meta)
+            _interchange(b, rng, (east, west), k, int(cand[np.argmin(dj)]), link, meta)
             if len(chosen) == 3:
                 break
+        if not chosen and len(cand) and len(x) >= 14:
+            # no town near the road: one interchange where a road passes closest, so that
+            # the express road is never cut off from the network
+            inner = np.arange(6, len(x) - 6)
+            dj = np.hypot(
+                xs_all[cand][None, :] - x[inner, None], ys_all[cand][None, :] - y[inner, None]
+            )
+            k, j = np.unravel_index(int(np.argmin(dj)), dj.shape)
+            _interchange(b, rng, (east, west), int(inner[k]), int(cand[j]), link, meta)
+
+
+def _interchange(
+    b: _Builder,
+    rng: np.random.Generator,
+    lanes: tuple[list[int], list[int]],
+    k: int,
+    junction: int,
+    link: dict[str, str],
+    meta: dict,
+) -> None:
+    """Slip roads between both carriageways at position ``k`` and a road node."""
+    east, west = lanes
+    m = len(east) - 1 - k
+    for lane in (east, west):
+        kk = k if lane is east else m
+        off = _road(b, rng, lane[kk - 4], junction, amp=0.0, step=200.0)
+        on = _road(b, rng, junction, lane[kk + 4], amp=0.0, step=200.0)
+        b.add(off, link, "link", **meta)
+        b.add(on, link, "link", **meta)
 
 
 def _ravel(
@@ -973,3 +994,80 @@ def write_osm(
     out.append("</osm>")
     writers.write_text(path, "\n".join(out) + "\n")
     return {"nodes": next_id - 1, "ways": way_id - 1}
+
+
+# --------------------------------------------------------------------------- OSM PBF
+def osm_elements(
+    network: Network, pois: Iterable[Poi]
+) -> tuple[list[tuple[int, float, float, dict[str, str]]], list[tuple[int, list[int], dict[str, str]]]]:
+    """The nodes ``(id, lon, lat, tags)`` and ways ``(id, refs, tags)`` of :func:`write_osm`.
+
+    Same ids, coordinates (WGS84, 7 decimals) and tags as the XML file, in file order:
+    street nodes, then POI nodes and the ring nodes of POI areas; street ways, then POI areas.
+    """
+    pois = list(pois)
+    lon, lat = to_lonlat(network.x, network.y)
+    station_tags = {
+        int(r.node): {
+            "railway": "station",
+            "public_transport": "station",
+            "name": f"{r.name}",
+            "operator": "Demo SNCB",
+        }
+        for r in network.stations.itertuples()
+    }
+    nodes = [
+        (i + 1, float(lon[i]), float(lat[i]), station_tags.get(i, {})) for i in range(len(lon))
+    ]
+    next_id = len(lon) + 1
+    poi_ways: list[tuple[list[int], dict[str, str]]] = []
+    px = np.array([p.x for p in pois]) if pois else np.zeros(0)
+    py = np.array([p.y for p in pois]) if pois else np.zeros(0)
+    plon, plat = to_lonlat(px, py)
+    for k, poi in enumerate(pois):
+        if poi.ring is None:
+            nodes.append((next_id, float(plon[k]), float(plat[k]), dict(poi.tags)))
+            next_id += 1
+            continue
+        rlon, rlat = to_lonlat(poi.ring[:, 0], poi.ring[:, 1])
+        ids = list(range(next_id, next_id + len(rlon)))
+        nodes.extend((i, float(a), float(c), {}) for i, a, c in zip(ids, rlon, rlat, strict=True))
+        next_id += len(rlon)
+        poi_ways.append((ids + [ids[0]], poi.tags))
+    ways = [(k + 1, [n + 1 for n in w.nodes], dict(w.tags)) for k, w in enumerate(network.ways)]
+    ways += [
+        (len(network.ways) + k + 1, refs, dict(tags)) for k, (refs, tags) in enumerate(poi_ways)
+    ]
+    return nodes, ways
+
+
+def write_osm_pbf(
+    path: Path, network: Network, pois: Iterable[Poi], *, bounds: tuple
+) -> dict[str, int]:
+    """Write the OSM extract as PBF (``osm/territory.osm.pbf``) with pyosmium.
+
+    The elements are those of :func:`write_osm` (:func:`osm_elements`), each with
+    ``version=1``, and the header carries the bounding box, as Geofabrik's extracts do.
+    Written atomically; returns node/way counts.
+    """
+    import osmium
+
+    nodes, ways = osm_elements(network, pois)
+    minx, miny, maxx, maxy = bounds
+    blon, blat = to_lonlat(np.array([minx, maxx]), np.array([miny, maxy]))
+    header = osmium.io.Header()
+    header.set("generator", "smartcommerce demo generator")
+    header.add_box(osmium.osm.Box(osmium.osm.Location(blon[0], blat[0]), osmium.osm.Location(blon[1], blat[1])))
+
+    def writer(tmp: Path) -> None:
+        out = osmium.SimpleWriter(osmium.io.File(str(tmp), "pbf"), header=header, overwrite=True)
+        try:
+            for i, x, y, tags in nodes:
+                out.add_node(osmium.osm.mutable.Node(id=i, version=1, location=(x, y), tags=tags))
+            for i, refs, tags in ways:
+                out.add_way(osmium.osm.mutable.Way(id=i, version=1, nodes=refs, tags=tags))
+        finally:
+            out.close()
+
+    writers.write_atomic(path, writer)
+    return {"nodes": len(nodes), "ways": len(ways)}

@@ -9,8 +9,8 @@ statistical sectors (a Voronoi of seeds denser near the centre and the villages,
 to the commune) and its population is spread over them with a density that decays away
 from the centre and the villages, summing exactly to the commune population.
 
-``scale`` k repeats the recipe on k tiles laid eastwards then southwards across Wallonia,
-with new NIS codes, postcodes and names.
+Any other number of communes is a synthesised region the size of a part of Wallonia
+(:mod:`pipelines.demo.region`), partitioned, settled and cut into sectors the same way.
 """
 
 from __future__ import annotations
@@ -26,42 +26,20 @@ import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import Delaunay
+from scipy.spatial import Delaunay, cKDTree
 
 from pipelines.constants import CRS_METRIC
 from pipelines.demo import writers
 from pipelines.demo._common import largest_remainder, stream, to_lonlat, to_metric
-from pipelines.errors import ConfigError
+from pipelines.demo.region import qualified, region_recipe
 
 RECIPE = Path(__file__).resolve().parents[2] / "geodata" / "demo_territory.csv"
-MAX_SCALE = 10
-TILE_OFFSETS_KM = (
-    (0, 0),
-    (40, 0),
-    (80, 0),
-    (0, -25),
-    (40, -25),
-    (80, -25),
-    (-40, 0),
-    (-40, -25),
-    (40, -50),
-    (80, -50),
-)
-"""Offsets of the tiles of a scaled territory: eastwards, then southwards, within Wallonia."""
-TILE_QUALIFIERS = (
-    "",
-    "en-Condroz",
-    "sur-Ourthe",
-    "en-Famenne",
-    "lez-Ciney",
-    "sur-Amblève",
-    "lez-Binche",
-    "en-Thudinie",
-    "en-Ardenne",
-    "sur-Sûre",
-)
+RECIPE_COMMUNES = 10
+"""Number of communes of the hand-written recipe (the default demo)."""
 PROVINCE_NIS = {"Namur": "90000", "Liège": "60000", "Hainaut": "50000"}
 MESH_SPACING_M = 450.0
+NEAREST_SITES = 16
+"""A region's mesh cell goes to one of its 16 nearest commune centres (all of them up to 16)."""
 OUTLINE_CENTRE_KM = (-0.5, -0.5)
 OUTLINE_ASPECT = 1.55
 
@@ -164,45 +142,31 @@ def load_recipe(path: Path | None = None) -> pd.DataFrame:
     return recipe
 
 
-def expand_recipe(recipe: pd.DataFrame, scale: int) -> pd.DataFrame:
-    """Repeat the recipe on ``scale`` tiles with new NIS codes, postcodes, names, offsets.
-
-    Tile ``t`` adds ``10 * t`` to the NIS code and to every postcode (the recipe codes are
-    chosen so that this never collides) and qualifies the names (``Valmeuse-en-Condroz``).
-    """
-    if not 1 <= scale <= MAX_SCALE:
-        raise ConfigError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
+def expand_recipe(recipe: pd.DataFrame) -> pd.DataFrame:
+    """The recipe with Lambert 72 centres (``x``, ``y``), ``tile`` 0 and province codes."""
     x0, y0 = to_metric(recipe["centre_lon"].to_numpy(), recipe["centre_lat"].to_numpy())
-    tiles = []
-    for tile in range(scale):
-        dx, dy = TILE_OFFSETS_KM[tile]
-        part = recipe.copy()
-        part["tile"] = tile
-        part["x"] = np.asarray(x0) + dx * 1000.0
-        part["y"] = np.asarray(y0) + dy * 1000.0
-        part["nis"] = (part["nis"].astype(int) + 10 * tile).astype(str)
-        part["postcodes"] = part["postcodes"].map(
-            lambda codes, t=tile: tuple(str(int(c) + 10 * t) for c in codes.split("|"))
-        )
-        if tile:
-            qual = TILE_QUALIFIERS[tile]
-            part["name_fr"] = part["name_fr"] + "-" + qual
-            part["name_nl"] = part["name_nl"] + "-" + qual
-        tiles.append(part)
-    out = pd.concat(tiles, ignore_index=True)
+    out = recipe.copy()
+    out["tile"] = 0
+    out["x"] = np.asarray(x0)
+    out["y"] = np.asarray(y0)
+    out["nis"] = out["nis"].astype(str)
+    out["postcodes"] = out["postcodes"].map(lambda codes: tuple(codes.split("|")))
     out["prov_nis"] = out["province"].map(PROVINCE_NIS)
     return out.drop(columns=["centre_lon", "centre_lat"])
 
 
 def _blob(
-    rng: np.random.Generator, centre: tuple[float, float], area_m2: float
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    area_m2: float,
+    aspect: float = OUTLINE_ASPECT,
 ) -> shapely.Geometry:
     """An irregular, roughly elliptic outline of the given area."""
     theta = np.linspace(0.0, 2.0 * np.pi, 180, endpoint=False)
     radius = np.ones_like(theta)
     for k in range(2, 7):
         radius += rng.uniform(0.05, 0.22) / k * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
-    x = OUTLINE_ASPECT * radius * np.cos(theta)
+    x = aspect * radius * np.cos(theta)
     y = radius * np.sin(theta)
     poly = shapely.Polygon(np.column_stack([x, y]))
     factor = np.sqrt(area_m2 / poly.area)
@@ -210,22 +174,12 @@ def _blob(
 
 
 def _outline(rng: np.random.Generator, communes: pd.DataFrame) -> shapely.Geometry:
-    """The union of one irregular blob per tile (each of the tile's total area)."""
-    blobs = []
-    cx, cy = _origin(communes[communes["tile"] == 0])
-    for tile, part in communes.groupby("tile", sort=True):
-        dx, dy = TILE_OFFSETS_KM[int(tile)]
-        area = float(part["rel_area_km2"].sum()) * 1e6
-        blobs.append(_blob(rng, (cx + dx * 1000.0, cy + dy * 1000.0), area))
-    return shapely.union_all(blobs).buffer(0)
-
-
-def _origin(first_tile: pd.DataFrame) -> tuple[float, float]:
-    """Centre of tile 0's outline: the regional centre shifted by :data:`OUTLINE_CENTRE_KM`."""
-    main = first_tile.loc[first_tile["role"] == "regional_centre"].iloc[0]
-    return float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000, float(main["y"]) + OUTLINE_CENTRE_KM[
-        1
-    ] * 1000
+    """The recipe's outline: an irregular blob of the communes' total relative area."""
+    main = communes.loc[communes["role"] == "regional_centre"].iloc[0]
+    cx = float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000
+    cy = float(main["y"]) + OUTLINE_CENTRE_KM[1] * 1000
+    area = float(communes["rel_area_km2"].sum()) * 1e6
+    return shapely.union_all([_blob(rng, (cx, cy), area)]).buffer(0)
 
 
 def _mesh(rng: np.random.Generator, outline: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +212,49 @@ def _noise(rng: np.random.Generator, n: int, pts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _nearest_sites(pts: np.ndarray, sites: np.ndarray) -> np.ndarray | None:
+    """The :data:`NEAREST_SITES` sites nearest to each mesh cell (None: all of them)."""
+    if len(sites) <= NEAREST_SITES:
+        return None
+    _, idx = cKDTree(sites).query(pts, k=NEAREST_SITES)
+    return np.asarray(idx)
+
+
+def _noise_near(rng: np.random.Generator, n: int, pts: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """:func:`_noise` at the candidate sites of each mesh cell only (shape of ``cand``)."""
+    wavelength = rng.uniform(3500.0, 9000.0, (n, 3))
+    angle = rng.uniform(0, np.pi, (n, 3))
+    phase = rng.uniform(0, 2 * np.pi, (n, 3))
+    out = np.zeros(cand.shape)
+    for w in range(3):
+        a = angle[cand, w]
+        proj = pts[:, None, 0] * np.cos(a) + pts[:, None, 1] * np.sin(a)
+        out += 700.0 * np.sin(2 * np.pi * proj / wavelength[cand, w] + phase[cand, w])
+    return out
+
+
+def _assign_near(
+    pts: np.ndarray,
+    areas: np.ndarray,
+    sites: np.ndarray,
+    target: np.ndarray,
+    noise: np.ndarray,
+    cand: np.ndarray,
+) -> np.ndarray:
+    """:func:`_assign` among the nearest sites of each mesh cell (memory O(cells))."""
+    dist = np.hypot(pts[:, None, 0] - sites[cand, 0], pts[:, None, 1] - sites[cand, 1])
+    rows = np.arange(len(pts))
+    weights = np.zeros(len(sites))
+    for _ in range(80):
+        label = cand[rows, np.argmin(dist - weights[cand] + noise, axis=1)]
+        got = np.bincount(label, weights=areas, minlength=len(sites))
+        weights += 0.6 * (np.sqrt(target / np.pi) - np.sqrt(np.maximum(got, 1.0) / np.pi))
+    label = cand[rows, np.argmin(dist - weights[cand] + noise, axis=1)]
+    _, own = cKDTree(pts).query(sites)  # the mesh cell nearest to each site belongs to it
+    label[own] = np.arange(len(sites))
+    return label
+
+
 def _assign(
     pts: np.ndarray, areas: np.ndarray, sites: np.ndarray, target: np.ndarray, noise: np.ndarray
 ) -> np.ndarray:
@@ -280,9 +277,7 @@ def _make_contiguous(pts: np.ndarray, label: np.ndarray, sites: np.ndarray) -> n
     s = tri.simplices
     a = np.concatenate([s[:, 0], s[:, 1], s[:, 2]])
     b = np.concatenate([s[:, 1], s[:, 2], s[:, 0]])
-    own = np.argmin(
-        np.hypot(pts[:, None, 0] - sites[None, :, 0], pts[:, None, 1] - sites[None, :, 1]), axis=0
-    )
+    _, own = cKDTree(pts).query(sites)
     for _ in range(20):
         same = label[a] == label[b]
         graph = coo_matrix((np.ones(same.sum()), (a[same], b[same])), shape=(len(pts),) * 2)
@@ -308,10 +303,36 @@ def _partition(
     sites = communes[["x", "y"]].to_numpy()
     rel = communes["rel_area_km2"].to_numpy(float)
     target = rel / rel.sum() * areas.sum()
-    label = _assign(pts, areas, sites, target, _noise(rng, len(sites), pts))
+    cand = _nearest_sites(pts, sites)
+    if cand is None:
+        label = _assign(pts, areas, sites, target, _noise(rng, len(sites), pts))
+    else:
+        noise = _noise_near(rng, len(sites), pts, cand)
+        label = _assign_near(pts, areas, sites, target, noise, cand)
     label = _make_contiguous(pts, label, sites)
     geoms = [shapely.union_all(cells[label == j]) for j in range(len(sites))]
-    return np.asarray([_clean_polygon(g) for g in geoms], dtype=object)
+    return _absorb_detached(np.asarray([_clean_polygon(g) for g in geoms], dtype=object))
+
+
+def _absorb_detached(geoms: np.ndarray) -> np.ndarray:
+    """Give each detached piece of a commune to the neighbour sharing most border with it.
+
+    Mesh cells that are neighbours in the Delaunay sense may not touch where the outline
+    is concave, so a commune can still come out in pieces; the recipe's never does.
+    """
+    geoms = geoms.copy()
+    tree = shapely.STRtree(geoms)
+    for i in np.flatnonzero(shapely.get_num_geometries(geoms) > 1):
+        parts = sorted(shapely.get_parts(geoms[i]), key=lambda g: -g.area)
+        geoms[i] = parts[0]
+        for piece in parts[1:]:
+            rim = piece.buffer(1.0)
+            near = [int(j) for j in tree.query(rim, predicate="intersects") if j != i]
+            if not near:
+                continue  # a sliver cut off by the outline: dropped
+            best = max(near, key=lambda j: shapely.intersection(rim, geoms[j]).area)
+            geoms[best] = _clean_polygon(shapely.union_all([geoms[best], piece]))
+    return geoms
 
 
 def _clean_polygon(geom: shapely.Geometry) -> shapely.Geometry:
@@ -329,7 +350,7 @@ def _clean_polygon(geom: shapely.Geometry) -> shapely.Geometry:
 def _settlements(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.DataFrame:
     """Each commune's centre and 0-4 villages (2.5 km apart at least, inside the commune)."""
     rows = []
-    names = iter(VILLAGE_NAMES * MAX_SCALE)
+    n_villages = 0
     for c in communes.itertuples():
         radius, spacing = _grid_size(c.role, c.population)
         rows.append(
@@ -359,7 +380,8 @@ def _settlements(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.Dat
                 break
             vx, vy = cand[np.flatnonzero(ok)[0]]
             placed.append((vx, vy))
-            name = next(names) + ("-" + TILE_QUALIFIERS[c.tile] if c.tile else "")
+            name = qualified(VILLAGE_NAMES, n_villages)
+            n_villages += 1
             codes = c.postcodes
             postcode = codes[1 + k % (len(codes) - 1)] if len(codes) > 1 else codes[0]
             rows.append(
@@ -395,26 +417,29 @@ def _sector_seeds(
 ) -> np.ndarray:
     """Sector seeds: dense near the centre and the villages, some spread over the commune."""
     geom = commune.geometry
+    shapely.prepare(geom)
     minx, miny, maxx, maxy = geom.bounds
-    seeds: list[tuple[float, float]] = []
-    centre = towns.iloc[0]
+    placed = np.empty((n, 2))
+    count = 0
+    town_xy = towns[["x", "y"]].to_numpy()
+    centre_xy, centre_sd = town_xy[0], float(towns["radius"].iat[0]) * 0.9
     tries = 0
-    while len(seeds) < n and tries < 20000:
+    while count < n and tries < 20000:
         tries += 1
         u = rng.random()
         if u < 0.55:
-            x, y = rng.normal([centre.x, centre.y], centre.radius * 0.9)
+            x, y = rng.normal(centre_xy, centre_sd)
         elif u < 0.8 and len(towns) > 1:
-            v = towns.iloc[1 + rng.integers(len(towns) - 1)]
-            x, y = rng.normal([v.x, v.y], 500.0)
+            x, y = rng.normal(town_xy[1 + rng.integers(len(towns) - 1)], 500.0)
         else:
             x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         if not shapely.contains_xy(geom, x, y):
             continue
-        if seeds and np.min(np.hypot(np.array(seeds)[:, 0] - x, np.array(seeds)[:, 1] - y)) < 180.0:
+        if count and np.min(np.hypot(placed[:count, 0] - x, placed[:count, 1] - y)) < 180.0:
             continue
-        seeds.append((x, y))
-    return np.asarray(seeds)
+        placed[count] = (x, y)
+        count += 1
+    return placed[:count]
 
 
 def _sectors_of(rng: np.random.Generator, commune: pd.Series, towns: pd.DataFrame) -> list[dict]:
@@ -479,11 +504,27 @@ def _ascii_upper(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
 
 
-def build_territory(seed: int, scale: int = 1, recipe: pd.DataFrame | None = None) -> Territory:
-    """Build the communes, settlements and sectors of the demo territory."""
+def build_territory(
+    seed: int, communes: int = RECIPE_COMMUNES, recipe: pd.DataFrame | None = None
+) -> Territory:
+    """Build the communes, settlements and sectors of the demo territory.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the territory's random stream.
+    communes : int, default 10
+        Number of communes: 10 is the hand-written recipe (or ``recipe``), any other
+        number a synthesised region (:func:`pipelines.demo.region.region_recipe`).
+    recipe : pandas.DataFrame, optional
+        A recipe table in the layout of ``geodata/demo_territory.csv``, for 10 communes.
+    """
     rng = stream(seed, "territory")
-    table = expand_recipe(load_recipe() if recipe is None else recipe, scale)
-    outline = _outline(rng, table)
+    if communes == RECIPE_COMMUNES:
+        table = expand_recipe(load_recipe() if recipe is None else recipe)
+        outline = _outline(rng, table)
+    else:
+        table, outline = region_recipe(rng, communes)
     geoms = _partition(rng, table, outline)
     communes = gpd.GeoDataFrame(table, geometry=list(geoms), crs=CRS_METRIC)
     settlements = _settlements(rng, communes)

@@ -166,10 +166,11 @@ def _lines(territory: Territory, network: Network, rng: np.random.Generator) -> 
                     [a, network.centre_node[sid], b],
                 )
                 number += 1
-        main = part[part["role"] == "regional_centre"].iloc[0]
+        main = part.loc[part["population"].idxmax()]  # the hub of the group
         main_node = network.centre_node[int(centres.loc[main.nis, "settlement_id"])]
-        towns = part[part["role"] == "town"]
-        rural = part[part["role"] == "rural"].sort_values("population", ascending=False)
+        towns = part[(part["role"] == "town") & (part["nis"] != main.nis)]
+        rural = part[(part["role"] == "rural") & (part["nis"] != main.nis)]
+        rural = rural.sort_values("population", ascending=False)
         for t in towns.itertuples():
             node = network.centre_node[int(centres.loc[t.nis, "settlement_id"])]
             add(
@@ -202,7 +203,7 @@ def _lines(territory: Territory, network: Network, rng: np.random.Generator) -> 
             number += 1
         for k, r in enumerate(rural.itertuples()):
             node = network.centre_node[int(centres.loc[r.nis, "settlement_id"])]
-            hubs = part[part["role"] != "rural"]
+            hubs = part[(part["role"] != "rural") | (part["nis"] == main.nis)]
             d = np.hypot(hubs["x"] - r.x, hubs["y"] - r.y).to_numpy()
             hub = hubs.iloc[int(np.argmin(d))]
             hub_node = network.centre_node[int(centres.loc[hub.nis, "settlement_id"])]

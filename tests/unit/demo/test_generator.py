@@ -27,7 +27,8 @@ from support import realdata_path as realdata_demo
 
 from pipelines.demo import generate
 from pipelines.demo.generator import TRUTH_FILE
-from pipelines.demo.territory import expand_recipe, load_recipe
+from pipelines.demo.region import PROVINCES, WALLONIA_AREA_KM2, WALLONIA_COMMUNES
+from pipelines.demo.territory import build_territory, load_recipe
 from pipelines.errors import ConfigError
 
 START = date(2026, 10, 12)
@@ -546,7 +547,7 @@ def _huff_beta(truth: dict, root: Path) -> float:
     from pipelines.demo.streets import build_network
     from pipelines.demo.territory import build_territory
 
-    territory = build_territory(truth["seed"], truth["scale"])
+    territory = build_territory(truth["seed"])
     network = build_network(territory, truth["seed"])
     business = build_business(territory, network, truth["seed"])
     huff = huff_inputs(territory, network, business)
@@ -581,34 +582,120 @@ def test_voucher_origins_follow_huff_with_the_documented_beta(demo):
     assert tx["customer_postcode"].str.fullmatch(r"[4-7]\d{3}").all()
 
 
-# --------------------------------------------------------------------------- scaling
-def test_scaled_recipe_gets_new_codes_within_each_province():
-    table = expand_recipe(load_recipe(), 3)
-    assert len(table) == 30 and table["nis"].is_unique
-    codes = [c for codes in table["postcodes"] for c in codes]
+# --------------------------------------------------------------------------- regions
+@pytest.fixture(scope="module")
+def region() -> object:
+    return build_territory(42, 24)
+
+
+def test_a_region_of_n_communes_has_wallonia_density_and_unique_codes(region):
+    c = region.communes
+    assert len(c) == 24 and c["nis"].is_unique and c["name_fr"].is_unique
+    assert c["nis"].str.fullmatch(r"\d{5}").all()
+    assert c["nis"].str[-3:].str.startswith("8").all()  # no real commune ends in 8xx
+    area_km2 = c.geometry.area.sum() / 1e6
+    assert area_km2 == pytest.approx(WALLONIA_AREA_KM2 * 24 / WALLONIA_COMMUNES, rel=0.02)
+    assert 250_000 <= c["population"].sum() <= 450_000  # 3.7 M * 24 / 262 = 339,000
+    assert (c["role"] == "regional_centre").sum() >= 1
+    assert {"town", "rural"} <= set(c["role"])
+    codes = [code for codes in c["postcodes"] for code in codes]
     assert len(codes) == len(set(codes))
-    prefix = {"Namur": ("9",), "Liège": ("6",), "Hainaut": ("5",)}
-    first = {"Namur": "5", "Liège": "4", "Hainaut": ("6", "7")}
-    for r in table.itertuples():
-        assert r.nis.startswith(prefix[r.province])
-        assert all(c.startswith(first[r.province]) for c in r.postcodes)
-    assert table["name_fr"].is_unique
-    east = table.groupby("tile")["x"].mean()
-    assert east.loc[1] > east.loc[0]
+    for r in c.itertuples():
+        prefix, prov_nis, (lo, hi) = PROVINCES[r.province]
+        assert r.nis.startswith(prefix) and r.prov_nis == prov_nis
+        assert all(lo <= int(code) <= hi for code in r.postcodes), r
+    pops = region.sectors.groupby("nis")["population"].sum()
+    assert c.set_index("nis")["population"].sort_index().equals(pops.sort_index())
+
+
+def test_a_region_is_one_contiguous_partition_in_groups_of_about_ten(region):
+    c = region.communes
+    assert all(g.is_valid and g.geom_type == "Polygon" for g in c.geometry)
+    union = shapely.union_all(list(c.geometry))
+    assert union.geom_type == "Polygon"
+    assert c.geometry.area.sum() == pytest.approx(union.area, rel=1e-6)
+    sizes = c.groupby("tile").size()
+    assert sorted(sizes.index) == [0, 1, 2] and sizes.between(2, 20).all()
+    # every group has a railway of at least two stations, numbered along the line
+    for _, part in c.groupby("tile"):
+        orders = sorted(part.loc[part["rail_order"] > 0, "rail_order"])
+        assert orders == list(range(1, len(orders) + 1)) and len(orders) >= 2
+
+
+def test_a_region_drive_network_is_one_component(region):
+    from scipy.sparse.csgraph import connected_components
+
+    from pipelines.demo.streets import build_network
+
+    network = build_network(region, 42)
+    _, label = connected_components(network.graph(drive_only=True), directed=False)
+    assert len(np.unique(label[network.drive_nodes()])) == 1
+    trunks = [w for w in network.ways if w.kind == "trunk"]
+    assert len(trunks) >= 2  # every group with room for it has an express road
+
+
+@pytest.fixture(scope="module")
+def small_region(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int], dict]:
+    root = tmp_path_factory.mktemp("region_landing")
+    summary = generate(root, seed=3, communes=12, days=3, osm_pbf=True)
+    truth = json.loads((root / TRUTH_FILE).read_text(encoding="utf-8"))
+    return root, summary, truth
+
+
+def test_communes_and_days_are_independent(small_region):
+    root, summary, truth = small_region
+    assert len(_geojson(root / "statbel" / "communes.geojson")) == 12
+    assert truth["n_communes"] == 12 and "scale" not in truth
+    assert truth["period"] == ["2026-10-12", "2026-10-14"]
+    assert sum(k.startswith("wifi/counts/") for k in summary) == 3
+    assert sum(k.startswith("od/") for k in summary) == 3
+
+
+def test_the_readers_accept_a_region(small_region):
+    pytest.importorskip("pipelines.sources.kbo")
+    import osmnx as ox
+
+    from pipelines.sources import kbo, statbel
+
+    root, _, _ = small_region
+    communes = statbel.read_communes(root / "statbel" / "communes.geojson")
+    assert communes.balanced and len(communes.quarantine) == 0 and len(communes.table) == 12
+    tables = kbo.read_kbo(root / "kbo")
+    assert all(r.balanced for r in tables.values())
+    graph = ox.graph_from_xml(root / "osm" / "territory.osm", retain_all=True)
+    assert graph.number_of_nodes() > 1000
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"scale": 0}, "scale must be between 1 and 10"),
-        ({"scale": 11}, "scale must be between 1 and 10"),
-        ({"days": 0}, "days must be at least 1"),
+        ({"scale": 0}, "scale must be between 1 and 60"),
+        ({"scale": 61}, "scale must be between 1 and 60"),
+        ({"communes": 0}, "communes must be between 1 and 600"),
+        ({"communes": 601}, "communes must be between 1 and 600"),
+        ({"scale": 2, "communes": 20}, "give scale or communes, not both"),
+        ({"days": 0}, "days must be between 1 and 364"),
+        ({"days": 365}, "days must be between 1 and 364"),
     ],
 )
 def test_bad_settings_raise_config_errors(tmp_path, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         generate(tmp_path, **kwargs)
     assert not any(tmp_path.iterdir())
+
+
+def test_the_cli_passes_communes_and_days(monkeypatch, tmp_path):
+    import pipelines.demo
+    from pipelines import cli
+
+    seen = {}
+    monkeypatch.setattr(pipelines.demo, "generate", lambda landing, **kw: seen.update(kw) or {})
+    cli.main(["--data", str(tmp_path), "generate", "--communes", "262", "--days", "2"])
+    assert seen == {"seed": 42, "scale": None, "communes": 262, "days": 2, "osm_pbf": False}
+    cli.main(["--data", str(tmp_path), "generate", "--scale", "5", "--osm-pbf"])
+    assert seen == {"seed": 42, "scale": 5, "communes": None, "days": 28, "osm_pbf": True}
+    with pytest.raises(SystemExit):
+        cli.main(["--data", str(tmp_path), "generate", "--scale", "5", "--communes", "50"])
 
 
 # --------------------------------------------------------------------------- readers
