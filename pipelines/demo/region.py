@@ -137,6 +137,25 @@ QUALIFIERS = tuple(
 MARKET_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+
+def blob(
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    area_m2: float,
+    aspect: float,
+) -> shapely.Geometry:
+    """An irregular, roughly elliptic outline of the given area."""
+    theta = np.linspace(0.0, 2.0 * np.pi, 180, endpoint=False)
+    radius = np.ones_like(theta)
+    for k in range(2, 7):
+        radius += rng.uniform(0.05, 0.22) / k * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    x = aspect * radius * np.cos(theta)
+    y = radius * np.sin(theta)
+    poly = shapely.Polygon(np.column_stack([x, y]))
+    factor = np.sqrt(area_m2 / poly.area)
+    return shapely.Polygon(np.column_stack([centre[0] + x * factor, centre[1] + y * factor]))
+
+
 def qualified(roots: tuple[str, ...], k: int) -> str:
     """The ``k``-th unique name: ``roots`` in turn, then qualified (``Orvaux-sur-Ourthe``).
 
@@ -158,10 +177,9 @@ def region_area_m2(n: int) -> float:
 
 def region_outline(rng: np.random.Generator, n: int) -> shapely.Geometry:
     """The outline of a region of ``n`` communes (Lambert 72 metres)."""
-    from pipelines.demo.territory import _blob
 
     cx, cy = to_metric(np.array([REGION_CENTRE_LONLAT[0]]), np.array([REGION_CENTRE_LONLAT[1]]))
-    return _blob(rng, (float(cx[0]), float(cy[0])), region_area_m2(n), aspect=REGION_ASPECT)
+    return blob(rng, (float(cx[0]), float(cy[0])), region_area_m2(n), REGION_ASPECT)
 
 
 def _random_points(rng: np.random.Generator, outline: shapely.Geometry, n: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from scipy.spatial import Delaunay, cKDTree
 from pipelines.constants import CRS_METRIC
 from pipelines.demo import writers
 from pipelines.demo._common import largest_remainder, stream, to_lonlat, to_metric
-from pipelines.demo.region import qualified, region_recipe
+from pipelines.demo.region import blob, qualified, region_recipe
 
 RECIPE = Path(__file__).resolve().parents[2] / "geodata" / "demo_territory.csv"
 RECIPE_COMMUNES = 10
@@ -155,31 +155,13 @@ def expand_recipe(recipe: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["centre_lon", "centre_lat"])
 
 
-def _blob(
-    rng: np.random.Generator,
-    centre: tuple[float, float],
-    area_m2: float,
-    aspect: float = OUTLINE_ASPECT,
-) -> shapely.Geometry:
-    """An irregular, roughly elliptic outline of the given area."""
-    theta = np.linspace(0.0, 2.0 * np.pi, 180, endpoint=False)
-    radius = np.ones_like(theta)
-    for k in range(2, 7):
-        radius += rng.uniform(0.05, 0.22) / k * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
-    x = aspect * radius * np.cos(theta)
-    y = radius * np.sin(theta)
-    poly = shapely.Polygon(np.column_stack([x, y]))
-    factor = np.sqrt(area_m2 / poly.area)
-    return shapely.Polygon(np.column_stack([centre[0] + x * factor, centre[1] + y * factor]))
-
-
 def _outline(rng: np.random.Generator, communes: pd.DataFrame) -> shapely.Geometry:
     """The recipe's outline: an irregular blob of the communes' total relative area."""
     main = communes.loc[communes["role"] == "regional_centre"].iloc[0]
     cx = float(main["x"]) + OUTLINE_CENTRE_KM[0] * 1000
     cy = float(main["y"]) + OUTLINE_CENTRE_KM[1] * 1000
     area = float(communes["rel_area_km2"].sum()) * 1e6
-    return shapely.union_all([_blob(rng, (cx, cy), area)]).buffer(0)
+    return shapely.union_all([blob(rng, (cx, cy), area, OUTLINE_ASPECT)]).buffer(0)
 
 
 def _mesh(rng: np.random.Generator, outline: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines import executors
+from pipelines import executor_bench, executors
 
 REPO = Path(__file__).resolve().parents[2]
 PART = ("bronze/statbel_communes", "bronze/statbel_sectors", "silver/communes", "silver/sectors")
@@ -72,9 +72,9 @@ def _wait_for_worker(broker: str, worker: subprocess.Popen, log: Path, timeout: 
 @pytest.mark.filterwarnings("ignore:Task name 'execute_plan' is already registered")
 def test_demo_part_runs_on_a_celery_worker(celery_worker, demo_root):
     with dg.DagsterInstance.get() as instance:
-        baseline, in_process_s = executors.run("in_process", instance, PART)
+        baseline, in_process_s = executor_bench.run("in_process", instance, PART)
         assert baseline.success
-        result, celery_s = executors.run("celery", instance, PART, broker=celery_worker["broker"])
+        result, celery_s = executor_bench.run("celery", instance, PART, broker=celery_worker["broker"])
         assert result.success, celery_worker["log"].read_text()[-3000:]
         starts = [e for e in instance.all_logs(result.run_id)
                   if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"]

@@ -23,6 +23,8 @@ WIRING = frozenset(
         "pipelines.partitions",
         "pipelines.cli",
         "pipelines.runlog",  # the CLI's Dagster run log (progress, failed steps)
+        "pipelines.executors",  # the code location's executor, from the environment
+        "pipelines.executor_bench",  # runs demo assets under each executor
     }
 )
 """The code location's Dagster wiring: the only modules of pipelines/ that may import dagster."""
