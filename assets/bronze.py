@@ -28,7 +28,7 @@ from pipelines.sources import (
     kbo,
     kbo_full,
     od,
-    osm,
+    osm_extract,
     statbel,
     typology,
     vacant,
@@ -144,6 +144,22 @@ def _load_kbo(landing: Path, _settings: SettingsResource) -> dict[str, ReadResul
     return results
 
 
+def _load_osm_pois(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
+    path = osm_extract.find(landing)
+    if path is None:
+        _require(landing / osm_extract.FILES[0])
+    return {"osm_pois": osm_extract.read_pois(path, bbox=_territory_bbox(landing))}
+
+
+def _territory_bbox(landing: Path) -> tuple[float, float, float, float] | None:
+    """lon/lat bounds of the territory's communes (None without a boundaries file)."""
+    path = _first(landing / "statbel", ("communes",), STATBEL_SUFFIXES)
+    if path is None:
+        return None
+    communes = statbel.read_communes(path).table
+    return tuple(float(v) for v in communes.total_bounds) if len(communes) else None
+
+
 def _best_file(landing: Path) -> Path | None:
     return _first(landing / "best", ("*",), (".csv", ".csv.gz", ".zip", ".gpkg"))
 
@@ -226,8 +242,9 @@ SOURCES: dict[str, tuple[str, Loader]] = {
         _load_sectors,
     ),
     "osm_pois": (
-        "Shops, parking and tourism POIs parsed from the OpenStreetMap XML extract.",
-        _single("osm_pois", osm.read_pois, "osm/territory.osm", required=True),
+        "Shops, parking and tourism POIs parsed from the OpenStreetMap extract (PBF as "
+        "Geofabrik delivers it, clipped to the territory plus 2 km, or a small XML extract).",
+        _load_osm_pois,
     ),
     "gtfs": ("Every GTFS feed of the landing zone, table by table, with its feed_id.", _load_gtfs),
     "kbo": (

@@ -21,7 +21,7 @@ from pipelines.network import MODES, mode_network
 from pipelines.partitions import daily, single_run
 from pipelines.resources import LakeResource
 from pipelines.shops import conflate_shops
-from pipelines.sources import crosswalk, gtfs, osm
+from pipelines.sources import crosswalk, gtfs, osm_extract
 
 NON_COMMERCIAL = "other"
 
@@ -150,16 +150,17 @@ def stops(lake: LakeResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["silver", "road_network"],
-    deps=[dg.AssetKey(["bronze", "osm_pois"])],
+    deps=[dg.AssetKey(["bronze", "osm_pois"]), dg.AssetKey(["silver", "communes"])],
     group_name="silver",
     kinds={"python", "parquet", "osmnx"},
     owners=OWNERS,
-    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed from the OSM extract with osmnx.",
+    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed with osmnx from the OSM extract of the landing zone (PBF clipped to the communes plus 2 km, or XML).",
     metadata={"lake_tables": "silver.network_nodes, silver.network_edges"},
 )
 def road_network(lake: LakeResource) -> dg.MaterializeResult:
     lk = lake.lake
-    graph = osm.read_street_graph(lk.landing / "osm" / "territory.osm")
+    bbox = tuple(float(v) for v in _communes(lk).total_bounds)
+    graph = osm_extract.read_street_graph(osm_extract.find(lk.landing), bbox=bbox)
     nodes_all, edges_all = [], []
     meta: dict[str, object] = {}
     for mode in MODES:

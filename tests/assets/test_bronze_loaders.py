@@ -57,3 +57,25 @@ def test_kbo_missing_entirely_gives_typed_empty_tables(tmp_path):
     results = bronze._load_kbo(tmp_path, SETTINGS)
     assert all(r.table.empty and r.rows_in == 0 for r in results.values())
     assert "geocode_precision" in results["kbo_establishments_located"].table.columns
+
+
+def test_osm_extract_as_pbf_or_xml_gives_the_same_pois(tmp_path, realdata):
+    xml, pbf = tmp_path / "xml", tmp_path / "pbf"
+    (xml / "osm").mkdir(parents=True)
+    (pbf / "osm").mkdir(parents=True)
+    shutil.copy(realdata("02_osm/wechelderzande.osm"), xml / "osm" / "territory.osm")
+    shutil.copy(realdata("02_osm/wechelderzande.osm.pbf"), pbf / "osm" / "territory.osm.pbf")
+    from_xml = bronze._load_osm_pois(xml, SETTINGS)["osm_pois"]
+    from_pbf = bronze._load_osm_pois(pbf, SETTINGS)["osm_pois"]
+    assert from_xml.balanced and from_pbf.balanced and len(from_pbf.table) > 0
+    left = from_xml.table.sort_values("osm_id").reset_index(drop=True)
+    right = from_pbf.table.sort_values("osm_id").reset_index(drop=True)
+    assert left["osm_id"].tolist() == right["osm_id"].tolist()
+    assert left.geometry.geom_equals_exact(right.geometry, tolerance=1e-7).all()
+
+
+def test_without_an_osm_extract_the_error_names_it(tmp_path):
+    from pipelines.errors import InputError
+
+    with pytest.raises(InputError, match=r"territory\.osm\.pbf: required landing file missing"):
+        bronze._load_osm_pois(tmp_path, SETTINGS)
