@@ -41,6 +41,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m pipelines.bench
+	$(BIN)/python -m pipelines.bench --pipeline --days 2
 
 clean:
 	rm -rf data .dagster_home

@@ -136,3 +136,18 @@ def test_gold_is_complete_despite_the_broken_rows(broken_inputs):
     assert set(indicators["nis"].dropna()) == communes
     assert (indicators["status"] == "computed").sum() > 0
     assert lk.warehouse.exists()
+
+
+def test_a_territory_twice_the_demo_runs_to_the_end(tmp_path, monkeypatch):
+    """A generated region of 20 communes (the demo has 10), its OSM as PBF, two days."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    root = tmp_path / "region"
+    assert cli.main(["generate", "--data", str(root), "--communes", "20", "--days", "2", "--osm-pbf"]) == 0
+    (root / "landing" / "osm" / "territory.osm").unlink()  # the PBF alone, as Geofabrik delivers it
+    assert cli.main(["run", "--data", str(root)]) == 0  # every step and every check passed
+    lk = Lake(root)
+    communes = set(lk.read("silver", "communes")["nis"])
+    assert len(communes) == 20
+    assert set(lk.read("gold", "h3_cells")["nis"]) == communes
+    assert set(lk.read("gold", "commune_indicators")["nis"].dropna()) == communes
+    assert set(lk.read("gold", "canvas")["nis"]) == communes
