@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import shapely
-from conftest import realdata_path
+from support import realdata_path
 from geopandas.testing import assert_geodataframe_equal
 
 from pipelines.errors import InputError
