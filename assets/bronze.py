@@ -106,12 +106,17 @@ def _load_sectors(landing: Path, _settings: SettingsResource) -> dict[str, ReadR
 
 GTFS_TABLES = ("agency", "calendar", "calendar_dates", "routes", "stop_times", "stops", "trips")
 KBO_TABLES = ("enterprise", "establishment", "activity", "address", "denomination")
+WRITES = {
+    "gtfs": tuple(f"gtfs_{t}" for t in GTFS_TABLES),
+    "kbo": (*(f"kbo_{t}" for t in KBO_TABLES), "address_points", "kbo_postcodes", "kbo_establishments_located"),
+}
+"""Bronze assets that write tables under other names than their own."""
 
 
 def _load_gtfs(landing: Path, _settings: SettingsResource) -> dict[str, ReadResult]:
     feeds = sorted((landing / "gtfs").glob("*.zip"))
     if not feeds:
-        return _missing(*(f"gtfs_{t}" for t in GTFS_TABLES))
+        return _missing(*WRITES["gtfs"])
     per_feed = [gtfs.read_feed(path) for path in feeds]
     return {f"gtfs_{t}": ReadResult.concat(feed[t] for feed in per_feed) for t in per_feed[0]}
 
@@ -124,7 +129,7 @@ def _load_kbo(landing: Path, _settings: SettingsResource) -> dict[str, ReadResul
     folder = landing / "kbo"
     full = folder / "full"
     if not (folder / "establishment.csv").exists() and not full.is_dir():
-        return _missing(*(f"kbo_{t}" for t in KBO_TABLES), "address_points", "kbo_postcodes", "kbo_establishments_located")
+        return _missing(*WRITES["kbo"])
     postcodes_path = folder / "postcodes.csv"
     postcodes = kbo.read_postcodes(postcodes_path) if postcodes_path.is_file() else _missing("kbo_postcodes")["kbo_postcodes"]
     territory = _territory_postcodes(landing, postcodes) if full.is_dir() or _best_file(landing) else None
@@ -330,6 +335,8 @@ def _balance_check(counts: dict[str, int]) -> dg.AssetCheckResult:
 
 def _asset_args(name: str, description: str, **extra: object) -> dict[str, object]:
     key = ["bronze", name]
+    if name in WRITES:
+        extra["metadata"] = {"lake_tables": ", ".join(f"bronze.{t}" for t in WRITES[name])}
     return dict(
         key=key,
         group_name="bronze",

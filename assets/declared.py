@@ -68,6 +68,10 @@ class Reader:
     def exists(self, table: str, day: str | None = None) -> bool:
         return self._lake.exists(*self._split(table), day)
 
+    def path(self, table: str, day: str | None = None) -> str:
+        """Where a declared table lives (for SQL that reads Parquet by path)."""
+        return str(self._lake.table_path(*self._split(table), day))
+
     def read_days(self, table: str, days: list[str] | None = None) -> pd.DataFrame:
         """Every day of a daily table, or only ``days`` (those that exist); empty without any."""
         layer, name = self._split(table)

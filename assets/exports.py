@@ -69,7 +69,7 @@ def lake_comments(upstream: Sequence[dg.AssetsDefinition]) -> dict[str, str]:
 
 def written_tables(upstream: Sequence[dg.AssetsDefinition]) -> dict[str, list[str]]:
     """``layer.name`` of every lake asset -> the tables it writes (its ``lake_tables``
-    metadata, else its own name; a bronze source may also write ``<name>_<table>`` tables)."""
+    metadata, else its own name)."""
     written: dict[str, list[str]] = {}
     for definition in upstream:
         for spec in definition.specs:

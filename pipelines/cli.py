@@ -112,7 +112,7 @@ def rebuild_warehouse(lake: Lake) -> None:
     views = build_warehouse(lake, lake_comments(lake_assets))
     missing = sorted(
         asset for asset, tables in written_tables(lake_assets).items()
-        if not any(t in views or any(v.startswith(t + "_") for v in views) for t in tables)
+        if not any(t in views for t in tables)
     )
     print(f"warehouse rebuilt from the {len(views)} tables that exist: {lake.warehouse}")
     if missing:

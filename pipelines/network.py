@@ -231,6 +231,19 @@ def drive_speed_kmh(maxspeed: Any, highway: Any) -> float:
     return float(sum(defaults) / len(defaults))
 
 
+def mode_networks(graph: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, int]]:
+    """Every mode's network in two tables (``mode`` column) and their sizes per mode."""
+    nodes_all, edges_all, sizes = [], [], {}
+    for mode in MODES:
+        nodes, edges = mode_network(graph, mode)
+        nodes_all.append(nodes.assign(mode=mode))
+        edges_all.append(edges.assign(mode=mode))
+        sizes[f"{mode}_nodes"], sizes[f"{mode}_edges"] = len(nodes), len(edges)
+    nodes = gpd.GeoDataFrame(pd.concat(nodes_all, ignore_index=True), crs=CRS_WGS84)
+    edges = gpd.GeoDataFrame(pd.concat(edges_all, ignore_index=True), crs=CRS_WGS84)
+    return nodes, edges, sizes
+
+
 def mode_network(graph: nx.MultiDiGraph, mode: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The directed network one mode may use, with lengths, speeds and travel times.
 
