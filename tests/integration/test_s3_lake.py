@@ -128,3 +128,26 @@ def test_demo_part_materialises_on_s3(s3_env, demo_landing, monkeypatch):
     assert lake.read("silver", "sectors")["population"].sum() == communes["population"].sum()
     assert {k for k in _keys(s3_env) if k.startswith("lake/silver/")} == {
         "lake/silver/communes.parquet", "lake/silver/sectors.parquet"}
+
+
+@pytest.mark.slow
+def test_the_whole_demo_runs_on_s3_and_the_warehouse_queries_it(s3_env, tmp_path, monkeypatch):
+    """`smartcommerce run --data s3://...`: every asset and check of a two-day demo, the lake
+    in the bucket, and the warehouse's views reading it back."""
+    from pipelines import cli
+    from pipelines.demo import generate
+
+    landing = tmp_path / "landing"
+    generate(landing, seed=42, days=2)
+    pafs.copy_files(str(landing), f"{s3_env[len('s3://'):]}/landing", destination_filesystem=s3_filesystem())
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert cli.main(["run", "--data", s3_env]) == 0
+    lake = Lake(s3_env)
+    assert "lake/gold/h3_cells.parquet" in _keys(s3_env)
+    con = db.connect(lake.warehouse, read_only=True)  # s3 from $SMARTCOMMERCE_DATA: a temporary secret
+    try:
+        communes = con.execute("SELECT count(DISTINCT nis) FROM gold.h3_cells").fetchone()[0]
+        indicators = con.execute("SELECT count(*) FROM gold.commune_indicators WHERE status = 'computed'").fetchone()[0]
+    finally:
+        con.close()
+    assert communes == 10 and indicators > 0
