@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import shapely
-from support import realdata_path
 from geopandas.testing import assert_geodataframe_equal
+from support import realdata_path
 
 from pipelines.errors import InputError
 from pipelines.sources import osm, osm_pbf
