@@ -71,7 +71,7 @@ def cmd_run(lake: Lake) -> bool:
         selection = [a for a in all_assets if a.partitions_def is None]
         print(f"no daily files in {lake.landing}: the {len(all_assets) - len(selection)} daily-partitioned assets are skipped")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    log = RunLog(lake.root / "logs", steps=len(selection))
+    log = RunLog(lake.logs, steps=len(selection))
     started = time.perf_counter()
     defs = dg.Definitions(
         jobs=[dg.define_asset_job("smartcommerce_run")],

@@ -244,6 +244,24 @@ class Lake:
         return self.root / "warehouse.duckdb"
 
     @property
+    def exports_local(self) -> Path:
+        """A local folder for exports that tools write as files (HTML reports, GeoPackage):
+        the exports folder itself, or a staging folder published by :meth:`publish_exports`."""
+        return (self.cache / "exports") if self.remote else self.root / "exports"
+
+    def publish_exports(self, local: Path) -> None:
+        """Upload every file of a staging folder under ``exports/`` (nothing to do locally)."""
+        if not self.remote:
+            return
+        for path in sorted(p for p in local.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            publish(path, f"{self.exports}/{path.relative_to(local).as_posix()}")
+
+    @property
+    def logs(self) -> Path:
+        """Run logs: ``<root>/logs`` on a folder, ``<cache>/logs`` for an object-storage root."""
+        return (self.cache if self.remote else self.root) / "logs"
+
+    @property
     def cache(self) -> Path:
         """Local working folder of a remote root."""
         return cache_root() / _key(str(self.root))

@@ -154,10 +154,12 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
     and QGIS default styles in its layer_styles table."""
     lk = lake.lake
     inputs = report_inputs(lk)
-    paths = build_exports(inputs, lk.exports)
+    folder = lk.exports_local
+    paths = build_exports(inputs, folder)
+    lk.publish_exports(folder)
     yield dg.MaterializeResult(metadata={"reports": sum(1 for k in paths if k.isdigit()), "index": dg.MetadataValue.path(str(paths["index"])),
                                          "canvas_gpkg": dg.MetadataValue.path(str(paths["canvas_gpkg"]))})
-    yield _check(REPORTS_KEY, "one_report_per_commune", checks.reports_complete(lk.exports / "reports", inputs.peers))
+    yield _check(REPORTS_KEY, "one_report_per_commune", checks.reports_complete(folder / "reports", inputs.peers))
 
 
 def report_inputs(lk: Lake) -> ReportInputs:
