@@ -11,7 +11,6 @@ import csv
 import hashlib
 import json
 import re
-import time
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
@@ -208,9 +207,7 @@ def test_osm_loads_with_osmnx_into_one_strongly_connected_drive_network(demo):
 
     root, _, truth = demo
     assert 8_000 <= truth["osm"]["nodes"] <= 15_000
-    clock = time.perf_counter()
     graph = ox.graph_from_xml(root / "osm" / "territory.osm", simplify=False, retain_all=True)
-    assert time.perf_counter() - clock < 15
     drive = {
         "trunk",
         "trunk_link",

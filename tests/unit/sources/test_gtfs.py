@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -290,12 +289,9 @@ def _csv_rows(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.realdata
-def test_real_sncb_fixture_reads_fast_and_reports_unserved_stops() -> None:
+def test_real_sncb_fixture_reads_and_reports_unserved_stops() -> None:
     path = realdata_b("03_gtfs/sncb_gtfs_2019_testfixture.zip")
-    started = time.perf_counter()
-    feed = gtfs.read_feed(path)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5.0, f"SNCB read took {elapsed:.1f} s"
+    feed = gtfs.read_feed(path)  # its speed belongs to the bench, not to a timed test
     sizes = {name: len(result.table) for name, result in feed.items()}
     assert sizes == {
         "agency": 1,
