@@ -49,6 +49,16 @@ DATA_ENV = "SMARTCOMMERCE_DATA"
 WAREHOUSE_ENV = "SMARTCOMMERCE_WAREHOUSE"
 CACHE_ENV = "SMARTCOMMERCE_CACHE"
 LAYERS = ("bronze", "silver", "gold")
+PART_FILE = "part.parquet"
+"""The file of one daily partition, in ``<name>/day=<YYYY-MM-DD>/``."""
+DAY_GLOB = f"day=*/{PART_FILE}"
+"""Every daily partition of a table, relative to the table's folder."""
+
+
+def partition_day(rel: str) -> str | None:
+    """The day of a ``day=<YYYY-MM-DD>/part.parquet`` path relative to a table folder, else None."""
+    head, _, tail = rel.partition("/")
+    return head[len("day="):] if head.startswith("day=") and tail == PART_FILE else None
 REMOTE_SCHEMES = ("s3://",)
 
 Target = Path | str  # a local path or an ``s3://bucket/key`` URI
@@ -272,11 +282,11 @@ class Lake:
             raise ConfigError(f"unknown layer {layer!r}; expected one of {LAYERS}")
         if day is None:
             return self.location("lake", layer, f"{name}.parquet")
-        return self.location("lake", layer, name, f"day={day}", "part.parquet")
+        return self.location("lake", layer, name, f"day={day}", PART_FILE)
 
     def glob(self, layer: str, name: str) -> str:
         """A glob matching every partition of a daily-partitioned table (for DuckDB)."""
-        return str(self.location("lake", layer, name, "day=*", "part.parquet"))
+        return str(self.location("lake", layer, name, *DAY_GLOB.split("/")))
 
     # reading and writing
 
@@ -289,12 +299,7 @@ class Lake:
     def days(self, layer: str, name: str) -> list[str]:
         """The days present in a daily-partitioned table, sorted."""
         folder = self.location("lake", layer, name)
-        found = [
-            rel.split("/", 1)[0][len("day="):]
-            for rel in self.list_files(folder)
-            if rel.startswith("day=") and rel.endswith("/part.parquet") and rel.count("/") == 1
-        ]
-        return sorted(found)
+        return sorted(day for rel in self.list_files(folder) if (day := partition_day(rel)))
 
     def read_days(self, layer: str, name: str) -> pd.DataFrame:
         """Concatenate every partition of a daily-partitioned table."""

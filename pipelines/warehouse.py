@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from pipelines import db
-from pipelines.lake import LAYERS, Lake, write_atomic
+from pipelines.lake import DAY_GLOB, LAYERS, Lake, partition_day, write_atomic
 
 QUARANTINE_VIEW = "quarantine"
 QUARANTINE_COMMENT = (
@@ -68,10 +68,10 @@ def discover(lake: Lake) -> dict[tuple[str, str], str]:
             quarantine = quarantine or rel.endswith(".parquet")
         elif len(parts) == 2 and rel.endswith(".parquet"):
             found[(layer, PurePosixPath(parts[1]).stem)] = f"{prefix}/{rel}"
-        elif len(parts) == 4 and parts[2].startswith("day=") and parts[3] == "part.parquet":
+        elif len(parts) == 4 and partition_day("/".join(parts[2:])):
             partitioned.add((layer, parts[1]))
     for layer, name in sorted(partitioned):
-        found[(layer, name)] = f"{prefix}/{layer}/{name}/day=*/part.parquet"
+        found[(layer, name)] = f"{prefix}/{layer}/{name}/{DAY_GLOB}"
     if quarantine:
         found[("bronze", QUARANTINE_VIEW)] = f"{prefix}/bronze/{QUARANTINE_VIEW}/**/*.parquet"
     return dict(sorted(found.items()))
