@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -357,10 +357,22 @@ def _write_streets(
     target: Path, osm: _OsmFile, ways: list[tuple[int, list[int], dict[str, str]]]
 ) -> None:
     """Write an OSM XML file holding only ``ways`` and the nodes they use."""
+    used = {ref for _, refs, _ in ways for ref in refs}
+    write_osm_xml(target, osm.nodes, used, ways)
+
+
+def write_osm_xml(
+    target: Path,
+    nodes: Mapping[int, tuple[str, str, Mapping[str, str]]],
+    node_ids: Iterable[int],
+    ways: Iterable[tuple[int, Sequence[int], Mapping[str, str]]],
+    relations: Iterable[tuple[int, Mapping[str, str], Sequence[tuple[str, int, str]]]] = (),
+) -> None:
+    """Write OSM XML 0.6: the nodes of ``node_ids`` (``nodes[id] = (lat, lon, tags)``, those
+    present, sorted), then ``ways`` and ``relations`` as given."""
     root = ET.Element("osm", version="0.6", generator="smartcommerce")
-    used = sorted({ref for _, refs, _ in ways for ref in refs})
-    for node_id in used:
-        lat, lon, tags = osm.nodes[node_id]
+    for node_id in sorted(set(node_ids) & nodes.keys()):
+        lat, lon, tags = nodes[node_id]
         node = ET.SubElement(root, "node", id=str(node_id), lat=lat, lon=lon)
         for k, v in tags.items():
             ET.SubElement(node, "tag", k=k, v=v)
@@ -370,6 +382,12 @@ def _write_streets(
             ET.SubElement(way, "nd", ref=str(ref))
         for k, v in tags.items():
             ET.SubElement(way, "tag", k=k, v=v)
+    for rel_id, tags, members in relations:
+        rel = ET.SubElement(root, "relation", id=str(rel_id))
+        for t, ref, role in members:
+            ET.SubElement(rel, "member", type=t, ref=str(ref), role=role)
+        for k, v in tags.items():
+            ET.SubElement(rel, "tag", k=k, v=v)
     ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
 
 

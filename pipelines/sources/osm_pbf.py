@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -358,22 +357,4 @@ def _write_features(target: Path, extract: PbfExtract) -> None:
     node_ids = {ref for _, refs, _ in ways for ref in refs}
     node_ids |= {int(i.split("/")[1]) for i in poi_ids if i.startswith("node/")}
     node_ids |= {ref for _, _, members in relations for t, ref, _ in members if t == "node"}
-    root = ET.Element("osm", version="0.6", generator="smartcommerce")
-    for node_id in sorted(node_ids & extract.nodes.keys()):
-        lat, lon, tags = extract.nodes[node_id]
-        node = ET.SubElement(root, "node", id=str(node_id), lat=lat, lon=lon)
-        for k, v in tags.items():
-            ET.SubElement(node, "tag", k=k, v=v)
-    for way_id, refs, tags in ways:
-        way = ET.SubElement(root, "way", id=str(way_id))
-        for ref in refs:
-            ET.SubElement(way, "nd", ref=str(ref))
-        for k, v in tags.items():
-            ET.SubElement(way, "tag", k=k, v=v)
-    for rel_id, tags, members in relations:
-        rel = ET.SubElement(root, "relation", id=str(rel_id))
-        for t, ref, role in members:
-            ET.SubElement(rel, "member", type=t, ref=str(ref), role=role)
-        for k, v in tags.items():
-            ET.SubElement(rel, "tag", k=k, v=v)
-    ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+    osm_xml.write_osm_xml(target, extract.nodes, node_ids, ways, relations)
