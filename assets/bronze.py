@@ -6,12 +6,14 @@ checks, so every source gets the same guarantees: rows in = accepted + quarantin
 """
 
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+import geopandas as gpd
 
 from assets.common import OWNERS, read_results_metadata, table_metadata, write_read_results
 from pipelines import availability, tables
@@ -156,13 +158,25 @@ def _load_osm_pois(landing: Path, _settings: SettingsResource) -> dict[str, Read
     return {"osm_pois": osm_extract.read_pois(path, bbox=_territory_bbox(landing))}
 
 
-def _territory_bbox(landing: Path) -> tuple[float, float, float, float] | None:
-    """lon/lat bounds of the territory's communes (None without a boundaries file)."""
+def _territory(landing: Path) -> gpd.GeoDataFrame | None:
+    """The communes file of the landing zone, parsed once per file version (the OSM clip and
+    the KBO territory filter both need it), or None without one."""
     path = _first(landing / "statbel", ("communes",), STATBEL_SUFFIXES)
     if path is None:
         return None
-    communes = statbel.read_communes(path).table
-    return tuple(float(v) for v in communes.total_bounds) if len(communes) else None
+    stat = path.stat()
+    return _read_communes(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_communes(path: str, _mtime_ns: int, _size: int) -> gpd.GeoDataFrame:
+    return statbel.read_communes(Path(path)).table
+
+
+def _territory_bbox(landing: Path) -> tuple[float, float, float, float] | None:
+    """lon/lat bounds of the territory's communes (None without a boundaries file)."""
+    communes = _territory(landing)
+    return tuple(float(v) for v in communes.total_bounds) if communes is not None and len(communes) else None
 
 
 def _best_file(landing: Path) -> Path | None:
@@ -171,10 +185,9 @@ def _best_file(landing: Path) -> Path | None:
 
 def _territory_postcodes(landing: Path, postcodes: ReadResult) -> list[str] | None:
     """The territory's postcodes (postcode localities inside its communes), or None."""
-    path = _first(landing / "statbel", ("communes",), STATBEL_SUFFIXES)
-    if path is None or not len(postcodes.table):
+    communes = _territory(landing)
+    if communes is None or not len(postcodes.table):
         return None
-    communes = statbel.read_communes(path).table
     return kbo_full.territory_postcodes(postcodes.table, communes, buffer_m=2000.0)
 
 
