@@ -16,7 +16,9 @@ The enhanced variant (E2SFCA, Luo & Qi 2009; Gaussian decay as in Dai 2010) weig
 steps by a distance-decay ``W(d_ij)`` within the threshold; pass ``weights``. The
 conservation law still holds.
 
-Matrices are residents (rows) x suppliers (columns); ``inf`` = unreachable. Pure numpy.
+Matrices are residents (rows) x suppliers (columns); ``inf`` = unreachable. They may be
+dense or :class:`~pipelines.sparse_times.SparseTimes` (absent pairs are unreachable), the
+form a whole region needs. Pure numpy/scipy.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
+
+from pipelines.sparse_times import SparseTimes
 
 __all__ = [
     "TwoStepResult",
@@ -71,9 +76,20 @@ def _as_nonnegative_vector(values: ArrayLike, name: str, what: str) -> np.ndarra
     return v
 
 
-def _as_cost(cost: ArrayLike, n_residents: int, n_suppliers: int | None) -> np.ndarray:
-    d = np.asarray(cost, dtype=float)
+def _as_cost(
+    cost: ArrayLike | SparseTimes, n_residents: int, n_suppliers: int | None
+) -> np.ndarray | SparseTimes:
     expected = f"({n_residents}, {'n_suppliers' if n_suppliers is None else n_suppliers})"
+    if isinstance(cost, SparseTimes):
+        rows, cols = cost.shape
+        if rows != n_residents or (n_suppliers is not None and cols != n_suppliers):
+            raise ValueError(
+                f"cost must have shape {expected} (residents x suppliers); found shape {cost.shape}"
+            )
+        if (cost.matrix.data < 0).any():
+            raise ValueError("cost must be >= 0")
+        return cost
+    d = np.asarray(cost, dtype=float)
     if (
         d.ndim != 2
         or d.shape[0] != n_residents
@@ -98,8 +114,25 @@ def _check_threshold(threshold: float) -> float:
     return t
 
 
-def _weight_matrix(d: np.ndarray, threshold: float, weights: WeightFunction | None) -> np.ndarray:
-    """W_ij: 1 (or ``weights(d_ij)``) within the threshold, 0 beyond."""
+def _weight_matrix(
+    d: np.ndarray | SparseTimes, threshold: float, weights: WeightFunction | None
+) -> np.ndarray | sp.csr_matrix:
+    """W_ij: 1 (or ``weights(d_ij)``) within the threshold, 0 beyond (sparse for sparse d)."""
+    if isinstance(d, SparseTimes):
+        within = d.within(threshold)
+        if weights is None:
+            return within
+        m = d.matrix
+        near = m.data <= threshold
+        w = np.asarray(weights(np.where(near, m.data, 0.0)), dtype=float)
+        if w.shape != m.data.shape:
+            raise ValueError(f"weights must return one value per cost; found shape {w.shape}")
+        w = np.where(near, w, 0.0)
+        if (~np.isfinite(w) | (w < 0) | (w > 1)).any():
+            raise ValueError("weights must return finite values within [0, 1] for costs <= threshold")
+        out = sp.csr_matrix((w, m.indices.copy(), m.indptr.copy()), shape=m.shape)
+        out.eliminate_zeros()
+        return out
     within = d <= threshold
     if weights is None:
         return within.astype(float)
@@ -131,7 +164,7 @@ def population_within(population: ArrayLike, cost: ArrayLike, threshold: float) 
     pop = _as_nonnegative_vector(population, "population", "resident")
     d = _as_cost(cost, pop.size, None)
     t = _check_threshold(threshold)
-    return pop @ (d <= t).astype(float)
+    return np.asarray(_weight_matrix(d, t, None).T @ pop, dtype=float).reshape(-1)
 
 
 def two_step_fca(
@@ -150,8 +183,8 @@ def two_step_fca(
         ``P_i``, inhabitants per resident location (finite, >= 0).
     supply : array_like, shape (n_suppliers,)
         ``S_j``, supply of each supplier (finite, >= 0).
-    cost : array_like, shape (n_residents, n_suppliers)
-        ``d_ij`` travel cost, >= 0, ``inf`` = unreachable.
+    cost : array_like or SparseTimes, shape (n_residents, n_suppliers)
+        ``d_ij`` travel cost, >= 0, ``inf`` (or absent) = unreachable.
     threshold : float
         Catchment threshold ``d0``; a pair is within reach when ``d_ij <= d0``.
     weights : callable, optional
@@ -182,10 +215,10 @@ def two_step_fca(
     d = _as_cost(cost, pop.size, sup.size)
     t = _check_threshold(threshold)
     w = _weight_matrix(d, t, weights)
-    demand = pop @ w
+    demand = np.asarray(w.T @ pop, dtype=float).reshape(-1)
     unserved = demand <= 0
     ratios = np.divide(sup, demand, out=np.zeros_like(sup), where=~unserved)
-    accessibility = w @ ratios
+    accessibility = np.asarray(w @ ratios, dtype=float).reshape(-1)
     return TwoStepResult(
         ratios=ratios,
         accessibility=accessibility,

@@ -26,6 +26,7 @@ from shapely.ops import substring
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.network import WALK_SPEED_KMH
+from pipelines.sparse_times import SparseTimes
 
 ISOCHRONE_BUFFER_M: dict[str, float] = {"walk": 25.0, "bike": 40.0, "drive": 50.0}
 """Suggested buffer around reached streets, by mode (half a street plus its frontage)."""
@@ -301,7 +302,8 @@ class Router:
         destinations_lonlat: Any = None,
         *,
         cutoff_s: float | None = None,
-    ) -> np.ndarray:
+        sparse: bool = False,
+    ) -> np.ndarray | SparseTimes:
         """Shortest travel times from every origin to every destination.
 
         Parameters
@@ -313,28 +315,48 @@ class Router:
             ``node_ids`` order (the times then include the origin's access leg only).
         cutoff_s : float, optional
             Times above this are reported as ``inf`` (and the search stops there).
+        sparse : bool
+            Return only the pairs within ``cutoff_s`` (required then) as
+            :class:`~pipelines.sparse_times.SparseTimes`: memory grows with the pairs
+            reached, not with origins x destinations.
 
         Returns
         -------
-        numpy.ndarray, shape (n_origins, n_destinations)
-            Seconds: access leg + network + egress leg; ``inf`` if unreachable. The
-            same-coordinates pair costs 0.
+        numpy.ndarray, shape (n_origins, n_destinations), or SparseTimes
+            Seconds: access leg + network + egress leg; ``inf`` (absent) if unreachable.
+            The same-coordinates pair costs 0.
         """
+        if sparse and cutoff_s is None:
+            raise ValueError("sparse travel times need a cutoff_s")
         origins = self.snap(*_lonlat(origins_lonlat))
         dests = None if destinations_lonlat is None else self.snap(*_lonlat(destinations_lonlat))
-        n_cols = len(self.node_ids) if dests is None else len(dests)
-        out = np.full((len(origins), n_cols), np.inf)
+        shape = (len(origins), len(self.node_ids) if dests is None else len(dests))
         limit = np.inf if cutoff_s is None else float(cutoff_s)
+        out = None if sparse else np.full(shape, np.inf)
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        same_i, same_j = (
+            _same_points(origins_lonlat, destinations_lonlat)
+            if dests is not None
+            else (np.zeros(0, dtype=np.int64),) * 2
+        )
         for rows, node_times in self._batches(origins, limit):
             if dests is None:
-                out[rows] = node_times
+                block = node_times
             else:
-                out[rows] = self._to_points(origins, rows, node_times, dests)
-        if dests is not None:
-            ox, oy = _lonlat(origins_lonlat)
-            dx, dy = _lonlat(destinations_lonlat)
-            same = (ox[:, None] == dx[None, :]) & (oy[:, None] == dy[None, :])
-            out[same & origins.snapped[:, None]] = 0.0
+                block = self._to_points(origins, rows, node_times, dests)
+                pos = np.minimum(np.searchsorted(rows, same_i), len(rows) - 1)
+                hit = rows[pos] == same_i
+                block[pos[hit], same_j[hit]] = 0.0
+            if out is None:
+                r, c = np.nonzero(block <= limit)
+                found.append((rows[r], c, block[r, c]))
+            else:
+                out[rows] = block
+        if out is None:
+            if not found:
+                return SparseTimes.empty(shape)
+            row, col, sec = (np.concatenate(part) for part in zip(*found, strict=True))
+            return SparseTimes.from_triplets(row, col, sec, shape)
         if cutoff_s is not None:
             out[out > cutoff_s] = np.inf
         return out
@@ -344,28 +366,30 @@ class Router:
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (origin rows, node times incl. access) for batches of snapped origins.
 
-        A batch holds at most ``MAX_BATCH_CELLS`` values per row of ``width`` (default:
-        the number of nodes) columns.
+        The graph with one virtual source node per origin (joined to both ends of its
+        street) is built once; a batch holds at most ``MAX_BATCH_CELLS`` values per row of
+        ``width`` (default: the nodes of that graph) columns.
         """
         rows_all = np.flatnonzero(origins.snapped)
         n = len(self.node_ids)
-        size = max(1, MAX_BATCH_CELLS // max(n, width or 0, 1))
+        s = len(rows_all)
         a, b, t = self._base
-        for start in range(0, len(rows_all), size):
-            rows = rows_all[start : start + size]
-            s = len(rows)
-            virtual = n + np.arange(s)
-            v_rows = np.concatenate([virtual, virtual])
-            v_cols = np.concatenate([origins.a[rows], origins.b[rows]])
-            v_data = np.concatenate([origins.depart_a_s[rows], origins.depart_b_s[rows]])
-            usable = np.isfinite(v_data)
-            graph = _min_csr(
-                np.concatenate([a, v_rows[usable]]),
-                np.concatenate([b, v_cols[usable]]),
-                np.concatenate([t, v_data[usable]]),
-                n + s,
-            )
-            dist = dijkstra(graph, directed=True, indices=virtual, limit=limit)[:, :n]
+        virtual = n + np.arange(s)
+        v_rows = np.concatenate([virtual, virtual])
+        v_cols = np.concatenate([origins.a[rows_all], origins.b[rows_all]])
+        v_data = np.concatenate([origins.depart_a_s[rows_all], origins.depart_b_s[rows_all]])
+        usable = np.isfinite(v_data)
+        graph = _min_csr(
+            np.concatenate([a, v_rows[usable]]),
+            np.concatenate([b, v_cols[usable]]),
+            np.concatenate([t, v_data[usable]]),
+            n + s,
+        )
+        size = max(1, MAX_BATCH_CELLS // max(n + s, width or 0, 1))
+        for start in range(0, s, size):
+            batch = np.arange(start, min(start + size, s))
+            rows = rows_all[batch]
+            dist = dijkstra(graph, directed=True, indices=virtual[batch], limit=limit)[:, :n]
             yield rows, dist + origins.access_s[rows][:, None]
 
     def _to_points(
@@ -565,6 +589,17 @@ def _lonlat(points: Any) -> tuple[np.ndarray, np.ndarray]:
             f"points must be (lon, lat) pairs of shape (n, 2); got shape {array.shape}"
         )
     return array[:, 0].copy(), array[:, 1].copy()
+
+
+def _same_points(origins: Any, destinations: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(origin, destination) index pairs with identical coordinates (a hash join, never an
+    origins x destinations comparison)."""
+    ox, oy = _lonlat(origins)
+    dx, dy = _lonlat(destinations)
+    left = pd.DataFrame({"x": ox, "y": oy, "i": np.arange(len(ox))})
+    right = pd.DataFrame({"x": dx, "y": dy, "j": np.arange(len(dx))})
+    both = left.merge(right, on=["x", "y"])
+    return both["i"].to_numpy(np.int64), both["j"].to_numpy(np.int64)
 
 
 def _min_csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:

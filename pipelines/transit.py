@@ -27,6 +27,7 @@ import pandas as pd
 
 from pipelines.network import WALK_SPEED_KMH
 from pipelines.sources.gtfs import WEEKDAYS, departures_on
+from pipelines.sparse_times import SparseTimes, as_sparse
 
 WINDOW_HOURS = (6, 20)
 """DG REGIO counting window, local service-day hours [06:00, 20:00)."""
@@ -261,7 +262,7 @@ def _reports(
 
 
 def cell_coverage(
-    walk_s: np.ndarray,
+    walk_s: np.ndarray | SparseTimes,
     stops: pd.DataFrame,
     *,
     min_departures_per_hour: float = FREQUENT_DEPARTURES_PER_HOUR,
@@ -271,9 +272,9 @@ def cell_coverage(
 
     Parameters
     ----------
-    walk_s : numpy.ndarray, shape (n_stops, n_cells)
-        Walking times from each stop to each cell along the street network (``inf`` =
-        beyond reach); walking is symmetric, so stops may be the origins.
+    walk_s : SparseTimes or numpy.ndarray, shape (n_stops, n_cells)
+        Walking times from each stop to each cell along the street network (``inf`` or
+        absent = beyond reach); walking is symmetric, so stops may be the origins.
     stops : pandas.DataFrame
         Rows aligned with ``walk_s``: ``departures_per_hour`` and ``radius_m`` (see
         :func:`departures_per_stop`).
@@ -290,23 +291,23 @@ def cell_coverage(
         ``pt_walk_min`` (minutes to the nearest stop with a departure, NaN beyond every
         radius) and ``sdg_11_2_1`` (a frequent stop within its radius).
     """
-    times = np.asarray(walk_s, dtype=float)
-    if times.ndim != 2 or times.shape[0] != len(stops):
+    times = as_sparse(walk_s)
+    if times.shape[0] != len(stops):
         raise ValueError(
             f"walk_s must have shape (n_stops={len(stops)}, n_cells); found {times.shape}"
         )
     dph = stops["departures_per_hour"].to_numpy(float)
     limit_s = stops["radius_m"].to_numpy(float) / (walk_speed_kmh / 3.6)
-    within = (times <= limit_s[:, None]) & (dph[:, None] > 0)
-    best = (
-        np.where(within, dph[:, None], 0.0).max(axis=0) if len(stops) else np.zeros(times.shape[1])
-    )
-    nearest = (
-        np.where(within, times, np.inf).min(axis=0)
-        if len(stops)
-        else np.full(times.shape[1], np.inf)
-    )
-    frequent = (within & (dph[:, None] >= min_departures_per_hour)).any(axis=0)
+    limit_s = np.where(dph > 0, limit_s, -1.0)  # a stop without departures covers nothing
+    stop, cell, seconds = times.triplets()
+    keep = seconds <= limit_s[stop]
+    stop, cell, seconds = stop[keep], cell[keep], seconds[keep]
+    n_cells = times.shape[1]
+    best, nearest = np.zeros(n_cells), np.full(n_cells, np.inf)
+    np.maximum.at(best, cell, dph[stop])
+    np.minimum.at(nearest, cell, seconds)
+    frequent = np.zeros(n_cells, dtype=bool)
+    frequent[cell[dph[stop] >= min_departures_per_hour]] = True
     return pd.DataFrame(
         {
             "pt_departures_per_hour": best,

@@ -27,6 +27,7 @@ from pipelines.friction.layers import cell_layer, stop_layer
 from pipelines.friction.rows import network_rows
 from pipelines.friction.table_rows import table_rows
 from pipelines.routing import Router
+from pipelines.sparse_times import SparseTimes
 
 
 @dataclass
@@ -61,15 +62,22 @@ def _xy(frame: gpd.GeoDataFrame) -> np.ndarray:
     return np.column_stack([frame.geometry.x, frame.geometry.y]).reshape(-1, 2)
 
 
-def _split(times: np.ndarray, sizes: dict[str, int]) -> dict[str, np.ndarray]:
+def _split(times: SparseTimes, sizes: dict[str, int]) -> dict[str, SparseTimes]:
     """Rows of a stacked travel-time matrix back into one block per kind of origin."""
     bounds = np.cumsum([0, *sizes.values()])
-    return {name: times[bounds[i] : bounds[i + 1]] for i, name in enumerate(sizes)}
+    return {
+        name: times.take_rows(np.arange(bounds[i], bounds[i + 1])) for i, name in enumerate(sizes)
+    }
 
 
 def network(inputs: Prepared) -> Network:
     """Travel times between the cells holding shops and every cell, per mode, and the walks
-    from stops, car parks and attractions (stacked: one bulk search per router)."""
+    from stops, car parks and attractions (stacked: one bulk search per router).
+
+    Every matrix is :class:`~pipelines.sparse_times.SparseTimes` cut off at the largest
+    time an indicator reads (:data:`reach.CELL_TIME_CAP_MIN` to cells, the longest walk to
+    shops): memory grows with the pairs within reach, not with the square of the region.
+    """
     routers = _routers(inputs)
     cell_xy = reach.cell_centres(inputs.cells["h3"].to_numpy())
     counts = inputs.shops["h3"].value_counts()
@@ -82,11 +90,13 @@ def network(inputs: Prepared) -> Network:
         "parking": len(inputs.parking),
     }
     stacked = np.vstack([supply_xy, _xy(inputs.stops), _xy(inputs.parking)])
-    walk = _split(routers["walk"].travel_times(stacked, cell_xy, cutoff_s=cap), walk_sizes)
+    walk = _split(
+        routers["walk"].travel_times(stacked, cell_xy, cutoff_s=cap, sparse=True), walk_sizes
+    )
     to_cells = {"walk": walk.pop("supply")}
     to_cells.update(
         {
-            m: routers[f"{m}_in"].travel_times(supply_xy, cell_xy, cutoff_s=cap)
+            m: routers[f"{m}_in"].travel_times(supply_xy, cell_xy, cutoff_s=cap, sparse=True)
             for m in ("bike", "drive")
         }
     )
@@ -100,18 +110,19 @@ def network(inputs: Prepared) -> Network:
     limit = reach.walk_seconds(max(transit.HIGH_CAPACITY_RADIUS_M, reach.PARKING_WALK_M))
     limit = max(limit, reach.TOURISM_WALK_MIN * 60.0)
     to_shops = _split(
-        routers["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit), place_sizes
+        routers["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit, sparse=True),
+        place_sizes,
     )
     inside = shop_in[["h3", "district_id"]].drop_duplicates()
     row = pd.Series(np.arange(len(supply_cells)), index=supply_cells)
     inside = inside[inside["h3"].isin(row.index)]
     labels, rows = inside["district_id"].to_numpy(), row.loc[inside["h3"]].to_numpy()
-    ids, _ = reach.group_min(np.zeros((len(rows), 1)), labels)
-    to_district = {m: reach.group_min(t[rows], labels)[1] for m, t in to_cells.items()}
+    ids = np.array(sorted(set(labels.tolist())), dtype=object)
+    to_district = {m: reach.group_min(t.take_rows(rows), labels)[1] for m, t in to_cells.items()}
     unique = np.unique(rows)
-    out_bike = routers["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=cap)
+    out_bike = routers["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=cap, sparse=True)
     order = pd.Series(np.arange(len(unique)), index=unique)
-    from_bike = reach.group_min(out_bike[order.loc[rows].to_numpy()], labels)[1]
+    from_bike = reach.group_min(out_bike.take_rows(order.loc[rows].to_numpy()), labels)[1]
     supply = counts.reindex(supply_cells).to_numpy(float)
     population = inputs.cells["population"].to_numpy(float)
     two_step = {

@@ -25,6 +25,7 @@ from pipelines.constants import CRS_WGS84
 from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.friction.core import SOURCE_FAMILIES
 from pipelines.routing import Router
+from pipelines.sparse_times import SparseTimes
 
 COLUMNS: dict[str, dict[str, str]] = {
     "communes": {"nis": "string"},
@@ -212,16 +213,17 @@ def prepare(inputs: FrictionInputs) -> Prepared:
 
 @dataclass
 class Network:
-    """Travel times (seconds) and their district aggregates, shared by several indicators."""
+    """Travel times (seconds, sparse: absent = beyond the cutoff) and their district
+    aggregates, shared by several indicators."""
 
     supply_cells: np.ndarray
     supply: np.ndarray
-    to_cells: dict[str, np.ndarray]
+    to_cells: dict[str, SparseTimes]
     district_ids: np.ndarray
     district_nis: np.ndarray
-    to_district: dict[str, np.ndarray]
-    from_district_bike: np.ndarray
+    to_district: dict[str, SparseTimes]
+    from_district_bike: SparseTimes
     two_step: dict[str, TwoStepResult]
     routers: dict[str, Router]
-    walk_to_cells: dict[str, np.ndarray]
-    walk_to_shops: dict[str, np.ndarray]
+    walk_to_cells: dict[str, SparseTimes]
+    walk_to_shops: dict[str, SparseTimes]

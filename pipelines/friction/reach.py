@@ -19,8 +19,9 @@ import h3
 import numpy as np
 import pandas as pd
 
-from pipelines.accessibility import TwoStepResult, population_within, two_step_fca
+from pipelines.accessibility import TwoStepResult, two_step_fca
 from pipelines.network import WALK_SPEED_KMH
+from pipelines.sparse_times import SparseTimes, as_sparse
 
 MODE_THRESHOLD_MIN: dict[str, float] = {"walk": 10.0, "bike": 15.0, "drive": 20.0}
 """Access by mode: residents within these minutes of a district, and the 2SFCA catchments."""
@@ -40,12 +41,14 @@ def cell_centres(cells: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.array([(lng, lat) for lat, lng in latlng], dtype=float).reshape(-1, 2)
 
 
-def group_min(times: np.ndarray, labels: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+def group_min(
+    times: np.ndarray | SparseTimes, labels: Sequence[object]
+) -> tuple[np.ndarray, SparseTimes]:
     """Row-wise minimum of ``times`` within groups of rows.
 
     Parameters
     ----------
-    times : numpy.ndarray, shape (n_rows, n_cols)
+    times : SparseTimes or numpy.ndarray, shape (n_rows, n_cols)
     labels : sequence, length n_rows
         Group of each row (e.g. the district of each origin cell); a row may be repeated
         under several labels by passing it several times.
@@ -54,27 +57,23 @@ def group_min(times: np.ndarray, labels: Sequence[object]) -> tuple[np.ndarray, 
     -------
     groups : numpy.ndarray
         Sorted unique labels.
-    minimum : numpy.ndarray, shape (n_groups, n_cols)
+    minimum : SparseTimes, shape (n_groups, n_cols)
     """
-    t = np.asarray(times, dtype=float)
-    lab = np.asarray(labels, dtype=object)
-    if t.ndim != 2 or t.shape[0] != len(lab):
-        raise ValueError(f"times must have one row per label ({len(lab)}); found shape {t.shape}")
-    groups = np.array(sorted(set(lab.tolist())), dtype=object)
-    out = np.full((len(groups), t.shape[1]), np.inf)
-    for g, name in enumerate(groups):
-        out[g] = t[lab == name].min(axis=0)
-    return groups, out
+    t = as_sparse(times)
+    if t.shape[0] != len(labels):
+        raise ValueError(f"times must have one row per label ({len(labels)}); found shape {t.shape}")
+    return t.group_min(labels)
 
 
-def totals_within(weights: np.ndarray, times: np.ndarray, threshold_min: float) -> np.ndarray:
+def totals_within(
+    weights: np.ndarray, times: np.ndarray | SparseTimes, threshold_min: float
+) -> np.ndarray:
     """Sum of the weights of the columns within ``threshold_min`` of each row.
 
-    ``times`` is rows (districts) x columns (cells, car parks...) in seconds; this is
-    :func:`pipelines.accessibility.population_within` with the rows as suppliers.
+    ``times`` is rows (districts) x columns (cells, car parks...) in seconds, dense or
+    :class:`~pipelines.sparse_times.SparseTimes`.
     """
-    w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
-    return population_within(w, np.asarray(times, dtype=float).T, threshold_min * 60.0)
+    return as_sparse(times).totals_within(weights, threshold_min * 60.0)
 
 
 def access_by_mode(
@@ -96,13 +95,16 @@ def access_by_mode(
 
 
 def shop_access(
-    supply_times: np.ndarray, supply: np.ndarray, population: np.ndarray, threshold_min: float
+    supply_times: np.ndarray | SparseTimes,
+    supply: np.ndarray,
+    population: np.ndarray,
+    threshold_min: float,
 ) -> TwoStepResult:
     """2SFCA accessibility of shops for the residents of every cell (Luo & Wang 2003).
 
     Parameters
     ----------
-    supply_times : numpy.ndarray, shape (n_supply_cells, n_cells)
+    supply_times : SparseTimes or numpy.ndarray, shape (n_supply_cells, n_cells)
         Seconds from every cell (column) to every cell holding shops (row).
     supply : numpy.ndarray, shape (n_supply_cells,)
         Shops in each supply cell.
@@ -116,9 +118,7 @@ def shop_access(
         ``accessibility`` is shops per inhabitant (x 1,000 for shops per 1,000); the
         conservation law ``sum P_i A_i = served_supply`` holds.
     """
-    return two_step_fca(
-        population, supply, np.asarray(supply_times, dtype=float).T, threshold_min * 60.0
-    )
+    return two_step_fca(population, supply, as_sparse(supply_times).T, threshold_min * 60.0)
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -146,11 +146,40 @@ def weighted_median(
     return float(v[keep][order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
-def nearest_minutes(district_times: np.ndarray, cap_min: float = CELL_TIME_CAP_MIN) -> np.ndarray:
+def nearest_minutes(
+    district_times: np.ndarray | SparseTimes, cap_min: float = CELL_TIME_CAP_MIN
+) -> np.ndarray:
     """Minutes from each cell to its nearest district (NaN beyond ``cap_min`` or no district)."""
-    t = np.asarray(district_times, dtype=float)
-    best = t.min(axis=0) / 60.0 if t.shape[0] else np.full(t.shape[1], np.inf)
+    best = as_sparse(district_times).col_min() / 60.0
     return np.where(best <= cap_min, best, np.nan)
+
+
+def weighted_means_within(
+    times: np.ndarray | SparseTimes, threshold_s: float, values: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Per row, the ``weights``-weighted mean of the column ``values`` within ``threshold_s``
+    (NaN where the weights within sum to 0): :func:`weighted_mean` of every row at once."""
+    within = as_sparse(times).within(threshold_s)
+    v, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    total = np.asarray(within @ w, dtype=float).reshape(-1)
+    weighted = np.asarray(within @ (v * w), dtype=float).reshape(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, weighted / total, np.nan)
+
+
+def weighted_medians_within(
+    times: np.ndarray | SparseTimes, threshold_s: float, values: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Per row, :func:`weighted_median` of the column ``values`` within ``threshold_s``."""
+    within = as_sparse(times).within(threshold_s)
+    ptr, cols = within.indptr, within.indices
+    return np.array(
+        [
+            weighted_median(values[cols[ptr[r] : ptr[r + 1]]], weights[cols[ptr[r] : ptr[r + 1]]])
+            for r in range(within.shape[0])
+        ],
+        dtype=float,
+    )
 
 
 def delivery_reach(
@@ -183,33 +212,33 @@ def delivery_reach(
 
 
 def places_near_groups(
-    times: np.ndarray,
+    times: np.ndarray | SparseTimes,
     target_groups: Sequence[object],
-    threshold_s: float,
+    threshold_s: float | np.ndarray,
 ) -> pd.DataFrame:
     """Which places (rows) lie within ``threshold_s`` of each group of targets (columns).
 
     Parameters
     ----------
-    times : numpy.ndarray, shape (n_places, n_targets)
-        Seconds from each place (car park, attraction) to each target (e.g. a shop).
+    times : SparseTimes or numpy.ndarray, shape (n_places, n_targets)
+        Seconds from each place (car park, attraction, stop) to each target (e.g. a shop).
     target_groups : sequence, length n_targets
         Group of each target (its district); NA targets are ignored.
-    threshold_s : float
-        Inclusive limit.
+    threshold_s : float or numpy.ndarray
+        Inclusive limit, for every place or one per place.
 
     Returns
     -------
     pandas.DataFrame
         ``place`` (row index), ``group`` pairs, each pair once.
     """
-    t = np.asarray(times, dtype=float)
+    t = as_sparse(times)
     groups = pd.Series(list(target_groups), dtype="object")
-    if t.ndim != 2 or t.shape[1] != len(groups):
+    if t.shape[1] != len(groups):
         raise ValueError(
             f"times must have one column per target ({len(groups)}); found shape {t.shape}"
         )
-    place, target = np.nonzero(t <= threshold_s)
+    place, target = t.pairs(threshold_s)
     pairs = pd.DataFrame({"place": place, "group": groups.to_numpy()[target]})
     pairs = pairs[pairs["group"].notna()]
     return pairs.drop_duplicates().sort_values(["group", "place"]).reset_index(drop=True)

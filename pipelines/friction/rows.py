@@ -63,13 +63,12 @@ def network_rows(
         cells["population"], cells["nis"].astype(str), coverage["sdg_11_2_1"].astype(str)
     )
     walk_limit = reach.MODE_THRESHOLD_MIN["walk"] * 60
-    near = net.to_district["walk"] <= walk_limit
-    district_sdg = [
-        reach.weighted_mean(coverage["sdg_11_2_1"].to_numpy(float) * 100, pop, m) for m in near
-    ]
+    district_sdg = reach.weighted_means_within(
+        net.to_district["walk"], walk_limit, coverage["sdg_11_2_1"].to_numpy(float) * 100, pop
+    )
     level = _levels(
         net,
-        {"v": np.array(district_sdg)},
+        {"v": district_sdg},
         {
             "v": sdg.reindex(communes)
             .get("True", pd.Series(0.0, index=communes))
@@ -91,25 +90,24 @@ def network_rows(
                 f"EU DG REGIO class of the best stop within walking distance, GTFS {service} 06-20 h",
             )
         )
-    trips = []
     radius_s = per_stop["radius_m"].to_numpy(float) * reach.walk_seconds(1.0)
     shop_in = inputs.shops.dropna(subset=["district_id"])
-    stop_to_shop = net.walk_to_shops["stops"]
-    for district in net.district_ids:
-        reached = (
-            stop_to_shop[:, (shop_in["district_id"] == district).to_numpy()] <= radius_s[:, None]
-        ).any(axis=1)
-        trips.append(transit.trips_per_hour(timed, per_stop[reached]))
-    town_trips = []
-    for nis in communes:
-        mine = np.isin(net.district_ids, net.district_ids[net.district_nis == nis])
-        reached = (
-            stop_to_shop[:, shop_in["district_id"].isin(net.district_ids[mine]).to_numpy()]
-            <= radius_s[:, None]
-        ).any(axis=1)
-        town_trips.append(
-            transit.trips_per_hour(timed, per_stop[reached]) if mine.any() else np.nan
-        )
+    near = reach.places_near_groups(
+        net.walk_to_shops["stops"], shop_in["district_id"].astype(str).tolist(), radius_s
+    )
+    stops_of = near.groupby("group")["place"].agg(list)
+    trips = [
+        transit.trips_per_hour(timed, per_stop.iloc[stops_of.get(d, [])]) for d in net.district_ids
+    ]
+    nis_of = pd.Series(net.district_nis, index=net.district_ids)
+    town_near = near.assign(group=near["group"].map(nis_of)).drop_duplicates()
+    town_stops = town_near.groupby("group")["place"].agg(list)
+    town_trips = [
+        transit.trips_per_hour(timed, per_stop.iloc[town_stops.get(n, [])])
+        if n in set(net.district_nis)
+        else np.nan
+        for n in communes
+    ]
     level = _levels(net, {"v": np.array(trips)}, {"v": np.array(town_trips)}, communes)
     rows.append(
         indicator_rows(
@@ -147,12 +145,11 @@ def network_rows(
             indicator_rows(_levels(net, {"v": district}, {"v": town}, communes), code, "v", ref)
         )
         access = net.two_step[mode].accessibility * 1000.0
-        within = net.to_district[mode] <= minutes * 60
         town_a = [
             reach.weighted_median(access, pop, cells["nis"].astype(str).to_numpy() == n)
             for n in communes
         ]
-        district_a = [reach.weighted_median(access, pop, m) for m in within]
+        district_a = reach.weighted_medians_within(net.to_district[mode], minutes * 60, access, pop)
         ref = f"2SFCA (Luo & Wang 2003), supply = shops per H3 cell, {mode} {minutes:g} min; value half of the commune's residents reach or exceed (district: residents within {minutes:g} min)"
         rows.append(
             indicator_rows(

@@ -91,7 +91,7 @@ def test_group_min_totals_and_nearest_minutes() -> None:
     )  # origin cells x cells
     groups, best = friction_reach.group_min(times, ["D2", "D1", "D2"])
     assert groups.tolist() == ["D1", "D2"]
-    np.testing.assert_array_equal(best, [[600, 300, INF], [60, 900, 30]])
+    np.testing.assert_array_equal(best.to_dense(), [[600, 300, INF], [60, 900, 30]])
     population = np.array([100.0, 50.0, 10.0])
     # within 10 min: D1 reaches cells 0 (600 s, inclusive) and 1; D2 reaches 0 and 2
     assert friction_reach.totals_within(population, best, 10).tolist() == [150.0, 110.0]
@@ -108,6 +108,15 @@ def test_group_min_totals_and_nearest_minutes() -> None:
         == 9.0
     )
     assert np.isnan(friction_reach.weighted_median(access, np.zeros(4)))
+    # every row at once = the loop over rows with a mask (D1 reaches cells 0, 1; D2 0, 2)
+    values = np.array([1.0, 4.0, 10.0])
+    np.testing.assert_allclose(
+        friction_reach.weighted_means_within(best, 600, values, population),
+        [friction_reach.weighted_mean(values, population, row <= 600) for row in best.to_dense()],
+    )
+    np.testing.assert_allclose(
+        friction_reach.weighted_medians_within(best, 600, values, population), [1.0, 1.0]
+    )
 
 
 # -- 3 parking and 8a tourism within walking distance ----------------------------------------
