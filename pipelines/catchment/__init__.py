@@ -13,6 +13,7 @@ from pipelines.catchment.huff import (
     catchment_tiers,
     expected_customers,
     huff_log_likelihood,
+    huff_pair_probabilities,
     huff_probabilities,
     reachable_origins,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "catchment_tiers",
     "expected_customers",
     "huff_log_likelihood",
+    "huff_pair_probabilities",
     "huff_probabilities",
     "reachable_origins",
 ]

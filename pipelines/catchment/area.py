@@ -17,6 +17,7 @@ import shapely
 from pipelines.constants import CRS_WGS84
 from pipelines.grid import cell_centres
 from pipelines.routing import Router
+from pipelines.sparse_times import SparseTimes
 
 # ------------------------------------------------------------------------ travel costs
 
@@ -72,9 +73,13 @@ def mode_router(
 
 
 def costs_to_destinations(
-    reversed_router: Router, origins_lonlat: np.ndarray, destinations_lonlat: np.ndarray
-) -> np.ndarray:
-    """Cost from every origin to every destination, one Dijkstra per destination.
+    reversed_router: Router,
+    origins_lonlat: np.ndarray,
+    destinations_lonlat: np.ndarray,
+    cutoff: float,
+) -> SparseTimes:
+    """Cost from every origin to every destination up to ``cutoff``, one Dijkstra per
+    destination.
 
     Parameters
     ----------
@@ -82,31 +87,52 @@ def costs_to_destinations(
         From :func:`mode_router` with ``reverse=True``.
     origins_lonlat, destinations_lonlat : numpy.ndarray, shape (n, 2)
         WGS84 (lon, lat).
+    cutoff : float
+        Largest cost kept (seconds, or metres for a distance router).
 
     Returns
     -------
-    numpy.ndarray, shape (n_origins, n_destinations)
-        Seconds (or metres), ``inf`` when unreachable.
+    SparseTimes, shape (n_origins, n_destinations)
+        The pairs within ``cutoff``; absent = farther or unreachable.
     """
-    return reversed_router.travel_times(destinations_lonlat, origins_lonlat).T
+    times = reversed_router.travel_times(
+        destinations_lonlat, origins_lonlat, cutoff_s=cutoff, sparse=True
+    )
+    return times.T
 
 
-def reached_totals(costs: np.ndarray, weights: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
-    """Sum of ``weights`` of the origins within each cutoff of each destination.
+def reached_totals(
+    district: np.ndarray,
+    weight: np.ndarray,
+    cost: np.ndarray,
+    cutoffs: np.ndarray,
+    n_districts: int,
+) -> np.ndarray:
+    """Sum of the weights of the (cell, district) pairs within each cutoff, per district.
 
     Parameters
     ----------
-    costs : numpy.ndarray, shape (n_origins, n_destinations)
-    weights : numpy.ndarray, shape (n_origins,)
+    district : numpy.ndarray of int, shape (n_pairs,)
+        Position of each pair's district (0 .. n_districts - 1).
+    weight : numpy.ndarray, shape (n_pairs,)
+        Weight of each pair's cell (population, workers).
+    cost : numpy.ndarray, shape (n_pairs,)
+        Cost of the pair (``inf`` = beyond reach).
     cutoffs : numpy.ndarray, shape (n_cutoffs,)
-        Inclusive thresholds, in the unit of ``costs``.
+        Inclusive thresholds, in the unit of ``cost``.
 
     Returns
     -------
-    numpy.ndarray, shape (n_destinations, n_cutoffs)
+    numpy.ndarray, shape (n_districts, n_cutoffs)
     """
-    within = costs[:, :, None] <= np.asarray(cutoffs, dtype=float)[None, None, :]
-    return np.einsum("i,ijc->jc", np.asarray(weights, dtype=float), within)
+    w = np.asarray(weight, dtype=float)
+    c = np.asarray(cost, dtype=float)
+    return np.column_stack(
+        [
+            np.bincount(district, weights=np.where(c <= cut, w, 0.0), minlength=n_districts)
+            for cut in np.asarray(cutoffs, dtype=float)
+        ]
+    ).reshape(n_districts, -1)
 
 
 # ------------------------------------------------------------------- tables of the assets
@@ -123,6 +149,11 @@ ISOCHRONE_BUFFER_M: dict[str, float] = {"walk": 25.0, "bike": 40.0, "drive": 100
 drive wider (100 m): a drive-time area is an area served by car, so the interiors of urban
 blocks and the houses set back from rural roads belong to it (and the union is 3x faster)."""
 
+TIME_LIMIT_MIN: dict[str, float] = {mode: float(max(m)) for mode, m in ISOCHRONE_MINUTES.items()}
+"""gold.travel_times keeps the pairs within these minutes on at least one mode: the largest
+isochrone of each mode; a 30-minute drive also bounds the Huff choice set. Farther pairs are
+read by no figure and are left out (the table grows with the territory, not its square)."""
+
 JOBS_PER_ESTABLISHMENT = 3.0
 """Workers proxy: assumed jobs per KBO establishment (the demo has no employment data)."""
 
@@ -130,7 +161,7 @@ JOBS_PER_ESTABLISHMENT = 3.0
 def travel_time_table(
     nodes: pd.DataFrame, edges: pd.DataFrame, cells: np.ndarray, districts: pd.DataFrame
 ) -> pd.DataFrame:
-    """Travel cost from the centre of every H3 cell to every district, per mode.
+    """Travel cost from the centre of every H3 cell to every district within reach, per mode.
 
     Parameters
     ----------
@@ -144,28 +175,42 @@ def travel_time_table(
     Returns
     -------
     pandas.DataFrame
-        ``h3, district_id, walk_min, bike_min, drive_min, drive_km`` (``inf`` when
-        unreachable): the fastest trip on each mode's network (one-way streets respected, the
-        cell centre and the district joined to their nearest street) and the length of the
-        shortest drive.
+        ``h3, district_id, walk_min, bike_min, drive_min, drive_km``, cell-major (cells in
+        the order given, districts in theirs): one row per pair within
+        :data:`TIME_LIMIT_MIN` on at least one mode, ``inf`` on the modes that do not reach
+        it within theirs. The fastest trip on each mode's network (one-way streets
+        respected, the cell centre and the district joined to their nearest street) and the
+        length of the shortest drive.
     """
+    cells = np.asarray(cells, dtype="uint64")
     origins = cell_centres(cells)
     targets = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
-    columns: dict[str, np.ndarray] = {}
+    n_d = len(targets)
+    costs: dict[str, SparseTimes] = {}
     for mode in ("walk", "bike", "drive"):
         router = mode_router(nodes, edges, mode, reverse=True)
-        columns[f"{mode}_min"] = costs_to_destinations(router, origins, targets) / 60.0
+        costs[f"{mode}_min"] = costs_to_destinations(router, origins, targets, 60.0 * TIME_LIMIT_MIN[mode])
     router = mode_router(nodes, edges, "drive", cost="distance", reverse=True)
-    columns["drive_km"] = costs_to_destinations(router, origins, targets) / 1000.0
-    n_c, n_d = len(cells), len(targets)
+    # the shortest drive of a pair within the time limit is no longer than the fastest one,
+    # which covers at most (limit x top speed) metres
+    drive = edges[edges["mode"] == "drive"] if "mode" in edges.columns else edges
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speeds = drive["length_m"].to_numpy(float) / drive["travel_time_s"].to_numpy(float)
+    top = float(np.nanmax(speeds)) if len(speeds) else 0.0  # metres per second
+    costs["drive_km"] = costs_to_destinations(router, origins, targets, 60.0 * TIME_LIMIT_MIN["drive"] * top)
+    pairs = {name: matrix.triplets() for name, matrix in costs.items()}
+    timed = [row * n_d + col for name, (row, col, _) in pairs.items() if name != "drive_km"]
+    key = np.unique(np.concatenate(timed))  # row-major: cell-major, then district
     frame = pd.DataFrame(
-        {
-            "h3": np.repeat(np.asarray(cells, dtype="uint64"), n_d),
-            "district_id": np.tile(districts["district_id"].to_numpy(), n_c),
-        }
+        {"h3": cells[key // max(n_d, 1)], "district_id": districts["district_id"].to_numpy()[key % max(n_d, 1)]}
     )
-    for name, matrix in columns.items():
-        frame[name] = matrix.reshape(-1)
+    scale = {"walk_min": 60.0, "bike_min": 60.0, "drive_min": 60.0, "drive_km": 1000.0}
+    for name, (row, col, value) in pairs.items():
+        at = np.minimum(np.searchsorted(key, row * n_d + col), max(len(key) - 1, 0))
+        hit = key[at] == row * n_d + col if len(key) else np.zeros(0, dtype=bool)
+        out = np.full(len(key), np.inf)
+        out[at[hit]] = value[hit] / scale[name]
+        frame[name] = out
     return frame
 
 
@@ -187,7 +232,7 @@ def isochrone_table(
     districts : pandas.DataFrame
         ``district_id``, ``origin_lon``, ``origin_lat``.
     times : pandas.DataFrame
-        :func:`travel_time_table`.
+        :func:`travel_time_table` (the pairs within reach).
     cell_weights : pandas.DataFrame
         ``h3``, ``population``, ``workers`` per cell.
     minutes : dict, optional
@@ -206,18 +251,19 @@ def isochrone_table(
     minutes = ISOCHRONE_MINUTES if minutes is None else minutes
     ids = districts["district_id"].to_numpy()
     origins = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
-    cells = times["h3"].to_numpy()[:: len(ids)]  # the table is cell-major
-    weights = cell_weights.set_index("h3").reindex(cells)[["population", "workers"]].fillna(0.0)
+    weights = cell_weights.set_index("h3").reindex(times["h3"].to_numpy())
+    weights = weights[["population", "workers"]].fillna(0.0)
+    district = pd.Index(ids).get_indexer(times["district_id"].to_numpy())
     parts = []
     for mode, cutoffs in minutes.items():
         builder = IsochroneBuilder(
             mode_router(nodes, edges, mode), buffer_m=ISOCHRONE_BUFFER_M[mode]
         )
         iso = builder.isochrones(origins, [60.0 * m for m in cutoffs])
-        cost = times[f"{mode}_min"].to_numpy().reshape(-1, len(ids))
+        cost = times[f"{mode}_min"].to_numpy()
         cut = np.asarray(cutoffs, dtype=float)
-        pop = reached_totals(cost, weights["population"].to_numpy(), cut)
-        work = reached_totals(cost, weights["workers"].to_numpy(), cut)
+        pop = reached_totals(district, weights["population"].to_numpy(), cost, cut, len(ids))
+        work = reached_totals(district, weights["workers"].to_numpy(), cost, cut, len(ids))
         k = pd.Index(60.0 * cut).get_indexer(iso["cutoff_s"].to_numpy())
         o = iso["origin"].to_numpy()
         parts.append(

@@ -85,7 +85,8 @@ def _status(computed: bool, needs: list[str]) -> dict[str, object]:
 def travel_times(
     nodes: pd.DataFrame, edges: pd.DataFrame, cells: pd.DataFrame, districts: pd.DataFrame
 ) -> TableResult:
-    """gold.travel_times: walk/bike/drive minutes and drive km from every cell to every district.
+    """gold.travel_times: walk/bike/drive minutes and drive km from every cell to every district
+    within reach (:data:`pipelines.catchment.area.TIME_LIMIT_MIN`).
 
     Parameters
     ----------
@@ -97,10 +98,12 @@ def travel_times(
         ``gold.districts`` (``district_id, origin_lon, origin_lat``).
     """
     times = travel_time_table(nodes, edges, cells["h3"].to_numpy(), districts)
+    n = max(len(cells), 1)
     meta: dict[str, object] = {
-        f"{m}_reached_share": float(np.isfinite(times[f"{m}_min"]).mean()) if len(times) else 0.0
+        f"{m}_cells_reaching_share": float(times.loc[np.isfinite(times[f"{m}_min"]), "h3"].nunique() / n)
         for m in ("walk", "bike", "drive")
     }
+    meta.update({"pairs": len(times), "pairs_if_dense": len(cells) * len(districts)})
     return TableResult(times, meta, travel_time_checks(times, len(cells), len(districts)))
 
 
@@ -204,8 +207,14 @@ def od_shopping_trips(od_flows: pd.DataFrame, hours: tuple[int, int] = SHOPPING_
 # -- Huff ----------------------------------------------------------------------------------
 
 
-def _cost_matrix(times: pd.DataFrame, column: str, n_districts: int) -> np.ndarray:
-    return times[column].to_numpy().reshape(-1, n_districts)  # the table is cell-major
+def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, column: str) -> np.ndarray:
+    """Dense (len(cells) x districts) block of one cost column of gold.travel_times, ``inf``
+    for the pairs the table leaves out (beyond reach); a cell may be asked several times."""
+    wanted = np.unique(np.asarray(cells, dtype="uint64"))
+    rows = times[times["h3"].isin(wanted)]
+    block = np.full((len(wanted), len(ids)), np.inf)
+    block[np.searchsorted(wanted, rows["h3"].to_numpy()), pd.Index(ids).get_indexer(rows["district_id"])] = rows[column].to_numpy(float)
+    return block[np.searchsorted(wanted, np.asarray(cells, dtype="uint64"))]
 
 
 def huff(
@@ -222,7 +231,8 @@ def huff(
     districts : pandas.DataFrame
         ``district_id, n_shops`` (attractiveness).
     times : pandas.DataFrame
-        gold.travel_times (cell-major; cost = ``drive_km``).
+        gold.travel_times (cost = ``drive_km``; the choice set of a cell is the districts
+        within a 30-minute drive).
     cells : pandas.DataFrame
         gold.h3_cells (``h3, population``).
     sectors : geopandas.GeoDataFrame
@@ -232,30 +242,32 @@ def huff(
     """
     ids = districts["district_id"].to_numpy()
     attract = districts["n_shops"].to_numpy(dtype=float)
-    cost = _cost_matrix(times, "drive_km", len(ids))
-    cell_ids = times["h3"].to_numpy()[:: len(ids)] if len(ids) else np.array([], dtype="uint64")
+    pairs = times[np.isfinite(times["drive_min"].to_numpy(float))]
+    pairs = pairs.rename(columns={"drive_km": "cost_km"})
     info = choice_summary(origins)
     result = time_result = None
     choices = origins.dropna(subset=["customer_sector", "district_id"])
-    if len(choices) and len(sectors):
-        row = pd.Index(cell_ids).get_indexer(points_to_cells(sectors.geometry.representative_point()))
+    if len(choices) and len(sectors) and len(ids):
+        sector_cells = points_to_cells(sectors.geometry.representative_point())
+        in_grid = np.isin(sector_cells, cells["h3"].to_numpy())
         counts, _ = count_matrix(choices["customer_sector"], choices["district_id"], choices["customers"], sectors["sector_id"].to_numpy(), ids)
-        unusable = (row[:, None] < 0) | ~np.isfinite(cost[np.maximum(row, 0)])  # outside the grid, or no road
+        cost = _cost_rows(pairs, sector_cells, ids, "cost_km")
+        minutes = _cost_rows(pairs, sector_cells, ids, "drive_min")
+        unusable = ~in_grid[:, None] | ~np.isfinite(cost)  # outside the grid, or beyond reach
         info["transactions_unroutable"] = int(counts[unusable].sum())
         counts[unusable] = 0
         if counts.sum() > 0:
-            result = calibrate(attract, cost[np.maximum(row, 0)], counts)
-            minutes = _cost_matrix(times, "drive_min", len(ids))[np.maximum(row, 0)]
+            result = calibrate(attract, cost, counts)
             time_result = calibrate(attract, minutes, counts, min_cost=1.0)
     beta = result.beta if result is not None else DEFAULT_BETA
-    pop = cells.set_index("h3")["population"].reindex(cell_ids).fillna(0.0)
-    frame = huff_table(pd.DataFrame({"h3": cell_ids, "population": pop.to_numpy()}), ids, attract, cost, beta)
+    frame = huff_table(cells[["h3", "population"]].fillna({"population": 0.0}), ids, attract, pairs, beta)
     meta: dict[str, object] = {**info, **calibration_metadata(result)}
     if result is None:
         meta["needs"] = "vouchers (transactions with a customer sector at merchants in a district)"
     if time_result is not None:
         meta.update({"alt_drive_minutes_beta": time_result.beta, "alt_drive_minutes_log_likelihood": time_result.log_likelihood})
-    reaching = float(pop[np.isfinite(cost).any(axis=1)].sum()) if len(ids) else 0.0
+    reached = np.isin(cells["h3"].to_numpy(), frame["h3"].to_numpy())
+    reaching = float(np.nansum(cells["population"].to_numpy(float)[reached]))
     fit_ok = result is not None and result.converged and not result.at_bound
     checks = huff_checks(frame, reaching, calibrated=result is not None, fit_ok=fit_ok, beta=beta)
     return TableResult(frame, meta, checks)

@@ -231,6 +231,61 @@ def huff_probabilities(
     return np.exp(_log_probabilities(np.log(a), log_d, alpha, beta))
 
 
+def huff_pair_probabilities(
+    attractiveness: ArrayLike,
+    origin: ArrayLike,
+    destination: ArrayLike,
+    travel_cost: ArrayLike,
+    alpha: float = 1.0,
+    beta: float = 2.0,
+    *,
+    min_cost: float | None = None,
+) -> np.ndarray:
+    """:func:`huff_probabilities` on (origin, destination, cost) pairs, for sparse choice sets.
+
+    Each origin chooses among the destinations it has a pair with (e.g. the districts within
+    a 30-minute drive): the result equals :func:`huff_probabilities` on the dense matrix whose
+    absent pairs are ``inf``, without building it.
+
+    Parameters
+    ----------
+    attractiveness : array_like, shape (n_destinations,)
+    origin, destination : array_like of int, shape (n_pairs,)
+        Origin number (any integers) and destination position of each pair; a pair appears
+        once.
+    travel_cost : array_like, shape (n_pairs,)
+        Cost of each pair (>= 0; ``inf`` pairs get probability 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_pairs,)
+        ``P_ij``; per origin the probabilities sum to 1 (0 for an origin without a finite pair).
+    """
+    a = _as_attractiveness(attractiveness)
+    alpha = _check_exponent("alpha", alpha)
+    beta = _check_exponent("beta", beta)
+    o = np.asarray(origin, dtype=np.int64)
+    j = np.asarray(destination, dtype=np.int64)
+    d = np.asarray(travel_cost, dtype=float)
+    if not (len(o) == len(j) == len(d)):
+        raise ValueError(f"origin, destination and travel_cost must have one value per pair; found {len(o)}, {len(j)}, {len(d)}")
+    if len(j) and (j.min() < 0 or j.max() >= a.size):
+        raise ValueError(f"destination positions must be within 0 .. {a.size - 1}")
+    if np.isnan(d).any() or (d < 0).any():
+        raise ValueError("travel_cost must be >= 0 (inf for unreachable), never NaN")
+    d = _clamp_cost(d[np.newaxis, :], min_cost, beta)[0]
+    reach = np.isfinite(d)
+    log_d = _log_cost(np.where(reach, d, 1.0)) if beta > 0 else np.zeros_like(d)
+    utility = np.where(reach, alpha * np.log(a[j]) - beta * log_d, -np.inf)
+    _, row = np.unique(o, return_inverse=True)
+    top = np.full(row.max() + 1 if len(row) else 0, -np.inf)
+    np.maximum.at(top, row, utility)
+    with np.errstate(invalid="ignore"):
+        weight = np.where(reach, np.exp(utility - top[row]), 0.0)
+    total = np.bincount(row, weights=weight, minlength=len(top))
+    return np.divide(weight, total[row], out=np.zeros_like(weight), where=total[row] > 0)
+
+
 def expected_customers(population: ArrayLike, probabilities: ArrayLike) -> np.ndarray:
     """Expected customers from each origin at each destination: ``population_i * P_ij``.
 

@@ -18,8 +18,7 @@ from pipelines.catchment.huff import (
     CalibrationResult,
     calibrate_beta,
     catchment_tiers,
-    expected_customers,
-    huff_probabilities,
+    huff_pair_probabilities,
 )
 from pipelines.constants import CRS_WGS84
 
@@ -76,39 +75,49 @@ def huff_table(
     cells: pd.DataFrame,
     district_ids: np.ndarray,
     attractiveness: np.ndarray,
-    cost_km: np.ndarray,
+    pairs: pd.DataFrame,
     beta: float,
 ) -> pd.DataFrame:
-    """Huff probability and expected customers of every (cell, district) pair.
+    """Huff probability and expected customers of every (cell, district) pair within reach.
 
     Parameters
     ----------
     cells : pandas.DataFrame
-        ``h3`` and ``population``, one row per origin cell (rows of ``cost_km``).
+        ``h3`` and ``population`` of every origin cell.
     district_ids : numpy.ndarray, shape (n_districts,)
     attractiveness : numpy.ndarray, shape (n_districts,)
-    cost_km : numpy.ndarray, shape (n_cells, n_districts)
-        Network cost in km (``inf`` = unreachable).
+    pairs : pandas.DataFrame
+        ``h3, district_id, cost_km``: the choice set of every cell (gold.travel_times:
+        the districts within a 30-minute drive), network cost in km (``inf`` = unreachable).
     beta : float
         Distance decay (alpha = 1).
 
     Returns
     -------
     pandas.DataFrame
-        ``h3, district_id, cost_km, probability, expected_customers``; pairs with a zero
-        probability (unreachable district) are left out, so a cell that reaches no district
-        has no row. Per cell the probabilities sum to 1.
+        ``h3, district_id, cost_km, probability, expected_customers``, cell-major in the
+        order of ``cells`` then ``district_ids``; pairs with a zero probability (unreachable
+        district) are left out, so a cell that reaches no district has no row. Per cell the
+        probabilities sum to 1.
     """
-    p = huff_probabilities(attractiveness, cost_km, alpha=1.0, beta=beta, min_cost=HUFF_MIN_KM)
-    e = expected_customers(cells["population"].to_numpy(dtype=float), p)
-    i, j = np.nonzero(p > 0)
+    cell = pd.Index(cells["h3"]).get_indexer(pairs["h3"])
+    district = pd.Index(district_ids).get_indexer(pairs["district_id"])
+    keep = (cell >= 0) & (district >= 0)
+    order = np.lexsort((district[keep], cell[keep]))
+    cell, district = cell[keep][order], district[keep][order]
+    cost = pairs["cost_km"].to_numpy(dtype=float)[keep][order]
+    p = huff_pair_probabilities(
+        attractiveness, cell, district, cost, alpha=1.0, beta=beta, min_cost=HUFF_MIN_KM
+    )
+    e = cells["population"].to_numpy(dtype=float)[cell] * p
+    hit = p > 0
     return pd.DataFrame(
         {
-            "h3": cells["h3"].to_numpy()[i],
-            "district_id": np.asarray(district_ids)[j],
-            "cost_km": cost_km[i, j],
-            "probability": p[i, j],
-            "expected_customers": e[i, j],
+            "h3": cells["h3"].to_numpy()[cell[hit]],
+            "district_id": np.asarray(district_ids)[district[hit]],
+            "cost_km": cost[hit],
+            "probability": p[hit],
+            "expected_customers": e[hit],
         }
     )
 

@@ -11,7 +11,7 @@ import shapely
 from shapely.ops import substring
 from support import realdata_path
 
-from pipelines.catchment import huff_probabilities
+from pipelines.catchment import huff_pair_probabilities, huff_probabilities
 from pipelines.catchment.area import (
     ISOCHRONE_BUFFER_M,
     costs_to_destinations,
@@ -184,8 +184,11 @@ def test_reversed_network_gives_costs_to_destinations_with_one_way_streets() -> 
     nodes, edges = hand_network()
     rev = mode_router(nodes, edges, "drive", reverse=True)
     # C -> B must go round by D (B -> C is one-way): 15 + 30 s; B -> C takes the one-way: 20 s
-    cost = costs_to_destinations(rev, hand_lonlat(3, 2, 1), hand_lonlat(2, 3))
+    cost = costs_to_destinations(rev, hand_lonlat(3, 2, 1), hand_lonlat(2, 3), 3600).to_dense()
     np.testing.assert_allclose(cost, [[45.0, 0.0], [0.0, 20.0], [10.0, 30.0]], atol=1e-6)
+    # a cutoff leaves the farther pairs out
+    cut = costs_to_destinations(rev, hand_lonlat(3, 2, 1), hand_lonlat(2, 3), 25).to_dense()
+    np.testing.assert_allclose(cut, [[np.inf, 0.0], [0.0, 20.0], [10.0, np.inf]], atol=1e-6)
     forward = mode_router(nodes, edges, "drive").travel_times(
         hand_lonlat(3, 2, 1), hand_lonlat(2, 3)
     )
@@ -196,15 +199,18 @@ def test_distance_cost_routes_on_length() -> None:
     nodes, edges = hand_network()
     rev = mode_router(nodes, edges, "drive", cost="distance", reverse=True)
     # C -> D -> B: 141.42 + 100 m (not the 20 s one-way B -> C)
-    cost = costs_to_destinations(rev, hand_lonlat(3), hand_lonlat(2))
+    cost = costs_to_destinations(rev, hand_lonlat(3), hand_lonlat(2), 1e6).to_dense()
     assert cost[0, 0] == pytest.approx(100 * np.sqrt(2) + 100, abs=0.05)
     with pytest.raises(ValueError, match="cost must be one of"):
         mode_router(nodes, edges, "drive", cost="money")
 
 
 def test_reached_totals_hand_computed() -> None:
-    costs = np.array([[1.0, 5.0], [3.0, np.inf], [10.0, 2.0]])
-    got = reached_totals(costs, np.array([10.0, 20.0, 30.0]), np.array([2.0, 5.0]))
+    # cells (weights 10, 20, 30) x districts 0, 1: costs [[1, 5], [3, inf], [10, 2]] as pairs
+    district = np.array([0, 1, 0, 1, 0, 1])
+    weight = np.array([10.0, 10.0, 20.0, 20.0, 30.0, 30.0])
+    cost = np.array([1.0, 5.0, 3.0, np.inf, 10.0, 2.0])
+    got = reached_totals(district, weight, cost, np.array([2.0, 5.0]), 2)
     np.testing.assert_allclose(got, [[10.0, 30.0], [30.0, 40.0]])
 
 
@@ -289,8 +295,8 @@ def test_costs_to_destinations_equal_networkx_on_the_real_network(wechel, mode: 
     origin_rows = rng.choice(len(nodes), size=40, replace=False)
     xy = np.column_stack([nodes.geometry.x, nodes.geometry.y])
     got = costs_to_destinations(
-        mode_router(nodes, edges, mode, reverse=True), xy[origin_rows], xy[dest_rows]
-    )
+        mode_router(nodes, edges, mode, reverse=True), xy[origin_rows], xy[dest_rows], np.inf
+    ).to_dense()
     # networkx on the reversed graph: distance from each destination = cost to it
     reversed_edges = edges.rename(columns={"u": "v", "v": "u"})
     ids = nodes["node_id"].to_numpy()
@@ -366,9 +372,17 @@ def test_huff_table_reference_values_and_unreachable_pairs() -> None:
     # the published reference: A=3500, B=1500, C=300 at 4, 5, 3 km, beta 2 -> .701/.192/.107
     cells = pd.DataFrame({"h3": _cells(2), "population": [1000.0, 500.0]})
     cost = np.array([[4.0, 5.0, 3.0], [1.0, np.inf, 0.2]])
+    pairs = pd.DataFrame(
+        {
+            "h3": np.repeat(cells["h3"].to_numpy(), 3),
+            "district_id": ["A", "B", "C"] * 2,
+            "cost_km": cost.reshape(-1),
+        }
+    ).iloc[::-1]  # any order: the table comes back cell-major
     table = huff_table(
-        cells, np.array(["A", "B", "C"]), np.array([3500.0, 1500.0, 300.0]), cost, 2.0
+        cells, np.array(["A", "B", "C"]), np.array([3500.0, 1500.0, 300.0]), pairs, 2.0
     )
+    assert table["h3"].tolist() == [cells["h3"][0]] * 3 + [cells["h3"][1]] * 2
     first = table[table["h3"] == cells["h3"][0]]
     np.testing.assert_allclose(first["probability"], [0.701, 0.192, 0.107], atol=5e-4)
     np.testing.assert_allclose(first["expected_customers"], 1000 * first["probability"])
@@ -519,3 +533,16 @@ def test_calibration_through_the_glue_recovers_a_known_beta(tmp_path) -> None:
     # 80,000 choices: the standard error of beta is about 0.01
     assert result.beta == pytest.approx(beta, abs=0.05)
     assert result.converged and not result.at_bound and result.pseudo_r2 > 0.2
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_pairwise_huff_equals_the_dense_huff(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    attract = rng.uniform(1, 50, 7)
+    cost = rng.uniform(0.1, 30, (40, 7))
+    cost[rng.random(cost.shape) < 0.5] = np.inf  # outside the choice set
+    cost[3] = np.inf  # a cell that reaches nothing
+    dense = huff_probabilities(attract, cost, beta=1.7, min_cost=0.5)
+    i, j = np.nonzero(np.isfinite(cost))
+    pairwise = huff_pair_probabilities(attract, i * 11 + 5, j, cost[i, j], beta=1.7, min_cost=0.5)
+    np.testing.assert_allclose(pairwise, dense[i, j], rtol=1e-12, atol=1e-15)

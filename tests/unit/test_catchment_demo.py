@@ -94,8 +94,17 @@ def test_calibration_recovers_the_generators_beta(demo) -> None:
     cells = points_to_cells(sectors.geometry.representative_point())
     unique, row = np.unique(cells, return_inverse=True)
     times = travel_time_table(demo["nodes"], demo["edges"], unique, districts)
-    km = times["drive_km"].to_numpy().reshape(len(unique), len(ids))[row.ravel()]
-    minutes = times["drive_min"].to_numpy().reshape(len(unique), len(ids))[row.ravel()]
+    dense = {  # the pairs beyond a 30-minute drive are not in the table: inf
+        c: times.pivot(index="h3", columns="district_id", values=c)
+        .reindex(index=unique, columns=ids)
+        .fillna(np.inf)
+        .to_numpy()[row.ravel()]
+        for c in ("drive_km", "drive_min")
+    }
+    km, minutes = dense["drive_km"], dense["drive_min"]
+    beyond = ~np.isfinite(km)
+    assert counts[beyond].sum() < 0.01 * counts.sum()  # customers from beyond 30 min: few
+    counts[beyond] = 0
     result = calibrate(districts["n_shops"].to_numpy(float), km, counts)
     print(f"fitted beta {result.beta:.3f}, pseudo-R2 {result.pseudo_r2:.3f}")
     assert demo["truth"]["beta"] == 1.8
