@@ -18,10 +18,16 @@ from pipelines.partitions import daily
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv$")
 
 
+def refresh_day_selection(assets: list[dg.AssetsDefinition]) -> dg.AssetSelection:
+    """What one new day refreshes: the daily-partitioned assets and everything downstream."""
+    daily_keys = [k for a in assets if a.partitions_def == daily for k in a.keys]
+    return dg.AssetSelection.assets(*daily_keys).downstream()
+
+
 def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, list]:
     """(jobs, schedules, sensors) for the given assets."""
     daily_keys = [k for a in assets if a.partitions_def == daily for k in a.keys]
-    daily_selection = dg.AssetSelection.assets(*daily_keys).downstream()
+    daily_selection = refresh_day_selection(assets)
     static_selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*daily_keys)
 
     refresh_day = dg.define_asset_job(

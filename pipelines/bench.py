@@ -306,7 +306,7 @@ def agreement(iso: dict[str, gpd.GeoDataFrame], areas: dict[str, list[float]]) -
 
 
 # --------------------------------------------------------------------------- whole pipeline
-PIPELINE_COMMUNES = (10, 50)
+PIPELINE_COMMUNES = (10, 50, 262)
 """Region sizes of the whole-pipeline bench (``--pipeline``)."""
 
 
@@ -321,12 +321,15 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
 
     Returns the generation time, the wall time and the peak resident memory of every step
     (RSS sampled every 0.1 s while the step ran; steps run one at a time in process), the
-    run's peak RSS and whether it succeeded with every check passing.
+    run's peak RSS and whether it succeeded with every check passing; then the nightly
+    refresh of the last day (its partitions and everything downstream, the ``refresh_day``
+    job of the schedule) on the built lake: wall time, peak RSS, success.
     """
     import threading
 
     import dagster as dg
 
+    from pipelines.automation import refresh_day_selection
     from pipelines.cli import landing_days
     from pipelines.definitions import all_assets
     from pipelines.demo import generate
@@ -369,6 +372,22 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
             raise_on_error=False,
         )
         materialised = time.perf_counter() - started
+        full_end = time.time()
+        # the nightly refresh: one day's partitions and everything downstream of them
+        started = time.perf_counter()
+        nightly = dg.materialize(
+            all_assets,
+            selection=refresh_day_selection(all_assets),
+            partition_key=period[-1],
+            instance=instance,
+            resources={
+                "lake": LakeResource(root=str(lake.root)),
+                "settings": SettingsResource(pseudonym_key="bench-key"),
+            },
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            raise_on_error=False,
+        )
+        nightly_s = time.perf_counter() - started
         stop.set()
         sampler.join()
         starts: dict[str, float] = {}
@@ -395,7 +414,10 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
         "days": days,
         "generate_s": generated,
         "materialise_s": materialised,
-        "peak_mb": max(rss for _, rss in samples) / 2**20,
+        "peak_mb": max(rss for t, rss in samples if t <= full_end) / 2**20,
+        "nightly_s": nightly_s,
+        "nightly_peak_mb": max(rss for t, rss in samples if t > full_end) / 2**20,
+        "nightly_success": bool(nightly.success),
         "success": bool(result.success),
         "checks": len(checks),
         "failed_checks": sum(not c.passed for c in checks),
@@ -418,7 +440,8 @@ def pipeline_bench(communes: tuple[int, ...], days: int) -> list[dict[str, objec
             rows.append(json.loads(Path(out.name).read_text(encoding="utf-8")))
         print(
             f"{n} communes: generate {rows[-1]['generate_s']:.1f} s, "
-            f"materialise {rows[-1]['materialise_s']:.1f} s, peak {rows[-1]['peak_mb']:.0f} MB",
+            f"materialise {rows[-1]['materialise_s']:.1f} s, peak {rows[-1]['peak_mb']:.0f} MB; "
+            f"nightly refresh {rows[-1]['nightly_s']:.1f} s, peak {rows[-1]['nightly_peak_mb']:.0f} MB",
             flush=True,
         )
     return rows
@@ -429,7 +452,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--pipeline",
         action="store_true",
-        help="bench the whole pipeline at 10 and 50 communes instead of the catchment engine",
+        help="bench the whole pipeline (full build and nightly refresh) at --communes sizes "
+        "instead of the catchment engine",
+    )
+    parser.add_argument(
+        "--communes",
+        default=",".join(map(str, PIPELINE_COMMUNES)),
+        help="region sizes of --pipeline, comma-separated (default %(default)s)",
     )
     parser.add_argument("--pipeline-one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--days", type=int, default=28, help="days of the --pipeline regions")
@@ -452,7 +481,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.pipeline:
         from pipelines.bench_report import write_pipeline_section
 
-        runs = pipeline_bench(PIPELINE_COMMUNES, args.days)
+        runs = pipeline_bench(tuple(int(n) for n in args.communes.split(",")), args.days)
         write_pipeline_section(runs, args.out, time.perf_counter() - started)
         print(f"wrote {args.out}")
         return

@@ -107,22 +107,39 @@ def write_report(rows: list[dict[str, object]], path: Path, seconds: float) -> N
         "  not for the isochrone polygons, whose cost is the geometry union in both approaches.",
         "",
     ]
-    kept = _pipeline_section(path)  # the whole-pipeline figures survive a catchment bench
-    path.write_text("\n".join(lines) + ("\n\n" + kept + "\n" if kept else ""), encoding="utf-8")
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = old[old.index("<!-- ") :] if "<!-- " in old else ""  # the other benches' sections
+    path.write_text("\n".join(lines) + ("\n\n" + kept.rstrip() + "\n" if kept else ""), encoding="utf-8")
 
 
 PIPELINE_BEGIN = "<!-- whole pipeline: written by python -m pipelines.bench --pipeline -->"
 PIPELINE_END = "<!-- end of whole pipeline -->"
 
 
-def _pipeline_section(path: Path) -> str:
-    """The whole-pipeline section already in ``path`` (empty if none)."""
+def _section(path: Path, begin: str, end: str) -> str:
+    """The section between the ``begin`` and ``end`` markers already in ``path`` (or "")."""
     if not path.exists():
         return ""
     text = path.read_text(encoding="utf-8")
-    if PIPELINE_BEGIN not in text or PIPELINE_END not in text:
+    if begin not in text or end not in text:
         return ""
-    return text[text.index(PIPELINE_BEGIN) : text.index(PIPELINE_END) + len(PIPELINE_END)]
+    return text[text.index(begin) : text.index(end) + len(end)]
+
+
+def _pipeline_section(path: Path) -> str:
+    """The whole-pipeline section already in ``path`` (empty if none)."""
+    return _section(path, PIPELINE_BEGIN, PIPELINE_END)
+
+
+def replace_section(path: Path, name: str, body: str) -> None:
+    """Write ``body`` as the section ``name`` of ``path`` between its markers, replacing the
+    previous one (or appending it): each bench writes its own part of docs/performance.md."""
+    begin, end = f"<!-- {name}: written by make bench -->", f"<!-- end of {name} -->"
+    section = f"{begin}\n{body.rstrip()}\n{end}"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    current = _section(path, begin, end)
+    text = old.replace(current, section) if current else old.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def write_pipeline_section(runs: list[dict], path: Path, seconds: float) -> None:
@@ -147,15 +164,25 @@ def write_pipeline_section(runs: list[dict], path: Path, seconds: float) -> None
         "- per step: wall time, and the peak resident memory of the process while the step ran",
         "  (sampled every 0.1 s; it includes what earlier steps left in memory)",
         "",
-        "| communes | generate (s) | materialise (s) | peak RSS (MB) | checks passed | success |",
-        "|---:|---:|---:|---:|---:|---|",
+        "| communes | generate (s) | materialise (s) | peak RSS (MB) | checks passed | success "
+        "| nightly refresh (s) | nightly peak RSS (MB) | nightly success |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in runs:
         lines.append(
             f"| {r['communes']} | {r['generate_s']:.1f} | {r['materialise_s']:.1f} | "
             f"{r['peak_mb']:.0f} | {r['checks'] - r['failed_checks']} / {r['checks']} | "
-            f"{'yes' if r['success'] else 'no'} |"
+            f"{'yes' if r['success'] else 'no'} | {r['nightly_s']:.1f} | "
+            f"{r['nightly_peak_mb']:.0f} | {'yes' if r['nightly_success'] else 'no'} |"
         )
+    big = max(runs, key=lambda r: r["communes"])
+    lines += [
+        "",
+        f"Targets at Wallonia size (262 communes, 2 days), measured here at {big['communes']} "
+        f"communes: full build {big['materialise_s'] / 60:.1f} min (target <= 15), peak RSS "
+        f"{big['peak_mb'] / 1024:.2f} GB (target <= 4), nightly refresh of one day "
+        f"{big['nightly_s']:.0f} s (target <= 120).",
+    ]
     lines += ["", f"| step | {head} | time growth |", "|---|" + "---:|---:|" * len(runs) + "---:|"]
     for step in steps:
         cells, times = [], []

@@ -76,10 +76,12 @@ NETWORK = Inputs(
             TIMES_KEY, deps=NETWORK.deps, group_name="gold", kinds={"python", "parquet", "scipy"}, owners=OWNERS,
             description=(
                 "Travel cost from the centre of every H3 cell of the territory to every shopping "
-                "district: walk_min, bike_min, drive_min (fastest trip on each mode's street "
-                "network, one-way streets respected, both ends snapped to their nearest street "
-                "edge) and drive_km (shortest drive). inf when unreachable. One csgraph Dijkstra "
-                "per district on the reversed network."
+                "district within reach: walk_min, bike_min, drive_min (fastest trip on each mode's "
+                "street network, one-way streets respected, both ends snapped to their nearest "
+                "street edge) and drive_km (shortest drive). One row per pair that some mode "
+                "reaches within its largest isochrone (walk 15, bike 20, drive 30 min); inf on the "
+                "modes that do not. One cut-off csgraph Dijkstra per district on the reversed "
+                "network, stored sparse: the table grows with the territory, not its square."
             ),
         ),
         dg.AssetSpec(
@@ -97,7 +99,7 @@ NETWORK = Inputs(
         ),
     ],
     check_specs=[
-        dg.AssetCheckSpec("complete", asset=TIMES_KEY, description="One row per (cell, district); drive reaches at least 95 % of the cells."),
+        dg.AssetCheckSpec("complete", asset=TIMES_KEY, description="No (cell, district) pair twice; at least 95 % of the cells reach a district within a 30-minute drive."),
         dg.AssetCheckSpec("complete", asset=ISO_KEY, description="Every district has every mode and cutoff, with a non-empty valid polygon."),
         dg.AssetCheckSpec("nested", asset=ISO_KEY, description="Population, workers and area never shrink when the cutoff grows."),
     ],
@@ -141,7 +143,8 @@ HUFF = Inputs("gold.districts", "gold.travel_times", "gold.h3_cells", "silver.se
     "huff", HUFF,
     "Huff model per H3 cell and shopping district: probability that a resident of the cell shops "
     "in the district (attractiveness = shops in the district, alpha = 1, cost = shortest drive in "
-    "km, at least 0.5 km) and expected customers = cell population x probability. beta is "
+    "km, at least 0.5 km; choice set = the districts within a 30-minute drive) and expected "
+    "customers = cell population x probability. beta is "
     "calibrated by maximum likelihood on gold.voucher_origins (customer sector -> sector point -> "
     "its H3 cell -> drive km to the merchant's district, the costs the model uses); the fitted "
     "beta, McFadden pseudo-R2 and the time-based alternative are in the metadata. Without "
