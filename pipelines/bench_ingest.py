@@ -642,7 +642,8 @@ def run(
 BOUNDS = {
     "wifi_counts": "pandas string work per row check (timestamp parsing, the string "
     "Series of reasons)",
-    "counter_counts": "per-file cost: one small file (288 rows) per counter and day",
+    "counter_counts": "one small file (288 rows) per counter and day to open and check, "
+    "then the same pandas checks",
     "od_flows": "pandas string work per row check (timestamp parsing, sector regex)",
     "kbo": "the text pass (strip every field, '' -> NA) and the regex checks of pandas",
     "kbo_full": "DuckDB's CSV scan plus the same pandas checks on the rows it returns",
