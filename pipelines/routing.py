@@ -93,6 +93,10 @@ class SnappedPoints:
         """The snapped points as a DataFrame (one row per input point)."""
         return pd.DataFrame({name: getattr(self, name) for name in self.__dataclass_fields__})
 
+    def take(self, index: np.ndarray) -> SnappedPoints:
+        """The points at ``index``, in that order."""
+        return SnappedPoints(**{name: getattr(self, name)[index] for name in self.__dataclass_fields__})
+
 
 class Router:
     """Shortest travel times and isochrones on one mode's directed street network.
@@ -333,7 +337,7 @@ class Router:
         shape = (len(origins), len(self.node_ids) if dests is None else len(dests))
         limit = np.inf if cutoff_s is None else float(cutoff_s)
         out = None if sparse else np.full(shape, np.inf)
-        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         same_i, same_j = (
             _same_points(origins_lonlat, destinations_lonlat)
             if dests is not None
@@ -341,25 +345,41 @@ class Router:
         )
         for rows, node_times in self._batches(origins, limit):
             if dests is None:
-                block = node_times
+                cols, block = np.arange(shape[1]), node_times
             else:
-                block = self._to_points(origins, rows, node_times, dests)
-                pos = np.minimum(np.searchsorted(rows, same_i), len(rows) - 1)
-                hit = rows[pos] == same_i
-                block[pos[hit], same_j[hit]] = 0.0
-            if out is None:
-                r, c = np.nonzero(block <= limit)
-                found.append((rows[r], c, block[r, c]))
-            else:
-                out[rows] = block
+                cols, block = self._batch_to_points(origins, rows, node_times, dests, (same_i, same_j))
+            if out is not None:
+                out[np.ix_(rows, cols)] = block
+                continue
+            r, c = np.nonzero(block <= limit)
+            blocks.append((rows, np.bincount(r, minlength=len(rows)), cols[c], block[r, c]))
         if out is None:
-            if not found:
-                return SparseTimes.empty(shape)
-            row, col, sec = (np.concatenate(part) for part in zip(*found, strict=True))
-            return SparseTimes.from_triplets(row, col, sec, shape)
+            return SparseTimes.from_row_blocks(blocks, shape)
         if cutoff_s is not None:
             out[out > cutoff_s] = np.inf
         return out
+
+    def _batch_to_points(
+        self,
+        origins: SnappedPoints,
+        rows: np.ndarray,
+        node_times: np.ndarray,
+        dests: SnappedPoints,
+        same: tuple[np.ndarray, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(destination columns, times) of a batch: only the destinations the batch can
+        reach (an end of their street reached, or the street of an origin), so the work
+        follows the reached area, not the whole territory."""
+        reached = np.isfinite(node_times).any(axis=0)
+        near = dests.snapped & (
+            reached[dests.a] | reached[dests.b] | np.isin(dests.segment, origins.segment[rows])
+        )
+        here = np.isin(same[0], rows) & origins.snapped[same[0]]
+        near[same[1][here]] = True
+        cols = np.flatnonzero(near)
+        block = self._to_points(origins, rows, node_times, dests.take(cols))
+        block[pd.Index(rows).get_indexer(same[0][here]), np.searchsorted(cols, same[1][here])] = 0.0
+        return cols, block
 
     def _batches(
         self, origins: SnappedPoints, limit: float, *, width: int | None = None
@@ -368,9 +388,12 @@ class Router:
 
         The graph with one virtual source node per origin (joined to both ends of its
         street) is built once; a batch holds at most ``MAX_BATCH_CELLS`` values per row of
-        ``width`` (default: the nodes of that graph) columns.
+        ``width`` (default: the nodes of that graph) columns. Batches take the origins in
+        Z-order (:func:`_z_order`): the origins of a batch are neighbours, so together they
+        reach one area and not a strip across the territory.
         """
         rows_all = np.flatnonzero(origins.snapped)
+        rows_all = rows_all[np.argsort(_z_order(origins.x[rows_all], origins.y[rows_all]), kind="stable")]
         n = len(self.node_ids)
         s = len(rows_all)
         a, b, t = self._base
@@ -589,6 +612,25 @@ def _lonlat(points: Any) -> tuple[np.ndarray, np.ndarray]:
             f"points must be (lon, lat) pairs of shape (n, 2); got shape {array.shape}"
         )
     return array[:, 0].copy(), array[:, 1].copy()
+
+
+def _z_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
+    """Morton (Z-order) key of metric points on a ``cell_m`` grid: sorting by it keeps
+    neighbours together."""
+
+    def spread(v: np.ndarray) -> np.ndarray:  # the bits of v with a zero between each
+        v = v & np.uint64(0xFFFFFFFF)
+        for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
+                            (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
+                            (1, 0x5555555555555555)):  # fmt: skip
+            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+        return v
+
+    if not len(x):
+        return np.zeros(0, dtype=np.uint64)
+    ix = np.floor((x - np.min(x)) / cell_m).astype(np.uint64)
+    iy = np.floor((y - np.min(y)) / cell_m).astype(np.uint64)
+    return spread(ix) | (spread(iy) << np.uint64(1))
 
 
 def _same_points(origins: Any, destinations: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -63,6 +63,27 @@ class SparseTimes:
         return cls(sp.csr_matrix((seconds, col, indptr), shape=shape))
 
     @classmethod
+    def from_row_blocks(
+        cls,
+        blocks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+        shape: tuple[int, int],
+    ) -> SparseTimes:
+        """From blocks of whole rows, in any row order: per block ``(rows, counts, cols,
+        seconds)`` with ``counts[k]`` pairs for ``rows[k]``, its ``cols`` sorted; a row in no
+        block is empty. Memory: the pairs once, no global sort."""
+        if not blocks:
+            return cls.empty(shape)
+        rows, counts, cols, seconds = (np.concatenate(part) for part in zip(*blocks, strict=True))
+        indptr = np.zeros(len(rows) + 2, dtype=np.int64)  # + one empty row for absent rows
+        np.cumsum(counts, out=indptr[1 : len(rows) + 1])
+        indptr[-1] = indptr[-2]
+        index = cols.astype(np.int32 if shape[1] < 2**31 else np.int64)
+        stacked = sp.csr_matrix((seconds, index, indptr), shape=(len(rows) + 1, shape[1]))
+        position = np.full(shape[0], len(rows), dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        return cls(stacked[position])
+
+    @classmethod
     def from_dense(cls, times: np.ndarray, cutoff_s: float | None = None) -> SparseTimes:
         """From a dense matrix (``inf`` = unreachable), keeping times ``<= cutoff_s``."""
         t = np.asarray(times, dtype=float)

@@ -315,3 +315,26 @@ def test_points_may_be_given_as_geometries_in_any_crs(router: Router) -> None:
     np.testing.assert_allclose(from_geoms, router.travel_times(lonlat(P1, P2), lonlat(P1, P2)))
     with pytest.raises(ValueError, match="shape"):
         router.travel_times(np.zeros((2, 3)))
+
+
+def test_cutoff_shorter_than_the_street_still_reaches_along_it(router: Router) -> None:
+    # A-B is 100 m in 10 s: from 40 m to 55 m along it is 1.5 s, and neither end is reached
+    # within a 2 s cutoff (the batch's candidate destinations must include its own street)
+    here, there = lonlat((40, 0)), lonlat((55, 0), (0, 0))
+    dense = router.travel_times(here, there, cutoff_s=2.0)
+    np.testing.assert_allclose(dense, [[1.5, np.inf]], atol=1e-6)
+    np.testing.assert_array_equal(
+        router.travel_times(here, there, cutoff_s=2.0, sparse=True).to_dense(), dense
+    )
+
+
+def test_batches_in_any_order_give_every_origin_its_row(router: Router, monkeypatch) -> None:
+    import pipelines.routing as routing
+
+    points = lonlat(P1, P2, P3, P4, P5, (30, 0), (70, 0), (180, 0))
+    whole = router.travel_times(points, points)
+    monkeypatch.setattr(routing, "MAX_BATCH_CELLS", 1)  # one origin per batch, in Z-order
+    np.testing.assert_array_equal(router.travel_times(points, points), whole)
+    sparse = router.travel_times(points, points, cutoff_s=1e9, sparse=True)
+    np.testing.assert_array_equal(sparse.to_dense(), whole)
+    assert (np.diag(sparse.to_dense()) == 0).all()
