@@ -424,27 +424,68 @@ class Router:
         via_a = node_times[:, da] + dests.arrive_a_s[None, :]
         via_b = node_times[:, db] + dests.arrive_b_s[None, :]
         times = np.minimum(via_a, via_b)
-        same = (origins.segment[rows][:, None] == dests.segment[None, :]) & ok[None, :]
-        if same.any():
-            times = np.minimum(times, self._along_segment(origins, rows, dests, same))
+        oi, dj = np.nonzero((origins.segment[rows][:, None] == dests.segment[None, :]) & ok[None, :])
+        if len(oi):
+            times[oi, dj] = np.minimum(times[oi, dj], self._direct(origins, rows[oi], dests, dj))
         times = times + dests.access_s[None, :]
         times[:, ~ok] = np.inf
         return times
 
-    def _along_segment(
-        self, origins: SnappedPoints, rows: np.ndarray, dests: SnappedPoints, same: np.ndarray
+    def _direct(
+        self, origins: SnappedPoints, o: np.ndarray, dests: SnappedPoints, d: np.ndarray
     ) -> np.ndarray:
-        """Origin access + direct travel along a shared segment (inf elsewhere)."""
-        oi, dj = np.nonzero(same)
-        seg = dests.segment[dj]
-        f = origins.fraction[rows[oi]]
-        g = dests.fraction[dj]
-        delta = g - f
+        """Origin access + direct travel along the street shared by origin ``o[k]`` and
+        destination ``d[k]`` (the egress leg is not included)."""
+        seg = dests.segment[d]
+        delta = dests.fraction[d] - origins.fraction[o]
         t = np.where(delta >= 0, self._seg_fwd_time[seg], self._seg_bwd_time[seg])
         with np.errstate(invalid="ignore"):
             direct = np.where(delta == 0, 0.0, np.abs(delta) * t)
-        out = np.full(same.shape, np.inf)
-        out[oi, dj] = origins.access_s[rows[oi]] + direct
+        return origins.access_s[o] + direct
+
+    def nearest_times(
+        self, origins_lonlat: Any, destinations_lonlat: Any, *, cutoff_s: float | None = None
+    ) -> np.ndarray:
+        """Time from the nearest origin to every destination, in one search.
+
+        One virtual source joined to both ends of every origin's street (access leg
+        included) and a single Dijkstra: the minimum over origins of
+        :meth:`travel_times`, without its origins x destinations matrix.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_destinations,)
+            Seconds; ``inf`` when no origin reaches it (within ``cutoff_s``).
+        """
+        origins = self.snap(*_lonlat(origins_lonlat))
+        dests = self.snap(*_lonlat(destinations_lonlat))
+        limit = np.inf if cutoff_s is None else float(cutoff_s)
+        rows = np.flatnonzero(origins.snapped)
+        n = len(self.node_ids)
+        a, b, t = self._base
+        legs = np.concatenate([origins.depart_a_s[rows], origins.depart_b_s[rows]])
+        legs = legs + np.tile(origins.access_s[rows], 2)
+        ends = np.concatenate([origins.a[rows], origins.b[rows]])
+        usable = np.isfinite(legs)
+        graph = _min_csr(
+            np.concatenate([a, np.full(int(usable.sum()), n)]),
+            np.concatenate([b, ends[usable]]),
+            np.concatenate([t, legs[usable]]),
+            n + 1,
+        )
+        node_t = dijkstra(graph, directed=True, indices=[n], limit=limit)[0, :n]
+        ok = dests.snapped
+        da, db = np.where(ok, dests.a, 0), np.where(ok, dests.b, 0)
+        best = np.minimum(node_t[da] + dests.arrive_a_s, node_t[db] + dests.arrive_b_s)
+        shared = pd.DataFrame({"o": rows, "seg": origins.segment[rows]}).merge(
+            pd.DataFrame({"d": np.flatnonzero(ok), "seg": dests.segment[ok]}), on="seg"
+        )
+        o, d = shared["o"].to_numpy(np.int64), shared["d"].to_numpy(np.int64)
+        np.minimum.at(best, d, self._direct(origins, o, dests, d))
+        out = np.where(ok, best + dests.access_s, np.inf)
+        i, j = _same_points(origins_lonlat, destinations_lonlat)
+        out[j[origins.snapped[i]]] = 0.0
+        out[out > limit] = np.inf
         return out
 
     def reach(

@@ -75,8 +75,11 @@ def network(inputs: Prepared) -> Network:
     from stops, car parks and attractions (stacked: one bulk search per router).
 
     Every matrix is :class:`~pipelines.sparse_times.SparseTimes` cut off at the largest
-    time an indicator reads (:data:`reach.CELL_TIME_CAP_MIN` to cells, the longest walk to
-    shops): memory grows with the pairs within reach, not with the square of the region.
+    time an indicator reads from it (the mode's access threshold, the longest walk to a stop
+    or a car park, the longest delivery round): memory grows with the pairs within reach,
+    not with the square of the region. The minutes from every cell to its nearest district
+    (reported up to :data:`reach.CELL_TIME_CAP_MIN`) come from one search per mode
+    (:meth:`Router.nearest_times`), not from a matrix.
     """
     routers = _routers(inputs)
     cell_xy = reach.cell_centres(inputs.cells["h3"].to_numpy())
@@ -84,6 +87,8 @@ def network(inputs: Prepared) -> Network:
     supply_cells = np.array(sorted(set(counts.index) & set(inputs.cells["h3"])), dtype="uint64")
     supply_xy = reach.cell_centres(supply_cells)
     cap = reach.CELL_TIME_CAP_MIN * 60.0
+    walk_places = reach.walk_seconds(max(transit.HIGH_CAPACITY_RADIUS_M, reach.PARKING_WALK_M))
+    walk_cap = max(reach.MODE_THRESHOLD_MIN["walk"] * 60.0, walk_places)
     walk_sizes = {
         "supply": len(supply_cells),
         "stops": len(inputs.stops),
@@ -91,12 +96,14 @@ def network(inputs: Prepared) -> Network:
     }
     stacked = np.vstack([supply_xy, _xy(inputs.stops), _xy(inputs.parking)])
     walk = _split(
-        routers["walk"].travel_times(stacked, cell_xy, cutoff_s=cap, sparse=True), walk_sizes
+        routers["walk"].travel_times(stacked, cell_xy, cutoff_s=walk_cap, sparse=True), walk_sizes
     )
     to_cells = {"walk": walk.pop("supply")}
     to_cells.update(
         {
-            m: routers[f"{m}_in"].travel_times(supply_xy, cell_xy, cutoff_s=cap, sparse=True)
+            m: routers[f"{m}_in"].travel_times(
+                supply_xy, cell_xy, cutoff_s=reach.MODE_THRESHOLD_MIN[m] * 60.0, sparse=True
+            )
             for m in ("bike", "drive")
         }
     )
@@ -107,8 +114,7 @@ def network(inputs: Prepared) -> Network:
         "tourism": len(inputs.tourism),
     }
     places = np.vstack([_xy(inputs.stops), _xy(inputs.parking), _xy(inputs.tourism)])
-    limit = reach.walk_seconds(max(transit.HIGH_CAPACITY_RADIUS_M, reach.PARKING_WALK_M))
-    limit = max(limit, reach.TOURISM_WALK_MIN * 60.0)
+    limit = max(walk_places, reach.TOURISM_WALK_MIN * 60.0)
     to_shops = _split(
         routers["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit, sparse=True),
         place_sizes,
@@ -120,7 +126,12 @@ def network(inputs: Prepared) -> Network:
     ids = np.array(sorted(set(labels.tolist())), dtype=object)
     to_district = {m: reach.group_min(t.take_rows(rows), labels)[1] for m, t in to_cells.items()}
     unique = np.unique(rows)
-    out_bike = routers["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=cap, sparse=True)
+    delivery = max(reach.DELIVERY_THRESHOLDS_MIN) * 60.0
+    out_bike = routers["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=delivery, sparse=True)
+    nearest = {
+        m: routers[f"{m}_in"].nearest_times(supply_xy[unique], cell_xy, cutoff_s=cap)
+        for m in ("walk", "bike", "drive")
+    }
     order = pd.Series(np.arange(len(unique)), index=unique)
     from_bike = reach.group_min(out_bike.take_rows(order.loc[rows].to_numpy()), labels)[1]
     supply = counts.reindex(supply_cells).to_numpy(float)
@@ -137,6 +148,7 @@ def network(inputs: Prepared) -> Network:
         district_ids=ids.astype(str),
         district_nis=nis.reindex(ids.astype(str)).to_numpy(),
         to_district=to_district,
+        nearest_district_s=nearest,
         from_district_bike=from_bike,
         two_step=two_step,
         routers=routers,

@@ -222,6 +222,8 @@ class Network:
     district_ids: np.ndarray
     district_nis: np.ndarray
     to_district: dict[str, SparseTimes]
+    nearest_district_s: dict[str, np.ndarray]
+    """Per mode, seconds from every cell to its nearest district (inf beyond the cap)."""
     from_district_bike: SparseTimes
     two_step: dict[str, TwoStepResult]
     routers: dict[str, Router]

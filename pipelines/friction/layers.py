@@ -93,8 +93,8 @@ def cell_layer(
     frame["shops"] = cells["shops"].to_numpy("int64")
     for column in ("pt_class", "pt_departures_per_hour", "pt_walk_min", "sdg_11_2_1"):
         frame[column] = coverage[column].to_numpy()
-    for mode, times in net.to_district.items():
-        frame[f"{mode}_min_to_district"] = reach.nearest_minutes(times)
+    for mode, seconds in net.nearest_district_s.items():
+        frame[f"{mode}_min_to_district"] = reach.nearest_minutes(seconds)
     for mode, result in net.two_step.items():
         frame[f"shop_access_{mode}"] = result.accessibility * 1000.0
     frame["parking_capacity_300m"] = _parking_per_cell(inputs, net)

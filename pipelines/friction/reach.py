@@ -146,11 +146,11 @@ def weighted_median(
     return float(v[keep][order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
-def nearest_minutes(
-    district_times: np.ndarray | SparseTimes, cap_min: float = CELL_TIME_CAP_MIN
-) -> np.ndarray:
-    """Minutes from each cell to its nearest district (NaN beyond ``cap_min`` or no district)."""
-    best = as_sparse(district_times).col_min() / 60.0
+def nearest_minutes(seconds: np.ndarray, cap_min: float = CELL_TIME_CAP_MIN) -> np.ndarray:
+    """Minutes from each cell to its nearest district, from the seconds to it
+    (:meth:`Router.nearest_times`, or a districts x cells matrix's ``col_min``); NaN beyond
+    ``cap_min`` or without a district."""
+    best = np.asarray(seconds, dtype=float) / 60.0
     return np.where(best <= cap_min, best, np.nan)
 
 

@@ -97,8 +97,9 @@ def test_group_min_totals_and_nearest_minutes() -> None:
     assert friction_reach.totals_within(population, best, 10).tolist() == [150.0, 110.0]
     by_mode = friction_reach.access_by_mode({"walk": best}, population)
     assert by_mode["pop_walk_10min"].tolist() == [150.0, 110.0]
-    np.testing.assert_allclose(friction_reach.nearest_minutes(best, cap_min=10), [1.0, 5.0, 0.5])
-    np.testing.assert_allclose(friction_reach.nearest_minutes(best, cap_min=4), [1.0, np.nan, 0.5])
+    nearest = best.col_min()  # seconds from each cell to its nearest district
+    np.testing.assert_allclose(friction_reach.nearest_minutes(nearest, cap_min=10), [1.0, 5.0, 0.5])
+    np.testing.assert_allclose(friction_reach.nearest_minutes(nearest, cap_min=4), [1.0, np.nan, 0.5])
     assert friction_reach.weighted_mean(np.array([1.0, 3.0]), np.array([1.0, 3.0])) == 2.5
     # residents 10, 30, 20, 40 with access 5, 0, 2, 9: half (50) have 2 or less -> median 2
     access, residents = np.array([5.0, 0.0, 2.0, 9.0]), np.array([10.0, 30.0, 20.0, 40.0])

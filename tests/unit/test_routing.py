@@ -338,3 +338,24 @@ def test_batches_in_any_order_give_every_origin_its_row(router: Router, monkeypa
     sparse = router.travel_times(points, points, cutoff_s=1e9, sparse=True)
     np.testing.assert_array_equal(sparse.to_dense(), whole)
     assert (np.diag(sparse.to_dense()) == 0).all()
+
+
+@pytest.mark.parametrize("cutoff", [None, 25.0, 2.0])
+def test_nearest_times_is_the_minimum_over_origins(router: Router, cutoff) -> None:
+    origins = lonlat(P1, P5, (40, 0), (1080, 1000))
+    dests = lonlat(P1, P2, P3, P4, (55, 0), (180, 0), (100, 100))
+    matrix = router.travel_times(origins, dests, cutoff_s=cutoff)
+    np.testing.assert_allclose(
+        router.nearest_times(origins, dests, cutoff_s=cutoff), matrix.min(axis=0), atol=1e-9
+    )
+
+
+@pytest.mark.realdata
+def test_nearest_times_on_a_real_network(wechel_walk) -> None:
+    nodes, _, router = wechel_walk
+    xy = np.column_stack([nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy()])
+    rng = np.random.default_rng(3)
+    origins = xy[rng.choice(len(xy), 30, replace=False)] + rng.normal(0, 1e-4, (30, 2))
+    dests = xy[rng.choice(len(xy), 150, replace=False)] + rng.normal(0, 1e-4, (150, 2))
+    matrix = router.travel_times(origins, dests, cutoff_s=900)
+    np.testing.assert_allclose(router.nearest_times(origins, dests, cutoff_s=900), matrix.min(axis=0), atol=1e-9)
