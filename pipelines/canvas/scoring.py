@@ -80,17 +80,13 @@ def percentile_rank(values: np.ndarray, peers: np.ndarray | None = None) -> np.n
     x = np.asarray(values, dtype=float)
     n = len(x)
     mask = np.ones((n, n), dtype=bool) if peers is None else np.asarray(peers, dtype=bool)
-    out = np.full(n, np.nan)
-    for i in range(n):
-        if np.isnan(x[i]):
-            continue
-        p = x[mask[i] & ~np.isnan(x)]
-        if len(p) < 2:
-            continue
-        below = float((p < x[i]).sum())
-        equal = float((p == x[i]).sum()) - 1.0
-        out[i] = 100.0 * (below + 0.5 * equal) / (len(p) - 1)
-    return out
+    mask = mask & ~np.isnan(x)[None, :]  # row i: the non-missing peers of i
+    count = mask.sum(axis=1)
+    below = (mask & (x[None, :] < x[:, None])).sum(axis=1)
+    equal = (mask & (x[None, :] == x[:, None])).sum(axis=1) - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rank = 100.0 * (below + 0.5 * equal) / (count - 1)
+    return np.where(~np.isnan(x) & (count >= 2), rank, np.nan)
 
 
 def normalise(values: np.ndarray, method: str = "percentile") -> np.ndarray:

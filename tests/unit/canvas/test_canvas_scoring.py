@@ -85,3 +85,26 @@ def test_monte_carlo_is_seeded_and_brackets_the_ranks():
 
 def test_coverage_is_the_computed_share_of_weight():
     assert scoring.coverage(np.array([[1.0, np.nan, 2.0]]), [2, 1, 1]) == pytest.approx([0.75])
+
+
+def _loop_percentile_rank(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The definition, one value at a time (the reference)."""
+    out = np.full(len(x), np.nan)
+    for i in range(len(x)):
+        p = x[mask[i] & ~np.isnan(x)]
+        if np.isnan(x[i]) or len(p) < 2:
+            continue
+        out[i] = 100.0 * ((p < x[i]).sum() + 0.5 * ((p == x[i]).sum() - 1.0)) / (len(p) - 1)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_percentile_rank_equals_its_definition(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 8, 60).astype(float)  # many ties
+    x[rng.random(60) < 0.15] = np.nan
+    peers = rng.random((60, 60)) < 0.3
+    np.fill_diagonal(peers, True)
+    np.testing.assert_allclose(scoring.percentile_rank(x, peers), _loop_percentile_rank(x, peers))
+    everybody = np.ones((60, 60), dtype=bool)
+    np.testing.assert_allclose(scoring.percentile_rank(x), _loop_percentile_rank(x, everybody))
