@@ -53,12 +53,11 @@ communes, :func:`pipelines.grid.covering_cells`, as :func:`pipelines.grid.territ
 starts with); this set-up is cached in the work folder and timed apart. Then it times what
 friction does: :func:`pipelines.catchment.area.mode_router` on the walk network, the cell
 centres, :meth:`pipelines.routing.Router.travel_times` from the stops to every cell centre
-with the cut-off friction uses (:data:`pipelines.friction.reach.CELL_TIME_CAP_MIN`,
-``sparse=True``) and :func:`pipelines.transit.cell_coverage`. The router's cost grows with
-stops x cells (it evaluates a dense block of every cell per origin), so with
-``walk_sample`` only a seeded sample of the stops is routed and the time is extrapolated
-linearly to every stop (the destination snapping, timed apart, counted once); the rows say
-so.
+with the cut-off friction uses (:data:`pipelines.friction.reach.STOP_WALK_S`, the
+farthest walk a stop covers, ``sparse=True``) and :func:`pipelines.transit.cell_coverage`.
+With ``walk_sample`` only a seeded sample of the stops is routed and the time is
+extrapolated linearly to every stop (the destination snapping, timed apart, counted once);
+the rows say so. By default every stop is routed.
 
 Run: ``python -m pipelines.bench_transit [--workdir DIR] [--stops 32000]
 [--stop-times 1500000] [--walk-sample 2000] [--sncb]``.
@@ -594,7 +593,7 @@ def time_coverage(
     xy = stops[["stop_lon", "stop_lat"]].to_numpy(float)[routed]
     with _clock(seconds, "walk"):
         walk = router.travel_times(
-            xy, centres, cutoff_s=reach.CELL_TIME_CAP_MIN * 60.0, sparse=True
+            xy, centres, cutoff_s=reach.STOP_WALK_S, sparse=True
         )
     with _clock(seconds, "coverage"):
         coverage = transit.cell_coverage(walk, per_stop.iloc[routed].reset_index(drop=True))
@@ -614,7 +613,7 @@ def reach_cap_min() -> float:
     """The walking cut-off friction uses from stops to cells (minutes)."""
     from pipelines.friction import reach
 
-    return reach.CELL_TIME_CAP_MIN
+    return reach.STOP_WALK_S / 60.0
 
 
 def run(
@@ -627,7 +626,7 @@ def run(
     sncb: Path | None = None,
     landing: Path | None = None,
     coverage: bool = True,
-    walk_sample: int | None = 2000,
+    walk_sample: int | None = None,
     communes: int = REGION_COMMUNES,
     seed: int = SEED,
 ) -> list[dict[str, object]]:
@@ -802,7 +801,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bus", type=Path, default=None, help="source bus feed to scale")
     parser.add_argument("--rail", type=Path, default=None)
     parser.add_argument(
-        "--walk-sample", type=int, default=2000, help="stops routed for the walk matrix (0: all)"
+        "--walk-sample", type=int, default=0, help="stops routed for the walk matrix (0: all)"
     )
     parser.add_argument("--no-coverage", action="store_true", help="time departures only")
     parser.add_argument(

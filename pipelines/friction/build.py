@@ -87,7 +87,7 @@ def network(inputs: Prepared) -> Network:
     supply_cells = np.array(sorted(set(counts.index) & set(inputs.cells["h3"])), dtype="uint64")
     supply_xy = reach.cell_centres(supply_cells)
     cap = reach.CELL_TIME_CAP_MIN * 60.0
-    walk_places = reach.walk_seconds(max(transit.HIGH_CAPACITY_RADIUS_M, reach.PARKING_WALK_M))
+    walk_places = max(reach.STOP_WALK_S, reach.walk_seconds(reach.PARKING_WALK_M))
     walk_cap = max(reach.MODE_THRESHOLD_MIN["walk"] * 60.0, walk_places)
     walk_sizes = {
         "supply": len(supply_cells),

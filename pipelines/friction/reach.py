@@ -19,6 +19,7 @@ import h3
 import numpy as np
 import pandas as pd
 
+from pipelines import transit
 from pipelines.accessibility import TwoStepResult, two_step_fca
 from pipelines.network import WALK_SPEED_KMH
 from pipelines.sparse_times import SparseTimes, as_sparse
@@ -28,6 +29,9 @@ MODE_THRESHOLD_MIN: dict[str, float] = {"walk": 10.0, "bike": 15.0, "drive": 20.
 
 DELIVERY_THRESHOLDS_MIN = (15.0, 30.0)
 """Cargo-bike delivery rounds (bike network, ~15 km/h)."""
+
+STOP_WALK_S = transit.HIGH_CAPACITY_RADIUS_M / (WALK_SPEED_KMH / 3.6)
+"""The farthest walk a stop covers (1 km to rail, :func:`pipelines.transit.cell_coverage`)."""
 
 PARKING_WALK_M = 300.0
 TOURISM_WALK_MIN = 10.0
