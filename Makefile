@@ -44,6 +44,8 @@ lint: install
 bench: install
 	$(BIN)/python -m pipelines.bench
 	$(BIN)/python -m pipelines.bench --pipeline --days 2
+	$(BIN)/python -m pipelines.bench_ingest --scale 3 --out docs/performance.md
+	$(BIN)/python -m pipelines.bench_transit --out docs/performance.md
 
 clean:
 	rm -rf data .dagster_home

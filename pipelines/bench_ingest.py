@@ -706,6 +706,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--in-process", action="store_true", help="no fresh process per measurement (no RSS)")
     parser.add_argument("--measure", nargs=2, metavar=("SOURCE", "IMPL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the section into this file (docs/performance.md)"
+    )
     args = parser.parse_args(argv)
     if args.measure:
         manifest = json.loads((args.workdir / "manifest.json").read_text())
@@ -714,6 +717,10 @@ def main(argv: list[str] | None = None) -> int:
     with _workdir(args.workdir) as workdir:
         rows = run(workdir, scale=args.scale, isolate=not args.in_process)
     print(markdown(rows))
+    if args.out is not None:
+        from pipelines.bench_report import replace_section
+
+        replace_section(args.out, "ingestion", markdown(rows))
     return 0
 
 

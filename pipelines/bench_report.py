@@ -29,6 +29,15 @@ def _machine() -> dict[str, str]:
     }
 
 
+def machine_line() -> str:
+    """One line saying when and where a bench section was measured."""
+    m = _machine()
+    return (
+        f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {m['cpus']} CPUs, "
+        f"{m['model']}, {m['ram']} RAM, Python {m['python']}; load average at the end {m['load']}"
+    )
+
+
 PARTS = {
     "isochrones (all districts x 8)": ("isochrones", "isochrones"),
     "Huff matrix, baseline one Dijkstra per district": ("huff", "huff"),
@@ -133,9 +142,11 @@ def _pipeline_section(path: Path) -> str:
 
 def replace_section(path: Path, name: str, body: str) -> None:
     """Write ``body`` as the section ``name`` of ``path`` between its markers, replacing the
-    previous one (or appending it): each bench writes its own part of docs/performance.md."""
+    previous one (or appending it), with the date and machine under its first line (the
+    heading): each bench writes its own part of docs/performance.md."""
     begin, end = f"<!-- {name}: written by make bench -->", f"<!-- end of {name} -->"
-    section = f"{begin}\n{body.rstrip()}\n{end}"
+    heading, _, rest = body.strip().partition("\n")  # the date and machine under the heading
+    section = f"{begin}\n{heading}\n\n{machine_line()}\n{rest.rstrip()}\n{end}"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     current = _section(path, begin, end)
     text = old.replace(current, section) if current else old.rstrip() + "\n\n" + section + "\n"

@@ -813,6 +813,9 @@ def main(argv: list[str] | None = None) -> None:
         help="also the real SNCB GTFS fixture (or the zip given)",
     )
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the section into this file (docs/performance.md)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_transit_") as tmp:
         rows = run(
@@ -829,6 +832,10 @@ def main(argv: list[str] | None = None) -> None:
             seed=args.seed,
         )
     print(markdown(rows))
+    if args.out is not None:
+        from pipelines.bench_report import replace_section
+
+        replace_section(args.out, "public transport", markdown(rows))
 
 
 if __name__ == "__main__":
