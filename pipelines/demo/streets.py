@@ -607,7 +607,7 @@ def plan_rail(territory: Territory, rng: np.random.Generator) -> pd.DataFrame:
             rows.append(
                 dict(tile=int(tile), order=int(r.rail_order), nis=r.nis, name=r.name_fr, x=sx, y=sy)
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["tile", "order", "nis", "name", "x", "y"])  # none: no rail
 
 
 # --------------------------------------------------------------------------- network
