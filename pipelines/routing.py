@@ -36,6 +36,9 @@ DEFAULT_BUFFER_M = ISOCHRONE_BUFFER_M["walk"]
 MAX_BATCH_CELLS = 5_000_000
 """Origins are solved in batches of at most this many (origin x node) distances (40 MB)."""
 
+MIN_CHUNK_ORIGINS = 1_000
+"""Origins share one search graph in chunks of max(network nodes, this)."""
+
 _TO_METRIC = pyproj.Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
 
 
@@ -387,7 +390,7 @@ class Router:
         """Yield (origin rows, node times incl. access) for batches of snapped origins.
 
         The graph with one virtual source node per origin (joined to both ends of its
-        street) is built once; a batch holds at most ``MAX_BATCH_CELLS`` values per row of
+        street) is built once per chunk of origins; a batch holds at most ``MAX_BATCH_CELLS`` values per row of
         ``width`` (default: the nodes of that graph) columns. Batches take the origins in
         Z-order (:func:`_z_order`): the origins of a batch are neighbours, so together they
         reach one area and not a strip across the territory.
@@ -395,25 +398,30 @@ class Router:
         rows_all = np.flatnonzero(origins.snapped)
         rows_all = rows_all[np.argsort(_z_order(origins.x[rows_all], origins.y[rows_all]), kind="stable")]
         n = len(self.node_ids)
-        s = len(rows_all)
         a, b, t = self._base
-        virtual = n + np.arange(s)
-        v_rows = np.concatenate([virtual, virtual])
-        v_cols = np.concatenate([origins.a[rows_all], origins.b[rows_all]])
-        v_data = np.concatenate([origins.depart_a_s[rows_all], origins.depart_b_s[rows_all]])
-        usable = np.isfinite(v_data)
-        graph = _min_csr(
-            np.concatenate([a, v_rows[usable]]),
-            np.concatenate([b, v_cols[usable]]),
-            np.concatenate([t, v_data[usable]]),
-            n + s,
-        )
-        size = max(1, MAX_BATCH_CELLS // max(n + s, width or 0, 1))
-        for start in range(0, s, size):
-            batch = np.arange(start, min(start + size, s))
-            rows = rows_all[batch]
-            dist = dijkstra(graph, directed=True, indices=virtual[batch], limit=limit)[:, :n]
-            yield rows, dist + origins.access_s[rows][:, None]
+        # one graph per chunk of origins: few builds, and the searches never scan many more
+        # virtual nodes than street nodes
+        chunk = max(n, MIN_CHUNK_ORIGINS)
+        for first in range(0, len(rows_all), chunk):
+            part = rows_all[first : first + chunk]
+            s = len(part)
+            virtual = n + np.arange(s)
+            v_rows = np.concatenate([virtual, virtual])
+            v_cols = np.concatenate([origins.a[part], origins.b[part]])
+            v_data = np.concatenate([origins.depart_a_s[part], origins.depart_b_s[part]])
+            usable = np.isfinite(v_data)
+            graph = _min_csr(
+                np.concatenate([a, v_rows[usable]]),
+                np.concatenate([b, v_cols[usable]]),
+                np.concatenate([t, v_data[usable]]),
+                n + s,
+            )
+            size = max(1, MAX_BATCH_CELLS // max(n + s, width or 0, 1))
+            for start in range(0, s, size):
+                batch = np.arange(start, min(start + size, s))
+                rows = part[batch]
+                dist = dijkstra(graph, directed=True, indices=virtual[batch], limit=limit)[:, :n]
+                yield rows, dist + origins.access_s[rows][:, None]
 
     def _to_points(
         self, origins: SnappedPoints, rows: np.ndarray, node_times: np.ndarray, dests: SnappedPoints
