@@ -181,7 +181,8 @@ def run_ours(case: Case) -> tuple[dict[str, float], dict[str, gpd.GeoDataFrame],
             iso[mode] = builder.isochrones(origins, [60.0 * m for m in minutes])
     with _clock(t, "huff"):
         rev = mode_router(*case.networks["drive"], "drive", cost="distance", reverse=True)
-        km = costs_to_destinations(rev, cell_centres(case.cells["h3"].to_numpy()), origins) / 1000
+        cells = cell_centres(case.cells["h3"].to_numpy())
+        km = costs_to_destinations(rev, cells, origins, np.inf).to_dense() / 1000  # every pair
         attract = case.districts["n_shops"].to_numpy(float)
         probabilities = huff_probabilities(attract, km, beta=2.0, min_cost=HUFF_MIN_KM)
     t["total"] = t["isochrones"] + t["huff"]
