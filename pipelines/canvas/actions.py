@@ -4,6 +4,7 @@ inventory (a missing or broken source family)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,9 @@ def fmt(value: float, unit: str = "") -> str:
     return f"{text} {unit}".strip() if unit else text
 
 
-def rule_fires(rule: dict[str, Any], row: pd.Series) -> str | None:
-    """The French evidence of a trigger rule on one scorecard row, or None if it does not fire."""
+def rule_fires(rule: dict[str, Any], row: Mapping[str, Any]) -> str | None:
+    """The French evidence of a trigger rule on one scorecard row (column -> value), or None
+    if it does not fire."""
     if row["status"] != "computed":
         return None
     value, unit = float(row["value"]), str(row["unit"])
@@ -50,18 +52,18 @@ def rule_fires(rule: dict[str, Any], row: pd.Series) -> str | None:
 
 
 def _indicator_actions(nis: str, card: pd.DataFrame, catalogue: Catalogue) -> list[dict[str, Any]]:
-    rows = card.set_index("indicator")
+    rows = {row["indicator"]: row for row in card.to_dict("records")}
     out = []
     for key, action in catalogue.actions.items():
         evidence, codes = [], []
         for rule in action["trigger"]:
             code = rule["indicator"]
-            if code in rows.index and code not in codes and (why := rule_fires(rule, rows.loc[code])):
+            if code in rows and code not in codes and (why := rule_fires(rule, rows[code])):
                 evidence.append(why)
                 codes.append(code)
         if not evidence:
             continue
-        prio = rows.loc[codes, "priority"].max()
+        prio = pd.Series([rows[c]["priority"] for c in codes], dtype=float).max()
         out.append({"kind": "indicator", "action": key, "pillar": action["pillar"],
                     "evidence": " ; ".join(evidence), "triggered_by": codes,
                     "priority": float(prio) if pd.notna(prio) else 0.0, **_common(action)})
@@ -96,11 +98,12 @@ def _data_actions(inventory: pd.DataFrame, catalogue: Catalogue) -> list[dict[st
 def build_actions(canvas: pd.DataFrame, cadastre: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Every commune's actions: indicator actions first by the priority of their weakest
     triggering indicator, then data actions by the number of indicators they would unlock."""
+    inventories = dict(tuple(cadastre.groupby("nis", sort=False))) if len(cadastre) else {}
     rows = []
     for nis, card in canvas.groupby("nis", sort=False):
         commune = str(card["commune"].iloc[0])
         acts = sorted(_indicator_actions(str(nis), card, catalogue), key=lambda a: (-a["priority"], a["action"]))
-        acts += sorted(_data_actions(cadastre[cadastre["nis"] == nis], catalogue), key=lambda a: (-a["priority"], a["action"]))
+        acts += sorted(_data_actions(inventories.get(nis, cadastre.iloc[0:0]), catalogue), key=lambda a: (-a["priority"], a["action"]))
         for i, a in enumerate(acts, start=1):
             kpi = catalogue.indicators.get(a["kpi"])
             rows.append({"nis": str(nis), "commune": commune, "rank": i, "kpi_fr": kpi.name_fr if kpi else a["kpi"], **a})

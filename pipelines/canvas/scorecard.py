@@ -111,38 +111,49 @@ def wide(resolved: pd.DataFrame, catalogue: Catalogue, communes: list[str]) -> p
     return resolved.pivot(index="nis", columns="indicator", values="value").reindex(index=communes, columns=list(catalogue.indicators))
 
 
+def nominal_score(matrix: pd.DataFrame, catalogue: Catalogue, pillar: str) -> tuple[np.ndarray, np.ndarray]:
+    """(score, coverage) of one pillar for every commune (rows of ``matrix``): the nominal
+    score is NaN where less than :data:`MIN_COVERAGE` of the pillar's weight is computed."""
+    specs = catalogue.in_pillar(pillar)
+    raw = matrix[[s.code for s in specs]].to_numpy(dtype=float)
+    weights = [s.weight for s in specs]
+    cov = scoring.coverage(raw, weights)
+    score = scoring.pillar_score(raw, [s.sign for s in specs], weights)
+    score[cov < MIN_COVERAGE] = np.nan
+    return score, cov
+
+
 def score_pillars(matrix: pd.DataFrame, catalogue: Catalogue, draws: int = scoring.MC_DRAWS,
                   seed: int = scoring.MC_SEED) -> pd.DataFrame:
     """Nominal score, coverage, rank and Monte-Carlo intervals per commune and pillar."""
     out = []
+    n = len(matrix)
     for pillar in sorted(catalogue.pillars.values(), key=lambda p: p.order):
         specs = catalogue.in_pillar(pillar.code)
         raw = matrix[[s.code for s in specs]].to_numpy(dtype=float)
-        signs, weights = [s.sign for s in specs], [s.weight for s in specs]
-        cov = scoring.coverage(raw, weights)
-        score = scoring.pillar_score(raw, signs, weights)
-        score[cov < MIN_COVERAGE] = np.nan
+        score, cov = nominal_score(matrix, catalogue, pillar.code)
         masked = raw.copy()
         masked[cov < MIN_COVERAGE] = np.nan
-        mc = scoring.monte_carlo(masked, signs, weights, draws=draws, seed=seed) if draws else scoring.no_uncertainty(len(score), seed)
-        rank = scoring.ranks(score)
-        for i, nis in enumerate(matrix.index):
-            out.append({
-                "nis": nis, "pillar": pillar.code, "pillar_fr": pillar.name_fr, "order": pillar.order,
-                "score": score[i], "score_p05": mc.score_p05[i], "score_p95": mc.score_p95[i],
-                "rank": rank[i], "rank_p05": mc.rank_p05[i], "rank_p50": mc.rank_median[i], "rank_p95": mc.rank_p95[i],
-                "n_ranked": int((~np.isnan(score)).sum()), "coverage": float(cov[i]),
-                "n_indicators": len(specs), "n_computed": int((~np.isnan(raw[i])).sum()),
-                "draws": mc.draws, "seed": mc.seed,
-            })
-    return pd.DataFrame(out)
+        signs, weights = [s.sign for s in specs], [s.weight for s in specs]
+        mc = scoring.monte_carlo(masked, signs, weights, draws=draws, seed=seed) if draws else scoring.no_uncertainty(n, seed)
+        out.append(pd.DataFrame({
+            "nis": matrix.index.to_numpy(), "pillar": pillar.code, "pillar_fr": pillar.name_fr, "order": pillar.order,
+            "score": score, "score_p05": mc.score_p05, "score_p95": mc.score_p95,
+            "rank": scoring.ranks(score), "rank_p05": mc.rank_p05, "rank_p50": mc.rank_median, "rank_p95": mc.rank_p95,
+            "n_ranked": int((~np.isnan(score)).sum()), "coverage": cov.astype(float),
+            "n_indicators": len(specs), "n_computed": (~np.isnan(raw)).sum(axis=1).astype(int),
+            "draws": mc.draws, "seed": mc.seed,
+        }))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
-def _coverage_flag(nis: str, families: set[str], cadastre: pd.DataFrame) -> tuple[float, str]:
-    sub = cadastre[(cadastre["nis"] == nis) & cadastre["source"].isin(families)]
-    if sub.empty:
+def _coverage_flag(coverage: Mapping[str, float], families: set[str]) -> tuple[float, str]:
+    """Lowest coverage of the ``families`` a commune's inventory lists (``coverage``: source
+    -> its lowest coverage, NaN when unknown) and its French flag."""
+    known = [coverage[f] for f in families if f in coverage]
+    if not known:
         return np.nan, "inconnue"
-    cov = float(sub["coverage"].min()) if sub["coverage"].notna().any() else np.nan
+    cov = float(np.nanmin(known)) if not np.isnan(known).all() else np.nan
     if np.isnan(cov):
         return cov, "inconnue"
     return cov, "complète" if cov >= 0.9 else ("partielle" if cov > 0 else "absente")
@@ -160,12 +171,16 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
             for nis, p in zip(matrix.index, scoring.percentile_rank(x, mask), strict=True):
                 pct.setdefault((nis, code), {})[f"percentile_{lens}"] = p
     names = peers.set_index(peers["nis"].astype(str))["commune"]
+    lowest = cadastre.groupby(["nis", "source"], sort=False)["coverage"].min()
+    coverage: dict[str, dict[str, float]] = {}
+    for (nis, source), cov in lowest.items():
+        coverage.setdefault(nis, {})[source] = float(cov)
     rows = []
     for r in resolved.itertuples():
         spec = catalogue.indicators[r.indicator]
         thr = spec.threshold
         gap = thr.gap(r.value) if thr and not np.isnan(r.value) else np.nan
-        cov, flag = _coverage_flag(r.nis, spec.families(), cadastre)
+        cov, flag = _coverage_flag(coverage.get(r.nis, {}), spec.families())
         p = pct.get((r.nis, r.indicator), {})
         rows.append({
             "nis": r.nis, "commune": names.get(r.nis, r.nis), "pillar": spec.pillar,

@@ -20,7 +20,8 @@ import pandas as pd
 import yaml
 
 from pipelines.canvas.catalogue import SCENARIOS_YAML, Catalogue
-from pipelines.canvas.scorecard import score_pillars
+from pipelines.canvas.scorecard import nominal_score
+from pipelines.canvas.scoring import ranks
 from pipelines.constants import CRS_METRIC, CRS_WGS84
 
 WALK_STOP_M = 500.0
@@ -119,31 +120,66 @@ def _apply(change: dict[str, Any], nis: str, values: dict[str, float], inp: Scen
 def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[str, dict[str, Any]],
                   inp: ScenarioInputs) -> pd.DataFrame:
     """Before/after of every scenario and commune: changed indicators and every pillar score
-    (nominal method) with its rank among all communes."""
+    (nominal method) with its rank among all communes.
+
+    A scenario changes one commune's row; only the pillars holding a changed indicator are
+    scored again (the others keep their score and rank), over every commune since the
+    normalisation is relative."""
     inp = ScenarioInputs(inp.cells.to_crs(CRS_METRIC) if len(inp.cells) else inp.cells,
                          inp.districts.to_crs(CRS_METRIC) if len(inp.districts) else inp.districts, inp.vacant, inp.population)
-    base = score_pillars(matrix, catalogue, draws=0)
+    parts = {name: _by_commune(getattr(inp, name)) for name in ("cells", "districts", "vacant")}
+
+    def own(nis: str) -> ScenarioInputs:
+        """The commune's cells, districts and vacant-cell register (what :func:`_apply` reads)."""
+        frames = {name: parts[name].get(nis, getattr(inp, name).iloc[0:0]) for name in parts}
+        return ScenarioInputs(**frames, population=inp.population)
+
+    pillars = sorted(catalogue.pillars.values(), key=lambda p: p.order)
+    base = {p.code: nominal_score(matrix, catalogue, p.code)[0] for p in pillars}
+    base_rank = {code: ranks(score) for code, score in base.items()}
     rows = []
     for key, spec in scenarios.items():
         targets = matrix.index if spec.get("communes", "all") == "all" else [str(n) for n in spec["communes"] if str(n) in matrix.index]
         for nis in targets:
+            at = matrix.index.get_loc(nis)
             values = matrix.loc[nis].to_dict()
-            notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, inp)]
-            changed = matrix.copy()
-            changed.loc[nis] = pd.Series(values)
-            after = score_pillars(changed, catalogue, draws=0)
+            local = own(nis)
+            notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, local)]
             common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes)}
+            moved = set()
             for code in catalogue.indicators:
                 b, a = matrix.loc[nis, code], values[code]
                 if pd.notna(b) and pd.notna(a) and abs(a - b) > 1e-12:
                     rows.append({**common, "level": "indicator", "code": code, "name_fr": catalogue.indicators[code].name_fr,
                                  "before": float(b), "after": float(a), "rank_before": np.nan, "rank_after": np.nan})
-            bb = base[base["nis"] == nis].set_index("pillar")
-            aa = after[after["nis"] == nis].set_index("pillar")
-            for pillar in bb.index:
-                rows.append({**common, "level": "pillar", "code": pillar, "name_fr": catalogue.pillars[pillar].name_fr,
-                             "before": bb.loc[pillar, "score"], "after": aa.loc[pillar, "score"],
-                             "rank_before": bb.loc[pillar, "rank"], "rank_after": aa.loc[pillar, "rank"]})
+                if not _same(b, a):
+                    moved.add(catalogue.indicators[code].pillar)
+            changed = None
+            if moved:
+                changed = matrix.copy()
+                changed.loc[nis] = pd.Series(values)
+            for p in pillars:
+                after, after_rank = base[p.code], base_rank[p.code]
+                if p.code in moved:
+                    after = nominal_score(changed, catalogue, p.code)[0]
+                    after_rank = ranks(after)
+                rows.append({**common, "level": "pillar", "code": p.code, "name_fr": p.name_fr,
+                             "before": base[p.code][at], "after": after[at],
+                             "rank_before": base_rank[p.code][at], "rank_after": after_rank[at]})
     frame = pd.DataFrame(rows, columns=["nis", "scenario", "title_fr", "notes", "level", "code", "name_fr", "before", "after", "rank_before", "rank_after"])
     frame["delta"] = frame["after"] - frame["before"]
     return frame
+
+
+def _by_commune(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Rows of ``frame`` per commune (``nis`` as text)."""
+    if frame.empty:
+        return {}
+    return {str(nis): rows for nis, rows in frame.groupby(frame["nis"].astype(str), sort=False)}
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Unchanged value (both missing counts as unchanged)."""
+    if pd.isna(before) or pd.isna(after):
+        return bool(pd.isna(before) and pd.isna(after))
+    return bool(before == after)

@@ -79,3 +79,24 @@ def test_scenario_file_is_valid_and_unknown_kinds_are_rejected(tmp_path):
 def test_score_pillars_without_draws_has_no_interval(catalogue, indicator_values):
     out = score_pillars(_matrix(catalogue, indicator_values), catalogue, draws=0)
     assert out["rank_p05"].isna().all() and out["score"].notna().all()
+
+
+def test_pillar_rows_equal_a_full_rescore_of_the_changed_matrix(catalogue, cells, districts, indicator_values):
+    """Only the pillars of changed indicators are scored again: every pillar row must still
+    equal score_pillars on the whole changed matrix (the reference)."""
+    values = dict(indicator_values)
+    values["pt_sdg_11_2_1_share"] = [30.0, 20.0, 0.0]
+    matrix = _matrix(catalogue, values)
+    scenario = {"bus": {"communes": "all", "changes": [{"kind": "add_stop", "at": "main_district", "departures_per_hour": 12}]}}
+    out = whatif.run_scenarios(matrix, catalogue, scenario, _inputs(cells, districts))
+    before = score_pillars(matrix, catalogue, draws=0).set_index(["nis", "pillar"])
+    for nis, rows in out[out["level"] == "pillar"].groupby("nis"):
+        changed = matrix.copy()
+        for r in out[(out["nis"] == nis) & (out["level"] == "indicator")].itertuples():
+            changed.loc[nis, r.code] = r.after
+        after = score_pillars(changed, catalogue, draws=0).set_index(["nis", "pillar"])
+        for r in rows.itertuples():
+            assert r.before == pytest.approx(before.loc[(nis, r.code), "score"], nan_ok=True)
+            assert r.after == pytest.approx(after.loc[(nis, r.code), "score"], nan_ok=True)
+            assert r.rank_after == pytest.approx(after.loc[(nis, r.code), "rank"], nan_ok=True)
+    assert (out.loc[out["level"] == "pillar", "delta"].abs() > 0).any()
