@@ -11,6 +11,7 @@ explains the costs and the isochrone construction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,9 @@ MAX_BATCH_CELLS = 5_000_000
 
 MIN_CHUNK_ORIGINS = 1_000
 """Origins share one search graph in chunks of max(network nodes, this)."""
+
+SNAP_CACHE = 4
+"""Snapped point sets a router keeps (the least recently used is dropped first)."""
 
 _TO_METRIC = pyproj.Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
 
@@ -134,6 +138,7 @@ class Router:
         self._base = (a, b, times)
         self.graph = _min_csr(a, b, times, n)
         self._build_segments(times)
+        self._snaps: dict[bytes, SnappedPoints] = {}
 
     @classmethod
     def from_network(
@@ -236,11 +241,23 @@ class Router:
         Returns
         -------
         SnappedPoints
-            Edge, fraction along it, snap distance and the partial travel times.
+            Edge, fraction along it, snap distance and the partial travel times. The
+            last few results are kept: the same points snapped again (every H3 cell centre,
+            once per search that reaches them) cost a dictionary look-up.
         """
-        x, y = _TO_METRIC.transform(
-            np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float))
-        )
+        lon = np.ascontiguousarray(np.atleast_1d(np.asarray(lon, float)))
+        lat = np.ascontiguousarray(np.atleast_1d(np.asarray(lat, float)))
+        key = hashlib.blake2b(lon.tobytes() + b"|" + lat.tobytes(), digest_size=16).digest()
+        snapped = self._snaps.pop(key, None)
+        if snapped is None:
+            snapped = self._snap(lon, lat)
+        self._snaps[key] = snapped  # the most recently used last
+        while len(self._snaps) > SNAP_CACHE:
+            self._snaps.pop(next(iter(self._snaps)))
+        return snapped
+
+    def _snap(self, lon: np.ndarray, lat: np.ndarray) -> SnappedPoints:
+        x, y = _TO_METRIC.transform(lon, lat)
         points = shapely.points(x, y)
         n = len(points)
         seg = np.full(n, -1, dtype="int64")

@@ -180,6 +180,22 @@ def trips_per_hour(
     return len(trips) / float(window[1] - window[0])
 
 
+def trips_per_hour_by_group(
+    timed: pd.DataFrame, stops: pd.DataFrame, places: pd.DataFrame, window: tuple[int, int] = WINDOW_HOURS
+) -> pd.Series:
+    """:func:`trips_per_hour` of many groups of stops at once.
+
+    ``places`` holds ``group, place`` pairs, ``place`` a row position in ``stops``
+    (feed_id, stop_id). Returns trips per hour indexed by group (groups without a call: 0).
+    """
+    keys = stops[["feed_id", "stop_id"]].astype("string").assign(place=np.arange(len(stops)))
+    keys = keys.merge(places[["group", "place"]], on="place")[["feed_id", "stop_id", "group"]]
+    calls = timed.astype({"feed_id": "string", "stop_id": "string"}).merge(keys, on=["feed_id", "stop_id"])
+    trips = calls[["group", "feed_id", "trip_id", "service_date"]].drop_duplicates()
+    counts = trips.groupby("group").size().reindex(pd.unique(places["group"]), fill_value=0)
+    return counts / float(window[1] - window[0])
+
+
 def departures_per_stop(
     feed: Mapping[str, pd.DataFrame],
     stops: pd.DataFrame,

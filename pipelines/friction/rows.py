@@ -95,19 +95,13 @@ def network_rows(
     near = reach.places_near_groups(
         net.walk_to_shops["stops"], shop_in["district_id"].astype(str).tolist(), radius_s
     )
-    stops_of = near.groupby("group")["place"].agg(list)
-    trips = [
-        transit.trips_per_hour(timed, per_stop.iloc[stops_of.get(d, [])]) for d in net.district_ids
-    ]
+    by_district = transit.trips_per_hour_by_group(timed, per_stop, near)
+    trips = by_district.reindex(net.district_ids, fill_value=0.0).to_numpy(float)
     nis_of = pd.Series(net.district_nis, index=net.district_ids)
     town_near = near.assign(group=near["group"].map(nis_of)).drop_duplicates()
-    town_stops = town_near.groupby("group")["place"].agg(list)
-    town_trips = [
-        transit.trips_per_hour(timed, per_stop.iloc[town_stops.get(n, [])])
-        if n in set(net.district_nis)
-        else np.nan
-        for n in communes
-    ]
+    by_town = transit.trips_per_hour_by_group(timed, per_stop, town_near)
+    with_district = set(net.district_nis)
+    town_trips = [float(by_town.get(n, 0.0)) if n in with_district else np.nan for n in communes]
     level = _levels(net, {"v": np.array(trips)}, {"v": np.array(town_trips)}, communes)
     rows.append(
         indicator_rows(
@@ -131,6 +125,7 @@ def network_rows(
     )
 
     # 2 access by mode and 2SFCA
+    town_cells = pd.Series(np.arange(len(cells))).groupby(cells["nis"].astype(str).to_numpy()).indices
     for mode, minutes in reach.MODE_THRESHOLD_MIN.items():
         code = f"pop_{mode}_{int(minutes)}min"
         district = reach.totals_within(pop, net.to_district[mode], minutes)
@@ -146,7 +141,7 @@ def network_rows(
         )
         access = net.two_step[mode].accessibility * 1000.0
         town_a = [
-            reach.weighted_median(access, pop, cells["nis"].astype(str).to_numpy() == n)
+            reach.weighted_median(access[town_cells[n]], pop[town_cells[n]]) if n in town_cells else np.nan
             for n in communes
         ]
         district_a = reach.weighted_medians_within(net.to_district[mode], minutes * 60, access, pop)

@@ -16,7 +16,7 @@ import shapely
 from support import realdata_path as realdata_routing
 
 from pipelines.network import mode_network
-from pipelines.routing import Router
+from pipelines.routing import SNAP_CACHE, Router
 from pipelines.sources.osm import read_street_graph
 
 # --- the hand-built network ---------------------------------------------------------
@@ -360,3 +360,15 @@ def test_nearest_times_on_a_real_network(wechel_walk) -> None:
     dests = xy[rng.choice(len(xy), 150, replace=False)] + rng.normal(0, 1e-4, (150, 2))
     matrix = router.travel_times(origins, dests, cutoff_s=900)
     np.testing.assert_allclose(router.nearest_times(origins, dests, cutoff_s=900), matrix.min(axis=0), atol=1e-9)
+
+
+def test_snapping_the_same_points_again_gives_the_kept_result(router: Router) -> None:
+    lon, lat = np.array([4.35, 4.351]), np.array([50.85, 50.8505])
+    first = router.snap(lon, lat)
+    assert router.snap(lon.copy(), lat.copy()) is first  # same coordinates: no second search
+    other = router.snap(lon + 0.001, lat)
+    assert other is not first
+    np.testing.assert_array_equal(router._snap(lon, lat).edge, first.edge)
+    for k in range(10):  # the cache stays bounded
+        router.snap(lon + k * 1e-4, lat)
+    assert len(router._snaps) <= SNAP_CACHE

@@ -158,6 +158,18 @@ def test_trips_per_hour_counts_a_trip_once(mini: dict) -> None:
         transit.window_departures(mini, "2026-10-14", window=(20, 6))
 
 
+def test_trips_per_hour_by_group_equals_one_group_at_a_time(mini: dict) -> None:
+    timed = transit.window_departures(mini, "2026-10-14")
+    stops = pd.DataFrame({"feed_id": ["gtfs_mini"] * 3, "stop_id": ["S1", "S2", "S1"]})
+    places = pd.DataFrame({"group": ["a", "a", "b", "c", "c"], "place": [0, 1, 1, 2, 0]})
+    out = transit.trips_per_hour_by_group(timed, stops, places)
+    for group, rows in places.groupby("group"):
+        assert out[group] == pytest.approx(transit.trips_per_hour(timed, stops.iloc[rows["place"]]))
+    assert out["a"] == pytest.approx(2 / 14)  # T1 and T2, each once
+    nowhere = pd.DataFrame({"feed_id": ["gtfs_mini"], "stop_id": ["NOPE"]})
+    assert transit.trips_per_hour_by_group(timed, nowhere, places.iloc[:1].assign(place=0))["a"] == 0.0
+
+
 # -- coverage of cells -----------------------------------------------------------------------
 
 STOPS = pd.DataFrame({"departures_per_hour": [12.0, 3.0, 0.0], "radius_m": [500.0, 1000.0, 500.0]})
