@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import geopandas as gpd
-import h3
+import h3.api.numpy_int as h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -126,8 +126,23 @@ def cells_polygon(cells: np.ndarray) -> shapely.Geometry:
     """Outline of a set of H3 cells (exact, from ``h3.cells_to_h3shape``), EPSG:4326."""
     if len(cells) == 0:
         return shapely.Polygon()
-    shape = h3.cells_to_h3shape([h3.int_to_str(int(c)) for c in cells], tight=False)
-    return shapely.geometry.shape(shape.__geo_interface__)
+    shape = h3_int.cells_to_h3shape(np.asarray(cells, dtype="uint64"), tight=False)
+    # the loops of every polygon (outer ring, then holes) as (lat, lng) points, open
+    loops = [(i, loop) for i, poly in enumerate(shape.polys) for loop in (poly.outer, *poly.holes)]
+    sizes = [len(loop) for _, loop in loops]
+    latlng = np.array([point for _, loop in loops for point in loop], dtype=float)
+    rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(loops)), sizes))
+    return shapely.multipolygons(shapely.polygons(rings, indices=[i for i, _ in loops]))
+
+
+def _by_district(huff: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Rows of ``huff`` grouped by district: ``(order, bounds, ids)``, where
+    ``order[bounds[j]:bounds[j + 1]]`` are the rows of district ``ids[j]`` in their order
+    (districts sorted, as ``groupby("district_id")``; rows without a district left out)."""
+    codes, ids = pd.factorize(huff["district_id"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(ids) + 1))
+    return order, bounds, ids
 
 
 def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> gpd.GeoDataFrame:
@@ -147,9 +162,14 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
         district's expected customers) and the union of the tier's cells (EPSG:4326); a tier
         without cells (one cell crossed two thresholds) has an empty polygon.
     """
+    order, bounds, ids = _by_district(huff)
+    all_expected = huff["expected_customers"].to_numpy(dtype=float)[order]
+    all_population = huff["population"].to_numpy()[order]
+    all_cells = huff["h3"].to_numpy()[order]
     rows = []
-    for district, group in huff.groupby("district_id", sort=True):
-        expected = group["expected_customers"].to_numpy(dtype=float)
+    for j, district in enumerate(ids):
+        block = slice(bounds[j], bounds[j + 1])
+        expected, population, cells = all_expected[block], all_population[block], all_cells[block]
         tiers = catchment_tiers(expected, shares)
         total = float(expected.sum())
         for tier in range(1, len(shares) + 1):
@@ -159,10 +179,10 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
                     "district_id": district,
                     "tier": tier,
                     "n_cells": int(inside.sum()),
-                    "population": float(group["population"].to_numpy()[inside].sum()),
+                    "population": float(population[inside].sum()),
                     "expected_customers": float(expected[inside].sum()),
                     "share": float(expected[inside].sum() / total) if total > 0 else 0.0,
-                    "geometry": cells_polygon(group["h3"].to_numpy()[inside]),
+                    "geometry": cells_polygon(cells[inside]),
                 }
             )
     frame = pd.DataFrame(
@@ -182,7 +202,9 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
 
 def cell_tiers(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> pd.Series:
     """Tier (0 = outside) of every row of ``huff`` within its district."""
-    out = pd.Series(0, index=huff.index, dtype="int64")
-    for _, group in huff.groupby("district_id", sort=False):
-        out.loc[group.index] = catchment_tiers(group["expected_customers"].to_numpy(float), shares)
-    return out
+    order, bounds, _ = _by_district(huff)
+    expected = huff["expected_customers"].to_numpy(float)[order]
+    tiers = np.zeros(len(huff), dtype="int64")
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        tiers[order[start:end]] = catchment_tiers(expected[start:end], shares)
+    return pd.Series(tiers, index=huff.index)
