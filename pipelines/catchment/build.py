@@ -33,6 +33,7 @@ from pipelines.catchment.model import (
     calibration_metadata,
     cell_tiers,
     huff_table,
+    positions,
     tier_table,
 )
 from pipelines.catchment.revealed import (
@@ -207,14 +208,18 @@ def od_shopping_trips(od_flows: pd.DataFrame, hours: tuple[int, int] = SHOPPING_
 # -- Huff ----------------------------------------------------------------------------------
 
 
-def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, column: str) -> np.ndarray:
-    """Dense (len(cells) x districts) block of one cost column of gold.travel_times, ``inf``
+def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, columns: list[str]) -> list[np.ndarray]:
+    """Dense (len(cells) x districts) blocks of cost columns of gold.travel_times, ``inf``
     for the pairs the table leaves out (beyond reach); a cell may be asked several times."""
     wanted = np.unique(np.asarray(cells, dtype="uint64"))
     rows = times[times["h3"].isin(wanted)]
-    block = np.full((len(wanted), len(ids)), np.inf)
-    block[np.searchsorted(wanted, rows["h3"].to_numpy()), pd.Index(ids).get_indexer(rows["district_id"])] = rows[column].to_numpy(float)
-    return block[np.searchsorted(wanted, np.asarray(cells, dtype="uint64"))]
+    at = np.searchsorted(wanted, rows["h3"].to_numpy()), positions(rows["district_id"], ids)
+    blocks = []
+    for column in columns:
+        block = np.full((len(wanted), len(ids)), np.inf)
+        block[at] = rows[column].to_numpy(float)
+        blocks.append(block[np.searchsorted(wanted, np.asarray(cells, dtype="uint64"))])
+    return blocks
 
 
 def huff(
@@ -242,8 +247,12 @@ def huff(
     """
     ids = districts["district_id"].to_numpy()
     attract = districts["n_shops"].to_numpy(dtype=float)
-    pairs = times[np.isfinite(times["drive_min"].to_numpy(float))]
-    pairs = pairs.rename(columns={"drive_km": "cost_km"})
+    # the choice set: pairs within a 30-minute drive; the others cost inf (probability 0,
+    # no row), which spares filtering millions of rows
+    within = np.isfinite(times["drive_min"].to_numpy(float))
+    pairs = times[["h3", "district_id", "drive_min"]].assign(
+        cost_km=np.where(within, times["drive_km"].to_numpy(float), np.inf)
+    )
     info = choice_summary(origins)
     result = time_result = None
     choices = origins.dropna(subset=["customer_sector", "district_id"])
@@ -251,8 +260,7 @@ def huff(
         sector_cells = points_to_cells(sectors.geometry.representative_point())
         in_grid = np.isin(sector_cells, cells["h3"].to_numpy())
         counts, _ = count_matrix(choices["customer_sector"], choices["district_id"], choices["customers"], sectors["sector_id"].to_numpy(), ids)
-        cost = _cost_rows(pairs, sector_cells, ids, "cost_km")
-        minutes = _cost_rows(pairs, sector_cells, ids, "drive_min")
+        cost, minutes = _cost_rows(pairs, sector_cells, ids, ["cost_km", "drive_min"])
         unusable = ~in_grid[:, None] | ~np.isfinite(cost)  # outside the grid, or beyond reach
         info["transactions_unroutable"] = int(counts[unusable].sum())
         counts[unusable] = 0

@@ -71,6 +71,15 @@ def calibration_metadata(result: CalibrationResult | None, prefix: str = "") -> 
     return out
 
 
+def positions(values: pd.Series | np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Position of every value in ``ids`` (-1 when absent or missing), like
+    ``pd.Index(ids).get_indexer(values)`` but looking each distinct value up once (fast on
+    millions of district ids)."""
+    codes, uniques = pd.factorize(values)
+    found = pd.Index(ids).get_indexer(uniques)
+    return np.where(codes >= 0, found[codes], -1)
+
+
 def huff_table(
     cells: pd.DataFrame,
     district_ids: np.ndarray,
@@ -101,11 +110,14 @@ def huff_table(
         probabilities sum to 1.
     """
     cell = pd.Index(cells["h3"]).get_indexer(pairs["h3"])
-    district = pd.Index(district_ids).get_indexer(pairs["district_id"])
+    district = positions(pairs["district_id"], district_ids)
     keep = (cell >= 0) & (district >= 0)
-    order = np.lexsort((district[keep], cell[keep]))
-    cell, district = cell[keep][order], district[keep][order]
-    cost = pairs["cost_km"].to_numpy(dtype=float)[keep][order]
+    cell, district = cell[keep], district[keep]
+    cost = pairs["cost_km"].to_numpy(dtype=float)[keep]
+    key = cell * len(district_ids) + district
+    if (np.diff(key) < 0).any():  # gold.travel_times is already cell-major
+        order = np.argsort(key, kind="stable")
+        cell, district, cost = cell[order], district[order], cost[order]
     p = huff_pair_probabilities(
         attractiveness, cell, district, cost, alpha=1.0, beta=beta, min_cost=HUFF_MIN_KM
     )
@@ -114,7 +126,7 @@ def huff_table(
     return pd.DataFrame(
         {
             "h3": cells["h3"].to_numpy()[cell[hit]],
-            "district_id": np.asarray(district_ids)[district[hit]],
+            "district_id": pd.Series(np.asarray(district_ids)).take(district[hit]).array,
             "cost_km": cost[hit],
             "probability": p[hit],
             "expected_customers": e[hit],
