@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from pipelines import db
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT, isochrone_table, travel_time_table
@@ -312,15 +313,15 @@ def _observed_counts(
     return counts, info
 
 
-def _grid(huff_frame: pd.DataFrame, cells: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(cells x districts) modelled tier and expected customers."""
-    tier = cell_tiers(huff_frame)
+def _grid(huff_frame: pd.DataFrame, cells: pd.DataFrame, ids: np.ndarray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+    """(cells x districts) modelled tier and expected customers, sparse: the pairs of
+    gold.huff (absent pairs: tier 0, no customers)."""
     position = pd.Index(cells["h3"]).get_indexer(huff_frame["h3"])
-    column = pd.Index(ids).get_indexer(huff_frame["district_id"])
-    tiers = np.zeros((len(cells), len(ids)), dtype="int64")
-    expected = np.zeros((len(cells), len(ids)))
-    tiers[position, column] = tier.to_numpy()
-    expected[position, column] = huff_frame["expected_customers"].to_numpy()
+    column = positions(huff_frame["district_id"], ids)
+    ok = (position >= 0) & (column >= 0)
+    at, shape = (position[ok], column[ok]), (len(cells), len(ids))
+    tiers = sp.csc_matrix((cell_tiers(huff_frame).to_numpy()[ok], at), shape=shape)
+    expected = sp.csc_matrix((huff_frame["expected_customers"].to_numpy(float)[ok], at), shape=shape)
     return tiers, expected
 
 
@@ -364,7 +365,7 @@ def revealed(
 
     tiers, expected = _grid(huff_frame, cells, ids)
     weights = sector_cell_weights(cells, sectors)
-    observed = {s: np.asarray(weights @ m) for s, m in counts.items()}
+    observed = {s: (weights @ sp.csr_matrix(m)).tocsc() for s, m in counts.items()}
     frame = comparison_table(tiers, expected, cells["population"].to_numpy(), observed, ids, k)
     meta2: dict[str, object] = dict(status)
     for source in observed:
