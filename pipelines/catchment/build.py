@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from pipelines import db
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT, isochrone_table, travel_time_table
@@ -33,6 +34,7 @@ from pipelines.catchment.model import (
     calibration_metadata,
     cell_tiers,
     huff_table,
+    positions,
     tier_table,
 )
 from pipelines.catchment.revealed import (
@@ -207,14 +209,18 @@ def od_shopping_trips(od_flows: pd.DataFrame, hours: tuple[int, int] = SHOPPING_
 # -- Huff ----------------------------------------------------------------------------------
 
 
-def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, column: str) -> np.ndarray:
-    """Dense (len(cells) x districts) block of one cost column of gold.travel_times, ``inf``
+def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, columns: list[str]) -> list[np.ndarray]:
+    """Dense (len(cells) x districts) blocks of cost columns of gold.travel_times, ``inf``
     for the pairs the table leaves out (beyond reach); a cell may be asked several times."""
     wanted = np.unique(np.asarray(cells, dtype="uint64"))
     rows = times[times["h3"].isin(wanted)]
-    block = np.full((len(wanted), len(ids)), np.inf)
-    block[np.searchsorted(wanted, rows["h3"].to_numpy()), pd.Index(ids).get_indexer(rows["district_id"])] = rows[column].to_numpy(float)
-    return block[np.searchsorted(wanted, np.asarray(cells, dtype="uint64"))]
+    at = np.searchsorted(wanted, rows["h3"].to_numpy()), positions(rows["district_id"], ids)
+    blocks = []
+    for column in columns:
+        block = np.full((len(wanted), len(ids)), np.inf)
+        block[at] = rows[column].to_numpy(float)
+        blocks.append(block[np.searchsorted(wanted, np.asarray(cells, dtype="uint64"))])
+    return blocks
 
 
 def huff(
@@ -242,8 +248,12 @@ def huff(
     """
     ids = districts["district_id"].to_numpy()
     attract = districts["n_shops"].to_numpy(dtype=float)
-    pairs = times[np.isfinite(times["drive_min"].to_numpy(float))]
-    pairs = pairs.rename(columns={"drive_km": "cost_km"})
+    # the choice set: pairs within a 30-minute drive; the others cost inf (probability 0,
+    # no row), which spares filtering millions of rows
+    within = np.isfinite(times["drive_min"].to_numpy(float))
+    pairs = times[["h3", "district_id", "drive_min"]].assign(
+        cost_km=np.where(within, times["drive_km"].to_numpy(float), np.inf)
+    )
     info = choice_summary(origins)
     result = time_result = None
     choices = origins.dropna(subset=["customer_sector", "district_id"])
@@ -251,8 +261,7 @@ def huff(
         sector_cells = points_to_cells(sectors.geometry.representative_point())
         in_grid = np.isin(sector_cells, cells["h3"].to_numpy())
         counts, _ = count_matrix(choices["customer_sector"], choices["district_id"], choices["customers"], sectors["sector_id"].to_numpy(), ids)
-        cost = _cost_rows(pairs, sector_cells, ids, "cost_km")
-        minutes = _cost_rows(pairs, sector_cells, ids, "drive_min")
+        cost, minutes = _cost_rows(pairs, sector_cells, ids, ["cost_km", "drive_min"])
         unusable = ~in_grid[:, None] | ~np.isfinite(cost)  # outside the grid, or beyond reach
         info["transactions_unroutable"] = int(counts[unusable].sum())
         counts[unusable] = 0
@@ -304,15 +313,15 @@ def _observed_counts(
     return counts, info
 
 
-def _grid(huff_frame: pd.DataFrame, cells: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(cells x districts) modelled tier and expected customers."""
-    tier = cell_tiers(huff_frame)
+def _grid(huff_frame: pd.DataFrame, cells: pd.DataFrame, ids: np.ndarray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+    """(cells x districts) modelled tier and expected customers, sparse: the pairs of
+    gold.huff (absent pairs: tier 0, no customers)."""
     position = pd.Index(cells["h3"]).get_indexer(huff_frame["h3"])
-    column = pd.Index(ids).get_indexer(huff_frame["district_id"])
-    tiers = np.zeros((len(cells), len(ids)), dtype="int64")
-    expected = np.zeros((len(cells), len(ids)))
-    tiers[position, column] = tier.to_numpy()
-    expected[position, column] = huff_frame["expected_customers"].to_numpy()
+    column = positions(huff_frame["district_id"], ids)
+    ok = (position >= 0) & (column >= 0)
+    at, shape = (position[ok], column[ok]), (len(cells), len(ids))
+    tiers = sp.csc_matrix((cell_tiers(huff_frame).to_numpy()[ok], at), shape=shape)
+    expected = sp.csc_matrix((huff_frame["expected_customers"].to_numpy(float)[ok], at), shape=shape)
     return tiers, expected
 
 
@@ -356,7 +365,7 @@ def revealed(
 
     tiers, expected = _grid(huff_frame, cells, ids)
     weights = sector_cell_weights(cells, sectors)
-    observed = {s: np.asarray(weights @ m) for s, m in counts.items()}
+    observed = {s: (weights @ sp.csr_matrix(m)).tocsc() for s, m in counts.items()}
     frame = comparison_table(tiers, expected, cells["population"].to_numpy(), observed, ids, k)
     meta2: dict[str, object] = dict(status)
     for source in observed:

@@ -277,7 +277,10 @@ def huff_pair_probabilities(
     reach = np.isfinite(d)
     log_d = _log_cost(np.where(reach, d, 1.0)) if beta > 0 else np.zeros_like(d)
     utility = np.where(reach, alpha * np.log(a[j]) - beta * log_d, -np.inf)
-    _, row = np.unique(o, return_inverse=True)
+    if (np.diff(o) >= 0).all():  # pairs grouped by origin already: number them in order
+        row = np.concatenate(([0], np.cumsum(o[1:] != o[:-1])))[: len(o)]
+    else:
+        _, row = np.unique(o, return_inverse=True)
     top = np.full(row.max() + 1 if len(row) else 0, -np.inf)
     np.maximum.at(top, row, utility)
     with np.errstate(invalid="ignore"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import geopandas as gpd
-import h3
+import h3.api.numpy_int as h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -71,6 +71,15 @@ def calibration_metadata(result: CalibrationResult | None, prefix: str = "") -> 
     return out
 
 
+def positions(values: pd.Series | np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Position of every value in ``ids`` (-1 when absent or missing), like
+    ``pd.Index(ids).get_indexer(values)`` but looking each distinct value up once (fast on
+    millions of district ids)."""
+    codes, uniques = pd.factorize(values)
+    found = pd.Index(ids).get_indexer(uniques)
+    return np.where(codes >= 0, found[codes], -1)
+
+
 def huff_table(
     cells: pd.DataFrame,
     district_ids: np.ndarray,
@@ -101,11 +110,14 @@ def huff_table(
         probabilities sum to 1.
     """
     cell = pd.Index(cells["h3"]).get_indexer(pairs["h3"])
-    district = pd.Index(district_ids).get_indexer(pairs["district_id"])
+    district = positions(pairs["district_id"], district_ids)
     keep = (cell >= 0) & (district >= 0)
-    order = np.lexsort((district[keep], cell[keep]))
-    cell, district = cell[keep][order], district[keep][order]
-    cost = pairs["cost_km"].to_numpy(dtype=float)[keep][order]
+    cell, district = cell[keep], district[keep]
+    cost = pairs["cost_km"].to_numpy(dtype=float)[keep]
+    key = cell * len(district_ids) + district
+    if (np.diff(key) < 0).any():  # gold.travel_times is already cell-major
+        order = np.argsort(key, kind="stable")
+        cell, district, cost = cell[order], district[order], cost[order]
     p = huff_pair_probabilities(
         attractiveness, cell, district, cost, alpha=1.0, beta=beta, min_cost=HUFF_MIN_KM
     )
@@ -114,7 +126,7 @@ def huff_table(
     return pd.DataFrame(
         {
             "h3": cells["h3"].to_numpy()[cell[hit]],
-            "district_id": np.asarray(district_ids)[district[hit]],
+            "district_id": pd.Series(np.asarray(district_ids)).take(district[hit]).array,
             "cost_km": cost[hit],
             "probability": p[hit],
             "expected_customers": e[hit],
@@ -126,8 +138,23 @@ def cells_polygon(cells: np.ndarray) -> shapely.Geometry:
     """Outline of a set of H3 cells (exact, from ``h3.cells_to_h3shape``), EPSG:4326."""
     if len(cells) == 0:
         return shapely.Polygon()
-    shape = h3.cells_to_h3shape([h3.int_to_str(int(c)) for c in cells], tight=False)
-    return shapely.geometry.shape(shape.__geo_interface__)
+    shape = h3_int.cells_to_h3shape(np.asarray(cells, dtype="uint64"), tight=False)
+    # the loops of every polygon (outer ring, then holes) as (lat, lng) points, open
+    loops = [(i, loop) for i, poly in enumerate(shape.polys) for loop in (poly.outer, *poly.holes)]
+    sizes = [len(loop) for _, loop in loops]
+    latlng = np.array([point for _, loop in loops for point in loop], dtype=float)
+    rings = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(loops)), sizes))
+    return shapely.multipolygons(shapely.polygons(rings, indices=[i for i, _ in loops]))
+
+
+def _by_district(huff: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Rows of ``huff`` grouped by district: ``(order, bounds, ids)``, where
+    ``order[bounds[j]:bounds[j + 1]]`` are the rows of district ``ids[j]`` in their order
+    (districts sorted, as ``groupby("district_id")``; rows without a district left out)."""
+    codes, ids = pd.factorize(huff["district_id"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(ids) + 1))
+    return order, bounds, ids
 
 
 def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> gpd.GeoDataFrame:
@@ -147,9 +174,14 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
         district's expected customers) and the union of the tier's cells (EPSG:4326); a tier
         without cells (one cell crossed two thresholds) has an empty polygon.
     """
+    order, bounds, ids = _by_district(huff)
+    all_expected = huff["expected_customers"].to_numpy(dtype=float)[order]
+    all_population = huff["population"].to_numpy()[order]
+    all_cells = huff["h3"].to_numpy()[order]
     rows = []
-    for district, group in huff.groupby("district_id", sort=True):
-        expected = group["expected_customers"].to_numpy(dtype=float)
+    for j, district in enumerate(ids):
+        block = slice(bounds[j], bounds[j + 1])
+        expected, population, cells = all_expected[block], all_population[block], all_cells[block]
         tiers = catchment_tiers(expected, shares)
         total = float(expected.sum())
         for tier in range(1, len(shares) + 1):
@@ -159,10 +191,10 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
                     "district_id": district,
                     "tier": tier,
                     "n_cells": int(inside.sum()),
-                    "population": float(group["population"].to_numpy()[inside].sum()),
+                    "population": float(population[inside].sum()),
                     "expected_customers": float(expected[inside].sum()),
                     "share": float(expected[inside].sum() / total) if total > 0 else 0.0,
-                    "geometry": cells_polygon(group["h3"].to_numpy()[inside]),
+                    "geometry": cells_polygon(cells[inside]),
                 }
             )
     frame = pd.DataFrame(
@@ -182,7 +214,9 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
 
 def cell_tiers(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> pd.Series:
     """Tier (0 = outside) of every row of ``huff`` within its district."""
-    out = pd.Series(0, index=huff.index, dtype="int64")
-    for _, group in huff.groupby("district_id", sort=False):
-        out.loc[group.index] = catchment_tiers(group["expected_customers"].to_numpy(float), shares)
-    return out
+    order, bounds, _ = _by_district(huff)
+    expected = huff["expected_customers"].to_numpy(float)[order]
+    tiers = np.zeros(len(huff), dtype="int64")
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        tiers[order[start:end]] = catchment_tiers(expected[start:end], shares)
+    return pd.Series(tiers, index=huff.index)

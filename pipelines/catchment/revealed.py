@@ -126,11 +126,22 @@ def sector_cell_weights(cells: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> s
     )
 
 
+def _column(matrix: np.ndarray | sp.spmatrix, j: int) -> np.ndarray:
+    """Column ``j`` of a dense or sparse matrix, dense."""
+    if not sp.issparse(matrix):
+        return np.asarray(matrix)[:, j]
+    m = matrix.tocsc()  # itself when already CSC
+    start, end = m.indptr[j], m.indptr[j + 1]
+    column = np.zeros(m.shape[0], dtype=m.dtype)
+    column[m.indices[start:end]] = m.data[start:end]
+    return column
+
+
 def comparison_table(
-    cell_tier: np.ndarray,
-    expected: np.ndarray,
+    cell_tier: np.ndarray | sp.spmatrix,
+    expected: np.ndarray | sp.spmatrix,
     population: np.ndarray,
-    observed: dict[str, np.ndarray],
+    observed: dict[str, np.ndarray | sp.spmatrix],
     district_ids: np.ndarray,
     k: int,
 ) -> pd.DataFrame:
@@ -138,12 +149,12 @@ def comparison_table(
 
     Parameters
     ----------
-    cell_tier : numpy.ndarray, shape (n_cells, n_districts)
+    cell_tier : numpy.ndarray or scipy.sparse matrix, shape (n_cells, n_districts)
         Modelled tier of each cell (0 = outside).
-    expected : numpy.ndarray, shape (n_cells, n_districts)
+    expected : numpy.ndarray or scipy.sparse matrix, shape (n_cells, n_districts)
         Huff expected customers.
     population : numpy.ndarray, shape (n_cells,)
-    observed : dict of source -> numpy.ndarray, shape (n_cells, n_districts)
+    observed : dict of source -> numpy.ndarray or scipy.sparse matrix, shape (n_cells, n_districts)
         Observed customers spread over cells.
     district_ids : numpy.ndarray
     k : int
@@ -156,24 +167,26 @@ def comparison_table(
         and, per source, ``<source>_share`` and ``<source>_n`` (the district's observed
         total). A share is null when the district has fewer than ``k`` observations or the
         tier between 0 and ``k`` (exclusive); a tier with no observation shows 0.
+
+    Sparse matrices (CSC: one column per district) spare the dense cells x districts arrays.
     """
     rows = []
     for j, district in enumerate(district_ids):
-        total_e = expected[:, j].sum()
+        tiers, e = _column(cell_tier, j), _column(expected, j)
+        obs = {source: _column(m, j) for source, m in observed.items()}
+        total_e = e.sum()
         for tier in (1, 2, 3, 0):
-            inside = cell_tier[:, j] == tier
+            inside = tiers == tier
             row = {
                 "district_id": district,
                 "tier": tier,
                 "n_cells": int(inside.sum()),
                 "population": float(population[inside].sum()),
-                "modelled_share": float(expected[inside, j].sum() / total_e)
-                if total_e > 0
-                else None,
+                "modelled_share": float(e[inside].sum() / total_e) if total_e > 0 else None,
             }
-            for source, obs in observed.items():
-                n = float(obs[:, j].sum())
-                part = float(obs[inside, j].sum())
+            for source, o in obs.items():
+                n = float(o.sum())
+                part = float(o[inside].sum())
                 shown = n >= k and (part == 0 or part >= k)
                 row[f"{source}_share"] = part / n if shown else None
                 row[f"{source}_n"] = n if n >= k else None
