@@ -29,6 +29,9 @@ from pipelines.routing import Router, _merge_intervals
 
 LEAF_SEGMENTS = 48
 """A quadtree node with at most this many street segments is a leaf."""
+ORIGINS_PER_BATCH = 32
+"""Origins whose reached streets are held at once (memory grows with the batch, not the
+territory's districts)."""
 
 _TO_METRIC = pyproj.Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
 
@@ -207,16 +210,27 @@ class IsochroneBuilder:
             nothing is reached).
         """
         cutoffs = [float(c) for c in cutoffs_s]
+        if len(set(cutoffs)) != len(cutoffs):
+            raise ValueError(f"cutoffs must be distinct; found {cutoffs}")
         lonlat = np.asarray(origins_lonlat, dtype=float).reshape(-1, 2)
+        batches = [
+            self._polygons(lonlat[start : start + ORIGINS_PER_BATCH], cutoffs, start)
+            for start in range(0, max(len(lonlat), 1), ORIGINS_PER_BATCH)
+        ]
+        return gpd.GeoDataFrame(pd.concat(batches, ignore_index=True), crs=CRS_WGS84)
+
+    def _polygons(self, lonlat: np.ndarray, cutoffs: list[float], first: int) -> gpd.GeoDataFrame:
+        """The isochrones of a batch of origins (numbered from ``first``), as returned by
+        :meth:`isochrones`: the reached stretches and the metric polygons of one batch are
+        held at once, not those of every origin."""
         snapped = self.router.snap(lonlat[:, 0], lonlat[:, 1])
         ox, oy = _TO_METRIC.transform(lonlat[:, 0], lonlat[:, 1])
         pieces = self.router.reach(lonlat, cutoffs, sort=False)
         n_cut = len(cutoffs)
-        if len(set(cutoffs)) != n_cut:
-            raise ValueError(f"cutoffs must be distinct; found {cutoffs}")
         position = pd.Index(cutoffs).get_indexer(pieces["cutoff_s"].to_numpy())
         group = pieces["origin"].to_numpy() * n_cut + position
         reached = self._stretches(pieces, len(lonlat) * n_cut, group)
+        del pieces, group
         records = []
         for i in range(len(lonlat)):
             for c, cutoff in enumerate(cutoffs):
@@ -227,7 +241,7 @@ class IsochroneBuilder:
                     link = shapely.LineString([(ox[i], oy[i]), (snapped.x[i], snapped.y[i])])
                     parts.extend(self._buffer([link]))
                 polygon = shapely.union_all(np.array(parts, dtype=object)) if parts else None
-                records.append((i, cutoff, polygon if polygon is not None else shapely.Polygon()))
+                records.append((first + i, cutoff, polygon if polygon is not None else shapely.Polygon()))
         frame = pd.DataFrame(records, columns=["origin", "cutoff_s", GEOMETRY_COLUMN])
         frame["area_m2"] = shapely.area(frame[GEOMETRY_COLUMN].to_numpy())
         geometry = gpd.GeoSeries(frame[GEOMETRY_COLUMN], crs=CRS_METRIC).to_crs(CRS_WGS84)

@@ -360,6 +360,20 @@ def test_isochrone_builder_rejects_bad_buffer_and_duplicate_cutoffs() -> None:
         IsochroneBuilder(router, buffer_m=10.0).isochrones(hand_lonlat(1), [60.0, 60.0])
 
 
+def test_isochrones_in_batches_equal_all_origins_at_once(monkeypatch) -> None:
+    from pipelines.catchment import isochrones as iso_module
+
+    router = mode_router(*hand_network(), "drive")
+    origins = hand_lonlat(1, 2, 3)
+    whole = IsochroneBuilder(router, buffer_m=10.0).isochrones(origins, [30.0, 60.0])
+    monkeypatch.setattr(iso_module, "ORIGINS_PER_BATCH", 2)  # batches of 2 then 1 origin
+    batched = IsochroneBuilder(router, buffer_m=10.0).isochrones(origins, [30.0, 60.0])
+    assert batched["origin"].tolist() == [0, 0, 1, 1, 2, 2]
+    pd.testing.assert_frame_equal(batched.drop(columns="geometry"), whole.drop(columns="geometry"))
+    assert shapely.equals_exact(batched.geometry.values, whole.geometry.values, tolerance=0).all()
+    assert IsochroneBuilder(router, buffer_m=10.0).isochrones(np.zeros((0, 2)), [30.0]).empty
+
+
 # ------------------------------------------------------------------ Huff tables and tiers
 
 
