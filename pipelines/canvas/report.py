@@ -149,7 +149,7 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
     curve = inp.of("footfall_curve", nis)
     curve = curve[curve["level"] == "commune"] if len(curve) else curve
     if len(curve):
-        by = curve.pivot_table(index="hour", columns="weekday", values="footfall", aggfunc="mean").reindex(range(24))
+        by = curve.groupby(["hour", "weekday"])["footfall"].mean().unstack("weekday").reindex(range(24))
         series = {"lun-ven": by[[c for c in range(5) if c in by]].mean(axis=1).to_numpy(),
                   "samedi": by[5].to_numpy() if 5 in by else np.full(24, np.nan),
                   "dimanche": by[6].to_numpy() if 6 in by else np.full(24, np.nan)}
@@ -178,6 +178,14 @@ def _clusters(peers: pd.DataFrame) -> tuple[dict[str, int], dict[int, set[str]]]
         cluster.setdefault(n, int(k))
         members.setdefault(int(k), set()).add(n)
     return cluster, members
+
+
+def _by_cluster(peers: pd.DataFrame) -> dict[int, list[tuple[str, Any]]]:
+    """(nis, commune name) of each cluster's communes, in table order."""
+    out: dict[int, list[tuple[str, Any]]] = {}
+    for n, c, k in zip(peers["nis"].astype(str), peers["commune"], peers["cluster"], strict=True):
+        out.setdefault(int(k), []).append((n, c))
+    return out
 
 
 def _pillar_scores(pillars: pd.DataFrame, code: str) -> tuple[list[tuple[str, float]], dict[str, tuple[float, float, float]]]:
@@ -216,7 +224,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
     return {
         "nis": nis, "commune": peer["commune"], "peer": {k: _clean(v) for k, v in peer.to_dict().items()}, "meta": inp.meta,
         "neighbours": [names.get(n, n) for n in peer["neighbours"]],
-        "cluster_members": [c for n, c, k in zip(inp.peers["nis"].astype(str), inp.peers["commune"], inp.peers["cluster"], strict=True) if n != nis and int(k) == int(peer["cluster"])],
+        "cluster_members": [c for n, c in inp.once("by_cluster", lambda: _by_cluster(inp.peers)).get(int(peer["cluster"]), []) if n != nis],
         "features_fr": FEATURES_FR, "lenses_fr": LENSES_FR,
         "pillars": inp.rows("pillars", nis, "order"), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
         "card": {p: [r for r in indicators if r["pillar"] == p] for p in cat.pillars},
