@@ -250,9 +250,11 @@ def pillar_chart(rows: Sequence[dict], width: int = 560, row_h: int = 42) -> str
     for i, r in enumerate(rows):
         yc = 30 + row_h * i + row_h / 2 - 6
         out.append(f"<text x='{left - 8}' y='{yc + 4:.1f}' font-size='11' text-anchor='end'>{escape(r['label'])}</text>")
+        y1, y2 = f"{yc - 9:.1f}", f"{yc + 9:.1f}"
         for s, peer in r.get("others", []):
             if s == s:
-                out.append(f"<line x1='{x(s):.1f}' x2='{x(s):.1f}' y1='{yc - 9:.1f}' y2='{yc + 9:.1f}' stroke='{'#5b8fd6' if peer else '#b5b5b5'}' stroke-width='2'/>")
+                xs = f"{x(s):.1f}"
+                out.append(f"<line x1='{xs}' x2='{xs}' y1='{y1}' y2='{y2}' stroke='{'#5b8fd6' if peer else '#b5b5b5'}' stroke-width='2'/>")
         lo, hi, sc = r.get("low"), r.get("high"), r.get("score")
         if lo is not None and hi is not None and lo == lo and hi == hi:
             out.append(f"<line x1='{x(lo):.1f}' x2='{x(hi):.1f}' y1='{yc:.1f}' y2='{yc:.1f}' stroke='#c0392b' stroke-width='4' stroke-opacity='0.5'/>")
