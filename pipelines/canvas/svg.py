@@ -89,29 +89,26 @@ def _paths(geoms: np.ndarray, frame: _Frame) -> list[str]:
     pixels in one pass, then written ring by ring. Any other geometry, and a multipolygon with
     an empty part, goes through :func:`_path`."""
     kind = shapely.get_type_id(geoms)
-    bulk = np.flatnonzero(np.isin(kind, (3, 6)) & ~shapely.is_empty(geoms))  # Polygon, MultiPolygon
+    bulk = ((kind == 3) | (kind == 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
     polys, poly_geom = shapely.get_parts(geoms[bulk], return_index=True)
-    odd = set(bulk[poly_geom[shapely.is_empty(polys)]].tolist())
+    poly_geom = np.flatnonzero(bulk)[poly_geom]
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     coords, point_ring = shapely.get_coordinates(rings, return_index=True)
     xy = _pixels(coords, frame)
-    ends = 2 * np.cumsum(np.bincount(point_ring, minlength=len(rings)))
-    done: dict[int, list[str]] = {}
-    start = 0
-    for end, i in zip(ends.tolist(), bulk[poly_geom[ring_poly]].tolist(), strict=True):
-        done.setdefault(i, []).append(_ring_data(xy[start:end]))
-        start = end
-    out = []
-    for i, geom in enumerate(geoms):
-        if i in done and i not in odd:
-            out.append("".join(done[i]))
-        else:
-            out.append("" if geom is None else _path(geom, frame))
+    ends = (2 * np.cumsum(np.bincount(point_ring, minlength=len(rings)))).tolist()
+    texts = [_ring_data(xy[a:b]) for a, b in zip([0, *ends][:-1], ends, strict=True)]
+    last = np.cumsum(np.bincount(poly_geom[ring_poly], minlength=len(geoms))).tolist()
+    out = ["".join(texts[a:b]) for a, b in zip([0, *last][:-1], last, strict=True)]
+    odd = ~bulk & ~shapely.is_missing(geoms)
+    odd[poly_geom[shapely.is_empty(polys)]] = True
+    for i in np.flatnonzero(odd).tolist():
+        out[i] = _path(geoms[i], frame)
     return out
 
 
 def _metric(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    return geoms if geoms.crs is not None and geoms.crs.to_epsg() == 31370 else geoms.to_crs(CRS_METRIC)
+    metric = geoms.crs is not None and (geoms.crs == CRS_METRIC or geoms.crs.to_epsg() == 31370)
+    return geoms if metric else geoms.to_crs(CRS_METRIC)
 
 
 def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | None = None,
