@@ -92,7 +92,10 @@ def _paths(geoms: np.ndarray, frame: _Frame) -> list[str]:
     bulk = ((kind == 3) | (kind == 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
     polys, poly_geom = shapely.get_parts(geoms[bulk], return_index=True)
     poly_geom = np.flatnonzero(bulk)[poly_geom]
-    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    if shapely.get_num_interior_rings(polys).any():
+        rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    else:  # no holes: a polygon's coordinates are its exterior ring's
+        rings, ring_poly = polys, np.arange(len(polys))
     coords, point_ring = shapely.get_coordinates(rings, return_index=True)
     xy = _pixels(coords, frame)
     ends = (2 * np.cumsum(np.bincount(point_ring, minlength=len(rings)))).tolist()
