@@ -218,7 +218,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
     names = inp.once("names", lambda: dict(zip(inp.peers["nis"].astype(str), inp.peers["commune"], strict=True)))
     card = inp.of("canvas", nis)
     indicators = inp.rows("canvas", nis, "indicator")
-    frictions = [r for r in inp.rows("canvas", nis, "friction_rank") if r["friction_rank"] is not None]
+    frictions = sorted((r for r in indicators if r["friction_rank"] is not None), key=lambda r: r["friction_rank"])
     inventory = inp.of("cadastre", nis)
     scored = inp.of("pillars", nis).sort_values("order").dropna(subset=["score"])
     return {
