@@ -7,6 +7,7 @@ tables, the maps from the gold layers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,7 @@ class ReportInputs:
     footfall_curve: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     parts: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def prepare(self) -> None:
         """Normalise ``nis`` to text, project map layers to EPSG:31370 once and split every
@@ -79,6 +81,28 @@ class ReportInputs:
         self.prepare()
         part = self.parts.get(name, {}).get(nis)
         return part if part is not None else getattr(self, name).iloc[0:0]
+
+    def once(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``, computed on the first call for ``key`` only (the tables do not change
+        once prepared): territory-wide lookups the per-commune rendering shares."""
+        self.prepare()
+        if key not in self.derived:
+            self.derived[key] = build()
+        return self.derived[key]
+
+    def rows(self, name: str, nis: str, by: str | None = None) -> list[dict[str, Any]]:
+        """``_records(self.of(name, nis).sort_values(by))``: the rows of table ``name`` for
+        commune ``nis`` as dicts, ordered by ``by`` (a key unique within a commune). The whole
+        table is converted once, commune rows keeping their order (a stable sort)."""
+        def build() -> dict[str, list[dict[str, Any]]]:
+            frame = getattr(self, name)
+            if not self.parts.get(name):
+                return {}
+            split: dict[str, list[dict[str, Any]]] = {}
+            for row in _records(frame.sort_values(by, kind="stable") if by else frame):
+                split.setdefault(row["nis"], []).append(row)
+            return split
+        return self.once(("rows", name, by), build).get(nis, [])
 
 
 @lru_cache(maxsize=1)
@@ -125,7 +149,7 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
     curve = inp.of("footfall_curve", nis)
     curve = curve[curve["level"] == "commune"] if len(curve) else curve
     if len(curve):
-        by = curve.pivot_table(index="hour", columns="weekday", values="footfall", aggfunc="mean").reindex(range(24))
+        by = curve.groupby(["hour", "weekday"])["footfall"].mean().unstack("weekday").reindex(range(24))
         series = {"lun-ven": by[[c for c in range(5) if c in by]].mean(axis=1).to_numpy(),
                   "samedi": by[5].to_numpy() if 5 in by else np.full(24, np.nan),
                   "dimanche": by[6].to_numpy() if 6 in by else np.full(24, np.nan)}
@@ -133,19 +157,46 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
                                        "Passants par heure (moyenne par point de mesure)")
         week = curve.groupby("weekday")["footfall"].sum().reindex(range(7))
         out["weekly"] = svg.bar_chart(week.to_numpy(dtype=float), list(WEEKDAYS_FR), title="Passants par jour de la semaine (jour type)")
-    own = inp.peers[inp.peers["nis"].astype(str) == nis]
-    cluster = int(own["cluster"].iloc[0]) if len(own) else -1
-    same = set(inp.peers.loc[inp.peers["cluster"] == cluster, "nis"].astype(str))
+    clusters, members = inp.once("clusters", lambda: _clusters(inp.peers))
+    same = members.get(clusters.get(nis, -1), set())
     rows = []
     for pillar in sorted(inp.catalogue.pillars.values(), key=lambda p: p.order):
-        p = inp.pillars[inp.pillars["pillar"] == pillar.code]
-        me = p[p["nis"].astype(str) == nis]
-        others = [(float(s), n in same) for n, s in zip(p["nis"].astype(str), p["score"], strict=True) if n != nis]
-        rows.append({"label": pillar.name_fr, "score": float(me["score"].iloc[0]) if len(me) else None,
-                     "low": float(me["score_p05"].iloc[0]) if len(me) else None,
-                     "high": float(me["score_p95"].iloc[0]) if len(me) else None, "others": others})
+        scores, own = inp.once(("pillar_scores", pillar.code), lambda code=pillar.code: _pillar_scores(inp.pillars, code))
+        me = own.get(nis)
+        others = [(float(s), n in same) for n, s in scores if n != nis]
+        rows.append({"label": pillar.name_fr, "score": float(me[0]) if me else None,
+                     "low": float(me[1]) if me else None, "high": float(me[2]) if me else None, "others": others})
     out["pillars"] = svg.pillar_chart(rows)
     return out
+
+
+def _clusters(peers: pd.DataFrame) -> tuple[dict[str, int], dict[int, set[str]]]:
+    """Each commune's peer cluster (its first row) and each cluster's communes."""
+    cluster: dict[str, int] = {}
+    members: dict[int, set[str]] = {}
+    for n, k in zip(peers["nis"].astype(str), peers["cluster"], strict=True):
+        cluster.setdefault(n, int(k))
+        members.setdefault(int(k), set()).add(n)
+    return cluster, members
+
+
+def _by_cluster(peers: pd.DataFrame) -> dict[int, list[tuple[str, Any]]]:
+    """(nis, commune name) of each cluster's communes, in table order."""
+    out: dict[int, list[tuple[str, Any]]] = {}
+    for n, c, k in zip(peers["nis"].astype(str), peers["commune"], peers["cluster"], strict=True):
+        out.setdefault(int(k), []).append((n, c))
+    return out
+
+
+def _pillar_scores(pillars: pd.DataFrame, code: str) -> tuple[list[tuple[str, float]], dict[str, tuple[float, float, float]]]:
+    """(nis, score) of every commune for pillar ``code`` in table order, and each commune's
+    own (score, p05, p95) (its first row)."""
+    p = pillars[pillars["pillar"] == code]
+    nis = p["nis"].astype(str).tolist()
+    own: dict[str, tuple[float, float, float]] = {}
+    for n, s, lo, hi in zip(nis, p["score"].tolist(), p["score_p05"].tolist(), p["score_p95"].tolist(), strict=True):
+        own.setdefault(n, (s, lo, hi))
+    return list(zip(nis, p["score"].tolist(), strict=True)), own
 
 
 def _clean(v: Any) -> Any:
@@ -163,23 +214,22 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
     """Everything the commune template needs."""
     cat = inp.catalogue
-    peer = inp.peers[inp.peers["nis"].astype(str) == nis].iloc[0]
-    names = dict(zip(inp.peers["nis"].astype(str), inp.peers["commune"], strict=True))
+    peer = inp.of("peers", nis).iloc[0]
+    names = inp.once("names", lambda: dict(zip(inp.peers["nis"].astype(str), inp.peers["commune"], strict=True)))
     card = inp.of("canvas", nis)
-    pillars = inp.of("pillars", nis).sort_values("order")
-    acts = inp.of("actions", nis).sort_values("rank")
+    indicators = inp.rows("canvas", nis, "indicator")
+    frictions = sorted((r for r in indicators if r["friction_rank"] is not None), key=lambda r: r["friction_rank"])
     inventory = inp.of("cadastre", nis)
-    frictions = card[card["friction_rank"].notna()].sort_values("friction_rank")
-    scored = pillars.dropna(subset=["score"])
+    scored = inp.of("pillars", nis).sort_values("order").dropna(subset=["score"])
     return {
         "nis": nis, "commune": peer["commune"], "peer": {k: _clean(v) for k, v in peer.to_dict().items()}, "meta": inp.meta,
         "neighbours": [names.get(n, n) for n in peer["neighbours"]],
-        "cluster_members": [c for n, c, k in zip(inp.peers["nis"].astype(str), inp.peers["commune"], inp.peers["cluster"], strict=True) if n != nis and int(k) == int(peer["cluster"])],
+        "cluster_members": [c for n, c in inp.once("by_cluster", lambda: _by_cluster(inp.peers)).get(int(peer["cluster"]), []) if n != nis],
         "features_fr": FEATURES_FR, "lenses_fr": LENSES_FR,
-        "pillars": _records(pillars), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
-        "card": {p: _records(card[card["pillar"] == p].sort_values("indicator")) for p in cat.pillars},
-        "frictions": _records(frictions.head(8)), "actions": _records(acts), "inventory": _records(inventory),
-        "scenarios": _records(inp.of("scenarios", nis)),
+        "pillars": inp.rows("pillars", nis, "order"), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
+        "card": {p: [r for r in indicators if r["pillar"] == p] for p in cat.pillars},
+        "frictions": frictions[:8], "actions": inp.rows("actions", nis, "rank"), "inventory": inp.rows("cadastre", nis),
+        "scenarios": inp.rows("scenarios", nis),
         "best": scored.sort_values("score", ascending=False).iloc[0].to_dict() if len(scored) else None,
         "worst": scored.sort_values("score").iloc[0].to_dict() if len(scored) else None,
         "n_missing": int((inventory["status"] != "held").sum()), "n_not_computable": int((card["status"] != "computed").sum()),
@@ -202,7 +252,7 @@ def render_index(inp: ReportInputs) -> str:
         card = inp.of("canvas", nis)
         rows.append({"nis": nis, "commune": r.commune, "population": r.population, "cluster": r.cluster_label,
                      "scores": {p: (piv.loc[nis, p] if nis in piv.index else None) for p in inp.catalogue.pillars},
-                     "actions": int((inp.actions["nis"].astype(str) == nis).sum()),
+                     "actions": len(inp.of("actions", nis)),
                      "not_computable": int((card["status"] != "computed").sum())})
     return _env().get_template("index.html.j2").render(rows=rows, pillar_defs=sorted(inp.catalogue.pillars.values(), key=lambda p: p.order), meta=inp.meta)
 

@@ -13,6 +13,7 @@ from html import escape
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -53,10 +54,21 @@ class _Frame:
         return self.ox + x * self.scale, self.oy - y * self.scale
 
 
-def _ring(coords: np.ndarray, frame: _Frame) -> str:
+def _pixels(coords: np.ndarray, frame: _Frame) -> list[float]:
+    """``x0, y0, x1, y1, ...`` in SVG pixels rounded to 0.1 (``coords``: n x 2 metres)."""
     px = np.round(frame.ox + coords[:, 0] * frame.scale, 1)
     py = np.round(frame.oy - coords[:, 1] * frame.scale, 1)
-    return "M" + "L".join(f"{x:g} {y:g}" for x, y in zip(px.tolist(), py.tolist(), strict=True)) + "Z"
+    return np.column_stack([px, py]).ravel().tolist()
+
+
+def _ring_data(xy: Sequence[float]) -> str:
+    """``M x yLx y...Z`` of flat pixel coordinates. One ``%`` over the whole ring: ``%g``
+    writes a float exactly as ``f"{v:g}"`` does, without a Python call per point."""
+    return "M" + "L".join(["%g %g"] * (len(xy) // 2)) % tuple(xy) + "Z"
+
+
+def _ring(coords: np.ndarray, frame: _Frame) -> str:
+    return _ring_data(_pixels(coords, frame))
 
 
 def _path(geom: BaseGeometry, frame: _Frame) -> str:
@@ -70,8 +82,36 @@ def _path(geom: BaseGeometry, frame: _Frame) -> str:
     return "".join(parts)
 
 
+def _paths(geoms: np.ndarray, frame: _Frame) -> list[str]:
+    """:func:`_path` of every geometry of ``geoms`` (an array of shapely geometries or None).
+
+    Polygons and multipolygons are done in bulk: all their rings are listed and projected to
+    pixels in one pass, then written ring by ring. Any other geometry, and a multipolygon with
+    an empty part, goes through :func:`_path`."""
+    kind = shapely.get_type_id(geoms)
+    bulk = ((kind == 3) | (kind == 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
+    polys, poly_geom = shapely.get_parts(geoms[bulk], return_index=True)
+    poly_geom = np.flatnonzero(bulk)[poly_geom]
+    if shapely.get_num_interior_rings(polys).any():
+        rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    else:  # no holes: a polygon's coordinates are its exterior ring's
+        rings, ring_poly = polys, np.arange(len(polys))
+    coords, point_ring = shapely.get_coordinates(rings, return_index=True)
+    xy = _pixels(coords, frame)
+    ends = (2 * np.cumsum(np.bincount(point_ring, minlength=len(rings)))).tolist()
+    texts = [_ring_data(xy[a:b]) for a, b in zip([0, *ends][:-1], ends, strict=True)]
+    last = np.cumsum(np.bincount(poly_geom[ring_poly], minlength=len(geoms))).tolist()
+    out = ["".join(texts[a:b]) for a, b in zip([0, *last][:-1], last, strict=True)]
+    odd = ~bulk & ~shapely.is_missing(geoms)
+    odd[poly_geom[shapely.is_empty(polys)]] = True
+    for i in np.flatnonzero(odd).tolist():
+        out[i] = _path(geoms[i], frame)
+    return out
+
+
 def _metric(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    return geoms if geoms.crs is not None and geoms.crs.to_epsg() == 31370 else geoms.to_crs(CRS_METRIC)
+    metric = geoms.crs is not None and (geoms.crs == CRS_METRIC or geoms.crs.to_epsg() == 31370)
+    return geoms if metric else geoms.to_crs(CRS_METRIC)
 
 
 def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | None = None,
@@ -84,14 +124,16 @@ def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | Non
     for layer in layers:
         geoms = _metric(layer.geoms)
         fills = [layer.fill] * len(geoms) if isinstance(layer.fill, str) else list(layer.fill)
-        for geom, fill in zip(geoms, fills, strict=True):
+        shapes = np.asarray(geoms.values, dtype=object)
+        paths = _paths(shapes, frame)
+        for geom, fill, path in zip(shapes, fills, paths, strict=True):
             if geom is None or geom.is_empty:
                 continue
             if isinstance(geom, Point):
                 x, y = frame.xy(geom.x, geom.y)
                 out.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='{layer.radius}' fill='{fill}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-opacity='{layer.opacity}'/>")
             else:
-                out.append(f"<path d='{_path(geom, frame)}' fill='{fill}' fill-opacity='{layer.opacity}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-rule='evenodd'/>")
+                out.append(f"<path d='{path}' fill='{fill}' fill-opacity='{layer.opacity}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-rule='evenodd'/>")
     out.append(_scale_bar(frame, width, height))
     if legend and legend.entries:
         out.append(_legend(legend))
@@ -208,9 +250,11 @@ def pillar_chart(rows: Sequence[dict], width: int = 560, row_h: int = 42) -> str
     for i, r in enumerate(rows):
         yc = 30 + row_h * i + row_h / 2 - 6
         out.append(f"<text x='{left - 8}' y='{yc + 4:.1f}' font-size='11' text-anchor='end'>{escape(r['label'])}</text>")
+        y1, y2 = f"{yc - 9:.1f}", f"{yc + 9:.1f}"
         for s, peer in r.get("others", []):
             if s == s:
-                out.append(f"<line x1='{x(s):.1f}' x2='{x(s):.1f}' y1='{yc - 9:.1f}' y2='{yc + 9:.1f}' stroke='{'#5b8fd6' if peer else '#b5b5b5'}' stroke-width='2'/>")
+                xs = f"{x(s):.1f}"
+                out.append(f"<line x1='{xs}' x2='{xs}' y1='{y1}' y2='{y2}' stroke='{'#5b8fd6' if peer else '#b5b5b5'}' stroke-width='2'/>")
         lo, hi, sc = r.get("low"), r.get("high"), r.get("score")
         if lo is not None and hi is not None and lo == lo and hi == hi:
             out.append(f"<line x1='{x(lo):.1f}' x2='{x(hi):.1f}' y1='{yc:.1f}' y2='{yc:.1f}' stroke='#c0392b' stroke-width='4' stroke-opacity='0.5'/>")
