@@ -172,25 +172,23 @@ def trips_per_hour(
     A bus calling at three stops of a district counts once: the figure is the service the
     place gets, not the sum of the stops' departures.
     """
-    keys = stops[["feed_id", "stop_id"]].astype("string").drop_duplicates()
-    if not all(pd.api.types.is_string_dtype(timed[c]) for c in ("feed_id", "stop_id")):
-        timed = timed.astype({"feed_id": "string", "stop_id": "string"})
-    calls = timed.merge(keys, on=["feed_id", "stop_id"])
-    trips = calls[["feed_id", "trip_id", "service_date"]].drop_duplicates()
-    return len(trips) / float(window[1] - window[0])
+    one_group = pd.DataFrame({"group": 0, "place": np.arange(len(stops))})
+    return float(trips_per_hour_by_group(timed, stops, one_group, window).get(0, 0.0))
 
 
 def trips_per_hour_by_group(
     timed: pd.DataFrame, stops: pd.DataFrame, places: pd.DataFrame, window: tuple[int, int] = WINDOW_HOURS
 ) -> pd.Series:
-    """:func:`trips_per_hour` of many groups of stops at once.
+    """:func:`trips_per_hour` of many groups of stops in one join.
 
     ``places`` holds ``group, place`` pairs, ``place`` a row position in ``stops``
     (feed_id, stop_id). Returns trips per hour indexed by group (groups without a call: 0).
     """
     keys = stops[["feed_id", "stop_id"]].astype("string").assign(place=np.arange(len(stops)))
     keys = keys.merge(places[["group", "place"]], on="place")[["feed_id", "stop_id", "group"]]
-    calls = timed.astype({"feed_id": "string", "stop_id": "string"}).merge(keys, on=["feed_id", "stop_id"])
+    if not all(pd.api.types.is_string_dtype(timed[c]) for c in ("feed_id", "stop_id")):
+        timed = timed.astype({"feed_id": "string", "stop_id": "string"})
+    calls = timed.merge(keys, on=["feed_id", "stop_id"])
     trips = calls[["group", "feed_id", "trip_id", "service_date"]].drop_duplicates()
     counts = trips.groupby("group").size().reindex(pd.unique(places["group"]), fill_value=0)
     return counts / float(window[1] - window[0])

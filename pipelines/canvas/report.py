@@ -157,8 +157,9 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
                                        "Passants par heure (moyenne par point de mesure)")
         week = curve.groupby("weekday")["footfall"].sum().reindex(range(7))
         out["weekly"] = svg.bar_chart(week.to_numpy(dtype=float), list(WEEKDAYS_FR), title="Passants par jour de la semaine (jour type)")
-    clusters, members = inp.once("clusters", lambda: _clusters(inp.peers))
-    same = members.get(clusters.get(nis, -1), set())
+    own = inp.of("peers", nis)
+    cluster = int(own["cluster"].iloc[0]) if len(own) else -1
+    same = {n for n, _ in inp.once("by_cluster", lambda: _by_cluster(inp.peers)).get(cluster, [])}
     rows = []
     for pillar in sorted(inp.catalogue.pillars.values(), key=lambda p: p.order):
         scores, own = inp.once(("pillar_scores", pillar.code), lambda code=pillar.code: _pillar_scores(inp.pillars, code))
@@ -168,16 +169,6 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
                      "low": float(me[1]) if me else None, "high": float(me[2]) if me else None, "others": others})
     out["pillars"] = svg.pillar_chart(rows)
     return out
-
-
-def _clusters(peers: pd.DataFrame) -> tuple[dict[str, int], dict[int, set[str]]]:
-    """Each commune's peer cluster (its first row) and each cluster's communes."""
-    cluster: dict[str, int] = {}
-    members: dict[int, set[str]] = {}
-    for n, k in zip(peers["nis"].astype(str), peers["cluster"], strict=True):
-        cluster.setdefault(n, int(k))
-        members.setdefault(int(k), set()).add(n)
-    return cluster, members
 
 
 def _by_cluster(peers: pd.DataFrame) -> dict[int, list[tuple[str, Any]]]:
