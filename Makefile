@@ -28,7 +28,7 @@ test: install system-deps $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest -q
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg check defs
@@ -39,13 +39,13 @@ system-deps:
 	bash .ci/system-deps.sh
 
 lint: install
-	$(BIN)/ruff check pipelines assets tests
+	$(BIN)/ruff check pipelines assets benchmarks tests
 
 bench: install
-	$(BIN)/python -m pipelines.bench
-	$(BIN)/python -m pipelines.bench --pipeline --days 2
-	$(BIN)/python -m pipelines.bench_ingest --scale 3 --out docs/performance.md
-	$(BIN)/python -m pipelines.bench_transit --out docs/performance.md
+	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.pipeline --pipeline --days 2
+	$(BIN)/python -m benchmarks.ingest --scale 3 --out docs/performance.md
+	$(BIN)/python -m benchmarks.transit --out docs/performance.md
 
 clean:
 	rm -rf data .dagster_home

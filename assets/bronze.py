@@ -16,12 +16,12 @@ import dagster as dg
 import geopandas as gpd
 
 from assets.common import OWNERS, read_results_metadata, table_metadata, write_read_results
+from assets.partitions import daily, single_run
+from assets.resources import LakeResource, SettingsResource
 from pipelines import availability, tables
 from pipelines.constants import DEMO_MARKER, DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV
 from pipelines.errors import ConfigError, InputError
-from pipelines.partitions import daily, single_run
 from pipelines.quarantine import ReadResult
-from pipelines.resources import LakeResource, SettingsResource
 from pipelines.sources import (
     best,
     counters,

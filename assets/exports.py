@@ -7,8 +7,8 @@ import dagster as dg
 
 from assets import gold
 from assets.common import OWNERS
+from assets.resources import LakeResource
 from pipelines.exports import export_layer
-from pipelines.resources import LakeResource
 from pipelines.warehouse import build_warehouse
 
 EXPORTED = {

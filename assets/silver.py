@@ -13,13 +13,13 @@ import pandas as pd
 from assets import bronze
 from assets.common import OWNERS, table_metadata
 from assets.declared import Inputs, Reader
+from assets.partitions import daily, single_run
+from assets.resources import LakeResource
 from pipelines import db
 from pipelines.conform import area_km2, conform_points, points_from_lonlat, with_h3
 from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
 from pipelines.network import mode_networks
-from pipelines.partitions import daily, single_run
-from pipelines.resources import LakeResource
 from pipelines.shops import conflate_shops
 from pipelines.sources import crosswalk, gtfs, osm_extract
 

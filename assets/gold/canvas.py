@@ -12,12 +12,12 @@ import pandas as pd
 from assets import bronze
 from assets.common import OWNERS, preview_md, table_metadata
 from assets.declared import Inputs, Reader
+from assets.resources import LakeResource
 from pipelines import availability
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
 from pipelines.lake import Lake
-from pipelines.resources import LakeResource
 
 CADASTRE_KEY = ["gold", "data_cadastre"]
 PEERS_KEY, CANVAS_KEY, PILLARS_KEY = ["gold", "canvas_peers"], ["gold", "canvas"], ["gold", "canvas_pillars"]

@@ -14,13 +14,13 @@ import dagster as dg
 
 from assets.common import OWNERS, table_metadata
 from assets.declared import Inputs
+from assets.resources import LakeResource, SettingsResource
 from pipelines.catchment import build
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
 from pipelines.catchment.build import SHOPPING_HOURS, TableResult
 from pipelines.catchment.checks import CheckOutcome
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
 from pipelines.lake import Lake
-from pipelines.resources import LakeResource, SettingsResource
 
 _TIERS = "/".join(f"{s:.0%}".rstrip("%") for s in TIER_SHARES) + " %"
 

@@ -5,8 +5,8 @@ import dagster as dg
 
 from assets.common import OWNERS, table_metadata
 from assets.declared import Inputs
+from assets.resources import LakeResource
 from pipelines import cells as engine
-from pipelines.resources import LakeResource
 
 H3_CELLS_KEY = ["gold", "h3_cells"]
 FRAMES = ("communes", "sectors", "shops", "establishments", "stops", "parking")

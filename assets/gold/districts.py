@@ -5,6 +5,7 @@ import dagster as dg
 import geopandas as gpd
 
 from assets.common import OWNERS, table_metadata
+from assets.resources import LakeResource
 from pipelines.district_table import (
     DISTRICT_EPS_M,
     DISTRICT_MIN_SHOPS,
@@ -12,7 +13,6 @@ from pipelines.district_table import (
     build_districts,
     districts_from_polygons,
 )
-from pipelines.resources import LakeResource
 
 DISTRICTS_KEY = ["gold", "districts"]
 POLYGON_FILE = ("districts", "districts.geojson")

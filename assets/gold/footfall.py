@@ -15,12 +15,12 @@ import dagster as dg
 from assets.common import OWNERS, table_metadata
 from assets.declared import Inputs
 from assets.gold.catchment import check_results
+from assets.partitions import daily, single_run
+from assets.resources import LakeResource, SettingsResource
 from pipelines.catchment.build import TableResult
 from pipelines.footfall import build
 from pipelines.footfall.build import COVERAGE_MIN
 from pipelines.lake import Lake
-from pipelines.partitions import daily, single_run
-from pipelines.resources import LakeResource, SettingsResource
 
 CALIBRATION = dg.AssetKey(["gold", "footfall_calibration"])
 SITE_HOURS = dg.AssetKey(["gold", "footfall_site_hours"])

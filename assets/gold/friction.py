@@ -6,6 +6,7 @@ import pyarrow.parquet as pq
 
 from assets.common import OWNERS, table_metadata
 from assets.declared import Inputs
+from assets.resources import LakeResource, SettingsResource
 from pipelines import availability
 from pipelines.friction.build import build
 from pipelines.friction.checks import (
@@ -19,7 +20,6 @@ from pipelines.friction.checks import (
 from pipelines.friction.core import indicator_arrow
 from pipelines.friction.inputs import FrictionInputs, territory_communes, territory_districts
 from pipelines.lake import Lake, write_atomic
-from pipelines.resources import LakeResource, SettingsResource
 
 INDICATORS_KEY = ["gold", "commune_indicators"]
 CELLS_KEY = ["gold", "friction_cells"]

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from assets import bronze
+from assets.resources import SettingsResource
 from pipelines.demo import generate
-from pipelines.resources import SettingsResource
 from pipelines.sources import crosswalk
 
 SETTINGS = SettingsResource()

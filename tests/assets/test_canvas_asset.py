@@ -3,8 +3,8 @@
 import dagster as dg
 
 from assets import gold
+from assets.definitions import defs
 from assets.gold import canvas
-from pipelines.definitions import defs
 
 
 def test_canvas_keys_checks_and_groups():

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.definitions import all_assets, defs
+from assets.definitions import all_assets, defs
 
 GROUPS = {"bronze", "silver", "gold", "exports"}
 
@@ -52,7 +52,7 @@ def test_time_series_are_daily_partitioned():
 
 
 def test_landing_sensor_requests():
-    from pipelines.automation import landing_requests
+    from assets.automation import landing_requests
 
     reqs = landing_requests(["wifi/counts/2026-10-25.csv", "od/2026-10-25.csv", "kbo/enterprise.csv"], "day", "static")
     assert [(r.job_name, r.partition_key) for r in reqs] == [("day", "2026-10-25"), ("static", None)]

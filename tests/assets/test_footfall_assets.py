@@ -11,11 +11,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.definitions import all_assets
 from assets.gold import EXPORTS
 from assets.gold import footfall as mod
-from pipelines.definitions import all_assets
+from assets.resources import LakeResource, SettingsResource
 from pipelines.lake import Lake
-from pipelines.resources import LakeResource, SettingsResource
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_footfall import H, _counts, _sensors  # noqa: E402

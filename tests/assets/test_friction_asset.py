@@ -3,8 +3,8 @@
 import dagster as dg
 
 from assets import gold
+from assets.definitions import defs
 from assets.gold import friction
-from pipelines.definitions import defs
 
 
 def test_friction_tables_checks_and_upstream():

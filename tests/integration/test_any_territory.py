@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from pipelines import cli
+from assets import cli
 from pipelines.demo import generate
 from pipelines.lake import Lake
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from pipelines import cli, db
+from assets import cli
+from pipelines import db
 from pipelines.canvas.build import build_canvas
 from pipelines.lake import Lake
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines import executor_bench, executors
+from assets import executors
+from benchmarks import executors as executor_bench
 
 REPO = Path(__file__).resolve().parents[2]
 PART = ("bronze/statbel_communes", "bronze/statbel_sectors", "silver/communes", "silver/sectors")

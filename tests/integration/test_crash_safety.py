@@ -1,7 +1,7 @@
 """kill -9 in the middle of a run, then a rerun, gives the same lake as a clean run, and no
 reader ever sees a half-written table.
 
-A real subprocess (``python -m pipelines.cli run``) is killed with SIGKILL when its log shows
+A real subprocess (``python -m assets.cli run``) is killed with SIGKILL when its log shows
 that a step of the target layer has started; the test checks that every visible Parquet file
 opens, starts the next run (killed at the next point) from that state, and finally reruns to
 the end and compares every table with the clean run's.
@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import cli
+from assets import cli
 from pipelines.demo import generate
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def _run_and_kill(root: Path, marker: str, timeout: float = 300) -> None:
     logs = root / "logs"
     before = set(logs.glob("*.log")) if logs.exists() else set()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "--data", str(root), "run"],
+        [sys.executable, "-m", "assets.cli", "--data", str(root), "run"],
         cwd=REPO, env=_env(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + timeout

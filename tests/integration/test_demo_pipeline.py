@@ -9,7 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import cli, db
+from assets import cli
+from pipelines import db
 from pipelines.lake import Lake
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.definitions import all_assets
-from pipelines.resources import LakeResource, SettingsResource
+from assets.definitions import all_assets
+from assets.resources import LakeResource, SettingsResource
 
 REPO = Path(__file__).resolve().parents[2]
 PART = ["bronze/statbel_communes", "bronze/statbel_sectors", "silver/communes", "silver/sectors"]

@@ -111,8 +111,8 @@ def test_warehouse_over_s3_keeps_no_secret(s3_env, seaweedfs_server, tmp_path, m
 
 def test_demo_part_materialises_on_s3(s3_env, demo_landing, monkeypatch):
     """`SMARTCOMMERCE_DATA=s3://...`: landing files in the bucket, lake tables written there."""
-    from pipelines.definitions import all_assets
-    from pipelines.resources import default_resources
+    from assets.definitions import all_assets
+    from assets.resources import default_resources
 
     fs = s3_filesystem()
     base = s3_env[len("s3://"):]
@@ -134,7 +134,7 @@ def test_demo_part_materialises_on_s3(s3_env, demo_landing, monkeypatch):
 def test_the_whole_demo_runs_on_s3_and_the_warehouse_queries_it(s3_env, tmp_path, monkeypatch):
     """`smartcommerce run --data s3://...`: every asset and check of a two-day demo, the lake
     in the bucket, and the warehouse's views reading it back."""
-    from pipelines import cli
+    from assets import cli
     from pipelines.demo import generate
 
     landing = tmp_path / "landing"

@@ -1,6 +1,6 @@
 """The ingestion bench at a tiny scale: ours and the pandas loop agree (no timing asserted)."""
 
-from pipelines import bench_ingest
+from benchmarks import ingest as bench_ingest
 
 
 def test_tiny_bench_agrees_and_reports(tmp_path):

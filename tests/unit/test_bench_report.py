@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pipelines.bench_report import replace_section
+from benchmarks.report import replace_section
 
 
 def test_each_bench_replaces_its_own_section(tmp_path: Path) -> None:

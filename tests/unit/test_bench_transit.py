@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import bench_transit
+from benchmarks import transit as bench_transit
 from pipelines.demo.writers import csv_member, write_zip
 
 STOPS = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from assets import cli
 from assets.bronze import _probe_key
-from pipelines import cli
+from assets.resources import SettingsResource
 from pipelines.constants import DEMO_MARKER, DEMO_PSEUDONYM_KEY
 from pipelines.errors import ConfigError
-from pipelines.resources import SettingsResource
 
 
 def test_help_has_a_line_for_every_option(capsys):

@@ -1,8 +1,10 @@
-"""The engine stands without Dagster, and its modules import each other without circles.
+"""Two wings: the engine (``pipelines/``) stands without Dagster, Dagster lives in ``assets/``.
 
-Every module under ``pipelines/`` except the Dagster wiring (:data:`WIRING`) is imported in
-a fresh interpreter where ``import dagster`` fails; the import graph of ``pipelines/``
-(every ``import`` statement, in functions and ``TYPE_CHECKING`` blocks too) has no cycle.
+Every module under ``pipelines/`` (no exemption) is imported in a fresh interpreter where
+``import dagster`` and ``import assets`` fail, and no import statement of the engine (in functions
+and ``TYPE_CHECKING`` blocks too) names ``dagster``, ``assets`` or ``benchmarks``; the other way,
+every Dagster definition module is under ``assets/`` (no module of ``pipelines/`` or
+``tests/``' fixtures defines an asset), and the import graph of the project has no cycle.
 """
 
 from __future__ import annotations
@@ -15,19 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "pipelines"
-WIRING = frozenset(
-    {
-        "pipelines.definitions",
-        "pipelines.automation",
-        "pipelines.resources",
-        "pipelines.partitions",
-        "pipelines.cli",
-        "pipelines.runlog",  # the CLI's Dagster run log (progress, failed steps)
-        "pipelines.executors",  # the code location's executor, from the environment
-        "pipelines.executor_bench",  # runs demo assets under each executor
-    }
-)
-"""The code location's Dagster wiring: the only modules of pipelines/ that may import dagster."""
 
 
 def _module_name(path: Path) -> str:
@@ -45,7 +34,7 @@ def _engine_modules() -> list[str]:
     return sorted(
         name
         for name in _modules()
-        if name not in WIRING and not name.endswith("__main__")
+        if not name.endswith("__main__")
     )
 
 
@@ -55,7 +44,8 @@ BLOCKER = textwrap.dedent(
 
     class NoDagster:
         def find_spec(self, name, path=None, target=None):
-            if name == "dagster" or name.startswith(("dagster.", "dagster_")):
+            top = name.split(".")[0]
+            if top in ("dagster", "assets", "benchmarks") or top.startswith("dagster_"):
                 raise ImportError(f"engine module imported {name}")
             return None
 
@@ -74,7 +64,7 @@ BLOCKER = textwrap.dedent(
 
 def test_engine_modules_import_without_dagster() -> None:
     modules = _engine_modules()
-    assert "pipelines.friction.build" in modules and "pipelines.definitions" not in modules
+    assert "pipelines.friction.build" in modules and "assets.definitions" not in modules
     done = subprocess.run(
         [sys.executable, "-c", BLOCKER, *modules],
         cwd=ROOT,
@@ -150,4 +140,69 @@ def test_pipelines_has_no_import_cycle() -> None:
     known = set(modules)
     graph = {name: _imports(name, path, known) for name, path in modules.items()}
     assert graph["pipelines.friction.build"] >= {"pipelines.friction.layers"}
+    assert import_cycles(graph) == []
+
+
+def _static_imports(path: Path) -> set[str]:
+    """Top-level names of every module that ``path`` imports absolutely (anywhere in its body)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def _wing_files(wing: str) -> list[Path]:
+    return sorted((ROOT / wing).rglob("*.py"))
+
+
+def test_engine_names_neither_dagster_nor_assets_nor_benchmarks() -> None:
+    offenders = []
+    for path in _wing_files("pipelines"):
+        for name in _static_imports(path):
+            top = name.split(".")[0]
+            if top in ("dagster", "assets", "benchmarks") or top.startswith("dagster_"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_engine_never_imports_the_demo_generator() -> None:
+    """The demo generator is engine-side but nothing else of the engine depends on it."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _wing_files("pipelines")
+        if "demo" not in path.relative_to(PACKAGE).parts
+        for name in _static_imports(path)
+        if name == "pipelines.demo" or name.startswith("pipelines.demo.")
+    ]
+    assert offenders == []
+
+
+def test_dagster_lives_in_assets_only() -> None:
+    """The other way: outside ``assets/``, only the benchmarks that time Dagster runs import it."""
+    wings = {wing: _wing_files(wing) for wing in ("pipelines", "assets", "benchmarks")}
+    users = {
+        wing: sorted(
+            str(p.relative_to(ROOT))
+            for p in files
+            if any(n.split(".")[0] == "dagster" for n in _static_imports(p))
+        )
+        for wing, files in wings.items()
+    }
+    assert users["pipelines"] == []
+    assert "assets/definitions.py" in users["assets"] and "assets/cli.py" in users["assets"]
+    # every benchmark that uses Dagster goes through the code location of assets/
+    for name in users["benchmarks"]:
+        assert any(n.startswith("assets") for n in _static_imports(ROOT / name)), name
+
+
+def test_project_has_no_import_cycle() -> None:
+    modules = {
+        _module_name(p): p for wing in ("pipelines", "assets", "benchmarks") for p in _wing_files(wing)
+    }
+    known = set(modules)
+    graph = {name: _imports(name, path, known) for name, path in modules.items()}
+    assert graph["assets.definitions"] >= {"assets.bronze"}
     assert import_cycles(graph) == []

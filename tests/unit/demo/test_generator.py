@@ -683,7 +683,7 @@ def test_bad_settings_raise_config_errors(tmp_path, kwargs, message):
 
 def test_the_cli_passes_communes_and_days(monkeypatch, tmp_path):
     import pipelines.demo
-    from pipelines import cli
+    from assets import cli
 
     seen = {}
     monkeypatch.setattr(pipelines.demo, "generate", lambda landing, **kw: seen.update(kw) or {})

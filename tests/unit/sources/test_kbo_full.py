@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from support import realdata_path
 
+from pipelines.demo.kbo_synth import generate_full_extract
 from pipelines.errors import InputError
 from pipelines.sources import kbo, kbo_full
-from pipelines.sources.kbo_synth import generate_full_extract
 
 MINI = Path(__file__).resolve().parents[2] / "fixtures" / "sources_a" / "kbo_mini"
 REAL_KBO = "05_business/kbo_open_data_update_0147_2025-10-12"

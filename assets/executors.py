@@ -9,7 +9,7 @@ the code location; the broker is ``$SMARTCOMMERCE_CELERY_BROKER`` (default
 worker can rebuild from code (:func:`reconstructable_assets_job`) and a persistent instance
 (``$DAGSTER_HOME``) that every worker shares.
 
-``python -m pipelines.executor_bench --data DIR`` measures demo assets under each executor.
+``python -m benchmarks.executors --data DIR`` measures demo assets under each executor.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def executor_from_env() -> dg.ExecutorDefinition | None:
 
 # The multiprocess executor with a forkserver that imported the code location once: each step
 # forks from it instead of starting a fresh interpreter that imports the whole stack.
-FORKSERVER = {"forkserver": {"preload_modules": ["pipelines.definitions"]}}
+FORKSERVER = {"forkserver": {"preload_modules": ["assets.definitions"]}}
 
 
 def run_config(executor: str, broker: str | None = None, max_concurrent: int | None = None) -> dict:

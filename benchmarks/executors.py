@@ -1,9 +1,9 @@
 """Run and time a part of the demo under each executor (in-process, multiprocess, Celery).
 
-    python -m pipelines.executor_bench --data DIR [--executors in_process,multiprocess] [--repeat 2]
+    python -m benchmarks.executors --data DIR [--executors in_process,multiprocess] [--repeat 2]
 
 Workers rebuild the job from this module (:func:`reconstructable_assets_job`), so it lives
-apart from :mod:`pipelines.executors`, which the code location imports.
+apart from :mod:`assets.executors`, which the code location imports.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipelines.executors import DEMO_PART, executor_def, run_config
+from assets.executors import DEMO_PART, executor_def, run_config
 
 
 def assets_job(executor: str, selection: Sequence[str] = DEMO_PART, name: str = "demo_part") -> dg.JobDefinition:
     """A job over ``selection`` (asset keys as ``layer/name``) run by ``executor``, with the
     resources of the environment (``$SMARTCOMMERCE_DATA``)."""
-    from pipelines.definitions import all_assets
-    from pipelines.resources import default_resources
+    from assets.definitions import all_assets
+    from assets.resources import default_resources
 
     job = dg.define_asset_job(name, selection=list(selection), executor_def=executor_def(executor))
     defs = dg.Definitions(assets=all_assets, jobs=[job], resources=default_resources())
@@ -32,7 +32,7 @@ def assets_job(executor: str, selection: Sequence[str] = DEMO_PART, name: str = 
 def reconstructable_assets_job(executor: str, selection: Sequence[str] = DEMO_PART):
     """:func:`assets_job` as workers rebuild it: by module, function and arguments."""
     return dg.build_reconstructable_job(
-        "pipelines.executor_bench", "assets_job", reconstructable_args=(executor, tuple(selection))
+        "benchmarks.executors", "assets_job", reconstructable_args=(executor, tuple(selection))
     )
 
 

@@ -52,7 +52,7 @@ def write_report(rows: list[dict[str, object]], path: Path, seconds: float) -> N
     lines = [
         "# Performance: catchment engine",
         "",
-        "Written by `make bench` (`python -m pipelines.bench`); do not edit by hand.",
+        "Written by `make bench` (`python -m benchmarks.pipeline`); do not edit by hand.",
         "",
         f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         f"- machine: {machine['cpus']} CPUs (`nproc`), {machine['model']}, {machine['ram']} RAM, "
@@ -121,7 +121,7 @@ def write_report(rows: list[dict[str, object]], path: Path, seconds: float) -> N
     path.write_text("\n".join(lines) + ("\n\n" + kept.rstrip() + "\n" if kept else ""), encoding="utf-8")
 
 
-PIPELINE_BEGIN = "<!-- whole pipeline: written by python -m pipelines.bench --pipeline -->"
+PIPELINE_BEGIN = "<!-- whole pipeline: written by python -m benchmarks.pipeline --pipeline -->"
 PIPELINE_END = "<!-- end of whole pipeline -->"
 
 

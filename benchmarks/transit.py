@@ -59,7 +59,7 @@ With ``walk_sample`` only a seeded sample of the stops is routed and the time is
 extrapolated linearly to every stop (the destination snapping, timed apart, counted once);
 the rows say so. By default every stop is routed.
 
-Run: ``python -m pipelines.bench_transit [--workdir DIR] [--stops 32000]
+Run: ``python -m benchmarks.transit [--workdir DIR] [--stops 32000]
 [--stop-times 1500000] [--walk-sample 2000] [--sncb]``.
 """
 
@@ -833,7 +833,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(markdown(rows))
     if args.out is not None:
-        from pipelines.bench_report import replace_section
+        from benchmarks.report import replace_section
 
         replace_section(args.out, "public transport", markdown(rows))
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from assets.partitions import daily
 from pipelines.constants import TIMEZONE
 from pipelines.lake import Lake, data_root_from_env
-from pipelines.partitions import daily
 
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv$")
 

@@ -55,11 +55,11 @@ def cmd_run(lake: Lake) -> bool:
     """
     import dagster as dg
 
+    from assets.definitions import all_assets
+    from assets.partitions import daily
+    from assets.resources import LakeResource, SettingsResource
+    from assets.runlog import RunLog
     from pipelines import availability
-    from pipelines.definitions import all_assets
-    from pipelines.partitions import daily
-    from pipelines.resources import LakeResource, SettingsResource
-    from pipelines.runlog import RunLog
 
     availability.require(availability.scan_landing(lake.landing))
     valid = set(daily.get_partition_keys())
@@ -105,8 +105,8 @@ WAREHOUSE_STEP = "exports__warehouse"
 def rebuild_warehouse(lake: Lake) -> None:
     """After a run that could not reach the warehouse step: rebuild it from the tables that
     exist, and say which lake tables are missing (analysts keep what did succeed)."""
+    from assets.definitions import lake_assets
     from assets.exports import lake_comments, written_tables
-    from pipelines.definitions import lake_assets
     from pipelines.warehouse import build_warehouse
 
     views = build_warehouse(lake, lake_comments(lake_assets))

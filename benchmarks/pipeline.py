@@ -11,7 +11,7 @@ for the Huff matrix one Dijkstra per district on the reversed graph with the cel
 their nearest node. The baseline is timed on a sample of districts and scaled to all of them
 (it takes minutes). Results go to ``docs/performance.md``.
 
-Run: ``python -m pipelines.bench [--out docs/performance.md] [--grid-side 224]``.
+Run: ``python -m benchmarks.pipeline [--out docs/performance.md] [--grid-side 224]``.
 
 ``--pipeline`` instead generates regions of 10 and 50 communes (``--days``, default 28) and
 materialises every asset of each in a fresh process, recording the wall time and peak
@@ -330,13 +330,13 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
 
     import dagster as dg
 
-    from pipelines.automation import refresh_day_selection
-    from pipelines.cli import landing_days
-    from pipelines.definitions import all_assets
+    from assets.automation import refresh_day_selection
+    from assets.cli import landing_days
+    from assets.definitions import all_assets
+    from assets.partitions import daily
+    from assets.resources import LakeResource, SettingsResource
     from pipelines.demo import generate
     from pipelines.lake import Lake
-    from pipelines.partitions import daily
-    from pipelines.resources import LakeResource, SettingsResource
 
     samples: list[tuple[float, int]] = []
     stop = threading.Event()
@@ -435,7 +435,7 @@ def pipeline_bench(communes: tuple[int, ...], days: int) -> list[dict[str, objec
     rows = []
     for n in communes:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            cmd = [sys.executable, "-m", "pipelines.bench", "--pipeline-one", str(n)]
+            cmd = [sys.executable, "-m", "benchmarks.pipeline", "--pipeline-one", str(n)]
             cmd += ["--days", str(days), "--json", out.name]
             subprocess.run(cmd, check=True, cwd=Path(__file__).resolve().parents[1])
             rows.append(json.loads(Path(out.name).read_text(encoding="utf-8")))
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> None:
         args.json.write_text(json.dumps(pipeline_run(args.pipeline_one, args.days)), "utf-8")
         return
     if args.pipeline:
-        from pipelines.bench_report import write_pipeline_section
+        from benchmarks.report import write_pipeline_section
 
         runs = pipeline_bench(tuple(int(n) for n in args.communes.split(",")), args.days)
         write_pipeline_section(runs, args.out, time.perf_counter() - started)
@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> None:
                     "agreement": agreement(iso, areas),
                 }
             )
-    from pipelines.bench_report import write_report
+    from benchmarks.report import write_report
 
     write_report(rows, args.out, time.perf_counter() - started)
     print(f"wrote {args.out}")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dagster as dg
 
 from assets import bronze, exports, gold, silver
-from pipelines.automation import build_automation
-from pipelines.executors import executor_from_env
-from pipelines.resources import default_resources
+from assets.automation import build_automation
+from assets.executors import executor_from_env
+from assets.resources import default_resources
 
 lake_assets = [*bronze.assets, *silver.assets, *gold.assets]
 all_assets = [*lake_assets, *exports.assets, exports.warehouse_asset(lake_assets)]

@@ -18,7 +18,7 @@ Inputs (deterministic, seed :data:`SEED`):
   directions), until the source holds about ``scale * records_per_scale`` records. The
   demo's own defects are replicated; a few more bad rows are appended to the first day
   (bad values, a wrong UTC offset, a duplicate key), so quarantine is exercised.
-- KBO: :func:`pipelines.sources.kbo_synth.generate_full_extract` (the generator of the
+- KBO: :func:`pipelines.demo.kbo_synth.generate_full_extract` (the generator of the
   national-size KBO benchmark of ``docs/data-contracts.md``), a few bad rows appended.
   Ours is ``kbo.read_kbo`` (bronze's reader of ``kbo/*.csv``) and ``kbo_full.read_kbo_full``
   (bronze's reader of ``kbo/full/``, DuckDB) with every postcode in the territory, so
@@ -28,7 +28,7 @@ Peak RSS: with ``isolate=True`` (the default) each measurement runs in a fresh P
 process and reports that process's peak resident memory (``resource.getrusage``, imports
 included: about the ``base_mb`` it held before reading); in process it is not measured.
 
-Run: ``python -m pipelines.bench_ingest [--scale 3] [--workdir DIR]`` (prints markdown).
+Run: ``python -m benchmarks.ingest [--scale 3] [--workdir DIR]`` (prints markdown).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.constants import TIMEZONE
+from pipelines.demo.kbo_synth import generate_full_extract
 from pipelines.quarantine import ReadResult
 from pipelines.sources import counters, kbo, kbo_full, od, wifi
-from pipelines.sources.kbo_synth import generate_full_extract
 from pipelines.timeutil import _ISO_WITH_OFFSET
 
 TARGET = 1_500_000
@@ -557,7 +557,7 @@ def _measure_isolated(source: str, impl: str, workdir: Path) -> dict:
         [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
     )}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.bench_ingest", "--workdir", str(workdir),
+        [sys.executable, "-m", "benchmarks.ingest", "--workdir", str(workdir),
          "--measure", source, impl],
         check=True, capture_output=True, text=True, env=env,
     )  # fmt: skip
@@ -701,7 +701,7 @@ def _workdir(path: Path | None) -> Iterator[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench_ingest", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=3, help=f"records per source / {RECORDS_PER_SCALE:,}")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--in-process", action="store_true", help="no fresh process per measurement (no RSS)")
@@ -718,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run(workdir, scale=args.scale, isolate=not args.in_process)
     print(markdown(rows))
     if args.out is not None:
-        from pipelines.bench_report import replace_section
+        from benchmarks.report import replace_section
 
         replace_section(args.out, "ingestion", markdown(rows))
     return 0

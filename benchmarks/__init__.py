@@ -1,0 +1,1 @@
+"""Benchmarks written to docs/performance.md by ``make bench`` (each side by side with its peer)."""
