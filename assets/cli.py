@@ -131,7 +131,7 @@ def summary(lake: Lake) -> str:
     """What was built: row counts per view, quarantined rows by source and reason, where to look."""
     from pipelines import db
 
-    con = db.connect(lake.warehouse, read_only=True)
+    con = db.connect(lake.warehouse, read_only=True, s3=lake.remote)
     views = con.execute(
         "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2"
     ).fetchall()

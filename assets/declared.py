@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import dagster as dg
 import pandas as pd
 
+from pipelines import db
 from pipelines.lake import Lake
 
 
@@ -71,6 +72,16 @@ class Reader:
     def path(self, table: str, day: str | None = None) -> str:
         """Where a declared table lives (for SQL that reads Parquet by path)."""
         return str(self._lake.table_path(*self._split(table), day))
+
+    def query(self, relation: str, **params: object) -> pd.DataFrame:
+        """Run the SQL file of ``relation`` (``sql/<layer>/<name>.sql``) with bound parameters,
+        typically :meth:`path` of declared tables, on a connection that reaches the lake
+        (object storage included)."""
+        con = db.connect(spatial=False, s3=self._lake.remote)
+        try:
+            return db.query(con, relation, **params)
+        finally:
+            con.close()
 
     def read_days(self, table: str, days: list[str] | None = None) -> pd.DataFrame:
         """Every day of a daily table, or only ``days`` (those that exist); empty without any."""

@@ -15,7 +15,6 @@ from assets.common import OWNERS, table_metadata
 from assets.declared import Inputs, Reader
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource
-from pipelines import db
 from pipelines.conform import area_km2, conform_points, points_from_lonlat, with_h3
 from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
@@ -131,9 +130,10 @@ tourism = _poi_asset("tourism", "tourism", "Tourism attractions, museums, viewpo
 
 @dg.asset(**_spec("departures", ["bronze.gtfs"], "Every scheduled departure (feed, stop, trip, route type, service, seconds after service-day midnight).", geo=False))
 def departures(lake: LakeResource) -> dg.MaterializeResult:
-    path = _reader(lake, "departures").path
-    frame = db.query(
-        db.connect(spatial=False), "silver.departures",
+    reader = _reader(lake, "departures")
+    path = reader.path
+    frame = reader.query(
+        "silver.departures",
         stop_times=path("bronze.gtfs_stop_times"), trips=path("bronze.gtfs_trips"), routes=path("bronze.gtfs_routes"),
     )
     return _write(lake.lake, "departures", frame, ["feed_id", "trip_id", "stop_sequence"], geo=False)
@@ -149,8 +149,8 @@ def service_dates(lake: LakeResource) -> dg.MaterializeResult:
 @dg.asset(**_spec("stops", ["bronze.gtfs", "silver.departures", "silver.communes"], "Public-transport stops with the number of scheduled stop_times and route types; stops without any departure are kept (n_stop_times = 0)."))
 def stops(lake: LakeResource) -> dg.MaterializeResult:
     reader = _reader(lake, "stops")
-    service = db.query(
-        db.connect(spatial=False), "silver.stop_service",
+    service = reader.query(
+        "silver.stop_service",
         stops=reader.path("bronze.gtfs_stops"), departures=reader.path("silver.departures"),
     )
     raw = reader.read("bronze.gtfs_stops").merge(service, on=["feed_id", "stop_id"], how="left")
@@ -241,12 +241,12 @@ def _hourly_counts(reader: Reader, day: str) -> pd.DataFrame:
 
 
 def _od_flows(reader: Reader, day: str) -> pd.DataFrame:
-    return db.query(db.connect(spatial=False), "silver.od_flows", od=reader.path("bronze.od_flows", day), sectors=reader.path("silver.sectors"))
+    return reader.query("silver.od_flows", od=reader.path("bronze.od_flows", day), sectors=reader.path("silver.sectors"))
 
 
 def _transactions(reader: Reader, day: str) -> pd.DataFrame:
-    return db.query(
-        db.connect(spatial=False), "silver.transactions",
+    return reader.query(
+        "silver.transactions",
         transactions=reader.path("bronze.transactions", day), merchants=reader.path("silver.merchants"),
     )
 
