@@ -193,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     data = getattr(args, "data", None)
     lake = Lake(data_root(data) if data else data_root_from_env())
-    os.environ["SMARTCOMMERCE_DATA"] = str(lake.root)
     started = time.perf_counter()
     try:
         ok = _dispatch(args, lake)

@@ -1,5 +1,6 @@
 """Inputs declared once: the same declaration gives Dagster its ``deps`` and is the only
-thing the asset may read.
+thing the asset may read. A key ``landing.<family>`` declares the landing files of a source
+family (:meth:`Reader.landing`); every other key is a lake table.
 
     INPUTS = Inputs("gold.districts", "silver.road_network")
     @dg.asset(deps=INPUTS.deps, ...)
@@ -14,6 +15,7 @@ An asset that writes several lake tables (``silver.road_network`` writes
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -65,6 +67,12 @@ class Reader:
     def read(self, table: str, day: str | None = None) -> pd.DataFrame:
         """One table (or one day of a daily table)."""
         return self._lake.read(*self._split(table), day)
+
+    def landing(self, family: str) -> Path:
+        """The landing zone, for an asset that declared ``landing.<family>`` (it reads that
+        family's files itself, e.g. the street graph of the OSM extract)."""
+        self._split(f"landing.{family}")
+        return self._lake.landing
 
     def exists(self, table: str, day: str | None = None) -> bool:
         return self._lake.exists(*self._split(table), day)

@@ -160,17 +160,17 @@ def stops(lake: LakeResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["silver", "road_network"],
-    deps=_declare("road_network", ["bronze.osm_pois", "silver.communes"]),
+    deps=_declare("road_network", ["landing.osm", "silver.communes"]),
     group_name="silver",
     kinds={"python", "parquet", "osmnx"},
     owners=OWNERS,
-    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed with osmnx from the OSM extract of the landing zone (PBF clipped to the communes plus 2 km, or XML) that bronze.osm_pois read too (the street graph itself is not stored in bronze).",
+    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed with osmnx from the OSM extract of the landing zone (PBF clipped to the communes plus 2 km, or XML), the file bronze.osm_pois reads its POIs from.",
     metadata={"lake_tables": "silver.network_nodes, silver.network_edges"},
 )
 def road_network(lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    bbox = tuple(float(v) for v in _reader(lake, "road_network").read("silver.communes").total_bounds)
-    graph = osm_extract.read_street_graph(osm_extract.find(lk.landing), bbox=bbox)
+    lk, reader = lake.lake, _reader(lake, "road_network")
+    bbox = tuple(float(v) for v in reader.read("silver.communes").total_bounds)
+    graph = osm_extract.read_street_graph(osm_extract.find(reader.landing("osm")), bbox=bbox)
     nodes, edges, sizes = mode_networks(graph)
     lk.write(with_h3(nodes), "silver", "network_nodes")
     lk.write(edges, "silver", "network_edges")

@@ -1,5 +1,5 @@
-"""Which sources a territory holds: the source families, where each lands, and a scan of the
-landing zone into the ``bronze.source_status`` table.
+"""Which sources a territory holds: a scan of the landing zone into ``bronze.source_status``,
+one row per family of :data:`pipelines.sources.registry.FAMILIES`.
 
 A commune holds some sources, not all. Only commune boundaries and a street network (OSM) are
 required; every other family may be missing, and then its bronze tables are empty and typed,
@@ -12,72 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from pipelines.errors import InputError
+from pipelines.sources.registry import FAMILIES, Family, family_of_bronze
 
+__all__ = ["FAMILIES", "STATUS_COLUMNS", "Family", "family_files", "family_of_bronze", "held", "require", "scan_landing"]
 
-@dataclass(frozen=True)
-class Family:
-    """A source family: what a commune may hold, who provides it, where it lands."""
-
-    name: str
-    label_fr: str
-    provider: str
-    licence: str
-    patterns: tuple[str, ...]
-    """Globs under ``landing/`` whose files make up the family."""
-    required: bool = False
-    derived_from: str | None = None
-    """A family with no landing file of its own, held when this one is (parking from OSM)."""
-    bronze: tuple[str, ...] = ()
-    """The bronze assets and tables holding the family's rows (their quarantine included)."""
-
-
-FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        Family("boundaries", "Limites communales", "Statbel", "Licence ouverte Statbel",
-               ("statbel/communes.geojson", "statbel/communes.gpkg", "statbel/communes.shp.zip", "statbel/communes.shp"),
-               required=True,
-               bronze=("statbel_communes",)),
-        Family("sectors", "Secteurs statistiques et population", "Statbel", "Licence ouverte Statbel",
-               ("statbel/sectors.geojson", "statbel/sectors.gpkg", "statbel/sectors.shp.zip", "statbel/sectors.shp",
-                "statbel/OPENDATA_SECTOREN_*"), bronze=("statbel_sectors",)),
-        Family("osm", "Réseau de rues et points d'intérêt", "OpenStreetMap", "ODbL 1.0",
-               ("osm/territory.osm", "osm/territory.osm.pbf"), required=True, bronze=("osm_pois",)),
-        Family("gtfs", "Horaires des transports en commun (GTFS)", "TEC / SNCB", "Licence ouverte TEC / SNCB",
-               ("gtfs/*.zip",),
-               bronze=("gtfs", *(f"gtfs_{t}" for t in ("agency", "calendar", "calendar_dates", "routes", "stop_times", "stops", "trips")))),
-        Family("kbo", "Banque-Carrefour des Entreprises", "SPF Économie (BCE/KBO Open Data)",
-               "Réutilisation libre après enregistrement",
-               ("kbo/enterprise.csv", "kbo/establishment.csv", "kbo/activity.csv", "kbo/address.csv",
-                "kbo/denomination.csv", "kbo/code.csv", "kbo/full/*.csv", "kbo/updates/*/*.csv"),
-               bronze=("kbo", "kbo_enterprise", "kbo_establishment", "kbo_activity", "kbo_address",
-                       "kbo_denomination", "kbo_establishments_located")),
-        Family("addresses", "Points d'adresse", "BOSA BeST Address / bpost (centroïdes)", "Licence ouverte",
-               ("kbo/address_points.csv", "kbo/postcodes.csv", "best/*"), bronze=("address_points", "kbo_postcodes")),
-        Family("wifi", "Capteurs WiFi de fréquentation", "Commune / opérateur WiFi", "Données de la commune",
-               ("wifi/sensors.csv", "wifi/counts/*.csv", "wifi/probes/*.csv"),
-               bronze=("wifi_sensors", "wifi_counts", "wifi_probes")),
-        Family("counters", "Compteurs piétons et vélos", "Commune / SPW Mobilité", "Données de la commune",
-               ("counters/counters.csv", "counters/*/*.csv", "sncb/boardings.csv"),
-               bronze=("counter_registry", "counter_counts", "sncb_boardings")),
-        Family("od", "Flux de mobilité d'opérateur mobile", "Opérateur mobile", "Contrat de licence",
-               ("od/*.csv",), bronze=("od_flows",)),
-        Family("vouchers", "Chèques commerces et fidélité", "Gestionnaire du système de chèques",
-               "Données de la commune", ("vouchers/merchants.csv", "vouchers/transactions/*.csv"),
-               bronze=("voucher_merchants", "transactions")),
-        Family("vacancy", "Cellules commerciales vides", "Commune / ADL", "Données de la commune",
-               ("vacant/vacant_cells.csv",), bronze=("vacant_cells",)),
-        Family("parking", "Parkings", "OpenStreetMap (amenity=parking)", "ODbL 1.0", (),
-               derived_from="osm"),
-    )
-}  # fmt: skip
-"""Every source family, keyed by its canonical name."""
 
 STATUS_COLUMNS = (
     "source", "status", "required", "provider", "licence", "files", "bytes",
@@ -86,11 +29,6 @@ STATUS_COLUMNS = (
 """Columns of ``bronze.source_status``."""
 
 _DAY = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-def family_of_bronze(name: str) -> str | None:
-    """The family of a bronze asset or table name (``wifi_counts`` -> ``wifi``), else None."""
-    return next((f.name for f in FAMILIES.values() if name in f.bronze), None)
 
 
 def family_files(landing: Path, family: Family) -> list[Path]:

@@ -13,11 +13,11 @@ from assets import bronze
 from assets.common import OWNERS, preview_md, table_metadata
 from assets.declared import Inputs, Reader
 from assets.resources import LakeResource
-from pipelines import availability
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
 from pipelines.lake import Lake
+from pipelines.sources.registry import FAMILIES
 
 CADASTRE_KEY = ["gold", "data_cadastre"]
 PEERS_KEY, CANVAS_KEY, PILLARS_KEY = ["gold", "canvas_peers"], ["gold", "canvas"], ["gold", "canvas_pillars"]
@@ -59,19 +59,16 @@ def bronze_counts(lk: Lake) -> tuple[dict[str, int], pd.DataFrame]:
     (``family``, ``row_number``) of the bronze assets."""
     counts: dict[str, int] = {}
     quarantine = []
-    for name in (spec.key.path[1] for spec in (s for a in bronze.assets for s in a.specs)):
-        family = availability.family_of_bronze(name)
-        if family is None:
-            continue
-        for table in availability.FAMILIES[family].bronze:
-            if table.startswith(name):
-                counts[family] = counts.get(family, 0) + lk.num_rows("bronze", table)
-        table = f"quarantine/{name}"
-        rows = [lk.read("bronze", table, day) for day in lk.days("bronze", table)]
-        if lk.exists("bronze", table):
-            rows.append(lk.read("bronze", table))
-        if rows:
-            quarantine.append(pd.concat(rows, ignore_index=True)[["row_number"]].assign(family=family))
+    for family in FAMILIES.values():
+        for asset in family.assets:
+            owned = [t for t in asset.tables if t in family.bronze]
+            counts[family.name] = counts.get(family.name, 0) + sum(lk.num_rows("bronze", t) for t in owned)
+            table = f"quarantine/{asset.name}"
+            rows = [lk.read("bronze", table, day) for day in lk.days("bronze", table)]
+            if lk.exists("bronze", table):
+                rows.append(lk.read("bronze", table))
+            if rows:
+                quarantine.append(pd.concat(rows, ignore_index=True)[["row_number"]].assign(family=family.name))
     frame = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame({"row_number": pd.Series(dtype="int64"), "family": pd.Series(dtype="string")})
     return counts, frame
 

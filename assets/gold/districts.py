@@ -2,9 +2,9 @@
 
 
 import dagster as dg
-import geopandas as gpd
 
 from assets.common import OWNERS, table_metadata
+from assets.declared import Inputs
 from assets.resources import LakeResource
 from pipelines.district_table import (
     DISTRICT_EPS_M,
@@ -15,21 +15,20 @@ from pipelines.district_table import (
 )
 
 DISTRICTS_KEY = ["gold", "districts"]
-POLYGON_FILE = ("districts", "districts.geojson")
-"""Optional commune-supplied outlines: ``landing/districts/districts.geojson``."""
+INPUTS = Inputs("silver.shops", "bronze.district_outlines")
 
 
 @dg.asset(
     key=DISTRICTS_KEY,
-    deps=[dg.AssetKey(["silver", "shops"])],
+    deps=INPUTS.deps,
     group_name="gold",
     kinds={"python", "parquet", "scikitlearn"},
     owners=OWNERS,
     description=(
         "Shopping districts: clusters of shops found by DBSCAN on Lambert-72 coordinates "
         f"(eps {DISTRICT_EPS_M:.0f} m, at least {DISTRICT_MIN_SHOPS} shops), outlined by the "
-        "concave hull of their shops buffered by 50 m, or taken from "
-        "landing/districts/districts.geojson when a commune supplies it. Columns: district_id "
+        "concave hull of their shops buffered by 50 m, or the outlines a commune drew itself "
+        "(bronze.district_outlines) when it supplies them. Columns: district_id "
         "(<nis>-D01, by decreasing size within the commune), nis, n_shops, shops per "
         "category, retail_floor_proxy_m2 (assumed sales area per category or format, see "
         "docs/catchment.md), area_m2, origin_lon/origin_lat (the shop nearest to the "
@@ -42,12 +41,11 @@ POLYGON_FILE = ("districts", "districts.geojson")
     ],
 )
 def districts(lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    shops = lk.read("silver", "shops")
-    polygon_file = lk.landing.joinpath(*POLYGON_FILE)
-    if polygon_file.exists():
-        frame, membership = districts_from_polygons(shops, gpd.read_file(polygon_file))
-        source = str(polygon_file)
+    lk, reader = lake.lake, INPUTS.reader(lake.lake)
+    shops, outlines = reader.read("silver.shops"), reader.read("bronze.district_outlines")
+    if len(outlines):
+        frame, membership = districts_from_polygons(shops, outlines)
+        source = "bronze.district_outlines"
     else:
         frame, membership = build_districts(shops)
         source = "dbscan"
