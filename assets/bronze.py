@@ -12,7 +12,13 @@ from datetime import timedelta
 
 import dagster as dg
 
-from assets.common import OWNERS, read_results_metadata, table_metadata, write_read_results
+from assets.common import (
+    OWNERS,
+    preview_md,
+    read_results_metadata,
+    table_metadata,
+    write_read_results,
+)
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource, SettingsResource
 from pipelines import availability, tables
@@ -137,7 +143,10 @@ STATUS_KEY = ["bronze", "source_status"]
         "(boundaries, sectors, osm, gtfs, kbo, addresses, wifi, counters, od, vouchers, vacancy, "
         "parking, districts, typology) with status "
         "held/missing, provider, licence, files, bytes, days covered and the SHA-256 of every "
-        "landing file. Feeds the data inventory and says which indicators can be computed."
+        "landing file. Files the landing zone refuses (symbolic links, paths outside it, "
+        "misnamed daily files, duplicates of another file) are not read: counted in "
+        "refused_files and quarantined with their reason (bronze.quarantine, source 'landing'). "
+        "Feeds the data inventory and says which indicators can be computed."
     ),
     check_specs=[
         dg.AssetCheckSpec(
@@ -149,12 +158,18 @@ STATUS_KEY = ["bronze", "source_status"]
     ],
 )
 def source_status(lake: LakeResource) -> dg.MaterializeResult:
-    frame = availability.scan_landing(lake.lake.landing)
+    landing = lake.lake.landing
+    frame = availability.scan_landing(landing)
     path = lake.lake.write(frame, "bronze", "source_status")
+    refused = availability.refused_files(landing)
+    lake.lake.write(refused, "bronze", "quarantine/landing")
     missing_required = frame.loc[frame["required"] & (frame["status"] != "held"), "source"].tolist()
     meta = table_metadata(frame, str(path))
     meta["held"] = ", ".join(sorted(availability.held(frame)))
     meta["missing"] = ", ".join(frame.loc[frame["status"] != "held", "source"])
+    meta["refused_files"] = len(refused)
+    if len(refused):
+        meta["refused"] = preview_md(refused[["source_file", "reason"]], rows=50, max_width=120)
     check = dg.AssetCheckResult(
         check_name="required_sources_held",
         passed=not missing_required,

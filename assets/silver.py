@@ -20,7 +20,7 @@ from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
 from pipelines.network import mode_networks
 from pipelines.shops import conflate_shops
-from pipelines.sources import crosswalk, gtfs, osm_extract
+from pipelines.sources import crosswalk, gtfs, loaders, osm_extract
 
 NON_COMMERCIAL = "other"
 
@@ -170,7 +170,7 @@ def stops(lake: LakeResource) -> dg.MaterializeResult:
 def road_network(lake: LakeResource) -> dg.MaterializeResult:
     lk, reader = lake.lake, _reader(lake, "road_network")
     bbox = tuple(float(v) for v in reader.read("silver.communes").total_bounds)
-    graph = osm_extract.read_street_graph(osm_extract.find(reader.landing("osm")), bbox=bbox)
+    graph = osm_extract.read_street_graph(loaders.osm_file(reader.landing("osm")), bbox=bbox)
     nodes, edges, sizes = mode_networks(graph)
     lk.write(with_h3(nodes), "silver", "network_nodes")
     lk.write(edges, "silver", "network_edges")

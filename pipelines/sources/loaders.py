@@ -6,7 +6,9 @@ takes the landing folder, a daily loader the landing folder and a local day. Eac
 :class:`~pipelines.quarantine.ReadResult` of every table it found files for; a table it did not
 find is simply absent (:func:`pipelines.ingest.read_bronze` writes it empty and typed), and a
 daily loader returns None when the day has no file at all. A required file that is missing
-raises one :class:`~pipelines.errors.InputError` naming it.
+raises one :class:`~pipelines.errors.InputError` naming it. Every path goes through
+:func:`pipelines.landing.readable` first: a symbolic link, a path outside the landing zone or a
+duplicate file is never handed to a reader (``bronze.source_status`` quarantines it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import geopandas as gpd
 
 from pipelines.constants import DEMO_MARKER, DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV
 from pipelines.errors import ConfigError, InputError
+from pipelines.landing import readable
 from pipelines.quarantine import ReadResult
 from pipelines.sources import (
     best,
@@ -46,10 +49,12 @@ GENERIC_COUNTERS = "generic"
 
 
 def require(path: Path) -> Path:
-    """``path``, or one clear error when a file every territory must hold is missing."""
-    if not path.exists():
+    """``path``, or one clear error when a file every territory must hold is missing (or
+    refused: a link, a duplicate)."""
+    if not path.exists() or path.is_symlink():
         raise InputError(
-            "required landing file missing", path=path,
+            "required landing file missing" + (" (a symbolic link, refused)" if path.is_symlink() else ""),
+            path=path,
             expected="commune boundaries and an OSM extract: the only sources every territory must hold",
         )
     return path
@@ -60,7 +65,7 @@ def single(name: str, reader: Callable[[Path], ReadResult], relpath: str) -> Cal
 
     def load(landing: Path) -> Results:
         path = landing / relpath
-        return {name: reader(path)} if path.exists() else {}
+        return {name: reader(path)} if readable(landing, path) else {}
 
     return load
 
@@ -70,16 +75,16 @@ def day_file(name: str, reader: Callable[[Path], ReadResult], folder: str) -> Ca
 
     def load(landing: Path, day: str) -> Results | None:
         path = landing / folder / f"{day}.csv"
-        return {name: reader(path)} if path.exists() else None
+        return {name: reader(path)} if readable(landing, path) else None
 
     return load
 
 
-def first(folder: Path, stems: tuple[str, ...], suffixes: tuple[str, ...]) -> Path | None:
-    """The first existing ``folder/<stem><suffix>`` (stems may hold a glob)."""
+def first(landing: Path, folder: str, stems: tuple[str, ...], suffixes: tuple[str, ...]) -> Path | None:
+    """The first readable ``landing/folder/<stem><suffix>`` (stems may hold a glob)."""
     for stem in stems:
         for suffix in suffixes:
-            found = sorted(folder.glob(stem + suffix))
+            found = sorted(p for p in (landing / folder).glob(stem + suffix) if readable(landing, p))
             if found:
                 return found[-1]
     return None
@@ -87,12 +92,12 @@ def first(folder: Path, stems: tuple[str, ...], suffixes: tuple[str, ...]) -> Pa
 
 def _sector_population(landing: Path) -> Path | None:
     """Statbel's population per sector (``OPENDATA_SECTOREN_<year>``), the latest year."""
-    return first(landing / "statbel", ("OPENDATA_SECTOREN_*",), (".txt", ".csv", ".zip"))
+    return first(landing, "statbel", ("OPENDATA_SECTOREN_*",), (".txt", ".csv", ".zip"))
 
 
 def communes_file(landing: Path) -> Path | None:
     """The commune boundaries file of the landing zone, in the preferred layout, or None."""
-    return first(landing / "statbel", ("communes",), STATBEL_SUFFIXES)
+    return first(landing, "statbel", ("communes",), STATBEL_SUFFIXES)
 
 
 def load_communes(landing: Path) -> Results:
@@ -103,14 +108,14 @@ def load_communes(landing: Path) -> Results:
 
 
 def load_sectors(landing: Path) -> Results:
-    path = first(landing / "statbel", ("sectors",), STATBEL_SUFFIXES)
+    path = first(landing, "statbel", ("sectors",), STATBEL_SUFFIXES)
     if path is None:
         return {}
     return {"statbel_sectors": statbel.read_sectors(path, population=_sector_population(landing))}
 
 
 def load_gtfs(landing: Path) -> Results:
-    feeds = sorted((landing / "gtfs").glob("*.zip"))
+    feeds = sorted(p for p in (landing / "gtfs").glob("*.zip") if readable(landing, p))
     if not feeds:
         return {}
     per_feed = [gtfs.read_feed(path) for path in feeds]
@@ -124,15 +129,15 @@ def load_kbo(landing: Path) -> Results:
     else on postcode centroids (``kbo/postcodes.csv``); the precision is kept."""
     folder = landing / "kbo"
     full = folder / "full"
-    if not (folder / "establishment.csv").exists() and not full.is_dir():
+    if not readable(landing, folder / "establishment.csv") and not readable(landing, full):
         return {}
     postcodes_path = folder / "postcodes.csv"
-    postcodes = kbo.read_postcodes(postcodes_path) if postcodes_path.is_file() else None
+    postcodes = kbo.read_postcodes(postcodes_path) if readable(landing, postcodes_path) else None
     territory = None
-    if postcodes is not None and (full.is_dir() or _best_file(landing)):
+    if postcodes is not None and (readable(landing, full) or _best_file(landing)):
         territory = _territory_postcodes(landing, postcodes)
-    if full.is_dir():
-        updates = sorted(d for d in (folder / "updates").glob("*") if d.is_dir())
+    if readable(landing, full):
+        updates = sorted(d for d in (folder / "updates").glob("*") if d.is_dir() and readable(landing, d))
         tables = kbo_full.read_kbo_full(full, postcodes=territory or [], updates=updates)
     else:
         tables = kbo.read_kbo(folder)
@@ -150,16 +155,20 @@ def load_kbo(landing: Path) -> Results:
     return results
 
 
+def osm_file(landing: Path) -> Path:
+    """The OSM extract of the landing zone (PBF first) that may be read; the error names it
+    when there is none."""
+    found = next((landing / f for f in osm_extract.FILES if readable(landing, landing / f)), None)
+    return found if found is not None else require(landing / osm_extract.FILES[0])
+
+
 def load_osm_pois(landing: Path) -> Results:
-    path = osm_extract.find(landing)
-    if path is None:
-        require(landing / osm_extract.FILES[0])
-    return {"osm_pois": osm_extract.read_pois(path, bbox=territory_bbox(landing))}
+    return {"osm_pois": osm_extract.read_pois(osm_file(landing), bbox=territory_bbox(landing))}
 
 
 def load_district_outlines(landing: Path) -> Results:
     path = landing / districts.FILE
-    return {"district_outlines": districts.read_outlines(path)} if path.exists() else {}
+    return {"district_outlines": districts.read_outlines(path)} if readable(landing, path) else {}
 
 
 def _territory(landing: Path) -> gpd.GeoDataFrame | None:
@@ -187,7 +196,7 @@ def territory_bbox(landing: Path) -> tuple[float, float, float, float] | None:
 
 
 def _best_file(landing: Path) -> Path | None:
-    return first(landing / "best", ("*",), (".csv", ".csv.gz", ".zip", ".gpkg"))
+    return first(landing, "best", ("*",), (".csv", ".csv.gz", ".zip", ".gpkg"))
 
 
 def _territory_postcodes(landing: Path, postcodes: ReadResult) -> list[str] | None:
@@ -204,19 +213,19 @@ def _address_points(landing: Path, territory: list[str] | None) -> ReadResult | 
     if best_path is not None:
         return best.read_best_addresses(best_path, postcodes=territory)
     points = landing / "kbo" / "address_points.csv"
-    return kbo.read_address_points(points) if points.is_file() else None
+    return kbo.read_address_points(points) if readable(landing, points) else None
 
 
 def load_counter_day(landing: Path, day: str) -> Results | None:
     """One day of every counter: Ghent 5-minute files (one folder per counter) and the generic
     layout, in one table (the generic layout has no directions)."""
     folder = landing / "counters"
-    ghent = sorted(p for p in folder.glob(f"*/{day}.csv") if p.parent.name != GENERIC_COUNTERS)
+    ghent = sorted(p for p in folder.glob(f"*/{day}.csv") if p.parent.name != GENERIC_COUNTERS and readable(landing, p))
     generic = folder / GENERIC_COUNTERS / f"{day}.csv"
     parts = []
     if ghent:
         parts.append(counters.read_ghent_files([(p, p.parent.name) for p in ghent]))
-    if generic.is_file():
+    if readable(landing, generic):
         parts.append(counts_csv.read_generic(generic))
     if not parts:
         return None
@@ -225,7 +234,7 @@ def load_counter_day(landing: Path, day: str) -> Results | None:
 
 def load_probes_day(landing: Path, day: str, key: bytes) -> Results | None:
     path = landing / "wifi" / "probes" / f"{day}.csv"
-    if not path.exists():
+    if not readable(landing, path):
         return None
     return {"wifi_probes": wifi.read_probes(path, key=key)}
 
