@@ -14,6 +14,7 @@ import dagster as dg
 
 from assets.common import (
     OWNERS,
+    check_results,
     preview_md,
     read_results_metadata,
     table_metadata,
@@ -22,6 +23,7 @@ from assets.common import (
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource, SettingsResource
 from pipelines import availability, tables
+from pipelines.results import Check
 from pipelines.sources import loaders
 from pipelines.sources.registry import FAMILIES, Bronze, Family, bronze_assets
 
@@ -62,12 +64,8 @@ def _check_specs(key: list[str]) -> list[dg.AssetCheckSpec]:
 
 def _balance_check(counts: dict[str, int]) -> dg.AssetCheckResult:
     balanced = counts["rows_in"] == counts["rows_accepted"] + counts["quarantined"]
-    return dg.AssetCheckResult(
-        check_name="rows_balanced",
-        passed=balanced,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={k: counts[k] for k in ("rows_in", "rows_accepted", "quarantined")},
-    )
+    figures = {k: counts[k] for k in ("rows_in", "rows_accepted", "quarantined")}
+    return check_results([Check("rows_balanced", balanced, figures)])[0]
 
 
 def _asset_args(bronze: Bronze, **extra: object) -> dict[str, object]:
@@ -170,12 +168,8 @@ def source_status(lake: LakeResource) -> dg.MaterializeResult:
     meta["refused_files"] = len(refused)
     if len(refused):
         meta["refused"] = preview_md(refused[["source_file", "reason"]], rows=50, max_width=120)
-    check = dg.AssetCheckResult(
-        check_name="required_sources_held",
-        passed=not missing_required,
-        metadata={"missing_required": ", ".join(missing_required) or "none"},
-    )
-    return dg.MaterializeResult(metadata=meta, check_results=[check])
+    check = Check("required_sources_held", not missing_required, {"missing_required": ", ".join(missing_required) or "none"})
+    return dg.MaterializeResult(metadata=meta, check_results=check_results([check]))
 
 
 assets = [source_status, *(_daily_asset(b) if b.daily else _static_asset(b) for b in bronze_assets())]

@@ -53,35 +53,14 @@ def cmd_run(lake: Lake) -> bool:
     Progress goes to the terminal one line per finished step; the full Dagster log goes to
     ``<data root>/logs/run-<time>.log``. Returns True when every step and check passed.
     """
-    import dagster as dg
-
-    from assets.definitions import all_assets
-    from assets.partitions import daily
-    from assets.resources import LakeResource, SettingsResource
     from assets.runlog import RunLog
     from pipelines import availability
 
     availability.require(availability.scan_landing(lake.landing))
-    valid = set(daily.get_partition_keys())
-    days = [d for d in landing_days(lake.landing) if d in valid]
-    selection, tags = all_assets, {}
-    if days:
-        tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
-    else:
-        selection = [a for a in all_assets if a.partitions_def is None]
-        print(f"no daily files in {lake.landing}: the {len(all_assets) - len(selection)} daily-partitioned assets are skipped")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    selection, days = run_selection(lake)
     log = RunLog(lake.logs, steps=len(selection))
     started = time.perf_counter()
-    defs = dg.Definitions(
-        jobs=[dg.define_asset_job("smartcommerce_run")],
-        assets=selection,
-        resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=pseudonym_key())},
-        loggers=log.loggers(),
-    )
-    result = defs.resolve_job_def("smartcommerce_run").execute_in_process(
-        instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
-    )
+    result = execute(lake, selection, days, log)
     elapsed = time.perf_counter() - started
     checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
@@ -97,6 +76,40 @@ def cmd_run(lake: Lake) -> bool:
         rebuild_warehouse(lake)
     print(f"full log: {log.path}")
     return result.success and not failed_checks
+
+
+def run_selection(lake: Lake) -> tuple[list, list[str]]:
+    """The assets to materialise and the local days of the landing zone's daily files
+    (without any, the daily-partitioned assets are left out and the run says so)."""
+    from assets.definitions import all_assets
+    from assets.partitions import daily
+
+    valid = set(daily.get_partition_keys())
+    days = [d for d in landing_days(lake.landing) if d in valid]
+    if days:
+        return list(all_assets), days
+    selection = [a for a in all_assets if a.partitions_def is None]
+    print(f"no daily files in {lake.landing}: the {len(all_assets) - len(selection)} daily-partitioned assets are skipped")
+    return selection, days
+
+
+def execute(lake: Lake, selection: list, days: list[str], log: object) -> object:
+    """One in-process Dagster run of ``selection`` over ``days`` (a partition range)."""
+    import dagster as dg
+
+    from assets.resources import LakeResource, SettingsResource
+
+    tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]} if days else {}
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    defs = dg.Definitions(
+        jobs=[dg.define_asset_job("smartcommerce_run")],
+        assets=selection,
+        resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=pseudonym_key())},
+        loggers=log.loggers(),
+    )
+    return defs.resolve_job_def("smartcommerce_run").execute_in_process(
+        instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
+    )
 
 
 WAREHOUSE_STEP = "exports__warehouse"
@@ -149,7 +162,7 @@ def summary(lake: Lake) -> str:
     lines += [
         "",
         f"Warehouse : {lake.warehouse}",
-        f"            cd {lake.warehouse.parent} && {Path(sys.executable).parent / 'duckdb'} -readonly {lake.warehouse.name}",
+        f"            {Path(sys.executable).parent / 'duckdb'} -readonly {lake.warehouse} (opens from any folder)",
         f"Exports   : {lake.exports} (GeoParquet + GeoPackage; open the .gpkg in QGIS)",
         "Dagster UI: make dev, then http://127.0.0.1:3000",
     ]

@@ -11,14 +11,15 @@ import dagster as dg
 import pandas as pd
 
 from assets import bronze
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
 from assets.declared import Inputs, Reader
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource
-from pipelines.conform import area_km2, conform_points, points_from_lonlat, with_h3
+from pipelines.conform import area_km2, conform_points, entity_checks, points_from_lonlat, with_h3
 from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
 from pipelines.network import mode_networks
+from pipelines.results import TableResult
 from pipelines.shops import conflate_shops
 from pipelines.sources import crosswalk, gtfs, loaders, osm_extract
 
@@ -59,26 +60,9 @@ def _spec(name: str, deps: list[str], description: str, **kw: object) -> dict[st
     )
 
 
-def _checks(frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> list[dg.AssetCheckResult]:
-    dupes = int(frame.duplicated(key_cols).sum())
-    results = [dg.AssetCheckResult(check_name="unique_key", passed=dupes == 0, metadata={"duplicates": dupes, "key": ",".join(key_cols)})]
-    if geo:
-        invalid = int((~frame.geometry.is_valid).sum()) if len(frame) else 0
-        no_h3 = int((frame["h3"] == 0).sum()) if len(frame) else 0
-        crs_ok = frame.crs is not None and frame.crs.to_epsg() == 4326
-        results.append(
-            dg.AssetCheckResult(
-                check_name="valid_geometry",
-                passed=invalid == 0 and no_h3 == 0 and crs_ok,
-                metadata={"invalid": invalid, "without_h3": no_h3, "crs": str(frame.crs)},
-            )
-        )
-    return results
-
-
 def _write(lake: Lake, name: str, frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> dg.MaterializeResult:
-    path = lake.write(frame, "silver", name)
-    return dg.MaterializeResult(metadata=table_metadata(frame, str(path)), check_results=_checks(frame, key_cols, geo=geo))
+    result = TableResult(frame, checks=entity_checks(frame, key_cols, geo=geo))
+    return materialize(lake, dg.AssetKey(["silver", name]), result)
 
 
 @dg.asset(**_spec("communes", ["bronze.statbel_communes"], "Today's communes (NIS, names, population, area) with the h3 cell of their representative point: an older Statbel file's communes are merged by the 2019 and 2025 crosswalk (geodata/commune_mergers.csv)."))

@@ -10,13 +10,14 @@ import dagster as dg
 import pandas as pd
 
 from assets import bronze
-from assets.common import OWNERS, preview_md, table_metadata
+from assets.common import OWNERS, check_results, preview_md, table_metadata
 from assets.declared import Inputs, Reader
 from assets.resources import LakeResource
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
 from pipelines.lake import Lake
+from pipelines.results import Check
 from pipelines.sources.registry import FAMILIES
 
 CADASTRE_KEY = ["gold", "data_cadastre"]
@@ -73,8 +74,8 @@ def bronze_counts(lk: Lake) -> tuple[dict[str, int], pd.DataFrame]:
     return counts, frame
 
 
-def _check(key: list[str], name: str, result: checks.CheckResult) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(asset_key=dg.AssetKey(key), check_name=name, passed=result.passed, metadata=result.metadata)
+def _check(key: list[str], check: Check) -> dg.AssetCheckResult:
+    return check_results([check], dg.AssetKey(key))[0]
 
 
 @dg.asset(
@@ -99,7 +100,7 @@ def data_cadastre(lake: LakeResource):  # noqa: ANN201
     meta = table_metadata(frame, str(path))
     meta["families_by_status"] = preview_md(frame.groupby(["source", "status"]).size().unstack(fill_value=0).reset_index(), rows=20)
     yield dg.MaterializeResult(metadata=meta)
-    yield _check(CADASTRE_KEY, "every_commune_every_family", checks.cadastre_complete(frame, frames.communes))
+    yield _check(CADASTRE_KEY, checks.cadastre_complete(frame, frames.communes))
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:
@@ -133,9 +134,9 @@ def canvas(lake: LakeResource):  # noqa: ANN201
         if key == tuple(PILLARS_KEY):
             meta |= {"k_clusters": result.meta["k"], "silhouettes": result.meta["silhouettes"], "mc_draws": result.meta["draws"], "mc_seed": result.meta["seed"]}
         yield dg.MaterializeResult(asset_key=dg.AssetKey(list(key)), metadata=meta)
-    yield _check(CANVAS_KEY, "one_row_per_commune_indicator", checks.canvas_complete(result.canvas, result.peers))
-    yield _check(PILLARS_KEY, "scores_in_range", checks.scores_in_range(result.pillars))
-    yield _check(ACTIONS_KEY, "actions_have_evidence", checks.actions_have_evidence(result.actions))
+    yield _check(CANVAS_KEY, checks.canvas_complete(result.canvas, result.peers))
+    yield _check(PILLARS_KEY, checks.scores_in_range(result.pillars))
+    yield _check(ACTIONS_KEY, checks.actions_have_evidence(result.actions))
 
 
 @dg.asset(
@@ -156,7 +157,7 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
     lk.publish_exports(folder)
     yield dg.MaterializeResult(metadata={"reports": sum(1 for k in paths if k.isdigit()), "index": dg.MetadataValue.path(str(paths["index"])),
                                          "canvas_gpkg": dg.MetadataValue.path(str(paths["canvas_gpkg"]))})
-    yield _check(REPORTS_KEY, "one_report_per_commune", checks.reports_complete(folder / "reports", inputs.peers))
+    yield _check(REPORTS_KEY, checks.reports_complete(folder / "reports", inputs.peers))
 
 
 def report_inputs(lk: Lake) -> ReportInputs:

@@ -3,16 +3,17 @@
 
 import dagster as dg
 
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource
 from pipelines.district_table import (
     DISTRICT_EPS_M,
     DISTRICT_MIN_SHOPS,
-    SHOP_CATEGORIES,
     build_districts,
+    district_checks,
     districts_from_polygons,
 )
+from pipelines.results import TableResult
 
 DISTRICTS_KEY = ["gold", "districts"]
 INPUTS = Inputs("silver.shops", "bronze.district_outlines")
@@ -49,32 +50,15 @@ def districts(lake: LakeResource) -> dg.MaterializeResult:
     else:
         frame, membership = build_districts(shops)
         source = "dbscan"
-    path = lk.write(frame, "gold", "districts")
-
-    by_category = frame[[f"shops_{c}" for c in SHOP_CATEGORIES]].sum(axis=1)
     in_districts = int(membership.notna().sum())
-    kinds = set(frame.geometry.geom_type)
-    checks = [
-        dg.AssetCheckResult(check_name="unique_district_id", passed=bool(frame["district_id"].is_unique)),
-        dg.AssetCheckResult(
-            check_name="valid_polygons",
-            passed=bool(frame.geometry.is_valid.all() and kinds <= {"Polygon", "MultiPolygon"} and frame.crs.to_epsg() == 4326),
-            metadata={"geometry_types": ", ".join(sorted(kinds))},
-        ),
-        dg.AssetCheckResult(
-            check_name="shops_conserved",
-            passed=bool((by_category == frame["n_shops"]).all() and int(frame["n_shops"].sum()) == in_districts),
-            metadata={"shops_in_districts": in_districts, "shops_total": len(shops)},
-        ),
-    ]
-    meta = table_metadata(frame, str(path))
-    meta.update(
-        source=source,
-        shops_in_districts=in_districts,
-        shops_outside_districts=int(len(shops) - in_districts),
-        communes_with_district=int(frame["nis"].nunique()),
-    )
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    meta = {
+        "source": source,
+        "shops_in_districts": in_districts,
+        "shops_outside_districts": int(len(shops) - in_districts),
+        "communes_with_district": int(frame["nis"].nunique()),
+    }
+    checks = district_checks(frame, membership, len(shops))
+    return materialize(lk, dg.AssetKey(DISTRICTS_KEY), TableResult(frame, meta, checks))
 
 
 assets = [districts]
