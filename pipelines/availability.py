@@ -12,7 +12,6 @@ bronze readers' business (their quarantine).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -49,14 +48,6 @@ def refused_files(landing: Path) -> pd.DataFrame:
     return landing_zone.refused(landing, {f.name: f.patterns for f in FAMILIES.values()})
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _row(landing: Path, family: Family, files: list[Path]) -> dict[str, object]:
     days = sorted({m.group(1) for p in files if (m := _DAY.search(p.stem))})
     held = bool(files) and any(p.stat().st_size > 0 for p in files)
@@ -77,7 +68,7 @@ def _row(landing: Path, family: Family, files: list[Path]) -> dict[str, object]:
         "first_day": days[0] if days else None,
         "last_day": days[-1] if days else None,
         "days": len(days),
-        "file_hashes": [f"{p.relative_to(landing).as_posix()} {_sha256(p)}" for p in files],
+        "file_hashes": [f"{p.relative_to(landing).as_posix()} {landing_zone.sha256(p)}" for p in files],
         "reason": reason,
     }
 

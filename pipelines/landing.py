@@ -50,7 +50,8 @@ def _linked(landing: Path, path: Path) -> bool:
     return False
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks of 1 MiB."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -78,7 +79,7 @@ def _reason(landing: Path, root: Path, path: Path) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _hash(path: Path, _size: int, _mtime_ns: int) -> str:
-    return _sha256(path)
+    return sha256(path)
 
 
 def duplicate_of(path: Path) -> Path | None:

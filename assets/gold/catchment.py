@@ -17,8 +17,8 @@ from assets.declared import Inputs
 from assets.resources import LakeResource, SettingsResource
 from pipelines.catchment import build
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
-from pipelines.catchment.build import SHOPPING_HOURS
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
+from pipelines.constants import SHOPPING_HOURS
 
 _TIERS = "/".join(f"{s:.0%}".rstrip("%") for s in TIER_SHARES) + " %"
 

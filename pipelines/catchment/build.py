@@ -41,13 +41,10 @@ from pipelines.catchment.revealed import (
     revealed_table,
     sector_cell_weights,
 )
-from pipelines.constants import TIMEZONE
+from pipelines.constants import SHOPPING_HOURS, TIMEZONE
 from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.grid import points_to_cells
 from pipelines.results import TableResult
-
-SHOPPING_HOURS = (9, 19)
-"""Local hours [from, to) of the OD trips counted as shopping trips."""
 
 COMPUTED, NOT_COMPUTABLE = "computed", "not_computable"
 
