@@ -19,6 +19,7 @@ from pipelines.conform import area_km2, conform_points, entity_checks, points_fr
 from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
 from pipelines.network import mode_networks
+from pipelines.online import match_survey
 from pipelines.results import TableResult
 from pipelines.shops import conflate_shops
 from pipelines.sources import crosswalk, gtfs, loaders, osm_extract
@@ -95,6 +96,15 @@ def shops(lake: LakeResource) -> dg.MaterializeResult:
     frame = conflate_shops(kbo_shops, pois[pois["kind"] == "shop"])
     frame = conform_points(frame, read("silver.communes"))
     return _write(lake.lake, "shops", frame, ["shop_id"])
+
+
+@dg.asset(**_spec("merchant_survey", ["bronze.merchant_survey", "silver.shops"], "The merchant survey matched to the shops by KBO establishment number or OSM id, with the shop's shop_id, commune and category; a survey row whose shop_ref matches no shop is quarantined (lake silver/quarantine/merchant_survey, in bronze.quarantine of the warehouse, source 'survey').", geo=False))
+def merchant_survey(lake: LakeResource) -> dg.MaterializeResult:
+    read = _reader(lake, "merchant_survey").read
+    matched, unknown = match_survey(read("bronze.merchant_survey"), read("silver.shops"))
+    lake.lake.write(unknown, "silver", "quarantine/merchant_survey")
+    result = TableResult(matched, {"quarantined": len(unknown)}, entity_checks(matched, ["shop_id"], geo=False))
+    return materialize(lake.lake, dg.AssetKey(["silver", "merchant_survey"]), result)
 
 
 def _poi_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
@@ -250,4 +260,4 @@ def transactions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     return _for_days(context, lake, "transactions", _transactions)
 
 
-assets = [communes, sectors, establishments, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, sensor_counts, od_flows, transactions]
+assets = [communes, sectors, establishments, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, merchant_survey, sensor_counts, od_flows, transactions]

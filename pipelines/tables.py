@@ -25,6 +25,7 @@ _TYPES: dict[str, pa.DataType] = {
     "f64": pa.float64(),
     "i64": pa.int64(),
     "i8": pa.int8(),
+    "bool": pa.bool_(),
     "date": pa.date32(),
     "ts_ms": pa.timestamp("ms"),
     "ts_utc": pa.timestamp("us", tz="UTC"),

@@ -61,7 +61,7 @@ def discover(lake: Lake) -> dict[tuple[str, str], str]:
         if len(parts) < 2 or parts[0] not in LAYERS or parts[-1].startswith("."):
             continue
         layer = parts[0]
-        if layer == "bronze" and parts[1] == QUARANTINE_VIEW:
+        if parts[1] == QUARANTINE_VIEW:  # bronze rows, and silver rows (a survey's unknown shops)
             quarantine = quarantine or rel.endswith(".parquet")
         elif len(parts) == 2 and rel.endswith(".parquet"):
             found[(layer, PurePosixPath(parts[1]).stem)] = f"{prefix}/{rel}"
@@ -70,7 +70,7 @@ def discover(lake: Lake) -> dict[tuple[str, str], str]:
     for layer, name in sorted(partitioned):
         found[(layer, name)] = f"{prefix}/{layer}/{name}/{DAY_GLOB}"
     if quarantine:
-        found[("bronze", QUARANTINE_VIEW)] = f"{prefix}/bronze/{QUARANTINE_VIEW}/**/*.parquet"
+        found[("bronze", QUARANTINE_VIEW)] = f"{prefix}/*/{QUARANTINE_VIEW}/**/*.parquet"
     return dict(sorted(found.items()))
 
 

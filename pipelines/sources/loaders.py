@@ -33,6 +33,7 @@ from pipelines.sources import (
     kbo_full,
     osm_extract,
     statbel,
+    survey,
     wifi,
 )
 
@@ -164,6 +165,12 @@ def osm_file(landing: Path) -> Path:
 
 def load_osm_pois(landing: Path) -> Results:
     return {"osm_pois": osm_extract.read_pois(osm_file(landing), bbox=territory_bbox(landing))}
+
+
+def load_survey(landing: Path) -> Results:
+    """Every commune's merchant survey (``survey/<nis>.csv``) in one table."""
+    files = sorted(p for p in (landing / "survey").glob("*.csv") if readable(landing, p))
+    return {"merchant_survey": ReadResult.concat(survey.read_survey(p) for p in files)} if files else {}
 
 
 def load_district_outlines(landing: Path) -> Results:

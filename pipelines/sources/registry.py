@@ -8,7 +8,7 @@ tables of a missing source (:mod:`pipelines.tables`), the Canvas's data inventor
 (:func:`contracts_table`, checked by a test). Adding a source is one reader module under
 ``pipelines/sources/``, one :class:`Family` here, its test and its contract section.
 
-Column types: ``name`` alone is a string; ``name:i64``, ``:f64``, ``:i8``, ``:date``, ``:ts_ms``
+Column types: ``name`` alone is a string; ``name:i64``, ``:f64``, ``:i8``, ``:bool``, ``:date``, ``:ts_ms``
 (naive timestamp), ``:ts_utc`` (timestamp, UTC); ``geometry`` marks a GeoParquet table
 (EPSG:4326).
 """
@@ -262,6 +262,21 @@ FAMILIES: dict[str, Family] = {
                            "Shopping-district outlines drawn by the commune (landing/districts/districts.geojson), "
                            "one polygon per district, in EPSG:4326; when present they replace the detected clusters.",
                            loaders.load_district_outlines, {"district_outlines": "outline:i64 name geometry"}),),
+        ),
+        Family(
+            "survey", "Enquête auprès des commerçants (parcours en ligne)",
+            "Agence de développement local / consultant", "Données de la commune",
+            ("survey/*.csv",),
+            "silver.merchant_survey; the online journey (webshop, click & collect, delivery, "
+            "marketplace, vouchers, loyalty, reviews, social media)",
+            assets=(Bronze("merchant_survey",
+                           "The merchant survey of the online journey, one CSV per commune (survey/<nis>.csv): "
+                           "per shop (KBO establishment number or OSM id) webshop, click & collect, delivery, "
+                           "marketplace, vouchers and loyalty schemes accepted, online reviews and rating, "
+                           "social networks, survey date.",
+                           loaders.load_survey,
+                           {"merchant_survey": "shop_ref webshop:bool click_collect:bool delivery:bool marketplace "
+                                               "vouchers loyalty social reviews_count:i64 rating:f64 surveyed_on:date nis"}),),
         ),
         Family(
             "typology", "Typologie des communes", "Fournie par l'utilisateur (p. ex. Belfius)",
