@@ -28,7 +28,11 @@ from pipelines.canvas.scoring import winsorise
 
 Z95 = 1.96
 PARTIAL_COVERAGE = 0.9
-"""Below this coverage of its needed sources, an indicator's interval is doubled."""
+"""Below this coverage of its sampled sources, an indicator's interval is doubled."""
+SAMPLED_FAMILIES = frozenset({"wifi", "counters", "vacancy", "vouchers", "od", "parking"})
+"""Families whose coverage is a sampling coverage (sensors per district, register per
+district, merchants per shop...): a partial one widens the interval. The coverage of OSM or
+the BCE is what the online indicators measure, so it does not widen theirs twice."""
 MIN_SPAN_IN_DIFFERENCES = 4
 """Goalposts span at least four minimum differences: a reference set spread over less than
 that (shops per 1,000 inhabitants: 5.76-6.06 on the demo) would turn a gap nobody could call

@@ -21,7 +21,13 @@ import pandas as pd
 from pipelines.canvas import scoring
 from pipelines.canvas.catalogue import LEVELS, Catalogue, IndicatorSpec
 from pipelines.canvas.peers import lens_masks
-from pipelines.canvas.references import JUDGEMENT_FR, CommuneContext, half_width, judge
+from pipelines.canvas.references import (
+    JUDGEMENT_FR,
+    SAMPLED_FAMILIES,
+    CommuneContext,
+    half_width,
+    judge,
+)
 
 MIN_COVERAGE = 0.5
 """A pillar score is published when at least half of its nominal weight is computed."""
@@ -201,7 +207,9 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
         gap = thr.gap(r.value) if thr and not np.isnan(r.value) else np.nan
         cov, flag = _coverage_flag(coverage.get(r.nis, {}), spec.families())
         p = pct.get((r.nis, r.indicator), {})
-        hw, hw_basis = half_width(thr, r.value, contexts.get(r.nis, CommuneContext()), cov) if thr else (np.nan, "")
+        sampled = spec.families() & SAMPLED_FAMILIES
+        sample_cov = _coverage_flag(coverage.get(r.nis, {}), sampled)[0] if sampled else np.nan
+        hw, hw_basis = half_width(thr, r.value, contexts.get(r.nis, CommuneContext()), sample_cov) if thr else (np.nan, "")
         verdict = judge(thr, r.value, hw)
         goal = spec.goalposts
         normalised = (float(scoring.goalpost_normalise(np.array([r.value]), goal.lower, goal.upper, spec.sign)[0])
