@@ -84,6 +84,18 @@ def _target(row: Mapping[str, Any], share: float) -> float:
     return round(base + share * (ref - base), 1)
 
 
+def _kpi(own: str, fired: list[str], rows: Mapping[str, Mapping[str, Any]]) -> str:
+    """The action's own KPI when it fired, or when it is computed and short of its reference
+    (a loyalty scheme is followed on footfall even if only the catchment fired); otherwise the
+    first indicator that fired."""
+    if own in fired:
+        return own
+    row = rows.get(own)
+    if row is not None and row["status"] == "computed" and pd.notna(row.get("shortfall")) and float(row["shortfall"]) > 0:
+        return own
+    return fired[0]
+
+
 def _funding(keys: list[str], catalogue: Catalogue) -> tuple[str, str]:
     lines = [catalogue.funding.get(k, {}) for k in keys]
     names = " ; ".join(str(line.get("name_fr", k)) for line, k in zip(lines, keys, strict=True))
@@ -106,7 +118,7 @@ def _indicator_actions(card: pd.DataFrame, catalogue: Catalogue, place: Place | 
         severity = float(np.nanmax([rows[c].get("severity", 0.0) or 0.0 for c in codes]))
         impact, control, cost = LEVELS[action["impact"]], LEVELS[action["control"]], COST_LEVEL[action["cost_band"]]
         score = impact * (0.5 + severity) * control / cost
-        kpi = action["kpi"] if action["kpi"] in codes else codes[0]
+        kpi = _kpi(action["kpi"], codes, rows)
         k = rows[kpi]
         where_fr, districts, streets = where(place, action["place"])
         funding_fr, sources = _funding(list(action["funding"]), catalogue)
