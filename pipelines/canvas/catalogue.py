@@ -48,6 +48,7 @@ class Threshold:
     min_difference: float = 0.0
     uncertainty: tuple[tuple[str, Any], ...] = ()
     bounds: tuple[float, float] | None = None
+    unit: str = ""
 
     def gap(self, value: float) -> float:
         """Signed distance to the threshold: >= 0 met, < 0 missed (in the indicator's unit)."""
@@ -172,9 +173,9 @@ def _indicator(code: str, raw: dict[str, Any], pillars: dict[str, Pillar]) -> In
 
 def _reference(code: str, raw: dict[str, Any], path: Path) -> Threshold:
     where = f"{path.name}: reference {code!r}"
-    missing = [k for k in ("value", "kind", "basis", "source", "year", "min_difference", "uncertainty") if raw.get(k) is None]
+    missing = [k for k in ("unit", "value", "kind", "basis", "source", "year", "note", "min_difference", "uncertainty") if raw.get(k) is None]
     if missing:
-        raise ValueError(f"{where}: missing {missing}; every reference needs value, kind, basis, source, year, min_difference and uncertainty")
+        raise ValueError(f"{where}: missing {missing}; every reference needs unit, value, kind, basis, source, year, note, min_difference and uncertainty")
     if raw["kind"] not in ("min", "max"):
         raise ValueError(f"{where}: kind must be min or max, found {raw['kind']!r}")
     if raw["basis"] not in BASIS_FR:
@@ -185,7 +186,8 @@ def _reference(code: str, raw: dict[str, Any], path: Path) -> Threshold:
     bounds = raw.get("bounds")
     return Threshold(float(raw["value"]), raw["kind"], str(raw["source"]), basis=raw["basis"], year=str(raw["year"]),
                      note=str(raw.get("note", "")), min_difference=float(raw["min_difference"]),
-                     uncertainty=tuple(unc.items()), bounds=(float(bounds[0]), float(bounds[1])) if bounds else None)
+                     uncertainty=tuple(unc.items()), bounds=(float(bounds[0]), float(bounds[1])) if bounds else None,
+                     unit=str(raw.get("unit", "")))
 
 
 def load_references(path: Path = REFERENCES_YAML) -> tuple[str, dict[str, Threshold]]:
@@ -237,6 +239,9 @@ def load_catalogue(
         if unknown or lacking:
             raise ValueError(f"{Path(references_path).name}: references must match the indicators; "
                              f"without a reference: {sorted(lacking)}, unknown: {sorted(unknown)}")
+        wrong = {c: (r.unit, indicators[c].unit) for c, r in references.items() if r.unit != indicators[c].unit}
+        if wrong:
+            raise ValueError(f"{Path(references_path).name}: units differ from {INDICATORS_YAML.name} (reference, indicator): {wrong}")
     goal_version, goalposts = load_goalposts(goalposts_path)
     indicators = {code: replace(spec, threshold=references.get(code), goalposts=goalposts.get(code))
                   for code, spec in indicators.items()}
