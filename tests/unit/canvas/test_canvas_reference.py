@@ -209,3 +209,27 @@ def test_plan_ranks_by_impact_control_and_cost_and_caps_priorities(catalogue, co
     quick = own[own["action"] == "opening_hours_campaign"].iloc[0]
     assert quick["horizon_fr"] == "action rapide (< 6 mois)" and quick["target_date"] == "2027-07-31"
     assert not actions[actions["nis"].isin(NIS[:2]) & (actions["kind"] == "indicator")].shape[0]  # at the reference: nothing
+
+
+def test_references_and_actions_are_validated_with_clear_messages(tmp_path):
+    from pipelines.canvas.catalogue import (
+        ACTIONS_YAML,
+        FUNDING_YAML,
+        INDICATORS_YAML,
+        REFERENCES_YAML,
+        load_catalogue,
+    )
+
+    refs = REFERENCES_YAML.read_text(encoding="utf-8")
+    lacking = tmp_path / "refs.yaml"
+    lacking.write_text(refs.replace("\n  vacancy_rate:\n", "\n  vacancy_rate_old:\n"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"without a reference: \['vacancy_rate'\], unknown: \['vacancy_rate_old'\]"):
+        load_catalogue(INDICATORS_YAML, ACTIONS_YAML, lacking)
+    no_source = tmp_path / "refs2.yaml"
+    no_source.write_text(refs.replace('    min_difference: 2\n', '', 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"reference 'vacancy_rate': missing \['min_difference'\]"):
+        load_catalogue(INDICATORS_YAML, ACTIONS_YAML, no_source)
+    acts = tmp_path / "actions.yaml"
+    acts.write_text(ACTIONS_YAML.read_text(encoding="utf-8").replace("funding: [taxe_cellules_vides]", "funding: [tresor_cache]"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"action 'vacancy_tax' names funding lines \['tresor_cache'\] absent from funding.yaml"):
+        load_catalogue(INDICATORS_YAML, acts, REFERENCES_YAML, funding_path=FUNDING_YAML)
