@@ -86,12 +86,13 @@ def _target(row: Mapping[str, Any], share: float) -> float:
 
 def _kpi(own: str, fired: list[str], rows: Mapping[str, Mapping[str, Any]]) -> str:
     """The action's own KPI when it fired, or when it is computed and short of its reference
-    (a loyalty scheme is followed on footfall even if only the catchment fired); otherwise the
-    first indicator that fired."""
+    by more than the minimum difference (a loyalty scheme is followed on footfall even if only
+    the catchment fired); otherwise the first indicator that fired."""
     if own in fired:
         return own
     row = rows.get(own)
-    if row is not None and row["status"] == "computed" and pd.notna(row.get("shortfall")) and float(row["shortfall"]) > 0:
+    if (row is not None and row["status"] == "computed" and pd.notna(row.get("shortfall"))
+            and float(row["shortfall"]) > float(row.get("min_difference") or 0.0)):
         return own
     return fired[0]
 
