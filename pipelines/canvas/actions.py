@@ -160,10 +160,12 @@ def _data_actions(inventory: pd.DataFrame, catalogue: Catalogue) -> list[dict[st
             f"source « {f} » {words[k]} : débloquerait {', '.join(names.get(c, c) for c in unlocks.get(f, [])) or 'aucun indicateur du Canvas'}"
             for k, f in hits)
         kpi = catalogue.indicators.get(action["kpi"])
+        funding_fr, sources = _funding(list(action.get("funding", [])), catalogue)
         out.append({"kind": "data", "action": key, "pillar": None, "evidence": evidence,
                     "triggered_by": [f for _, f in hits], "priority": DATA_PRIORITY * (1 + len(unlocks.get(hits[0][1], []))),
                     "kpi": action["kpi"], "kpi_fr": kpi.name_fr if kpi else action["kpi"], "kpi_unit": kpi.unit if kpi else "",
-                    "partners": [], "funding": [], "districts": [], "streets": [], **_common(action)})
+                    "partners": [], "funding": list(action.get("funding", [])), "funding_fr": funding_fr, "funding_sources": sources,
+                    "districts": [], "streets": [], **_common(action)})
     return out
 
 

@@ -264,6 +264,9 @@ def load_catalogue(
             raise ValueError(f"{actions_path.name}: action {key!r} names funding lines {sorted(lines)} absent from {Path(funding_path).name}")
     data_actions = acts.get("data_actions", {}) or {}
     for key, action in data_actions.items():
+        lines = set(action.get("funding", [])) - set(funding)
+        if funding and lines:
+            raise ValueError(f"{actions_path.name}: data action {key!r} names funding lines {sorted(lines)} absent from {Path(funding_path).name}")
         fams = {f for rule in action["trigger"] for f in rule.values()}
         if fams - set(FAMILIES):
             raise ValueError(f"{actions_path.name}: data action {key!r} names unknown families {sorted(fams - set(FAMILIES))}")
