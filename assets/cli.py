@@ -187,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo": "generate the demo territory, materialise every asset, print a summary",
         "run": "materialise every asset for the landing zone of the data root",
         "warehouse": "rebuild warehouse.duckdb from the lake",
+        "goalposts": "recompute the Canvas goalposts (geodata/canvas/goalposts.yaml) from the data root's communes",
     }
     for name, text in helps.items():
         p = sub.add_parser(name, parents=[data], help=text, description=text[0].upper() + text[1:] + ".")
@@ -197,7 +198,34 @@ def _parser() -> argparse.ArgumentParser:
             size.add_argument("--scale", type=int, default=None, help="shorthand for --communes 10*SCALE")
             p.add_argument("--days", type=int, default=28, help="number of days of time series (default 28)")
             p.add_argument("--osm-pbf", action="store_true", help="also write the OSM extract as osm/territory.osm.pbf")
+        if name == "goalposts":
+            p.add_argument("--version", dest="goalposts_version", required=True, help="the new goalposts version (e.g. 2027.01-wallonie)")
+            p.add_argument("--reference-set", required=True, help="what the communes of the data root are (shown in the file)")
+            p.add_argument("--out", default=None, help="where to write (default geodata/canvas/goalposts.yaml)")
     return parser
+
+
+def cmd_goalposts(lake: Lake, version: str, reference_set: str, out: str | None) -> Path:
+    """Recompute the Canvas goalposts from the communes of ``lake`` (its lake must hold the
+    Canvas inputs, e.g. after ``run``) and write them, versioned."""
+    from datetime import date
+
+    from assets.gold.canvas import CANVAS_INPUTS, read_frames
+    from pipelines.canvas.build import reference_values
+    from pipelines.canvas.catalogue import GOALPOSTS_YAML, load_catalogue
+    from pipelines.canvas.references import compute_goalposts, goalposts_yaml
+    from pipelines.lake import write_atomic
+
+    catalogue = load_catalogue()
+    frames = read_frames(lake)
+    values = reference_values(frames, CANVAS_INPUTS.reader(lake).read("gold.data_cadastre"), catalogue)
+    names = dict(zip(frames.communes["nis"].astype(str), frames.communes["name_fr"], strict=True))
+    communes = [f"{n} {names.get(n, '')}".strip() for n in sorted(values["nis"].unique())]
+    text = goalposts_yaml(compute_goalposts(values, catalogue), version, reference_set, communes, date.today())
+    path = Path(out) if out else GOALPOSTS_YAML
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    print(f"goalposts {version} from {len(communes)} communes written to {path}")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,6 +253,8 @@ def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
         ok = cmd_run(lake)
     if args.command == "warehouse":
         rebuild_warehouse(lake)
+    if args.command == "goalposts":
+        cmd_goalposts(lake, args.goalposts_version, args.reference_set, args.out)
     if args.command in ("run", "demo", "warehouse") and lake.warehouse.exists():
         print(summary(lake))
     return ok

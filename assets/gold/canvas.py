@@ -29,7 +29,7 @@ TABLES = {
     "sensors": "silver.sensors", "merchants": "silver.merchants", "parking": "silver.parking",
     "vacant": "silver.vacant_cells", "tourism": "silver.tourism", "h3_cells": "gold.h3_cells",
     "friction_cells": "gold.friction_cells", "indicators": "gold.commune_indicators",
-    "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile",
+    "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile", "streets": "silver.network_edges",
 }  # fmt: skip
 BRONZE_KEYS = [spec.key for a in bronze.assets for spec in a.specs]
 """Every bronze asset: the inventory counts their accepted rows (Parquet footers) and quarantine."""
@@ -37,11 +37,15 @@ SOURCE_STATUS = "bronze.source_status"
 LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_curve"}
 CANVAS_TABLES = {"peers": "gold.canvas_peers", "canvas": "gold.canvas", "pillars": "gold.canvas_pillars",
                  "actions": "gold.actions", "scenarios": "gold.canvas_scenarios", "cadastre": "gold.data_cadastre"}
-CADASTRE_INPUTS = Inputs(*TABLES.values(), SOURCE_STATUS)
+STREETS = "silver.network_edges"
+"""Written by ``silver.road_network``; only the Canvas (places of the actions) reads it."""
+FRAME_TABLES = [name for name in TABLES.values() if name != STREETS]
+CADASTRE_INPUTS = Inputs(*FRAME_TABLES, SOURCE_STATUS)
 TYPOLOGY = "bronze.typology"
 """Optional user-supplied commune typology (``nis,typology``): the fourth peer lens."""
-CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre", TYPOLOGY)
-REPORT_INPUTS = Inputs(*dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
+CANVAS_INPUTS = Inputs(*FRAME_TABLES, "gold.data_cadastre", TYPOLOGY, "silver.road_network",
+                       tables={"silver.road_network": (STREETS,)})
+REPORT_INPUTS = Inputs(*dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
 
 
 def _read(reader: Reader, name: str) -> pd.DataFrame | None:
@@ -51,7 +55,8 @@ def _read(reader: Reader, name: str) -> pd.DataFrame | None:
 def read_frames(lk: Lake, inputs: Inputs = CANVAS_INPUTS) -> CanvasFrames:
     """The declared upstream tables; a table not (yet) in the lake stays an empty default."""
     reader = inputs.reader(lk)
-    found = {field: frame for field, name in TABLES.items() if (frame := _read(reader, name)) is not None}
+    found = {field: frame for field, name in TABLES.items()
+             if name in inputs.tables and (frame := _read(reader, name)) is not None}
     return CanvasFrames(**found)
 
 
