@@ -18,6 +18,7 @@ from assets import cli
 from pipelines import db
 from pipelines.canvas.build import build_canvas
 from pipelines.lake import Lake
+from pipelines.sources.registry import FAMILIES
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def test_canvas_tables_cover_the_ten_communes(demo):
             SELECT 'cadastre', count(DISTINCT nis) FROM gold.data_cadastre UNION ALL
             SELECT 'pillars', count(DISTINCT nis) FROM gold.canvas_pillars""").fetchall())
         assert counts == {"canvas": 10, "actions": 10, "cadastre": 10, "pillars": 10}
-        assert con.sql("SELECT count(*) FROM gold.data_cadastre").fetchone()[0] == 10 * 12
+        assert con.sql("SELECT count(*) FROM gold.data_cadastre").fetchone()[0] == 10 * len(FAMILIES)
         leaked = con.sql("SELECT count(*) FROM gold.canvas WHERE status <> 'computed' AND value IS NOT NULL").fetchone()[0]
         assert leaked == 0
     finally:
