@@ -40,7 +40,12 @@ CADASTRE_INPUTS = Inputs(*TABLES.values(), SOURCE_STATUS)
 TYPOLOGY = "bronze.typology"
 """Optional user-supplied commune typology (``nis,typology``): the fourth peer lens."""
 CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre", TYPOLOGY)
-REPORT_INPUTS = Inputs(*dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
+MAP_TABLES = {"streets": "silver.network_edges", "comparison": "gold.catchment_comparison"}
+"""The report's street basemap and the modelled-vs-observed catchment."""
+REPORT_INPUTS = Inputs(
+    *dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values(), "silver.road_network", "gold.catchment_comparison")),
+    tables={"silver.road_network": ("silver.network_edges",)},
+)
 
 
 def _read(reader: Reader, name: str) -> pd.DataFrame | None:
@@ -166,12 +171,13 @@ def report_inputs(lk: Lake) -> ReportInputs:
     """Read the Canvas tables and the map layers for the reports."""
     frames = read_frames(lk, REPORT_INPUTS)
     reader = REPORT_INPUTS.reader(lk)
-    layers = {field: _read(reader, name) for field, name in LAYER_TABLES.items()}
+    layers = {field: _read(reader, name) for field, name in (LAYER_TABLES | MAP_TABLES).items()}
     result = {field: reader.read(name) for field, name in CANVAS_TABLES.items()}
     meta = checks.report_meta(result["pillars"], result["peers"], result["cadastre"], date.today().isoformat())
     return ReportInputs(catalogue=checks.catalogue(), communes=frames.communes, districts=frames.districts, catchment=frames.catchment,
                         friction_cells=frames.friction_cells, footfall=layers["footfall"] if layers["footfall"] is not None else frames.friction_cells.iloc[0:0],
-                        footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(), meta=meta, **result)
+                        footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(),
+                        streets=layers["streets"], places=frames.tourism, comparison=layers["comparison"], meta=meta, **result)
 
 
 assets = [data_cadastre, canvas, canvas_reports]
