@@ -157,21 +157,26 @@ def _streets(edges: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
-def basemap(inp: ReportInputs, nis: str) -> svg.Basemap:
-    """The commune's streets (its bounding box and a margin) with the names of its longest
-    streets and of its named OSM places."""
+DISTRICT_ZOOM_M = 350.0
+"""The districts map shows the districts and this margin around them (their streets named)."""
+
+
+def basemap(inp: ReportInputs, nis: str, area: Any = None, *, n_labels: int = 12, min_m: float = 150.0) -> svg.Basemap:
+    """The streets of ``area`` (EPSG:31370; default the commune) and a margin, with the names
+    of the longest streets inside it and of the commune's named OSM places."""
     commune = inp.of("communes", nis)
+    area = commune.union_all() if area is None and len(commune) else area
     streets = inp.streets if inp.streets is not None else _streets(None)
-    if len(commune) and len(streets):
-        x0, y0, x1, y1 = commune.total_bounds
+    if area is not None and not area.is_empty and len(streets):
+        x0, y0, x1, y1 = area.bounds
         m = STREET_MARGIN_M
         tree = inp.once("street_tree", lambda: streets.sindex)
         hit = tree.query(shapely.box(x0 - m, y0 - m, x1 + m, y1 + m))
         local = streets.iloc[np.sort(hit)]
     else:
         local = streets.iloc[0:0]
-    inside = local[local.intersects(commune.union_all())] if len(local) and len(commune) else local
-    labels = svg.street_labels(inside["name"].tolist(), inside.geometry)
+    inside = local[local.intersects(area)] if len(local) and area is not None else local
+    labels = svg.street_labels(inside["name"].tolist(), inside.geometry, n=n_labels, min_m=min_m)
     named = inp.of("places", nis)
     named = named[named["name"].notna()] if len(named) else named
     places = [(str(n), g.x, g.y) for n, g in zip(named["name"], named.geometry.representative_point(), strict=True)]
@@ -182,34 +187,41 @@ def maps(inp: ReportInputs, nis: str) -> dict[str, str]:
     """The four maps of a commune: districts, catchment tiers, footfall, public transport,
     each over the commune's streets with their names and a scale bar."""
     commune = inp.of("communes", nis)
-    base = basemap(inp, nis)
+
+    def base(extent: gpd.GeoSeries) -> svg.Basemap:
+        """The streets and names of a map's own extent (its bounding box)."""
+        return basemap(inp, nis, shapely.box(*extent.total_bounds)) if len(extent) else basemap(inp, nis)
+
     outline = svg.Layer(commune.geometry, "none", "#222", 1.4)
     dist = inp.of("districts", nis)
     dist_layer = svg.Layer(dist.geometry, "#c0392b", "#7b241c", 1.0, 0.35)
     n = len(dist)
     out: dict[str, str] = {}
-    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4, 0.35), dist_layer], commune.geometry,
+    zoom = dist.geometry.buffer(DISTRICT_ZOOM_M) if n else commune.geometry
+    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4, 0.35), dist_layer], zoom,
                                    svg.Legend([("#c0392b", fmt.count(n, "noyau commercial", "noyaux commerciaux") if n else "aucun noyau commercial")], "Noyaux commerciaux"),
-                                   "Noyaux commerciaux", basemap=base)
+                                   "Noyaux commerciaux",
+                                   basemap=basemap(inp, nis, shapely.box(*zoom.total_bounds), n_labels=16, min_m=60.0) if n else base(commune.geometry))
     cat = inp.of("catchment", nis).sort_values("tier", ascending=False)
     extent = cat.geometry if len(cat) else commune.geometry
     out["catchment"] = svg.map_svg(
         [svg.Layer(cat.geometry, [TIER_COLOURS.get(int(t), "#ddd") for t in cat["tier"]], "#555", 0.3, 0.55), outline, dist_layer], extent,
         svg.Legend([(TIER_COLOURS[1], "zone primaire (60 %)"), (TIER_COLOURS[2], "secondaire (80 %)"), (TIER_COLOURS[3], "tertiaire (95 %)")] if len(cat) else [],
                    "Zone de chalandise modélisée (Huff)"),
-        "Zone de chalandise", basemap=base)
+        "Zone de chalandise", basemap=base(extent))
     ff = inp.of("footfall", nis)
     colours, legend = svg.classes(ff["footfall_daily"].to_numpy(dtype=float) if len(ff) else np.array([]), FOOTFALL_PALETTE)
     measured = footfall_measured(inp, nis)
     out["footfall"] = svg.map_svg([outline, svg.Layer(ff.geometry, colours, "#666", 0.2, 0.6), svg.Layer(dist.geometry, "none", "#7b241c", 1.2)],
                                   ff.geometry if len(ff) else commune.geometry,
-                                  svg.Legend(legend, "Passants par jour" + ("" if measured else " (modélisés)")), "Fréquentation piétonne", basemap=base)
+                                  svg.Legend(legend, "Passants par jour" + ("" if measured else " (modélisés)")), "Fréquentation piétonne",
+                                  basemap=base(ff.geometry if len(ff) else commune.geometry))
     fc = inp.of("friction_cells", nis)
     fc = fc[fc["population"] > 0] if len(fc) else fc
     out["transit"] = svg.map_svg([svg.Layer(fc.geometry, [PT_COLOURS.get(str(c), "#ddd") for c in fc["pt_class"]], "none", 0, 0.55), outline,
                                   svg.Layer(dist.geometry, "none", "#7b241c", 1.2)], commune.geometry,
                                  svg.Legend([(PT_COLOURS[k], v) for k, v in PT_FR.items()], "Desserte (classes DG REGIO)"), "Desserte en transports en commun",
-                                 basemap=base)
+                                 basemap=base(commune.geometry))
     return out
 
 

@@ -192,14 +192,14 @@ def _basemap(base: Basemap, frame: _Frame, width: int, height: int) -> tuple[str
     for text, px, py in base.places:
         x, y = frame.xy(px, py)
         if free(x, y, 6.5 * len(text), 14):
-            names.append(f"<text x='{x:.1f}' y='{y:.1f}' font-size='11' font-weight='bold' font-style='italic' fill='#3d2b1f' text-anchor='middle' {halo}>{escape(text)}</text>")
+            names.append(f"<text class='place' x='{x:.1f}' y='{y:.1f}' font-size='11' font-weight='bold' font-style='italic' fill='#3d2b1f' text-anchor='middle' {halo}>{escape(text)}</text>")
     for text, px, py, angle in base.labels:
         x, y = frame.xy(px, py)
         w = 5.0 * len(text)
         rad = np.radians(angle)
         bw, bh = abs(w * np.cos(rad)) + 10 * abs(np.sin(rad)), abs(w * np.sin(rad)) + 10 * abs(np.cos(rad))
         if free(x, y, bw, bh):
-            names.append(f"<text x='{x:.1f}' y='{y:.1f}' font-size='9' fill='#444' text-anchor='middle' dominant-baseline='middle' transform='rotate({angle:.0f} {x:.1f} {y:.1f})' {halo}>{escape(text)}</text>")
+            names.append(f"<text class='street' x='{x:.1f}' y='{y:.1f}' font-size='9' fill='#444' text-anchor='middle' dominant-baseline='middle' transform='rotate({angle:.0f} {x:.1f} {y:.1f})' {halo}>{escape(text)}</text>")
     return under, "".join(names)
 
 
@@ -245,7 +245,7 @@ def _scale_bar(frame: _Frame, width: int, height: int) -> str:
     label = f"{metres // 1000} km" if metres >= 1000 and metres % 1000 == 0 else (
         f"{metres / 1000:g} km".replace(".", ",") if metres >= 1000 else f"{metres} m")
     x0, y0 = width - 20 - px, height - 14
-    return (f"<g><rect x='{x0 - 6:.1f}' y='{y0 - 16}' width='{px + 12:.1f}' height='24' fill='white' fill-opacity='0.8'/>"
+    return (f"<g class='scale'><rect x='{x0 - 6:.1f}' y='{y0 - 16}' width='{px + 12:.1f}' height='24' fill='white' fill-opacity='0.8'/>"
             f"<line x1='{x0:.1f}' y1='{y0}' x2='{x0 + px:.1f}' y2='{y0}' stroke='#222' stroke-width='2'/>"
             f"<line x1='{x0:.1f}' y1='{y0 - 4}' x2='{x0:.1f}' y2='{y0 + 2}' stroke='#222'/><line x1='{x0 + px:.1f}' y1='{y0 - 4}' x2='{x0 + px:.1f}' y2='{y0 + 2}' stroke='#222'/>"
             f"<text x='{x0 + px / 2:.1f}' y='{y0 - 5}' font-size='10' text-anchor='middle'>{label}</text>"

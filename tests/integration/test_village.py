@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from report_text import map_svgs, slips, street_names
 
 from assets import cli
 from pipelines.lake import Lake
@@ -55,4 +56,6 @@ def test_the_village_report_says_what_could_and_could_not_be_judged(village):
     assert "Sartinvaux" in text and "Plan d'action" in text
     assert "Aucun noyau commercial" in text  # why the district indicators are missing
     assert "Ce qui a pu être jugé" in text and "Ce qui n'a pas pu être jugé" in text
-    assert "Rue du Village" in page  # the map draws the village's own streets
+    maps = map_svgs(page)
+    assert len(maps) == 4 and all("Rue du Village" in street_names(m) for m in maps)  # its own streets
+    assert slips(page) == []
