@@ -121,12 +121,12 @@ def _metric(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
 class Basemap:
     """The commune's streets (lines, EPSG:31370) and the names written on the map.
 
-    ``major`` marks the streets drawn wider (roads a car uses); ``labels`` are (text, point,
-    angle in degrees) already chosen by :func:`street_labels`; ``places`` are named points."""
+    ``major`` marks the streets drawn wider (roads a car uses); ``labels`` are (text, candidate
+    positions (x, y, angle in degrees)) chosen by :func:`street_labels`; ``places`` are named points."""
 
     streets: gpd.GeoSeries
     major: np.ndarray
-    labels: list[tuple[str, float, float, float]] = field(default_factory=list)
+    labels: list[tuple[str, list[tuple[float, float, float]]]] = field(default_factory=list)
     places: list[tuple[str, float, float]] = field(default_factory=list)
 
 
@@ -142,9 +142,15 @@ def _lines_data(geoms: np.ndarray, frame: _Frame) -> str:
     return "".join(f"{'M' if first else 'L'}{x:g} {y:g}" for (x, y), first in zip(xy.tolist(), starts.tolist(), strict=True))
 
 
-def street_labels(names: Sequence[str], geoms: gpd.GeoSeries, n: int = 12, min_m: float = 150.0) -> list[tuple[str, float, float, float]]:
-    """The names of the ``n`` longest named streets (their pieces merged by name), each
-    placed at the middle of its longest piece, along the piece (angle kept readable)."""
+LABEL_AT = (0.5, 0.3, 0.7, 0.2, 0.8)
+"""Where along its longest piece a street name is tried, in order (the first free place wins)."""
+
+
+def street_labels(names: Sequence[str], geoms: gpd.GeoSeries, n: int = 12,
+                  min_m: float = 150.0) -> list[tuple[str, list[tuple[float, float, float]]]]:
+    """The names of the ``n`` longest named streets (their pieces merged by name), each with
+    candidate places along its longest piece (middle first), along the street (angle kept
+    readable)."""
     frame = gpd.GeoDataFrame({"name": list(names)}, geometry=_metric(geoms).values, crs=CRS_METRIC)
     frame = frame[frame["name"].notna() & (frame["name"].astype(str).str.len() > 0)]
     if frame.empty:
@@ -158,14 +164,14 @@ def street_labels(names: Sequence[str], geoms: gpd.GeoSeries, n: int = 12, min_m
         merged = shapely.line_merge(shapely.union_all(frame.loc[frame["name"] == name].geometry.to_numpy()))
         parts = list(getattr(merged, "geoms", [merged]))
         longest = max(parts, key=lambda g: g.length)
-        mid = longest.interpolate(0.5, normalized=True)
-        a, b = longest.interpolate(0.4, normalized=True), longest.interpolate(0.6, normalized=True)
-        angle = float(np.degrees(np.arctan2(-(b.y - a.y), b.x - a.x)))  # SVG y grows downwards
-        if angle > 90:
-            angle -= 180
-        elif angle < -90:
-            angle += 180
-        out.append((str(name), mid.x, mid.y, angle))
+        spots = []
+        for t in LABEL_AT:
+            mid = longest.interpolate(t, normalized=True)
+            a, b = longest.interpolate(t - 0.08, normalized=True), longest.interpolate(t + 0.08, normalized=True)
+            angle = float(np.degrees(np.arctan2(-(b.y - a.y), b.x - a.x)))  # SVG y grows downwards
+            angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+            spots.append((mid.x, mid.y, angle))
+        out.append((str(name), spots))
     return out
 
 
@@ -193,13 +199,16 @@ def _basemap(base: Basemap, frame: _Frame, width: int, height: int) -> tuple[str
         x, y = frame.xy(px, py)
         if free(x, y, 6.5 * len(text), 14):
             names.append(f"<text class='place' x='{x:.1f}' y='{y:.1f}' font-size='11' font-weight='bold' font-style='italic' fill='#3d2b1f' text-anchor='middle' {halo}>{escape(text)}</text>")
-    for text, px, py, angle in base.labels:
-        x, y = frame.xy(px, py)
-        w = 5.0 * len(text)
-        rad = np.radians(angle)
-        bw, bh = abs(w * np.cos(rad)) + 10 * abs(np.sin(rad)), abs(w * np.sin(rad)) + 10 * abs(np.cos(rad))
-        if free(x, y, bw, bh):
+    for text, spots in base.labels:
+        for px, py, angle in spots:
+            x, y = frame.xy(px, py)
+            w = 5.0 * len(text)
+            rad = np.radians(angle)
+            bw, bh = abs(w * np.cos(rad)) + 10 * abs(np.sin(rad)), abs(w * np.sin(rad)) + 10 * abs(np.cos(rad))
+            if not free(x, y, bw, bh):
+                continue
             names.append(f"<text class='street' x='{x:.1f}' y='{y:.1f}' font-size='9' fill='#444' text-anchor='middle' dominant-baseline='middle' transform='rotate({angle:.0f} {x:.1f} {y:.1f})' {halo}>{escape(text)}</text>")
+            break
     return under, "".join(names)
 
 
