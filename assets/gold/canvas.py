@@ -177,7 +177,8 @@ def report_inputs(lk: Lake) -> ReportInputs:
     return ReportInputs(catalogue=checks.catalogue(), communes=frames.communes, districts=frames.districts, catchment=frames.catchment,
                         friction_cells=frames.friction_cells, footfall=layers["footfall"] if layers["footfall"] is not None else frames.friction_cells.iloc[0:0],
                         footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(),
-                        streets=layers["streets"], places=frames.tourism, comparison=layers["comparison"], meta=meta, **result)
+                        streets=layers["streets"], places=frames.tourism, comparison=layers["comparison"], shops=frames.shops,
+                        meta=meta, **result)
 
 
 assets = [data_cadastre, canvas, canvas_reports]

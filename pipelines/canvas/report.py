@@ -36,7 +36,7 @@ FOOTFALL_PALETTE = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 STATUS_FR = {"held": "détenue", "missing": "absente", "broken": "inutilisable", "computed": "calculé",
              "not_computable": "non calculable", "suppressed": "masqué (moins de k personnes)"}
 SPLIT = ("peers", "canvas", "pillars", "actions", "cadastre", "scenarios", "communes", "districts",
-         "catchment", "footfall", "friction_cells", "footfall_curve", "places", "comparison")
+         "catchment", "footfall", "friction_cells", "footfall_curve", "places", "comparison", "shops")
 MAJOR_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
                             "secondary", "secondary_link", "tertiary", "tertiary_link"})
 """Streets drawn wider on the maps."""
@@ -68,6 +68,8 @@ class ReportInputs:
     """Named OSM points with ``nis`` (e.g. ``silver.tourism``) written on the maps."""
     comparison: pd.DataFrame | None = None
     """``gold.catchment_comparison``: modelled versus observed customer shares."""
+    shops: gpd.GeoDataFrame | None = None
+    """``silver.shops`` (points with ``nis``): drawn on the districts map."""
     meta: dict[str, Any] = field(default_factory=dict)
     parts: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     derived: dict[Any, Any] = field(default_factory=dict, repr=False)
@@ -79,6 +81,8 @@ class ReportInputs:
             return
         self.streets = _streets(self.streets)
         self.places = self.places if self.places is not None else gpd.GeoDataFrame({"nis": [], "name": []}, geometry=[], crs=CRS_METRIC)
+        if not (isinstance(self.shops, gpd.GeoDataFrame) and "nis" in self.shops.columns):
+            self.shops = gpd.GeoDataFrame({"nis": []}, geometry=[], crs=CRS_METRIC)
         comparison = self.comparison if self.comparison is not None else pd.DataFrame({"district_id": pd.Series(dtype="str")})
         self.comparison = comparison.assign(nis=comparison["district_id"].map(self.districts.set_index("district_id")["nis"]) if len(self.districts) else pd.Series(dtype="str"))
         if len(self.catchment) and "nis" not in self.catchment.columns:
@@ -198,8 +202,11 @@ def maps(inp: ReportInputs, nis: str) -> dict[str, str]:
     n = len(dist)
     out: dict[str, str] = {}
     zoom = dist.geometry.buffer(DISTRICT_ZOOM_M) if n else commune.geometry
-    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4, 0.35), dist_layer], zoom,
-                                   svg.Legend([("#c0392b", fmt.count(n, "noyau commercial", "noyaux commerciaux") if n else "aucun noyau commercial")], "Noyaux commerciaux"),
+    shops = inp.of("shops", nis)
+    shop_layer = svg.Layer(shops.geometry, "#1f3a4d", "white", 0.6, 1.0, radius=2.5 if n else 4.0)
+    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4, 0.35), dist_layer, shop_layer], zoom,
+                                   svg.Legend([("#c0392b", fmt.count(n, "noyau commercial", "noyaux commerciaux") if n else "aucun noyau commercial"),
+                                               ("#1f3a4d", fmt.count(len(shops), "commerce"))], "Noyaux commerciaux"),
                                    "Noyaux commerciaux",
                                    basemap=basemap(inp, nis, shapely.box(*zoom.total_bounds), n_labels=16, min_m=60.0) if n else base(commune.geometry))
     cat = inp.of("catchment", nis).sort_values("tier", ascending=False)
@@ -257,8 +264,9 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
         scores, own = inp.once(("pillar_scores", pillar.code), lambda code=pillar.code: _pillar_scores(inp.pillars, code))
         me = own.get(nis)
         others = [(float(s), n in same) for n, s in scores if n != nis]
-        rows.append({"label": pillar.name_fr, "score": float(me[0]) if me else None,
-                     "low": float(me[1]) if me else None, "high": float(me[2]) if me else None, "others": others})
+        scored = bool(me) and me[0] == me[0]  # no interval drawn around an unpublished score
+        rows.append({"label": pillar.name_fr, "score": float(me[0]) if scored else None,
+                     "low": float(me[1]) if scored else None, "high": float(me[2]) if scored else None, "others": others})
     out["pillars"] = svg.pillar_chart(rows)
     return out
 
@@ -294,7 +302,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
-NO_DISTRICT_FR = "aucun noyau commercial dans la commune (ses commerces ne forment pas de groupe d'au moins 8), d'où mesurer"
+NO_DISTRICT_FR = "sans noyau commercial (moins de 8 commerces groupés), rien à mesurer depuis un noyau"
 WORDS_FR = {"missing": "absente", "broken": "inutilisable (fichiers en quarantaine)"}
 
 

@@ -63,7 +63,7 @@ def test_the_slip_detector_finds_the_known_slips():
 def test_why_not_names_the_missing_sources_in_french_or_the_missing_district():
     assert report.why_not({"status": "not_computable", "needs": ["counters", "wifi"]}, 2) == (
         "faute de données : Compteurs piétons et vélos ou Capteurs WiFi de fréquentation")
-    assert "aucun noyau commercial" in report.why_not({"status": "not_computable", "needs": []}, 0)
+    assert "sans noyau commercial" in report.why_not({"status": "not_computable", "needs": []}, 0)
 
 
 def test_evidence_is_written_from_the_scorecard_and_the_inventory():
