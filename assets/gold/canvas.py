@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
+import geopandas as gpd
 import pandas as pd
 
 from assets import bronze
@@ -43,7 +44,8 @@ CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre", TYPOLOGY)
 MAP_TABLES = {"streets": "silver.network_edges", "comparison": "gold.catchment_comparison"}
 """The report's street basemap and the modelled-vs-observed catchment."""
 REPORT_INPUTS = Inputs(
-    *dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values(), "silver.road_network", "gold.catchment_comparison")),
+    *dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values(), "silver.road_network",
+                    "gold.catchment_comparison", "bronze.osm_pois")),
     tables={"silver.road_network": ("silver.network_edges",)},
 )
 
@@ -177,8 +179,23 @@ def report_inputs(lk: Lake) -> ReportInputs:
     return ReportInputs(catalogue=checks.catalogue(), communes=frames.communes, districts=frames.districts, catchment=frames.catchment,
                         friction_cells=frames.friction_cells, footfall=layers["footfall"] if layers["footfall"] is not None else frames.friction_cells.iloc[0:0],
                         footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(),
-                        streets=layers["streets"], places=frames.tourism, comparison=layers["comparison"], shops=frames.shops,
+                        streets=layers["streets"], places=map_places(_read(reader, "bronze.osm_pois"), frames.tourism),
+                        comparison=layers["comparison"], shops=frames.shops,
                         meta=meta, **result)
+
+
+def map_places(pois: pd.DataFrame | None, tourism: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """Names written on the report's maps: the OSM places (``place=*``: town, village,
+    hamlet...) first, then the named tourism points."""
+    parts = []
+    if pois is not None and len(pois) and "kind" in pois.columns:
+        parts.append(pois[pois["kind"] == "place"])
+    if isinstance(tourism, gpd.GeoDataFrame) and len(tourism):
+        parts.append(tourism)
+    parts = [p[["name", "subtype", "geometry"]] for p in parts if len(p)]
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
 
 
 assets = [data_cadastre, canvas, canvas_reports]

@@ -36,7 +36,9 @@ FOOTFALL_PALETTE = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 STATUS_FR = {"held": "détenue", "missing": "absente", "broken": "inutilisable", "computed": "calculé",
              "not_computable": "non calculable", "suppressed": "masqué (moins de k personnes)"}
 SPLIT = ("peers", "canvas", "pillars", "actions", "cadastre", "scenarios", "communes", "districts",
-         "catchment", "footfall", "friction_cells", "footfall_curve", "places", "comparison", "shops")
+         "catchment", "footfall", "friction_cells", "footfall_curve", "comparison", "shops")
+PLACE_ORDER = {"city": 0, "town": 1, "village": 2, "suburb": 3, "quarter": 4, "neighbourhood": 5, "hamlet": 6, "locality": 7}
+"""Which place names win a spot on a crowded map first (the rest: tourism points, after)."""
 MAJOR_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
                             "secondary", "secondary_link", "tertiary", "tertiary_link"})
 """Streets drawn wider on the maps."""
@@ -65,7 +67,7 @@ class ReportInputs:
     streets: gpd.GeoDataFrame | None = None
     """``silver.network_edges`` (``highway``, ``name``, lines): the maps' streets and names."""
     places: gpd.GeoDataFrame | None = None
-    """Named OSM points with ``nis`` (e.g. ``silver.tourism``) written on the maps."""
+    """Named OSM points (``name``, ``subtype``: places then tourism points) written on the maps."""
     comparison: pd.DataFrame | None = None
     """``gold.catchment_comparison``: modelled versus observed customer shares."""
     shops: gpd.GeoDataFrame | None = None
@@ -80,7 +82,7 @@ class ReportInputs:
         if self.parts:
             return
         self.streets = _streets(self.streets)
-        self.places = self.places if self.places is not None else gpd.GeoDataFrame({"nis": [], "name": []}, geometry=[], crs=CRS_METRIC)
+        self.places = _places(self.places)
         if not (isinstance(self.shops, gpd.GeoDataFrame) and "nis" in self.shops.columns):
             self.shops = gpd.GeoDataFrame({"nis": []}, geometry=[], crs=CRS_METRIC)
         comparison = self.comparison if self.comparison is not None else pd.DataFrame({"district_id": pd.Series(dtype="str")})
@@ -146,6 +148,18 @@ def _env() -> jinja2.Environment:
     return env
 
 
+def _places(points: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Named points in EPSG:31370, OSM places first (town before village before hamlet)."""
+    if points is None or not len(points):
+        return gpd.GeoDataFrame({"name": pd.Series(dtype="str")}, geometry=[], crs=CRS_METRIC)
+    named = points[points["name"].notna() & (points["name"].astype(str).str.len() > 0)]
+    order = named["subtype"].astype(object).map(PLACE_ORDER).fillna(len(PLACE_ORDER)) if "subtype" in named else 0
+    named = named.assign(_order=order).sort_values("_order", kind="stable")
+    out = gpd.GeoDataFrame({"name": named["name"].astype(str).to_numpy()},
+                           geometry=named.geometry.representative_point().values, crs=named.crs)
+    return out.to_crs(CRS_METRIC).reset_index(drop=True)
+
+
 def _streets(edges: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Every street once (one direction, walkable network), in EPSG:31370, with ``major``."""
     if edges is None or not len(edges):
@@ -181,9 +195,10 @@ def basemap(inp: ReportInputs, nis: str, area: Any = None, *, n_labels: int = 12
         local = streets.iloc[0:0]
     inside = local[local.intersects(area)] if len(local) and area is not None else local
     labels = svg.street_labels(inside["name"].tolist(), inside.geometry, n=n_labels, min_m=min_m)
-    named = inp.of("places", nis)
-    named = named[named["name"].notna()] if len(named) else named
-    places = [(str(n), g.x, g.y) for n, g in zip(named["name"], named.geometry.representative_point(), strict=True)]
+    places = []
+    if area is not None and not area.is_empty and len(inp.places):
+        named = inp.places.iloc[np.sort(inp.places.sindex.query(area))]
+        places = [(str(n), g.x, g.y) for n, g in zip(named["name"], named.geometry, strict=True)]
     return svg.Basemap(local.geometry, local["major"].to_numpy(dtype=bool), labels, places)
 
 

@@ -58,4 +58,5 @@ def test_the_village_report_says_what_could_and_could_not_be_judged(village):
     assert "Ce qui a pu être jugé" in text and "Ce qui n'a pas pu être jugé" in text
     maps = map_svgs(page)
     assert len(maps) == 4 and all("Rue du Village" in street_names(m) for m in maps)  # its own streets
+    assert all("Sartinvaux" in m and "Les Forges" in m for m in maps)  # its OSM place names
     assert slips(page) == []
