@@ -434,7 +434,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
         "best": scored.sort_values("score", ascending=False).iloc[0].to_dict() if len(scored) else None,
         "worst": scored.sort_values("score").iloc[0].to_dict() if len(scored) else None,
         "n_missing": int((inventory["status"] != "held").sum()), "n_not_computable": int((card["status"] != "computed").sum()),
-        "n_districts": n_districts, "judged": judged(indicators, n_districts, [p.code for p in sorted(cat.pillars.values(), key=lambda p: p.order)]), "footfall_measured": measured,
+        "n_districts": n_districts, "judged": judged(indicators, n_districts, [p.code for p in sorted(cat.pillars.values(), key=lambda p: p.order)]), "footfall_measured": measured, "footfall_cells": len(inp.of("footfall", nis)),
         "comparison": comparison_rows(inp, nis), "glossary": fmt.glossary(),
         "maps": maps(inp, nis), "charts": charts(inp, nis), "cost_fr": COST_FR,
         "thresholds": [s for s in cat.indicators.values() if s.threshold],
