@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SMARTCOMMERCE_DATA ?= $(CURDIR)/data
 
-.PHONY: install demo test dev lint bench validate clean system-deps
+.PHONY: install demo pdf test dev lint bench validate clean system-deps
 
 install: $(STAMP)
 
@@ -23,6 +23,11 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 # under a minute; `smartcommerce demo` alone generates the four weeks of docs/demo-territory.md.
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/smartcommerce demo --days 14
+
+# Every commune report to A4 PDF with headless Chromium (after `make demo`; about 2 s a
+# commune, so not part of the demo run). Without Chromium it says so and writes nothing.
+pdf: install
+	$(BIN)/smartcommerce pdf
 
 test: install system-deps $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest -q

@@ -5,6 +5,7 @@
     smartcommerce run                                materialise every asset for the data root
     smartcommerce demo                               both, then a summary
     smartcommerce warehouse                          rebuild warehouse.duckdb only
+    smartcommerce pdf                                print every commune report to PDF (Chromium)
 
 The data root is ``$SMARTCOMMERCE_DATA`` (default ``./data``).
 """
@@ -132,6 +133,22 @@ def rebuild_warehouse(lake: Lake) -> None:
         print(f"missing from the warehouse ({len(missing)}): " + ", ".join(missing))
 
 
+def cmd_pdf(lake: Lake) -> bool:
+    """PDF of every commune report, after a run (2-3 s a commune: not in the run itself).
+    Without Chromium the PDFs are skipped with a message, and that is not a failure."""
+    from pipelines.canvas.pdf import write_pdfs
+
+    folder = lake.exports_local / "reports"
+    if not folder.is_dir():
+        print(f"no reports under {folder}: run `smartcommerce run` first")
+        return False
+    status = write_pdfs(folder)
+    print(status.message)
+    if status.written:
+        lake.publish_exports(lake.exports_local)  # nothing to do on a local data root
+    return not status.failed
+
+
 def pseudonym_key() -> str:
     """The pseudonymisation key: ``$SMARTCOMMERCE_PSEUDONYM_KEY``, else the demo's built-in key
     (the bronze WiFi-probe asset accepts it only for the generated demo territory)."""
@@ -188,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
         "run": "materialise every asset for the landing zone of the data root",
         "warehouse": "rebuild warehouse.duckdb from the lake",
         "goalposts": "recompute the Canvas goalposts (geodata/canvas/goalposts.yaml) from the data root's communes",
+        "pdf": "print every commune report (exports/reports/<nis>.html) to <nis>.pdf with headless Chromium",
     }
     for name, text in helps.items():
         p = sub.add_parser(name, parents=[data], help=text, description=text[0].upper() + text[1:] + ".")
@@ -255,6 +273,8 @@ def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
         rebuild_warehouse(lake)
     if args.command == "goalposts":
         cmd_goalposts(lake, args.goalposts_version, args.reference_set, args.out)
+    if args.command == "pdf":
+        ok = cmd_pdf(lake)
     if args.command in ("run", "demo", "warehouse") and lake.warehouse.exists():
         print(summary(lake))
     return ok

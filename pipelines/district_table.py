@@ -75,6 +75,8 @@ def retail_floor_proxy_m2(shops: pd.DataFrame) -> np.ndarray:
 
 def _district_ids(nis: np.ndarray, order: np.ndarray) -> np.ndarray:
     """``<nis>-Dnn`` numbered 01, 02... within each commune in the given order."""
+    if len(nis) == 0:
+        return np.array([], dtype=str)
     frame = pd.DataFrame({"nis": nis, "order": order})
     rank = frame.groupby("nis")["order"].rank(method="first").astype(int)
     return np.array([f"{n}-D{r:02d}" for n, r in zip(frame["nis"], rank, strict=True)])
@@ -137,6 +139,9 @@ def summarise_districts(
         where isochrones and travel costs start) and the outline (EPSG:4326).
     membership : pandas.Series
         ``district_id`` per ``shop_id`` (missing for shops outside every district).
+
+    Zero districts (a village whose shops form no cluster) is a normal case: the table is
+    empty with the same columns and types, and every shop's membership is missing.
     """
     labels = np.asarray(labels)
     inside = labels != NOISE
@@ -171,7 +176,7 @@ def summarise_districts(
     districts = gpd.GeoDataFrame(frame, geometry=geometry.values, crs=CRS_WGS84)
     districts = districts.sort_values("district_id").reset_index(drop=True)
     membership = pd.Series(
-        np.where(inside, ids[np.where(inside, labels, 0)], None),
+        np.where(inside, ids[np.where(inside, labels, 0)], None) if n else np.full(len(labels), None),
         index=shops_metric["shop_id"].to_numpy(),
         name="district_id",
         dtype="string",

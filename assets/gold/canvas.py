@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
+import geopandas as gpd
 import pandas as pd
 
 from assets import bronze
@@ -46,7 +47,13 @@ TYPOLOGY = "bronze.typology"
 """Optional user-supplied commune typology (``nis,typology``): the fourth peer lens."""
 CANVAS_INPUTS = Inputs(*FRAME_TABLES, "gold.data_cadastre", TYPOLOGY, "silver.road_network",
                        tables={"silver.road_network": (STREETS,)})
-REPORT_INPUTS = Inputs(*dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
+MAP_TABLES = {"streets": STREETS, "comparison": "gold.catchment_comparison"}
+"""The report's street basemap and the modelled-vs-observed catchment."""
+REPORT_INPUTS = Inputs(
+    *dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values(), "silver.road_network",
+                    "gold.catchment_comparison", "bronze.osm_pois")),
+    tables={"silver.road_network": (STREETS,)},
+)
 
 
 def _read(reader: Reader, name: str) -> pd.DataFrame | None:
@@ -170,12 +177,29 @@ def report_inputs(lk: Lake) -> ReportInputs:
     """Read the Canvas tables and the map layers for the reports."""
     frames = read_frames(lk, REPORT_INPUTS)
     reader = REPORT_INPUTS.reader(lk)
-    layers = {field: _read(reader, name) for field, name in LAYER_TABLES.items()}
+    layers = {field: _read(reader, name) for field, name in (LAYER_TABLES | MAP_TABLES).items()}
     result = {field: reader.read(name) for field, name in CANVAS_TABLES.items()}
     meta = checks.report_meta(result["pillars"], result["peers"], result["cadastre"], date.today().isoformat())
     return ReportInputs(catalogue=checks.catalogue(), communes=frames.communes, districts=frames.districts, catchment=frames.catchment,
                         friction_cells=frames.friction_cells, footfall=layers["footfall"] if layers["footfall"] is not None else frames.friction_cells.iloc[0:0],
-                        footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(), meta=meta, **result)
+                        footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(),
+                        streets=layers["streets"], places=map_places(_read(reader, "bronze.osm_pois"), frames.tourism),
+                        comparison=layers["comparison"], shops=frames.shops,
+                        meta=meta, **result)
+
+
+def map_places(pois: pd.DataFrame | None, tourism: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """Names written on the report's maps: the OSM places (``place=*``: town, village,
+    hamlet...) first, then the named tourism points."""
+    parts = []
+    if pois is not None and len(pois) and "kind" in pois.columns:
+        parts.append(pois[pois["kind"] == "place"])
+    if isinstance(tourism, gpd.GeoDataFrame) and len(tourism):
+        parts.append(tourism)
+    parts = [p[["name", "subtype", "geometry"]] for p in parts if len(p)]
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
 
 
 assets = [data_cadastre, canvas, canvas_reports]

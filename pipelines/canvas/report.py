@@ -1,8 +1,10 @@
 """The French Canvas report: one self-contained HTML file per commune and an index.
 
 Everything is embedded (CSS, inline SVG maps and charts): the files open offline and print
-(``@media print``). Rendering is Jinja2 (``templates/``); the figures come from the Canvas
-tables, the maps from the gold layers.
+on A4 (``@media print``, :mod:`pipelines.canvas.pdf`). Rendering is Jinja2 (``templates/``);
+the figures come from the Canvas tables, the maps from the gold layers drawn over the
+commune's own OSM streets with their names. Every number, unit, plural and date is written
+by :mod:`pipelines.canvas.fmt` (Babel, fr_BE); source families by their French label.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import geopandas as gpd
 import jinja2
 import numpy as np
 import pandas as pd
+import shapely
 
-from pipelines.canvas import svg
-from pipelines.canvas.actions import COST_FR, fmt
+from pipelines.canvas import fmt, svg
+from pipelines.canvas.actions import COST_FR
 from pipelines.canvas.catalogue import LEVELS_FR, Catalogue
 from pipelines.canvas.peers import FEATURES_FR, LENSES_FR
 from pipelines.constants import CRS_METRIC
@@ -33,7 +36,14 @@ FOOTFALL_PALETTE = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 STATUS_FR = {"held": "détenue", "missing": "absente", "broken": "inutilisable", "computed": "calculé",
              "not_computable": "non calculable", "suppressed": "masqué (moins de k personnes)"}
 SPLIT = ("peers", "canvas", "pillars", "actions", "cadastre", "scenarios", "communes", "districts",
-         "catchment", "footfall", "friction_cells", "footfall_curve")
+         "catchment", "footfall", "friction_cells", "footfall_curve", "comparison", "shops")
+PLACE_ORDER = {"city": 0, "town": 1, "village": 2, "suburb": 3, "quarter": 4, "neighbourhood": 5, "hamlet": 6, "locality": 7}
+"""Which place names win a spot on a crowded map first (the rest: tourism points, after)."""
+MAJOR_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+                            "secondary", "secondary_link", "tertiary", "tertiary_link"})
+"""Streets drawn wider on the maps."""
+STREET_MARGIN_M = 300.0
+"""Streets are drawn within the commune's bounding box grown by this margin."""
 WEEKDAYS_FR = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 
 
@@ -54,6 +64,14 @@ class ReportInputs:
     footfall: gpd.GeoDataFrame
     friction_cells: gpd.GeoDataFrame
     footfall_curve: pd.DataFrame
+    streets: gpd.GeoDataFrame | None = None
+    """``silver.network_edges`` (``highway``, ``name``, lines): the maps' streets and names."""
+    places: gpd.GeoDataFrame | None = None
+    """Named OSM points (``name``, ``subtype``: places then tourism points) written on the maps."""
+    comparison: pd.DataFrame | None = None
+    """``gold.catchment_comparison``: modelled versus observed customer shares."""
+    shops: gpd.GeoDataFrame | None = None
+    """``silver.shops`` (points with ``nis``): drawn on the districts map."""
     meta: dict[str, Any] = field(default_factory=dict)
     parts: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     derived: dict[Any, Any] = field(default_factory=dict, repr=False)
@@ -63,6 +81,12 @@ class ReportInputs:
         table by commune (the reports then never filter a territory-wide frame)."""
         if self.parts:
             return
+        self.streets = _streets(self.streets)
+        self.places = _places(self.places)
+        if not (isinstance(self.shops, gpd.GeoDataFrame) and "nis" in self.shops.columns):
+            self.shops = gpd.GeoDataFrame({"nis": []}, geometry=[], crs=CRS_METRIC)
+        comparison = self.comparison if self.comparison is not None else pd.DataFrame({"district_id": pd.Series(dtype="str")})
+        self.comparison = comparison.assign(nis=comparison["district_id"].map(self.districts.set_index("district_id")["nis"]) if len(self.districts) else pd.Series(dtype="str"))
         if len(self.catchment) and "nis" not in self.catchment.columns:
             self.catchment = self.catchment.assign(nis=self.catchment["district_id"].map(self.districts.set_index("district_id")["nis"]))
         for name in SPLIT:
@@ -109,38 +133,128 @@ class ReportInputs:
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = lambda v, unit="": fmt(float(v), unit) if v is not None and v == v else "—"
-    env.filters["pct"] = lambda v: "—" if v is None or v != v else f"{v:.0f}"
+    env.filters["num"] = fmt.quantity  # a value with its unit, French (Babel fr_BE)
+    env.filters["dec"] = fmt.decimal
+    env.filters["int"] = fmt.integer
+    env.filters["pct"] = fmt.score  # a 0-100 score or rank, whole
+    env.filters["share"] = lambda v: fmt.percent(v, share=True)
+    env.filters["pctl"] = fmt.percentile
+    env.filters["count"] = fmt.count
+    env.filters["gap"] = fmt.gap
+    env.filters["date"] = fmt.long_date
+    env.filters["family"] = fmt.family
     env.filters["colour"] = score_colour
     env.filters["fr"] = lambda v: STATUS_FR.get(v, LEVELS_FR.get(v, v))
     return env
 
 
-def maps(inp: ReportInputs, nis: str) -> dict[str, str]:
-    """The four maps of a commune: districts, catchment tiers, footfall, public transport."""
+def _places(points: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Named points in EPSG:31370, OSM places first (town before village before hamlet)."""
+    if points is None or not len(points):
+        return gpd.GeoDataFrame({"name": pd.Series(dtype="str")}, geometry=[], crs=CRS_METRIC)
+    named = points[points["name"].notna() & (points["name"].astype(str).str.len() > 0)]
+    order = named["subtype"].astype(object).map(PLACE_ORDER).fillna(len(PLACE_ORDER)) if "subtype" in named else 0
+    named = named.assign(_order=order).sort_values("_order", kind="stable")
+    out = gpd.GeoDataFrame({"name": named["name"].astype(str).to_numpy()},
+                           geometry=named.geometry.representative_point().values, crs=named.crs)
+    return out.to_crs(CRS_METRIC).reset_index(drop=True)
+
+
+def _streets(edges: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Every street once (one direction, walkable network), in EPSG:31370, with ``major``."""
+    if edges is None or not len(edges):
+        return gpd.GeoDataFrame({"name": pd.Series(dtype="str"), "major": pd.Series(dtype="bool")}, geometry=[], crs=CRS_METRIC)
+    frame = edges[edges["mode"] == "walk"] if "mode" in edges.columns else edges
+    if {"u", "v"} <= set(frame.columns):
+        lo, hi = np.minimum(frame["u"], frame["v"]), np.maximum(frame["u"], frame["v"])
+        frame = frame.assign(_a=lo, _b=hi).drop_duplicates(["_a", "_b", *(["key"] if "key" in frame.columns else [])])
+    out = gpd.GeoDataFrame({"name": frame["name"].astype(object).where(frame["name"].notna(), None).to_numpy(),
+                            "major": frame["highway"].astype(str).isin(MAJOR_HIGHWAYS).to_numpy()},
+                           geometry=frame.geometry.values, crs=frame.crs).to_crs(CRS_METRIC)
+    out["geometry"] = out.geometry.simplify(2.0)
+    return out.reset_index(drop=True)
+
+
+DISTRICT_ZOOM_M = 350.0
+"""The districts map shows the districts and this margin around them (their streets named)."""
+
+
+def basemap(inp: ReportInputs, nis: str, area: Any = None, *, n_labels: int = 12, min_m: float = 150.0) -> svg.Basemap:
+    """The streets of ``area`` (EPSG:31370; default the commune) and a margin, with the names
+    of the longest streets inside it and of the commune's named OSM places."""
     commune = inp.of("communes", nis)
+    area = commune.union_all() if area is None and len(commune) else area
+    streets = inp.streets if inp.streets is not None else _streets(None)
+    if area is not None and not area.is_empty and len(streets):
+        x0, y0, x1, y1 = area.bounds
+        m = STREET_MARGIN_M
+        tree = inp.once("street_tree", lambda: streets.sindex)
+        hit = tree.query(shapely.box(x0 - m, y0 - m, x1 + m, y1 + m))
+        local = streets.iloc[np.sort(hit)]
+    else:
+        local = streets.iloc[0:0]
+    inside = local[local.intersects(area)] if len(local) and area is not None else local
+    labels = svg.street_labels(inside["name"].tolist(), inside.geometry, n=n_labels, min_m=min_m)
+    places = []
+    if area is not None and not area.is_empty and len(inp.places):
+        named = inp.places.iloc[np.sort(inp.places.sindex.query(area))]
+        places = [(str(n), g.x, g.y) for n, g in zip(named["name"], named.geometry, strict=True)]
+    return svg.Basemap(local.geometry, local["major"].to_numpy(dtype=bool), labels, places)
+
+
+def maps(inp: ReportInputs, nis: str) -> dict[str, str]:
+    """The four maps of a commune: districts, catchment tiers, footfall, public transport,
+    each over the commune's streets with their names and a scale bar."""
+    commune = inp.of("communes", nis)
+
+    def base(extent: gpd.GeoSeries) -> svg.Basemap:
+        """The streets and names of a map's own extent (its bounding box)."""
+        return basemap(inp, nis, shapely.box(*extent.total_bounds)) if len(extent) else basemap(inp, nis)
+
     outline = svg.Layer(commune.geometry, "none", "#222", 1.4)
     dist = inp.of("districts", nis)
-    dist_layer = svg.Layer(dist.geometry, "#c0392b", "#7b241c", 1.0, 0.55)
+    dist_layer = svg.Layer(dist.geometry, "#c0392b", "#7b241c", 1.0, 0.35)
+    n = len(dist)
     out: dict[str, str] = {}
-    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4), dist_layer], commune.geometry,
-                                   svg.Legend([("#c0392b", f"noyau commercial ({len(dist)})")], "Noyaux commerciaux"), "Noyaux commerciaux")
+    zoom = dist.geometry.buffer(DISTRICT_ZOOM_M) if n else commune.geometry
+    shops = inp.of("shops", nis)
+    shop_layer = svg.Layer(shops.geometry, "#1f3a4d", "white", 0.6, 1.0, radius=2.5 if n else 4.0)
+    out["districts"] = svg.map_svg([svg.Layer(commune.geometry, "#ecebe4", "#222", 1.4, 0.35), dist_layer, shop_layer], zoom,
+                                   svg.Legend([("#c0392b", fmt.count(n, "noyau commercial", "noyaux commerciaux") if n else "aucun noyau commercial"),
+                                               ("#1f3a4d", fmt.count(len(shops), "commerce"))], "Noyaux commerciaux"),
+                                   "Noyaux commerciaux",
+                                   basemap=basemap(inp, nis, shapely.box(*zoom.total_bounds), n_labels=16, min_m=60.0) if n else base(commune.geometry))
     cat = inp.of("catchment", nis).sort_values("tier", ascending=False)
     extent = cat.geometry if len(cat) else commune.geometry
     out["catchment"] = svg.map_svg(
-        [svg.Layer(cat.geometry, [TIER_COLOURS.get(int(t), "#ddd") for t in cat["tier"]], "#555", 0.3, 0.8), outline, dist_layer], extent,
-        svg.Legend([(TIER_COLOURS[1], "zone primaire (60 %)"), (TIER_COLOURS[2], "secondaire (80 %)"), (TIER_COLOURS[3], "tertiaire (95 %)")], "Zone de chalandise (Huff)"),
-        "Zone de chalandise")
+        [svg.Layer(cat.geometry, [TIER_COLOURS.get(int(t), "#ddd") for t in cat["tier"]], "#555", 0.3, 0.55), outline, dist_layer], extent,
+        svg.Legend([(TIER_COLOURS[1], "zone primaire (60 %)"), (TIER_COLOURS[2], "secondaire (80 %)"), (TIER_COLOURS[3], "tertiaire (95 %)")] if len(cat) else [],
+                   "Zone de chalandise modélisée (Huff)"),
+        "Zone de chalandise", basemap=base(extent))
     ff = inp.of("footfall", nis)
     colours, legend = svg.classes(ff["footfall_daily"].to_numpy(dtype=float) if len(ff) else np.array([]), FOOTFALL_PALETTE)
-    out["footfall"] = svg.map_svg([outline, svg.Layer(ff.geometry, colours, "#666", 0.2, 0.9), svg.Layer(dist.geometry, "none", "#7b241c", 1.2)],
-                                  ff.geometry if len(ff) else commune.geometry, svg.Legend(legend, "Passants par jour"), "Fréquentation piétonne")
+    measured = footfall_measured(inp, nis)
+    out["footfall"] = svg.map_svg([outline, svg.Layer(ff.geometry, colours, "#666", 0.2, 0.6), svg.Layer(dist.geometry, "none", "#7b241c", 1.2)],
+                                  ff.geometry if len(ff) else commune.geometry,
+                                  svg.Legend(legend, "Passants par jour" + ("" if measured else " (modélisés)")), "Fréquentation piétonne",
+                                  basemap=base(ff.geometry if len(ff) else commune.geometry))
     fc = inp.of("friction_cells", nis)
     fc = fc[fc["population"] > 0] if len(fc) else fc
-    out["transit"] = svg.map_svg([svg.Layer(fc.geometry, [PT_COLOURS.get(str(c), "#ddd") for c in fc["pt_class"]], "none", 0, 0.9), outline,
+    out["transit"] = svg.map_svg([svg.Layer(fc.geometry, [PT_COLOURS.get(str(c), "#ddd") for c in fc["pt_class"]], "none", 0, 0.55), outline,
                                   svg.Layer(dist.geometry, "none", "#7b241c", 1.2)], commune.geometry,
-                                 svg.Legend([(PT_COLOURS[k], v) for k, v in PT_FR.items()], "Desserte (DG REGIO)"), "Desserte en transports en commun")
+                                 svg.Legend([(PT_COLOURS[k], v) for k, v in PT_FR.items()], "Desserte (classes DG REGIO)"), "Desserte en transports en commun",
+                                 basemap=base(commune.geometry))
     return out
+
+
+def footfall_measured(inp: ReportInputs, nis: str) -> bool:
+    """Whether the commune has its own sensors or counters (else its footfall is modelled)."""
+    ff = inp.of("footfall", nis)
+    if len(ff) and "n_sites" in ff.columns and pd.to_numeric(ff["n_sites"], errors="coerce").fillna(0).gt(0).any():
+        return True
+    card = inp.of("canvas", nis)
+    row = card[card["indicator"] == "footfall_daily"] if len(card) else card
+    return bool(len(row) and row["status"].iloc[0] == "computed")
 
 
 def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
@@ -165,8 +279,9 @@ def charts(inp: ReportInputs, nis: str) -> dict[str, str]:
         scores, own = inp.once(("pillar_scores", pillar.code), lambda code=pillar.code: _pillar_scores(inp.pillars, code))
         me = own.get(nis)
         others = [(float(s), n in same) for n, s in scores if n != nis]
-        rows.append({"label": pillar.name_fr, "score": float(me[0]) if me else None,
-                     "low": float(me[1]) if me else None, "high": float(me[2]) if me else None, "others": others})
+        scored = bool(me) and me[0] == me[0]  # no interval drawn around an unpublished score
+        rows.append({"label": pillar.name_fr, "score": float(me[0]) if scored else None,
+                     "low": float(me[1]) if scored else None, "high": float(me[2]) if scored else None, "others": others})
     out["pillars"] = svg.pillar_chart(rows)
     return out
 
@@ -202,32 +317,129 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
+NO_DISTRICT_FR = "sans noyau commercial (moins de 8 commerces groupés), rien à mesurer depuis un noyau"
+WORDS_FR = {"missing": "absente", "broken": "inutilisable (fichiers en quarantaine)"}
+
+
+def why_not(row: dict[str, Any], n_districts: int) -> str:
+    """Why an indicator could not be judged, in French: the source families it lacks by
+    their French name, or the absence of a shopping district."""
+    needs = [n for n in (row.get("needs") or []) if n]
+    if row.get("status") == "suppressed":
+        return "masqué : moins de 10 personnes ou appareils (seuil de confidentialité)"
+    if needs:
+        return "faute de données : " + fmt.families(needs, " ou " if len(needs) > 1 else " ; ")
+    if n_districts == 0:
+        return NO_DISTRICT_FR
+    return "valeur absente des données de la commune"
+
+
+def judged(indicators: list[dict[str, Any]], n_districts: int, order: list[str]) -> dict[str, Any]:
+    """What could and could not be judged: computed indicators by pillar (in ``order`` of
+    the pillar codes), the others grouped by the reason they were not."""
+    done: dict[str, list[str]] = {}
+    missing: dict[str, list[str]] = {}
+    rank = {code: i for i, code in enumerate(order)}
+    for r in sorted(indicators, key=lambda r: rank.get(r["pillar"], len(rank))):
+        if r["status"] == "computed":
+            done.setdefault(r["pillar_fr"], []).append(r["name_fr"])
+        else:
+            missing.setdefault(why_not(r, n_districts), []).append(r["name_fr"])
+    return {"done": done, "missing": missing, "n_done": sum(map(len, done.values())), "n_missing": sum(map(len, missing.values()))}
+
+
+def _indicator_evidence(row: dict[str, Any]) -> str:
+    text = f"{row['name_fr']} : {fmt.quantity(row['value'], row['unit'])}"
+    threshold = row.get("threshold")
+    if threshold is not None and row.get("threshold_met") is False:
+        op = "≥" if row.get("threshold_kind") == "min" else "≤"
+        return f"{text} (seuil {op} {fmt.quantity(threshold, row['unit'])} non atteint)"
+    pct = row.get("percentile_all")
+    if pct is not None:
+        where = ("la plus faible des communes comparées" if round(pct) <= 0 else
+                 "la meilleure des communes comparées" if round(pct) >= 100 else f"{fmt.percentile(pct)} parmi les communes")
+        return f"{text} ({where})"
+    return text
+
+
+def evidence(action: dict[str, Any], card: dict[str, dict[str, Any]], inventory: dict[str, dict[str, Any]],
+             names: dict[str, str]) -> str:
+    """The French evidence of an action, written from the scorecard and the inventory (its
+    triggering indicators and their values, or the missing source by its French name)."""
+    codes = action.get("triggered_by") or []
+    if action.get("kind") == "data" and codes:
+        parts = []
+        for family in codes:
+            inv = inventory.get(family, {})
+            unlocks = "; ".join(names.get(u, u) for u in inv.get("unlocks") or []) or "aucun indicateur du Canvas"
+            parts.append(f"Source « {fmt.family(family)} » {WORDS_FR.get(inv.get('status'), 'absente')} : débloquerait {unlocks}")
+        return " ; ".join(parts)
+    if codes and all(c in card for c in codes):
+        return " ; ".join(_indicator_evidence(card[c]) for c in codes)
+    text = str(action.get("evidence") or "")
+    for code in sorted(availability_codes(), key=len, reverse=True):
+        text = text.replace(f"« {code} »", f"« {fmt.family(code)} »")
+    return text
+
+
+def availability_codes() -> list[str]:
+    return list(fmt.FAMILIES)
+
+
+def district_label(district_id: str) -> str:
+    """``92801-D02`` -> "noyau 2" (districts are numbered by size within the commune)."""
+    tail = str(district_id).rsplit("-D", 1)[-1]
+    return f"noyau {int(tail)}" if tail.isdigit() else str(district_id)
+
+
+def comparison_rows(inp: ReportInputs, nis: str) -> list[dict[str, Any]]:
+    """Modelled versus observed customer shares of the commune's districts, by tier, where
+    vouchers or operator flows give an observed share."""
+    frame = inp.of("comparison", nis)
+    observed = [c for c in ("vouchers_share", "od_share") if c in frame.columns]
+    if not len(frame) or not observed or frame[observed].isna().all().all():
+        return []
+    frame = frame.sort_values(["district_id", "tier"], key=lambda c: c.replace({0: 9}) if c.name == "tier" else c)
+    return [{**r, "district": district_label(r["district_id"])} for r in _records(frame)]
+
+
 def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
     """Everything the commune template needs."""
     cat = inp.catalogue
     peer = inp.of("peers", nis).iloc[0]
-    names = inp.once("names", lambda: dict(zip(inp.peers["nis"].astype(str), inp.peers["commune"], strict=True)))
+    names_by_nis = inp.once("names", lambda: dict(zip(inp.peers["nis"].astype(str), inp.peers["commune"], strict=True)))
     card = inp.of("canvas", nis)
     indicators = inp.rows("canvas", nis, "indicator")
     frictions = sorted((r for r in indicators if r["friction_rank"] is not None), key=lambda r: r["friction_rank"])
     inventory = inp.of("cadastre", nis)
+    inventory_rows = inp.rows("cadastre", nis)
     scored = inp.of("pillars", nis).sort_values("order").dropna(subset=["score"])
+    n_districts = len(inp.of("districts", nis))
+    names = {code: spec.name_fr for code, spec in cat.indicators.items()}
+    by_code = {r["indicator"]: r for r in indicators}
+    by_source = {r["source"]: r for r in inventory_rows}
+    actions = [{**a, "evidence_fr": evidence(a, by_code, by_source, names)} for a in inp.rows("actions", nis, "rank")]
+    for r in indicators:
+        r["why_not"] = why_not(r, n_districts) if r["status"] != "computed" else None
+    measured = footfall_measured(inp, nis)
     return {
         "nis": nis, "commune": peer["commune"], "peer": {k: _clean(v) for k, v in peer.to_dict().items()}, "meta": inp.meta,
-        "neighbours": [names.get(n, n) for n in peer["neighbours"]],
+        "neighbours": [names_by_nis.get(n, n) for n in peer["neighbours"]],
         "cluster_members": [c for n, c in inp.once("by_cluster", lambda: _by_cluster(inp.peers)).get(int(peer["cluster"]), []) if n != nis],
         "features_fr": FEATURES_FR, "lenses_fr": LENSES_FR,
         "pillars": inp.rows("pillars", nis, "order"), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
         "card": {p: [r for r in indicators if r["pillar"] == p] for p in cat.pillars},
-        "frictions": frictions[:8], "actions": inp.rows("actions", nis, "rank"), "inventory": inp.rows("cadastre", nis),
-        "scenarios": inp.rows("scenarios", nis),
+        "frictions": frictions[:8], "actions": actions, "inventory": inventory_rows,
+        "scenarios": inp.rows("scenarios", nis), "units": {code: spec.unit for code, spec in cat.indicators.items()},
         "best": scored.sort_values("score", ascending=False).iloc[0].to_dict() if len(scored) else None,
         "worst": scored.sort_values("score").iloc[0].to_dict() if len(scored) else None,
         "n_missing": int((inventory["status"] != "held").sum()), "n_not_computable": int((card["status"] != "computed").sum()),
+        "n_districts": n_districts, "judged": judged(indicators, n_districts, [p.code for p in sorted(cat.pillars.values(), key=lambda p: p.order)]), "footfall_measured": measured, "footfall_cells": len(inp.of("footfall", nis)),
+        "comparison": comparison_rows(inp, nis), "glossary": fmt.glossary(),
         "maps": maps(inp, nis), "charts": charts(inp, nis), "cost_fr": COST_FR,
         "thresholds": [s for s in cat.indicators.values() if s.threshold],
-        "names": {code: spec.name_fr for code, spec in cat.indicators.items()},
-        "n_communes": len(inp.peers),
+        "names": names, "n_communes": len(inp.peers),
+        "sources_fr": fmt.families(str(inp.meta.get("sources", "")).replace(" ", "").split(",")) if inp.meta.get("sources") else "",
     }
 
 

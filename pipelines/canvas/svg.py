@@ -1,7 +1,9 @@
 """Inline SVG maps and charts for the offline report (no JavaScript, no CDN, no matplotlib).
 
-Maps draw geometries projected to Belgian Lambert 72 (EPSG:31370), north up, with a legend
-and a 1 km scale bar. Charts: line chart (footfall profiles), bar chart (weekly totals) and
+Maps draw geometries projected to Belgian Lambert 72 (EPSG:31370), north up, with a legend,
+a scale bar of a round length (100 m ... 5 km) and, when given, the commune's own streets
+(OSM, from ``silver.network_edges``) with the names of its longest streets and of its named
+places (OSM points of interest) written on the map. Charts: line chart (footfall profiles), bar chart (weekly totals) and
 the pillar chart (score, Monte-Carlo interval and the other communes).
 """
 
@@ -13,10 +15,12 @@ from html import escape
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from pipelines.canvas import fmt
 from pipelines.constants import CRS_METRIC
 
 FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
@@ -114,13 +118,116 @@ def _metric(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return geoms if metric else geoms.to_crs(CRS_METRIC)
 
 
+@dataclass
+class Basemap:
+    """The commune's streets (lines, EPSG:31370) and the names written on the map.
+
+    ``major`` marks the streets drawn wider (roads a car uses); ``labels`` are (text, candidate
+    positions (x, y, angle in degrees)) chosen by :func:`street_labels`; ``places`` are named points."""
+
+    streets: gpd.GeoSeries
+    major: np.ndarray
+    labels: list[tuple[str, list[tuple[float, float, float]]]] = field(default_factory=list)
+    places: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+def _lines_data(geoms: np.ndarray, frame: _Frame) -> str:
+    """One ``M x yL...`` path of every line of ``geoms`` (no closing: streets are open)."""
+    if not len(geoms):
+        return ""
+    coords, which = shapely.get_coordinates(shapely.get_parts(geoms), return_index=True)
+    if not len(coords):
+        return ""
+    xy = np.round(np.column_stack([frame.ox + coords[:, 0] * frame.scale, frame.oy - coords[:, 1] * frame.scale]), 1)
+    starts = np.r_[True, which[1:] != which[:-1]].tolist()
+    # one % over the whole path (as _ring_data): no Python call per point
+    template = "".join("M%g %g" if first else "L%g %g" for first in starts)
+    return template % tuple(xy.ravel().tolist())
+
+
+LABEL_AT = (0.5, 0.3, 0.7, 0.2, 0.8)
+"""Where along its longest piece a street name is tried, in order (the first free place wins)."""
+
+
+def street_labels(names: Sequence[str], geoms: gpd.GeoSeries, n: int = 12,
+                  min_m: float = 150.0) -> list[tuple[str, list[tuple[float, float, float]]]]:
+    """The names of the ``n`` longest named streets (their pieces merged by name), each with
+    candidate places along its longest piece (middle first), along the street (angle kept
+    readable)."""
+    lines = np.asarray(_metric(geoms).values, dtype=object)
+    label = np.array([str(x) if isinstance(x, str) else "" for x in names], dtype=object)
+    keep = label != ""
+    if not keep.any():
+        return []
+    lines, label = lines[keep], label[keep]
+    codes, uniques = pd.factorize(label)
+    total = np.bincount(codes, weights=shapely.length(lines))
+    out = []
+    for k in np.argsort(-total, kind="stable")[:n].tolist():
+        if total[k] < min_m:
+            break
+        name = uniques[k]
+        merged = shapely.line_merge(shapely.multilinestrings(shapely.get_parts(lines[codes == k])))
+        parts = list(getattr(merged, "geoms", [merged]))
+        longest = max(parts, key=lambda g: g.length)
+        spots = []
+        for t in LABEL_AT:
+            mid = longest.interpolate(t, normalized=True)
+            a, b = longest.interpolate(t - 0.08, normalized=True), longest.interpolate(t + 0.08, normalized=True)
+            angle = float(np.degrees(np.arctan2(-(b.y - a.y), b.x - a.x)))  # SVG y grows downwards
+            angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+            spots.append((mid.x, mid.y, angle))
+        out.append((str(name), spots))
+    return out
+
+
+def _basemap(base: Basemap, frame: _Frame, width: int, height: int) -> tuple[str, str]:
+    """(streets under the layers, names over them). Names that would overlap an earlier one
+    or leave the map are skipped."""
+    geoms = np.asarray(_metric(base.streets).values, dtype=object)
+    major = np.asarray(base.major, dtype=bool)
+    under = (f"<path d='{_lines_data(geoms[~major], frame)}' fill='none' stroke='#c9c9c2' stroke-width='0.6'/>"
+             f"<path d='{_lines_data(geoms[major], frame)}' fill='none' stroke='#a8a8a0' stroke-width='1.3'/>")
+    taken: list[tuple[float, float, float, float]] = []
+    names = []
+
+    def free(x: float, y: float, w: float, h: float) -> bool:
+        box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        if box[0] < 4 or box[2] > width - 4 or box[1] < 4 or box[3] > height - 24:
+            return False
+        if any(not (box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3]) for t in taken):
+            return False
+        taken.append(box)
+        return True
+
+    halo = "stroke='white' stroke-width='2.5' paint-order='stroke' stroke-linejoin='round'"
+    for text, px, py in base.places:
+        x, y = frame.xy(px, py)
+        if free(x, y, 6.5 * len(text), 14):
+            names.append(f"<text class='place' x='{x:.1f}' y='{y:.1f}' font-size='11' font-weight='bold' font-style='italic' fill='#3d2b1f' text-anchor='middle' {halo}>{escape(text)}</text>")
+    for text, spots in base.labels:
+        for px, py, angle in spots:
+            x, y = frame.xy(px, py)
+            w = 5.0 * len(text)
+            rad = np.radians(angle)
+            bw, bh = abs(w * np.cos(rad)) + 10 * abs(np.sin(rad)), abs(w * np.sin(rad)) + 10 * abs(np.cos(rad))
+            if not free(x, y, bw, bh):
+                continue
+            names.append(f"<text class='street' x='{x:.1f}' y='{y:.1f}' font-size='9' fill='#444' text-anchor='middle' dominant-baseline='middle' transform='rotate({angle:.0f} {x:.1f} {y:.1f})' {halo}>{escape(text)}</text>")
+            break
+    return under, "".join(names)
+
+
 def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | None = None,
-            title: str = "", width: int = 560, height: int = 420) -> str:
-    """An SVG map of ``layers`` fitted on ``extent`` (any CRS; drawn in EPSG:31370)."""
+            title: str = "", width: int = 560, height: int = 420, basemap: Basemap | None = None) -> str:
+    """An SVG map of ``layers`` fitted on ``extent`` (any CRS; drawn in EPSG:31370), over the
+    streets of ``basemap`` and under their names."""
     ext = _metric(extent)
     frame = _Frame(ext.total_bounds if len(ext) else (0, 0, 1, 1), width, height)
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' role='img' aria-label='{escape(title)}' {FONT}>",
            f"<rect width='{width}' height='{height}' fill='#f7f7f4'/>"]
+    under, names = _basemap(basemap, frame, width, height) if basemap is not None else ("", "")
+    out.append(under)
     for layer in layers:
         geoms = _metric(layer.geoms)
         fills = [layer.fill] * len(geoms) if isinstance(layer.fill, str) else list(layer.fill)
@@ -134,6 +241,7 @@ def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | Non
                 out.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='{layer.radius}' fill='{fill}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-opacity='{layer.opacity}'/>")
             else:
                 out.append(f"<path d='{path}' fill='{fill}' fill-opacity='{layer.opacity}' stroke='{layer.stroke}' stroke-width='{layer.width}' fill-rule='evenodd'/>")
+    out.append(names)
     out.append(_scale_bar(frame, width, height))
     if legend and legend.entries:
         out.append(_legend(legend))
@@ -141,14 +249,21 @@ def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | Non
     return "".join(out)
 
 
+SCALE_STEPS_M = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000)
+
+
 def _scale_bar(frame: _Frame, width: int, height: int) -> str:
-    px = 1000 * frame.scale
-    label = "1 km"
-    if px > width / 3:
-        px, label = 100 * frame.scale, "100 m"
-    x0, y0 = width - 20 - px, height - 18
-    return (f"<g><line x1='{x0:.1f}' y1='{y0}' x2='{x0 + px:.1f}' y2='{y0}' stroke='#222' stroke-width='2'/>"
-            f"<text x='{x0 + px / 2:.1f}' y='{y0 - 4}' font-size='10' text-anchor='middle'>{label}</text>"
+    """A bar of the round length closest below a fifth of the map's width, and a north arrow."""
+    target = width / 5 / frame.scale
+    metres = max([m for m in SCALE_STEPS_M if m <= target], default=SCALE_STEPS_M[0])
+    px = metres * frame.scale
+    label = f"{metres // 1000} km" if metres >= 1000 and metres % 1000 == 0 else (
+        f"{metres / 1000:g} km".replace(".", ",") if metres >= 1000 else f"{metres} m")
+    x0, y0 = width - 20 - px, height - 14
+    return (f"<g class='scale'><rect x='{x0 - 6:.1f}' y='{y0 - 16}' width='{px + 12:.1f}' height='24' fill='white' fill-opacity='0.8'/>"
+            f"<line x1='{x0:.1f}' y1='{y0}' x2='{x0 + px:.1f}' y2='{y0}' stroke='#222' stroke-width='2'/>"
+            f"<line x1='{x0:.1f}' y1='{y0 - 4}' x2='{x0:.1f}' y2='{y0 + 2}' stroke='#222'/><line x1='{x0 + px:.1f}' y1='{y0 - 4}' x2='{x0 + px:.1f}' y2='{y0 + 2}' stroke='#222'/>"
+            f"<text x='{x0 + px / 2:.1f}' y='{y0 - 5}' font-size='10' text-anchor='middle'>{label}</text>"
             f"<text x='{width - 14}' y='18' font-size='12' text-anchor='middle'>N↑</text></g>")
 
 
@@ -182,7 +297,7 @@ def classes(values: np.ndarray, palette: Sequence[str]) -> tuple[list[str], list
 
 
 def _num(x: float) -> str:
-    return f"{x:,.0f}".replace(",", "\u202f") if abs(x) >= 10 else f"{x:.1f}".replace(".", ",")
+    return fmt.integer(x) if abs(x) >= 10 else fmt.decimal(x)
 
 
 def line_chart(series: dict[str, Sequence[float]], labels: Sequence[str], colours: Sequence[str],

@@ -127,12 +127,13 @@ def reached_totals(
     """
     w = np.asarray(weight, dtype=float)
     c = np.asarray(cost, dtype=float)
+    cuts = np.asarray(cutoffs, dtype=float)
     return np.column_stack(
         [
             np.bincount(district, weights=np.where(c <= cut, w, 0.0), minlength=n_districts)
-            for cut in np.asarray(cutoffs, dtype=float)
+            for cut in cuts
         ]
-    ).reshape(n_districts, -1)
+    ).reshape(n_districts, cuts.size)  # explicit: zero districts (a village) is (0, n_cutoffs)
 
 
 # ------------------------------------------------------------------- tables of the assets
@@ -249,6 +250,13 @@ def isochrone_table(
     from pipelines.catchment.isochrones import IsochroneBuilder
 
     minutes = ISOCHRONE_MINUTES if minutes is None else minutes
+    if districts.empty:  # a village without a shopping district: an empty, typed table
+        return gpd.GeoDataFrame(
+            {"district_id": pd.Series(dtype="str"), "mode": pd.Series(dtype="str"),
+             "minutes": pd.Series(dtype="int64"), "population": pd.Series(dtype="float64"),
+             "workers": pd.Series(dtype="float64"), "area_km2": pd.Series(dtype="float64")},
+            geometry=gpd.GeoSeries([], crs=CRS_WGS84).values, crs=CRS_WGS84,
+        )  # fmt: skip
     ids = districts["district_id"].to_numpy()
     origins = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
     weights = cell_weights.set_index("h3").reindex(times["h3"].to_numpy())

@@ -274,7 +274,7 @@ def catchment(huff_frame: pd.DataFrame, cells: pd.DataFrame) -> TableResult:
     ``cells`` is gold.h3_cells (``h3, population``).
     """
     frame = tier_table(huff_frame.merge(cells[["h3", "population"]], on="h3", how="left"))
-    return TableResult(frame, {}, tier_checks(frame))
+    return TableResult(frame, {}, tier_checks(frame, districts=int(huff_frame["district_id"].nunique())))
 
 
 # -- revealed catchment --------------------------------------------------------------------

@@ -109,6 +109,12 @@ def huff_table(
         district) are left out, so a cell that reaches no district has no row. Per cell the
         probabilities sum to 1.
     """
+    if len(district_ids) == 0:  # a village without a shopping district: nobody to choose
+        return pd.DataFrame(
+            {"h3": pd.Series(dtype=cells["h3"].dtype), "district_id": pd.Series(dtype="str"),
+             "cost_km": pd.Series(dtype="float64"), "probability": pd.Series(dtype="float64"),
+             "expected_customers": pd.Series(dtype="float64")}
+        )  # fmt: skip
     cell = pd.Index(cells["h3"]).get_indexer(pairs["h3"])
     district = positions(pairs["district_id"], district_ids)
     keep = (cell >= 0) & (district >= 0)

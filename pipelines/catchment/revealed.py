@@ -191,6 +191,10 @@ def comparison_table(
                 row[f"{source}_share"] = part / n if shown else None
                 row[f"{source}_n"] = n if n >= k else None
             rows.append(row)
-    frame = pd.DataFrame(rows)
+    columns = ["district_id", "tier", "n_cells", "population", "modelled_share"]
+    columns += [f"{source}_{part}" for source in observed for part in ("share", "n")]
+    frame = pd.DataFrame(rows, columns=columns)  # zero districts (a village): empty, same columns
+    if frame.empty:
+        frame = frame.astype({"district_id": "str", "tier": "int64", "n_cells": "int64", "population": "float64", "modelled_share": "float64"})
     casts = {c: "Float64" for c in frame.columns if c.endswith(("_share", "_n"))}
     return frame.astype(casts)

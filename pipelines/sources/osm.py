@@ -48,6 +48,9 @@ TOURISM_VALUES = (
     "zoo",
     "theme_park",
 )
+PLACE_VALUES = ("city", "town", "village", "suburb", "quarter", "neighbourhood", "hamlet", "locality")
+"""``place=*`` values read as named places (kind ``place``): the names written on the report's
+maps. Only named places are kept."""
 SHOP_AMENITIES = ("pharmacy", "restaurant", "cafe", "fast_food", "bar", "pub", "ice_cream")
 """``amenity=*`` values that are shops for the programme (pharmacies and horeca)."""
 
@@ -55,6 +58,7 @@ POI_TAGS: dict[str, bool | str | list[str]] = {
     "shop": True,
     "amenity": ["parking", *SHOP_AMENITIES],
     "tourism": list(TOURISM_VALUES),
+    "place": list(PLACE_VALUES),
 }
 """The osmnx tag query of :func:`read_pois` (a feature matches any of them)."""
 
@@ -113,7 +117,8 @@ def read_pois(path: Path) -> ReadResult:
         row per matching feature: ``osm_id`` (``'node/123'``, ``'way/45'``,
         ``'relation/6'``), ``kind`` (``'shop'`` for any ``shop=*`` or a
         :data:`SHOP_AMENITIES` amenity, else ``'parking'`` for ``amenity=parking``, else ``'tourism'`` for the values of
-        :data:`TOURISM_VALUES`), ``subtype`` (that tag's value), ``website`` (``website``
+        :data:`TOURISM_VALUES`, else ``'place'`` for a named ``place=*`` of
+        :data:`PLACE_VALUES`), ``subtype`` (that tag's value), ``website`` (``website``
         or else ``contact:website``), ``capacity`` (Int64; null when absent or not a
         whole number: the POI is kept), and a Point (a way or relation becomes its
         representative point, which lies inside it).
@@ -259,6 +264,8 @@ def _poi_kind(tags: dict[str, str]) -> tuple[str, str] | None:
         return "parking", "parking"
     if tags.get("tourism") in TOURISM_VALUES:
         return "tourism", tags["tourism"]
+    if tags.get("place") in PLACE_VALUES and tags.get("name"):
+        return "place", tags["place"]
     return None
 
 

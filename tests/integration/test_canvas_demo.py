@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+from report_text import map_svgs, slips, street_names
 
 from assets import cli
 from pipelines import db
 from pipelines.canvas.build import build_canvas
+from pipelines.canvas.pdf import A4_PT, find_chromium, page_sizes
 from pipelines.lake import Lake
 from pipelines.sources.registry import FAMILIES
 
@@ -43,6 +45,44 @@ def test_ten_reports_and_the_index_are_self_contained(demo):
         assert not re.search(r"(src|href)=['\"]https?://|@import|url\(http", html)
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert all(f"{nis}.html" in index for nis in communes["nis"].astype(str))
+
+
+def test_no_report_has_a_slip(demo):
+    """No raw source code, English word, "0,0", plural after 1 or raw ratio in any report."""
+    found = {}
+    for page in sorted((demo.exports / "reports").glob("*.html")):
+        if found_here := slips(page.read_text(encoding="utf-8")):
+            found[page.name] = sorted(set(found_here))[:10]
+    assert found == {}
+
+
+def test_every_map_shows_street_names_and_a_scale_bar(demo):
+    for page in sorted((demo.exports / "reports").glob("[0-9]*.html")):
+        maps = map_svgs(page.read_text(encoding="utf-8"))
+        assert len(maps) == 4, page.name
+        assert all(street_names(m) for m in maps), (page.name, [len(street_names(m)) for m in maps])
+
+
+def test_modelled_footfall_is_labelled_as_modelled_and_the_comparison_is_shown(demo):
+    folder = demo.exports / "reports"
+    communes = demo.read("silver", "communes")
+    sensors = set(demo.read("silver", "sensors")["nis"].astype(str))
+    for nis in communes["nis"].astype(str):
+        page = (folder / f"{nis}.html").read_text(encoding="utf-8")
+        if nis not in sensors:
+            assert "Fréquentation piétonne modélisée" in page and "(modélisés)" in page, nis
+            assert "non calculable" not in page.split('id="frequentation"')[1].split("</section>")[0], nis
+    shown = [nis for nis in communes["nis"].astype(str) if "Part observée (chèques)" in (folder / f"{nis}.html").read_text(encoding="utf-8")]
+    assert shown  # the modelled-vs-observed catchment, where vouchers or operator flows exist
+
+
+def test_a_pdf_per_commune_fits_a4(demo):
+    if find_chromium() is None:
+        pytest.skip("no Chromium: PDF printing is skipped (the pdf command says so)")
+    assert cli.main(["--data", str(demo.root), "pdf"]) == 0
+    for nis in demo.read("silver", "communes")["nis"].astype(str):
+        sizes = page_sizes(demo.exports / "reports" / f"{nis}.pdf")
+        assert sizes and all(abs(w - A4_PT[0]) < 2 and abs(h - A4_PT[1]) < 2 for w, h in sizes), (nis, set(sizes))
 
 
 def test_canvas_tables_cover_the_ten_communes(demo):

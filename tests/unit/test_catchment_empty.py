@@ -112,3 +112,31 @@ def test_revealed_catchment_without_sources_is_empty_with_a_status() -> None:
     assert np.allclose(frame.groupby("district_id")["modelled_share"].sum(), 1.0)
     assert comparison.metadata["status"] == "not_computable"
     assert all(c.passed for c in comparison.checks)
+
+
+def test_zero_districts_give_empty_typed_tables_that_pass_their_checks() -> None:
+    """A village whose shops form no district: Huff, tiers and the comparison are empty, typed,
+    and their checks pass (nothing to tier); the shops' membership is all missing."""
+    from pipelines.district_table import build_districts
+
+    shop = gpd.GeoDataFrame({"shop_id": ["s1"], "category": ["food"], "nis": ["61990"]},
+                            geometry=[shapely.Point(5.6, 50.4)], crs=CRS_WGS84)
+    districts, membership = build_districts(shop)
+    assert districts.empty and membership.isna().all() and districts.crs == shop.crs
+    assert {"district_id", "nis", "n_shops", "origin_lon", "origin_lat"} <= set(districts.columns)
+    cells = _cells()
+    no_times = _times(cells).iloc[0:0]
+    huff = build.huff(districts, no_times, cells, _sectors(), build.voucher_origins(pd.DataFrame(), _no_merchants(), districts).frame)
+    assert huff.frame.empty and {"h3", "district_id", "probability", "expected_customers"} <= set(huff.frame.columns)
+    tiers = build.catchment(huff.frame, cells)
+    assert tiers.frame.empty and all(c.passed for c in tiers.checks)
+    revealed, comparison = build.revealed(districts, _sectors(), cells, huff.frame, _no_origins(), build.od_shopping_trips(pd.DataFrame()), K)
+    assert comparison.frame.empty and "modelled_share" in comparison.frame.columns
+    assert all(c.passed for c in comparison.checks)
+
+
+def test_an_empty_tier_table_fails_when_districts_exist() -> None:
+    from pipelines.catchment.checks import tier_checks
+
+    assert tier_checks(pd.DataFrame(), districts=0)[0].passed
+    assert not tier_checks(pd.DataFrame(), districts=2)[0].passed

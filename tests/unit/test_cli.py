@@ -52,3 +52,13 @@ def test_demo_key_is_refused_outside_the_demo(tmp_path):
     (landing / DEMO_MARKER).parent.mkdir(parents=True)
     (landing / DEMO_MARKER).write_text("{}")
     assert probe_key(landing, DEMO_PSEUDONYM_KEY) == DEMO_PSEUDONYM_KEY.encode()
+
+
+def test_pdf_without_chromium_is_skipped_with_a_message(tmp_path, capsys, monkeypatch):
+    (tmp_path / "exports" / "reports").mkdir(parents=True)
+    (tmp_path / "exports" / "reports" / "12345.html").write_text("<html><body>x</body></html>")
+    monkeypatch.setenv("SMARTCOMMERCE_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    assert cli.main(["--data", str(tmp_path), "pdf"]) == 0
+    out = capsys.readouterr().out
+    assert "PDF skipped" in out and "apt-get install -y chromium" in out
+    assert not (tmp_path / "exports" / "reports" / "12345.pdf").exists()

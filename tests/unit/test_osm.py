@@ -216,8 +216,10 @@ def test_real_graph_has_the_residential_streets(wechel_graph) -> None:
 @pytest.mark.realdata
 def test_real_pois_are_balanced(wechel_path) -> None:
     result = read_pois(wechel_path)
-    assert result.balanced and result.rows_in == 21
-    # no shop=* in this village extract: 17 car parks and 4 horeca amenities (PROVENANCE.md)
+    assert result.balanced and result.rows_in == 22
+    # no shop=* in this village extract: 17 car parks and 4 horeca amenities (PROVENANCE.md),
+    # and the village's own place node (its name goes on the report's maps)
     kinds = result.table.groupby("kind")["subtype"].agg(sorted).to_dict()
-    assert kinds == {"parking": ["parking"] * 17, "shop": ["bar", "cafe", "pub", "restaurant"]}
+    assert kinds == {"parking": ["parking"] * 17, "place": ["village"], "shop": ["bar", "cafe", "pub", "restaurant"]}
+    assert result.table.loc[result.table["kind"] == "place", "name"].tolist() == ["Wechelderzande"]
     assert (result.table.geom_type == "Point").all()
