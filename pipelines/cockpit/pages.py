@@ -38,6 +38,8 @@ from pipelines.lake import write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAP_WIDTH = 760
+LABELS_MAX = 40
+"""Commune names are written on the map when it shows at most this many communes."""
 COST_FR = {"faible": "coût faible", "moyen": "coût moyen", "eleve": "coût élevé"}
 BACKLINK_MARK = "data-cockpit-backlink"
 
@@ -73,16 +75,32 @@ def _env() -> jinja2.Environment:
 
 @dataclass
 class MapGeometry:
-    """Commune outlines as SVG path data in one view box (Lambert 72, simplified)."""
+    """Commune outlines as SVG path data in one view box (Lambert 72, simplified), the
+    outlines of the groups, and a label point per commune."""
 
     paths: dict[str, str]
     width: int
     height: int
+    groups: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def _svg_path(geom: Any, x0: float, y1: float, scale: float) -> str:
+    parts = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)
+            px = np.round((xy[:, 0] - x0) * scale + 10, 1)
+            py = np.round((y1 - xy[:, 1]) * scale + 10, 1)
+            parts.append("M" + "L".join(f"{a:g} {b:g}" for a, b in zip(px, py, strict=True)) + "Z")
+    return "".join(parts)
 
 
 def map_geometry(communes: gpd.GeoDataFrame, width: int = MAP_WIDTH) -> MapGeometry:
     """Project to Lambert 72, simplify to about a pixel of the map, and write each commune's
-    outline as SVG path data (y downwards, integer-ish coordinates)."""
+    outline as SVG path data (y downwards); with a ``group`` column, each group's outline."""
     geo = communes[communes.geometry.notna()].to_crs(CRS_METRIC)
     if not len(geo):
         return MapGeometry({}, width, 10)
@@ -90,20 +108,16 @@ def map_geometry(communes: gpd.GeoDataFrame, width: int = MAP_WIDTH) -> MapGeome
     scale = (width - 20) / max(x1 - x0, 1.0)
     height = int((y1 - y0) * scale) + 20
     simple = shapely.simplify(geo.geometry.to_numpy(), 0.8 / scale, preserve_topology=True)
-    paths: dict[str, str] = {}
-    for nis, geom in zip(geo["nis"].astype(str), simple, strict=True):
-        parts = []
-        polys = getattr(geom, "geoms", [geom])
-        for poly in polys:
-            if poly.is_empty or poly.geom_type != "Polygon":
-                continue
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)
-                px = np.round((xy[:, 0] - x0) * scale + 10, 1)
-                py = np.round((y1 - xy[:, 1]) * scale + 10, 1)
-                parts.append("M" + "L".join(f"{a:g} {b:g}" for a, b in zip(px, py, strict=True)) + "Z")
-        paths[nis] = "".join(parts)
-    return MapGeometry(paths, width, height)
+    nis = geo["nis"].astype(str).tolist()
+    paths = {n: _svg_path(g, x0, y1, scale) for n, g in zip(nis, simple, strict=True)}
+    points = shapely.point_on_surface(geo.geometry.to_numpy())
+    labels = {n: (round((p.x - x0) * scale + 10, 1), round((y1 - p.y) * scale + 10, 1)) for n, p in zip(nis, points, strict=True)}
+    groups: dict[str, str] = {}
+    if "group" in geo.columns:
+        for g, idx in geo.groupby("group").indices.items():
+            merged = shapely.simplify(shapely.union_all(geo.geometry.to_numpy()[idx], grid_size=0.5), 0.8 / scale)
+            groups[str(g)] = _svg_path(merged, x0, y1, scale)
+    return MapGeometry(paths, width, height, groups, labels)
 
 
 @dataclass
@@ -169,8 +183,9 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
                "score": scores[first][n] if first else None}
               for n, link in zip(com["nis"], com["link"], strict=True) if geometry.paths.get(n)]
     payload = json.dumps({"scores": scores, "names": names}, ensure_ascii=False, separators=(",", ":"))
+    labels = [(geometry.labels[s["nis"]], s["name"]) for s in shapes] if len(shapes) <= LABELS_MAX else []
     return _env().get_template("cockpit.html.j2").render(
-        page=data, pillars=pillars, shapes=shapes, map=geometry, payload=payload.replace("</", "<\\/"),
+        page=data, pillars=pillars, shapes=shapes, map=geometry, labels=labels, payload=payload.replace("</", "<\\/"),
         matrix=_matrix(data.needs, com), priorities=data.priorities.to_dict("records"),
         evolution=_evolution(data.evolution, pillars), communes=com.to_dict("records"),
         groups=groups_summary, priority_top=PRIORITY_TOP, cost_fr=COST_FR, legend=[(s, score_colour(s)) for s in (0, 25, 50, 75, 100)],

@@ -173,3 +173,13 @@ def group_order(groups: pd.Series) -> list[str]:
     """The groups present, in the order of :data:`GROUPS` (the fallback last)."""
     present = set(groups)
     return [g for g in GROUPS if g in present]
+
+
+def tables_from_frames(frames: dict[str, pd.DataFrame]) -> RegionTables:
+    """The :class:`RegionTables` read back from the ``gold.region_*`` tables (pillars in the
+    order of the ``score_*`` columns, named from ``region_evolution``)."""
+    communes = frames["region_communes"]
+    names = frames["region_evolution"].drop_duplicates("pillar").set_index("pillar")["pillar_fr"]
+    codes = [c.removeprefix("score_") for c in communes.columns if c.startswith("score_")]
+    plist = [Pillar(c, str(names.get(c, c)), i + 1) for i, c in enumerate(codes)]
+    return RegionTables(communes, frames["region_needs"], frames["region_data_priorities"], frames["region_evolution"], plist)

@@ -1,0 +1,49 @@
+"""Check computations of the cockpit assets (pure functions; the assets wrap them)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.cockpit.groups import GROUPS
+from pipelines.cockpit.tables import REGION, REPORTS_DIR
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""", re.I)
+"""An external resource: a page that has one does not open offline."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    passed: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def every_commune_grouped(region: pd.DataFrame, peers: pd.DataFrame) -> CheckResult:
+    """Every commune of the Canvas once in ``gold.region_communes``, in a known group."""
+    expected = set(peers["nis"].astype(str))
+    found = region["nis"].astype(str)
+    unknown = sorted(set(region["group"]) - set(GROUPS))
+    fallback = int((region["group"] == "hors-referentiel").sum())
+    passed = set(found) == expected and not found.duplicated().any() and not unknown
+    return CheckResult(passed, {"communes": len(region), "expected": len(expected), "duplicates": int(found.duplicated().sum()),
+                                "unknown_groups": ", ".join(unknown), "not_attributed": fallback,
+                                "by_basis": ", ".join(f"{k}: {v}" for k, v in region["basis"].value_counts().items())})
+
+
+def pages_complete(folder: Path, region: pd.DataFrame) -> CheckResult:
+    """The region page, one page per group, each group folder holding exactly its communes'
+    reports, and no page referring to an external resource."""
+    pages = [folder / "index.html"] + [folder / g / "index.html" for g in sorted(set(region["group"]))]
+    missing = [str(p.relative_to(folder)) for p in pages if not p.exists()]
+    external = [str(p.relative_to(folder)) for p in pages if p.exists() and EXTERNAL.search(p.read_text(encoding="utf-8"))]
+    foreign = []
+    for g, part in region.groupby("group"):
+        held = {p.stem for p in (folder / str(g) / REPORTS_DIR).glob("*.html")}
+        foreign += sorted(held - set(part["nis"].astype(str)))
+    passed = not missing and not external and not foreign
+    return CheckResult(passed, {"pages": len(pages), "missing_pages": ", ".join(missing), "external_resources": ", ".join(external),
+                                "reports_outside_their_group": ", ".join(foreign), "scope": REGION})
