@@ -4,8 +4,8 @@ The reference is ``geodata/intercommunales.csv`` (one row per Walloon NIS code, 
 ``docs/cockpit.md``). A code that is not in it (the fictional codes of the demo and of the
 region-size generator) is placed by the same rule the reference was built with:
 
-* the province from the code's first digit (2 Brabant wallon, 5 Hainaut, 6 Liège,
-  8 Luxembourg, 9 Namur);
+* the province from the code's first digit (5 Hainaut, 6 Liège, 8 Luxembourg, 9 Namur)
+  or its first two for Brabant wallon (25: 21 is Brussels, 23 and 24 Flemish Brabant);
 * Brabant wallon -> InBW, Liège -> SPI, Luxembourg -> IDELUX Développement, Namur -> BEP;
 * Hainaut by arrondissement (first two digits): 51 Ath, 54 Mouscron, 57 Tournai -> IDETA
   (Wallonie picarde); 53 Mons, 55 Soignies, 58 La Louvière -> IDEA (Cœur du Hainaut);
@@ -51,7 +51,9 @@ GROUPS: dict[str, Group] = {g.slug: g for g in (
     Group("hors-referentiel", "Non attribuée", "codes INS hors des provinces wallonnes"),
 )}
 FALLBACK = "hors-referentiel"
-PROVINCES = {"2": "Brabant wallon", "5": "Hainaut", "6": "Liège", "8": "Luxembourg", "9": "Namur"}
+PROVINCES = {"25": "Brabant wallon", "5": "Hainaut", "6": "Liège", "8": "Luxembourg", "9": "Namur"}
+"""Walloon provinces by NIS prefix: the first digit, except Brabant (2), split into Brussels
+(21), Flemish Brabant (23, 24) and Walloon Brabant (25)."""
 BY_PROVINCE = {"Brabant wallon": "inbw", "Liège": "spi", "Luxembourg": "idelux", "Namur": "bep"}
 HAINAUT_ARRONDISSEMENTS = {"51": "ideta", "54": "ideta", "57": "ideta", "53": "idea", "55": "idea", "58": "idea",
                            "52": "igretec", "56": "igretec"}
@@ -63,8 +65,12 @@ TO_VERIFY = {
 
 
 def province_of(nis: str) -> str | None:
-    """The Walloon province of a 5-digit NIS code, from its first digit (None outside)."""
-    return PROVINCES.get(str(nis)[:1]) if len(str(nis)) == 5 else None
+    """The Walloon province of a 5-digit NIS code, from its first digit (``25`` for Brabant
+    wallon; None outside Wallonia)."""
+    code = str(nis)
+    if len(code) != 5 or not code.isdigit():
+        return None
+    return PROVINCES.get(code[:2], PROVINCES.get(code[:1]))
 
 
 def rule_group(nis: str) -> tuple[str, str]:

@@ -164,8 +164,8 @@ def _evolution(evo: pd.DataFrame, pillars: list[Any]) -> dict[str, Any]:
         first, last = values[0], values[-1]
         change = None if first is None or last is None or first != first or last != last else last - first
         rows.append({"pillar": p.name_fr, "values": values, "change": change})
-    wide = evo.pivot_table(index=["nis", "commune"], columns="edition", values="score", aggfunc="mean")
-    moved = (wide[editions[-1]] - wide[editions[0]]).dropna().sort_values()
+    wide = evo.pivot_table(index=["nis", "commune", "pillar"], columns="edition", values="score", aggfunc="mean")
+    moved = (wide[editions[-1]] - wide[editions[0]]).dropna().groupby(level=["nis", "commune"]).mean().sort_values()
     return {"editions": editions, "rows": rows,
             "down": [(c, float(v)) for (_, c), v in moved.head(5).items() if v < 0],
             "up": [(c, float(v)) for (_, c), v in moved.tail(5)[::-1].items() if v > 0]}

@@ -1,0 +1,61 @@
+"""The cockpit pages: offline, one publishable folder per group, reports linked back."""
+
+import re
+
+import pandas as pd
+from cockpit_support import NIS, tables
+
+from pipelines.cockpit import checks
+from pipelines.cockpit.pages import BACKLINK_MARK, build_pages, with_backlink
+
+
+def _reports(folder):
+    folder.mkdir()
+    for n in NIS[:3]:  # Dville has no report
+        (folder / f"{n}.html").write_text(f"<!DOCTYPE html><html><body class='x'><h1>{n}</h1></body></html>", encoding="utf-8")
+    return folder
+
+
+def test_pages_and_group_folders(tmp_path):
+    t = tables()
+    paths = build_pages(t, _reports(tmp_path / "reports"), tmp_path / "cockpit", {"edition": "2026-12-06"})
+    out = tmp_path / "cockpit"
+    assert {p.name for p in out.iterdir()} >= {"index.html", "bep", "spi", "idea", "communes.gpkg", "communes.parquet"}
+    assert sorted(p.name for p in (out / "bep" / "rapports").iterdir()) == ["92001.html", "92002.html"]
+    assert not list((out / "idea" / "rapports").iterdir())  # no report: none copied, the page says so
+    report = (out / "bep" / "rapports" / "92001.html").read_text(encoding="utf-8")
+    assert BACKLINK_MARK in report and 'href="../index.html"' in report and report.index("<body") < report.index(BACKLINK_MARK)
+    region = paths["region"].read_text(encoding="utf-8")
+    group = paths["bep"].read_text(encoding="utf-8")
+    for page in (region, group):
+        assert 'id="map"' in page and 'id="needs-matrix"' in page and 'id="data-priorities"' in page and 'id="pillar"' in page
+        assert "Une seule édition" in page
+        assert not checks.EXTERNAL.search(page)
+    assert 'href="bep/rapports/92001.html"' in region and 'href="bep/index.html"' in region
+    # a group's page only links inside its folder and only to its communes
+    links = set(re.findall(r'href="([^"#]+)"', group))
+    assert links == {"rapports/92001.html", "rapports/92002.html"}
+    assert "Cville" not in group and "Dville (rapport absent)" in paths["idea"].read_text(encoding="utf-8")
+    assert checks.pages_complete(out, t.communes).passed
+
+
+def test_evolution_shown_with_two_editions(tmp_path):
+    past = pd.DataFrame({"edition": ["2025-11-01"] * 2, "nis": ["92001", "92002"], "pillar": ["be_found"] * 2, "score": [5.0, 50.0]})
+    paths = build_pages(tables(editions=past), _reports(tmp_path / "reports"), tmp_path / "cockpit", {"edition": "2026-12-06"})
+    page = paths["bep"].read_text(encoding="utf-8")
+    assert "Une seule édition" not in page and "2025-11-01" in page
+    assert "Aville +5,0" in page and "Bville −20,0".replace("−", "-") in page
+
+
+def test_backlink_is_added_once():
+    html = with_backlink("<html><body><p>x</p></body></html>", "../index.html", "BEP")
+    assert with_backlink(html, "../index.html", "BEP") == html and html.count(BACKLINK_MARK) == 1
+
+
+def test_external_resource_fails_the_check(tmp_path):
+    t = tables()
+    build_pages(t, _reports(tmp_path / "reports"), tmp_path / "cockpit", {"edition": "e"})
+    page = tmp_path / "cockpit" / "spi" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("</head>", '<script src="https://cdn.example/x.js"></script></head>'), encoding="utf-8")
+    result = checks.pages_complete(tmp_path / "cockpit", t.communes)
+    assert not result.passed and result.metadata["external_resources"] == "spi/index.html"

@@ -1,0 +1,44 @@
+"""The gold.region_* tables on a hand-made region (cockpit_support)."""
+
+import pandas as pd
+from cockpit_support import NIS, tables
+
+from pipelines.cockpit.tables import PRIORITY_TOP
+
+
+def test_region_communes_group_scores_and_links():
+    com = tables().communes.set_index("nis")
+    assert com.loc[NIS, "group"].tolist() == ["bep", "bep", "spi", "idea"]
+    assert com.loc["92002", "score_be_found"] == 30.0 and com.loc["92002", "score_get_there"] == 70.0
+    assert com.loc["92001", "priority_actions"] == PRIORITY_TOP and com.loc["92002", "data_actions"] == 1
+    assert com.loc["92001", "first_action"] == "Action 1"
+    assert com.loc["53001", "report"] == "idea/rapports/53001.html"
+    assert com.crs.to_epsg() == 4326 and com.geometry.notna().all()
+
+
+def test_needs_priority_is_the_first_five_indicator_actions_and_every_data_action():
+    needs = tables().needs
+    a = needs[needs["nis"] == "92001"]
+    assert a.loc[a["priority"], "rank"].tolist() == [1, 2, 3, 4, 5]
+    b = needs[needs["nis"] == "92002"]
+    assert b.loc[b["priority"], "action"].tolist() == ["act1", "act2", "act3", "act4", "act5", "install_counters"]
+
+
+def test_data_priorities_ranked_by_values_unlocked_per_scope():
+    pr = tables().data_priorities
+    region = pr[pr["scope"] == "region"].set_index("source")
+    # counters: missing in two communes x two indicators = 4 values; vouchers: one commune x one indicator
+    assert region["rank"].to_dict() == {"counters": 1, "vouchers": 2}
+    assert region.loc["counters", "indicator_communes_unlocked"] == 4 and region.loc["counters", "communes_lacking"] == 2
+    assert region.loc["counters", "communes"] == "Bville, Cville" and region.loc["counters", "population_lacking"] == 6000
+    bep = pr[pr["scope"] == "bep"]
+    assert bep["source"].tolist() == ["counters"] and bep["communes"].tolist() == ["Bville"]
+    assert set(pr["scope"]) == {"region", "bep", "spi", "idea"}
+
+
+def test_evolution_keeps_past_editions_and_adds_the_current_one():
+    past = pd.DataFrame({"edition": ["2025-11-01"] * 2, "nis": ["92001", "92002"], "pillar": ["be_found"] * 2, "score": [5.0, 50.0]})
+    evo = tables(editions=past).evolution
+    assert sorted(evo["edition"].unique()) == ["2025-11-01", "2026-12-06"]
+    assert len(evo[evo["edition"] == "2026-12-06"]) == 8
+    assert evo.loc[(evo["edition"] == "2025-11-01") & (evo["nis"] == "92002"), "group"].item() == "bep"
