@@ -44,6 +44,27 @@ def pages_complete(folder: Path, region: pd.DataFrame) -> CheckResult:
     for g, part in region.groupby("group"):
         held = {p.stem for p in (folder / str(g) / REPORTS_DIR).glob("*.html")}
         foreign += sorted(held - set(part["nis"].astype(str)))
-    passed = not missing and not external and not foreign
+    broken = broken_links(folder, sorted(set(region["group"].astype(str))))
+    passed = not missing and not external and not foreign and not broken
     return CheckResult(passed, {"pages": len(pages), "missing_pages": ", ".join(missing), "external_resources": ", ".join(external),
-                                "reports_outside_their_group": ", ".join(foreign), "scope": REGION})
+                                "reports_outside_their_group": ", ".join(foreign), "broken_links": ", ".join(broken[:10]),
+                                "n_broken_links": len(broken), "scope": REGION})
+
+
+HREF = re.compile(r'href="([^"#:]+)(?:#[^"]*)?"')
+
+
+def broken_links(folder: Path, groups: list[str]) -> list[str]:
+    """Relative links of a group's files that leave its folder or lead nowhere (``file ->
+    target``): a group's folder must work when it is published alone."""
+    broken = []
+    for g in groups:
+        root = (folder / g).resolve()
+        for page in [root / "index.html", *sorted((root / REPORTS_DIR).glob("*.html"))]:
+            if not page.exists():
+                continue
+            for target in set(HREF.findall(page.read_text(encoding="utf-8"))):
+                resolved = (page.parent / target).resolve()
+                if not resolved.is_relative_to(root) or not resolved.exists():
+                    broken.append(f"{page.relative_to(folder.resolve())} -> {target}")
+    return broken

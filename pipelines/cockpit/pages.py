@@ -194,10 +194,12 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
 
 
 def with_backlink(html: str, href: str, label: str) -> str:
-    """A commune report with a link back to its group's cockpit inserted after ``<body>``
-    (idempotent: a report that already has it is returned as is)."""
+    """A commune report with a link back to its group's cockpit inserted after ``<body>``,
+    and its link to the reports' index (``index.html``) pointed at the group's page, which
+    lists the group's communes (idempotent: a report that already has it is returned as is)."""
     if BACKLINK_MARK in html:
         return html
+    html = html.replace('href="index.html"', f'href="{href}"')
     nav = (f'<nav {BACKLINK_MARK} style="font:14px sans-serif;padding:6px 12px;background:#eef3f6;border-bottom:1px solid #cdd">'
            f'<a href="{href}">&larr; Tableau de bord : {jinja2.utils.markupsafe.escape(label)}</a></nav>')
     found = re.search(r"<body[^>]*>", html)
@@ -233,7 +235,7 @@ def build_pages(tables: RegionTables, reports: Path, out: Path, meta: dict[str, 
     for g in group_order(com["group"]):
         folder = out / g
         (folder / REPORTS_DIR).mkdir(parents=True, exist_ok=True)
-        part = com[com["group"] == g].assign(link=lambda f: REPORTS_DIR + "/" + f["nis"] + ".html")
+        part = com[com["group"] == g].assign(link=lambda f: (REPORTS_DIR + "/" + f["nis"] + ".html").where(f["has_report"], ""))
         label = f"{GROUPS[g].name} ({GROUPS[g].territory_fr})"
         for nis, has in zip(part["nis"], part["has_report"], strict=True):
             if has:
@@ -246,7 +248,7 @@ def build_pages(tables: RegionTables, reports: Path, out: Path, meta: dict[str, 
         html = render_page(data, map_geometry(sub), tables, None)
         paths[g] = write_atomic(folder / "index.html", lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
         paths[f"{g}/gpkg"] = export_layer(sub, folder, "communes")["geopackage"]
-    region = com.assign(link=lambda f: f["group"] + "/" + REPORTS_DIR + "/" + f["nis"] + ".html")
+    region = com.assign(link=lambda f: (f["group"] + "/" + REPORTS_DIR + "/" + f["nis"] + ".html").where(f["has_report"], ""))
     data = PageData(REGION, "Wallonie — tableau de bord Smart Commerce", f"{len(com)} communes · {com['group'].nunique()} groupes · édition {edition_note}",
                     region, tables.needs, _scope(tables.data_priorities, REGION), tables.evolution, "", meta)
     html = render_page(data, geometry, tables, _group_summary(tables))

@@ -12,7 +12,7 @@ from pipelines.cockpit.pages import BACKLINK_MARK, build_pages, with_backlink
 def _reports(folder):
     folder.mkdir()
     for n in NIS[:3]:  # Dville has no report
-        (folder / f"{n}.html").write_text(f"<!DOCTYPE html><html><body class='x'><h1>{n}</h1></body></html>", encoding="utf-8")
+        (folder / f"{n}.html").write_text(f"<!DOCTYPE html><html><body class='x'><a href=\"index.html\">toutes</a><h1>{n}</h1></body></html>", encoding="utf-8")
     return folder
 
 
@@ -24,7 +24,8 @@ def test_pages_and_group_folders(tmp_path):
     assert sorted(p.name for p in (out / "bep" / "rapports").iterdir()) == ["92001.html", "92002.html"]
     assert not list((out / "idea" / "rapports").iterdir())  # no report: none copied, the page says so
     report = (out / "bep" / "rapports" / "92001.html").read_text(encoding="utf-8")
-    assert BACKLINK_MARK in report and 'href="../index.html"' in report and report.index("<body") < report.index(BACKLINK_MARK)
+    assert BACKLINK_MARK in report and report.count('href="../index.html"') == 2 and report.index("<body") < report.index(BACKLINK_MARK)
+    assert 'href="index.html"' not in report  # the reports' index is not in the group folder
     region = paths["region"].read_text(encoding="utf-8")
     group = paths["bep"].read_text(encoding="utf-8")
     for page in (region, group):
@@ -59,3 +60,12 @@ def test_external_resource_fails_the_check(tmp_path):
     page.write_text(page.read_text(encoding="utf-8").replace("</head>", '<script src="https://cdn.example/x.js"></script></head>'), encoding="utf-8")
     result = checks.pages_complete(tmp_path / "cockpit", t.communes)
     assert not result.passed and result.metadata["external_resources"] == "spi/index.html"
+
+
+def test_a_link_leaving_the_group_folder_fails_the_check(tmp_path):
+    t = tables()
+    build_pages(t, _reports(tmp_path / "reports"), tmp_path / "cockpit", {"edition": "e"})
+    report = tmp_path / "cockpit" / "bep" / "rapports" / "92001.html"
+    report.write_text(report.read_text(encoding="utf-8").replace("</body>", '<a href="../../spi/rapports/61001.html">x</a></body>'), encoding="utf-8")
+    result = checks.pages_complete(tmp_path / "cockpit", t.communes)
+    assert not result.passed and result.metadata["broken_links"] == "bep/rapports/92001.html -> ../../spi/rapports/61001.html"
