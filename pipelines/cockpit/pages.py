@@ -171,6 +171,16 @@ def _evolution(evo: pd.DataFrame, pillars: list[Any]) -> dict[str, Any]:
             "up": [(c, float(v)) for (_, c), v in moved.tail(5)[::-1].items() if v > 0]}
 
 
+def _with_titles(priorities: pd.DataFrame, needs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The priority rows with the French titles of the data actions they unlock."""
+    titles = dict(zip(needs["action"], needs["title_fr"], strict=True)) if len(needs) else {}
+    rows = priorities.to_dict("records")
+    for r in rows:
+        codes = [a for a in str(r.get("actions") or "").split(", ") if a]
+        r["action_titles"] = [str(titles.get(a, a)) for a in codes]
+    return rows
+
+
 def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, groups_summary: list[dict[str, Any]] | None) -> str:
     """One cockpit page as HTML text."""
     com = data.communes
@@ -186,7 +196,7 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
     labels = [(geometry.labels[s["nis"]], s["name"]) for s in shapes] if len(shapes) <= LABELS_MAX else []
     return _env().get_template("cockpit.html.j2").render(
         page=data, pillars=pillars, shapes=shapes, map=geometry, labels=labels, payload=payload.replace("</", "<\\/"),
-        matrix=_matrix(data.needs, com), priorities=data.priorities.to_dict("records"),
+        matrix=_matrix(data.needs, com), priorities=_with_titles(data.priorities, tables.needs),
         evolution=_evolution(data.evolution, pillars), communes=com.to_dict("records"),
         groups=groups_summary, priority_top=PRIORITY_TOP, cost_fr=COST_FR, legend=[(s, score_colour(s)) for s in (0, 25, 50, 75, 100)],
     )
