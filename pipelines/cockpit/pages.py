@@ -29,6 +29,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 import shapely
+from markupsafe import escape
 
 from pipelines.cockpit.groups import GROUPS
 from pipelines.cockpit.tables import PRIORITY_TOP, REGION, REPORTS_DIR, RegionTables, group_order
@@ -211,7 +212,7 @@ def with_backlink(html: str, href: str, label: str) -> str:
         return html
     html = html.replace('href="index.html"', f'href="{href}"')
     nav = (f'<nav {BACKLINK_MARK} style="font:14px sans-serif;padding:6px 12px;background:#eef3f6;border-bottom:1px solid #cdd">'
-           f'<a href="{href}">&larr; Tableau de bord : {jinja2.utils.markupsafe.escape(label)}</a></nav>')
+           f'<a href="{href}">&larr; Tableau de bord : {escape(label)}</a></nav>')
     found = re.search(r"<body[^>]*>", html)
     if not found:
         return nav + html
