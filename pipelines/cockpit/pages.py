@@ -39,6 +39,8 @@ from pipelines.lake import write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAP_WIDTH = 760
+MAP_MAX_HEIGHT = 560
+"""The map fits in MAP_WIDTH x MAP_MAX_HEIGHT pixels (a tall group is not drawn a metre high)."""
 LABELS_MAX = 40
 """Commune names are written on the map when it shows at most this many communes."""
 COST_FR = {"faible": "coût faible", "moyen": "coût moyen", "eleve": "coût élevé"}
@@ -106,7 +108,8 @@ def map_geometry(communes: gpd.GeoDataFrame, width: int = MAP_WIDTH) -> MapGeome
     if not len(geo):
         return MapGeometry({}, width, 10)
     x0, y0, x1, y1 = geo.total_bounds
-    scale = (width - 20) / max(x1 - x0, 1.0)
+    scale = min((width - 20) / max(x1 - x0, 1.0), (MAP_MAX_HEIGHT - 20) / max(y1 - y0, 1.0))
+    width = int((x1 - x0) * scale) + 20
     height = int((y1 - y0) * scale) + 20
     simple = shapely.simplify(geo.geometry.to_numpy(), 0.8 / scale, preserve_topology=True)
     nis = geo["nis"].astype(str).tolist()
