@@ -44,7 +44,9 @@ from pipelines.cockpit.tables import build_region_tables
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 BOUNDARIES = REALDATA / "01_boundaries" / "belgium_municipalities_2019_bmesuere.geojson"
 PILLARS = [("be_found", "Être trouvé"), ("get_there", "Venir"), ("stay", "Rester"), ("spend", "Dépenser et revenir"), ("delivery", "Livraison")]
-FAMILIES = ["gtfs", "kbo", "wifi", "counters", "od", "vouchers", "vacancy", "parking"]
+FAMILIES = {"gtfs": "Horaires des transports en commun (GTFS)", "kbo": "Banque-Carrefour des Entreprises", "wifi": "Capteurs WiFi de fréquentation",
+            "counters": "Compteurs piétons et vélos", "od": "Flux origine-destination (opérateur mobile)", "vouchers": "Chèques commerces",
+            "vacancy": "Registre des cellules vides", "parking": "Stationnement"}
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 SEED = 20261206
@@ -83,11 +85,11 @@ def synthetic_canvas(communes: gpd.GeoDataFrame, seed: int = SEED) -> dict[str, 
                          "owner_fr": "Commune", "cost_band": "moyen", "rank": r})
         missing = [f for f in FAMILIES if rng.random() < 0.2]
         for r, fam in enumerate(missing[:2], start=9):
-            rows.append({"nis": n, "commune": c, "kind": "data", "action": f"collect_{fam}", "title_fr": f"Collecter : {fam}",
+            rows.append({"nis": n, "commune": c, "kind": "data", "action": f"collect_{fam}", "title_fr": f"Collecter : {FAMILIES[fam].lower()}",
                          "pillar": None, "owner_fr": "Commune", "cost_band": "moyen", "rank": r})
         for fam in FAMILIES:
             gone = fam in missing
-            cad.append({"nis": n, "commune": c, "source": fam, "label_fr": fam, "status": "missing" if gone else "held",
+            cad.append({"nis": n, "commune": c, "source": fam, "label_fr": FAMILIES[fam], "status": "missing" if gone else "held",
                         "unlocks": [f"{fam}_{i}" for i in range(1 + len(fam) % 3)] if gone else [],
                         "unlocks_actions": [f"collect_{fam}"] if gone else []})
     peers = pd.DataFrame({"nis": nis, "commune": names, "population": communes["population"].to_numpy()})

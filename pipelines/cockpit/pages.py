@@ -232,7 +232,8 @@ def _group_summary(tables: RegionTables) -> list[dict[str, Any]]:
         rows.append({"group": g, "name": GROUPS[g].name, "territory": GROUPS[g].territory_fr, "communes": len(part),
                      "population": float(part["population"].sum()), "link": f"{g}/index.html",
                      "scores": [float(part[f"score_{p.code}"].mean()) if part[f"score_{p.code}"].notna().any() else None for p in tables.pillars],
-                     "top_needs": [(t, int(n)) for t, n in top.items()]})
+                     "top_needs": [(t, int(n)) for t, n in top.items()],
+                     "first_data": [(str(r.label_fr), int(r.communes_lacking)) for r in _scope(tables.data_priorities, g).head(2).itertuples()]})
     return rows
 
 
