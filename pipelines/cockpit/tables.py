@@ -7,8 +7,8 @@
   form), ``priority`` true for the first :data:`PRIORITY_TOP` indicator actions and every data
   action;
 * ``region_data_priorities``: per scope (the region and each group) and source family that
-  some commune lacks: how many communes lack it, which, how many indicators and actions it
-  would unlock, ranked;
+  some commune lacks: how many communes lack it, which, in which groups (``by_group``), how
+  many indicators and actions it would unlock, ranked;
 * ``region_evolution``: per edition, commune and pillar, the score (one edition until the
   audit keeps its history).
 """
@@ -108,6 +108,7 @@ def _priorities(cad: pd.DataFrame, scope: str) -> pd.DataFrame:
             "scope": scope, "source": source, "label_fr": str(part["label_fr"].iloc[0]),
             "communes_lacking": int(part["nis"].nunique()),
             "communes": ", ".join(sorted(part["commune"].astype(str).unique())),
+            "by_group": ", ".join(f"{GROUPS[g].name}: {n}" for g, n in part.groupby("group")["nis"].nunique().sort_values(ascending=False).items()),
             "broken": int((part["status"] == "broken").sum()),
             "indicators_unlocked": _listed(part["unlocks"]),
             "indicator_communes_unlocked": int(sum(len(list(u)) for u in part["unlocks"] if u is not None)),
@@ -115,7 +116,7 @@ def _priorities(cad: pd.DataFrame, scope: str) -> pd.DataFrame:
             "actions": ", ".join(sorted({a for items in part["unlocks_actions"] if items is not None for a in items})),
             "population_lacking": float(part["population"].sum()),
         })
-    cols = ["scope", "source", "label_fr", "communes_lacking", "communes", "broken", "indicators_unlocked",
+    cols = ["scope", "source", "label_fr", "communes_lacking", "communes", "by_group", "broken", "indicators_unlocked",
             "indicator_communes_unlocked", "actions_unlocked", "actions", "population_lacking", "rank"]
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})

@@ -42,3 +42,9 @@ def test_evolution_keeps_past_editions_and_adds_the_current_one():
     assert sorted(evo["edition"].unique()) == ["2025-11-01", "2026-12-06"]
     assert len(evo[evo["edition"] == "2026-12-06"]) == 8
     assert evo.loc[(evo["edition"] == "2025-11-01") & (evo["nis"] == "92002"), "group"].item() == "bep"
+
+
+def test_data_priorities_say_in_which_groups():
+    pr = tables().data_priorities.set_index(["scope", "source"])
+    assert pr.loc[("region", "counters"), "by_group"] == "BEP: 1, SPI: 1"
+    assert pr.loc[("bep", "counters"), "by_group"] == "BEP: 1"
