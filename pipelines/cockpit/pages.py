@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from markupsafe import escape
 
+from pipelines.canvas import qgis
 from pipelines.cockpit.groups import GROUPS
 from pipelines.cockpit.tables import PRIORITY_TOP, REGION, REPORTS_DIR, RegionTables, group_order
 from pipelines.constants import CRS_METRIC
@@ -262,14 +263,26 @@ def build_pages(tables: RegionTables, reports: Path, out: Path, meta: dict[str, 
                         tables.evolution[tables.evolution["group"] == g], REPORTS_DIR + "/", meta)
         html = render_page(data, map_geometry(sub), tables, None)
         paths[g] = write_atomic(folder / "index.html", lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
-        paths[f"{g}/gpkg"] = export_layer(sub, folder, "communes")["geopackage"]
+        paths[f"{g}/gpkg"] = styled_export(sub, folder, tables, f"{GROUPS[g].name} : communes")
     region = com.assign(link=lambda f: (f["group"] + "/" + REPORTS_DIR + "/" + f["nis"] + ".html").where(f["has_report"], ""))
     data = PageData(REGION, "Wallonie — tableau de bord Smart Commerce", f"{len(com)} communes · {com['group'].nunique()} groupes · édition {edition_note}",
                     region, tables.needs, _scope(tables.data_priorities, REGION), tables.evolution, "", meta)
     html = render_page(data, geometry, tables, _group_summary(tables))
     paths[REGION] = write_atomic(out / "index.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
-    paths["gpkg"] = export_layer(tables.communes, out, "communes")["geopackage"]
+    paths["gpkg"] = styled_export(tables.communes, out, tables, "Wallonie : communes par intercommunale")
     return paths
+
+
+def styled_export(frame: gpd.GeoDataFrame, folder: Path, tables: RegionTables, title: str) -> Path:
+    """``communes.parquet`` + ``communes.gpkg``, the GeoPackage titled in French and styled for
+    QGIS (graduated on the first pillar's score; another pillar is one click away)."""
+    gpkg = Path(export_layer(frame, folder, "communes")["geopackage"])
+    if not tables.pillars:
+        return gpkg
+    first = tables.pillars[0]
+    layer = qgis.StyledLayer("communes", frame, f"{title} (couleur : {first.name_fr})",
+                             qgis.graduated_qml(f"score_{first.code}", qgis.SCORE_RANGES, "/100"))
+    return Path(qgis.add_styles(gpkg, [layer]))
 
 
 def geometry_subset(communes: gpd.GeoDataFrame, nis: pd.Series) -> gpd.GeoDataFrame:

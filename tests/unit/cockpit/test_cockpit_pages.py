@@ -69,3 +69,15 @@ def test_a_link_leaving_the_group_folder_fails_the_check(tmp_path):
     report.write_text(report.read_text(encoding="utf-8").replace("</body>", '<a href="../../spi/rapports/61001.html">x</a></body>'), encoding="utf-8")
     result = checks.pages_complete(tmp_path / "cockpit", t.communes)
     assert not result.passed and result.metadata["broken_links"] == "bep/rapports/92001.html -> ../../spi/rapports/61001.html"
+
+
+def test_geopackages_are_titled_and_styled_for_qgis(tmp_path):
+    import sqlite3
+
+    paths = build_pages(tables(), _reports(tmp_path / "reports"), tmp_path / "cockpit", {"edition": "e"})
+    with sqlite3.connect(paths["bep/gpkg"]) as con:
+        title = con.execute("SELECT identifier FROM gpkg_contents WHERE table_name = 'communes'").fetchone()[0]
+        styles = con.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall()
+        count = con.execute("SELECT count(*) FROM communes").fetchone()[0]
+    assert title == "BEP : communes (couleur : Être trouvé)" and count == 2
+    assert styles[0][0] == "communes" and "score_be_found" in styles[0][1]
