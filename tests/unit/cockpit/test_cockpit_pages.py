@@ -81,3 +81,20 @@ def test_geopackages_are_titled_and_styled_for_qgis(tmp_path):
         count = con.execute("SELECT count(*) FROM communes").fetchone()[0]
     assert title == "BEP : communes (couleur : Être trouvé)" and count == 2
     assert styles[0][0] == "communes" and "score_be_found" in styles[0][1]
+
+
+def test_one_commune_without_actions_scores_or_missing_source(tmp_path):
+    """A one-commune territory where nothing could be scored, no action fired and every
+    source is held: the pages still say so instead of failing."""
+    import cockpit_support as tiny
+
+    from pipelines.cockpit.tables import build_region_tables
+
+    one = tiny.communes().head(1)
+    pillars = tiny.pillars().head(2).assign(score=float("nan"))
+    cadastre = tiny.cadastre().head(1)
+    t = build_region_tables(one, tiny.peers().head(1), pillars, tiny.actions().iloc[0:0], cadastre, "e")
+    assert t.needs.empty and t.data_priorities.empty and t.communes["priority_actions"].tolist() == [0]
+    paths = build_pages(t, _reports(tmp_path / "reports"), tmp_path / "cockpit", {"edition": "e"})
+    page = paths["region"].read_text(encoding="utf-8")
+    assert "Aucune action" in page and "Toutes les sources" in page and 'fill="#d9d9d9"' in page
