@@ -45,10 +45,12 @@ def pages_complete(folder: Path, region: pd.DataFrame) -> CheckResult:
         held = {p.stem for p in (folder / str(g) / REPORTS_DIR).glob("*.html")}
         foreign += sorted(held - set(part["nis"].astype(str)))
     broken = broken_links(folder, sorted(set(region["group"].astype(str))))
+    copied = sum(1 for g in set(region["group"]) for _ in (folder / str(g) / REPORTS_DIR).glob("*.html"))
     passed = not missing and not external and not foreign and not broken
     return CheckResult(passed, {"pages": len(pages), "missing_pages": ", ".join(missing), "external_resources": ", ".join(external),
                                 "reports_outside_their_group": ", ".join(foreign), "broken_links": ", ".join(broken[:10]),
-                                "n_broken_links": len(broken), "scope": REGION})
+                                "n_broken_links": len(broken), "reports_copied": copied,
+                                "reports_missing": len(region) - copied, "scope": REGION})
 
 
 HREF = re.compile(r'href="([^"#:]+)(?:#[^"]*)?"')

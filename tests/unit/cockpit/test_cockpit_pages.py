@@ -35,9 +35,10 @@ def test_pages_and_group_folders(tmp_path):
     assert 'href="bep/rapports/92001.html"' in region and 'href="bep/index.html"' in region
     # a group's page only links inside its folder and only to its communes
     links = set(re.findall(r'href="([^"#]+)"', group))
-    assert links == {"rapports/92001.html", "rapports/92002.html"}
+    assert links == {"rapports/92001.html", "rapports/92002.html", "communes.gpkg", "communes.parquet"}
     assert "Cville" not in group and "Dville (rapport absent)" in paths["idea"].read_text(encoding="utf-8")
-    assert checks.pages_complete(out, t.communes).passed
+    result = checks.pages_complete(out, t.communes)
+    assert result.passed and result.metadata["reports_missing"] == 1 and result.metadata["reports_copied"] == 3
 
 
 def test_evolution_shown_with_two_editions(tmp_path):
