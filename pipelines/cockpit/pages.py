@@ -153,7 +153,7 @@ def _matrix(needs: pd.DataFrame, communes: pd.DataFrame) -> dict[str, Any]:
     cells = {(n, a): (int(r), bool(p)) for n, a, r, p in needs[["nis", "action", "rank", "priority"]].itertuples(index=False)}
     rows = []
     for c in communes.itertuples():
-        rows.append({"nis": c.nis, "commune": c.commune, "report": c.link, "group": c.group_name,
+        rows.append({"nis": c.nis, "commune": c.commune, "report": c.link, "group": c.group_name, "slug": c.group,
                      "cells": [cells.get((c.nis, col["action"])) for col in columns]})
     return {"columns": columns, "rows": rows}
 
@@ -193,7 +193,8 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
     scores = {p.code: {n: (None if s != s else round(float(s), 1)) for n, s in zip(com["nis"], com[f"score_{p.code}"], strict=True)} for p in pillars}
     names = dict(zip(com["nis"], com["commune"], strict=True))
     first = pillars[0].code if pillars else None
-    shapes = [{"nis": n, "d": geometry.paths.get(n, ""), "link": link, "name": names[n],
+    slugs = dict(zip(com["nis"], com["group"], strict=True))
+    shapes = [{"nis": n, "d": geometry.paths.get(n, ""), "link": link, "name": names[n], "group": slugs[n],
                "fill": score_colour(scores[first][n]) if first else "#d9d9d9",
                "score": scores[first][n] if first else None}
               for n, link in zip(com["nis"], com["link"], strict=True) if geometry.paths.get(n)]

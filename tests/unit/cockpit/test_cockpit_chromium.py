@@ -57,3 +57,11 @@ def test_pillar_control_recolours_the_map(region_page):
     path = re.search(r'<path data-nis="92001"[^>]*fill="([^"]+)"', dom)
     assert path and path.group(1) == score_colour(90.0)  # Aville: get_there 90 (be_found 10)
     assert "Uncaught" not in log
+
+
+def test_group_filter_dims_the_map_and_hides_other_rows(region_page):
+    dom, log = dump_dom(region_page.as_uri() + "#groupe=bep")
+    assert 'data-group="bep"' in dom.split("<head")[0]  # the <html> element records the filter
+    assert re.search(r'<path data-nis="61001" data-group="spi"[^>]*class="dim"', dom)
+    assert re.search(r'<tr data-group="spi" class="hidden">', dom) and not re.search(r'<tr data-group="bep" class="hidden">', dom)
+    assert "Uncaught" not in log
