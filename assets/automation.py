@@ -27,24 +27,25 @@ def refresh_day_selection(assets: list[dg.AssetsDefinition]) -> dg.AssetSelectio
 def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, list]:
     """(jobs, schedules, sensors) for the given assets."""
     daily_keys = [k for a in assets if a.partitions_def == daily for k in a.keys]
-    daily_selection = refresh_day_selection(assets)
-    static_selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*daily_keys)
-
     refresh_day = dg.define_asset_job(
         "refresh_day",
-        selection=daily_selection,
+        selection=refresh_day_selection(assets),
         description="One day's time series (WiFi, counters, OD, transactions) and what depends on them.",
     )
     refresh_static = dg.define_asset_job(
         "refresh_static",
-        selection=static_selection,
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*daily_keys),
         description="Everything that is not daily-partitioned: boundaries, OSM, GTFS, KBO, registries, gold, exports.",
     )
+    return [refresh_day, refresh_static], [_nightly(refresh_day)], [_landing_sensor(refresh_day, refresh_static)]
+
+
+def _nightly(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="nightly_refresh",
         cron_schedule="0 2 * * *",
         execution_timezone=TIMEZONE,
-        job=refresh_day,
+        job=job,
         description="Every night at 02:00 Europe/Brussels: yesterday's partitions and their downstream assets.",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
@@ -54,9 +55,13 @@ def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, lis
             return dg.SkipReason(f"{day} is before the first daily partition")
         return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day)
 
+    return nightly
+
+
+def _landing_sensor(day_job: dg.UnresolvedAssetJobDefinition, static_job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_zone_sensor",
-        jobs=[refresh_day, refresh_static],
+        jobs=[day_job, static_job],
         minimum_interval_seconds=60,
         description="Notices new or changed files in the landing zone: a daily file triggers its day's partition, any other file a static refresh.",
         default_status=dg.DefaultSensorStatus.STOPPED,
@@ -65,10 +70,10 @@ def build_automation(assets: list[dg.AssetsDefinition]) -> tuple[list, list, lis
         seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
         current = Lake(data_root_from_env()).landing_listing()
         changed = sorted(p for p, m in current.items() if seen.get(p) != m)
-        requests = landing_requests(changed, refresh_day.name, refresh_static.name)
+        requests = landing_requests(changed, day_job.name, static_job.name)
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))
 
-    return [refresh_day, refresh_static], [nightly], [landing_zone_sensor]
+    return landing_zone_sensor
 
 
 def previous_local_day(when: datetime) -> str:

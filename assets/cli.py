@@ -53,35 +53,14 @@ def cmd_run(lake: Lake) -> bool:
     Progress goes to the terminal one line per finished step; the full Dagster log goes to
     ``<data root>/logs/run-<time>.log``. Returns True when every step and check passed.
     """
-    import dagster as dg
-
-    from assets.definitions import all_assets
-    from assets.partitions import daily
-    from assets.resources import LakeResource, SettingsResource
     from assets.runlog import RunLog
     from pipelines import availability
 
     availability.require(availability.scan_landing(lake.landing))
-    valid = set(daily.get_partition_keys())
-    days = [d for d in landing_days(lake.landing) if d in valid]
-    selection, tags = all_assets, {}
-    if days:
-        tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
-    else:
-        selection = [a for a in all_assets if a.partitions_def is None]
-        print(f"no daily files in {lake.landing}: the {len(all_assets) - len(selection)} daily-partitioned assets are skipped")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    selection, days = run_selection(lake)
     log = RunLog(lake.logs, steps=len(selection))
     started = time.perf_counter()
-    defs = dg.Definitions(
-        jobs=[dg.define_asset_job("smartcommerce_run")],
-        assets=selection,
-        resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=pseudonym_key())},
-        loggers=log.loggers(),
-    )
-    result = defs.resolve_job_def("smartcommerce_run").execute_in_process(
-        instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
-    )
+    result = execute(lake, selection, days, log)
     elapsed = time.perf_counter() - started
     checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
@@ -97,6 +76,40 @@ def cmd_run(lake: Lake) -> bool:
         rebuild_warehouse(lake)
     print(f"full log: {log.path}")
     return result.success and not failed_checks
+
+
+def run_selection(lake: Lake) -> tuple[list, list[str]]:
+    """The assets to materialise and the local days of the landing zone's daily files
+    (without any, the daily-partitioned assets are left out and the run says so)."""
+    from assets.definitions import all_assets
+    from assets.partitions import daily
+
+    valid = set(daily.get_partition_keys())
+    days = [d for d in landing_days(lake.landing) if d in valid]
+    if days:
+        return list(all_assets), days
+    selection = [a for a in all_assets if a.partitions_def is None]
+    print(f"no daily files in {lake.landing}: the {len(all_assets) - len(selection)} daily-partitioned assets are skipped")
+    return selection, days
+
+
+def execute(lake: Lake, selection: list, days: list[str], log: object) -> object:
+    """One in-process Dagster run of ``selection`` over ``days`` (a partition range)."""
+    import dagster as dg
+
+    from assets.resources import LakeResource, SettingsResource
+
+    tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]} if days else {}
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    defs = dg.Definitions(
+        jobs=[dg.define_asset_job("smartcommerce_run")],
+        assets=selection,
+        resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=pseudonym_key())},
+        loggers=log.loggers(),
+    )
+    return defs.resolve_job_def("smartcommerce_run").execute_in_process(
+        instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
+    )
 
 
 WAREHOUSE_STEP = "exports__warehouse"
@@ -131,7 +144,7 @@ def summary(lake: Lake) -> str:
     """What was built: row counts per view, quarantined rows by source and reason, where to look."""
     from pipelines import db
 
-    con = db.connect(lake.warehouse, read_only=True)
+    con = db.connect(lake.warehouse, read_only=True, s3=lake.remote)
     views = con.execute(
         "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2"
     ).fetchall()
@@ -149,7 +162,7 @@ def summary(lake: Lake) -> str:
     lines += [
         "",
         f"Warehouse : {lake.warehouse}",
-        f"            cd {lake.warehouse.parent} && {Path(sys.executable).parent / 'duckdb'} -readonly {lake.warehouse.name}",
+        f"            {Path(sys.executable).parent / 'duckdb'} -readonly {lake.warehouse} (opens from any folder)",
         f"Exports   : {lake.exports} (GeoParquet + GeoPackage; open the .gpkg in QGIS)",
         "Dagster UI: make dev, then http://127.0.0.1:3000",
     ]
@@ -174,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo": "generate the demo territory, materialise every asset, print a summary",
         "run": "materialise every asset for the landing zone of the data root",
         "warehouse": "rebuild warehouse.duckdb from the lake",
+        "goalposts": "recompute the Canvas goalposts (geodata/canvas/goalposts.yaml) from the data root's communes",
     }
     for name, text in helps.items():
         p = sub.add_parser(name, parents=[data], help=text, description=text[0].upper() + text[1:] + ".")
@@ -184,7 +198,34 @@ def _parser() -> argparse.ArgumentParser:
             size.add_argument("--scale", type=int, default=None, help="shorthand for --communes 10*SCALE")
             p.add_argument("--days", type=int, default=28, help="number of days of time series (default 28)")
             p.add_argument("--osm-pbf", action="store_true", help="also write the OSM extract as osm/territory.osm.pbf")
+        if name == "goalposts":
+            p.add_argument("--version", dest="goalposts_version", required=True, help="the new goalposts version (e.g. 2027.01-wallonie)")
+            p.add_argument("--reference-set", required=True, help="what the communes of the data root are (shown in the file)")
+            p.add_argument("--out", default=None, help="where to write (default geodata/canvas/goalposts.yaml)")
     return parser
+
+
+def cmd_goalposts(lake: Lake, version: str, reference_set: str, out: str | None) -> Path:
+    """Recompute the Canvas goalposts from the communes of ``lake`` (its lake must hold the
+    Canvas inputs, e.g. after ``run``) and write them, versioned."""
+    from datetime import date
+
+    from assets.gold.canvas import CANVAS_INPUTS, read_frames
+    from pipelines.canvas.build import reference_values
+    from pipelines.canvas.catalogue import GOALPOSTS_YAML, load_catalogue
+    from pipelines.canvas.references import compute_goalposts, goalposts_yaml
+    from pipelines.lake import write_atomic
+
+    catalogue = load_catalogue()
+    frames = read_frames(lake)
+    values = reference_values(frames, CANVAS_INPUTS.reader(lake).read("gold.data_cadastre"), catalogue)
+    names = dict(zip(frames.communes["nis"].astype(str), frames.communes["name_fr"], strict=True))
+    communes = [f"{n} {names.get(n, '')}".strip() for n in sorted(values["nis"].unique())]
+    text = goalposts_yaml(compute_goalposts(values, catalogue), version, reference_set, communes, date.today())
+    path = Path(out) if out else GOALPOSTS_YAML
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    print(f"goalposts {version} from {len(communes)} communes written to {path}")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     data = getattr(args, "data", None)
     lake = Lake(data_root(data) if data else data_root_from_env())
-    os.environ["SMARTCOMMERCE_DATA"] = str(lake.root)
     started = time.perf_counter()
     try:
         ok = _dispatch(args, lake)
@@ -213,6 +253,8 @@ def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
         ok = cmd_run(lake)
     if args.command == "warehouse":
         rebuild_warehouse(lake)
+    if args.command == "goalposts":
+        cmd_goalposts(lake, args.goalposts_version, args.reference_set, args.out)
     if args.command in ("run", "demo", "warehouse") and lake.warehouse.exists():
         print(summary(lake))
     return ok

@@ -1,8 +1,9 @@
-"""What every asset module shares: owners, metadata builders, write-and-describe helpers."""
+"""What every asset module shares: owners, metadata builders, and the one way an engine result
+becomes a materialisation (:func:`materialize`: write, describe, check)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import geopandas as gpd
@@ -10,6 +11,7 @@ import pandas as pd
 
 from pipelines.lake import Lake
 from pipelines.quarantine import ReadResult, empty_quarantine
+from pipelines.results import Check, TableResult
 
 OWNERS = ["team:smartcommerce"]
 
@@ -86,3 +88,37 @@ def read_results_metadata(results: Mapping[str, ReadResult]) -> dict[str, object
         by_reason = quarantine.groupby(["source_file", "reason"]).size().reset_index(name="rows")
         meta["quarantine_by_reason"] = preview_md(by_reason, rows=50, max_width=80)
     return meta
+
+
+def check_results(checks: Iterable[Check], key: dg.AssetKey | None = None) -> list[dg.AssetCheckResult]:
+    """Dagster check results of the engine's checks (``key`` for multi-assets); a check marked
+    ``warn`` fails as a warning, every other as an error."""
+    return [
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=c.name,
+            passed=bool(c.passed),
+            metadata=c.metadata,
+            severity=dg.AssetCheckSeverity.WARN if c.warn else dg.AssetCheckSeverity.ERROR,
+        )
+        for c in checks
+    ]
+
+
+def describe(result: TableResult, path: object = None, key: dg.AssetKey | None = None) -> dg.MaterializeResult:
+    """The materialisation of a written table: its metadata, the engine's figures, its checks."""
+    meta = {**table_metadata(result.frame, str(path) if path is not None else None), **result.metadata}
+    return dg.MaterializeResult(asset_key=key, metadata=meta, check_results=check_results(result.checks, key))
+
+
+def materialize(lake: Lake, key: dg.AssetKey, result: TableResult, *, multi: bool = False, daily: bool = False) -> dg.MaterializeResult:
+    """Write ``result.frame`` as the lake table of ``key`` (one file per ``day`` value when
+    ``daily``) and describe it. ``multi``: the asset is one of several of a multi-asset."""
+    at = key if multi else None
+    if not daily:
+        return describe(result, lake.write(result.frame, *key.path), at)
+    if len(result.frame):
+        for day, frame in result.frame.groupby("day", observed=True):
+            lake.write(frame.reset_index(drop=True), *key.path, str(day))
+    meta = {"dagster/row_count": len(result.frame), **result.metadata}
+    return dg.MaterializeResult(asset_key=at, metadata=meta, check_results=check_results(result.checks, at))

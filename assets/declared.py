@@ -1,5 +1,6 @@
 """Inputs declared once: the same declaration gives Dagster its ``deps`` and is the only
-thing the asset may read.
+thing the asset may read. A key ``landing.<family>`` declares the landing files of a source
+family (:meth:`Reader.landing`); every other key is a lake table.
 
     INPUTS = Inputs("gold.districts", "silver.road_network")
     @dg.asset(deps=INPUTS.deps, ...)
@@ -14,10 +15,12 @@ An asset that writes several lake tables (``silver.road_network`` writes
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from pipelines import db
 from pipelines.lake import Lake
 
 
@@ -65,12 +68,28 @@ class Reader:
         """One table (or one day of a daily table)."""
         return self._lake.read(*self._split(table), day)
 
+    def landing(self, family: str) -> Path:
+        """The landing zone, for an asset that declared ``landing.<family>`` (it reads that
+        family's files itself, e.g. the street graph of the OSM extract)."""
+        self._split(f"landing.{family}")
+        return self._lake.landing
+
     def exists(self, table: str, day: str | None = None) -> bool:
         return self._lake.exists(*self._split(table), day)
 
     def path(self, table: str, day: str | None = None) -> str:
         """Where a declared table lives (for SQL that reads Parquet by path)."""
         return str(self._lake.table_path(*self._split(table), day))
+
+    def query(self, relation: str, **params: object) -> pd.DataFrame:
+        """Run the SQL file of ``relation`` (``sql/<layer>/<name>.sql``) with bound parameters,
+        typically :meth:`path` of declared tables, on a connection that reaches the lake
+        (object storage included)."""
+        con = db.connect(spatial=False, s3=self._lake.remote)
+        try:
+            return db.query(con, relation, **params)
+        finally:
+            con.close()
 
     def read_days(self, table: str, days: list[str] | None = None) -> pd.DataFrame:
         """Every day of a daily table, or only ``days`` (those that exist); empty without any."""

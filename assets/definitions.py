@@ -15,7 +15,7 @@ all_assets = [*lake_assets, *exports.assets, exports.warehouse_asset(lake_assets
 jobs, schedules, sensors = build_automation(all_assets)
 
 defs = dg.Definitions(
-    assets=all_assets,
+    assets=[*bronze.landing_specs, *all_assets],
     jobs=jobs,
     schedules=schedules,
     sensors=sensors,

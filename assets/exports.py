@@ -6,9 +6,9 @@ from collections.abc import Sequence
 import dagster as dg
 
 from assets import gold
-from assets.common import OWNERS
+from assets.common import OWNERS, check_results
 from assets.resources import LakeResource
-from pipelines.exports import export_layer
+from pipelines.exports import export_check, export_layer
 from pipelines.warehouse import build_warehouse
 
 EXPORTED = {
@@ -31,20 +31,16 @@ def _export_asset(name: str, layer: str, description: str) -> dg.AssetsDefinitio
         check_specs=[dg.AssetCheckSpec("crs_and_rows", asset=key, description="Both files hold every row, in EPSG:4326.")],
     )
     def _asset(lake: LakeResource) -> dg.MaterializeResult:
-        import pyogrio
-
         lk = lake.lake
         frame = lk.read(layer, name)
         paths = export_layer(frame, lk.exports, name)
-        info = pyogrio.read_info(paths["geopackage"], layer=name)
-        passed = info["features"] == len(frame) and frame.crs.to_epsg() == 4326 and "4326" in info["crs"]
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(frame),
                 "geoparquet": dg.MetadataValue.path(str(paths["geoparquet"])),
                 "geopackage": dg.MetadataValue.path(str(paths["geopackage"])),
             },
-            check_results=[dg.AssetCheckResult(check_name="crs_and_rows", passed=bool(passed), metadata={"gpkg_features": int(info["features"]), "gpkg_crs": str(info["crs"])})],
+            check_results=check_results([export_check(frame, paths["geopackage"], name)]),
         )
 
     return _asset

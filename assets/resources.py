@@ -5,19 +5,26 @@ from __future__ import annotations
 import os
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from pipelines.constants import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV, SUPPRESSION_K
 from pipelines.lake import Lake, data_root_from_env
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Where the data lives: ``$SMARTCOMMERCE_DATA`` (default ``./data``)."""
+    """Where the data lives: ``$SMARTCOMMERCE_DATA`` (default ``./data``).
+
+    The lake object is built once per resource instance (once per run or step process), so an
+    object-storage landing zone is synced once, not at every access."""
 
     root: str
+    _lake: Lake | None = PrivateAttr(default=None)
 
     @property
     def lake(self) -> Lake:
-        return Lake(self.root)
+        if self._lake is None:
+            self._lake = Lake(self.root)
+        return self._lake
 
 
 class SettingsResource(dg.ConfigurableResource):

@@ -11,17 +11,18 @@ import dagster as dg
 import pandas as pd
 
 from assets import bronze
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
 from assets.declared import Inputs, Reader
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource
-from pipelines import db
-from pipelines.conform import area_km2, conform_points, points_from_lonlat, with_h3
+from pipelines.conform import area_km2, conform_points, entity_checks, points_from_lonlat, with_h3
 from pipelines.footfall.build import sensor_counts as hourly_sensor_counts
 from pipelines.lake import Lake
 from pipelines.network import mode_networks
+from pipelines.online import match_survey
+from pipelines.results import TableResult
 from pipelines.shops import conflate_shops
-from pipelines.sources import crosswalk, gtfs, osm_extract
+from pipelines.sources import crosswalk, gtfs, loaders, osm_extract
 
 NON_COMMERCIAL = "other"
 
@@ -60,26 +61,9 @@ def _spec(name: str, deps: list[str], description: str, **kw: object) -> dict[st
     )
 
 
-def _checks(frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> list[dg.AssetCheckResult]:
-    dupes = int(frame.duplicated(key_cols).sum())
-    results = [dg.AssetCheckResult(check_name="unique_key", passed=dupes == 0, metadata={"duplicates": dupes, "key": ",".join(key_cols)})]
-    if geo:
-        invalid = int((~frame.geometry.is_valid).sum()) if len(frame) else 0
-        no_h3 = int((frame["h3"] == 0).sum()) if len(frame) else 0
-        crs_ok = frame.crs is not None and frame.crs.to_epsg() == 4326
-        results.append(
-            dg.AssetCheckResult(
-                check_name="valid_geometry",
-                passed=invalid == 0 and no_h3 == 0 and crs_ok,
-                metadata={"invalid": invalid, "without_h3": no_h3, "crs": str(frame.crs)},
-            )
-        )
-    return results
-
-
 def _write(lake: Lake, name: str, frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> dg.MaterializeResult:
-    path = lake.write(frame, "silver", name)
-    return dg.MaterializeResult(metadata=table_metadata(frame, str(path)), check_results=_checks(frame, key_cols, geo=geo))
+    result = TableResult(frame, checks=entity_checks(frame, key_cols, geo=geo))
+    return materialize(lake, dg.AssetKey(["silver", name]), result)
 
 
 @dg.asset(**_spec("communes", ["bronze.statbel_communes"], "Today's communes (NIS, names, population, area) with the h3 cell of their representative point: an older Statbel file's communes are merged by the 2019 and 2025 crosswalk (geodata/commune_mergers.csv)."))
@@ -114,6 +98,15 @@ def shops(lake: LakeResource) -> dg.MaterializeResult:
     return _write(lake.lake, "shops", frame, ["shop_id"])
 
 
+@dg.asset(**_spec("merchant_survey", ["bronze.merchant_survey", "silver.shops"], "The merchant survey matched to the shops by KBO establishment number or OSM id, with the shop's shop_id, commune and category; a survey row whose shop_ref matches no shop is quarantined (lake silver/quarantine/merchant_survey, in bronze.quarantine of the warehouse, source 'survey').", geo=False))
+def merchant_survey(lake: LakeResource) -> dg.MaterializeResult:
+    read = _reader(lake, "merchant_survey").read
+    matched, unknown = match_survey(read("bronze.merchant_survey"), read("silver.shops"))
+    lake.lake.write(unknown, "silver", "quarantine/merchant_survey")
+    result = TableResult(matched, {"quarantined": len(unknown)}, entity_checks(matched, ["shop_id"], geo=False))
+    return materialize(lake.lake, dg.AssetKey(["silver", "merchant_survey"]), result)
+
+
 def _poi_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
     @dg.asset(**_spec(name, ["bronze.osm_pois", "silver.communes"], description))
     def _asset(lake: LakeResource) -> dg.MaterializeResult:
@@ -131,9 +124,10 @@ tourism = _poi_asset("tourism", "tourism", "Tourism attractions, museums, viewpo
 
 @dg.asset(**_spec("departures", ["bronze.gtfs"], "Every scheduled departure (feed, stop, trip, route type, service, seconds after service-day midnight).", geo=False))
 def departures(lake: LakeResource) -> dg.MaterializeResult:
-    path = _reader(lake, "departures").path
-    frame = db.query(
-        db.connect(spatial=False), "silver.departures",
+    reader = _reader(lake, "departures")
+    path = reader.path
+    frame = reader.query(
+        "silver.departures",
         stop_times=path("bronze.gtfs_stop_times"), trips=path("bronze.gtfs_trips"), routes=path("bronze.gtfs_routes"),
     )
     return _write(lake.lake, "departures", frame, ["feed_id", "trip_id", "stop_sequence"], geo=False)
@@ -149,8 +143,8 @@ def service_dates(lake: LakeResource) -> dg.MaterializeResult:
 @dg.asset(**_spec("stops", ["bronze.gtfs", "silver.departures", "silver.communes"], "Public-transport stops with the number of scheduled stop_times and route types; stops without any departure are kept (n_stop_times = 0)."))
 def stops(lake: LakeResource) -> dg.MaterializeResult:
     reader = _reader(lake, "stops")
-    service = db.query(
-        db.connect(spatial=False), "silver.stop_service",
+    service = reader.query(
+        "silver.stop_service",
         stops=reader.path("bronze.gtfs_stops"), departures=reader.path("silver.departures"),
     )
     raw = reader.read("bronze.gtfs_stops").merge(service, on=["feed_id", "stop_id"], how="left")
@@ -160,17 +154,17 @@ def stops(lake: LakeResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["silver", "road_network"],
-    deps=_declare("road_network", ["bronze.osm_pois", "silver.communes"]),
+    deps=_declare("road_network", ["landing.osm", "silver.communes"]),
     group_name="silver",
     kinds={"python", "parquet", "osmnx"},
     owners=OWNERS,
-    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed with osmnx from the OSM extract of the landing zone (PBF clipped to the communes plus 2 km, or XML) that bronze.osm_pois read too (the street graph itself is not stored in bronze).",
+    description="Street network per mode (walk, bike, drive): nodes and edges with length, speed and travel time, parsed with osmnx from the OSM extract of the landing zone (PBF clipped to the communes plus 2 km, or XML), the file bronze.osm_pois reads its POIs from.",
     metadata={"lake_tables": "silver.network_nodes, silver.network_edges"},
 )
 def road_network(lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    bbox = tuple(float(v) for v in _reader(lake, "road_network").read("silver.communes").total_bounds)
-    graph = osm_extract.read_street_graph(osm_extract.find(lk.landing), bbox=bbox)
+    lk, reader = lake.lake, _reader(lake, "road_network")
+    bbox = tuple(float(v) for v in reader.read("silver.communes").total_bounds)
+    graph = osm_extract.read_street_graph(loaders.osm_file(reader.landing("osm")), bbox=bbox)
     nodes, edges, sizes = mode_networks(graph)
     lk.write(with_h3(nodes), "silver", "network_nodes")
     lk.write(edges, "silver", "network_edges")
@@ -241,12 +235,12 @@ def _hourly_counts(reader: Reader, day: str) -> pd.DataFrame:
 
 
 def _od_flows(reader: Reader, day: str) -> pd.DataFrame:
-    return db.query(db.connect(spatial=False), "silver.od_flows", od=reader.path("bronze.od_flows", day), sectors=reader.path("silver.sectors"))
+    return reader.query("silver.od_flows", od=reader.path("bronze.od_flows", day), sectors=reader.path("silver.sectors"))
 
 
 def _transactions(reader: Reader, day: str) -> pd.DataFrame:
-    return db.query(
-        db.connect(spatial=False), "silver.transactions",
+    return reader.query(
+        "silver.transactions",
         transactions=reader.path("bronze.transactions", day), merchants=reader.path("silver.merchants"),
     )
 
@@ -266,4 +260,4 @@ def transactions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     return _for_days(context, lake, "transactions", _transactions)
 
 
-assets = [communes, sectors, establishments, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, sensor_counts, od_flows, transactions]
+assets = [communes, sectors, establishments, shops, parking, tourism, departures, service_dates, stops, road_network, vacant_cells, sensors, merchants, merchant_survey, sensor_counts, od_flows, transactions]

@@ -1,112 +1,51 @@
-"""Which sources a territory holds: the source families, where each lands, and a scan of the
-landing zone into the ``bronze.source_status`` table.
+"""Which sources a territory holds: a scan of the landing zone into ``bronze.source_status``,
+one row per family of :data:`pipelines.sources.registry.FAMILIES`.
 
 A commune holds some sources, not all. Only commune boundaries and a street network (OSM) are
 required; every other family may be missing, and then its bronze tables are empty and typed,
 and the indicators that need it say so (``status = 'not_computable'``, ``needs = [...]``).
-The scan only looks at files (presence, size, SHA-256, days covered); whether a held file
-could be read is the bronze readers' business (their quarantine).
+The scan only looks at files (presence, size, SHA-256, days covered), leaving out the files
+the landing zone refuses (:mod:`pipelines.landing`: links, duplicates, misnamed daily files),
+which it counts in ``refused_files`` and quarantines; whether a held file could be read is the
+bronze readers' business (their quarantine).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from pipelines import landing as landing_zone
 from pipelines.errors import InputError
+from pipelines.sources.registry import FAMILIES, Family, family_of_bronze
 
+__all__ = ["FAMILIES", "STATUS_COLUMNS", "Family", "family_files", "family_of_bronze", "held", "require", "scan_landing"]
 
-@dataclass(frozen=True)
-class Family:
-    """A source family: what a commune may hold, who provides it, where it lands."""
-
-    name: str
-    label_fr: str
-    provider: str
-    licence: str
-    patterns: tuple[str, ...]
-    """Globs under ``landing/`` whose files make up the family."""
-    required: bool = False
-    derived_from: str | None = None
-    """A family with no landing file of its own, held when this one is (parking from OSM)."""
-    bronze: tuple[str, ...] = ()
-    """The bronze assets and tables holding the family's rows (their quarantine included)."""
-
-
-FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        Family("boundaries", "Limites communales", "Statbel", "Licence ouverte Statbel",
-               ("statbel/communes.geojson", "statbel/communes.gpkg", "statbel/communes.shp.zip", "statbel/communes.shp"),
-               required=True,
-               bronze=("statbel_communes",)),
-        Family("sectors", "Secteurs statistiques et population", "Statbel", "Licence ouverte Statbel",
-               ("statbel/sectors.geojson", "statbel/sectors.gpkg", "statbel/sectors.shp.zip", "statbel/sectors.shp",
-                "statbel/OPENDATA_SECTOREN_*"), bronze=("statbel_sectors",)),
-        Family("osm", "Réseau de rues et points d'intérêt", "OpenStreetMap", "ODbL 1.0",
-               ("osm/territory.osm", "osm/territory.osm.pbf"), required=True, bronze=("osm_pois",)),
-        Family("gtfs", "Horaires des transports en commun (GTFS)", "TEC / SNCB", "Licence ouverte TEC / SNCB",
-               ("gtfs/*.zip",),
-               bronze=("gtfs", *(f"gtfs_{t}" for t in ("agency", "calendar", "calendar_dates", "routes", "stop_times", "stops", "trips")))),
-        Family("kbo", "Banque-Carrefour des Entreprises", "SPF Économie (BCE/KBO Open Data)",
-               "Réutilisation libre après enregistrement",
-               ("kbo/enterprise.csv", "kbo/establishment.csv", "kbo/activity.csv", "kbo/address.csv",
-                "kbo/denomination.csv", "kbo/code.csv", "kbo/full/*.csv", "kbo/updates/*/*.csv"),
-               bronze=("kbo", "kbo_enterprise", "kbo_establishment", "kbo_activity", "kbo_address",
-                       "kbo_denomination", "kbo_establishments_located")),
-        Family("addresses", "Points d'adresse", "BOSA BeST Address / bpost (centroïdes)", "Licence ouverte",
-               ("kbo/address_points.csv", "kbo/postcodes.csv", "best/*"), bronze=("address_points", "kbo_postcodes")),
-        Family("wifi", "Capteurs WiFi de fréquentation", "Commune / opérateur WiFi", "Données de la commune",
-               ("wifi/sensors.csv", "wifi/counts/*.csv", "wifi/probes/*.csv"),
-               bronze=("wifi_sensors", "wifi_counts", "wifi_probes")),
-        Family("counters", "Compteurs piétons et vélos", "Commune / SPW Mobilité", "Données de la commune",
-               ("counters/counters.csv", "counters/*/*.csv", "sncb/boardings.csv"),
-               bronze=("counter_registry", "counter_counts", "sncb_boardings")),
-        Family("od", "Flux de mobilité d'opérateur mobile", "Opérateur mobile", "Contrat de licence",
-               ("od/*.csv",), bronze=("od_flows",)),
-        Family("vouchers", "Chèques commerces et fidélité", "Gestionnaire du système de chèques",
-               "Données de la commune", ("vouchers/merchants.csv", "vouchers/transactions/*.csv"),
-               bronze=("voucher_merchants", "transactions")),
-        Family("vacancy", "Cellules commerciales vides", "Commune / ADL", "Données de la commune",
-               ("vacant/vacant_cells.csv",), bronze=("vacant_cells",)),
-        Family("parking", "Parkings", "OpenStreetMap (amenity=parking)", "ODbL 1.0", (),
-               derived_from="osm"),
-    )
-}  # fmt: skip
-"""Every source family, keyed by its canonical name."""
 
 STATUS_COLUMNS = (
     "source", "status", "required", "provider", "licence", "files", "bytes",
-    "first_day", "last_day", "days", "file_hashes", "reason",
+    "first_day", "last_day", "days", "file_hashes", "reason", "refused_files",
 )  # fmt: skip
 """Columns of ``bronze.source_status``."""
 
 _DAY = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
-def family_of_bronze(name: str) -> str | None:
-    """The family of a bronze asset or table name (``wifi_counts`` -> ``wifi``), else None."""
-    return next((f.name for f in FAMILIES.values() if name in f.bronze), None)
-
-
-def family_files(landing: Path, family: Family) -> list[Path]:
-    """The landing files of ``family`` (sorted, hidden and temporary files ignored)."""
+def family_files(landing: Path, family: Family, refused: frozenset[str] = frozenset()) -> list[Path]:
+    """The landing files of ``family`` (sorted, hidden and temporary files ignored), without
+    the ``refused`` ones (landing-relative paths, see :func:`refused_files`)."""
     found: set[Path] = set()
     for pattern in family.patterns:
         found.update(p for p in landing.glob(pattern) if p.is_file() and not p.name.startswith("."))
-    return sorted(found)
+    return sorted(p for p in found if p.relative_to(landing).as_posix() not in refused)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def refused_files(landing: Path) -> pd.DataFrame:
+    """Quarantine rows of the landing files that are never read (links, paths outside the
+    zone, misnamed daily files, duplicates): :func:`pipelines.landing.refused`."""
+    return landing_zone.refused(landing, {f.name: f.patterns for f in FAMILIES.values()})
 
 
 def _row(landing: Path, family: Family, files: list[Path]) -> dict[str, object]:
@@ -129,7 +68,7 @@ def _row(landing: Path, family: Family, files: list[Path]) -> dict[str, object]:
         "first_day": days[0] if days else None,
         "last_day": days[-1] if days else None,
         "days": len(days),
-        "file_hashes": [f"{p.relative_to(landing).as_posix()} {_sha256(p)}" for p in files],
+        "file_hashes": [f"{p.relative_to(landing).as_posix()} {landing_zone.sha256(p)}" for p in files],
         "reason": reason,
     }
 
@@ -148,20 +87,23 @@ def scan_landing(landing: Path) -> pd.DataFrame:
         The columns of :data:`STATUS_COLUMNS`, one row per family of :data:`FAMILIES`.
     """
     rows: dict[str, dict[str, object]] = {}
+    refused = refused_files(landing)
+    skipped = frozenset(refused["source_file"])
     for family in FAMILIES.values():
         if family.derived_from is None:
-            rows[family.name] = _row(landing, family, family_files(landing, family) if landing.is_dir() else [])
+            rows[family.name] = _row(landing, family, family_files(landing, family, skipped) if landing.is_dir() else [])
+            rows[family.name]["refused_files"] = int(refused["reason"].str.startswith(family.name + ":").sum())
     for family in FAMILIES.values():
         if family.derived_from is not None:
             parent = rows[family.derived_from]
             rows[family.name] = {
                 **parent, "source": family.name, "required": family.required,
                 "provider": family.provider, "licence": family.licence, "files": 0, "bytes": 0,
-                "file_hashes": [],
+                "file_hashes": [], "refused_files": 0,
                 "reason": None if parent["status"] == "held" else f"derived from {family.derived_from}, which is missing",
             }  # fmt: skip
     frame = pd.DataFrame([rows[name] for name in FAMILIES], columns=list(STATUS_COLUMNS))
-    return frame.astype({"files": "int64", "bytes": "int64", "days": "int64", "required": "bool"})
+    return frame.astype({"files": "int64", "bytes": "int64", "days": "int64", "required": "bool", "refused_files": "int64"})
 
 
 def held(status: pd.DataFrame) -> set[str]:

@@ -12,6 +12,7 @@ import pandas as pd
 from pipelines import db
 from pipelines.constants import SHOP_CATEGORIES
 from pipelines.grid import territory_cells
+from pipelines.results import Check
 
 POPULATION_SOURCES = ("sectors", "communes")
 """``population_source`` of a cell: interpolated from statistical sectors, or (coarse) from the
@@ -35,6 +36,16 @@ class CellChecks:
     @property
     def shops_conserved(self) -> bool:
         return self.shops_in_cells == self.shops_in_territory
+
+    def checks(self) -> list[Check]:
+        """The checks of gold.h3_cells: population and shops conserved, one row per cell."""
+        return [
+            Check("population_conserved", self.population_conserved,
+                  {"expected": self.population_expected, "cells": self.population_cells}),
+            Check("unique_h3", self.unique),
+            Check("shops_conserved", self.shops_conserved,
+                  {"shops_in_cells": self.shops_in_cells, "shops_in_territory": self.shops_in_territory}),
+        ]
 
 
 def h3_cells(

@@ -7,6 +7,7 @@ import pandas as pd
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, H3_COLUMN, NIS_COLUMN
 from pipelines.grid import points_to_cells
+from pipelines.results import Check
 
 
 def points_from_lonlat(frame: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> gpd.GeoDataFrame:
@@ -51,3 +52,17 @@ def conform_points(frame: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> gpd.G
 def area_km2(frame: gpd.GeoDataFrame) -> pd.Series:
     """Area of each polygon in km2 (computed in Belgian Lambert 72)."""
     return frame.geometry.to_crs(CRS_METRIC).area / 1e6
+
+
+def entity_checks(frame: pd.DataFrame, key_cols: list[str], *, geo: bool = True) -> list[Check]:
+    """The checks of a silver entity table: ``unique_key`` and, for a geo table,
+    ``valid_geometry`` (valid, EPSG:4326, every row with an h3 cell)."""
+    dupes = int(frame.duplicated(key_cols).sum())
+    checks = [Check("unique_key", dupes == 0, {"duplicates": dupes, "key": ",".join(key_cols)})]
+    if geo:
+        invalid = int((~frame.geometry.is_valid).sum()) if len(frame) else 0
+        no_h3 = int((frame["h3"] == 0).sum()) if len(frame) else 0
+        crs_ok = frame.crs is not None and frame.crs.to_epsg() == 4326
+        checks.append(Check("valid_geometry", invalid == 0 and no_h3 == 0 and crs_ok,
+                            {"invalid": invalid, "without_h3": no_h3, "crs": str(frame.crs)}))
+    return checks

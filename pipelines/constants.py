@@ -16,6 +16,10 @@ H3_ROLLUPS = (8, 7)
 
 TIMEZONE = "Europe/Brussels"
 
+SHOPPING_HOURS = (9, 19)
+"""Local hours [09:00, 19:00) of a shopping trip: the OD trips counted in catchments and
+in the friction origin share."""
+
 H3_COLUMN = "h3"
 GEOMETRY_COLUMN = "geometry"
 NIS_COLUMN = "nis"

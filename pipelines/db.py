@@ -3,10 +3,8 @@
 SQL lives in ``sql/<layer>/<relation>.sql``; values are bound as named parameters
 (``$name``), never formatted into the text.
 
-A connection to a database file resolves relative paths from that file's folder
-(``file_search_path``): the warehouse's views name lake files relative to it, so the data root
-can move. When the data root is on object storage (``SMARTCOMMERCE_DATA=s3://...``) the
-connection loads ``httpfs`` (offline, from its wheel) and creates a *temporary* S3 secret from
+The engine never reads the environment here: a caller whose lake is on object storage asks for
+``s3=True`` (the lake knows, :attr:`pipelines.lake.Lake.remote`); such a connection loads ``httpfs`` (offline, from its wheel) and creates a *temporary* S3 secret from
 the standard AWS variables: it lives in memory only, never in a database file.
 """
 
@@ -19,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines.lake import DATA_ENV, is_remote, s3_settings
+from pipelines.lake import s3_settings
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
 
@@ -68,22 +66,16 @@ def connect(
     *,
     read_only: bool = False,
     spatial: bool = True,
-    s3: bool | None = None,
+    s3: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with spatial loaded (``spatial=False`` skips it: loading costs
     about 0.4 s, wasted on queries without geometry).
 
-    ``s3``: enable object storage (default: when ``$SMARTCOMMERCE_DATA`` is an ``s3://`` URI).
-    A database file's folder becomes the ``file_search_path`` for relative paths.
+    ``s3``: enable object storage (httpfs and a temporary secret), for a lake under ``s3://``.
     """
     con = duckdb.connect(str(path), read_only=read_only)
-    if str(path) != ":memory:":
-        folder = Path(path).expanduser().resolve().parent
-        con.execute("SET file_search_path = $folder", {"folder": str(folder)})
     if spatial:
         load_spatial(con)
-    if s3 is None:
-        s3 = is_remote(os.environ.get(DATA_ENV))
     if s3:
         enable_s3(con)
     return con

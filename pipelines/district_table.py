@@ -16,6 +16,7 @@ import shapely
 from pipelines.constants import CRS_METRIC, CRS_WGS84, SHOP_CATEGORIES
 from pipelines.districts import NOISE, detect_districts, district_polygons
 from pipelines.errors import InputError
+from pipelines.results import Check
 
 FLOOR_M2_BY_CATEGORY: dict[str, float] = {
     "food": 120.0,
@@ -231,3 +232,19 @@ def districts_from_polygons(
         )
     districts, membership = summarise_districts(metric, labels, outlines)
     return districts, membership
+
+
+def district_checks(frame: gpd.GeoDataFrame, membership: pd.Series, n_shops: int) -> list[Check]:
+    """The checks of gold.districts: one row per district_id, valid (Multi)Polygons in
+    EPSG:4326, and shops conserved (n_shops is the sum of the category counts; every district
+    shop counted once)."""
+    by_category = frame[[f"shops_{c}" for c in SHOP_CATEGORIES]].sum(axis=1)
+    in_districts = int(membership.notna().sum())
+    kinds = set(frame.geometry.geom_type)
+    valid = bool(frame.geometry.is_valid.all() and kinds <= {"Polygon", "MultiPolygon"} and frame.crs.to_epsg() == 4326)
+    conserved = bool((by_category == frame["n_shops"]).all() and int(frame["n_shops"].sum()) == in_districts)
+    return [
+        Check("unique_district_id", bool(frame["district_id"].is_unique)),
+        Check("valid_polygons", valid, {"geometry_types": ", ".join(sorted(kinds))}),
+        Check("shops_conserved", conserved, {"shops_in_districts": in_districts, "shops_total": n_shops}),
+    ]

@@ -12,8 +12,10 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from pipelines.lake import Target, is_remote, s3_settings, write_atomic, write_table
+from pipelines.results import Check
 
 UINT64_COLUMNS = ("h3", "h3_r8", "h3_r7", "merchant_h3")
 
@@ -66,3 +68,10 @@ def export_layer(frame: gpd.GeoDataFrame, folder: Target, name: str) -> dict[str
         lambda tmp: gpkg_frame.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio"),
     )
     return {"geoparquet": parquet, "geopackage": gpkg}
+
+
+def export_check(frame: pd.DataFrame, geopackage: Path, layer: str) -> Check:
+    """``crs_and_rows``: the GeoPackage holds every row of ``frame``, both in EPSG:4326."""
+    info = pyogrio.read_info(geopackage, layer=layer)
+    passed = info["features"] == len(frame) and frame.crs.to_epsg() == 4326 and "4326" in info["crs"]
+    return Check("crs_and_rows", bool(passed), {"gpkg_features": int(info["features"]), "gpkg_crs": str(info["crs"])})

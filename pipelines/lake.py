@@ -26,6 +26,7 @@ the bucket for new or changed files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -231,9 +232,10 @@ class Lake:
 
     # where things live
 
-    @property
+    @functools.cached_property
     def landing(self) -> Path:
-        """The landing zone as a local folder (on object storage: a synced local copy)."""
+        """The landing zone as a local folder (on object storage: a local copy, synced once
+        per lake object)."""
         if self.remote:
             return self.stage_landing()
         return self.root / "landing"

@@ -2,16 +2,16 @@
 Parquet lake, each with a ``COMMENT ON``, plus ``bronze.quarantine`` over every quarantine row.
 
 The file is rebuilt whole (in a temporary file, then renamed) at every run, so readers never
-see a half-built warehouse. On a local data root the views name the lake files relative to the
-warehouse file's folder, which :func:`pipelines.db.connect` makes the ``file_search_path``: the
-data root can be moved or copied whole and the views still work (the DuckDB CLI resolves them
-when started in that folder, or after ``SET file_search_path = '<folder>'``). On object storage
-they name ``s3://`` URIs, read through httpfs with a temporary secret from the environment.
+see a half-built warehouse. On a local data root the views name the lake files by absolute
+path, so the file opens from any folder in any DuckDB client of the same version (the CLI, a
+notebook, DBeaver) and every view answers. After moving or copying the data root,
+``smartcommerce warehouse`` rebuilds the views in place for the new location (seconds: it only
+lists the lake). On object storage the views name ``s3://`` URIs, read through httpfs with a
+temporary secret from the environment.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -49,13 +49,10 @@ def comment_for(relation: str, comments: Mapping[str, str], source: str) -> str:
 
 
 def discover(lake: Lake) -> dict[tuple[str, str], str]:
-    """Map (layer, relation) to the Parquet file or glob that backs it: relative to the
-    warehouse file's folder on a local root, an ``s3://`` URI on object storage."""
+    """Map (layer, relation) to the Parquet file or glob that backs it: an absolute path on a
+    local root (the warehouse opens from any folder), an ``s3://`` URI on object storage."""
     base = lake.location("lake")
-    if lake.remote:
-        prefix = str(base)
-    else:
-        prefix = Path(os.path.relpath(base, lake.warehouse.parent)).as_posix()
+    prefix = str(base) if lake.remote else Path(base).resolve().as_posix()
     found: dict[tuple[str, str], str] = {}
     partitioned: set[tuple[str, str]] = set()
     quarantine = False
@@ -64,7 +61,7 @@ def discover(lake: Lake) -> dict[tuple[str, str], str]:
         if len(parts) < 2 or parts[0] not in LAYERS or parts[-1].startswith("."):
             continue
         layer = parts[0]
-        if layer == "bronze" and parts[1] == QUARANTINE_VIEW:
+        if parts[1] == QUARANTINE_VIEW:  # bronze rows, and silver rows (a survey's unknown shops)
             quarantine = quarantine or rel.endswith(".parquet")
         elif len(parts) == 2 and rel.endswith(".parquet"):
             found[(layer, PurePosixPath(parts[1]).stem)] = f"{prefix}/{rel}"
@@ -73,7 +70,7 @@ def discover(lake: Lake) -> dict[tuple[str, str], str]:
     for layer, name in sorted(partitioned):
         found[(layer, name)] = f"{prefix}/{layer}/{name}/{DAY_GLOB}"
     if quarantine:
-        found[("bronze", QUARANTINE_VIEW)] = f"{prefix}/bronze/{QUARANTINE_VIEW}/**/*.parquet"
+        found[("bronze", QUARANTINE_VIEW)] = f"{prefix}/*/{QUARANTINE_VIEW}/**/*.parquet"
     return dict(sorted(found.items()))
 
 

@@ -10,14 +10,15 @@ import dagster as dg
 import pandas as pd
 
 from assets import bronze
-from assets.common import OWNERS, preview_md, table_metadata
+from assets.common import OWNERS, check_results, preview_md, table_metadata
 from assets.declared import Inputs, Reader
 from assets.resources import LakeResource
-from pipelines import availability
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
 from pipelines.canvas.report import ReportInputs
 from pipelines.lake import Lake
+from pipelines.results import Check
+from pipelines.sources.registry import FAMILIES
 
 CADASTRE_KEY = ["gold", "data_cadastre"]
 PEERS_KEY, CANVAS_KEY, PILLARS_KEY = ["gold", "canvas_peers"], ["gold", "canvas"], ["gold", "canvas_pillars"]
@@ -28,7 +29,7 @@ TABLES = {
     "sensors": "silver.sensors", "merchants": "silver.merchants", "parking": "silver.parking",
     "vacant": "silver.vacant_cells", "tourism": "silver.tourism", "h3_cells": "gold.h3_cells",
     "friction_cells": "gold.friction_cells", "indicators": "gold.commune_indicators",
-    "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile",
+    "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile", "streets": "silver.network_edges",
 }  # fmt: skip
 BRONZE_KEYS = [spec.key for a in bronze.assets for spec in a.specs]
 """Every bronze asset: the inventory counts their accepted rows (Parquet footers) and quarantine."""
@@ -36,11 +37,15 @@ SOURCE_STATUS = "bronze.source_status"
 LAYER_TABLES = {"footfall": "gold.footfall", "footfall_curve": "gold.footfall_curve"}
 CANVAS_TABLES = {"peers": "gold.canvas_peers", "canvas": "gold.canvas", "pillars": "gold.canvas_pillars",
                  "actions": "gold.actions", "scenarios": "gold.canvas_scenarios", "cadastre": "gold.data_cadastre"}
-CADASTRE_INPUTS = Inputs(*TABLES.values(), SOURCE_STATUS)
+STREETS = "silver.network_edges"
+"""Written by ``silver.road_network``; only the Canvas (places of the actions) reads it."""
+FRAME_TABLES = [name for name in TABLES.values() if name != STREETS]
+CADASTRE_INPUTS = Inputs(*FRAME_TABLES, SOURCE_STATUS)
 TYPOLOGY = "bronze.typology"
 """Optional user-supplied commune typology (``nis,typology``): the fourth peer lens."""
-CANVAS_INPUTS = Inputs(*TABLES.values(), "gold.data_cadastre", TYPOLOGY)
-REPORT_INPUTS = Inputs(*dict.fromkeys((*TABLES.values(), *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
+CANVAS_INPUTS = Inputs(*FRAME_TABLES, "gold.data_cadastre", TYPOLOGY, "silver.road_network",
+                       tables={"silver.road_network": (STREETS,)})
+REPORT_INPUTS = Inputs(*dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
 
 
 def _read(reader: Reader, name: str) -> pd.DataFrame | None:
@@ -50,7 +55,8 @@ def _read(reader: Reader, name: str) -> pd.DataFrame | None:
 def read_frames(lk: Lake, inputs: Inputs = CANVAS_INPUTS) -> CanvasFrames:
     """The declared upstream tables; a table not (yet) in the lake stays an empty default."""
     reader = inputs.reader(lk)
-    found = {field: frame for field, name in TABLES.items() if (frame := _read(reader, name)) is not None}
+    found = {field: frame for field, name in TABLES.items()
+             if name in inputs.tables and (frame := _read(reader, name)) is not None}
     return CanvasFrames(**found)
 
 
@@ -59,25 +65,22 @@ def bronze_counts(lk: Lake) -> tuple[dict[str, int], pd.DataFrame]:
     (``family``, ``row_number``) of the bronze assets."""
     counts: dict[str, int] = {}
     quarantine = []
-    for name in (spec.key.path[1] for spec in (s for a in bronze.assets for s in a.specs)):
-        family = availability.family_of_bronze(name)
-        if family is None:
-            continue
-        for table in availability.FAMILIES[family].bronze:
-            if table.startswith(name):
-                counts[family] = counts.get(family, 0) + lk.num_rows("bronze", table)
-        table = f"quarantine/{name}"
-        rows = [lk.read("bronze", table, day) for day in lk.days("bronze", table)]
-        if lk.exists("bronze", table):
-            rows.append(lk.read("bronze", table))
-        if rows:
-            quarantine.append(pd.concat(rows, ignore_index=True)[["row_number"]].assign(family=family))
+    for family in FAMILIES.values():
+        for asset in family.assets:
+            owned = [t for t in asset.tables if t in family.bronze]
+            counts[family.name] = counts.get(family.name, 0) + sum(lk.num_rows("bronze", t) for t in owned)
+            table = f"quarantine/{asset.name}"
+            rows = [lk.read("bronze", table, day) for day in lk.days("bronze", table)]
+            if lk.exists("bronze", table):
+                rows.append(lk.read("bronze", table))
+            if rows:
+                quarantine.append(pd.concat(rows, ignore_index=True)[["row_number"]].assign(family=family.name))
     frame = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame({"row_number": pd.Series(dtype="int64"), "family": pd.Series(dtype="string")})
     return counts, frame
 
 
-def _check(key: list[str], name: str, result: checks.CheckResult) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(asset_key=dg.AssetKey(key), check_name=name, passed=result.passed, metadata=result.metadata)
+def _check(key: list[str], check: Check) -> dg.AssetCheckResult:
+    return check_results([check], dg.AssetKey(key))[0]
 
 
 @dg.asset(
@@ -102,7 +105,7 @@ def data_cadastre(lake: LakeResource):  # noqa: ANN201
     meta = table_metadata(frame, str(path))
     meta["families_by_status"] = preview_md(frame.groupby(["source", "status"]).size().unstack(fill_value=0).reset_index(), rows=20)
     yield dg.MaterializeResult(metadata=meta)
-    yield _check(CADASTRE_KEY, "every_commune_every_family", checks.cadastre_complete(frame, frames.communes))
+    yield _check(CADASTRE_KEY, checks.cadastre_complete(frame, frames.communes))
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:
@@ -136,9 +139,9 @@ def canvas(lake: LakeResource):  # noqa: ANN201
         if key == tuple(PILLARS_KEY):
             meta |= {"k_clusters": result.meta["k"], "silhouettes": result.meta["silhouettes"], "mc_draws": result.meta["draws"], "mc_seed": result.meta["seed"]}
         yield dg.MaterializeResult(asset_key=dg.AssetKey(list(key)), metadata=meta)
-    yield _check(CANVAS_KEY, "one_row_per_commune_indicator", checks.canvas_complete(result.canvas, result.peers))
-    yield _check(PILLARS_KEY, "scores_in_range", checks.scores_in_range(result.pillars))
-    yield _check(ACTIONS_KEY, "actions_have_evidence", checks.actions_have_evidence(result.actions))
+    yield _check(CANVAS_KEY, checks.canvas_complete(result.canvas, result.peers))
+    yield _check(PILLARS_KEY, checks.scores_in_range(result.pillars))
+    yield _check(ACTIONS_KEY, checks.actions_have_evidence(result.actions))
 
 
 @dg.asset(
@@ -159,7 +162,7 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
     lk.publish_exports(folder)
     yield dg.MaterializeResult(metadata={"reports": sum(1 for k in paths if k.isdigit()), "index": dg.MetadataValue.path(str(paths["index"])),
                                          "canvas_gpkg": dg.MetadataValue.path(str(paths["canvas_gpkg"]))})
-    yield _check(REPORTS_KEY, "one_report_per_commune", checks.reports_complete(folder / "reports", inputs.peers))
+    yield _check(REPORTS_KEY, checks.reports_complete(folder / "reports", inputs.peers))
 
 
 def report_inputs(lk: Lake) -> ReportInputs:

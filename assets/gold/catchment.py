@@ -12,42 +12,19 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource, SettingsResource
 from pipelines.catchment import build
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
-from pipelines.catchment.build import SHOPPING_HOURS, TableResult
-from pipelines.catchment.checks import CheckOutcome
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
-from pipelines.lake import Lake
+from pipelines.constants import SHOPPING_HOURS
 
 _TIERS = "/".join(f"{s:.0%}".rstrip("%") for s in TIER_SHARES) + " %"
 
 
 def _key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["gold", name])
-
-
-def check_results(outcomes: list[CheckOutcome], key: dg.AssetKey | None = None) -> list[dg.AssetCheckResult]:
-    """Dagster check results of engine check outcomes (``key`` for multi-assets)."""
-    return [
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name=o.name,
-            passed=bool(o.passed),
-            metadata=o.metadata,
-            severity=dg.AssetCheckSeverity.WARN if o.warn else dg.AssetCheckSeverity.ERROR,
-        )
-        for o in outcomes
-    ]
-
-
-def _write(lk: Lake, name: str, result: TableResult, key: dg.AssetKey | None = None) -> dg.MaterializeResult:
-    """Write ``gold.<name>`` and describe it: table metadata, engine metadata, checks."""
-    path = lk.write(result.frame, "gold", name)
-    meta = {**table_metadata(result.frame, str(path)), **result.metadata}
-    return dg.MaterializeResult(asset_key=key, metadata=meta, check_results=check_results(result.checks, key))
 
 
 def _asset(name: str, inputs: Inputs, description: str, checks: dict[str, str], kinds: set[str]) -> dict[str, object]:
@@ -109,8 +86,8 @@ def access(lake: LakeResource) -> Iterator[dg.MaterializeResult]:
     districts, cells = read("gold.districts"), read("gold.h3_cells")
     nodes, edges = read("silver.network_nodes"), read("silver.network_edges")
     times = build.travel_times(nodes, edges, cells, districts)
-    yield _write(lake.lake, "travel_times", times, TIMES_KEY)
-    yield _write(lake.lake, "isochrones", build.isochrones(nodes, edges, districts, times.frame, cells), ISO_KEY)
+    yield materialize(lake.lake, TIMES_KEY, times, multi=True)
+    yield materialize(lake.lake, ISO_KEY, build.isochrones(nodes, edges, districts, times.frame, cells), multi=True)
 
 
 # -- observed customers, Huff, modelled tiers ----------------------------------------------
@@ -133,7 +110,7 @@ def voucher_origins(lake: LakeResource) -> dg.MaterializeResult:
     result = build.voucher_origins(
         reader.read_days("silver.transactions"), reader.read("silver.merchants"), reader.read("gold.districts")
     )
-    return _write(lake.lake, "voucher_origins", result)
+    return materialize(lake.lake, _key("voucher_origins"), result)
 
 
 HUFF = Inputs("gold.districts", "gold.travel_times", "gold.h3_cells", "silver.sectors", "gold.voucher_origins")
@@ -163,7 +140,7 @@ def huff(lake: LakeResource) -> dg.MaterializeResult:
         read("gold.districts"), read("gold.travel_times"), read("gold.h3_cells"),
         read("silver.sectors"), read("gold.voucher_origins"),
     )
-    return _write(lake.lake, "huff", result)
+    return materialize(lake.lake, _key("huff"), result)
 
 
 TIERS = Inputs("gold.huff", "gold.h3_cells")
@@ -179,7 +156,7 @@ TIERS = Inputs("gold.huff", "gold.h3_cells")
 ))
 def catchment(lake: LakeResource) -> dg.MaterializeResult:
     read = TIERS.reader(lake.lake).read
-    return _write(lake.lake, "catchment", build.catchment(read("gold.huff"), read("gold.h3_cells")))
+    return materialize(lake.lake, _key("catchment"), build.catchment(read("gold.huff"), read("gold.h3_cells")))
 
 
 # -- revealed catchment --------------------------------------------------------------------
@@ -230,8 +207,8 @@ def revealed_catchment(lake: LakeResource, settings: SettingsResource) -> Iterat
         read("gold.districts"), read("silver.sectors"), read("gold.h3_cells"), read("gold.huff"),
         read("gold.voucher_origins"), od_trips, settings.suppression_k,
     )
-    yield _write(lake.lake, "revealed_catchment", revealed, REVEALED_KEY)
-    yield _write(lake.lake, "catchment_comparison", comparison, COMPARISON_KEY)
+    yield materialize(lake.lake, REVEALED_KEY, revealed, multi=True)
+    yield materialize(lake.lake, COMPARISON_KEY, comparison, multi=True)
 
 
 assets = [access, voucher_origins, huff, catchment, revealed_catchment]

@@ -3,10 +3,11 @@
 
 import dagster as dg
 
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource
 from pipelines import cells as engine
+from pipelines.results import TableResult
 
 H3_CELLS_KEY = ["gold", "h3_cells"]
 FRAMES = ("communes", "sectors", "shops", "establishments", "stops", "parking")
@@ -37,17 +38,12 @@ def h3_cells(lake: LakeResource) -> dg.MaterializeResult:
     reader = INPUTS.reader(lake.lake)
     frames = {name: reader.read(f"silver.{name}") for name in FRAMES}
     cells, figures = engine.h3_cells(**frames)
-    path = lake.lake.write(cells, *H3_CELLS_KEY)
-    checks = [
-        dg.AssetCheckResult(check_name="population_conserved", passed=figures.population_conserved, metadata={"expected": figures.population_expected, "cells": figures.population_cells}),
-        dg.AssetCheckResult(check_name="unique_h3", passed=figures.unique),
-        dg.AssetCheckResult(check_name="shops_conserved", passed=figures.shops_conserved, metadata={"shops_in_cells": figures.shops_in_cells, "shops_in_territory": figures.shops_in_territory}),
-    ]
-    meta = table_metadata(cells, str(path))
-    meta["population"] = figures.population_cells
-    meta["population_source"] = str(cells["population_source"].iloc[0]) if len(cells) else "none"
-    meta["communes"] = int(cells["nis"].nunique())
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    meta = {
+        "population": figures.population_cells,
+        "population_source": str(cells["population_source"].iloc[0]) if len(cells) else "none",
+        "communes": int(cells["nis"].nunique()),
+    }
+    return materialize(lake.lake, dg.AssetKey(H3_CELLS_KEY), TableResult(cells, meta, figures.checks()))
 
 
 assets = [h3_cells]

@@ -2,34 +2,34 @@
 
 
 import dagster as dg
-import geopandas as gpd
 
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
+from assets.declared import Inputs
 from assets.resources import LakeResource
 from pipelines.district_table import (
     DISTRICT_EPS_M,
     DISTRICT_MIN_SHOPS,
-    SHOP_CATEGORIES,
     build_districts,
+    district_checks,
     districts_from_polygons,
 )
+from pipelines.results import TableResult
 
 DISTRICTS_KEY = ["gold", "districts"]
-POLYGON_FILE = ("districts", "districts.geojson")
-"""Optional commune-supplied outlines: ``landing/districts/districts.geojson``."""
+INPUTS = Inputs("silver.shops", "bronze.district_outlines")
 
 
 @dg.asset(
     key=DISTRICTS_KEY,
-    deps=[dg.AssetKey(["silver", "shops"])],
+    deps=INPUTS.deps,
     group_name="gold",
     kinds={"python", "parquet", "scikitlearn"},
     owners=OWNERS,
     description=(
         "Shopping districts: clusters of shops found by DBSCAN on Lambert-72 coordinates "
         f"(eps {DISTRICT_EPS_M:.0f} m, at least {DISTRICT_MIN_SHOPS} shops), outlined by the "
-        "concave hull of their shops buffered by 50 m, or taken from "
-        "landing/districts/districts.geojson when a commune supplies it. Columns: district_id "
+        "concave hull of their shops buffered by 50 m, or the outlines a commune drew itself "
+        "(bronze.district_outlines) when it supplies them. Columns: district_id "
         "(<nis>-D01, by decreasing size within the commune), nis, n_shops, shops per "
         "category, retail_floor_proxy_m2 (assumed sales area per category or format, see "
         "docs/catchment.md), area_m2, origin_lon/origin_lat (the shop nearest to the "
@@ -42,41 +42,23 @@ POLYGON_FILE = ("districts", "districts.geojson")
     ],
 )
 def districts(lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake
-    shops = lk.read("silver", "shops")
-    polygon_file = lk.landing.joinpath(*POLYGON_FILE)
-    if polygon_file.exists():
-        frame, membership = districts_from_polygons(shops, gpd.read_file(polygon_file))
-        source = str(polygon_file)
+    lk, reader = lake.lake, INPUTS.reader(lake.lake)
+    shops, outlines = reader.read("silver.shops"), reader.read("bronze.district_outlines")
+    if len(outlines):
+        frame, membership = districts_from_polygons(shops, outlines)
+        source = "bronze.district_outlines"
     else:
         frame, membership = build_districts(shops)
         source = "dbscan"
-    path = lk.write(frame, "gold", "districts")
-
-    by_category = frame[[f"shops_{c}" for c in SHOP_CATEGORIES]].sum(axis=1)
     in_districts = int(membership.notna().sum())
-    kinds = set(frame.geometry.geom_type)
-    checks = [
-        dg.AssetCheckResult(check_name="unique_district_id", passed=bool(frame["district_id"].is_unique)),
-        dg.AssetCheckResult(
-            check_name="valid_polygons",
-            passed=bool(frame.geometry.is_valid.all() and kinds <= {"Polygon", "MultiPolygon"} and frame.crs.to_epsg() == 4326),
-            metadata={"geometry_types": ", ".join(sorted(kinds))},
-        ),
-        dg.AssetCheckResult(
-            check_name="shops_conserved",
-            passed=bool((by_category == frame["n_shops"]).all() and int(frame["n_shops"].sum()) == in_districts),
-            metadata={"shops_in_districts": in_districts, "shops_total": len(shops)},
-        ),
-    ]
-    meta = table_metadata(frame, str(path))
-    meta.update(
-        source=source,
-        shops_in_districts=in_districts,
-        shops_outside_districts=int(len(shops) - in_districts),
-        communes_with_district=int(frame["nis"].nunique()),
-    )
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    meta = {
+        "source": source,
+        "shops_in_districts": in_districts,
+        "shops_outside_districts": int(len(shops) - in_districts),
+        "communes_with_district": int(frame["nis"].nunique()),
+    }
+    checks = district_checks(frame, membership, len(shops))
+    return materialize(lk, dg.AssetKey(DISTRICTS_KEY), TableResult(frame, meta, checks))
 
 
 assets = [districts]

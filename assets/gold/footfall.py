@@ -12,15 +12,12 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, materialize
 from assets.declared import Inputs
-from assets.gold.catchment import check_results
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource, SettingsResource
-from pipelines.catchment.build import TableResult
 from pipelines.footfall import build
 from pipelines.footfall.build import COVERAGE_MIN
-from pipelines.lake import Lake
 
 CALIBRATION = dg.AssetKey(["gold", "footfall_calibration"])
 SITE_HOURS = dg.AssetKey(["gold", "footfall_site_hours"])
@@ -38,23 +35,6 @@ def _k_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
         asset=key,
         description="No figure is published from fewer than k devices (settings.suppression_k): every row either rests on at least k devices or has its figures blanked.",
     )
-
-
-def _write(lk: Lake, key: dg.AssetKey, result: TableResult, *, multi: bool = False) -> dg.MaterializeResult:
-    path = lk.write(result.frame, *key.path)
-    meta = {**table_metadata(result.frame, str(path)), **result.metadata}
-    at = key if multi else None
-    return dg.MaterializeResult(asset_key=at, metadata=meta, check_results=check_results(result.checks, at))
-
-
-def _write_days(lk: Lake, key: dg.AssetKey, result: TableResult) -> dg.MaterializeResult:
-    """One file per ``day`` of the frame (none when there is nothing to do)."""
-    rows = len(result.frame)
-    if rows:
-        for day, frame in result.frame.groupby("day", observed=True):
-            lk.write(frame.reset_index(drop=True), *key.path, str(day))
-    meta = {"dagster/row_count": rows, **result.metadata}
-    return dg.MaterializeResult(asset_key=key, metadata=meta, check_results=check_results(result.checks, key))
 
 
 # -- calibration ---------------------------------------------------------------------------
@@ -79,7 +59,7 @@ CALIBRATION_INPUTS = Inputs("silver.sensors", "silver.sensor_counts")
 def footfall_calibration(lake: LakeResource) -> dg.MaterializeResult:
     reader = CALIBRATION_INPUTS.reader(lake.lake)
     result = build.calibration(reader.read("silver.sensors"), reader.read_days("silver.sensor_counts"))
-    return _write(lake.lake, CALIBRATION, result)
+    return materialize(lake.lake, CALIBRATION, result)
 
 
 # -- calibrated site-hours and hourly footfall per cell (daily) ----------------------------
@@ -129,8 +109,8 @@ def footfall_hourly(
     site_hours, cells = build.hourly(
         counts, reader.read("silver.sensors"), reader.read("gold.footfall_calibration"), settings.suppression_k
     )
-    yield _write_days(lake.lake, SITE_HOURS, site_hours)
-    yield _write_days(lake.lake, HOURLY, cells)
+    yield materialize(lake.lake, SITE_HOURS, site_hours, multi=True, daily=True)
+    yield materialize(lake.lake, HOURLY, cells, multi=True, daily=True)
 
 
 # -- profiles --------------------------------------------------------------------------
@@ -171,8 +151,8 @@ def footfall_profile(lake: LakeResource, settings: SettingsResource) -> Iterator
     profile, curve = build.profile(
         reader.read_days("gold.footfall_site_hours"), reader.read("silver.communes"), settings.suppression_k
     )
-    yield _write(lake.lake, PROFILE, profile, multi=True)
-    yield _write(lake.lake, CURVE, curve, multi=True)
+    yield materialize(lake.lake, PROFILE, profile, multi=True)
+    yield materialize(lake.lake, CURVE, curve, multi=True)
 
 
 # -- estimates and the map layer ---------------------------------------------------------
@@ -205,7 +185,7 @@ def footfall_estimated(lake: LakeResource) -> dg.MaterializeResult:
     )
     if "model/coefficients" in result.metadata:
         result.metadata["model/coefficients"] = dg.MetadataValue.md(str(result.metadata["model/coefficients"]))
-    return _write(lake.lake, ESTIMATED, result)
+    return materialize(lake.lake, ESTIMATED, result)
 
 
 LAYER_INPUTS = Inputs("gold.footfall_estimated", "gold.footfall_profile", "silver.communes")
@@ -226,7 +206,7 @@ def footfall(lake: LakeResource, settings: SettingsResource) -> dg.MaterializeRe
     result = build.layer(
         read("gold.footfall_estimated"), read("gold.footfall_profile"), read("silver.communes"), settings.suppression_k
     )
-    return _write(lake.lake, LAYER, result)
+    return materialize(lake.lake, LAYER, result)
 
 
 assets = [footfall_calibration, footfall_hourly, footfall_profile, footfall_estimated, footfall]

@@ -4,13 +4,12 @@ the per-cell and per-stop friction layers. The engine is ``pipelines.friction.bu
 import dagster as dg
 import pyarrow.parquet as pq
 
-from assets.common import OWNERS, table_metadata
+from assets.common import OWNERS, describe, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource, SettingsResource
 from pipelines import availability
 from pipelines.friction.build import build
 from pipelines.friction.checks import (
-    Outcome,
     cells_check,
     indicator_checks,
     indicator_summary,
@@ -20,6 +19,7 @@ from pipelines.friction.checks import (
 from pipelines.friction.core import indicator_arrow
 from pipelines.friction.inputs import FrictionInputs, territory_communes, territory_districts
 from pipelines.lake import Lake, write_atomic
+from pipelines.results import TableResult
 
 INDICATORS_KEY = ["gold", "commune_indicators"]
 CELLS_KEY = ["gold", "friction_cells"]
@@ -131,20 +131,16 @@ def friction(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
     communes = territory_communes(inputs)
     districts = territory_districts(inputs.districts, communes)["district_id"].astype(str)
     outside = sorted(set(inputs.districts["district_id"].astype(str)) - set(districts))
-    yield _result(
-        INDICATORS_KEY,
-        _write_indicators(lk, result.indicators),
-        result.indicators,
-        indicator_summary(result) | {"districts_outside_territory": ", ".join(outside) or "none"},
-        indicator_checks(result, communes, districts, k),
-    )
+    summary = indicator_summary(result) | {"districts_outside_territory": ", ".join(outside) or "none"}
+    indicators = TableResult(result.indicators, summary, indicator_checks(result, communes, districts, k))
+    yield describe(indicators, _write_indicators(lk, result.indicators), dg.AssetKey(INDICATORS_KEY))
     cells = cells_check(result, inputs.cells["h3"], k)
     flow = result.cells["flow_status"].value_counts().items()
     meta = {
         "cells_with_sdg_access": int(result.cells["sdg_11_2_1"].sum()),
         "flow_status": dg.MetadataValue.md("\n".join(f"- {s}: {n}" for s, n in flow) or "none"),
     }
-    yield _result(CELLS_KEY, lk.write(result.cells, *CELLS_KEY), result.cells, meta, [cells])
+    yield materialize(lk, dg.AssetKey(CELLS_KEY), TableResult(result.cells, meta, [cells]), multi=True)
     reports = stop_reports(result)
     meta = {
         "service_date": result.service_date.isoformat() if result.service_date else "none",
@@ -153,25 +149,13 @@ def friction(lake: LakeResource, settings: SettingsResource):  # noqa: ANN201
         ),
     }
     check = stops_check(result, len(inputs.stops))
-    yield _result(STOPS_KEY, lk.write(result.stops, *STOPS_KEY), result.stops, meta, [check])
+    yield materialize(lk, dg.AssetKey(STOPS_KEY), TableResult(result.stops, meta, [check]), multi=True)
 
 
 def _write_indicators(lk: Lake, table):  # noqa: ANN001, ANN202
     """Write with the explicit schema (``needs`` stays list<string> when all lists are empty)."""
     arrow = indicator_arrow(table)
     return write_atomic(lk.table_path(*INDICATORS_KEY), lambda tmp: pq.write_table(arrow, tmp))
-
-
-def _result(key, path, frame, extra: dict, outcomes: list[Outcome]) -> dg.MaterializeResult:  # noqa: ANN001
-    """Metadata of a written table and its check results."""
-    checks = [
-        dg.AssetCheckResult(
-            asset_key=dg.AssetKey(key), check_name=o.name, passed=bool(o.passed), metadata=o.metadata
-        )
-        for o in outcomes
-    ]
-    meta = table_metadata(frame, str(path)) | extra
-    return dg.MaterializeResult(asset_key=dg.AssetKey(key), metadata=meta, check_results=checks)
 
 
 assets = [friction]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from pipelines.canvas import qgis, report, scoring, whatif
 from pipelines.canvas.actions import build_actions
 from pipelines.canvas.catalogue import FAMILIES, Catalogue, load_catalogue
 from pipelines.canvas.peers import build_peers, commune_features, typology_map
+from pipelines.canvas.places import commune_places
+from pipelines.canvas.references import contexts, size_derived
 from pipelines.canvas.scorecard import (
     build_scorecard,
     commune_values,
@@ -55,6 +58,8 @@ class CanvasFrames:
     indicators: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["nis", "district_id", "indicator", "value", "unit", "reference"]))
     catchment: gpd.GeoDataFrame = field(default_factory=_empty_geo)
     footfall_profile: pd.DataFrame = field(default_factory=pd.DataFrame)
+    streets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The street network (``silver.network_edges``): names the streets of a district."""
 
 
 def build_inventory(frames: CanvasFrames, status: pd.DataFrame,
@@ -82,18 +87,42 @@ class CanvasResult:
     meta: dict[str, Any]
 
 
+def canvas_values(frames: CanvasFrames, features: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Commune values of every Canvas indicator: ``gold.commune_indicators``, the derived ones
+    and the size-driven counts per inhabitant or per district."""
+    values = commune_values(frames.indicators, derived_values(features, frames.footfall_profile, frames.catchment, frames.districts))
+    population = dict(zip(features["nis"].astype(str), features["population"].astype(float), strict=True))
+    n_districts = frames.districts.assign(nis=frames.districts["nis"].astype(str)).groupby("nis").size().to_dict() if len(frames.districts) else {}
+    sized = size_derived(values, catalogue, population, n_districts)
+    return pd.concat([values, sized], ignore_index=True) if len(sized) else values
+
+
+def reference_values(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Long rows (``nis``, ``indicator``, ``value``, ``status``) of a reference set of communes,
+    as the Canvas resolves them, without any goalposts: the input of
+    :func:`pipelines.canvas.references.compute_goalposts`."""
+    catalogue = catalogue or load_catalogue()
+    features = commune_features(frames.communes, frames.h3_cells, frames.districts, frames.catchment, frames.tourism)
+    values = canvas_values(frames, features, catalogue)
+    return resolve_status(values, features["nis"].astype(str).tolist(), cad.held_by_commune(cadastre), catalogue)
+
+
 def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalogue | None = None,
                  scenarios: Mapping[str, Any] | None = None, typology: pd.DataFrame | None = None,
-                 draws: int = scoring.MC_DRAWS, seed: int = scoring.MC_SEED) -> CanvasResult:
-    """Peers, scorecard, pillar scores with uncertainty, actions and what-if scenarios."""
+                 draws: int = scoring.MC_DRAWS, seed: int = scoring.MC_SEED, as_of: date | None = None) -> CanvasResult:
+    """Peers, scorecard (absolute judgement first, peers second; scores against fixed
+    goalposts) with uncertainty, the action plan (targets dated from ``as_of``, default today)
+    and what-if scenarios."""
     catalogue = catalogue or load_catalogue()
     scenarios = whatif.load_scenarios() if scenarios is None else scenarios
     features = commune_features(frames.communes, frames.h3_cells, frames.districts, frames.catchment, frames.tourism)
     peers = build_peers(features, frames.communes, typology_map(typology))
     held = cad.held_by_commune(cadastre)
-    values = commune_values(frames.indicators, derived_values(features, frames.footfall_profile, frames.catchment, frames.districts))
-    card = build_scorecard(values, peers.table, held, cadastre, catalogue, draws=draws, seed=seed)
-    actions = build_actions(card.canvas, cadastre, catalogue)
+    values = canvas_values(frames, features, catalogue)
+    card = build_scorecard(values, peers.table, held, cadastre, catalogue, draws=draws, seed=seed,
+                           contexts=contexts(features, frames.vacant, frames.footfall_profile))
+    places = commune_places(frames.districts, frames.streets, frames.vacant)
+    actions = build_actions(card.canvas, cadastre, catalogue, places, as_of)
     communes = peers.table["nis"].astype(str).tolist()
     matrix = wide(resolve_status(values, communes, held, catalogue), catalogue, communes)
     inputs = whatif.ScenarioInputs(frames.friction_cells, frames.districts, frames.vacant,
@@ -103,7 +132,8 @@ def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalo
     table = peers.table.assign(k_clusters=peers.k, cluster_criterion=f"{peers.criterion} ; silhouettes {silhouettes}")
     meta = {"k": peers.k, "silhouettes": ", ".join(f"k={k}: {v:.2f}" for k, v in peers.silhouettes.items()),
             "criterion": peers.criterion, "draws": draws, "seed": seed,
-            "typology": bool(peers.table["typology"].notna().any())}
+            "typology": bool(peers.table["typology"].notna().any()),
+            "goalposts_version": catalogue.goalposts_version, "references_version": catalogue.references_version}
     return CanvasResult(table, card.canvas, card.pillars, actions, scenario_table, meta)
 
 

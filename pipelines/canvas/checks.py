@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.canvas.catalogue import FAMILIES, Catalogue, load_catalogue
+from pipelines.results import Check
 
 VALID_STATUS = {"held", "missing", "broken"}
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    passed: bool
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +21,7 @@ def catalogue() -> Catalogue:
     return load_catalogue()
 
 
-def cadastre_complete(cadastre: pd.DataFrame, communes: pd.DataFrame) -> CheckResult:
+def cadastre_complete(cadastre: pd.DataFrame, communes: pd.DataFrame) -> Check:
     """One row per commune x family, valid statuses, unlocks listed for every missing family."""
     expected = {(str(n), f) for n in communes["nis"] for f in FAMILIES}
     found = set(zip(cadastre["nis"].astype(str), cadastre["source"], strict=True))
@@ -35,12 +29,12 @@ def cadastre_complete(cadastre: pd.DataFrame, communes: pd.DataFrame) -> CheckRe
     dup = int(cadastre.duplicated(["nis", "source"]).sum())
     missing_unlocks = int(((cadastre["status"] != "held") & cadastre["unlocks_actions"].map(len).eq(0)).sum())
     passed = expected == found and not bad_status and dup == 0
-    return CheckResult(passed, {"rows": len(cadastre), "expected": len(expected), "missing_pairs": len(expected - found),
+    return Check("every_commune_every_family", passed, {"rows": len(cadastre), "expected": len(expected), "missing_pairs": len(expected - found),
                                 "invalid_status": ", ".join(bad_status), "duplicates": dup,
                                 "unusable_without_data_action": missing_unlocks})
 
 
-def canvas_complete(canvas: pd.DataFrame, peers: pd.DataFrame) -> CheckResult:
+def canvas_complete(canvas: pd.DataFrame, peers: pd.DataFrame) -> Check:
     """Every commune x indicator once; not computable rows have no value and list their needs
     unless upstream gave no reason (counted)."""
     cat = catalogue()
@@ -50,32 +44,32 @@ def canvas_complete(canvas: pd.DataFrame, peers: pd.DataFrame) -> CheckResult:
     leaked = int(not_comp["value"].notna().sum())
     no_reason = int(((canvas["status"] == "not_computable") & canvas["needs"].map(len).eq(0)).sum())
     passed = len(canvas) == expected and dup == 0 and leaked == 0
-    return CheckResult(passed, {"rows": len(canvas), "expected": expected, "duplicates": dup,
+    return Check("one_row_per_commune_indicator", passed, {"rows": len(canvas), "expected": expected, "duplicates": dup,
                                 "not_computable": int((canvas["status"] == "not_computable").sum()),
                                 "values_on_not_computable": leaked, "not_computable_without_missing_source": no_reason})
 
 
-def scores_in_range(pillars: pd.DataFrame) -> CheckResult:
+def scores_in_range(pillars: pd.DataFrame) -> Check:
     s = pillars["score"].dropna()
     ok_range = bool(((s >= 0) & (s <= 100)).all())
     both = pillars.dropna(subset=["rank_p05", "rank_p95"])
     ordered = bool((both["rank_p05"] <= both["rank_p95"]).all())
-    return CheckResult(ok_range and ordered, {"scores": len(s), "min": float(s.min()) if len(s) else np.nan,
+    return Check("scores_in_range", ok_range and ordered, {"scores": len(s), "min": float(s.min()) if len(s) else np.nan,
                                               "max": float(s.max()) if len(s) else np.nan, "intervals_ordered": ordered})
 
 
-def actions_have_evidence(actions: pd.DataFrame) -> CheckResult:
+def actions_have_evidence(actions: pd.DataFrame) -> Check:
     empty = int((actions["evidence"].fillna("").str.len() == 0).sum() + actions["owner"].isna().sum())
-    return CheckResult(empty == 0, {"actions": len(actions), "without_evidence_or_owner": empty,
+    return Check("actions_have_evidence", empty == 0, {"actions": len(actions), "without_evidence_or_owner": empty,
                                     "communes": int(actions["nis"].nunique())})
 
 
-def reports_complete(folder: Path, peers: pd.DataFrame) -> CheckResult:
+def reports_complete(folder: Path, peers: pd.DataFrame) -> Check:
     """A report per commune plus the index, none referring to an external URL."""
     wanted = [folder / f"{n}.html" for n in peers["nis"].astype(str)] + [folder / "index.html"]
     missing = [p.name for p in wanted if not p.exists()]
     external = [p.name for p in wanted if p.exists() and any(t in p.read_text(encoding="utf-8") for t in ("src=\"http", "href=\"http", "src='http", "@import", "url(http"))]
-    return CheckResult(not missing and not external, {"reports": len(wanted) - len(missing), "missing": ", ".join(missing), "external_refs": ", ".join(external)})
+    return Check("one_report_per_commune", not missing and not external, {"reports": len(wanted) - len(missing), "missing": ", ".join(missing), "external_refs": ", ".join(external)})
 
 
 def report_meta(pillars: pd.DataFrame, peers: pd.DataFrame, cadastre: pd.DataFrame, generated: str) -> dict[str, Any]:

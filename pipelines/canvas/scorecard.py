@@ -1,11 +1,13 @@
 """The Canvas scorecard along the customer journey (``gold.canvas``, ``gold.canvas_pillars``).
 
 Per indicator and commune: value, status (computed / not_computable / suppressed) and the
-source families it needs, percentile in each peer lens (oriented: 100 = best position),
-distance to an absolute threshold, trend, coverage flag, influence and local control, and the
-friction priority. Per pillar: a 0-100 score (winsorised, percentile-normalised, weighted
-geometric mean) and a Monte-Carlo rank interval. A value that cannot be computed stays
-missing: it is never imputed and it does not enter the score (the pillar's coverage says so).
+source families it needs; FIRST the absolute judgement (reference with its source and year,
+gap, 95 % interval of the value, significance: the gap must exceed the documented minimum
+difference and the interval), THEN the peer lens (percentile in each lens, oriented: 100 =
+best position); trend, coverage flag, influence and local control, and the friction priority.
+Per pillar: a 0-100 score against fixed, versioned goalposts (weighted geometric mean) and a
+Monte-Carlo interval. A value that cannot be computed stays missing: it is never imputed and it
+does not enter the score (the pillar's coverage says so).
 """
 
 from __future__ import annotations
@@ -17,12 +19,18 @@ import numpy as np
 import pandas as pd
 
 from pipelines.canvas import scoring
-from pipelines.canvas.catalogue import LEVELS, Catalogue
+from pipelines.canvas.catalogue import LEVELS, Catalogue, IndicatorSpec
 from pipelines.canvas.peers import lens_masks
+from pipelines.canvas.references import (
+    JUDGEMENT_FR,
+    SAMPLED_FAMILIES,
+    CommuneContext,
+    half_width,
+    judge,
+)
 
 MIN_COVERAGE = 0.5
 """A pillar score is published when at least half of its nominal weight is computed."""
-WEAK_PERCENTILE = 50.0
 STATUSES = ("computed", "not_computable", "suppressed")
 
 
@@ -111,21 +119,33 @@ def wide(resolved: pd.DataFrame, catalogue: Catalogue, communes: list[str]) -> p
     return resolved.pivot(index="nis", columns="indicator", values="value").reindex(index=communes, columns=list(catalogue.indicators))
 
 
+def goalposts_of(specs: list[IndicatorSpec], version: str = "") -> list[tuple[float, float]]:
+    """The fixed goalposts of ``specs``; a ValueError names the indicators without any."""
+    missing = [s.code for s in specs if s.goalposts is None]
+    if missing:
+        raise ValueError(f"goalposts.yaml{f' (version {version})' if version else ''} has no goalposts for {missing}; "
+                         "recompute them with `python -m assets.cli goalposts` (docs/canvas.md)")
+    return [(s.goalposts.lower, s.goalposts.upper) for s in specs if s.goalposts is not None]
+
+
 def nominal_score(matrix: pd.DataFrame, catalogue: Catalogue, pillar: str) -> tuple[np.ndarray, np.ndarray]:
-    """(score, coverage) of one pillar for every commune (rows of ``matrix``): the nominal
-    score is NaN where less than :data:`MIN_COVERAGE` of the pillar's weight is computed."""
+    """(score, coverage) of one pillar for every commune (rows of ``matrix``) against the fixed
+    goalposts: a commune's score depends on its own values only. NaN where less than
+    :data:`MIN_COVERAGE` of the pillar's weight is computed."""
     specs = catalogue.in_pillar(pillar)
     raw = matrix[[s.code for s in specs]].to_numpy(dtype=float)
     weights = [s.weight for s in specs]
     cov = scoring.coverage(raw, weights)
-    score = scoring.pillar_score(raw, [s.sign for s in specs], weights)
+    score = scoring.fixed_score(raw, [s.sign for s in specs], weights, goalposts_of(specs, catalogue.goalposts_version))
     score[cov < MIN_COVERAGE] = np.nan
     return score, cov
 
 
 def score_pillars(matrix: pd.DataFrame, catalogue: Catalogue, draws: int = scoring.MC_DRAWS,
                   seed: int = scoring.MC_SEED) -> pd.DataFrame:
-    """Nominal score, coverage, rank and Monte-Carlo intervals per commune and pillar."""
+    """Nominal score (fixed goalposts), coverage, rank among the communes of the run and
+    Monte-Carlo intervals per commune and pillar. Score and score interval of a commune do not
+    depend on the other communes; ranks do (they are the peer lens of the scores)."""
     out = []
     n = len(matrix)
     for pillar in sorted(catalogue.pillars.values(), key=lambda p: p.order):
@@ -135,14 +155,16 @@ def score_pillars(matrix: pd.DataFrame, catalogue: Catalogue, draws: int = scori
         masked = raw.copy()
         masked[cov < MIN_COVERAGE] = np.nan
         signs, weights = [s.sign for s in specs], [s.weight for s in specs]
-        mc = scoring.monte_carlo(masked, signs, weights, draws=draws, seed=seed) if draws else scoring.no_uncertainty(n, seed)
+        goals = goalposts_of(specs, catalogue.goalposts_version)
+        mc = scoring.monte_carlo_fixed(masked, signs, weights, goals, draws=draws, seed=seed) if draws else scoring.no_uncertainty(n, seed)
         out.append(pd.DataFrame({
             "nis": matrix.index.to_numpy(), "pillar": pillar.code, "pillar_fr": pillar.name_fr, "order": pillar.order,
             "score": score, "score_p05": mc.score_p05, "score_p95": mc.score_p95,
             "rank": scoring.ranks(score), "rank_p05": mc.rank_p05, "rank_p50": mc.rank_median, "rank_p95": mc.rank_p95,
             "n_ranked": int((~np.isnan(score)).sum()), "coverage": cov.astype(float),
             "n_indicators": len(specs), "n_computed": (~np.isnan(raw)).sum(axis=1).astype(int),
-            "draws": mc.draws, "seed": mc.seed,
+            "draws": mc.draws, "seed": mc.seed, "goalposts_version": catalogue.goalposts_version,
+            "references_version": catalogue.references_version,
         }))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
@@ -160,8 +182,11 @@ def _coverage_flag(coverage: Mapping[str, float], families: set[str]) -> tuple[f
 
 
 def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataFrame,
-                   catalogue: Catalogue, cadastre: pd.DataFrame) -> pd.DataFrame:
-    """The long ``gold.canvas`` rows: benchmarks, thresholds, coverage, friction priority."""
+                   catalogue: Catalogue, cadastre: pd.DataFrame,
+                   contexts: Mapping[str, CommuneContext] | None = None) -> pd.DataFrame:
+    """The long ``gold.canvas`` rows: absolute judgement (reference, gap, interval,
+    significance), peer percentiles, coverage, normalised score, friction priority."""
+    contexts = contexts or {}
     order = peers["nis"].astype(str).tolist()
     masks = lens_masks(peers.set_index(peers["nis"].astype(str)).loc[matrix.index].reset_index(drop=True))
     pct: dict[tuple[str, str], dict[str, float]] = {}
@@ -182,6 +207,13 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
         gap = thr.gap(r.value) if thr and not np.isnan(r.value) else np.nan
         cov, flag = _coverage_flag(coverage.get(r.nis, {}), spec.families())
         p = pct.get((r.nis, r.indicator), {})
+        sampled = spec.families() & SAMPLED_FAMILIES
+        sample_cov = _coverage_flag(coverage.get(r.nis, {}), sampled)[0] if sampled else np.nan
+        hw, hw_basis = half_width(thr, r.value, contexts.get(r.nis, CommuneContext()), sample_cov) if thr else (np.nan, "")
+        verdict = judge(thr, r.value, hw)
+        goal = spec.goalposts
+        normalised = (float(scoring.goalpost_normalise(np.array([r.value]), goal.lower, goal.upper, spec.sign)[0])
+                      if goal is not None and not np.isnan(r.value) else np.nan)
         rows.append({
             "nis": r.nis, "commune": names.get(r.nis, r.nis), "pillar": spec.pillar,
             "pillar_fr": catalogue.pillars[spec.pillar].name_fr, "indicator": r.indicator,
@@ -192,6 +224,16 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
             "threshold": thr.value if thr else np.nan, "threshold_kind": thr.kind if thr else None,
             "threshold_source": thr.source if thr else None, "threshold_gap": gap,
             "threshold_met": (bool(gap >= 0) if not np.isnan(gap) else None),
+            "reference_basis": thr.basis if thr else None, "reference_basis_fr": thr.basis_fr if thr else None,
+            "reference_year": thr.year if thr else None, "reference_note": thr.note if thr else None,
+            "min_difference": thr.min_difference if thr else np.nan,
+            "interval_low": r.value - hw if not np.isnan(hw) else np.nan,
+            "interval_high": r.value + hw if not np.isnan(hw) else np.nan,
+            "interval_half_width": hw, "interval_basis": hw_basis,
+            "shortfall": verdict["shortfall"], "significant": bool(verdict["significant"]),
+            "judgement": verdict["judgement"], "judgement_fr": JUDGEMENT_FR[verdict["judgement"]],
+            "goalpost_lower": goal.lower if goal else np.nan, "goalpost_upper": goal.upper if goal else np.nan,
+            "score_normalised": normalised,
             "trend": r.trend, "trend_indicator": spec.trend, "coverage": cov, "coverage_flag": flag,
             "influence": spec.influence, "control": spec.control,
         })
@@ -200,14 +242,17 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
 
 
 def rank_frictions(frame: pd.DataFrame) -> pd.DataFrame:
-    """Friction points: computed indicators below the median of all communes or missing their
-    threshold. Priority = weakness (1 - percentile/100, +0.25 if the threshold is missed) x
-    local control x influence (high 3, medium 2, low 1); rank 1 = act first."""
-    weak = (1.0 - frame["percentile_all"] / 100.0).fillna(0.0)
-    missed = frame["threshold_met"].map(lambda m: m is False)
-    weak = weak + 0.25 * missed
-    is_point = (frame["status"] == "computed") & ((frame["percentile_all"] < WEAK_PERCENTILE) | missed)
-    prio = weak * frame["control"].map(LEVELS) * frame["influence"].map(LEVELS)
+    """Friction points: computed indicators whose shortfall from their absolute reference is
+    significant (larger than the documented minimum difference and than the value's interval);
+    every other one is "pas d'écart significatif" or "référence atteinte", whatever its peer
+    percentile. Priority = severity x local control x influence (high 3, medium 2, low 1), with
+    severity = shortfall / goalpost span (0-1): what is far from its reference and under local
+    control comes first; rank 1 = act first. Depends on the commune's own values only."""
+    span = (frame["goalpost_upper"] - frame["goalpost_lower"]).where(lambda s: s > 0)
+    severity = (frame["shortfall"] / span).clip(0.0, 1.0).fillna(0.0)
+    frame = frame.assign(severity=severity)
+    is_point = (frame["status"] == "computed") & frame["significant"].astype(bool)
+    prio = severity * frame["control"].map(LEVELS) * frame["influence"].map(LEVELS)
     frame = frame.assign(priority=np.where(frame["status"] == "computed", prio, np.nan))
     frame["friction_priority"] = np.where(is_point, prio, np.nan)
     frame["friction_rank"] = frame.groupby("nis")["friction_priority"].rank(ascending=False, method="first")
@@ -216,7 +261,7 @@ def rank_frictions(frame: pd.DataFrame) -> pd.DataFrame:
 
 def build_scorecard(values: pd.DataFrame, peers: pd.DataFrame, held: Mapping[str, set[str]],
                     cadastre: pd.DataFrame, catalogue: Catalogue, draws: int = scoring.MC_DRAWS,
-                    seed: int = scoring.MC_SEED) -> Scorecard:
+                    seed: int = scoring.MC_SEED, contexts: Mapping[str, CommuneContext] | None = None) -> Scorecard:
     """``gold.canvas`` and ``gold.canvas_pillars`` from the commune values (see
     :func:`commune_values`), the peers table, the families each commune holds and the data
     inventory."""
@@ -225,5 +270,5 @@ def build_scorecard(values: pd.DataFrame, peers: pd.DataFrame, held: Mapping[str
     matrix = wide(resolved, catalogue, communes)
     pillars = score_pillars(matrix, catalogue, draws=draws, seed=seed)
     pillars.insert(1, "commune", pillars["nis"].map(peers.set_index(peers["nis"].astype(str))["commune"]))
-    canvas = indicator_rows(resolved, matrix, peers, catalogue, cadastre)
+    canvas = indicator_rows(resolved, matrix, peers, catalogue, cadastre, contexts)
     return Scorecard(canvas, pillars)

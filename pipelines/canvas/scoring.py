@@ -221,3 +221,85 @@ def no_uncertainty(n: int, seed: int = MC_SEED) -> Uncertainty:
     """An empty uncertainty (no draws): every interval NaN."""
     nan = np.full(n, np.nan)
     return Uncertainty(nan, nan, nan, nan, nan, 0, seed)
+
+
+# --- Fixed goalposts (the published scores) -----------------------------------------------
+# The percentile, min-max and z-score normalisations above are relative to whoever is in the
+# run: they serve the peer lens. The published pillar scores use FIXED goalposts (the UNDP's
+# HDI does the same): each indicator is mapped to 0-100 between a lower and an upper bound
+# computed once from a reference set of communes (``geodata/canvas/goalposts.yaml``), so a
+# commune's score depends on its own values only. Adding or removing a commune changes ranks,
+# never scores.
+
+GOALPOST_JITTER = 0.1
+"""Monte-Carlo: each goalpost moves by U(-jitter, +jitter) x its span."""
+
+
+def goalpost_normalise(raw: np.ndarray, lower: float, upper: float, sign: float) -> np.ndarray:
+    """0-100 between fixed goalposts, clipped: ``100 (x - lower) / (upper - lower)`` for "more
+    is better" (``sign`` +1), ``100 (upper - x) / (upper - lower)`` for "less is better".
+    NaN stays NaN. Values beyond the goalposts are clipped (the outlier treatment)."""
+    x = np.asarray(raw, dtype=float)
+    span = upper - lower
+    if not span > 0:
+        raise ValueError(f"goalposts need upper > lower, found lower={lower}, upper={upper}")
+    z = (x - lower) / span if sign > 0 else (upper - x) / span
+    return np.clip(100.0 * z, 0.0, 100.0)
+
+
+def fixed_normalised(raw: np.ndarray, signs: Sequence[float], goalposts: Sequence[tuple[float, float]]) -> np.ndarray:
+    """communes x indicators -> 0-100 against each column's fixed goalposts."""
+    x = np.atleast_2d(np.asarray(raw, dtype=float))
+    if x.shape[1] == 0:
+        return x
+    return np.column_stack([goalpost_normalise(x[:, j], lo, hi, s) for j, ((lo, hi), s) in enumerate(zip(goalposts, signs, strict=True))])
+
+
+def fixed_score(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float],
+                goalposts: Sequence[tuple[float, float]], aggregation: str = "geometric") -> np.ndarray:
+    """The nominal pillar score (0-100) of every commune against fixed goalposts: row i depends
+    on row i only."""
+    return aggregate(fixed_normalised(raw, signs, goalposts), weights, aggregation)
+
+
+def monte_carlo_fixed(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float],
+                      goalposts: Sequence[tuple[float, float]], draws: int = MC_DRAWS, seed: int = MC_SEED) -> Uncertainty:
+    """Uncertainty of a pillar scored against fixed goalposts: each draw takes the weights
+    (nominal x U(0.5, 1.5)), the aggregation (geometric / arithmetic) and moves each goalpost by
+    U(-0.1, 0.1) x its span. The random numbers depend on the indicators only, never on the
+    communes, so a commune's score interval does not move when another commune is added; the
+    rank interval (communes ranked draw by draw) does, as a rank is relative by nature."""
+    x = np.atleast_2d(np.asarray(raw, dtype=float))
+    k = x.shape[1]
+    w0 = np.asarray(weights, dtype=float)
+    lo0 = np.array([g[0] for g in goalposts], dtype=float)
+    hi0 = np.array([g[1] for g in goalposts], dtype=float)
+    span = hi0 - lo0
+    rng = np.random.default_rng(seed)
+    w = w0[None, :] * rng.uniform(1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD, size=(draws, k))
+    geometric = rng.integers(len(AGGREGATIONS), size=draws) == 0
+    lo = lo0[None, :] + span[None, :] * rng.uniform(-GOALPOST_JITTER, GOALPOST_JITTER, size=(draws, k))
+    hi = hi0[None, :] + span[None, :] * rng.uniform(-GOALPOST_JITTER, GOALPOST_JITTER, size=(draws, k))
+    sg = np.asarray(signs, dtype=float)[None, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = (x[None, :, :] - lo[:, None, :]) / (hi - lo)[:, None, :]
+        z = np.clip(100.0 * np.where(sg > 0, frac, 1.0 - frac), 0.0, 100.0)  # draws x communes x indicators
+        ok = ~np.isnan(z)
+        wd = np.where(ok, w[:, None, :], 0.0)
+        wsum = wd.sum(axis=2)
+        scaled = FLOOR + (100.0 - FLOOR) / 100.0 * np.where(ok, z, 50.0)
+        geo = np.minimum(np.exp((wd * np.log(scaled)).sum(axis=2) / wsum), 100.0)
+        ari = (wd * np.nan_to_num(z)).sum(axis=2) / wsum
+    scores = np.where(geometric[:, None], geo, ari)
+    scores[wsum == 0] = np.nan
+    rk = ranks(scores)
+    n = x.shape[0]
+
+    def q(a: np.ndarray, p: float) -> np.ndarray:
+        out = np.full(n, np.nan)
+        has = ~np.isnan(a).all(axis=0)
+        if has.any():
+            out[has] = np.nanquantile(a[:, has], p, axis=0, method="inverted_cdf")
+        return out
+
+    return Uncertainty(q(scores, 0.05), q(scores, 0.95), q(rk, 0.05), q(rk, 0.95), q(rk, 0.5), draws, seed)

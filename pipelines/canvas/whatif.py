@@ -123,8 +123,9 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
     (nominal method) with its rank among all communes.
 
     A scenario changes one commune's row; only the pillars holding a changed indicator are
-    scored again (the others keep their score and rank), over every commune since the
-    normalisation is relative."""
+    scored again (the others keep their score and rank). Scores are against the same fixed
+    goalposts as the baseline (only the commune's own score can move); ranks are recomputed
+    over every commune. Each row states its assumptions."""
     inp = ScenarioInputs(inp.cells.to_crs(CRS_METRIC) if len(inp.cells) else inp.cells,
                          inp.districts.to_crs(CRS_METRIC) if len(inp.districts) else inp.districts, inp.vacant, inp.population)
     parts = {name: _by_commune(getattr(inp, name)) for name in ("cells", "districts", "vacant")}
@@ -135,6 +136,9 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
         return ScenarioInputs(**frames, population=inp.population)
 
     pillars = sorted(catalogue.pillars.values(), key=lambda p: p.order)
+    assumptions = (f"scores recalculés contre les bornes fixes (version {catalogue.goalposts_version or 'inconnue'}) : "
+                   "seules les valeurs de la commune changent, les autres communes ne changent que le rang ; "
+                   f"marche approchée par {DETOUR:g} x la distance à vol d'oiseau ; arrêt fréquent à partir de {FREQUENT:g} départs/h")
     base = {p.code: nominal_score(matrix, catalogue, p.code)[0] for p in pillars}
     base_rank = {code: ranks(score) for code, score in base.items()}
     rows = []
@@ -145,7 +149,8 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
             values = matrix.loc[nis].to_dict()
             local = own(nis)
             notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, local)]
-            common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes)}
+            common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes),
+                      "assumptions": assumptions}
             moved = set()
             for code in catalogue.indicators:
                 b, a = matrix.loc[nis, code], values[code]
@@ -166,7 +171,7 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
                 rows.append({**common, "level": "pillar", "code": p.code, "name_fr": p.name_fr,
                              "before": base[p.code][at], "after": after[at],
                              "rank_before": base_rank[p.code][at], "rank_after": after_rank[at]})
-    frame = pd.DataFrame(rows, columns=["nis", "scenario", "title_fr", "notes", "level", "code", "name_fr", "before", "after", "rank_before", "rank_after"])
+    frame = pd.DataFrame(rows, columns=["nis", "scenario", "title_fr", "notes", "assumptions", "level", "code", "name_fr", "before", "after", "rank_before", "rank_after"])
     frame["delta"] = frame["after"] - frame["before"]
     return frame
 

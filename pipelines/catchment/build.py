@@ -10,8 +10,6 @@ the sources they need, and the Huff beta is the documented default with ``calibr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,7 +18,6 @@ import scipy.sparse as sp
 from pipelines import db
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT, isochrone_table, travel_time_table
 from pipelines.catchment.checks import (
-    CheckOutcome,
     comparison_checks,
     huff_checks,
     isochrone_checks,
@@ -44,12 +41,10 @@ from pipelines.catchment.revealed import (
     revealed_table,
     sector_cell_weights,
 )
-from pipelines.constants import TIMEZONE
+from pipelines.constants import SHOPPING_HOURS, TIMEZONE
 from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.grid import points_to_cells
-
-SHOPPING_HOURS = (9, 19)
-"""Local hours [from, to) of the OD trips counted as shopping trips."""
+from pipelines.results import TableResult
 
 COMPUTED, NOT_COMPUTABLE = "computed", "not_computable"
 
@@ -64,15 +59,6 @@ VOUCHER_ORIGIN_TYPES = {
 """Columns of gold.voucher_origins."""
 
 OD_TRIP_TYPES = {"origin_sector": "string", "destination_sector": "string", "trips": "float64"}
-
-
-@dataclass
-class TableResult:
-    """A built table, the metadata of its materialisation and its check outcomes."""
-
-    frame: pd.DataFrame
-    metadata: dict[str, object] = field(default_factory=dict)
-    checks: list[CheckOutcome] = field(default_factory=list)
 
 
 def _status(computed: bool, needs: list[str]) -> dict[str, object]:

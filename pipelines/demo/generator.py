@@ -28,6 +28,7 @@ from pipelines.demo.footfall import (
 from pipelines.demo.kbo import write_kbo
 from pipelines.demo.region import MAX_COMMUNES
 from pipelines.demo.streets import build_network, write_osm, write_osm_pbf
+from pipelines.demo.survey import write_survey
 from pipelines.demo.territory import RECIPE_COMMUNES, Territory, build_territory, write_statbel
 from pipelines.demo.transit import write_gtfs
 from pipelines.demo.vacant import write_vacant
@@ -99,6 +100,7 @@ def generate(
     summary.update(write_kbo(business, landing, seed))
     summary.update(write_vacant(business, territory, landing))
     summary.update(write_merchants(business, landing))
+    summary.update(write_survey(business, landing, seed))
     gtfs, gtfs_facts = write_gtfs(
         territory, network, landing, seed, start=period[0], days=len(period)
     )

@@ -13,14 +13,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.catchment.build import COMPUTED, NOT_COMPUTABLE, TableResult
-from pipelines.catchment.checks import CheckOutcome
+from pipelines.catchment.build import COMPUTED, NOT_COMPUTABLE
 from pipelines.constants import CRS_METRIC, CRS_WGS84
 from pipelines.footfall import hourly as ff
 from pipelines.footfall import model as fm
 from pipelines.footfall import profile as fp
 from pipelines.grid import cell_polygons
 from pipelines.privacy import suppress, violations
+from pipelines.results import Check, TableResult
 from pipelines.timeutil import TS_DTYPE
 
 COVERAGE_MIN = 0.9
@@ -59,11 +59,11 @@ def _empty(types: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in types.items()})
 
 
-def k_check(frame: pd.DataFrame, count_col: str, k: int, figures: tuple[str, ...] | list[str]) -> CheckOutcome:
+def k_check(frame: pd.DataFrame, count_col: str, k: int, figures: tuple[str, ...] | list[str]) -> Check:
     """``k_suppressed``: every row rests on at least k devices or has its figures blanked."""
     bad = violations(frame, count_col, k, figures)
     meta = {"k": k, "violations": len(bad), "suppressed_rows": int(frame["suppressed"].sum())}
-    return CheckOutcome("k_suppressed", bad.empty, meta)
+    return Check("k_suppressed", bad.empty, meta)
 
 
 # -- silver.sensor_counts (the lead's silver asset calls this) ----------------------------
@@ -119,8 +119,8 @@ def calibration(sensors: pd.DataFrame, counts: pd.DataFrame) -> TableResult:
     rate = own["detection_rate"]
     meta = {**_status(len(frame) > 0), "median_factor": float(own["factor"].median()) if len(own) else None}
     checks = [
-        CheckOutcome("counters_paired", len(own) == n_counters, {"pedestrian_counters": n_counters, "calibrated_sensors": len(own)}, warn=True),
-        CheckOutcome(
+        Check("counters_paired", len(own) == n_counters, {"pedestrian_counters": n_counters, "calibrated_sensors": len(own)}, warn=True),
+        Check(
             "detection_plausible",
             bool(rate.between(0, 1, inclusive="right").all()),
             {"min": float(rate.min()) if len(own) else None, "max": float(rate.max()) if len(own) else None},
@@ -134,7 +134,7 @@ def calibration(sensors: pd.DataFrame, counts: pd.DataFrame) -> TableResult:
 
 def _hourly_checks(
     counts: pd.DataFrame, cells: pd.DataFrame, k: int, days: list[str]
-) -> list[CheckOutcome]:
+) -> list[Check]:
     negatives = int((counts["count"] < 0).sum()) + int((cells["footfall"] < 0).sum())
     dupes = int(counts.duplicated(["sensor_id", "ts"]).sum())
     out_dupes = int(cells.duplicated(["h3", "ts"]).sum())
@@ -145,15 +145,15 @@ def _hourly_checks(
     stale = {s: d for s, d in last_day.items() if d != latest}
     worst = min(coverage, key=coverage.get) if coverage else None
     return [
-        CheckOutcome("counts_non_negative", negatives == 0, {"negative_values": negatives}),
-        CheckOutcome("unique_sensor_hour", dupes == 0 and out_dupes == 0, {"duplicate_sensor_hours": dupes, "duplicate_cell_hours": out_dupes}),
-        CheckOutcome(
+        Check("counts_non_negative", negatives == 0, {"negative_values": negatives}),
+        Check("unique_sensor_hour", dupes == 0 and out_dupes == 0, {"duplicate_sensor_hours": dupes, "duplicate_cell_hours": out_dupes}),
+        Check(
             "day_coverage",
             all(v >= COVERAGE_MIN for v in coverage.values()),
             {"worst_day": worst, "worst_coverage": coverage.get(worst) if worst else None, "days": len(coverage)},
             warn=True,
         ),
-        CheckOutcome(
+        Check(
             "source_freshness",
             bool(last_day) and not stale,
             {"latest_day": latest, **{f"last_day_{s}": d for s, d in last_day.items()}},
@@ -163,10 +163,10 @@ def _hourly_checks(
     ]
 
 
-def _idle_checks(status: str) -> list[CheckOutcome]:
+def _idle_checks(status: str) -> list[Check]:
     """Checks of a partition with nothing to do: they pass and say why."""
     names = ("counts_non_negative", "unique_sensor_hour", "day_coverage", "source_freshness", "k_suppressed")
-    return [CheckOutcome(n, True, {"status": status}) for n in names]
+    return [Check(n, True, {"status": status}) for n in names]
 
 
 def hourly(
@@ -226,7 +226,7 @@ def profile(site_hours: pd.DataFrame, communes: pd.DataFrame, k: int) -> tuple[T
     prof_meta = {**status, "yoy_available": int(prof["yoy_change"].notna().sum())}
     prof_checks = [
         k_check(prof, "devices_daily", k, fp.PROFILE_FIGURES),
-        CheckOutcome("every_commune", not missing, {"missing": ", ".join(missing)}),
+        Check("every_commune", not missing, {"missing": ", ".join(missing)}),
     ]
     return (
         TableResult(prof, prof_meta, prof_checks),
@@ -254,11 +254,11 @@ ESTIMATE_TYPES = {
 }
 
 
-def _estimate_checks(frame: pd.DataFrame, cells: pd.DataFrame, computed: bool) -> list[CheckOutcome]:
+def _estimate_checks(frame: pd.DataFrame, cells: pd.DataFrame, computed: bool) -> list[Check]:
     missing = sorted(set(cells["nis"]) - set(frame["nis"]))
     ordered = bool(((frame["low"] > 0) & (frame["low"] <= frame["estimate"]) & (frame["estimate"] <= frame["high"])).all())
-    every = CheckOutcome("every_commune", not missing or not computed, {"missing": ", ".join(missing), "computed": computed})
-    return [every, CheckOutcome("interval_ordered", ordered)]
+    every = Check("every_commune", not missing or not computed, {"missing": ", ".join(missing), "computed": computed})
+    return [every, Check("interval_ordered", ordered)]
 
 
 def estimated(
@@ -304,5 +304,5 @@ def layer(estimated_frame: pd.DataFrame, profile_frame: pd.DataFrame, communes: 
     frame.insert(2, "commune", frame["nis"].map(communes.set_index("nis")["name_fr"]).astype("string"))
     out = gpd.GeoDataFrame(frame, geometry=cell_polygons(frame["h3"].to_numpy(dtype=np.uint64)).values, crs=CRS_WGS84)
     meta = {**_status(len(out) > 0), "measured_cells": int((out["basis"] == "measured").sum())}
-    checks = [k_check(out, "devices_daily", k, LAYER_FIGURES), CheckOutcome("unique_h3", bool(out["h3"].is_unique))]
+    checks = [k_check(out, "devices_daily", k, LAYER_FIGURES), Check("unique_h3", bool(out["h3"].is_unique))]
     return TableResult(out, meta, checks)

@@ -1,13 +1,12 @@
 """What the friction asset checks and reports, computed on frames (no Dagster).
 
-Each function returns :class:`Outcome` values (check name, passed, metadata) or a metadata
+Each function returns :class:`Check` values (check name, passed, metadata) or a metadata
 dict; ``assets/gold/friction.py`` only wraps them in Dagster results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,18 +21,10 @@ from pipelines.friction.core import (
     SUPPRESSED,
     missing_rows,
 )
+from pipelines.results import Check
 
 CONSERVATION_TOLERANCE = 1e-9
 KEYS = ["nis", "district_id", "indicator"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One asset check: its name, whether it passed, and figures to show."""
-
-    name: str
-    passed: bool
-    metadata: dict[str, object] = field(default_factory=dict)
 
 
 def _needs_length(table: pd.DataFrame) -> np.ndarray:
@@ -60,7 +51,7 @@ def status_problems(table: pd.DataFrame) -> list[str]:
 
 def indicator_checks(
     result: FrictionResult, communes: Iterable[str], districts: Iterable[str], k: int
-) -> list[Outcome]:
+) -> list[Check]:
     """``all_indicators_everywhere``, ``two_step_conservation`` and ``k_suppression``."""
     table = result.indicators
     missing = missing_rows(table, [str(c) for c in communes], [str(d) for d in districts])
@@ -78,7 +69,7 @@ def indicator_checks(
     leaks = support[(support["support"] < k) & support["value"].notna()]
     suppressed = table[table["status"] == SUPPRESSED]
     return [
-        Outcome(
+        Check(
             "all_indicators_everywhere",
             not missing and unique and not problems,
             {
@@ -88,13 +79,13 @@ def indicator_checks(
                 "status_problems": "; ".join(problems),
             },
         ),
-        Outcome(
+        Check(
             "two_step_conservation",
             conserved,
             {f"{m}_sum_PA": a for m, (a, _) in conservation.items()}
             | {f"{m}_served_supply": b for m, (_, b) in conservation.items()},
         ),
-        Outcome(
+        Check(
             "k_suppression",
             leaks.empty and bool(suppressed["value"].isna().all()),
             {
@@ -125,7 +116,7 @@ def indicator_summary(result: FrictionResult) -> dict[str, object]:
     }
 
 
-def cells_check(result: FrictionResult, h3_cells: Iterable[int], k: int) -> Outcome:
+def cells_check(result: FrictionResult, h3_cells: Iterable[int], k: int) -> Check:
     """``one_row_per_cell``: one row per cell of gold.h3_cells, EPSG:4326, footfall >= k."""
     cells = result.cells
     expected = set(h3_cells)
@@ -137,7 +128,7 @@ def cells_check(result: FrictionResult, h3_cells: Iterable[int], k: int) -> Outc
         and cells.crs.to_epsg() == 4326
         and (footfall >= k).all()
     )
-    return Outcome(
+    return Check(
         "one_row_per_cell",
         passed,
         {
@@ -148,12 +139,12 @@ def cells_check(result: FrictionResult, h3_cells: Iterable[int], k: int) -> Outc
     )
 
 
-def stops_check(result: FrictionResult, n_stops: int) -> Outcome:
+def stops_check(result: FrictionResult, n_stops: int) -> Check:
     """``every_stop_kept``: every stop of silver.stops, and a report on those without departures."""
     stops = result.stops
     idle = (stops["departures"] == 0).fillna(False)
     reported = bool((stops.loc[idle, "report"] != "").all())
-    return Outcome(
+    return Check(
         "every_stop_kept",
         len(stops) == n_stops and reported,
         {

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.constants import CRS_METRIC
+from pipelines.constants import CRS_METRIC, SHOPPING_HOURS
 from pipelines.timeutil import to_local
 
 ROAD_CAPACITY_VEH_H: dict[str, float] = {
@@ -43,8 +43,6 @@ ACCESS_ROAD_CLASSES = frozenset(
 CAR_SHARE = 0.65
 """Share of trips made by car (Wallonia: about two trips in three, SPW mobility surveys)."""
 CAR_OCCUPANCY = 1.3
-SHOPPING_HOURS = (9, 19)
-"""Local hours [09:00, 19:00) of the inflow counted for the origin share."""
 
 
 def sector_weights(sectors: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:

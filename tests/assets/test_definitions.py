@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from assets.bronze import landing_specs
 from assets.definitions import all_assets, defs
+from pipelines.sources.registry import FAMILIES
 
 GROUPS = {"bronze", "silver", "gold", "exports"}
 
@@ -13,8 +15,11 @@ def _specs():
 
 def test_definitions_load_and_resolve():
     graph = defs.resolve_asset_graph()
-    assert len(list(graph.get_all_asset_keys())) == len(_specs())
+    assert len(list(graph.get_all_asset_keys())) == len(_specs()) + len(landing_specs)
     assert {j.name for j in defs.jobs} == {"refresh_day", "refresh_static"}
+    for job in ("refresh_day", "refresh_static"):
+        selected = defs.resolve_job_def(job).asset_layer.selected_asset_keys
+        assert not any(k.path[0] == "landing" for k in selected), job
     assert [s.name for s in defs.schedules] == ["nightly_refresh"]
     assert [s.name for s in defs.sensors] == ["landing_zone_sensor"]
 
@@ -97,3 +102,17 @@ def test_daily_sources_have_a_freshness_policy():
     for spec in daily:
         assert spec.freshness_policy is not None, spec.key
         assert spec.freshness_policy.warn_window.to_timedelta().total_seconds() == 26 * 3600
+
+
+def test_landing_zone_is_one_external_asset_per_family_read_by_its_bronze_assets():
+    graph = defs.resolve_asset_graph()
+    landing = {s.key for s in landing_specs}
+    assert landing == {dg.AssetKey(["landing", f.name]) for f in FAMILIES.values() if f.patterns}
+    assert all(not graph.get(k).is_materializable for k in landing)
+    for family in FAMILIES.values():
+        for bronze in family.assets:
+            parents = graph.get(dg.AssetKey(["bronze", bronze.name])).parent_keys
+            assert parents == {dg.AssetKey(["landing", family.name])}, bronze.name
+    # the street graph is read from the OSM landing files, and says so
+    assert dg.AssetKey(["landing", "osm"]) in graph.get(dg.AssetKey(["silver", "road_network"])).parent_keys
+    assert dg.AssetKey(["bronze", "district_outlines"]) in graph.get(dg.AssetKey(["gold", "districts"])).parent_keys

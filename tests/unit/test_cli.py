@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assets import cli
-from assets.bronze import _probe_key
-from assets.resources import SettingsResource
 from pipelines.constants import DEMO_MARKER, DEMO_PSEUDONYM_KEY
 from pipelines.errors import ConfigError
+from pipelines.sources.loaders import probe_key
 
 
 def test_help_has_a_line_for_every_option(capsys):
@@ -48,8 +47,8 @@ def test_demo_key_is_refused_outside_the_demo(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
     with pytest.raises(ConfigError, match="SMARTCOMMERCE_PSEUDONYM_KEY is not set"):
-        _probe_key(landing, SettingsResource(pseudonym_key=DEMO_PSEUDONYM_KEY))
-    assert _probe_key(landing, SettingsResource(pseudonym_key="a-real-secret")) == b"a-real-secret"
+        probe_key(landing, DEMO_PSEUDONYM_KEY)
+    assert probe_key(landing, "a-real-secret") == b"a-real-secret"
     (landing / DEMO_MARKER).parent.mkdir(parents=True)
     (landing / DEMO_MARKER).write_text("{}")
-    assert _probe_key(landing, SettingsResource(pseudonym_key=DEMO_PSEUDONYM_KEY)) == DEMO_PSEUDONYM_KEY.encode()
+    assert probe_key(landing, DEMO_PSEUDONYM_KEY) == DEMO_PSEUDONYM_KEY.encode()

@@ -206,3 +206,13 @@ def test_project_has_no_import_cycle() -> None:
     graph = {name: _imports(name, path, known) for name, path in modules.items()}
     assert graph["assets.definitions"] >= {"assets.bronze"}
     assert import_cycles(graph) == []
+
+
+def test_no_function_in_assets_is_over_40_lines():
+    """The asset wing stays thin: declare, call the engine, write (decorators not counted)."""
+    long = []
+    for path in _wing_files("assets"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno >= 40:
+                long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert long == []

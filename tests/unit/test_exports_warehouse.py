@@ -1,6 +1,7 @@
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import duckdb
 import geopandas as gpd
@@ -86,41 +87,53 @@ def _small_lake(root):
     return lake
 
 
-def test_warehouse_survives_moving_the_data_root(tmp_path, monkeypatch):
-    """Views name lake files relative to the warehouse folder: `mv data data2` keeps them working."""
+def test_warehouse_opens_from_any_folder(tmp_path, monkeypatch):
+    """A plain ``duckdb.connect(path, read_only=True)`` from another folder answers every view."""
+
     monkeypatch.delenv("SMARTCOMMERCE_WAREHOUSE", raising=False)
     built = _small_lake(tmp_path / "data")
     counts = build_warehouse(built, {})
-    sql = " ".join(db.connect(built.warehouse, read_only=True, spatial=False).execute(
-        "SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()[0])
-    assert str(tmp_path) not in sql
-    (tmp_path / "data").rename(tmp_path / "data2")
-    monkeypatch.chdir("/")
-    moved = Lake(tmp_path / "data2")
-    con = db.connect(moved.warehouse, read_only=True)
+    elsewhere = tmp_path / "notebooks" / "deep"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    con = duckdb.connect(str(Path("../../data/warehouse.duckdb")), read_only=True)
     for relation, n in counts.items():
         assert con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0] == n  # noqa: S608
-    assert con.execute("SELECT sum(population) FROM gold.h3_cells").fetchone()[0] == 12.5
     assert sorted(con.execute("SELECT sensor_id FROM silver.sensor_counts").df()["sensor_id"]) == ["a", "b"]
+    monkeypatch.chdir("/")
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM bronze.quarantine").fetchone()[0] == 1
 
 
-def test_duckdb_cli_reads_the_moved_warehouse_from_its_folder(tmp_path):
-    """What the README tells analysts: start the pinned CLI in the data folder."""
+def test_duckdb_cli_reads_the_warehouse_from_another_folder(tmp_path):
+    """What the README tells analysts: the pinned CLI, started anywhere."""
     import sys
-    from pathlib import Path
 
     built = _small_lake(tmp_path / "data")
     build_warehouse(built, {})
-    (tmp_path / "data").rename(tmp_path / "elsewhere")
     cli = Path(sys.executable).parent / "duckdb"
-    out = subprocess.run([str(cli), "-readonly", "-csv", "-noheader", "warehouse.duckdb",
+    out = subprocess.run([str(cli), "-readonly", "-csv", "-noheader", str(built.warehouse),
                           "-c", "SELECT count(*) FROM silver.sensor_counts"],
-                         cwd=tmp_path / "elsewhere", capture_output=True, text=True, check=True).stdout
+                         cwd="/", capture_output=True, text=True, check=True).stdout
     assert out.strip() == "2"
 
 
+def test_moved_data_root_is_repointed_by_a_rebuild(tmp_path, monkeypatch):
+    """After `mv data data2`, rebuilding the views in place (``smartcommerce warehouse``) points
+    them at the new folder; nothing of the old path remains."""
+    monkeypatch.delenv("SMARTCOMMERCE_WAREHOUSE", raising=False)
+    counts = build_warehouse(_small_lake(tmp_path / "data"), {})
+    (tmp_path / "data").rename(tmp_path / "data2")
+    moved = Lake(tmp_path / "data2")
+    assert build_warehouse(moved, {}) == counts
+    con = db.connect(moved.warehouse, read_only=True, spatial=False)
+    sql = " ".join(r[0] for r in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    assert str(tmp_path / "data2") in sql and str(tmp_path / "data") + "/" not in sql
+    assert con.execute("SELECT sum(population) FROM gold.h3_cells").fetchone()[0] == 12.5
+
+
 def test_warehouse_file_can_live_elsewhere(tmp_path, monkeypatch):
-    """`$SMARTCOMMERCE_WAREHOUSE` puts the file anywhere; views stay relative to it."""
+    """`$SMARTCOMMERCE_WAREHOUSE` puts the file anywhere."""
     monkeypatch.setenv("SMARTCOMMERCE_WAREHOUSE", str(tmp_path / "analysts" / "w.duckdb"))
     (tmp_path / "analysts").mkdir()
     lake = _small_lake(tmp_path / "data")

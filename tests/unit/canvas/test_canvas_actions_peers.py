@@ -16,51 +16,63 @@ from pipelines.canvas import cadastre as cad
 from pipelines.canvas import peers as pe
 from pipelines.canvas.actions import build_actions, fmt, rule_fires
 from pipelines.canvas.catalogue import load_catalogue
+from pipelines.canvas.references import CommuneContext
 from pipelines.canvas.scorecard import build_scorecard, commune_values
 from pipelines.sources.typology import read_typology
 
 
 def _row(**kw):
     base = {"status": "computed", "value": 8.0, "unit": "%", "name_fr": "Taux", "percentile_all": 20.0,
-            "threshold_met": False, "threshold": 10.0}
+            "threshold_met": False, "threshold": 20.0, "threshold_kind": "min", "shortfall": 12.0,
+            "min_difference": 5.0, "interval_half_width": 3.0, "significant": True,
+            "reference_basis_fr": "valeur de travail à valider"}
     return pd.Series({**base, **kw})
 
 
-def test_rules_fire_with_french_evidence():
-    assert rule_fires({"below": 10}, _row()) == "Taux = 8 % (< 10 %)"
-    assert rule_fires({"above": 10}, _row()) is None
-    assert "percentile 20 " in rule_fires({"percentile_below": 34}, _row())
-    assert "seuil 10 % non atteint" in rule_fires({"threshold_missed": True}, _row())
-    assert rule_fires({"below": 10}, _row(status="not_computable")) is None
+def test_rules_fire_only_on_a_significant_gap_with_french_evidence():
+    # method changed (issue 18): a rule fires on a significant shortfall from the absolute
+    # reference, never on a peer percentile or a bare threshold
+    evidence = rule_fires({"indicator": "x"}, _row())
+    assert evidence == ("Taux = 8 % ; référence ≥ 20 % (valeur de travail à valider) ; écart de 12 points, "
+                        "au-delà de l'écart minimal (5 points) et de l'incertitude (± 3 points)")
+    assert rule_fires({"indicator": "x"}, _row(significant=False)) is None
+    assert rule_fires({"indicator": "x"}, _row(status="not_computable")) is None
     assert fmt(1234.5, "hab.") == "1\u202f234 hab."
+
+
+def _context(n=200.0):
+    return {nis: CommuneContext(shops=n, population=10_000.0, observed_cells=n, site_sd=100.0, n_sites=4) for nis in NIS}
 
 
 def _card(catalogue, communes, values, missing=()):
     inventory = cad.build_cadastre(status_frame(missing), no_quality(), full_coverage(), communes, catalogue)
     frame = commune_values(indicator_frame(values), pd.DataFrame(columns=["nis", "indicator", "value", "reference"]))
-    return inventory, build_scorecard(frame, peers_frame(), cad.held_by_commune(inventory), inventory, catalogue, draws=100)
+    return inventory, build_scorecard(frame, peers_frame(), cad.held_by_commune(inventory), inventory, catalogue,
+                                      draws=100, contexts=_context())
 
 
-def test_weakest_commune_gets_vacancy_plan_with_its_value(catalogue, communes, indicator_values):
+def test_commune_above_the_walloon_vacancy_gets_the_vacancy_levers_with_its_value(catalogue, communes, indicator_values):
     values = dict(indicator_values)
-    values["vacancy_rate"] = [5.0, 8.0, 23.5]
+    values["vacancy_rate"] = [5.0, 19.0, 30.0]  # reference: at most 20 % (Walloon order of magnitude)
     inventory, card = _card(catalogue, communes, values)
     actions = build_actions(card.canvas, inventory, catalogue)
-    plan = actions[(actions["nis"] == NIS[2]) & (actions["action"] == "vacancy_plan")]
-    assert len(plan) == 1
-    assert "23,5 %" in plan["evidence"].iloc[0] and "seuil 10 % non atteint" in plan["evidence"].iloc[0]
-    assert not ((actions["nis"] == NIS[0]) & (actions["action"] == "vacancy_plan")).any()
+    plan = actions[(actions["nis"] == NIS[2]) & actions["action"].isin(["vacancy_tax", "vacancy_pop_up"])]
+    assert len(plan) == 2
+    assert "30 %" in plan["evidence"].iloc[0] and "référence ≤ 20 %" in plan["evidence"].iloc[0]
+    assert plan["kpi"].eq("vacancy_rate").all() and plan["target"].tolist() == [25.0, 25.0]  # half the gap closed
+    # B is above its peers' median but under the Walloon reference: no vacancy action
+    assert not (actions["nis"].isin(NIS[:2]) & actions["action"].str.startswith("vacancy_")).any()
     assert (actions.groupby("nis")["rank"].apply(lambda r: list(r) == list(range(1, len(r) + 1)))).all()
 
 
-def test_friction_points_put_local_control_first(catalogue, communes, indicator_values):
+def test_friction_points_are_the_significant_gaps_ranked_by_priority(catalogue, communes, indicator_values):
     _, card = _card(catalogue, communes, indicator_values)
-    c = card.canvas[(card.canvas["nis"] == NIS[2]) & card.canvas["friction_rank"].notna()].sort_values("friction_rank")
-    # C is last on everything: equal weakness, so priority follows control x influence
-    assert c.iloc[0]["control"] == "high"
-    assert c["friction_priority"].is_monotonic_decreasing
-    a = card.canvas[(card.canvas["nis"] == NIS[0]) & card.canvas["friction_rank"].notna()]
-    assert len(a) and a["threshold_met"].eq(False).all()  # A is best everywhere: only absolute thresholds remain
+    c = card.canvas
+    points = c[c["friction_rank"].notna()]
+    assert points["significant"].all() and (points["judgement"] == "significant").all()
+    assert not c.loc[c["friction_rank"].isna() & (c["status"] == "computed"), "significant"].any()
+    for _, own in points.groupby("nis"):
+        assert own.sort_values("friction_rank")["friction_priority"].is_monotonic_decreasing
 
 
 def test_same_input_same_scores(catalogue, communes, indicator_values):
@@ -68,9 +80,11 @@ def test_same_input_same_scores(catalogue, communes, indicator_values):
     _, b = _card(catalogue, communes, indicator_values)
     pd.testing.assert_frame_equal(a.pillars, b.pillars)
     pd.testing.assert_frame_equal(a.canvas.drop(columns=["needs"]), b.canvas.drop(columns=["needs"]))
-    best = a.pillars[a.pillars["nis"] == NIS[0]]
-    assert (best["rank"] == 1).all()
-    assert best["score"].tolist() == pytest.approx([100.0] * 5)
+    scores = a.pillars.pivot(index="nis", columns="pillar", values="score")
+    # method changed (issue 18): fixed goalposts, so the best commune is no longer 100 by
+    # construction; A is better than C on every indicator, so on every pillar
+    assert (scores.loc[NIS[0]] > scores.loc[NIS[2]]).all()
+    assert (a.pillars.loc[a.pillars["nis"] == NIS[0], "rank"] == 1).all()
 
 
 def test_percentile_lenses(catalogue, communes, indicator_values):
@@ -118,9 +132,13 @@ def test_catalogue_validation(tmp_path):
         load_catalogue(bad, tmp_path / "none.yaml")
 
 
-def test_every_threshold_has_a_source_and_every_pillar_indicators(catalogue):
+def test_every_indicator_has_a_documented_reference_and_goalposts(catalogue):
     for spec in catalogue.indicators.values():
-        if spec.threshold:
-            assert len(spec.threshold.source) > 20
+        ref = spec.threshold
+        assert ref is not None and len(ref.source) > 20 and ref.year and ref.min_difference > 0 and ref.uncertainty, spec.code
+        if ref.basis == "travail":
+            assert "à valider" in ref.note, spec.code
+        assert spec.goalposts is not None and spec.goalposts.upper > spec.goalposts.lower, spec.code
+    assert catalogue.references_version and catalogue.goalposts_version
     assert all(catalogue.in_pillar(p) for p in catalogue.pillars)
     assert len(catalogue.actions) >= 10 and len(catalogue.data_actions) >= 5

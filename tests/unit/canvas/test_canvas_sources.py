@@ -122,7 +122,7 @@ def test_landing_scan_sees_files_days_and_hashes(tmp_path):
     (tmp_path / "gtfs" / "bus.zip").write_bytes(b"abc")
     (tmp_path / "wifi" / "counts").mkdir(parents=True)
     for day in ("2026-10-01", "2026-10-03"):
-        (tmp_path / "wifi" / "counts" / f"{day}.csv").write_text("x")
+        (tmp_path / "wifi" / "counts" / f"{day}.csv").write_text(f"x {day}")  # two contents: no duplicate
     (tmp_path / "kbo").mkdir()
     (tmp_path / "kbo" / "enterprise.csv").write_text("x")
     (tmp_path / "kbo" / "address_points.csv").write_text("y")
