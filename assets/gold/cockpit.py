@@ -4,27 +4,24 @@ self-contained pages (region and one folder per group). The engine is ``pipeline
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import dagster as dg
 
-from assets.common import OWNERS, preview_md, table_metadata
+from assets.common import OWNERS, check_results, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource
-from pipelines.cockpit import checks
-from pipelines.cockpit.pages import build_pages
-from pipelines.cockpit.tables import build_region_tables, tables_from_frames
+from pipelines.cockpit.build import cockpit_pages, region_tables
 
 REGION_TABLES = ("region_communes", "region_needs", "region_data_priorities", "region_evolution")
-KEYS = {name: ["gold", name] for name in REGION_TABLES}
-PAGES_KEY = ["exports", "cockpit"]
+KEYS = {name: dg.AssetKey(["gold", name]) for name in REGION_TABLES}
+PAGES_KEY = dg.AssetKey(["exports", "cockpit"])
 INPUTS = Inputs("silver.communes", "gold.canvas_peers", "gold.canvas_pillars", "gold.actions", "gold.data_cadastre")
 PAGE_INPUTS = Inputs(*(f"gold.{name}" for name in REGION_TABLES), "exports.canvas_reports")
 DESCRIPTIONS = {
     "region_communes": "One row per commune: its intercommunale (geodata/intercommunales.csv, else the province/arrondissement rule) and province, population, one 0-100 score per journey pillar, its number of priority and data actions, its first action, the link to its report in its group's folder, and its polygon (EPSG:4326).",
     "region_needs": "The needs matrix in long form: every action of every commune's plan with its group, rank and whether it is a priority (the first five indicator actions, and every data action).",
-    "region_data_priorities": "Which source family to collect first, and where: per scope (the region and each group) and family missing or broken in some commune, the communes lacking it, the indicators and actions it would unlock, the population concerned, ranked.",
+    "region_data_priorities": "Which source family to collect first, and where: per scope (the region and each group) and family missing or broken in some commune, the communes lacking it (and per group), the indicators and actions it would unlock, the population concerned, ranked.",
     "region_evolution": "Per audit edition, commune and journey pillar, the score: the editions' evolution (only the current edition until the audit keeps its history).",
 }
 
@@ -41,26 +38,17 @@ def _spec(name: str) -> dg.AssetSpec:
 )
 def region(lake: LakeResource):  # noqa: ANN201
     """The gold.region_* tables from the Canvas tables."""
-    lk = lake.lake
-    reader = INPUTS.reader(lk)
-    peers = reader.read("gold.canvas_peers")
-    tables = build_region_tables(reader.read("silver.communes"), peers, reader.read("gold.canvas_pillars"),
-                                 reader.read("gold.actions"), reader.read("gold.data_cadastre"), date.today().isoformat())
-    for name, frame in tables.as_dict().items():
-        path = lk.write(frame, *KEYS[name])
-        meta = table_metadata(frame, str(path))
-        if name == "region_communes":
-            meta["communes_by_group"] = preview_md(frame.groupby(["group_name", "province"]).size().rename("communes").reset_index(), rows=20)
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(KEYS[name]), metadata=meta)
-    result = checks.every_commune_grouped(tables.communes, peers)
-    yield dg.AssetCheckResult(asset_key=dg.AssetKey(KEYS["region_communes"]), check_name="every_commune_grouped",
-                              passed=result.passed, metadata=result.metadata)
+    read = INPUTS.reader(lake.lake).read
+    results = region_tables(read("silver.communes"), read("gold.canvas_peers"), read("gold.canvas_pillars"),
+                            read("gold.actions"), read("gold.data_cadastre"), date.today().isoformat())
+    for name, result in results.items():
+        yield materialize(lake.lake, KEYS[name], result, multi=True)
 
 
 @dg.asset(
     key=PAGES_KEY, group_name="exports", kinds={"html", "geopackage"}, owners=OWNERS, deps=PAGE_INPUTS.deps,
     check_specs=[dg.AssetCheckSpec("pages_complete", asset=PAGES_KEY,
-                                   description="exports/cockpit/index.html and <group>/index.html exist, no external resource, each group folder holds only its communes' reports.")],
+                                   description="exports/cockpit/index.html and <group>/index.html exist, no external resource, each group folder holds only its communes' reports and no link leaves it.")],
 )
 def cockpit(lake: LakeResource) -> dg.MaterializeResult:
     """The cockpit pages (exports/cockpit/): the region page and, per intercommunale, a folder
@@ -68,19 +56,13 @@ def cockpit(lake: LakeResource) -> dg.MaterializeResult:
     data-collection priorities, editions' evolution), its communes' reports with a link back,
     and communes.gpkg/.parquet for QGIS. Self-contained: inline SVG, CSS and JavaScript."""
     lk = lake.lake
-    reader = PAGE_INPUTS.reader(lk)
-    start = time.perf_counter()
-    tables = tables_from_frames({name: reader.read(f"gold.{name}") for name in REGION_TABLES})
+    read = PAGE_INPUTS.reader(lk).read
     folder = lk.exports_local
-    paths = build_pages(tables, folder / "reports", folder / "cockpit", {"edition": date.today().isoformat()})
-    seconds = time.perf_counter() - start
+    meta, check = cockpit_pages({name: read(f"gold.{name}") for name in REGION_TABLES}, folder / "reports", folder / "cockpit",
+                                date.today().isoformat())
     lk.publish_exports(folder)
-    result = checks.pages_complete(folder / "cockpit", tables.communes)
-    return dg.MaterializeResult(
-        metadata={"region_page": dg.MetadataValue.path(str(paths["region"])), "groups": len(tables.communes["group"].unique()),
-                  "communes": len(tables.communes), "build_seconds": round(seconds, 2)},
-        check_results=[dg.AssetCheckResult(check_name="pages_complete", passed=result.passed, metadata=result.metadata)],
-    )
+    meta["region_page"] = dg.MetadataValue.path(str(meta["region_page"]))
+    return dg.MaterializeResult(metadata=meta, check_results=check_results([check]))
 
 
 assets = [region, cockpit]

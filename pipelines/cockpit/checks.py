@@ -3,38 +3,31 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from pipelines.cockpit.groups import GROUPS
 from pipelines.cockpit.tables import REGION, REPORTS_DIR
+from pipelines.results import Check
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""", re.I)
 """An external resource: a page that has one does not open offline."""
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    passed: bool
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def every_commune_grouped(region: pd.DataFrame, peers: pd.DataFrame) -> CheckResult:
+def every_commune_grouped(region: pd.DataFrame, peers: pd.DataFrame) -> Check:
     """Every commune of the Canvas once in ``gold.region_communes``, in a known group."""
     expected = set(peers["nis"].astype(str))
     found = region["nis"].astype(str)
     unknown = sorted(set(region["group"]) - set(GROUPS))
     fallback = int((region["group"] == "hors-referentiel").sum())
     passed = set(found) == expected and not found.duplicated().any() and not unknown
-    return CheckResult(passed, {"communes": len(region), "expected": len(expected), "duplicates": int(found.duplicated().sum()),
+    return Check("every_commune_grouped", passed, {"communes": len(region), "expected": len(expected), "duplicates": int(found.duplicated().sum()),
                                 "unknown_groups": ", ".join(unknown), "not_attributed": fallback,
                                 "by_basis": ", ".join(f"{k}: {v}" for k, v in region["basis"].value_counts().items())})
 
 
-def pages_complete(folder: Path, region: pd.DataFrame) -> CheckResult:
+def pages_complete(folder: Path, region: pd.DataFrame) -> Check:
     """The region page, one page per group, each group folder holding exactly its communes'
     reports, and no page referring to an external resource."""
     pages = [folder / "index.html"] + [folder / g / "index.html" for g in sorted(set(region["group"]))]
@@ -47,7 +40,7 @@ def pages_complete(folder: Path, region: pd.DataFrame) -> CheckResult:
     broken = broken_links(folder, sorted(set(region["group"].astype(str))))
     copied = sum(1 for g in set(region["group"]) for _ in (folder / str(g) / REPORTS_DIR).glob("*.html"))
     passed = not missing and not external and not foreign and not broken
-    return CheckResult(passed, {"pages": len(pages), "missing_pages": ", ".join(missing), "external_resources": ", ".join(external),
+    return Check("pages_complete", passed, {"pages": len(pages), "missing_pages": ", ".join(missing), "external_resources": ", ".join(external),
                                 "reports_outside_their_group": ", ".join(foreign), "broken_links": ", ".join(broken[:10]),
                                 "n_broken_links": len(broken), "reports_copied": copied,
                                 "reports_missing": len(region) - copied, "scope": REGION})

@@ -16,7 +16,7 @@ def test_cockpit_keys_groups_and_checks():
     specs = {spec.key: spec for a in cockpit.assets for spec in a.specs}
     assert set(specs) == {dg.AssetKey(["gold", n]) for n in cockpit.REGION_TABLES} | {dg.AssetKey(["exports", "cockpit"])}
     assert {s.group_name for k, s in specs.items() if k.path[0] == "gold"} == {"gold"}
-    assert specs[dg.AssetKey(["exports", "cockpit"])].group_name == "exports"
+    assert specs[cockpit.PAGES_KEY].group_name == "exports"
     assert all(s.description and s.owners for s in specs.values())
     checks = {(c.asset_key.path[-1], c.name) for a in cockpit.assets for c in a.check_specs}
     assert checks == {("region_communes", "every_commune_grouped"), ("cockpit", "pages_complete")}

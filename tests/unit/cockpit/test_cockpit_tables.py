@@ -48,3 +48,15 @@ def test_data_priorities_say_in_which_groups():
     pr = tables().data_priorities.set_index(["scope", "source"])
     assert pr.loc[("region", "counters"), "by_group"] == "BEP: 1, SPI: 1"
     assert pr.loc[("bep", "counters"), "by_group"] == "BEP: 1"
+
+
+def test_region_tables_entry_point_carries_the_grouping_check():
+    import cockpit_support as tiny
+
+    from pipelines.cockpit.build import region_tables
+
+    out = region_tables(tiny.communes(), tiny.peers(), tiny.pillars(), tiny.actions(), tiny.cadastre(), "e")
+    assert list(out) == ["region_communes", "region_needs", "region_data_priorities", "region_evolution"]
+    [check] = out["region_communes"].checks
+    assert check.name == "every_commune_grouped" and check.passed and check.metadata["by_basis"] == "province: 3, arrondissement: 1"
+    assert out["region_communes"].metadata["communes_by_group"] == "BEP (Namur): 2; IDEA (Hainaut): 1; SPI (Liège): 1"
