@@ -20,7 +20,7 @@ INPUTS = Inputs("silver.communes", "gold.canvas_peers", "gold.canvas_pillars", "
 PAGE_INPUTS = Inputs(*(f"gold.{name}" for name in REGION_TABLES), "exports.canvas_reports")
 DESCRIPTIONS = {
     "region_communes": "One row per commune: its intercommunale (geodata/intercommunales.csv, else the province/arrondissement rule) and province, population, one 0-100 score per journey pillar, its number of priority and data actions, its first action, the link to its report in its group's folder, and its polygon (EPSG:4326).",
-    "region_needs": "The needs matrix in long form: every action of every commune's plan with its group, rank and whether it is a priority (the first five indicator actions, and every data action).",
+    "region_needs": "The needs matrix in long form: every action of every commune's plan with its group, rank and whether it is a priority (the plan's tier: priority or data).",
     "region_data_priorities": "Which source family to collect first, and where: per scope (the region and each group) and family missing or broken in some commune, the communes lacking it (and per group), the indicators and actions it would unlock, the population concerned, ranked.",
     "region_evolution": "Per audit edition, commune and journey pillar, the score: the editions' evolution (only the current edition until the audit keeps its history).",
 }

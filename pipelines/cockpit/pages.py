@@ -33,7 +33,7 @@ from markupsafe import escape
 
 from pipelines.canvas import qgis
 from pipelines.cockpit.groups import GROUPS
-from pipelines.cockpit.tables import PRIORITY_TOP, REGION, REPORTS_DIR, RegionTables, group_order
+from pipelines.cockpit.tables import REGION, REPORTS_DIR, RegionTables, group_order
 from pipelines.constants import CRS_METRIC
 from pipelines.exports import export_layer
 from pipelines.lake import write_atomic
@@ -204,7 +204,7 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
         page=data, pillars=pillars, shapes=shapes, map=geometry, labels=labels, payload=payload.replace("</", "<\\/"),
         matrix=_matrix(data.needs, com), priorities=_with_titles(data.priorities, tables.needs),
         evolution=_evolution(data.evolution, pillars), communes=com.to_dict("records"),
-        groups=groups_summary, priority_top=PRIORITY_TOP, cost_fr=COST_FR, legend=[(s, score_colour(s)) for s in (0, 25, 50, 75, 100)],
+        groups=groups_summary, cost_fr=COST_FR, legend=[(s, score_colour(s)) for s in (0, 25, 50, 75, 100)],
     )
 
 

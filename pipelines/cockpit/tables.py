@@ -4,8 +4,9 @@
   column per journey pillar, its number of priority and data actions, the relative link to its
   report, and the commune polygon (EPSG:4326);
 * ``region_needs``: one row per commune and action of its plan (the needs matrix in long
-  form), ``priority`` true for the first :data:`PRIORITY_TOP` indicator actions and every data
-  action;
+  form), ``priority`` true for the actions the commune's plan ranks as priorities (its
+  ``tier``: ``priority``, and every ``data`` action; without a ``tier`` column, the first
+  :data:`PRIORITY_TOP` indicator actions);
 * ``region_data_priorities``: per scope (the region and each group) and source family that
   some commune lacks: how many communes lack it, which, in which groups (``by_group``), how
   many indicators and actions it would unlock, ranked;
@@ -25,7 +26,17 @@ from pipelines.cockpit.groups import GROUPS, assign_groups
 from pipelines.constants import CRS_WGS84
 
 PRIORITY_TOP = 5
-"""The first indicator actions of a commune's plan counted as its priorities."""
+"""Without the plan's ``tier`` column: the first indicator actions counted as priorities."""
+
+
+def is_priority(actions: pd.DataFrame) -> pd.Series:
+    """Whether each action is a priority of its commune's plan: its ``tier`` says so
+    (``priority`` or ``data``; ``consider`` is not); without ``tier``, every data action and the
+    first :data:`PRIORITY_TOP` indicator actions by ``rank``."""
+    if "tier" in actions.columns:
+        return actions["tier"].astype(str).isin(["priority", "data"])
+    order = actions[actions["kind"] == "indicator"].sort_values(["nis", "rank"]).groupby("nis").cumcount() + 1
+    return (actions["kind"] == "data") | order.reindex(actions.index).le(PRIORITY_TOP).fillna(False)
 REGION = "region"
 REPORTS_DIR = "rapports"
 """Each group folder holds its communes' reports in ``<group>/rapports/<nis>.html``."""
@@ -72,7 +83,7 @@ def region_communes(communes: gpd.GeoDataFrame, peers: pd.DataFrame, pillars: pd
         base[f"score_{p.code}"] = base["nis"].map(scores[p.code]) if p.code in scores else np.nan
     acts = actions.assign(nis=actions["nis"].astype(str))
     ind = acts[acts["kind"] == "indicator"]
-    base["priority_actions"] = base["nis"].map(ind.groupby("nis").size().clip(upper=PRIORITY_TOP)).fillna(0).astype("int64")
+    base["priority_actions"] = base["nis"].map(ind[is_priority(acts).loc[ind.index]].groupby("nis").size()).fillna(0).astype("int64")
     base["data_actions"] = base["nis"].map(acts[acts["kind"] == "data"].groupby("nis").size()).fillna(0).astype("int64")
     first = ind.sort_values(["nis", "rank"]).drop_duplicates("nis").set_index("nis")["title_fr"]
     base["first_action"] = base["nis"].map(first).astype(object)
@@ -90,8 +101,7 @@ def region_needs(actions: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     if not len(actions):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     acts = actions.assign(nis=actions["nis"].astype(str)).merge(groups[["nis", "group"]], on="nis", how="inner")
-    order = acts[acts["kind"] == "indicator"].sort_values(["nis", "rank"]).groupby("nis").cumcount() + 1
-    acts["priority"] = (acts["kind"] == "data") | order.reindex(acts.index).le(PRIORITY_TOP)
+    acts["priority"] = is_priority(acts).to_numpy()
     acts["rank"] = acts["rank"].astype("int64")
     return acts[cols].sort_values(["group", "nis", "rank"]).reset_index(drop=True)
 

@@ -60,3 +60,17 @@ def test_region_tables_entry_point_carries_the_grouping_check():
     [check] = out["region_communes"].checks
     assert check.name == "every_commune_grouped" and check.passed and check.metadata["by_basis"] == "province: 3, arrondissement: 1"
     assert out["region_communes"].metadata["communes_by_group"] == "BEP (Namur): 2; IDEA (Hainaut): 1; SPI (Liège): 1"
+
+
+def test_the_plans_tier_says_what_is_a_priority():
+    import cockpit_support as tiny
+
+    from pipelines.cockpit.tables import build_region_tables
+
+    actions = tiny.actions()
+    actions["tier"] = ["priority" if r <= 2 else "consider" for r in actions["rank"]]
+    actions.loc[actions["kind"] == "data", "tier"] = "data"
+    t = build_region_tables(tiny.communes(), tiny.peers(), tiny.pillars(), actions, tiny.cadastre(), "e")
+    b = t.needs[t.needs["nis"] == "92002"]
+    assert b.loc[b["priority"], "action"].tolist() == ["act1", "act2", "install_counters"]
+    assert t.communes.set_index("nis")["priority_actions"].to_dict() == {"92001": 2, "92002": 2, "61001": 2, "53001": 2}
