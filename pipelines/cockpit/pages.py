@@ -200,9 +200,11 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
               for n, link in zip(com["nis"], com["link"], strict=True) if geometry.paths.get(n)]
     payload = json.dumps({"scores": scores, "names": names}, ensure_ascii=False, separators=(",", ":"))
     labels = [(geometry.labels[s["nis"]], s["name"]) for s in shapes] if len(shapes) <= LABELS_MAX else []
+    rows = _with_titles(data.priorities, tables.needs)
     return _env().get_template("cockpit.html.j2").render(
         page=data, pillars=pillars, shapes=shapes, map=geometry, labels=labels, payload=payload.replace("</", "<\\/"),
-        matrix=_matrix(data.needs, com), priorities=_with_titles(data.priorities, tables.needs),
+        matrix=_matrix(data.needs, com), priorities=[r for r in rows if r["indicators_unlocked"] or r["actions_unlocked"]],
+        unlocking_nothing=[r for r in rows if not (r["indicators_unlocked"] or r["actions_unlocked"])],
         evolution=_evolution(data.evolution, pillars), communes=com.to_dict("records"),
         groups=groups_summary, cost_fr=COST_FR, legend=[(s, score_colour(s)) for s in (0, 25, 50, 75, 100)],
     )

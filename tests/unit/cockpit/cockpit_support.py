@@ -45,11 +45,12 @@ def actions() -> pd.DataFrame:
 def cadastre() -> pd.DataFrame:
     rows = []
     for i, n in enumerate(NIS):
-        for source, label in (("osm", "OpenStreetMap"), ("counters", "Compteurs piétons et vélos"), ("vouchers", "Chèques commerces")):
-            missing = (source == "counters" and n in ("92002", "61001")) or (source == "vouchers" and n == "53001")
+        for source, label in (("osm", "OpenStreetMap"), ("counters", "Compteurs piétons et vélos"), ("vouchers", "Chèques commerces"),
+                              ("outlines", "Périmètres des noyaux commerciaux")):
+            missing = (source == "counters" and n in ("92002", "61001")) or (source == "vouchers" and n == "53001") or source == "outlines"
             rows.append({"nis": n, "commune": NAMES[i], "source": source, "label_fr": label, "status": "missing" if missing else "held",
-                         "unlocks": ["footfall_daily", "flows_unexploited_cells"] if missing and source == "counters" else (["customers_outside_share"] if missing else []),
-                         "unlocks_actions": ["install_counters"] if missing and source == "counters" else (["join_vouchers"] if missing else [])})
+                         "unlocks": {"counters": ["footfall_daily", "flows_unexploited_cells"], "vouchers": ["customers_outside_share"]}.get(source, []) if missing else [],
+                         "unlocks_actions": {"counters": ["install_counters"], "vouchers": ["join_vouchers"]}.get(source, []) if missing else []})
     return pd.DataFrame(rows)
 
 

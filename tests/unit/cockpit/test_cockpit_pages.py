@@ -31,6 +31,7 @@ def test_pages_and_group_folders(tmp_path):
     for page in (region, group):
         assert 'id="map"' in page and 'id="needs-matrix"' in page and 'id="data-priorities"' in page and 'id="pillar"' in page
         assert "Une seule édition" in page and "Installer des compteurs piétons" in page
+        assert "sans indicateur ni action à débloquer : Périmètres des noyaux commerciaux" in page
         assert not checks.EXTERNAL.search(page)
     assert 'href="bep/rapports/92001.html"' in region and 'href="bep/index.html"' in region
     # a group's page only links inside its folder and only to its communes

@@ -28,11 +28,11 @@ def test_data_priorities_ranked_by_values_unlocked_per_scope():
     pr = tables().data_priorities
     region = pr[pr["scope"] == "region"].set_index("source")
     # counters: missing in two communes x two indicators = 4 values; vouchers: one commune x one indicator
-    assert region["rank"].to_dict() == {"counters": 1, "vouchers": 2}
+    assert region["rank"].to_dict() == {"counters": 1, "vouchers": 2, "outlines": 3}  # unlocks nothing: last
     assert region.loc["counters", "indicator_communes_unlocked"] == 4 and region.loc["counters", "communes_lacking"] == 2
     assert region.loc["counters", "communes"] == "Bville, Cville" and region.loc["counters", "population_lacking"] == 6000
     bep = pr[pr["scope"] == "bep"]
-    assert bep["source"].tolist() == ["counters"] and bep["communes"].tolist() == ["Bville"]
+    assert bep["source"].tolist() == ["counters", "outlines"] and bep["communes"].tolist() == ["Bville", "Aville, Bville"]
     assert set(pr["scope"]) == {"region", "bep", "spi", "idea"}
 
 
