@@ -130,3 +130,21 @@ def online_journey(matched: pd.DataFrame, shops: pd.DataFrame, communes: pd.Data
     surveyed = sorted(frame.loc[frame["respondents"] > 0, "nis"].unique())
     meta = {"communes_surveyed": len(surveyed), "shops_surveyed": len(matched)}
     return TableResult(frame, meta, checks)
+
+
+def canvas_rows(journey: pd.DataFrame) -> pd.DataFrame:
+    """gold.online_journey as commune-level indicator rows (the layout of
+    ``gold.commune_indicators``) for the Canvas."""
+    if journey.empty:
+        return pd.DataFrame(columns=["nis", "district_id", "indicator", "value", "unit", "status", "needs", "reference"])
+    reference = "enquête commerçants : " + journey["respondents"].astype(str) + " commerces interrogés"
+    return journey.assign(district_id=pd.NA, reference=reference)[
+        ["nis", "district_id", "indicator", "value", "unit", "status", "needs", "reference"]
+    ]
+
+
+def respondents(journey: pd.DataFrame) -> dict[str, float]:
+    """nis -> shops surveyed (the sample size of the survey shares)."""
+    if journey.empty:
+        return {}
+    return journey.groupby(journey["nis"].astype(str))["respondents"].max().astype(float).to_dict()

@@ -30,6 +30,7 @@ TABLES = {
     "vacant": "silver.vacant_cells", "tourism": "silver.tourism", "h3_cells": "gold.h3_cells",
     "friction_cells": "gold.friction_cells", "indicators": "gold.commune_indicators",
     "catchment": "gold.catchment", "footfall_profile": "gold.footfall_profile", "streets": "silver.network_edges",
+    "online": "gold.online_journey",
 }  # fmt: skip
 BRONZE_KEYS = [spec.key for a in bronze.assets for spec in a.specs]
 """Every bronze asset: the inventory counts their accepted rows (Parquet footers) and quarantine."""

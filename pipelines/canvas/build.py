@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from pipelines import online
 from pipelines.canvas import cadastre as cad
 from pipelines.canvas import qgis, report, scoring, whatif
 from pipelines.canvas.actions import build_actions
@@ -60,6 +61,8 @@ class CanvasFrames:
     footfall_profile: pd.DataFrame = field(default_factory=pd.DataFrame)
     streets: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The street network (``silver.network_edges``): names the streets of a district."""
+    online: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``gold.online_journey``: the merchant survey's indicators per commune."""
 
 
 def build_inventory(frames: CanvasFrames, status: pd.DataFrame,
@@ -72,7 +75,8 @@ def build_inventory(frames: CanvasFrames, status: pd.DataFrame,
     """
     catalogue = catalogue or load_catalogue()
     inputs = cad.CoverageInputs(frames.communes, frames.sectors, frames.shops, frames.districts, frames.sensors,
-                                frames.merchants, frames.parking, frames.vacant, frames.friction_cells, frames.indicators)
+                                frames.merchants, frames.parking, frames.vacant, frames.friction_cells, frames.indicators,
+                                frames.online)
     quality = cad.quality_by_family(rows_accepted, quarantine)
     return cad.build_cadastre(status, quality, cad.coverage_table(inputs), frames.communes, catalogue)
 
@@ -90,7 +94,8 @@ class CanvasResult:
 def canvas_values(frames: CanvasFrames, features: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Commune values of every Canvas indicator: ``gold.commune_indicators``, the derived ones
     and the size-driven counts per inhabitant or per district."""
-    values = commune_values(frames.indicators, derived_values(features, frames.footfall_profile, frames.catchment, frames.districts))
+    indicators = pd.concat([frames.indicators, online.canvas_rows(frames.online)], ignore_index=True) if len(frames.online) else frames.indicators
+    values = commune_values(indicators, derived_values(features, frames.footfall_profile, frames.catchment, frames.districts))
     population = dict(zip(features["nis"].astype(str), features["population"].astype(float), strict=True))
     n_districts = frames.districts.assign(nis=frames.districts["nis"].astype(str)).groupby("nis").size().to_dict() if len(frames.districts) else {}
     sized = size_derived(values, catalogue, population, n_districts)
@@ -120,7 +125,7 @@ def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalo
     held = cad.held_by_commune(cadastre)
     values = canvas_values(frames, features, catalogue)
     card = build_scorecard(values, peers.table, held, cadastre, catalogue, draws=draws, seed=seed,
-                           contexts=contexts(features, frames.vacant, frames.footfall_profile))
+                           contexts=contexts(features, frames.vacant, frames.footfall_profile, online.respondents(frames.online)))
     places = commune_places(frames.districts, frames.streets, frames.vacant)
     actions = build_actions(card.canvas, cadastre, catalogue, places, as_of)
     communes = peers.table["nis"].astype(str).tolist()

@@ -9,7 +9,7 @@ missing or broken family, the indicators and data actions it would unlock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +19,7 @@ from pipelines.availability import Family
 from pipelines.canvas.catalogue import FAMILIES, Catalogue
 from pipelines.canvas.sources import family_info
 
-LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od"})
+LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od", "survey"})
 """Families held territory-wide that a commune may still lack locally (coverage 0 = missing)."""
 
 STATUS_COLUMNS = ("source", "status", "required", "files", "bytes", "first_day", "last_day", "days", "file_hashes", "reason")
@@ -39,6 +39,8 @@ class CoverageInputs:
     vacant: gpd.GeoDataFrame
     friction_cells: pd.DataFrame
     indicators: pd.DataFrame
+    online: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``gold.online_journey`` (``respondents`` per commune: the merchant survey)."""
 
 
 def _share(num: float, den: float) -> float:
@@ -94,7 +96,13 @@ def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFra
         "vouchers": (_share(len(of(inp.merchants)), len(shops)), "part des commerces affiliés aux chèques"),
         "vacancy": (_points_in_districts(inp.vacant[inp.vacant["nis"].astype(str) == nis] if len(inp.vacant) else inp.vacant, inp.districts, nis), "part des noyaux couverts par le registre"),
         "parking": (_share(float(parking["capacity"].notna().sum()), len(parking)) if len(parking) else np.nan, "part des parkings à capacité connue"),
+        "survey": (_share(_surveyed(of(inp.online)), len(shops)), "part des commerces interrogés par l'enquête"),
     }
+
+
+def _surveyed(online: pd.DataFrame) -> float:
+    """Shops of a commune that answered the merchant survey."""
+    return float(online["respondents"].max()) if len(online) and "respondents" in online else 0.0
 
 
 def _local_presence(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFrame, str], pd.DataFrame]) -> dict[str, bool]:
@@ -105,7 +113,8 @@ def _local_presence(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFrame
     ind = split(inp.indicators, nis)
     od = ind[(ind["indicator"] == "od_inflow_outside_share") & ind["district_id"].isna() & ind["value"].notna()] if len(ind) else ind
     return {"wifi": "wifi" in kinds, "counters": "pedestrian" in kinds, "od": bool(len(od)),
-            "vouchers": bool(len(split(inp.merchants, nis))), "vacancy": bool(len(split(inp.vacant, nis)))}
+            "vouchers": bool(len(split(inp.merchants, nis))), "vacancy": bool(len(split(inp.vacant, nis))),
+            "survey": _surveyed(split(inp.online, nis)) > 0}
 
 
 def coverage_table(inp: CoverageInputs) -> pd.DataFrame:

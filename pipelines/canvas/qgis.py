@@ -117,7 +117,7 @@ def add_styles(gpkg: Path, layers: Sequence[StyledLayer]) -> Path:
 def scorecard_layer(pillars: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One polygon per commune with every pillar's score, rank and rank interval (French
     column names, e.g. ``score_venir``, ``rang_venir``, ``rang_p05_venir``)."""
-    short = {"be_found": "etre_trouve", "get_there": "venir", "stay": "rester", "spend": "depenser", "delivery": "livraison"}
+    short = {"be_found": "etre_trouve", "buy_online": "acheter_en_ligne", "get_there": "venir", "stay": "rester", "spend": "depenser", "delivery": "livraison"}
     wide = communes[["nis", "name_fr", "population", "geometry"]].assign(nis=communes["nis"].astype(str)).rename(columns={"nis": "ins", "name_fr": "commune"})
     for code, label in short.items():
         p = pillars[pillars["pillar"] == code].set_index(pillars.loc[pillars["pillar"] == code, "nis"].astype(str))

@@ -92,9 +92,12 @@ class CommuneContext:
     observed_cells: float = np.nan
     site_sd: float = np.nan
     n_sites: float = 0.0
+    respondents: float = np.nan
+    """Shops that answered the merchant survey (the sample of its shares)."""
 
 
-def contexts(features: pd.DataFrame, vacant: pd.DataFrame, footfall_profile: pd.DataFrame) -> dict[str, CommuneContext]:
+def contexts(features: pd.DataFrame, vacant: pd.DataFrame, footfall_profile: pd.DataFrame,
+             surveyed: dict[str, float] | None = None) -> dict[str, CommuneContext]:
     """nis -> :class:`CommuneContext` from the peers' features (shops, population), the vacancy
     register (latest date) and the site rows of ``gold.footfall_profile``."""
     observed: dict[str, float] = {}
@@ -112,7 +115,8 @@ def contexts(features: pd.DataFrame, vacant: pd.DataFrame, footfall_profile: pd.
     for r in features.itertuples():
         nis = str(r.nis)
         sd, n = spread.get(nis, (np.nan, 0.0))
-        out[nis] = CommuneContext(float(r.shops), float(r.population), observed.get(nis, np.nan), sd, n)
+        out[nis] = CommuneContext(float(r.shops), float(r.population), observed.get(nis, np.nan), sd, n,
+                                  (surveyed or {}).get(nis, np.nan))
     return out
 
 
@@ -127,13 +131,14 @@ def half_width(ref: Threshold, value: float, ctx: CommuneContext, coverage: floa
         return np.nan, ""
     method, param = ref.uncertainty[0] if ref.uncertainty else ("absolute", 0.0)
     if method == "binomial":
-        n = ctx.shops if param == "shops" else ctx.observed_cells
+        n, what = {"shops": (ctx.shops, "commerces"), "respondents": (ctx.respondents, "commerces interrogés")}.get(
+            param, (ctx.observed_cells, "cellules observées"))
         if not n or np.isnan(n) or n <= 0:
             hw, basis = np.inf, "taille d'échantillon inconnue"
         else:
             p = (value / 100.0 * n + 2.0) / (n + 4.0)
             hw = 100.0 * Z95 * np.sqrt(p * (1 - p) / (n + 4.0))
-            basis = f"proportion sur {int(n)} {'commerces' if param == 'shops' else 'cellules observées'}"
+            basis = f"proportion sur {int(n)} {what}"
     elif method == "poisson":
         if not ctx.population or np.isnan(ctx.population) or ctx.population <= 0 or np.isnan(ctx.shops):
             hw, basis = np.inf, "population inconnue"

@@ -99,3 +99,23 @@ def test_canvas_notebooks_run_on_the_demo(demo, monkeypatch, name):
         assert len(namespace["actions"]) > 0
     else:
         assert len(namespace["table"]) == 10 and namespace["score_map"].startswith("<svg")
+
+
+def test_the_online_journey_is_judged_where_a_survey_exists_and_asked_for_elsewhere(demo):
+    """Three demo communes hold a merchant survey: their online-purchase indicators are
+    computed; the others are not computable (needs survey) and get the survey data action."""
+    canvas = demo.read("gold", "canvas")
+    online = canvas[canvas["indicator"] == "online_webshop_share"].set_index("nis")
+    surveyed = {p.stem for p in (demo.landing / "survey").glob("*.csv")}
+    assert len(surveyed) == 3
+    for nis, row in online.iterrows():
+        if nis in surveyed:
+            assert row["status"] == "computed" and 0 <= row["value"] <= 100, nis
+        else:
+            assert row["status"] == "not_computable" and list(row["needs"]) == ["survey"], nis
+    actions = demo.read("gold", "actions")
+    asked = set(actions.loc[actions["action"] == "merchant_survey", "nis"].astype(str))
+    assert asked == set(online.index.astype(str)) - surveyed
+    # the OSM side of being found online is computed everywhere
+    website = canvas[canvas["indicator"] == "online_website_share"]
+    assert (website["status"] == "computed").all()
