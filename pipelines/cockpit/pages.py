@@ -237,7 +237,8 @@ def _group_summary(tables: RegionTables) -> list[dict[str, Any]]:
                      "population": float(part["population"].sum()), "link": f"{g}/index.html",
                      "scores": [float(part[f"score_{p.code}"].mean()) if part[f"score_{p.code}"].notna().any() else None for p in tables.pillars],
                      "top_needs": [(t, int(n)) for t, n in top.items()],
-                     "first_data": [(str(r.label_fr), int(r.communes_lacking)) for r in _scope(tables.data_priorities, g).head(2).itertuples()]})
+                     "first_data": [(str(r.label_fr), int(r.communes_lacking)) for r in _scope(tables.data_priorities, g).itertuples()
+                                    if r.indicators_unlocked or r.actions_unlocked][:2]})
     return rows
 
 

@@ -34,6 +34,8 @@ def test_pages_and_group_folders(tmp_path):
         assert "sans indicateur ni action à débloquer : Périmètres des noyaux commerciaux" in page
         assert not checks.EXTERNAL.search(page)
     assert 'href="bep/rapports/92001.html"' in region and 'href="bep/index.html"' in region
+    groups_table = region[region.index('id="groupes"'):region.index('id="carte"')]
+    assert "Compteurs piétons et vélos (1)" in groups_table and "Périmètres" not in groups_table  # unlocks nothing
     # a group's page only links inside its folder and only to its communes
     links = set(re.findall(r'href="([^"#]+)"', group))
     assert links == {"rapports/92001.html", "rapports/92002.html", "communes.gpkg", "communes.parquet"}
