@@ -5,11 +5,13 @@
 #                 the GeoPackage exports open
 #   postgresql    the Dagster instance on PostgreSQL (tests start their own server on loopback)
 #   redis-server  the Celery executor's broker (tests start their own server on loopback)
+#   chromium      headless rendering of the cockpit pages (tests/unit/cockpit)
 set -euo pipefail
 need=()
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
