@@ -9,6 +9,7 @@ quarantine.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Collection
@@ -31,7 +32,7 @@ from pipelines.sources._rowchecks import (
     read_result,
     read_text_table,
 )
-from pipelines.timeutil import local_day, parse_timestamps
+from pipelines.timeutil import day_problems, file_day, local_day, parse_timestamps
 
 SOURCE = "wifi"
 SENSOR_COLUMNS = ("sensor_id", "nis", "name", "lon", "lat", "installed_on")
@@ -95,7 +96,13 @@ def read_sensors(path: Path) -> ReadResult:
     )
 
 
-def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadResult:
+def read_counts(
+    path: Path,
+    *,
+    sensors: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+) -> ReadResult:
     """Read one ``wifi/counts/<YYYY-MM-DD>.csv`` file of hourly unique-device counts.
 
     Returns
@@ -105,7 +112,9 @@ def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadRe
         timestamps without UTC offset (ambiguous on the autumn night), unparsable or with
         an offset Brussels does not use at that instant, not on an hour boundary,
         missing/non-numeric/negative/non-integer counts, repeated (sensor_id, ts); with
-        ``sensors`` (the ids of ``wifi/sensors.csv``), an unknown sensor_id.
+        ``sensors`` (the ids of ``wifi/sensors.csv``), an unknown sensor_id; a timestamp
+        outside the file's local day (``day``, by default the file name's ``YYYY-MM-DD``)
+        or implausible (before 2000, after the run date ``today`` + 1 day).
     """
     frame, malformed, rows_in = _read(path, COUNT_COLUMNS)
     reasons = Reasons(frame.index)
@@ -118,6 +127,7 @@ def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadRe
         ts.notna() & (ts != ts.dt.floor("h")),
         "timestamp not on an hour boundary: " + frame["timestamp"],
     )
+    reasons.add_problems(day_problems(ts, frame["timestamp"], day or file_day(path), today=today))
     devices, problem = parse_count(frame["unique_devices"], "unique_devices")
     reasons.add_problems(problem)
     table = pd.DataFrame({"sensor_id": ids.astype("string"), "ts": ts})
