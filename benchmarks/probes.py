@@ -104,25 +104,28 @@ BAD_LINES = (
 
 
 def generate(path: Path, rows: int, *, seed: int = SEED) -> Path:
-    """Write a probes day of ``rows`` rows (plus :data:`BAD_LINES`) in chunks."""
+    """Write a probes day of ``rows`` rows (plus :data:`BAD_LINES`) in chunks.
+
+    Timestamps (every second of the 25-hour day, as Brussels wall clock with offset) and
+    device ids (a pool of up to 500,000 MAC addresses) are formatted once and indexed.
+    """
     rng = np.random.default_rng(seed)
     sensors = np.array([f"wifi-{n:05d}-{i:02d}" for n in (92801, 92813, 52812, 56835, 61824) for i in range(1, 5)])
     start = pd.Timestamp(DAY).tz_localize("Europe/Brussels").tz_convert("UTC")
-    seconds = 25 * 3600  # the 25-hour day
-    devices = rows // 8 + 1
+    stamps = (start + pd.to_timedelta(np.arange(25 * 3600), unit="s")).tz_convert("Europe/Brussels")
+    stamps = stamps.strftime("%Y-%m-%dT%H:%M:%S%z")
+    stamps = np.array([t[:-2] + ":" + t[-2:] for t in stamps], dtype=object)
+    pool = min(rows // 8 + 1, 500_000)
+    macs = np.array([":".join(f"{b:02x}" for b in (0xA4_00_00_00_00_00 + d).to_bytes(6, "big")) for d in range(pool)], dtype=object)
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         out.write(",".join(PROBE_COLUMNS) + "\n")
         done = 0
         while done < rows:
             n = min(CHUNK, rows - done)
-            ts = start + pd.to_timedelta(np.sort(rng.integers(0, seconds, n)), unit="s")
-            text = ts.tz_convert("Europe/Brussels").strftime("%Y-%m-%dT%H:%M:%S%z")
-            text = text.str[:-2] + ":" + text.str[-2:]
-            dev = rng.integers(0, devices, n)
-            mac = pd.Series(dev).map(lambda d: ":".join(f"{b:02x}" for b in int(d).to_bytes(6, "big")))
             frame = pd.DataFrame({
-                "sensor_id": sensors[rng.integers(0, len(sensors), n)], "timestamp": text,
-                "device_id": mac.to_numpy(), "rssi": rng.integers(-100, -30, n),
+                "sensor_id": sensors[rng.integers(0, len(sensors), n)],
+                "timestamp": stamps[np.sort(rng.integers(0, len(stamps), n))],
+                "device_id": macs[rng.integers(0, pool, n)], "rssi": rng.integers(-100, -30, n),
             })  # fmt: skip
             frame.to_csv(out, header=False, index=False)
             done += n

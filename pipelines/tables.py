@@ -27,8 +27,8 @@ _TYPES: dict[str, pa.DataType] = {
 _S, _F, _I = "str", "f64", "i64"
 
 BRONZE: dict[str, tuple[tuple[str, str], ...]] = {
-    "statbel_communes": (("nis", _S), ("name_fr", _S), ("name_nl", _S), ("population", _I), (GEOMETRY_COLUMN, "geometry")),
-    "statbel_sectors": (("sector_id", _S), ("name_fr", _S), ("nis", _S), ("population", _I), (GEOMETRY_COLUMN, "geometry")),
+    "statbel_communes": (("nis", _S), ("name_fr", _S), ("name_nl", _S), ("population", _I), ("repaired_area_change", _F), (GEOMETRY_COLUMN, "geometry")),
+    "statbel_sectors": (("sector_id", _S), ("name_fr", _S), ("nis", _S), ("population", _I), ("repaired_area_change", _F), (GEOMETRY_COLUMN, "geometry")),
     "osm_pois": (
         ("osm_id", _S), ("kind", _S), ("subtype", _S), ("name", _S), ("website", _S),
         ("opening_hours", _S), ("capacity", _I), ("addr_street", _S), ("addr_housenumber", _S),
