@@ -4,8 +4,10 @@ A probes day (``sensor_id,timestamp,device_id,rssi``, one row per device sightin
 ``--rows`` rows is generated (numpy, seed :data:`SEED`, written in chunks: the generator
 itself holds one chunk), with a few bad rows (unparsable timestamp,
 rssi out of range, a line with a field too many). Then each reader runs **in a fresh Python
-process** and reports its peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
-imports included: ``base_mb`` is the process before reading) and its throughput:
+process** and reports its peak resident memory (``VmHWM`` of ``/proc/self/status``, imports
+included: ``base_mb`` is the process before reading) and its throughput. ``ru_maxrss`` is not
+used: Linux keeps it across ``fork``/``execve``, so a child would report at least the
+parent's memory (the generator's), while ``VmHWM`` belongs to the new address space:
 
 - ``old``: the reader before the streaming work (:func:`read_probes_old`, kept verbatim
   below): the whole file as text in pandas, then the checks and the pseudonymisation.
@@ -133,9 +135,20 @@ def generate(path: Path, rows: int, *, seed: int = SEED) -> Path:
     return path
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (MB): ``VmHWM``, else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _measure(kind: str, path: str, workdir: str) -> dict[str, object]:
     """Run one reader in this process; return rows, seconds, peak RSS and a digest."""
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = peak_rss_mb()
     started = time.perf_counter()
     if kind == "old":
         result = read_probes_old(Path(path), KEY)
@@ -152,7 +165,7 @@ def _measure(kind: str, path: str, workdir: str) -> dict[str, object]:
         accepted, quarantine, rows_in = written.rows_accepted, written.quarantine, written.rows_in
         hashes = pd.read_parquet(written.dest, columns=["device_hash"])["device_hash"]
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     digest = hashlib.sha256("\n".join(hashes.astype(str)).encode()).hexdigest()[:16]
     return {
         "reader": kind, "rows_in": int(rows_in or 0), "accepted": int(accepted), "quarantined": len(quarantine),

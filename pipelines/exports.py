@@ -52,8 +52,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, target: Target, **options: object) -> Target:
     """Write a spreadsheet-bound CSV atomically, its text cells neutralised first
-    (:func:`spreadsheet_safe`); every CSV export goes through here."""
+    (:func:`spreadsheet_safe`); every CSV export goes through here.
+
+    Lines end with CRLF (RFC 4180): a cell holding a carriage return is then quoted, where
+    with ``\n`` line ends pandas writes it bare and a reader splits the row there.
+    """
     safe = spreadsheet_safe(frame)
+    options = {"lineterminator": "\r\n", **options}
     return write_atomic(target, lambda tmp: safe.to_csv(tmp, index=False, **options))
 
 
