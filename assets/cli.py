@@ -312,7 +312,7 @@ def _one_fault(exc: BaseException) -> str | None:
     if type(exc).__module__.startswith(("botocore", "pyarrow")) or isinstance(exc, ConnectionError):
         lowered = text.lower()
         if any(s in lowered for s in ("could not connect", "connection refused", "unreachable", "curl error", "failed to connect")):
-            endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("S3_ENDPOINT_URL") or "the configured S3 endpoint"
+            endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "the configured S3 endpoint"
             return f"object store unreachable at {endpoint}: {text[:160]}: check the endpoint and the network, then run again"
     return None
 

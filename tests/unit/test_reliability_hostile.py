@@ -380,3 +380,15 @@ def test_whole_file_problems_are_one_row_as_before(tmp_path: Path, data: bytes) 
     old, new = read_probes_old(path, KEY), wifi.read_probes(path, KEY, batch_bytes=8)
     assert new.quarantine.drop(columns="raw").equals(old.quarantine.drop(columns="raw"))
     assert len(new.table) == len(old.table) == 0
+
+
+def test_a_step_that_hits_a_full_disk_says_what_to_do() -> None:
+    from types import SimpleNamespace
+
+    from assets.runlog import _root_cause
+
+    inner = SimpleNamespace(message="OSError: [Errno 28] No space left on device: '/d/lake/x.parquet'\n  File ...", cause=None)
+    outer = SimpleNamespace(message="Error in step", cause=inner)
+    assert _root_cause(outer) == (
+        "OSError: [Errno 28] No space left on device: '/d/lake/x.parquet' (disk full: free space on that file system and run again)"
+    )
