@@ -392,3 +392,16 @@ def test_a_step_that_hits_a_full_disk_says_what_to_do() -> None:
     assert _root_cause(outer) == (
         "OSError: [Errno 28] No space left on device: '/d/lake/x.parquet' (disk full: free space on that file system and run again)"
     )
+
+
+def test_a_day_file_copied_under_another_days_name_is_not_counted_twice(landing: Path) -> None:
+    """The duplicate-by-hash quarantine belongs to the landing scan; the day rule already keeps
+    a copied day out of the lake: every row names its own day, not the file's."""
+    first, second = _days(landing)[:2]
+    for folder in ("wifi/counts", "od"):
+        shutil.copy(landing / folder / f"{first}.csv", landing / folder / f"{second}.csv")
+    loaded = _daily(landing, second)
+    for name in ("wifi_counts", "od_flows"):
+        result = loaded[name]
+        assert len(result.table) == 0 and result.balanced, name
+        assert result.quarantine["reason"].str.contains(f"not the file's day {second}").all(), name
