@@ -214,11 +214,7 @@ def read_probes(
         ``raw`` text carries ``device_hash`` instead of ``device_id``; malformed rows are
         redacted whole.
     """
-    try:
-        batches = list(iter_probes(path, key, sensors=sensors, day=day, today=today, batch_bytes=batch_bytes))
-    except _NotStreamable:
-        path = Path(path)
-        return _probe_result(*_read(path, PROBE_COLUMNS), key, path, sensors, day or file_day(path), today)
+    batches = list(iter_probes(path, key, sensors=sensors, day=day, today=today, batch_bytes=batch_bytes))
     if len(batches) == 1:
         return batches[0]
     result = ReadResult.concat(batches)
@@ -240,9 +236,9 @@ def iter_probes(
     Each batch is read by the same text reader and row checks as a whole file, with
     file-wide row numbers; the batches together give the same accepted rows and quarantine
     as reading the file at once. A file that cannot be split safely (empty, blank or
-    unreadable header, a required column missing, a batch that the text reader rejects as
-    a whole, e.g. binary) is read at once (its result is then a single file-level
-    quarantine row, or small). Device ids are hashed per batch: identical pseudonyms.
+    unreadable header, a required column missing, header only, NUL bytes anywhere: one
+    screening pass over the bytes) is read at once, as before (its result is then a single
+    file-level quarantine row, or small). Device ids are hashed per batch: identical pseudonyms.
     Lines are split on ``\n`` only: a quoted field holding a line break (never seen in
     probe exports) may be split across two batches and quarantined as malformed.
     """
@@ -267,8 +263,9 @@ def iter_probes(
         )
         if rows_in == 0:
             continue
-        if (malformed["row_number"] == 0).any():  # cannot happen once the header is checked
-            raise _NotStreamable
+        if (malformed["row_number"] == 0).any():
+            reasons = ", ".join(malformed["reason"])
+            raise AssertionError(f"a probes batch gave a file-level problem after the file was screened: {reasons}")
         frame.index = frame.index + offset
         malformed = malformed.assign(row_number=malformed["row_number"] + offset)
         offset += rows_in
@@ -292,19 +289,16 @@ def _probe_blocks(path: Path, batch_bytes: int) -> Iterator[bytes]:
         if any(c not in names for c in PROBE_COLUMNS):
             return
         head = handle.read(8192)
-        if b"\x00" in head or not head.strip(b" \t\r\n"):
-            return  # binary or header only: the whole-file reader says so in one row
+        if not head.strip(b" \t\r\n"):
+            return  # header only: the whole-file reader says so in one row
+        while chunk := head or handle.read(PROBE_BATCH_BYTES):
+            if b"\x00" in chunk:
+                return  # NUL bytes (binary?): the whole-file reader decides, as before
+            head = b""
         handle.seek(len(header))
         yield header
         while lines := handle.readlines(batch_bytes):
-            block = b"".join(lines)
-            if b"\x00" in block:
-                raise _NotStreamable
-            yield block
-
-
-class _NotStreamable(Exception):
-    """A block the text reader would reject as a whole (NUL bytes): read the file at once."""
+            yield b"".join(lines)
 
 
 def _probe_result(
@@ -406,21 +400,15 @@ def write_probes_parquet(
     encodings: dict[str, str] = {}
     try:
         with pq.ParquetWriter(tmp, schema) as writer:
-            try:
-                results: Iterable[ReadResult] = iter_probes(
-                    path, key, sensors=sensors, day=day, today=today, batch_bytes=batch_bytes
-                )
-                for result in results:
-                    writer.write_table(pa.Table.from_pandas(result.table, schema=schema, preserve_index=False))
-                    quarantines.append(result.quarantine)
-                    rows_in += int(result.rows_in or 0)
-                    accepted += len(result.table)
-                    encodings.update(result.encodings)
-            except _NotStreamable:
-                quarantines, rows_in, accepted = [], 0, 0
-                whole = _probe_result(*_read(Path(path), PROBE_COLUMNS), key, Path(path), sensors, day or file_day(path), today)
-                writer.write_table(pa.Table.from_pandas(whole.table, schema=schema, preserve_index=False))
-                quarantines, rows_in, accepted = [whole.quarantine], int(whole.rows_in or 0), len(whole.table)
+            results: Iterable[ReadResult] = iter_probes(
+                path, key, sensors=sensors, day=day, today=today, batch_bytes=batch_bytes
+            )
+            for result in results:
+                writer.write_table(pa.Table.from_pandas(result.table, schema=schema, preserve_index=False))
+                quarantines.append(result.quarantine)
+                rows_in += int(result.rows_in or 0)
+                accepted += len(result.table)
+                encodings.update(result.encodings)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)

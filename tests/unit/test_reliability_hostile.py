@@ -373,13 +373,28 @@ def test_streamed_probes_equal_the_old_reader(tmp_path: Path, batch_bytes: int) 
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-@pytest.mark.parametrize("data", [b"", b"sensor_id,timestamp,device_id,rssi\n", b"\x00\x01binary", b"a,b\n1,2\n"])
-def test_whole_file_problems_are_one_row_as_before(tmp_path: Path, data: bytes) -> None:
+NUL_LATE = MESSY.replace(b"\r\n\r\n", b"\r\n").replace(b"AA:BB:CC:00:11:29", b"AA:BB:CC:00:11:\x009")
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"sensor_id,timestamp,device_id,rssi\n", b"\x00\x01binary", b"a,b\n1,2\n", NUL_LATE]
+)
+def test_files_that_cannot_be_split_are_read_at_once_as_before(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "2026-10-25.csv"
     path.write_bytes(data)
     old, new = read_probes_old(path, KEY), wifi.read_probes(path, KEY, batch_bytes=8)
     assert new.quarantine.drop(columns="raw").equals(old.quarantine.drop(columns="raw"))
-    assert len(new.table) == len(old.table) == 0
+    keep = old.table["day"] == "2026-10-25" if len(old.table) else slice(None)
+    pd.testing.assert_frame_equal(new.table, old.table[keep].reset_index(drop=True))
+    written = wifi.write_probes_parquet(path, KEY, tmp_path / "out.parquet", batch_bytes=8)
+    assert written.rows_accepted == len(new.table) and written.balanced
+    assert pq_rows(written.dest) == len(new.table)
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def test_a_step_that_hits_a_full_disk_says_what_to_do() -> None:
