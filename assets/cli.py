@@ -176,6 +176,8 @@ def cmd_run(lake: Lake) -> RunOutcome:
         print("warnings (data coverage, the run completed): " + ", ".join(warning_checks))
     for line in log.failures():
         print(line)
+    for line in _machine_faults(lake, log.failed.values()):
+        print(line)
     if WAREHOUSE_STEP not in log.succeeded:
         rebuild_warehouse(lake)
     print(f"full log: {log.path}")
@@ -186,6 +188,20 @@ def cmd_run(lake: Lake) -> RunOutcome:
 
 
 WAREHOUSE_STEP = "exports__warehouse"
+
+
+def _machine_faults(lake: Lake, reasons: object) -> list[str]:
+    """One line per kind of machine fault behind failed steps, naming where to act (a step's
+    error may not name its file: pyarrow's "Error writing bytes to file" does not)."""
+    text = " ".join(str(r).lower() for r in reasons)  # type: ignore[union-attr]
+    lines = []
+    if "no space left on device" in text or "disk quota exceeded" in text:
+        where = lake.location("lake") if lake.remote else Path(lake.location("lake")).resolve()
+        lines.append(f"disk full while writing the lake: free space on the file system of {where} (df -h {where}) and run again")
+    if "permission denied" in text or "read-only file system" in text:
+        where = lake.root if lake.remote else Path(lake.root).resolve()
+        lines.append(f"permission denied under {where}: make the data root writable for this user and run again")
+    return lines
 
 
 def rebuild_warehouse(lake: Lake) -> None:
