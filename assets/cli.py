@@ -325,12 +325,23 @@ def _one_fault(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in _NO_PERMISSION:
         what = "read-only file system" if exc.errno == errno.EROFS else "permission denied"
         return f"{what}: {where or text}: make it writable for this user (or choose another --data root / DAGSTER_HOME) and run again"
-    if type(exc).__module__.startswith(("botocore", "pyarrow")) or isinstance(exc, ConnectionError):
-        lowered = text.lower()
-        if any(s in lowered for s in ("could not connect", "connection refused", "unreachable", "curl error", "failed to connect")):
-            endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "the configured S3 endpoint"
-            return f"object store unreachable at {endpoint}: {text[:160]}: check the endpoint and the network, then run again"
+    lowered = text.lower()
+    remote = type(exc).__module__.startswith(("botocore", "pyarrow", "s3fs", "fsspec")) or isinstance(exc, ConnectionError)
+    remote = remote or any(s in lowered for s in ("aws error", "s3://", "bucket", "curlcode"))
+    if remote and any(s in lowered for s in _UNREACHABLE):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "the default AWS S3 endpoint"
+        return f"object store unreachable at {endpoint} ({_short(text)}): check the endpoint, the network and the credentials, then run again"
     return None
+
+
+_UNREACHABLE = (
+    "could not connect", "connection refused", "unreachable", "failed to connect", "network_connection",
+    "name or service not known", "could not resolve host", "timed out", "connection reset",
+)  # fmt: skip
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _dagster_db_hint(text: str) -> str | None:

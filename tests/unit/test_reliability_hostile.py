@@ -319,10 +319,15 @@ def test_read_only_data_folder_is_one_line(landing: Path, monkeypatch, capsys) -
         (RuntimeError("(sqlite3.OperationalError) database or disk is full"),
          "disk full while writing /dh/storage: free space on the file system of /dh"),
         (OSError(errno.EROFS, "Read-only file system", "/data/lake"), "read-only file system: /data/lake: make it writable"),
+        (OSError("When listing objects under key 'p/landing/' in bucket 'b': AWS Error NETWORK_CONNECTION during "
+                 "ListObjectsV2 operation: curlCode: 7, Could not connect to server"),
+         "object store unreachable at http://127.0.0.1:9 (When listing objects"),
     ],
 )
 def test_faults_become_one_line(exc: BaseException, expected: str, monkeypatch) -> None:
     monkeypatch.setenv("DAGSTER_HOME", "/dh")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     wrapped = RuntimeError("step failed")
     wrapped.__cause__ = exc
     line = cli.fault_line(wrapped)
