@@ -232,7 +232,7 @@ def read_ghent_files(
     frame = pd.concat(frames, ignore_index=True)
     if len(frames) > 1:
         frame = frame.sort_values("_pos", kind="stable", ignore_index=True)
-    days = frame["_file"].map(file_day).astype("string")
+    days = frame["_file"].map({f: file_day(f) for f in frame["_file"].unique()}).astype("string")
     table, reasons = _parse_ghent(frame, frame["_id"], known, days, today)
     bad = reasons.invalid
     quarantine = quarantine_rows(
