@@ -8,11 +8,17 @@
     smartcommerce pdf                                print every commune report to PDF (Chromium)
 
 The data root is ``$SMARTCOMMERCE_DATA`` (default ``./data``).
+
+Exit codes (``docs/operations.md``): 0 completed (warnings, if any, are listed), 1 failed
+(a step or a blocking check), 2 bad input or configuration, 3 the environment (Dagster
+home missing, disk full, permission denied, object store unreachable): one line says what
+to do.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import sys
@@ -22,6 +28,36 @@ from pathlib import Path
 from pipelines.lake import Lake, data_root, data_root_from_env
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+EXIT_OK = 0
+"""Completed; data-coverage warnings (a missing day, a quiet sensor, an empty daily file
+already quarantined) are listed but do not fail the run."""
+EXIT_FAILED = 1
+"""A step failed or a blocking check (conservation, integrity) did not pass."""
+EXIT_INPUT = 2
+"""Bad input or configuration (required source missing, invalid option or setting)."""
+EXIT_ENVIRONMENT = 3
+"""The machine, not the data: Dagster home missing, disk full, permission denied, object
+store unreachable."""
+
+
+class EnvironmentFault(Exception):
+    """A fault of the machine the run needs fixed first; its message is the one line to print."""
+
+
+class RunOutcome:
+    """What a run ended with: ``failed`` (steps and blocking checks) and ``warnings``."""
+
+    def __init__(self, failed: list[str] | None = None, warnings: list[str] | None = None) -> None:
+        self.failed = failed or []
+        self.warnings = warnings or []
+
+    def __bool__(self) -> bool:
+        return not self.failed
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.failed else EXIT_OK
 
 
 def landing_days(landing: Path) -> list[str]:
@@ -48,11 +84,55 @@ def cmd_generate(
     return summary
 
 
-def cmd_run(lake: Lake) -> bool:
+def dagster_instance() -> object:
+    """The Dagster instance of ``$DAGSTER_HOME`` (ephemeral when unset); see
+    :func:`check_dagster_home`."""
+    import dagster as dg
+
+    check_dagster_home()
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def check_dagster_home() -> None:
+    """Raise :class:`EnvironmentFault` when ``$DAGSTER_HOME`` is set but is not an existing,
+    writable folder (Dagster itself would end in a traceback)."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return
+    where = Path(home)
+    if not where.is_dir():
+        raise EnvironmentFault(
+            f"DAGSTER_HOME={home} does not exist or is not a folder: create it "
+            f"(mkdir -p {home} && cp dagster.yaml {home}/) or unset DAGSTER_HOME for a throw-away instance"
+        )
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise EnvironmentFault(f"DAGSTER_HOME={home} is not writable by this user: fix its permissions or point DAGSTER_HOME elsewhere")
+
+
+def check_failures(checks: list) -> tuple[list[str], list[str]]:
+    """Failed asset checks split by severity: ``(blocking, warnings)`` as ``asset:check``.
+
+    A check evaluated with severity WARN (data coverage: a missing day, a quiet sensor, a
+    source not fresh) is a warning; every other failed check (ERROR: conservation,
+    integrity, balance) fails the run.
+    """
+    import dagster as dg
+
+    blocking, warnings = [], []
+    for c in checks:
+        if c.passed:
+            continue
+        name = f"{c.asset_key.to_user_string()}:{c.check_name}"
+        (warnings if c.severity == dg.AssetCheckSeverity.WARN else blocking).append(name)
+    return blocking, warnings
+
+
+def cmd_run(lake: Lake) -> RunOutcome:
     """Materialise every asset; daily partitions over the days present in the landing zone.
 
     Progress goes to the terminal one line per finished step; the full Dagster log goes to
-    ``<data root>/logs/run-<time>.log``. Returns True when every step and check passed.
+    ``<data root>/logs/run-<time>.log``. Returns the outcome: failed steps and blocking
+    checks (the run failed) and warning checks (listed; the run completed).
     """
     from assets.runlog import RunLog
     from pipelines import availability
@@ -64,19 +144,27 @@ def cmd_run(lake: Lake) -> bool:
     result = execute(lake, selection, days, log)
     elapsed = time.perf_counter() - started
     checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
+    failed_checks, warning_checks = check_failures(checks)
     n_keys = sum(len(a.keys) for a in selection)
     period = f"{days[0]} .. {days[-1]}, {len(days)} days" if days else "no daily files"
     print(f"materialised {n_keys} assets ({period}) in {elapsed:.1f} s: {'success' if result.success else 'FAILED'}")
-    print(f"asset checks: {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
+    n_passed = len(checks) - len(failed_checks) - len(warning_checks)
+    print(f"asset checks: {n_passed} passed, {len(failed_checks)} failed, {len(warning_checks)} warnings")
     if failed_checks:
-        print("failed checks: " + ", ".join(failed_checks))
+        print("failed checks (blocking): " + ", ".join(failed_checks))
+    if warning_checks:
+        print("warnings (data coverage, the run completed): " + ", ".join(warning_checks))
     for line in log.failures():
+        print(line)
+    for line in _machine_faults(lake, log.failed.values()):
         print(line)
     if WAREHOUSE_STEP not in log.succeeded:
         rebuild_warehouse(lake)
     print(f"full log: {log.path}")
-    return result.success and not failed_checks
+    steps = [f"step {step}" for step in sorted(log.failed)]
+    if not result.success and not steps:
+        steps = ["run"]
+    return RunOutcome(steps + failed_checks, warning_checks)
 
 
 def run_selection(lake: Lake) -> tuple[list, list[str]]:
@@ -101,7 +189,7 @@ def execute(lake: Lake, selection: list, days: list[str], log: object) -> object
     from assets.resources import LakeResource, SettingsResource
 
     tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]} if days else {}
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = dagster_instance()
     defs = dg.Definitions(
         jobs=[dg.define_asset_job("smartcommerce_run")],
         assets=selection,
@@ -114,6 +202,20 @@ def execute(lake: Lake, selection: list, days: list[str], log: object) -> object
 
 
 WAREHOUSE_STEP = "exports__warehouse"
+
+
+def _machine_faults(lake: Lake, reasons: object) -> list[str]:
+    """One line per kind of machine fault behind failed steps, naming where to act (a step's
+    error may not name its file: pyarrow's "Error writing bytes to file" does not)."""
+    text = " ".join(str(r).lower() for r in reasons)  # type: ignore[union-attr]
+    lines = []
+    if "no space left on device" in text or "disk quota exceeded" in text:
+        where = lake.location("lake") if lake.remote else Path(lake.location("lake")).resolve()
+        lines.append(f"disk full while writing the lake: free space on the file system of {where} (df -h {where}) and run again")
+    if "permission denied" in text or "read-only file system" in text:
+        where = lake.root if lake.remote else Path(lake.root).resolve()
+        lines.append(f"permission denied under {where}: make the data root writable for this user and run again")
+    return lines
 
 
 def rebuild_warehouse(lake: Lake) -> None:
@@ -246,6 +348,68 @@ def cmd_goalposts(lake: Lake, version: str, reference_set: str, out: str | None)
     return path
 
 
+_NO_SPACE = ("no space left on device", "database or disk is full", "disk quota exceeded")
+_NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def fault_line(exc: BaseException) -> str | None:
+    """One line saying what to do about a fault of the environment, or ``None`` if ``exc``
+    is not one (a bug keeps its traceback).
+
+    Recognised: :class:`EnvironmentFault`; a full disk (``ENOSPC``/``EDQUOT``, or SQLite's
+    "database or disk is full" from the Dagster instance) naming the file and its folder;
+    permission denied or a read-only file system naming the path; an object store that
+    cannot be reached, naming the endpoint.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        line = _one_fault(current)
+        if line is not None:
+            return line
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _one_fault(exc: BaseException) -> str | None:
+    if isinstance(exc, EnvironmentFault):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = getattr(exc, "filename", None)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(s in text.lower() for s in _NO_SPACE):
+        place = where or _dagster_db_hint(text)
+        folder = str(Path(place).parent) if place else "the data root or $DAGSTER_HOME"
+        return f"disk full while writing {place or 'a file'}: free space on the file system of {folder} (df -h {folder}) and run again"
+    if isinstance(exc, OSError) and exc.errno in _NO_PERMISSION:
+        what = "read-only file system" if exc.errno == errno.EROFS else "permission denied"
+        return f"{what}: {where or text}: make it writable for this user (or choose another --data root / DAGSTER_HOME) and run again"
+    lowered = text.lower()
+    remote = type(exc).__module__.startswith(("botocore", "pyarrow", "s3fs", "fsspec")) or isinstance(exc, ConnectionError)
+    remote = remote or any(s in lowered for s in ("aws error", "s3://", "bucket", "curlcode"))
+    if remote and any(s in lowered for s in _UNREACHABLE):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "the default AWS S3 endpoint"
+        return f"object store unreachable at {endpoint} ({_short(text)}): check the endpoint, the network and the credentials, then run again"
+    return None
+
+
+_UNREACHABLE = (
+    "could not connect", "connection refused", "unreachable", "failed to connect", "network_connection",
+    "name or service not known", "could not resolve host", "timed out", "connection reset",
+)  # fmt: skip
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _dagster_db_hint(text: str) -> str | None:
+    home = os.environ.get("DAGSTER_HOME")
+    if home and "database or disk is full" in text.lower():
+        return str(Path(home) / "storage")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     from pipelines.errors import SmartCommerceError
 
@@ -254,17 +418,29 @@ def main(argv: list[str] | None = None) -> int:
     lake = Lake(data_root(data) if data else data_root_from_env())
     started = time.perf_counter()
     try:
-        ok = _dispatch(args, lake)
+        outcome = _dispatch(args, lake)
     except SmartCommerceError as exc:
         print(f"smartcommerce {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
+    except Exception as exc:
+        line = fault_line(exc)
+        if line is None:
+            raise
+        print(f"smartcommerce {args.command}: error: {line}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     if args.command == "demo":
         print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
-    return 0 if ok else 1
+    if outcome.failed:
+        print(f"smartcommerce {args.command}: FAILED ({len(outcome.failed)}): " + ", ".join(outcome.failed), file=sys.stderr)
+    elif outcome.warnings:
+        print(f"smartcommerce {args.command}: completed with {len(outcome.warnings)} warning(s): " + ", ".join(outcome.warnings))
+    return outcome.exit_code
 
 
-def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
-    ok = True
+def _dispatch(args: argparse.Namespace, lake: Lake) -> RunOutcome:
+    if args.command in ("run", "demo"):
+        check_dagster_home()  # a missing Dagster home is said before anything is generated
+    ok = RunOutcome()
     if args.command in ("generate", "demo"):
         cmd_generate(lake, args.seed, args.scale, args.communes, args.days, osm_pbf=args.osm_pbf)
     if args.command in ("run", "demo"):
@@ -273,8 +449,8 @@ def _dispatch(args: argparse.Namespace, lake: Lake) -> bool:
         rebuild_warehouse(lake)
     if args.command == "goalposts":
         cmd_goalposts(lake, args.goalposts_version, args.reference_set, args.out)
-    if args.command == "pdf":
-        ok = cmd_pdf(lake)
+    if args.command == "pdf" and not cmd_pdf(lake):
+        ok = RunOutcome(["pdf"])
     if args.command in ("run", "demo", "warehouse") and lake.warehouse.exists():
         print(summary(lake))
     return ok

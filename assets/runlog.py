@@ -112,4 +112,15 @@ def _root_cause(error: object) -> str:
     while getattr(error, "cause", None) is not None:
         error = error.cause  # type: ignore[attr-defined]
     message = str(getattr(error, "message", error)).strip().splitlines()
-    return message[0] if message else str(getattr(error, "cls_name", "failed"))
+    first = message[0] if message else str(getattr(error, "cls_name", "failed"))
+    hint = next((h for k, h in _FAULT_HINTS.items() if k in first.lower()), "")
+    return first + hint
+
+
+_FAULT_HINTS = {
+    "no space left on device": " (disk full: free space on that file system and run again)",
+    "database or disk is full": " (disk full under $DAGSTER_HOME: free space there and run again)",
+    "permission denied": " (make that path writable for this user and run again)",
+    "read-only file system": " (that file system is read-only: choose another data root)",
+}
+"""Hints appended to a failed step's one line when the cause is the machine, not the data."""

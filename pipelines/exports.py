@@ -6,6 +6,7 @@ same endpoint as the lake, so ``pyogrio.read_info("s3://...")`` opens the publis
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +19,49 @@ from pipelines.lake import Target, is_remote, s3_settings, write_atomic, write_t
 from pipelines.results import Check
 
 UINT64_COLUMNS = ("h3", "h3_r8", "h3_r7", "merchant_h3")
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+_SIGNED_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?$")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with a single quote.
+
+    Only ``str`` values change, and only when they start with one of
+    :data:`FORMULA_LEADS` and are not a plain signed number (``-3``, ``+0,5``: a number,
+    never a formula, left as is). Numbers, dates, missing values pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS) and not _SIGNED_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every formula-leading text cell neutralised (:func:`neutralise_cell`).
+
+    Text columns only (``object`` or ``string`` dtype): a negative number in a numeric column
+    is never touched. The OWASP recommendation for CSV files opened in a spreadsheet.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        dtype = out[col].dtype
+        if pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype):
+            out[col] = out[col].map(neutralise_cell, na_action="ignore").astype(dtype)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, target: Target, **options: object) -> Target:
+    """Write a spreadsheet-bound CSV atomically, its text cells neutralised first
+    (:func:`spreadsheet_safe`); every CSV export goes through here.
+
+    Lines end with CRLF (RFC 4180): a cell holding a carriage return is then quoted, where
+    with ``\n`` line ends pandas writes it bare and a reader splits the row there.
+    """
+    safe = spreadsheet_safe(frame)
+    options = {"lineterminator": "\r\n", **options}
+    return write_atomic(target, lambda tmp: safe.to_csv(tmp, index=False, **options))
 
 
 def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -67,7 +67,9 @@ def covering_cells(geometry: shapely.Geometry, res: int = H3_RESOLUTION) -> np.n
     """Every cell that overlaps ``geometry`` (EPSG:4326), so the cells cover it entirely."""
     shape = h3.geo_to_h3shape(shapely.geometry.mapping(geometry))
     cells = h3.h3shape_to_cells_experimental(shape, res, contain="overlap")
-    return np.array(sorted(h3.str_to_int(c) for c in cells), dtype="uint64")
+    # each part of a multipolygon is covered on its own: parts that touch (a repaired
+    # self-intersecting boundary is two parts meeting at a point) share cells
+    return np.unique(np.array([h3.str_to_int(c) for c in cells], dtype="uint64"))
 
 
 def _intersection_areas(

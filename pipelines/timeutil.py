@@ -233,3 +233,79 @@ def _hms(value: str) -> int:
         return -1
     hours, minutes, seconds = (int(g) for g in found.groups())
     return hours * 3600 + minutes * 60 + seconds
+
+
+EARLIEST_DAY = "2000-01-01"
+"""The earliest local day a dated landing row may carry (older rows are implausible)."""
+_DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def file_day(path: object) -> str | None:
+    """The local day a daily landing file is named after (``od/2026-10-20.csv`` ->
+    ``2026-10-20``), or ``None`` when the file name is not a valid ``YYYY-MM-DD`` date."""
+    stem = str(path).replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
+    if not _DAY_NAME.match(stem):
+        return None
+    try:
+        dt.date.fromisoformat(stem)
+    except ValueError:
+        return None
+    return stem
+
+
+def run_date(today: dt.date | None = None, tz: str = TIMEZONE) -> dt.date:
+    """``today`` if given, else the current local date in ``tz`` (the run date)."""
+    return today if today is not None else pd.Timestamp.now(tz=tz).date()
+
+
+def day_problems(
+    ts: pd.Series,
+    text: pd.Series,
+    day: str | pd.Series | None,
+    *,
+    today: dt.date | None = None,
+    tz: str = TIMEZONE,
+) -> pd.Series:
+    """Why each valid timestamp does not belong to its file's local day (NA where it does).
+
+    Parameters
+    ----------
+    ts
+        UTC-aware instants (NaT rows are skipped: their parse problem is reported already).
+    text
+        The timestamps as written in the file (quoted in the reason).
+    day
+        The file's local day ``YYYY-MM-DD`` (one for all rows, or one per row; NA/None:
+        no file day, only the plausible range is checked).
+    today
+        The run date (default: today in ``tz``). A row dated after ``today + 1 day`` is
+        implausible, as is a row before :data:`EARLIEST_DAY`.
+
+    Returns
+    -------
+    pandas.Series
+        ``implausible timestamp (after the run date + 1 day, 2026-12-07): ...``,
+        ``implausible timestamp (before 2000-01-01): ...`` or ``timestamp on local day
+        2026-10-21, not the file's day 2026-10-20: ...``; NA for the rows that belong.
+    """
+    ts = pd.Series(ts)
+    problem = pd.Series(pd.NA, index=ts.index, dtype="string")
+    valid = ts.notna()
+    if not valid.any():
+        return problem
+    shown = pd.Series(text, index=ts.index).astype("string").str.strip()
+    local = local_day(ts, tz)
+    latest = (run_date(today, tz) + dt.timedelta(days=1)).isoformat()
+    late = (valid & (local > latest)).fillna(False).astype(bool)
+    problem[late] = f"implausible timestamp (after the run date + 1 day, {latest}): " + shown[late]
+    early = (valid & problem.isna() & (local < EARLIEST_DAY)).fillna(False).astype(bool)
+    problem[early] = f"implausible timestamp (before {EARLIEST_DAY}): " + shown[early]
+    if day is None:
+        return problem
+    expected = pd.Series(day, index=ts.index, dtype="string")
+    other = (valid & problem.isna() & expected.notna() & (local != expected)).fillna(False).astype(bool)
+    problem[other] = (
+        "timestamp on local day " + local[other] + ", not the file's day "
+        + expected[other] + ": " + shown[other]
+    )
+    return problem

@@ -33,8 +33,7 @@ from pipelines.canvas.scorecard import (
     resolve_status,
     wide,
 )
-from pipelines.exports import export_layer
-from pipelines.lake import write_atomic
+from pipelines.exports import export_layer, write_csv
 
 
 def _empty_geo() -> gpd.GeoDataFrame:
@@ -148,7 +147,7 @@ def build_exports(inputs: report.ReportInputs, exports: Path) -> dict[str, Path]
     friction cells, French titles, QGIS styles)."""
     paths = dict(report.write_reports(inputs, exports / "reports"))
     csv = qgis.scorecard_csv(inputs.canvas)
-    paths["scorecard_csv"] = write_atomic(exports / "canvas_scorecard.csv", lambda tmp: csv.to_csv(tmp, index=False, encoding="utf-8"))
+    paths["scorecard_csv"] = write_csv(csv, exports / "canvas_scorecard.csv", encoding="utf-8")
     layers = styled_layers(inputs)
     paths["canvas_gpkg"] = qgis.write_styled_gpkg(layers, exports / "canvas.gpkg")
     scorecard = layers[0]

@@ -14,6 +14,7 @@ quarantined, the row whose wall clock agrees with ``Ordening`` being kept.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Collection, Sequence
@@ -36,7 +37,7 @@ from pipelines.sources._rowchecks import (
     read_text_table,
     require_file,
 )
-from pipelines.timeutil import TS_DTYPE, local_day, parse_timestamps
+from pipelines.timeutil import TS_DTYPE, day_problems, file_day, local_day, parse_timestamps
 
 SOURCE = "counters"
 KINDS = ("pedestrian", "bike")
@@ -119,7 +120,12 @@ def _empty_counts() -> pd.DataFrame:
 
 
 def read_ghent(
-    path: Path, counter_id: str | None = None, *, known: Collection[str] | None = None
+    path: Path,
+    counter_id: str | None = None,
+    *,
+    known: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
 ) -> ReadResult:
     """Read a Stad Gent 5-minute counter CSV, or a zip holding one such file.
 
@@ -132,6 +138,10 @@ def read_ghent(
     known
         The counter ids of the registry; when given, other ids are quarantined
         (``unknown counter_id 'X' (not in counters/counters.csv)``).
+    day, today
+        The file's local day (default: the file name's ``YYYY-MM-DD``, if it is one) and
+        the run date (default: today): a row of another day, before 2000 or after
+        ``today`` + 1 day is quarantined.
 
     Returns
     -------
@@ -165,7 +175,7 @@ def read_ghent(
         frame, malformed, rows_in = read_text_table(
             path_opener(path), label=label, source=SOURCE, sep=";", required=GHENT_COLUMNS
         )
-    table, reasons = _parse_ghent(frame, counter_id, known)
+    table, reasons = _parse_ghent(frame, counter_id, known, day or file_day(path), today)
     return read_result(
         table,
         frame,
@@ -180,7 +190,10 @@ def read_ghent(
 
 
 def read_ghent_files(
-    files: Sequence[tuple[Path, str | None]], *, known: Collection[str] | None = None
+    files: Sequence[tuple[Path, str | None]],
+    *,
+    known: Collection[str] | None = None,
+    today: dt.date | None = None,
 ) -> ReadResult:
     """Several Ghent 5-minute CSV files parsed in one vectorised pass.
 
@@ -188,6 +201,7 @@ def read_ghent_files(
     the per-file cost of parsing is paid once (a day of the demo holds ten small files).
     Repeated (counter, timestamp) pairs are found across the files too. An empty,
     header-only or unreadable file gives its file-level quarantine row; the others are read.
+    Each file's day is its name's ``YYYY-MM-DD`` (rows of another day are quarantined).
     """
     frames, malformed, rows_in = [], [], 0
     plain: list[tuple[int, str, str | None, bytes]] = []
@@ -218,7 +232,8 @@ def read_ghent_files(
     frame = pd.concat(frames, ignore_index=True)
     if len(frames) > 1:
         frame = frame.sort_values("_pos", kind="stable", ignore_index=True)
-    table, reasons = _parse_ghent(frame, frame["_id"], known)
+    days = frame["_file"].map({f: file_day(f) for f in frame["_file"].unique()}).astype("string")
+    table, reasons = _parse_ghent(frame, frame["_id"], known, days, today)
     bad = reasons.invalid
     quarantine = quarantine_rows(
         SOURCE,
@@ -291,6 +306,8 @@ def _parse_ghent(
     frame: pd.DataFrame,
     counter_id: str | pd.Series | None,
     known: Collection[str] | None = None,
+    day: str | pd.Series | None = None,
+    today: dt.date | None = None,
 ) -> tuple[pd.DataFrame, Reasons]:
     reasons = Reasons(frame.index)
     if counter_id is None:
@@ -305,6 +322,7 @@ def _parse_ghent(
         reasons.add(unknown, "unknown counter_id '" + ids + "' (not in counters/counters.csv)")
     ts, problem = parse_timestamps(frame["Ordening"])
     reasons.add_problems(problem)
+    reasons.add_problems(day_problems(ts, frame["Ordening"], day, today=today))
     values = {}
     for column, name in (
         ("Totaal", "total"),

@@ -23,6 +23,7 @@ key: the ``URI``/``name`` join is wrong for a few stations in the source.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from pipelines.sources._rowchecks import (
     read_result,
     read_text_table,
 )
-from pipelines.timeutil import TS_DTYPE, local_day, parse_timestamps
+from pipelines.timeutil import TS_DTYPE, day_problems, file_day, local_day, parse_timestamps
 
 SOURCE = "counters"
 GENERIC_COLUMNS = ("counter_id", "timestamp", "count")
@@ -68,6 +69,8 @@ def read_generic(
     sep: str = ",",
     columns: Mapping[str, str] | None = None,
     known: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
 ) -> ReadResult:
     """Read a generic counter CSV (``counter_id,timestamp,count``).
 
@@ -82,6 +85,10 @@ def read_generic(
         differ, e.g. ``{"counter_id": "site", "count": "value"}``.
     known
         The counter ids of the registry; when given, other ids are quarantined.
+    day, today
+        The file's local day (default: the file name's ``YYYY-MM-DD``, if it is one) and
+        the run date (default: today): a row of another day, before 2000 or after
+        ``today`` + 1 day is quarantined.
 
     Returns
     -------
@@ -101,6 +108,7 @@ def read_generic(
         reasons.add(unknown, "unknown counter_id '" + ids + "' (not in counters/counters.csv)")
     ts, problem = parse_timestamps(frame[names["timestamp"]])
     reasons.add_problems(problem)
+    reasons.add_problems(day_problems(ts, frame[names["timestamp"]], day or file_day(path), today=today))
     total, problem = parse_count(frame[names["count"]], names["count"])
     reasons.add_problems(problem)
     table = pd.DataFrame({"counter_id": ids.astype("string"), "ts": ts.astype(TS_DTYPE)})

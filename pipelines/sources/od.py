@@ -7,6 +7,7 @@ night differ only by it) and sectors as Statbel ``CD_SECTOR`` codes (``92094A00-
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from pipelines.sources._rowchecks import (
     read_text_table,
     require_file,
 )
-from pipelines.timeutil import local_day, parse_timestamps
+from pipelines.timeutil import day_problems, file_day, local_day, parse_timestamps
 
 SOURCE = "od"
 OD_COLUMNS = ("hour_start", "origin_sector", "destination_sector", "trips")
@@ -44,7 +45,13 @@ def _sector(
     return code.astype("string")
 
 
-def read_od(path: Path, *, sectors: Collection[str] | None = None) -> ReadResult:
+def read_od(
+    path: Path,
+    *,
+    sectors: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+) -> ReadResult:
     """Read one hourly OD file.
 
     Returns
@@ -56,7 +63,9 @@ def read_od(path: Path, *, sectors: Collection[str] | None = None) -> ReadResult
         CD_SECTOR codes; missing/non-numeric/negative/non-integer trips; repeated
         (ts, origin, destination); with ``sectors`` (the ``sector_id`` of the Statbel
         sectors), a sector not in it (``21001ZZZZ``, the operator's "unknown sector", is
-        accepted when listed in ``sectors`` only).
+        accepted when listed in ``sectors`` only); an ``hour_start`` outside the file's
+        local day (``day``, by default the file name's ``YYYY-MM-DD``) or implausible
+        (before 2000, after the run date ``today`` + 1 day).
     """
     path = Path(path)
     require_file(path)
@@ -70,6 +79,7 @@ def read_od(path: Path, *, sectors: Collection[str] | None = None) -> ReadResult
         ts.notna() & (ts != ts.dt.floor("h")),
         "hour_start not on an hour boundary: " + frame["hour_start"],
     )
+    reasons.add_problems(day_problems(ts, frame["hour_start"], day or file_day(path), today=today))
     origin = _sector(frame["origin_sector"], "origin_sector", reasons, sectors)
     destination = _sector(frame["destination_sector"], "destination_sector", reasons, sectors)
     trips, problem = parse_count(frame["trips"], "trips")

@@ -130,7 +130,7 @@ FAMILIES: dict[str, Family] = {
                 "GeoPackage or shapefile in any CRS; population from OPENDATA_SECTOREN when given). "
                 "NIS codes as in the file: silver maps them to today's communes (2019 and 2025 mergers).",
                 loaders.load_communes,
-                {"statbel_communes": "nis name_fr name_nl population:i64 geometry"},
+                {"statbel_communes": "nis name_fr name_nl population:i64 repaired_area_change:f64 geometry"},
             ),),
         ),
         Family(
@@ -143,7 +143,7 @@ FAMILIES: dict[str, Family] = {
                 "Statistical sectors with population, as Statbel publishes them (GeoJSON, GeoPackage or "
                 "shapefile joined on CD_SECTOR to OPENDATA_SECTOREN).",
                 loaders.load_sectors,
-                {"statbel_sectors": "sector_id name_fr nis population:i64 geometry"},
+                {"statbel_sectors": "sector_id name_fr nis population:i64 repaired_area_change:f64 geometry"},
             ),),
         ),
         Family(

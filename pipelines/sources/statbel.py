@@ -29,8 +29,8 @@ SOURCE_COMMUNES = "statbel_communes"
 SOURCE_SECTORS = "statbel_sectors"
 SOURCE_POPULATION = "statbel_sector_population"
 
-COMMUNE_COLUMNS = ("nis", "name_fr", "name_nl", "population", GEOMETRY_COLUMN)
-SECTOR_COLUMNS = ("sector_id", "name_fr", "nis", "population", GEOMETRY_COLUMN)
+COMMUNE_COLUMNS = ("nis", "name_fr", "name_nl", "population", "repaired_area_change", GEOMETRY_COLUMN)
+SECTOR_COLUMNS = ("sector_id", "name_fr", "nis", "population", "repaired_area_change", GEOMETRY_COLUMN)
 POPULATION_COLUMNS = ("sector_id", "nis", "population")
 # OPENDATA_SECTOREN_<year>.txt: CD_REFNIS|CD_SECTOR|TOTAL|DT_STRT_SECTOR|DT_STOP_SECTOR|...
 _POPULATION_VALUE = ("TOTAL", "POPULATION", "MS_POPULATION")
@@ -105,7 +105,7 @@ def read_communes(path: Path, population: Path | ReadResult | None = None) -> Re
         pop = population if isinstance(population, ReadResult) else read_sector_population(population)
         frame["population"] = nis.map(commune_population(pop)).astype("Int64")
     population, pop_reason = _parse_population(frame["population"])
-    geometry, geom_reason = _repair_geometry(raw.geometry)
+    geometry, geom_reason, area_change = _repair_geometry(raw.geometry)
     reason = _first_reason(
         [
             (nis.isna(), "missing NIS"),
@@ -121,6 +121,7 @@ def read_communes(path: Path, population: Path | ReadResult | None = None) -> Re
             "name_fr": _text(frame["name_fr"]),
             "name_nl": _text(frame["name_nl"]),
             "population": population,
+            "repaired_area_change": area_change,
         },
         geometry=geometry,
         crs=raw.crs,
@@ -175,7 +176,7 @@ def read_sectors(path: Path, population: Path | ReadResult | None = None) -> Rea
         values = sector.map(pop.table.drop_duplicates("sector_id").set_index("sector_id")["population"])
         frame["population"] = values.astype("Int64")
     population_values, pop_reason = _parse_population(frame["population"])
-    geometry, geom_reason = _repair_geometry(raw.geometry)
+    geometry, geom_reason, area_change = _repair_geometry(raw.geometry)
     reason = _first_reason(
         [
             (sector.isna(), "missing sector_id"),
@@ -199,6 +200,7 @@ def read_sectors(path: Path, population: Path | ReadResult | None = None) -> Rea
             "name_fr": _text(frame["name_fr"]),
             "nis": nis,
             "population": population_values,
+            "repaired_area_change": area_change,
         },
         geometry=geometry,
         crs=raw.crs,
@@ -351,6 +353,8 @@ def _file_problem(
     text = {c: pd.Series(dtype="string") for c in columns if c != GEOMETRY_COLUMN}
     if "population" in text:
         text["population"] = pd.Series(dtype="Int64")
+    if "repaired_area_change" in text:
+        text["repaired_area_change"] = pd.Series(dtype="float64")
     table = gpd.GeoDataFrame(text, geometry=gpd.GeoSeries([], crs=CRS_WGS84), crs=CRS_WGS84)
     table = table.rename_geometry(GEOMETRY_COLUMN) if table.geometry.name != GEOMETRY_COLUMN else table
     return ReadResult(table[list(columns)], file_quarantine(source, str(path), err.detail), 1)
@@ -378,9 +382,72 @@ def _read_features(path: Path) -> gpd.GeoDataFrame:
         if len(frame) and not _looks_like_lonlat(frame):
             raise _Unreadable("no CRS and coordinates are not lon/lat", path=path)
         frame = frame.set_crs(CRS_WGS84)
+    check_belgian_extent(frame, path)
     if frame.crs != CRS_WGS84:  # reproject first: validity is checked and repaired in WGS84
         frame = frame.to_crs(CRS_WGS84)
     return frame.reset_index(drop=True)
+
+
+BELGIUM_LONLAT = (2.3, 49.4, 6.5, 51.6)
+"""Belgium in EPSG:4326 (min lon, min lat, max lon, max lat), generous by about 10 km."""
+LIKELY_CRS = {
+    "EPSG:4326": "WGS 84 lon/lat",
+    "EPSG:31370": "Belgian Lambert 72",
+    "EPSG:3812": "Belgian Lambert 2008",
+    "EPSG:3035": "ETRS89 / LAEA Europe",
+    "EPSG:3857": "Web Mercator",
+    "EPSG:25831": "ETRS89 / UTM 31N",
+}
+"""The CRSs Belgian boundary files come in: the candidates named when the declared one does
+not fit the coordinates."""
+
+
+class CRSMismatchError(InputError):
+    """Coordinates outside Belgium for the file's declared CRS (a mislabelled CRS)."""
+
+
+def belgium_extent(crs: object) -> tuple[float, float, float, float]:
+    """Belgium's bounding box (:data:`BELGIUM_LONLAT`) expressed in ``crs``."""
+    box = gpd.GeoSeries([shapely.box(*BELGIUM_LONLAT)], crs=CRS_WGS84).to_crs(crs)
+    minx, miny, maxx, maxy = box.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def _inside(bounds: np.ndarray, extent: tuple[float, float, float, float]) -> bool:
+    minx, miny, maxx, maxy = bounds
+    x0, y0, x1, y1 = extent
+    return bool(x0 <= minx <= maxx <= x1 and y0 <= miny <= maxy <= y1)
+
+
+def check_belgian_extent(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Raise :class:`CRSMismatchError` when the features are not in Belgium for the
+    declared CRS; the one-line message names the file, the declared CRS and the likely one.
+
+    A GeoJSON file says nothing of its CRS but is WGS 84 by definition (RFC 7946): Lambert
+    72 metres written into one (``x=155000, y=122000``) land far outside Belgium's lon/lat
+    and would otherwise fail much later with NaN coordinates.
+    """
+    if not len(frame) or frame.geometry.isna().all():
+        return
+    bounds = frame.total_bounds
+    if not np.isfinite(bounds).all():
+        return
+    declared = frame.crs.to_string()
+    if _inside(bounds, belgium_extent(frame.crs)):
+        return
+    likely = [code for code in LIKELY_CRS if _inside(bounds, belgium_extent(code))]
+    minx, miny, maxx, maxy = bounds
+    if not likely and _inside(np.array([miny, minx, maxy, maxx]), BELGIUM_LONLAT):
+        guess = "lat/lon written as lon/lat (swap the axes)"
+    elif likely:
+        guess = " or ".join(f"{code} ({LIKELY_CRS[code]})" for code in likely)
+    else:
+        guess = "none of " + ", ".join(LIKELY_CRS)
+    raise CRSMismatchError(
+        f"coordinates are not in Belgium for the declared CRS {declared}; likely CRS: {guess}",
+        path=path,
+        found=f"bounds {minx:.6g}, {miny:.6g}, {maxx:.6g}, {maxy:.6g}",
+    )
 
 
 def _looks_like_lonlat(frame: gpd.GeoDataFrame) -> bool:
@@ -454,10 +521,19 @@ def _parse_population(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return population, reason
 
 
-def _repair_geometry(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
-    """Repair invalid (multi)polygons with ``make_valid``; keep the polygonal parts only."""
+def _repair_geometry(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series, pd.Series]:
+    """Repair invalid (multi)polygons with ``make_valid``; keep the polygonal parts only.
+
+    Returns ``(geometry, reason, area_change)``: ``reason`` for the features that cannot be
+    used (empty, not polygonal, nothing polygonal left after ``make_valid``) and
+    ``area_change``, the relative change of area of a repaired feature, ``(repaired -
+    original) / original`` with the original's area as shapely computes it for the invalid
+    ring (the shoelace formula: a figure-eight's lobes partly cancel), NaN where nothing was
+    repaired (and ``inf`` when the invalid original had zero area).
+    """
     values = geoms.to_numpy().copy()
     reason = pd.Series(pd.NA, index=geoms.index, dtype="string")
+    change = np.full(len(values), np.nan)
     empty = shapely.is_missing(values) | shapely.is_empty(values)
     polygonal = np.isin(shapely.get_type_id(values), _POLYGON_TYPE_IDS)
     valid = shapely.is_valid(values)
@@ -468,7 +544,14 @@ def _repair_geometry(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
         if values[i] is None:
             what = "not a polygon" if valid[i] else "invalid geometry make_valid cannot repair"
             reason.iloc[i] = f"{what} ({geom.geom_type})"
-    return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs), reason
+        elif not valid[i]:
+            before = abs(shapely.area(geom))
+            change[i] = (shapely.area(values[i]) - before) / before if before > 0 else np.inf
+    return (
+        gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs),
+        reason,
+        pd.Series(change, index=geoms.index, dtype="float64"),
+    )
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:

@@ -6,6 +6,7 @@ Europe/Brussels date (the partition key). Row numbers in quarantines are 1-based
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from pipelines.sources._rowchecks import (
     read_csv_text,
 )
 from pipelines.sources.kbo import BELGIUM_BBOX, is_establishment_number
-from pipelines.timeutil import parse_timestamps
+from pipelines.timeutil import day_problems, file_day, parse_timestamps
 
 SOURCE_MERCHANTS = "vouchers_merchants"
 SOURCE_TRANSACTIONS = "vouchers_transactions"
@@ -69,7 +70,13 @@ def read_merchants(path: Path) -> ReadResult:
     )  # fmt: skip
 
 
-def read_transactions(path: Path, *, merchants: Collection[str] | None = None) -> ReadResult:
+def read_transactions(
+    path: Path,
+    *,
+    merchants: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+) -> ReadResult:
     """Read ``transaction_id,merchant_id,timestamp,amount_eur,customer_postcode,customer_sector``.
 
     Returns
@@ -84,12 +91,15 @@ def read_transactions(path: Path, *, merchants: Collection[str] | None = None) -
         a malformed sector code (when present), and every repeat of a ``transaction_id``;
         an offset Brussels does not use at that instant (``2026-03-29T02:30:00+01:00``
         names the non-existent spring-forward hour); with ``merchants`` (the ids of
-        ``vouchers/merchants.csv``), an unknown ``merchant_id``.
+        ``vouchers/merchants.csv``), an unknown ``merchant_id``; a timestamp outside the
+        file's local day (``day``, by default the file name's ``YYYY-MM-DD``) or
+        implausible (before 2000, after the run date ``today`` + 1 day).
     """
     frame, quarantine, rows_in = read_csv_text(Path(path), TRANSACTION_COLUMNS, SOURCE_TRANSACTIONS)
     stamp = frame["timestamp"]
     ts = pd.to_datetime(stamp, utc=True, format="ISO8601", errors="coerce")
-    _, zone_problem = parse_timestamps(stamp)
+    parsed, zone_problem = parse_timestamps(stamp)
+    wrong_day = day_problems(parsed, stamp, day or file_day(path), today=today)
     wrong_zone = zone_problem.str.startswith("UTC offset").fillna(False).astype(bool)
     known = pd.Series(list(merchants or []), dtype="string")
     unknown = frame["merchant_id"].notna() & ~isin_text(frame["merchant_id"], known)
@@ -105,6 +115,7 @@ def read_transactions(path: Path, *, merchants: Collection[str] | None = None) -
         (stamp.str.fullmatch(_LOCAL_RE), "timestamp without UTC offset"),
         (~stamp.str.fullmatch(_OFFSET_RE) | ts.isna(), "bad timestamp (expected ISO 8601)"),
         (wrong_zone, zone_problem),
+        (wrong_day.notna(), wrong_day),
         (amount.isna(), "non-numeric amount_eur"),
         (amount <= 0, "non-positive amount_eur"),
         (postcode.notna() & ~postcode.str.fullmatch(r"\d{4}"), "malformed customer_postcode"),

@@ -9,16 +9,23 @@ quarantine.
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Collection
+import io
+import os
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipelines.errors import ConfigError, InputError
-from pipelines.quarantine import ReadResult
+from pipelines.quarantine import ReadResult, empty_quarantine
 from pipelines.sources._rowchecks import (
     BELGIUM_BBOX,
     Reasons,
@@ -31,7 +38,7 @@ from pipelines.sources._rowchecks import (
     read_result,
     read_text_table,
 )
-from pipelines.timeutil import local_day, parse_timestamps
+from pipelines.timeutil import day_problems, file_day, local_day, parse_timestamps
 
 SOURCE = "wifi"
 SENSOR_COLUMNS = ("sensor_id", "nis", "name", "lon", "lat", "installed_on")
@@ -95,7 +102,13 @@ def read_sensors(path: Path) -> ReadResult:
     )
 
 
-def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadResult:
+def read_counts(
+    path: Path,
+    *,
+    sensors: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+) -> ReadResult:
     """Read one ``wifi/counts/<YYYY-MM-DD>.csv`` file of hourly unique-device counts.
 
     Returns
@@ -105,7 +118,9 @@ def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadRe
         timestamps without UTC offset (ambiguous on the autumn night), unparsable or with
         an offset Brussels does not use at that instant, not on an hour boundary,
         missing/non-numeric/negative/non-integer counts, repeated (sensor_id, ts); with
-        ``sensors`` (the ids of ``wifi/sensors.csv``), an unknown sensor_id.
+        ``sensors`` (the ids of ``wifi/sensors.csv``), an unknown sensor_id; a timestamp
+        outside the file's local day (``day``, by default the file name's ``YYYY-MM-DD``)
+        or implausible (before 2000, after the run date ``today`` + 1 day).
     """
     frame, malformed, rows_in = _read(path, COUNT_COLUMNS)
     reasons = Reasons(frame.index)
@@ -118,6 +133,7 @@ def read_counts(path: Path, *, sensors: Collection[str] | None = None) -> ReadRe
         ts.notna() & (ts != ts.dt.floor("h")),
         "timestamp not on an hour boundary: " + frame["timestamp"],
     )
+    reasons.add_problems(day_problems(ts, frame["timestamp"], day or file_day(path), today=today))
     devices, problem = parse_count(frame["unique_devices"], "unique_devices")
     reasons.add_problems(problem)
     table = pd.DataFrame({"sensor_id": ids.astype("string"), "ts": ts})
@@ -166,21 +182,136 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     return pd.Series(table[codes], index=ids.index, dtype="string")
 
 
+PROBE_TABLE_COLUMNS = ("sensor_id", "ts", "day", "device_hash", "rssi")
+PROBE_BATCH_BYTES = 16 * 2**20
+"""Bytes of landing text parsed at once by the streaming probes reader (about 250,000
+probe lines): peak memory depends on it, not on the size of the file."""
+
+
 def read_probes(
-    path: Path, key: bytes, *, sensors: Collection[str] | None = None
+    path: Path,
+    key: bytes,
+    *,
+    sensors: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+    batch_bytes: int = PROBE_BATCH_BYTES,
 ) -> ReadResult:
     """Read raw probes ``sensor_id,timestamp,device_id,rssi`` and pseudonymise device ids.
+
+    The file is parsed in batches of ``batch_bytes`` (see :func:`iter_probes`); this
+    function concatenates them, so its result grows with the file. To ingest a large day
+    in bounded memory, write the batches as they come (:func:`write_probes_parquet`).
 
     Returns
     -------
     ReadResult
         ``sensor_id, ts, day, device_hash, rssi`` (Int64 dBm). Quarantined: missing ids,
-        bad timestamps (as for counts, but any second is allowed), non-integer rssi or
-        rssi outside -120..0, unknown sensors (with ``sensors``). The quarantine ``raw`` text carries ``device_hash`` instead
-        of ``device_id``; malformed rows are redacted whole.
+        bad timestamps (as for counts, but any second is allowed), a timestamp outside
+        the file's local day (``day``, by default the file name's ``YYYY-MM-DD``) or
+        implausible (before 2000, after the run date ``today`` + 1 day), non-integer rssi
+        or rssi outside -120..0, unknown sensors (with ``sensors``). The quarantine
+        ``raw`` text carries ``device_hash`` instead of ``device_id``; malformed rows are
+        redacted whole.
+    """
+    batches = list(iter_probes(path, key, sensors=sensors, day=day, today=today, batch_bytes=batch_bytes))
+    if len(batches) == 1:
+        return batches[0]
+    result = ReadResult.concat(batches)
+    result.table = result.table.reset_index(drop=True)
+    return result
+
+
+def iter_probes(
+    path: Path,
+    key: bytes,
+    *,
+    sensors: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+    batch_bytes: int = PROBE_BATCH_BYTES,
+) -> Iterator[ReadResult]:
+    """The probes of one file as :class:`ReadResult` batches of about ``batch_bytes`` of text.
+
+    Each batch is read by the same text reader and row checks as a whole file, with
+    file-wide row numbers; the batches together give the same accepted rows and quarantine
+    as reading the file at once. A file that cannot be split safely (empty, blank or
+    unreadable header, a required column missing, header only, NUL bytes anywhere: one
+    screening pass over the bytes) is read at once, as before (its result is then a single
+    file-level quarantine row, or small). Device ids are hashed per batch: identical pseudonyms.
+    Lines are split on ``\n`` only: a quoted field holding a line break (never seen in
+    probe exports) may be split across two batches and quarantined as malformed.
     """
     _check_key(key)
-    frame, malformed, rows_in = _read(path, PROBE_COLUMNS)
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    day = day or file_day(path)
+    batches = _probe_blocks(path, batch_bytes)
+    header = next(batches, None)
+    if header is None:
+        yield _probe_result(*_read(path, PROBE_COLUMNS), key, path, sensors, day, today)
+        return
+    offset = 0
+    for block in batches:
+        frame, malformed, rows_in = read_text_table(
+            lambda block=block: io.BytesIO(header + block),
+            label=str(path),
+            source=SOURCE,
+            required=PROBE_COLUMNS,
+            allow_header_only=True,
+        )
+        if rows_in == 0:
+            continue
+        if (malformed["row_number"] == 0).any():
+            reasons = ", ".join(malformed["reason"])
+            raise AssertionError(f"a probes batch gave a file-level problem after the file was screened: {reasons}")
+        frame.index = frame.index + offset
+        malformed = malformed.assign(row_number=malformed["row_number"] + offset)
+        offset += rows_in
+        yield _probe_result(frame, malformed, rows_in, key, path, sensors, day, today)
+    if offset == 0:
+        yield _probe_result(*_read(path, PROBE_COLUMNS), key, path, sensors, day, today)
+
+
+def _probe_blocks(path: Path, batch_bytes: int) -> Iterator[bytes]:
+    """The header line, then blocks of whole lines of about ``batch_bytes``; nothing when
+    the file must be read at once (see :func:`iter_probes`)."""
+    with open(path, "rb") as handle:
+        header = handle.readline()
+        text = header.removeprefix(codecs.BOM_UTF8)
+        try:
+            names = [c.strip() for c in text.decode("utf-8").rstrip("\r\n").split(",")]
+        except UnicodeDecodeError:
+            return
+        if not header.endswith(b"\n") or b"\x00" in header or b'"' in header:
+            return
+        if any(c not in names for c in PROBE_COLUMNS):
+            return
+        head = handle.read(8192)
+        if not head.strip(b" \t\r\n"):
+            return  # header only: the whole-file reader says so in one row
+        while chunk := head or handle.read(PROBE_BATCH_BYTES):
+            if b"\x00" in chunk:
+                return  # NUL bytes (binary?): the whole-file reader decides, as before
+            head = b""
+        handle.seek(len(header))
+        yield header
+        while lines := handle.readlines(batch_bytes):
+            yield b"".join(lines)
+
+
+def _probe_result(
+    frame: pd.DataFrame,
+    malformed: pd.DataFrame,
+    rows_in: int,
+    key: bytes,
+    path: Path,
+    sensors: Collection[str] | None,
+    day: str | None,
+    today: dt.date | None,
+) -> ReadResult:
+    """The row checks of probes (one file or one batch of it)."""
     malformed = malformed.assign(raw=pd.Series(REDACTED, index=malformed.index, dtype="string"))
     frame["device_hash"] = pseudonymise(frame["device_id"], key).fillna("")
     frame = frame.drop(columns=["device_id"])
@@ -191,6 +322,7 @@ def read_probes(
     reasons.add(frame["device_hash"] == "", "missing device_id")
     ts, problem = parse_timestamps(frame["timestamp"])
     reasons.add_problems(problem)
+    reasons.add_problems(day_problems(ts, frame["timestamp"], day, today=today))
     rssi = pd.to_numeric(frame["rssi"].str.strip(), errors="coerce")
     bad = rssi.isna() | (rssi % 1 != 0) | (rssi < -120) | (rssi > 0)
     reasons.add(bad, "rssi not an integer in -120..0 dBm: '" + frame["rssi"] + "'")
@@ -213,3 +345,72 @@ def read_probes(
         source_file=str(path),
         raw_columns=("sensor_id", "timestamp", "device_hash", "rssi"),
     )
+
+
+def probe_schema() -> pa.Schema:
+    """The Arrow schema of the probes table (as the lake writes a pandas frame of it)."""
+    empty = pd.DataFrame(
+        {
+            "sensor_id": pd.Series(dtype="string"),
+            "ts": pd.Series(dtype="datetime64[us, UTC]"),
+            "day": pd.Series(dtype="string"),
+            "device_hash": pd.Series(dtype="string"),
+            "rssi": pd.Series(dtype="Int64"),
+        }
+    )
+    return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
+@dataclass
+class ProbesWritten:
+    """What :func:`write_probes_parquet` wrote: accepted rows in ``dest``, the quarantine."""
+
+    dest: Path
+    rows_in: int
+    rows_accepted: int
+    quarantine: pd.DataFrame
+    encodings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_accepted + len(self.quarantine)
+
+
+def write_probes_parquet(
+    path: Path,
+    key: bytes,
+    dest: Path,
+    *,
+    sensors: Collection[str] | None = None,
+    day: str | None = None,
+    today: dt.date | None = None,
+    batch_bytes: int = PROBE_BATCH_BYTES,
+) -> ProbesWritten:
+    """Read a probes file batch by batch and write the accepted rows to Parquet at ``dest``.
+
+    Peak memory is that of one batch (plus the quarantine), whatever the size of the file.
+    The file appears at ``dest`` only once complete (written beside it, then renamed).
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    schema = probe_schema()
+    quarantines: list[pd.DataFrame] = []
+    rows_in = accepted = 0
+    encodings: dict[str, str] = {}
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            results: Iterable[ReadResult] = iter_probes(
+                path, key, sensors=sensors, day=day, today=today, batch_bytes=batch_bytes
+            )
+            for result in results:
+                writer.write_table(pa.Table.from_pandas(result.table, schema=schema, preserve_index=False))
+                quarantines.append(result.quarantine)
+                rows_in += int(result.rows_in or 0)
+                accepted += len(result.table)
+                encodings.update(result.encodings)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else empty_quarantine()
+    return ProbesWritten(dest, rows_in, accepted, quarantine, encodings)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -59,7 +60,7 @@ def communes(tmp_path: Path):
 
 def test_communes_accepts_valid_and_repairs_bowtie(communes):
     table = communes.table
-    assert list(table.columns) == ["nis", "name_fr", "name_nl", "population", "geometry"]
+    assert list(table.columns) == ["nis", "name_fr", "name_nl", "population", "repaired_area_change", "geometry"]
     assert table["nis"].tolist() == ["62063", "92094"]
     assert table["population"].tolist() == [1000, 2500]
     assert str(table["population"].dtype) == "Int64"
@@ -69,6 +70,10 @@ def test_communes_accepts_valid_and_repairs_bowtie(communes):
     assert namur.geom_type == "MultiPolygon" and len(namur.geoms) == 2
     # the bowtie's two triangles cover half of its 0.04 x 0.04 bounding square
     assert namur.area == pytest.approx(0.5 * 0.04 * 0.04)
+    # the repair is recorded: the valid commune has none, the bowtie's lobes cancelled in
+    # the shoelace area of the invalid ring (0), so its relative change is infinite
+    assert np.isnan(table["repaired_area_change"].iloc[0])
+    assert table["repaired_area_change"].iloc[1] == np.inf
 
 
 @pytest.mark.parametrize(
@@ -129,7 +134,7 @@ def test_communes_missing_column_names_file_and_column(tmp_path):
     assert q["row_number"].tolist() == [0] and q["source_file"].tolist() == [str(path)]
     assert q["reason"].iloc[0].startswith("missing column TX_MUNTY_DESCR_NL")
     assert len(result.table) == 0 and result.rows_in == 1
-    assert list(result.table.columns) == ["nis", "name_fr", "name_nl", "population", "geometry"]
+    assert list(result.table.columns) == ["nis", "name_fr", "name_nl", "population", "repaired_area_change", "geometry"]
     assert result.table.crs.to_epsg() == 4326
 
 

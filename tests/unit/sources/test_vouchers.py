@@ -65,7 +65,18 @@ def test_read_merchants_quarantine(tmp_path, line, reason):
 
 @pytest.fixture
 def transactions(tmp_path):
-    return read_transactions(_write(tmp_path, TX_HEADER, TRANSACTIONS, "2026-10-25.csv"))
+    # not named after a day: rows of every local day are read (see the test below)
+    return read_transactions(_write(tmp_path, TX_HEADER, TRANSACTIONS, "transactions.csv"))
+
+
+def test_transactions_of_another_day_than_the_file_are_quarantined(tmp_path):
+    result = read_transactions(_write(tmp_path, TX_HEADER, TRANSACTIONS, "2026-10-25.csv"))
+    assert sorted(result.table["transaction_id"]) == ["T1", "T2", "T3", "T4"]
+    reasons = dict(zip(result.quarantine["row_number"], result.quarantine["reason"], strict=True))
+    assert set(reasons) == {5, 6}
+    assert reasons[5].startswith("timestamp on local day 2026-10-26, not the file's day 2026-10-25: ")
+    assert reasons[6].startswith("timestamp on local day 2026-10-24, not the file's day 2026-10-25: ")
+    assert result.balanced
 
 
 def test_transactions_utc_and_local_day_across_dst_end(transactions):
@@ -117,7 +128,7 @@ def test_transactions_utc_and_local_day_across_dst_end(transactions):
     ],
 )
 def test_transactions_quarantine(tmp_path, line, reason):
-    path = _write(tmp_path, TX_HEADER, [*TRANSACTIONS, line], "2026-10-25.csv")
+    path = _write(tmp_path, TX_HEADER, [*TRANSACTIONS, line], "transactions.csv")
     result = read_transactions(path)
     assert result.quarantine[["row_number", "reason"]].values.tolist() == [[7, reason]]
     assert result.quarantine["source"].tolist() == ["vouchers_transactions"]
