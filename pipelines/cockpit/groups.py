@@ -136,4 +136,6 @@ def reference_from_statbel(path: Path) -> pd.DataFrame:
 
 
 if __name__ == "__main__":  # pragma: no cover - a one-off regeneration tool
-    reference_from_statbel(Path(sys.argv[1])).to_csv(sys.stdout, index=False, lineterminator="\n")
+    from pipelines.exports import write_csv
+
+    write_csv(reference_from_statbel(Path(sys.argv[1])), Path(sys.argv[2]), lineterminator="\n")

@@ -21,18 +21,20 @@ import pandas as pd
 import pytest
 import shapely
 
-from assets import bronze, cli
-from assets.resources import SettingsResource
+from assets import cli
 from benchmarks.probes import read_probes_old
-from pipelines import grid
+from pipelines import grid, tables
+from pipelines.constants import DEMO_PSEUDONYM_KEY
 from pipelines.demo import generate
 from pipelines.exports import spreadsheet_safe, write_csv
 from pipelines.quarantine import ReadResult
 from pipelines.sources import counts_csv, od, statbel, vouchers, wifi
+from pipelines.sources.registry import bronze_assets
 from pipelines.timeutil import day_problems, file_day
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = SettingsResource()
+BRONZE = {b.name: b for b in bronze_assets()}
+KEY = DEMO_PSEUDONYM_KEY.encode()
 KEY = b"hostile-test-key"
 
 
@@ -56,9 +58,8 @@ def _days(landing: Path) -> list[str]:
 
 def _daily(landing: Path, day: str) -> dict[str, ReadResult]:
     out: dict[str, ReadResult] = {}
-    for _name, (_text, loader) in bronze.DAILY_SOURCES.items():
-        results = loader(landing, day, SETTINGS)
-        out.update(results or {})
+    for asset in (b for b in BRONZE.values() if b.daily):
+        out.update(tables.read_bronze(asset, landing, day, KEY) or {})
     return out
 
 
@@ -168,7 +169,7 @@ def test_self_intersecting_commune_is_repaired_with_its_area_change_and_cells_st
     frame.loc[0, "geometry"] = _figure_eight(frame.geometry.iloc[0])
     assert not frame.geometry.iloc[0].is_valid
     frame.to_file(path, driver="GeoJSON")
-    result = bronze._load_communes(landing, SETTINGS)["statbel_communes"]
+    result = tables.read_bronze(BRONZE["statbel_communes"], landing)["statbel_communes"]
     table = result.table
     assert len(table) == len(frame) and result.quarantine.empty and table.geometry.is_valid.all()
     change = table.set_index("nis")["repaired_area_change"]
@@ -178,7 +179,7 @@ def test_self_intersecting_commune_is_repaired_with_its_area_change_and_cells_st
     cells = grid.territory_cells(table)  # raised "Length of values ... does not match" before
     assert cells["h3"].is_unique
     assert cells["population"].sum() == pytest.approx(float(table["population"].sum()))
-    sectors = bronze._load_sectors(landing, SETTINGS)["statbel_sectors"]
+    sectors = tables.read_bronze(BRONZE["statbel_sectors"], landing)["statbel_sectors"]
     assert sectors.balanced and len(sectors.table) > 0
 
 
@@ -196,12 +197,12 @@ def test_lambert72_labelled_wgs84_fails_at_bronze_in_one_line(landing: Path) -> 
     data.pop("crs", None)  # GeoJSON without a crs member is WGS 84 by definition
     path.write_text(json.dumps(data))
     with pytest.raises(statbel.CRSMismatchError) as raised:
-        bronze._load_communes(landing, SETTINGS)
+        tables.read_bronze(BRONZE["statbel_communes"], landing)
     message = str(raised.value)
     assert "\n" not in message
     assert str(path) in message and "declared CRS EPSG:4326" in message
     assert "likely CRS: EPSG:31370 (Belgian Lambert 72)" in message
-    sectors = bronze._load_sectors(landing, SETTINGS)["statbel_sectors"]
+    sectors = tables.read_bronze(BRONZE["statbel_sectors"], landing)["statbel_sectors"]
     assert sectors.balanced and len(sectors.table) > 0
     _assert_other_daily_sources_load(landing, _days(landing)[0], "")
 
@@ -415,13 +416,14 @@ def test_a_step_that_hits_a_full_disk_says_what_to_do() -> None:
 
 
 def test_a_day_file_copied_under_another_days_name_is_not_counted_twice(landing: Path) -> None:
-    """The duplicate-by-hash quarantine belongs to the landing scan; the day rule already keeps
-    a copied day out of the lake: every row names its own day, not the file's."""
+    """Twice kept out: the landing boundary refuses the copy as a duplicate (SHA-256) before any
+    reader sees it, and the day rule alone would quarantine its rows (each names its own day)."""
     first, second = _days(landing)[:2]
     for folder in ("wifi/counts", "od"):
         shutil.copy(landing / folder / f"{first}.csv", landing / folder / f"{second}.csv")
     loaded = _daily(landing, second)
-    for name in ("wifi_counts", "od_flows"):
-        result = loaded[name]
+    assert "wifi_counts" not in loaded and "od_flows" not in loaded
+    for name, reader, folder in (("wifi_counts", wifi.read_counts, "wifi/counts"), ("od_flows", od.read_od, "od")):
+        result = reader(landing / folder / f"{second}.csv")
         assert len(result.table) == 0 and result.balanced, name
         assert result.quarantine["reason"].str.contains(f"not the file's day {second}").all(), name
