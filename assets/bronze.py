@@ -15,6 +15,7 @@ import dagster as dg
 from assets.common import (
     OWNERS,
     check_results,
+    landing_relative,
     preview_md,
     read_results_metadata,
     table_metadata,
@@ -23,6 +24,7 @@ from assets.common import (
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource, SettingsResource
 from pipelines import availability, tables
+from pipelines.lake import Lake
 from pipelines.results import Check
 from pipelines.sources import loaders
 from pipelines.sources.registry import FAMILIES, Bronze, Family, bronze_assets
@@ -110,11 +112,10 @@ def _daily_asset(bronze: Bronze) -> dg.AssetsDefinition:
         totals = {"rows_in": 0, "rows_accepted": 0, "quarantined": 0, "days_with_file": 0}
         missing, key = [], _key(bronze, lake, settings)
         for day in context.partition_keys:
-            results = tables.read_bronze(bronze, lake.lake.landing, day, key)
-            if results is None:
+            counts = _stream_day(lake.lake, bronze, day, key) if bronze.stream else _read_day(lake.lake, bronze, day, key)
+            if counts is None:
                 missing.append(day)
                 continue
-            counts = write_read_results(lake.lake, bronze.name, results, day)
             totals["days_with_file"] += 1
             for k in ("rows_in", "rows_accepted", "quarantined"):
                 totals[k] += counts[k]
@@ -125,6 +126,23 @@ def _daily_asset(bronze: Bronze) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata=meta, check_results=[_balance_check(totals)])
 
     return _asset
+
+
+def _read_day(lk: Lake, bronze: Bronze, day: str, key: bytes) -> dict[str, int] | None:
+    results = tables.read_bronze(bronze, lk.landing, day, key)
+    return None if results is None else write_read_results(lk, bronze.name, results, day)
+
+
+def _stream_day(lk: Lake, bronze: Bronze, day: str, key: bytes) -> dict[str, int] | None:
+    """A day too large for memory (raw probes): the engine writes the Parquet file in batches."""
+    writer = bronze.stream(lk.landing, day, key)
+    if writer is None:
+        return None
+    done = []
+    lk.write_with(lambda tmp: done.append(writer(tmp)), "bronze", bronze.name, day)
+    quarantine = done[0].quarantine.assign(source_file=lambda q: landing_relative(q["source_file"], lk))
+    lk.write(quarantine, "bronze", f"quarantine/{bronze.name}", day)
+    return {"rows_in": done[0].rows_in, "rows_accepted": done[0].rows_accepted, "quarantined": len(quarantine)}
 
 
 STATUS_KEY = ["bronze", "source_status"]

@@ -295,6 +295,11 @@ class Lake:
     def write(self, frame: pd.DataFrame, layer: str, name: str, day: str | None = None) -> Target:
         return write_table(frame, self.table_path(layer, name, day))
 
+    def write_with(self, writer: Callable[[Path], None], layer: str, name: str, day: str | None = None) -> Target:
+        """Let ``writer`` write the table's Parquet file itself (streamed, in bounded memory),
+        atomically, onto the table's place (a folder or object storage)."""
+        return write_atomic(self.table_path(layer, name, day), writer)
+
     def read(self, layer: str, name: str, day: str | None = None) -> pd.DataFrame:
         return read_table(self.table_path(layer, name, day))
 

@@ -240,10 +240,21 @@ def load_counter_day(landing: Path, day: str) -> Results | None:
 
 
 def load_probes_day(landing: Path, day: str, key: bytes) -> Results | None:
+    """One day of raw probes as a frame (its size grows with the file: see
+    :func:`stream_probes_day`, which bronze uses)."""
     path = landing / "wifi" / "probes" / f"{day}.csv"
     if not readable(landing, path):
         return None
     return {"wifi_probes": wifi.read_probes(path, key=key)}
+
+
+def stream_probes_day(landing: Path, day: str, key: bytes) -> Callable[[Path], wifi.ProbesWritten] | None:
+    """A writer of one day of raw probes straight to Parquet in batches (peak memory of one
+    batch, whatever the file's size), or None when the day has no readable file."""
+    path = landing / "wifi" / "probes" / f"{day}.csv"
+    if not readable(landing, path):
+        return None
+    return lambda dest: wifi.write_probes_parquet(path, key, dest, day=day)
 
 
 def probe_key(landing: Path, configured: str) -> bytes:

@@ -53,6 +53,10 @@ class Bronze:
     keyed: bool = False
     every_day: bool = True
     """A daily source expected every day (a missing day is a warning); False for raw probes."""
+    stream: Callable[[Path, str, bytes], Callable[[Path], object] | None] | None = None
+    """For a table too large to hold in memory (raw probes): ``stream(landing, day, key)``
+    gives a writer of the day's Parquet file (its result has ``rows_in``, ``rows_accepted``,
+    ``quarantine``), or None without a file; bronze then writes in bounded memory."""
 
     def schemas(self) -> dict[str, tuple[tuple[str, str], ...]]:
         return {t: columns(spec) for t, spec in self.tables.items() if spec}
@@ -199,7 +203,8 @@ FAMILIES: dict[str, Family] = {
                 Bronze("wifi_probes",
                        "Raw WiFi probe events with device ids pseudonymised by a keyed hash at ingestion "
                        "(never leave bronze).",
-                       loaders.load_probes_day, {"wifi_probes": ""}, daily=True, keyed=True, every_day=False),
+                       loaders.load_probes_day, {"wifi_probes": ""}, daily=True, keyed=True, every_day=False,
+                       stream=loaders.stream_probes_day),
             ),
         ),
         Family(

@@ -14,7 +14,7 @@ from pipelines.lake import Lake
 
 pytestmark = pytest.mark.slow
 
-OPTIONAL = ("wifi", "counters", "od", "vouchers", "vacant")
+OPTIONAL = ("wifi", "counters", "od", "vouchers", "vacant", "survey")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def open_data_only(tmp_path_factory) -> Lake:
 
 def test_missing_sources_are_recorded(open_data_only):
     status = open_data_only.read("bronze", "source_status").set_index("source")["status"]
-    assert set(status[status == "missing"].index) == {"wifi", "counters", "od", "vouchers", "vacancy"}
+    assert set(status[status == "missing"].index) == {"wifi", "counters", "od", "vouchers", "vacancy", "survey", "districts", "typology"}
     assert status[["boundaries", "sectors", "osm", "gtfs", "kbo", "addresses", "parking"]].eq("held").all()
 
 

@@ -105,3 +105,28 @@ def test_a_linked_required_file_is_refused_with_one_clear_error(landing, tmp_pat
     os.symlink(real, communes)
     with pytest.raises(InputError, match="symbolic link, refused"):
         tables.read_bronze(BRONZE["statbel_communes"], landing)
+
+
+def test_bronze_streams_a_probes_day_with_the_same_rows_as_the_frame_reader(landing, tmp_path):
+    """The raw probes are written by batches (bounded memory): same rows, quarantine and
+    pseudonyms as reading the day whole."""
+    import pandas as pd
+
+    from assets.bronze import _stream_day
+    from pipelines.constants import DEMO_PSEUDONYM_KEY
+    from pipelines.lake import Lake
+
+    day = sorted(p.stem for p in (landing / "wifi" / "probes").glob("*.csv"))[0]
+    lake_root = tmp_path / "root"
+    (lake_root).mkdir()
+    (lake_root / "landing").symlink_to(landing)  # the data root's landing folder is the demo's
+    lk = Lake(lake_root)
+    key = DEMO_PSEUDONYM_KEY.encode()
+    counts = _stream_day(lk, BRONZE["wifi_probes"], day, key)
+    whole = tables.read_bronze(BRONZE["wifi_probes"], landing, day, key)["wifi_probes"]
+    assert counts == {"rows_in": whole.rows_in, "rows_accepted": len(whole.table), "quarantined": len(whole.quarantine)}
+    streamed = lk.read("bronze", "wifi_probes", day)
+    pd.testing.assert_frame_equal(
+        streamed.reset_index(drop=True), whole.table.reset_index(drop=True), check_dtype=False
+    )
+    assert _stream_day(lk, BRONZE["wifi_probes"], "2001-01-01", key) is None
