@@ -58,7 +58,8 @@ def match_survey(survey: pd.DataFrame, shops: pd.DataFrame) -> tuple[pd.DataFram
     (matched, quarantine)
         ``matched``: the survey rows with the shop's ``shop_id``, ``nis`` (the shop's commune)
         and ``category``; ``quarantine``: rows whose ``shop_ref`` matches no shop of the
-        territory (reason given), in the quarantine layout (``source = survey``).
+        territory (reason given), in the quarantine layout (``source = survey``, the survey
+        file and its data row).
     """
     keys = pd.concat([
         shops[["establishment_number", "shop_id", "nis", "category"]].rename(columns={"establishment_number": "shop_ref"}),
@@ -66,11 +67,12 @@ def match_survey(survey: pd.DataFrame, shops: pd.DataFrame) -> tuple[pd.DataFram
     ], ignore_index=True).dropna(subset=["shop_ref"]).drop_duplicates("shop_ref")  # fmt: skip
     keys = keys.astype({"shop_ref": "string"})
     joined = survey.drop(columns=["nis"]).astype({"shop_ref": "string"}).merge(keys, on="shop_ref", how="left")
-    unknown = joined["shop_id"].isna()
-    raws = survey.loc[unknown.to_numpy()].astype(str).to_dict(orient="records")
+    unknown = joined["shop_id"].isna().to_numpy()
+    bad = survey.loc[unknown]
+    raws = bad.drop(columns=["source_file", "source_row"]).astype(str).to_dict(orient="records")
     quarantine = quarantine_rows(
-        "survey", "silver.merchant_survey", [0] * int(unknown.sum()),
-        ["shop_ref matches no shop of the territory (KBO establishment or OSM id)"] * int(unknown.sum()), raws,
+        "survey", bad["source_file"], bad["source_row"],
+        ["shop_ref matches no shop of the territory (KBO establishment or OSM id)"] * len(bad), raws,
     ) if unknown.any() else empty_quarantine()
     matched = joined.loc[~unknown].drop_duplicates("shop_id").reset_index(drop=True)
     return matched, quarantine

@@ -281,7 +281,8 @@ FAMILIES: dict[str, Family] = {
                            "social networks, survey date.",
                            loaders.load_survey,
                            {"merchant_survey": "shop_ref webshop:bool click_collect:bool delivery:bool marketplace "
-                                               "vouchers loyalty social reviews_count:i64 rating:f64 surveyed_on:date nis"}),),
+                                               "vouchers loyalty social reviews_count:i64 rating:f64 surveyed_on:date nis "
+                                               "source_file source_row:i64"}),),
         ),
         Family(
             "typology", "Typologie des communes", "Fournie par l'utilisateur (p. ex. Belfius)",

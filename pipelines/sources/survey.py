@@ -58,7 +58,8 @@ def read_survey(path: Path) -> ReadResult:
     Returns
     -------
     ReadResult
-        ``table`` with ``COLUMNS`` plus ``nis`` (from the file name when it is ``<nis>.csv``):
+        ``table`` with ``COLUMNS`` plus ``nis`` (from the file name when it is ``<nis>.csv``),
+        ``source_file`` (``survey/<file>``) and ``source_row`` (1-based data row):
         booleans for the yes/no answers, ``reviews_count`` int64, ``rating`` float64,
         ``surveyed_on`` a date, the lists ``;``-joined. Quarantined: a missing or malformed
         ``shop_ref``, a yes/no answer that is neither, a negative or non-integer review count,
@@ -95,5 +96,8 @@ def read_survey(path: Path) -> ReadResult:
         rating=rating.astype("float64"),
         surveyed_on=surveyed.astype(pd.ArrowDtype(pa.date32())),
         nis=pd.Series(nis, index=frame.index, dtype="string"),
+        source_file=pd.Series(f"survey/{path.name}", index=frame.index, dtype="string"),
+        source_row=frame["_row"].astype("int64"),
     )
-    return finish_text(table, frame, reason, quarantine, rows_in, source=SOURCE, path=path, columns=(*COLUMNS, "nis"))
+    return finish_text(table, frame, reason, quarantine, rows_in, source=SOURCE, path=path,
+                       columns=(*COLUMNS, "nis", "source_file", "source_row"))

@@ -99,7 +99,7 @@ def test_warehouse_over_s3_keeps_no_secret(s3_env, seaweedfs_server, tmp_path, m
     counts = build_warehouse(lake, {})
     assert counts == {"silver.points": 2, "silver.sensor_counts": 2, "bronze.quarantine": 1}
     assert lake.warehouse == warehouse
-    con = db.connect(warehouse, read_only=True)
+    con = db.connect(warehouse, read_only=True, s3=True)
     assert con.execute("SELECT count(*) FROM silver.sensor_counts").fetchone()[0] == 2
     assert con.execute("SELECT ST_X(geometry) FROM silver.points ORDER BY id").fetchone()[0] == pytest.approx(5.57)
     con.close()
@@ -144,7 +144,7 @@ def test_the_whole_demo_runs_on_s3_and_the_warehouse_queries_it(s3_env, tmp_path
     assert cli.main(["run", "--data", s3_env]) == 0
     lake = Lake(s3_env)
     assert "lake/gold/h3_cells.parquet" in _keys(s3_env)
-    con = db.connect(lake.warehouse, read_only=True)  # s3 from $SMARTCOMMERCE_DATA: a temporary secret
+    con = db.connect(lake.warehouse, read_only=True, s3=lake.remote)  # httpfs and a temporary secret
     try:
         communes = con.execute("SELECT count(DISTINCT nis) FROM gold.h3_cells").fetchone()[0]
         indicators = con.execute("SELECT count(*) FROM gold.commune_indicators WHERE status = 'computed'").fetchone()[0]

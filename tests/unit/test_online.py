@@ -27,6 +27,7 @@ def _survey():
         "social": ["facebook", None, "instagram", None], "reviews_count": [10, 0, 2, 0],
         "rating": [4.0, float("nan"), 5.0, float("nan")],
         "surveyed_on": pd.to_datetime(["2026-09-01"] * 4).date, "nis": ["11111"] * 4,
+        "source_file": ["survey/11111.csv"] * 4, "source_row": [1, 2, 3, 4],
     })  # fmt: skip
 
 
@@ -35,6 +36,7 @@ def test_survey_rows_match_by_kbo_number_or_osm_id_and_unknown_ones_are_quaranti
     assert matched["shop_id"].tolist() == ["kbo:1", "kbo:2", "osm:node/3"]
     assert len(quarantine) == 1 and "9.999.999.999" in quarantine["raw"].iloc[0]
     assert quarantine["reason"].iloc[0].startswith("shop_ref matches no shop")
+    assert quarantine[["source_file", "row_number"]].values.tolist() == [["survey/11111.csv", 4]]
 
 
 def test_indicators_by_hand():
