@@ -25,6 +25,7 @@ from pipelines.landing import readable
 from pipelines.quarantine import ReadResult
 from pipelines.sources import (
     best,
+    consultant,
     counters,
     counts_csv,
     districts,
@@ -260,3 +261,23 @@ def probe_key(landing: Path, configured: str) -> bytes:
             "with the built-in demo key; set a secret key (e.g. `openssl rand -hex 32`) and keep it"
         )
     return configured.encode()
+
+
+def _codes() -> tuple[frozenset[str], frozenset[str]]:
+    """The action and indicator codes a consultant file may name (the Canvas catalogue)."""
+    from pipelines.canvas.catalogue import load_catalogue  # the catalogue imports the registry
+
+    cat = load_catalogue()
+    return frozenset(cat.actions) | frozenset(cat.data_actions), frozenset(cat.indicators)
+
+
+def load_consultant(landing: Path) -> Results:
+    """Every commune's consultant file (``consultant/<nis>.yaml``): decisions on the plan,
+    reference overrides, findings and digital tools. A broken file is quarantined whole
+    (one row naming its line); the others still apply."""
+    files = sorted(p for suffix in ("yaml", "yml") for p in (landing / "consultant").glob(f"*.{suffix}") if readable(landing, p))
+    if not files:
+        return {}
+    actions, indicators = _codes()
+    reads = [consultant.read_consultant(p, actions=actions, indicators=indicators) for p in files]
+    return {table: ReadResult.concat(r[table] for r in reads) for table in consultant.SPECS}
