@@ -4,9 +4,9 @@ One module per domain; each exposes ``assets`` (its asset definitions) and ``EXP
 (layer name -> description of the gold tables to export for GIS users).
 """
 
-from assets.gold import canvas, catchment, cells, districts, footfall, friction, online
+from assets.gold import canvas, catchment, cells, districts, editions, footfall, friction, online
 
-DOMAINS = [cells, districts, catchment, footfall, friction, online, canvas]
+DOMAINS = [cells, districts, catchment, footfall, friction, online, canvas, editions]
 
 assets = [a for domain in DOMAINS for a in domain.assets]
 EXPORTS = {name: desc for domain in DOMAINS for name, desc in domain.EXPORTS.items()}
