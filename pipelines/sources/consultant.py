@@ -48,6 +48,9 @@ from pipelines.errors import InputError
 from pipelines.quarantine import ReadResult, file_quarantine
 
 SOURCE = "consultant"
+CANVAS_GEODATA = Path(__file__).resolve().parents[2] / "geodata" / "canvas"
+"""The Canvas catalogues, read here for their codes only (``pipelines.canvas.catalogue``
+depends on the source registry, which depends on this reader)."""
 DECISIONS = ("accept", "reject", "add")
 COST_BANDS = ("faible", "moyen", "eleve")
 FINDING_STATUS = ("ok", "attention", "probleme", "non_evalue")
@@ -232,6 +235,13 @@ def validate(data: dict[str, Any], name: str, nis: str, actions: frozenset[str] 
                 raise c.fail(row["line"], f"{key} {row[key]!r} decided twice (first at line {seen[row[key]]})")
             seen.setdefault(row[key], row["line"])
     return out
+
+
+def catalogue_codes(folder: Path = CANVAS_GEODATA) -> tuple[frozenset[str], frozenset[str]]:
+    """The action codes (indicator and data actions) and indicator codes a file may name."""
+    acts = yaml.safe_load((folder / "actions.yaml").read_text(encoding="utf-8"))
+    inds = yaml.safe_load((folder / "indicators.yaml").read_text(encoding="utf-8"))
+    return frozenset(acts.get("actions", {})) | frozenset(acts.get("data_actions", {})), frozenset(inds.get("indicators", {}))
 
 
 def _frame(rows: list[dict[str, Any]], spec: str) -> pd.DataFrame:

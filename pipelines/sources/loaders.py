@@ -263,14 +263,6 @@ def probe_key(landing: Path, configured: str) -> bytes:
     return configured.encode()
 
 
-def _codes() -> tuple[frozenset[str], frozenset[str]]:
-    """The action and indicator codes a consultant file may name (the Canvas catalogue)."""
-    from pipelines.canvas.catalogue import load_catalogue  # the catalogue imports the registry
-
-    cat = load_catalogue()
-    return frozenset(cat.actions) | frozenset(cat.data_actions), frozenset(cat.indicators)
-
-
 def load_consultant(landing: Path) -> Results:
     """Every commune's consultant file (``consultant/<nis>.yaml``): decisions on the plan,
     reference overrides, findings and digital tools. A broken file is quarantined whole
@@ -278,6 +270,6 @@ def load_consultant(landing: Path) -> Results:
     files = sorted(p for suffix in ("yaml", "yml") for p in (landing / "consultant").glob(f"*.{suffix}") if readable(landing, p))
     if not files:
         return {}
-    actions, indicators = _codes()
+    actions, indicators = consultant.catalogue_codes()
     reads = [consultant.read_consultant(p, actions=actions, indicators=indicators) for p in files]
     return {table: ReadResult.concat(r[table] for r in reads) for table in consultant.SPECS}

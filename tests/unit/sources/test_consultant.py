@@ -102,3 +102,12 @@ def test_one_broken_file_does_not_stop_the_others(tmp_path):
     assert any("92802.yaml, line 5: missing reason" in r for r in q["reason"])
     assert any("file name must be the commune's NIS code" in r for r in q["reason"])
     assert all(r.balanced for r in out.values())
+
+
+def test_codes_are_those_of_the_canvas_catalogue():
+    from pipelines.canvas.catalogue import load_catalogue
+    from pipelines.sources.consultant import catalogue_codes
+
+    cat = load_catalogue()
+    actions, indicators = catalogue_codes()
+    assert actions == set(cat.actions) | set(cat.data_actions) and indicators == set(cat.indicators)
