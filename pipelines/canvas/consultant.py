@@ -37,7 +37,7 @@ TIERS_FR = {**TIER_FR, "rejected": "écartée"}
 DECISION_COLUMNS = ["status", "status_fr", "decided_by", "decided_on", "decision_reason", "decision_comment"]
 ACTION_COLUMNS = [*COLUMNS, *DECISION_COLUMNS]
 """Columns of ``gold.actions`` once the consultant's decisions are applied."""
-FINDING_STATUS_FR = {"ok": "en place", "attention": "à surveiller", "probleme": "problème", "non_evalue": "non évalué",
+FINDING_STATUS_FR = {"valide": "audit validé", "ok": "satisfaisant", "attention": "à surveiller", "probleme": "problème", "non_evalue": "non évalué",
                      "en_place": "en place", "en_projet": "en projet", "abandonne": "abandonné"}
 FINDINGS_COLUMNS = ["nis", "commune", "consultant", "validated_on", "kind", "topic", "topic_fr", "status", "status_fr",
                     "comment", "line"]
@@ -141,6 +141,11 @@ def apply_decisions(actions: pd.DataFrame, decisions: pd.DataFrame, canvas: pd.D
     return out.reindex(columns=ACTION_COLUMNS), pd.DataFrame(unmatched, columns=list(decisions.columns))
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """``0 action validée``, ``1 action validée``, ``2 actions validées`` (French: 0 and 1 singular)."""
+    return f"{int(n)} {one if int(n) < 2 else many}"
+
+
 def findings_table(findings: pd.DataFrame, decisions: pd.DataFrame, references: pd.DataFrame,
                    communes: Mapping[str, str]) -> pd.DataFrame:
     """``gold.consultant_findings``: per commune with a consultant file, one ``validation``
@@ -152,9 +157,12 @@ def findings_table(findings: pd.DataFrame, decisions: pd.DataFrame, references: 
         nis = str(r["nis"])
         mine = decisions[decisions["nis"].astype(str) == nis]["decision"].value_counts().to_dict()
         n_ref = int((references["nis"].astype(str) == nis).sum())
-        counts = f"{mine.get('accept', 0)} validée(s), {mine.get('reject', 0)} écartée(s), {mine.get('add', 0)} ajoutée(s), {n_ref} référence(s) ajustée(s)"
+        counts = ", ".join([_count(mine.get("accept", 0), "action validée", "actions validées"),
+                            _count(mine.get("reject", 0), "action écartée", "actions écartées"),
+                            _count(mine.get("add", 0), "action ajoutée", "actions ajoutées"),
+                            _count(n_ref, "référence ajustée", "références ajustées")])
         rows.append({"nis": nis, "consultant": r["consultant"], "validated_on": _day(r["validated_on"]), "kind": "validation",
-                     "topic": "validation", "topic_fr": "Validation de l'audit", "status": "ok", "comment": counts, "line": 1})
+                     "topic": "validation", "topic_fr": "Validation de l'audit", "status": "valide", "comment": counts, "line": 1})
     for r in findings.to_dict("records"):
         rows.append({**{k: r[k] for k in ("nis", "consultant", "kind", "topic", "topic_fr", "status", "comment", "line")},
                      "validated_on": _day(r["validated_on"])})

@@ -140,5 +140,5 @@ def test_findings_table_says_who_validated_when(tmp_path):
     assert table[["nis", "kind"]].values.tolist() == [[A, "validation"], [C, "validation"], [C, "finding"], [C, "digital_tool"]]
     head = table.iloc[1]
     assert head["consultant"] == "Marie Dupont (ADL)" and head["validated_on"] == "2026-11-20" and head["commune"] == "Cville"
-    assert head["comment"] == "1 validée(s), 1 écartée(s), 1 ajoutée(s), 0 référence(s) ajustée(s)"
+    assert head["comment"] == "1 action validée, 1 action écartée, 1 action ajoutée, 0 référence ajustée"
     assert table.iloc[2]["status_fr"] == "à surveiller" and table.iloc[3]["topic"] == "Citie"
