@@ -50,7 +50,10 @@ CONSULTANT = {"decisions": "bronze.consultant_decisions", "references": "bronze.
 """The consultant's files (``landing/consultant/<nis>.yaml``), written by ``bronze.consultant``."""
 CANVAS_INPUTS = Inputs(*FRAME_TABLES, "gold.data_cadastre", TYPOLOGY, "silver.road_network", "bronze.consultant",
                        tables={"silver.road_network": (STREETS,), "bronze.consultant": tuple(CONSULTANT.values())})
-REPORT_INPUTS = Inputs(*dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values())))
+CONSULTANT_REPORT_TABLES = ("gold.consultant_findings", "gold.canvas_evolution")
+"""Declared for the report (validation, checklist, tools, evolution since the previous edition:
+``pipelines/canvas/templates/_consultant.html.j2``); read once the report includes it."""
+REPORT_INPUTS = Inputs(*dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values(), *CONSULTANT_REPORT_TABLES)))
 
 
 def _read(reader: Reader, name: str) -> pd.DataFrame | None:
