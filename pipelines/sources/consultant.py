@@ -85,12 +85,18 @@ class ConsultantFileError(InputError):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records the 1-based line of every mapping under ``__line__``."""
+    """A safe loader that records the 1-based line of every mapping (``__line__``) and of each
+    of its keys (``__lines__``), and leaves dates as text (checked by :meth:`_Checker.day`,
+    which names the line: yaml's own date constructor raises without a mark on 2026-13-01)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping["__line__"] = node.start_mark.line + 1
+        mapping["__lines__"] = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
         return mapping
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 def _one_line(text: str) -> str:
@@ -122,14 +128,19 @@ class _Checker:
     def fail(self, line: int | None, problem: str) -> ConsultantFileError:
         return ConsultantFileError(self.name, line, problem)
 
+    @staticmethod
+    def at(entry: dict[str, Any], key: str) -> int:
+        """The line of ``key`` in ``entry`` (the entry's first line when the key is absent)."""
+        return int(entry.get("__lines__", {}).get(key, entry["__line__"]))
+
     def text(self, entry: dict[str, Any], key: str, *, required: bool = False) -> str | None:
         value = entry.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise self.fail(entry["__line__"], f"missing {key}")
+                raise self.fail(entry["__line__"], f"missing {key}")  # absent: the entry's line
             return None
         if isinstance(value, dict | list):
-            raise self.fail(entry["__line__"], f"{key} must be a text, found a {type(value).__name__}")
+            raise self.fail(self.at(entry, key), f"{key} must be a text, found a {type(value).__name__}")
         return str(value).strip()
 
     def number(self, entry: dict[str, Any], key: str) -> float | None:
@@ -140,7 +151,7 @@ class _Checker:
             try:
                 return float(str(value).replace(",", "."))
             except ValueError:
-                raise self.fail(entry["__line__"], f"{key} must be a number, found {value!r}") from None
+                raise self.fail(self.at(entry, key), f"{key} must be a number, found {value!r}") from None
         return float(value)
 
     def day(self, entry: dict[str, Any], key: str, *, required: bool = False) -> dt.date | None:
@@ -152,21 +163,21 @@ class _Checker:
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            raise self.fail(entry["__line__"], f"{key} must be a date YYYY-MM-DD, found {value!r}") from None
+            raise self.fail(self.at(entry, key), f"{key} must be a date YYYY-MM-DD, found {value!r}") from None
 
     def choice(self, entry: dict[str, Any], key: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
         value = self.text(entry, key, required=required)
         if value is not None and value not in allowed:
-            raise self.fail(entry["__line__"], f"{key} {value!r} is not one of {', '.join(allowed)}")
+            raise self.fail(self.at(entry, key), f"{key} {value!r} is not one of {', '.join(allowed)}")
         return value
 
     def entries(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
         value = data.get(key) or []
         if not isinstance(value, list):
-            raise self.fail(data["__line__"], f"{key} must be a list of entries (- ...)")
+            raise self.fail(self.at(data, key), f"{key} must be a list of entries (- ...)")
         for item in value:
             if not isinstance(item, dict):
-                raise self.fail(data["__line__"], f"every entry of {key} must be a mapping (key: value), found {item!r}")
+                raise self.fail(self.at(data, key), f"every entry of {key} must be a mapping (key: value), found {item!r}")
         return value
 
 
@@ -175,7 +186,7 @@ def _action(c: _Checker, e: dict[str, Any]) -> dict[str, Any]:
     decision = c.choice(e, "decision", DECISIONS, required=True)
     code = c.text(e, "code", required=decision != "add")
     if decision != "add" and c.actions is not None and code not in c.actions:
-        raise c.fail(line, f"unknown action code {code!r} (see geodata/canvas/actions.yaml)")
+        raise c.fail(c.at(e, "code"), f"unknown action code {code!r} (see geodata/canvas/actions.yaml)")
     row = {"line": line, "decision": decision, "action": code, "reason": c.text(e, "reason", required=decision == "reject"),
            "comment": c.text(e, "comment")}
     if decision != "add":
@@ -192,7 +203,7 @@ def _action(c: _Checker, e: dict[str, Any]) -> dict[str, Any]:
 def _reference(c: _Checker, e: dict[str, Any]) -> dict[str, Any]:
     code = c.text(e, "indicator", required=True)
     if c.indicators is not None and code not in c.indicators:
-        raise c.fail(e["__line__"], f"unknown indicator {code!r} (see geodata/canvas/indicators.yaml)")
+        raise c.fail(c.at(e, "indicator"), f"unknown indicator {code!r} (see geodata/canvas/indicators.yaml)")
     value = c.number(e, "value")
     if value is None:
         raise c.fail(e["__line__"], "missing value (the reference the consultant sets)")
@@ -211,7 +222,7 @@ def _tool(c: _Checker, e: dict[str, Any]) -> dict[str, Any]:
             "status": c.choice(e, "status", ("en_place", "en_projet", "abandonne")) or "en_place", "comment": c.text(e, "comment")}
 
 
-KNOWN_KEYS = {"consultant", "validated_on", "actions", "references", "findings", "digital_tools", "__line__"}
+KNOWN_KEYS = {"consultant", "validated_on", "actions", "references", "findings", "digital_tools", "__line__", "__lines__"}
 
 
 def validate(data: dict[str, Any], name: str, nis: str, actions: frozenset[str] | None = None,
@@ -220,7 +231,7 @@ def validate(data: dict[str, Any], name: str, nis: str, actions: frozenset[str] 
     c = _Checker(name, actions, indicators)
     unknown = sorted(set(data) - KNOWN_KEYS, key=str)
     if unknown:
-        raise c.fail(data["__line__"], f"unknown key {unknown[0]!r} (expected {', '.join(sorted(KNOWN_KEYS - {'__line__'}))})")
+        raise c.fail(c.at(data, str(unknown[0])), f"unknown key {unknown[0]!r} (expected {', '.join(sorted(KNOWN_KEYS - {'__line__', '__lines__'}))})")
     who = {"nis": nis, "consultant": c.text(data, "consultant", required=True), "validated_on": c.day(data, "validated_on", required=True)}
     out = {
         "consultant_decisions": [who | _action(c, e) for e in c.entries(data, "actions")],

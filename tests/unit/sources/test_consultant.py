@@ -67,7 +67,7 @@ def test_a_good_file_gives_three_tidy_tables(tmp_path):
     [
         (GOOD.replace("    reason: déjà demandé au TEC en 2026\n", ""), 5, "missing reason"),
         (GOOD.replace("decision: accept", "decision: maybe"), 4, "decision 'maybe' is not one of"),
-        (GOOD.replace("target_date: 2027-09-30", "target_date: fin 2027"), 8, "target_date must be a date YYYY-MM-DD"),
+        (GOOD.replace("target_date: 2027-09-30", "target_date: fin 2027"), 12, "target_date must be a date YYYY-MM-DD"),
         (GOOD.replace("code: bus_frequency_request", "code: bus_frequncy_request"), 5, "unknown action code"),
         (GOOD.replace("  - {topic: safety", "  - {topic: safety, status: ok\n  - {topic: x"), 21, "not valid YAML"),
         (GOOD.replace("    owner: commune\n", "   owner: commune\n"), 13, "not valid YAML"),
@@ -111,3 +111,19 @@ def test_codes_are_those_of_the_canvas_catalogue():
     cat = load_catalogue()
     actions, indicators = catalogue_codes()
     assert actions == set(cat.actions) | set(cat.data_actions) and indicators == set(cat.indicators)
+
+
+def test_bronze_reads_typed_tables_and_balances_with_a_broken_file(tmp_path):
+    from pipelines import tables
+    from pipelines.sources.registry import FAMILIES
+
+    write(tmp_path, "92801.yaml", GOOD)
+    write(tmp_path, "92802.yaml", "consultant: x\nvalidated_on: 2026-13-01\n")
+    (bronze,) = FAMILIES["consultant"].assets
+    out = tables.read_bronze(bronze, tmp_path)
+    assert set(out) == {"consultant_decisions", "consultant_references", "consultant_findings"}
+    for name, result in out.items():
+        assert list(result.table.columns) == tables.columns(name) and result.balanced
+    (reason,) = out["consultant_decisions"].quarantine["reason"]
+    assert reason == "consultant/92802.yaml, line 2: validated_on must be a date YYYY-MM-DD, found '2026-13-01'"
+    assert sum(r.rows_in for r in out.values()) == 3 + 1 + 3 + 1  # entries of the good file + the broken file
