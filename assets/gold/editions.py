@@ -19,9 +19,12 @@ LOCAL = ZoneInfo("Europe/Brussels")
 
 
 class EditionConfig(dg.Config):
-    """``day``: the edition's date (YYYY-MM-DD); empty = today in Europe/Brussels."""
+    """``day``: the edition's date (YYYY-MM-DD); empty = today in Europe/Brussels.
+    ``previous``: the edition to compare with (e.g. the previous audit's date, when nightly
+    runs made editions in between); empty = the latest edition before ``day``."""
 
     day: str = ""
+    previous: str = ""
 
 
 def _spec(key: list[str], description: str) -> dg.AssetSpec:
@@ -42,7 +45,7 @@ def canvas_editions(config: EditionConfig, lake: LakeResource):  # noqa: ANN201
     before = {d: lk.table_path("gold", "canvas_editions", d) for d in lk.days("gold", "canvas_editions") if d != day}
     current = engine.edition(reader.read("gold.canvas_pillars"), reader.read("gold.actions"), day)
     path = lk.write(current, *EDITIONS_KEY, day)  # the gold table's own partitions: read back below
-    previous_day = engine.previous_day(list(before), day)
+    previous_day = engine.previous_day(list(before), day, config.previous or None)
     previous = lk.read(*EDITIONS_KEY, previous_day) if previous_day else None
     evolution = engine.evolution(current, previous)
     yield dg.MaterializeResult(asset_key=dg.AssetKey(EDITIONS_KEY), metadata={

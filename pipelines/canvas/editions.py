@@ -47,9 +47,14 @@ def edition(pillars: pd.DataFrame, actions: pd.DataFrame, day: str) -> pd.DataFr
     return frame
 
 
-def previous_day(days: list[str], day: str) -> str | None:
-    """The latest edition day before ``day``, or None (this is the first edition)."""
+def previous_day(days: list[str], day: str, chosen: str | None = None) -> str | None:
+    """The latest edition day before ``day``, or None (this is the first edition); ``chosen``
+    names the edition to compare with instead (a ValueError when it is not an earlier one)."""
     before = sorted(d for d in days if d < day)
+    if chosen is not None:
+        if chosen not in before:
+            raise ValueError(f"no edition of the audit dated {chosen} before {day} (editions: {', '.join(before) or 'none'})")
+        return chosen
     return before[-1] if before else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipelines.canvas import editions
 
@@ -47,3 +48,12 @@ def test_new_goalposts_make_the_change_not_comparable():
     second = editions.edition(pillars({"10001": [55, 60]}, "v2"), actions({}), "2026-12-01")
     evo = editions.evolution(second, first)
     assert (~evo["comparable"]).all() and evo["change"].isna().all() and evo["evolution_fr"].str.startswith("non comparable").all()
+
+
+def test_previous_edition_is_the_latest_before_or_the_chosen_one():
+    days = ["2026-10-01", "2026-11-01", "2026-12-01"]
+    assert editions.previous_day(days, "2026-12-01") == "2026-11-01"
+    assert editions.previous_day(days, "2026-10-01") is None
+    assert editions.previous_day(days, "2026-12-01", "2026-10-01") == "2026-10-01"
+    with pytest.raises(ValueError, match="no edition of the audit dated 2026-12-01 before 2026-12-01"):
+        editions.previous_day(days, "2026-12-01", "2026-12-01")
