@@ -142,3 +142,13 @@ def test_findings_table_says_who_validated_when(tmp_path):
     assert head["consultant"] == "Marie Dupont (ADL)" and head["validated_on"] == "2026-11-20" and head["commune"] == "Cville"
     assert head["comment"] == "1 action validée, 1 action écartée, 1 action ajoutée, 0 référence ajustée"
     assert table.iloc[2]["status_fr"] == "à surveiller" and table.iloc[3]["topic"] == "Citie"
+
+
+def test_inventory_holds_the_consultant_family_only_where_the_commune_has_its_file(catalogue):
+    status = status_frame()
+    status.loc[status["source"] == "consultant", "file_hashes"] = pd.Series([[f"consultant/{A}.yaml abc"]], index=status.index[status["source"] == "consultant"])
+    geo = pd.DataFrame({"nis": NIS, "name_fr": ["Aville", "Bville", "Cville"]})
+    inventory = cad.build_cadastre(status, no_quality(), full_coverage(), geo, catalogue)
+    rows = inventory[inventory["source"] == "consultant"].set_index("nis")
+    assert rows.loc[A, "status"] == "held" and rows.loc[A, "coverage"] == 1.0
+    assert (rows.loc[[B, C], "status"] == "missing").all() and (rows.loc[[B, C], "coverage"] == 0.0).all()
