@@ -16,6 +16,7 @@ from assets.declared import Inputs, Reader
 from assets.resources import LakeResource
 from pipelines.canvas import checks
 from pipelines.canvas.build import CanvasFrames, build_canvas, build_exports, build_inventory
+from pipelines.canvas.consultant import ConsultantFrames
 from pipelines.canvas.report import ReportInputs
 from pipelines.lake import Lake
 from pipelines.results import Check
@@ -24,6 +25,7 @@ from pipelines.sources.registry import FAMILIES
 CADASTRE_KEY = ["gold", "data_cadastre"]
 PEERS_KEY, CANVAS_KEY, PILLARS_KEY = ["gold", "canvas_peers"], ["gold", "canvas"], ["gold", "canvas_pillars"]
 ACTIONS_KEY, SCENARIOS_KEY = ["gold", "actions"], ["gold", "canvas_scenarios"]
+FINDINGS_KEY = ["gold", "consultant_findings"]
 REPORTS_KEY = ["exports", "canvas_reports"]
 TABLES = {
     "communes": "silver.communes", "sectors": "silver.sectors", "shops": "silver.shops", "districts": "gold.districts",
@@ -45,13 +47,19 @@ FRAME_TABLES = [name for name in TABLES.values() if name != STREETS]
 CADASTRE_INPUTS = Inputs(*FRAME_TABLES, SOURCE_STATUS)
 TYPOLOGY = "bronze.typology"
 """Optional user-supplied commune typology (``nis,typology``): the fourth peer lens."""
-CANVAS_INPUTS = Inputs(*FRAME_TABLES, "gold.data_cadastre", TYPOLOGY, "silver.road_network",
-                       tables={"silver.road_network": (STREETS,)})
+CONSULTANT = {"decisions": "bronze.consultant_decisions", "references": "bronze.consultant_references",
+              "findings": "bronze.consultant_findings"}
+"""The consultant's files (``landing/consultant/<nis>.yaml``), written by ``bronze.consultant``."""
+CANVAS_INPUTS = Inputs(*FRAME_TABLES, "gold.data_cadastre", TYPOLOGY, "silver.road_network", "bronze.consultant",
+                       tables={"silver.road_network": (STREETS,), "bronze.consultant": tuple(CONSULTANT.values())})
 MAP_TABLES = {"streets": STREETS, "comparison": "gold.catchment_comparison"}
 """The report's street basemap and the modelled-vs-observed catchment."""
+CONSULTANT_REPORT_TABLES = {"consultant": "gold.consultant_findings", "evolution": "gold.canvas_evolution"}
+"""The validation, checklist, tools (``gold.consultant_findings``) and the evolution since the
+previous edition (``gold.canvas_evolution``): ``pipelines/canvas/templates/_consultant.html.j2``."""
 REPORT_INPUTS = Inputs(
     *dict.fromkeys((*FRAME_TABLES, *LAYER_TABLES.values(), *CANVAS_TABLES.values(), "silver.road_network",
-                    "gold.catchment_comparison", "bronze.osm_pois")),
+                    "gold.catchment_comparison", "bronze.osm_pois", *CONSULTANT_REPORT_TABLES.values())),
     tables={"silver.road_network": (STREETS,)},
 )
 
@@ -127,6 +135,7 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
         _spec(CANVAS_KEY, "The Canvas scorecard along the customer journey (be found, get there, stay, spend and come back, delivery): per commune and indicator the value, status (computed / not_computable / suppressed) and needed source families, oriented percentile among all, similar and neighbouring communes, distance to an absolute threshold (SDG 11.2.1, DG REGIO...) with its source, trend, coverage flag, influence, local control, friction priority and rank."),
         _spec(PILLARS_KEY, "Per commune and journey pillar: 0-100 score (winsorised, percentile-normalised, weighted geometric mean; OECD/JRC), coverage, rank, and the Monte-Carlo 5-95 % intervals of score and rank (weights, normalisation and aggregation drawn; seeded)."),
         _spec(ACTIONS_KEY, "The action plan of every commune: catalogue actions (geodata/canvas/actions.yaml) triggered by its scorecard with the evidence values, owner, cost band, KPI and source of the practice, then data actions from its inventory (missing or broken sources)."),
+        _spec(FINDINGS_KEY, "What the consultant validated and saw, per commune with a consultant file (landing/consultant/<nis>.yaml): one validation row (who, when, decisions and overrides counted), the IPM-style qualitative checklist (safety, appearance, markets, anchor stores, vision, partnerships... with status and comment) and the digital tools already in place."),
         _spec(SCENARIOS_KEY, "What-if scenarios (geodata/canvas/scenarios.yaml: add a bus stop with departures, a car park, fill vacant cells): before/after of the affected indicators and of every pillar score and rank, per commune."),
     ],
     check_specs=[
@@ -138,18 +147,36 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
 def canvas(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
     reader = CANVAS_INPUTS.reader(lk)
-    result = build_canvas(read_frames(lk), reader.read("gold.data_cadastre"), typology=reader.read(TYPOLOGY))
+    result = build_canvas(read_frames(lk), reader.read("gold.data_cadastre"), typology=reader.read(TYPOLOGY),
+                          consultant=read_consultant(reader))
     tables = {tuple(PEERS_KEY): result.peers, tuple(CANVAS_KEY): result.canvas, tuple(PILLARS_KEY): result.pillars,
-              tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios}
+              tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios, tuple(FINDINGS_KEY): result.findings}
     for key, frame in tables.items():
         path = lk.write(frame, *key)
         meta = table_metadata(frame, str(path))
         if key == tuple(PILLARS_KEY):
             meta |= {"k_clusters": result.meta["k"], "silhouettes": result.meta["silhouettes"], "mc_draws": result.meta["draws"], "mc_seed": result.meta["seed"]}
+        if key == tuple(ACTIONS_KEY):
+            meta |= consultant_metadata(result.actions, result.unmatched)
         yield dg.MaterializeResult(asset_key=dg.AssetKey(list(key)), metadata=meta)
     yield _check(CANVAS_KEY, checks.canvas_complete(result.canvas, result.peers))
     yield _check(PILLARS_KEY, checks.scores_in_range(result.pillars))
     yield _check(ACTIONS_KEY, checks.actions_have_evidence(result.actions))
+
+
+def read_consultant(reader: Reader) -> ConsultantFrames:
+    """The consultant tables (empty ones when bronze has not written them)."""
+    found = {field: frame for field, name in CONSULTANT.items() if (frame := _read(reader, name)) is not None}
+    return ConsultantFrames(**found)
+
+
+def consultant_metadata(actions: pd.DataFrame, unmatched: pd.DataFrame) -> dict[str, object]:
+    """Actions by status, and the consultant decisions that found no action to apply to."""
+    meta: dict[str, object] = {f"actions_{k}": int(v) for k, v in actions["status"].value_counts().items()}
+    meta["consultant_decisions_unmatched"] = len(unmatched)
+    if len(unmatched):
+        meta["unmatched_decisions"] = preview_md(unmatched[["nis", "decision", "action", "line"]], rows=50)
+    return meta
 
 
 @dg.asset(

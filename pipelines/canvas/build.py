@@ -23,6 +23,7 @@ from pipelines.canvas import cadastre as cad
 from pipelines.canvas import qgis, report, scoring, whatif
 from pipelines.canvas.actions import build_actions
 from pipelines.canvas.catalogue import FAMILIES, Catalogue, load_catalogue
+from pipelines.canvas.consultant import ConsultantFrames, apply_decisions, findings_table, overrides
 from pipelines.canvas.peers import build_peers, commune_features, typology_map
 from pipelines.canvas.places import commune_places
 from pipelines.canvas.references import contexts, size_derived
@@ -88,6 +89,10 @@ class CanvasResult:
     actions: pd.DataFrame
     scenarios: pd.DataFrame
     meta: dict[str, Any]
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``gold.consultant_findings``: validation, checklist and digital tools per commune."""
+    unmatched: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Consultant decisions that found no action in their commune's plan (or no commune)."""
 
 
 def canvas_values(frames: CanvasFrames, features: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -113,20 +118,27 @@ def reference_values(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Ca
 
 def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalogue | None = None,
                  scenarios: Mapping[str, Any] | None = None, typology: pd.DataFrame | None = None,
-                 draws: int = scoring.MC_DRAWS, seed: int = scoring.MC_SEED, as_of: date | None = None) -> CanvasResult:
+                 draws: int = scoring.MC_DRAWS, seed: int = scoring.MC_SEED, as_of: date | None = None,
+                 consultant: ConsultantFrames | None = None) -> CanvasResult:
     """Peers, scorecard (absolute judgement first, peers second; scores against fixed
     goalposts) with uncertainty, the action plan (targets dated from ``as_of``, default today)
-    and what-if scenarios."""
+    and what-if scenarios; the consultant's files (``consultant``) override references,
+    accept, reject and add actions, and give the findings (:mod:`pipelines.canvas.consultant`)."""
     catalogue = catalogue or load_catalogue()
+    consultant = consultant or ConsultantFrames()
     scenarios = whatif.load_scenarios() if scenarios is None else scenarios
     features = commune_features(frames.communes, frames.h3_cells, frames.districts, frames.catchment, frames.tourism)
     peers = build_peers(features, frames.communes, typology_map(typology))
     held = cad.held_by_commune(cadastre)
     values = canvas_values(frames, features, catalogue)
     card = build_scorecard(values, peers.table, held, cadastre, catalogue, draws=draws, seed=seed,
-                           contexts=contexts(features, frames.vacant, frames.footfall_profile, online.respondents(frames.online)))
+                           contexts=contexts(features, frames.vacant, frames.footfall_profile, online.respondents(frames.online)),
+                           overrides=overrides(consultant.references))
     places = commune_places(frames.districts, frames.streets, frames.vacant)
-    actions = build_actions(card.canvas, cadastre, catalogue, places, as_of)
+    proposed = build_actions(card.canvas, cadastre, catalogue, places, as_of)
+    actions, unmatched = apply_decisions(proposed, consultant.decisions, card.canvas, catalogue)
+    names = dict(zip(peers.table["nis"].astype(str), peers.table["commune"].astype(str), strict=True))
+    findings = findings_table(consultant.findings, consultant.decisions, consultant.references, names)
     communes = peers.table["nis"].astype(str).tolist()
     matrix = wide(resolve_status(values, communes, held, catalogue), catalogue, communes)
     inputs = whatif.ScenarioInputs(frames.friction_cells, frames.districts, frames.vacant,
@@ -138,7 +150,8 @@ def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalo
             "criterion": peers.criterion, "draws": draws, "seed": seed,
             "typology": bool(peers.table["typology"].notna().any()),
             "goalposts_version": catalogue.goalposts_version, "references_version": catalogue.references_version}
-    return CanvasResult(table, card.canvas, card.pillars, actions, scenario_table, meta)
+    meta["consultant_files"] = int(findings["nis"].nunique()) if len(findings) else 0
+    return CanvasResult(table, card.canvas, card.pillars, actions, scenario_table, meta, findings, unmatched)
 
 
 def build_exports(inputs: report.ReportInputs, exports: Path) -> dict[str, Path]:

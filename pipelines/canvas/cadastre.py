@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -19,8 +20,26 @@ from pipelines.availability import Family
 from pipelines.canvas.catalogue import FAMILIES, Catalogue
 from pipelines.canvas.sources import family_info
 
-LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od", "survey"})
+LOCAL_FAMILIES = frozenset({"wifi", "counters", "vouchers", "vacancy", "od", "survey", "consultant"})
 """Families held territory-wide that a commune may still lack locally (coverage 0 = missing)."""
+PER_COMMUNE_FILES = {"consultant": "consultant file of the commune"}
+"""Families with one landing file per commune named by its NIS (``consultant/<nis>.yaml``): a
+commune holds the family when its own file is there (from ``bronze.source_status``' files)."""
+
+
+def _per_commune_files(frame: pd.DataFrame) -> pd.DataFrame:
+    """Coverage 1/0 and local presence of the :data:`PER_COMMUNE_FILES` families, from the
+    names of the landing files (``file_hashes``: ``"consultant/92801.yaml <sha256>"``)."""
+    for family in PER_COMMUNE_FILES:
+        rows = frame["source"] == family
+        if not rows.any():
+            continue
+        files = frame.loc[rows, "file_hashes"].map(lambda v: [str(x).split(" ")[0] for x in v] if isinstance(v, list | tuple | np.ndarray) else [])
+        own = [any(PurePosixPath(f).stem == nis for f in fs) for nis, fs in zip(frame.loc[rows, "nis"], files, strict=True)]
+        frame.loc[rows, "local"] = own
+        frame.loc[rows, "coverage"] = [1.0 if o else 0.0 for o in own]
+        frame.loc[rows, "coverage_basis"] = "fichier du consultant pour la commune"
+    return frame
 
 STATUS_COLUMNS = ("source", "status", "required", "files", "bytes", "first_day", "last_day", "days", "file_hashes", "reason")
 
@@ -187,6 +206,7 @@ def build_cadastre(status: pd.DataFrame, quality: pd.DataFrame, coverage: pd.Dat
     if "local" not in coverage.columns:
         coverage = coverage.assign(local=coverage["coverage"].fillna(1.0) > 0)
     frame = frame.merge(coverage, on=["nis", "source"], how="left")
+    frame = _per_commune_files(frame)
     frame.loc[frame["status"] == "missing", "coverage"] = 0.0
     absent = (frame["status"] == "held") & frame["source"].isin(LOCAL_FAMILIES) & frame["local"].eq(False)
     frame.loc[absent, "status"] = "missing"

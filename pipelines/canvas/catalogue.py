@@ -29,7 +29,8 @@ LEVELS = {"high": 3, "medium": 2, "low": 1}
 LEVELS_FR = {"high": "forte", "medium": "moyenne", "low": "faible"}
 
 
-BASIS_FR = {"norme": "norme publiée", "moyenne": "moyenne wallonne ou belge", "travail": "valeur de travail à valider"}
+BASIS_FR = {"norme": "norme publiée", "moyenne": "moyenne wallonne ou belge", "travail": "valeur de travail à valider",
+            "consultant": "valeur fixée par le consultant pour la commune"}
 UNCERTAINTY_METHODS = ("binomial", "poisson", "sites", "absolute", "relative")
 
 

@@ -13,7 +13,7 @@ does not enter the score (the pillar's coverage says so).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -183,10 +183,16 @@ def _coverage_flag(coverage: Mapping[str, float], families: set[str]) -> tuple[f
 
 def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataFrame,
                    catalogue: Catalogue, cadastre: pd.DataFrame,
-                   contexts: Mapping[str, CommuneContext] | None = None) -> pd.DataFrame:
+                   contexts: Mapping[str, CommuneContext] | None = None,
+                   overrides: Mapping[tuple[str, str], Override] | None = None) -> pd.DataFrame:
     """The long ``gold.canvas`` rows: absolute judgement (reference, gap, interval,
-    significance), peer percentiles, coverage, normalised score, friction priority."""
-    contexts = contexts or {}
+    significance), peer percentiles, coverage, normalised score, friction priority.
+
+    ``overrides`` ((nis, indicator) -> :class:`Override`): the consultant's reference for that
+    commune only; it replaces the reference's value in the judgement (gap, significance,
+    friction point), keeps the original in ``reference_original`` and carries the
+    justification, who and when. The goalposts (the score) do not change."""
+    contexts, overrides = contexts or {}, overrides or {}
     order = peers["nis"].astype(str).tolist()
     masks = lens_masks(peers.set_index(peers["nis"].astype(str)).loc[matrix.index].reset_index(drop=True))
     pct: dict[tuple[str, str], dict[str, float]] = {}
@@ -203,7 +209,8 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
     rows = []
     for r in resolved.itertuples():
         spec = catalogue.indicators[r.indicator]
-        thr = spec.threshold
+        over = overrides.get((r.nis, r.indicator))
+        thr = replace(spec.threshold, value=over.value, basis="consultant") if over and spec.threshold else spec.threshold
         gap = thr.gap(r.value) if thr and not np.isnan(r.value) else np.nan
         cov, flag = _coverage_flag(coverage.get(r.nis, {}), spec.families())
         p = pct.get((r.nis, r.indicator), {})
@@ -236,9 +243,29 @@ def indicator_rows(resolved: pd.DataFrame, matrix: pd.DataFrame, peers: pd.DataF
             "score_normalised": normalised,
             "trend": r.trend, "trend_indicator": spec.trend, "coverage": cov, "coverage_flag": flag,
             "influence": spec.influence, "control": spec.control,
+            **_override_columns(over, spec),
         })
     frame = pd.DataFrame(rows)
     return rank_frictions(frame).sort_values(["nis", "pillar", "indicator"], key=lambda s: s.map({n: i for i, n in enumerate(order)}) if s.name == "nis" else s).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Override:
+    """A consultant's reference for one commune and indicator (``bronze.consultant_references``)."""
+
+    value: float
+    justification: str
+    consultant: str
+    validated_on: str
+
+
+def _override_columns(over: Override | None, spec: IndicatorSpec) -> dict[str, object]:
+    original = spec.threshold.value if spec.threshold else np.nan
+    if over is None:
+        return {"reference_override": False, "reference_original": original, "reference_justification": None,
+                "reference_overridden_by": None, "reference_overridden_on": None}
+    return {"reference_override": True, "reference_original": original, "reference_justification": over.justification,
+            "reference_overridden_by": over.consultant, "reference_overridden_on": over.validated_on}
 
 
 def rank_frictions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -261,7 +288,8 @@ def rank_frictions(frame: pd.DataFrame) -> pd.DataFrame:
 
 def build_scorecard(values: pd.DataFrame, peers: pd.DataFrame, held: Mapping[str, set[str]],
                     cadastre: pd.DataFrame, catalogue: Catalogue, draws: int = scoring.MC_DRAWS,
-                    seed: int = scoring.MC_SEED, contexts: Mapping[str, CommuneContext] | None = None) -> Scorecard:
+                    seed: int = scoring.MC_SEED, contexts: Mapping[str, CommuneContext] | None = None,
+                    overrides: Mapping[tuple[str, str], Override] | None = None) -> Scorecard:
     """``gold.canvas`` and ``gold.canvas_pillars`` from the commune values (see
     :func:`commune_values`), the peers table, the families each commune holds and the data
     inventory."""
@@ -270,5 +298,5 @@ def build_scorecard(values: pd.DataFrame, peers: pd.DataFrame, held: Mapping[str
     matrix = wide(resolved, catalogue, communes)
     pillars = score_pillars(matrix, catalogue, draws=draws, seed=seed)
     pillars.insert(1, "commune", pillars["nis"].map(peers.set_index(peers["nis"].astype(str))["commune"]))
-    canvas = indicator_rows(resolved, matrix, peers, catalogue, cadastre, contexts)
+    canvas = indicator_rows(resolved, matrix, peers, catalogue, cadastre, contexts, overrides)
     return Scorecard(canvas, pillars)

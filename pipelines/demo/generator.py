@@ -13,6 +13,7 @@ from pathlib import Path
 from pipelines.demo import writers
 from pipelines.demo._common import demo_days
 from pipelines.demo.business import REGISTER_DATES, Business, build_business
+from pipelines.demo.consultant import write_consultant
 from pipelines.demo.flows import write_merchants, write_od, write_vouchers
 from pipelines.demo.footfall import (
     HOURLY,
@@ -101,6 +102,7 @@ def generate(
     summary.update(write_vacant(business, territory, landing))
     summary.update(write_merchants(business, landing))
     summary.update(write_survey(business, landing, seed))
+    summary.update(write_consultant(territory, landing))
     gtfs, gtfs_facts = write_gtfs(
         territory, network, landing, seed, start=period[0], days=len(period)
     )

@@ -25,6 +25,7 @@ from pipelines.landing import readable
 from pipelines.quarantine import ReadResult
 from pipelines.sources import (
     best,
+    consultant,
     counters,
     counts_csv,
     districts,
@@ -271,3 +272,15 @@ def probe_key(landing: Path, configured: str) -> bytes:
             "with the built-in demo key; set a secret key (e.g. `openssl rand -hex 32`) and keep it"
         )
     return configured.encode()
+
+
+def load_consultant(landing: Path) -> Results:
+    """Every commune's consultant file (``consultant/<nis>.yaml``): decisions on the plan,
+    reference overrides, findings and digital tools. A broken file is quarantined whole
+    (one row naming its line); the others still apply."""
+    files = sorted(p for suffix in ("yaml", "yml") for p in (landing / "consultant").glob(f"*.{suffix}") if readable(landing, p))
+    if not files:
+        return {}
+    actions, indicators = consultant.catalogue_codes()
+    reads = [consultant.read_consultant(p, actions=actions, indicators=indicators) for p in files]
+    return {table: ReadResult.concat(r[table] for r in reads) for table in consultant.SPECS}

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.quarantine import ReadResult
+from pipelines.sources import consultant, loaders, od, typology, vacant, vouchers, wifi
 from pipelines.sources import counts_csv as counts
-from pipelines.sources import loaders, od, typology, vacant, vouchers, wifi
 from pipelines.sources.counters import read_registry
 
 Results = dict[str, ReadResult]
@@ -283,6 +283,23 @@ FAMILIES: dict[str, Family] = {
                            {"merchant_survey": "shop_ref webshop:bool click_collect:bool delivery:bool marketplace "
                                                "vouchers loyalty social reviews_count:i64 rating:f64 surveyed_on:date nis "
                                                "source_file source_row:i64"}),),
+        ),
+        Family(
+            "consultant", "Validation et constats du consultant", "Consultant / ADL", "Données de la commune",
+            ("consultant/*.yaml", "consultant/*.yml"),
+            "the consultant's hand in the Canvas: gold.actions (accepted, rejected with a reason, added), "
+            "gold.canvas (reference overrides with their justification), gold.consultant_findings "
+            "(qualitative checklist, digital tools in place)",
+            assets=(Bronze("consultant",
+                           "The consultant's file of each commune (consultant/<nis>.yaml): decisions on the action "
+                           "plan (accept, reject with a reason, add), reference overrides with their justification, "
+                           "the qualitative checklist (safety, appearance, markets, anchor stores, vision, "
+                           "partnerships...) and the digital tools already in place. A malformed file is quarantined "
+                           "whole with a one-line reason naming its line; the others apply.",
+                           loaders.load_consultant,
+                           {"consultant_decisions": consultant.DECISION_COLUMNS,
+                            "consultant_references": consultant.REFERENCE_COLUMNS,
+                            "consultant_findings": consultant.FINDING_COLUMNS}),),
         ),
         Family(
             "typology", "Typologie des communes", "Fournie par l'utilisateur (p. ex. Belfius)",

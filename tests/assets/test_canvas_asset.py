@@ -10,7 +10,7 @@ from assets.gold import canvas
 def test_canvas_keys_checks_and_groups():
     keys = {spec.key for a in canvas.assets for spec in a.specs}
     expected = {("gold", "data_cadastre"), ("gold", "canvas_peers"), ("gold", "canvas"), ("gold", "canvas_pillars"),
-                ("gold", "actions"), ("gold", "canvas_scenarios"), ("exports", "canvas_reports")}
+                ("gold", "actions"), ("gold", "canvas_scenarios"), ("gold", "consultant_findings"), ("exports", "canvas_reports")}
     assert keys == {dg.AssetKey(list(k)) for k in expected}
     checks = {(c.asset_key.path[-1], c.name) for a in canvas.assets for c in a.check_specs}
     assert checks == {("data_cadastre", "every_commune_every_family"), ("canvas", "one_row_per_commune_indicator"),

@@ -13,6 +13,7 @@ from assets import cli
 from assets.gold.canvas import CANVAS_INPUTS, read_frames
 from pipelines.canvas.actions import MAX_PRIORITY
 from pipelines.canvas.build import build_canvas
+from pipelines.canvas.catalogue import load_catalogue
 from pipelines.lake import Lake
 
 pytestmark = pytest.mark.slow
@@ -68,3 +69,27 @@ def test_dropping_a_commune_from_the_demo_changes_no_other_score(demo):
     cols = ["score", "score_p05", "score_p95", "coverage"]
     a = part.pillars.set_index(["nis", "pillar"])[cols]
     pd.testing.assert_frame_equal(a, full.pillars.set_index(["nis", "pillar"]).loc[a.index, cols])
+
+
+def test_the_consultant_file_of_the_demo_changes_the_plan(demo):
+    """consultant/92801.yaml rejects the TEC request, adds a Saturday market, validates the
+    opening-hours campaign and tightens the vacancy reference (issue 18, part 3)."""
+    actions = demo.read("gold", "actions")
+    own = actions[actions["nis"] == "92801"].set_index("action")
+    rejected = own.loc["bus_frequency_request"]
+    assert rejected["status"] == "rejected" and rejected["tier"] == "rejected" and pd.isna(rejected["plan_rank"])
+    assert "TEC en 2026" in rejected["decision_reason"] and rejected["decided_on"] == "2026-11-20"
+    assert rejected["decided_by"].startswith("Claire Lambotte")
+    added = own.loc["marche_samedi"]
+    assert added["status"] == "added" and added["tier"] == "priority" and added["target"] == 5500
+    assert own.loc["opening_hours_campaign", "status"] == "validated" and own.loc["opening_hours_campaign", "plan_rank"] == 1
+    assert (actions.loc[actions["nis"] != "92801", "status"] == "proposed").all()
+    canvas = demo.read("gold", "canvas").set_index(["nis", "indicator"])
+    vacancy = canvas.loc[("92801", "vacancy_rate")]
+    assert vacancy["reference_override"] and vacancy["threshold"] == 12 and "schéma communal" in vacancy["reference_justification"]
+    assert not canvas.drop(index="92801", level="nis")["reference_override"].any()
+    findings = demo.read("gold", "consultant_findings")
+    assert set(findings["nis"]) == {"92801"} and findings["kind"].value_counts().to_dict() == {"finding": 6, "digital_tool": 2, "validation": 1}
+    evolution = demo.read("gold", "canvas_evolution")
+    assert len(evolution) == len(load_catalogue().pillars) * demo.read("silver", "communes")["nis"].nunique()
+    assert len(demo.days("gold", "canvas_editions")) == 1
