@@ -13,7 +13,7 @@ import re
 
 from pipelines.availability import FAMILIES
 
-RAW_FAMILY_CODES = sorted(c for c in FAMILIES if c != "parking")
+RAW_FAMILY_CODES = sorted(c for c in FAMILIES if c not in ("parking", "consultant"))  # French words too
 """Family codes that are not French words (``parking`` is one), lower case as in the data."""
 
 ENGLISH_WORDS = (

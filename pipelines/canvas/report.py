@@ -36,7 +36,8 @@ FOOTFALL_PALETTE = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 STATUS_FR = {"held": "détenue", "missing": "absente", "broken": "inutilisable", "computed": "calculé",
              "not_computable": "non calculable", "suppressed": "masqué (moins de k personnes)"}
 SPLIT = ("peers", "canvas", "pillars", "actions", "cadastre", "scenarios", "communes", "districts",
-         "catchment", "footfall", "friction_cells", "footfall_curve", "comparison", "shops")
+         "catchment", "footfall", "friction_cells", "footfall_curve", "comparison", "shops",
+         "consultant", "evolution")
 PLACE_ORDER = {"city": 0, "town": 1, "village": 2, "suburb": 3, "quarter": 4, "neighbourhood": 5, "hamlet": 6, "locality": 7}
 """Which place names win a spot on a crowded map first (the rest: tourism points, after)."""
 MAJOR_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
@@ -72,6 +73,10 @@ class ReportInputs:
     """``gold.catchment_comparison``: modelled versus observed customer shares."""
     shops: gpd.GeoDataFrame | None = None
     """``silver.shops`` (points with ``nis``): drawn on the districts map."""
+    consultant: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``gold.consultant_findings``: who validated the audit and when, the checklist, the tools."""
+    evolution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``gold.canvas_evolution``: each pillar's score in the previous edition and now."""
     meta: dict[str, Any] = field(default_factory=dict)
     parts: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     derived: dict[Any, Any] = field(default_factory=dict, repr=False)
@@ -430,6 +435,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
         "pillars": inp.rows("pillars", nis, "order"), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
         "card": {p: [r for r in indicators if r["pillar"] == p] for p in cat.pillars},
         "frictions": frictions[:8], "actions": actions, "inventory": inventory_rows,
+        "consultant": inp.rows("consultant", nis), "evolution": inp.rows("evolution", nis),
         "scenarios": inp.rows("scenarios", nis), "units": {code: spec.unit for code, spec in cat.indicators.items()},
         "best": scored.sort_values("score", ascending=False).iloc[0].to_dict() if len(scored) else None,
         "worst": scored.sort_values("score").iloc[0].to_dict() if len(scored) else None,

@@ -160,3 +160,18 @@ def test_the_online_journey_is_judged_where_a_survey_exists_and_asked_for_elsewh
     # the OSM side of being found online is computed everywhere
     website = canvas[canvas["indicator"] == "online_website_share"]
     assert (website["status"] == "computed").all()
+
+
+def test_the_consultant_section_and_a_rejected_action_out_of_the_plan(demo):
+    """Valmeuse's consultant rejected the TEC request and added a market: the report shows
+    who validated and when, the rejected action only among the rejected, the added one in the
+    plan."""
+    html = (demo.exports / "reports" / "92801.html").read_text(encoding="utf-8")
+    plan = html[html.index('<section id="actions"'):html.index('<section id="consultant"')]
+    consultant = html[html.index('<section id="consultant"'):]
+    consultant = consultant[:consultant.index("</section>")]
+    assert "Audit validé par" in consultant and "Actions écartées" in consultant
+    assert "Demander au TEC" not in plan and "Demander au TEC" in consultant
+    assert "marché hebdomadaire" in plan and "ajoutée par le consultant" in plan
+    other = (demo.exports / "reports" / "92813.html").read_text(encoding="utf-8")
+    assert "pas encore été validé" in other or "non validé" in other or "Validation par le consultant" in other
