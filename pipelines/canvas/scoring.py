@@ -194,7 +194,14 @@ def monte_carlo(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float
     w = w0[None, :] * rng.uniform(1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD, size=(draws, len(w0)))
     norm = rng.integers(len(NORMALISATIONS), size=draws)
     geometric = rng.integers(len(AGGREGATIONS), size=draws) == 0
-    z = normed[norm]  # draws x communes x indicators
+    return _draws_summary(normed[norm], w, geometric, draws, seed)
+
+
+
+def _draws_summary(z: np.ndarray, w: np.ndarray, geometric: np.ndarray, draws: int, seed: int) -> Uncertainty:
+    """Aggregate the normalised draws ``z`` (draws x communes x indicators, NaN where not
+    computed) with the drawn weights ``w``, geometrically or arithmetically per draw, and
+    summarise the scores and ranks by their 5-95 % quantiles."""
     ok = ~np.isnan(z)
     wd = np.where(ok, w[:, None, :], 0.0)
     wsum = wd.sum(axis=2)
@@ -205,7 +212,7 @@ def monte_carlo(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float
     scores = np.where(geometric[:, None], geo, ari)
     scores[wsum == 0] = np.nan
     rk = ranks(scores)
-    n = x.shape[0]
+    n = z.shape[1]
 
     def q(a: np.ndarray, p: float) -> np.ndarray:
         out = np.full(n, np.nan)
@@ -215,7 +222,6 @@ def monte_carlo(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float
         return out
 
     return Uncertainty(q(scores, 0.05), q(scores, 0.95), q(rk, 0.05), q(rk, 0.95), q(rk, 0.5), draws, seed)
-
 
 def no_uncertainty(n: int, seed: int = MC_SEED) -> Uncertainty:
     """An empty uncertainty (no draws): every interval NaN."""
@@ -284,22 +290,4 @@ def monte_carlo_fixed(raw: np.ndarray, signs: Sequence[float], weights: Sequence
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = (x[None, :, :] - lo[:, None, :]) / (hi - lo)[:, None, :]
         z = np.clip(100.0 * np.where(sg > 0, frac, 1.0 - frac), 0.0, 100.0)  # draws x communes x indicators
-        ok = ~np.isnan(z)
-        wd = np.where(ok, w[:, None, :], 0.0)
-        wsum = wd.sum(axis=2)
-        scaled = FLOOR + (100.0 - FLOOR) / 100.0 * np.where(ok, z, 50.0)
-        geo = np.minimum(np.exp((wd * np.log(scaled)).sum(axis=2) / wsum), 100.0)
-        ari = (wd * np.nan_to_num(z)).sum(axis=2) / wsum
-    scores = np.where(geometric[:, None], geo, ari)
-    scores[wsum == 0] = np.nan
-    rk = ranks(scores)
-    n = x.shape[0]
-
-    def q(a: np.ndarray, p: float) -> np.ndarray:
-        out = np.full(n, np.nan)
-        has = ~np.isnan(a).all(axis=0)
-        if has.any():
-            out[has] = np.nanquantile(a[:, has], p, axis=0, method="inverted_cdf")
-        return out
-
-    return Uncertainty(q(scores, 0.05), q(scores, 0.95), q(rk, 0.05), q(rk, 0.95), q(rk, 0.5), draws, seed)
+    return _draws_summary(z, w, geometric, draws, seed)
