@@ -37,8 +37,8 @@ DEFAULT_BUFFER_M = ISOCHRONE_BUFFER_M["walk"]
 MAX_BATCH_CELLS = 5_000_000
 """Origins are solved in batches of at most this many (origin x node) distances (40 MB)."""
 
-MIN_CHUNK_ORIGINS = 1_000
-"""Origins share one search graph in chunks of max(network nodes, this)."""
+REACH_MARGIN = 1e-6
+"""Relative margin on the reach radius (cutoff x top speed) against rounding."""
 
 SNAP_CACHE = 4
 """Snapped point sets a router keeps (the least recently used is dropped first)."""
@@ -139,6 +139,21 @@ class Router:
         self.graph = _min_csr(a, b, times, n)
         self._build_segments(times)
         self._snaps: dict[bytes, SnappedPoints] = {}
+        self._prepare_search(a, times)
+
+    def _prepare_search(self, a: np.ndarray, times: np.ndarray) -> None:
+        """What every search reuses: the CSR arrays of the street graph (origins are appended
+        to them, never re-sorted in), the nodes sorted by x (box queries), the edges grouped
+        by their start node, and the top speed that bounds how far a cutoff can reach."""
+        g = self.graph
+        n = len(self.node_ids)
+        self._csr = (g.indptr.astype(np.int64), g.indices.astype(np.int32), g.data)
+        self._x_order = np.argsort(self.node_xy[:, 0], kind="stable") if n else np.zeros(0, np.int64)
+        self._x_sorted = self.node_xy[self._x_order, 0] if n else np.zeros(0)
+        self._edge_by_a = np.argsort(a, kind="stable")
+        self._edge_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(a, minlength=n), out=self._edge_ptr[1:])
+        self._top_speed = _top_speed(self.node_xy, a, self.edges["b"].to_numpy(), times, self.edge_geometry)
 
     @classmethod
     def from_network(
@@ -363,11 +378,13 @@ class Router:
             if dests is not None
             else (np.zeros(0, dtype=np.int64),) * 2
         )
-        for rows, node_times in self._batches(origins, limit):
+        places = None if dests is None else _Places(dests)
+        for search in self._batches(origins, limit):
+            rows = search.rows
             if dests is None:
-                cols, block = np.arange(shape[1]), node_times
+                cols, block = search.cols, search.times[:, :-1]
             else:
-                cols, block = self._batch_to_points(origins, rows, node_times, dests, (same_i, same_j))
+                cols, block = self._batch_to_points(origins, search, dests, places, (same_i, same_j))
             if out is not None:
                 out[np.ix_(rows, cols)] = block
                 continue
@@ -382,70 +399,144 @@ class Router:
     def _batch_to_points(
         self,
         origins: SnappedPoints,
-        rows: np.ndarray,
-        node_times: np.ndarray,
+        search: _Search,
         dests: SnappedPoints,
+        places: _Places,
         same: tuple[np.ndarray, np.ndarray],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(destination columns, times) of a batch: only the destinations the batch can
-        reach (an end of their street reached, or the street of an origin), so the work
-        follows the reached area, not the whole territory."""
-        reached = np.isfinite(node_times).any(axis=0)
-        near = dests.snapped & (
-            reached[dests.a] | reached[dests.b] | np.isin(dests.segment, origins.segment[rows])
-        )
+        """(destination columns, times) of a batch: only the destinations in the box the
+        batch can reach (cutoff x top speed around its origins) with an end of their street
+        reached, or on the street of an origin, so the work follows the reached area, not
+        the whole territory."""
+        rows = search.rows
+        inside = places.in_box(search.box)
+        da, db = search.local(dests.a[inside]), search.local(dests.b[inside])
+        reached = np.isfinite(search.times).any(axis=0)  # the last column (-1) is never reached
+        near = reached[da] | reached[db] | np.isin(dests.segment[inside], origins.segment[rows])
         here = np.isin(same[0], rows) & origins.snapped[same[0]]
-        near[same[1][here]] = True
-        cols = np.flatnonzero(near)
-        block = self._to_points(origins, rows, node_times, dests.take(cols))
+        forced = np.zeros(len(dests), dtype=bool)
+        forced[same[1][here]] = True
+        near |= forced[inside]
+        cols = inside[near]
+        block = self._to_points(origins, rows, search.times, dests.take(cols), da[near], db[near])
         block[pd.Index(rows).get_indexer(same[0][here]), np.searchsorted(cols, same[1][here])] = 0.0
         return cols, block
 
-    def _batches(
-        self, origins: SnappedPoints, limit: float, *, width: int | None = None
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield (origin rows, node times incl. access) for batches of snapped origins.
+    def _batches(self, origins: SnappedPoints, limit: float, *, edges: bool = False) -> Iterator[_Search]:
+        """Search the snapped origins in batches of neighbours, each on the part of the
+        network its cutoff can reach.
 
-        The graph with one virtual source node per origin (joined to both ends of its
-        street) is built once per chunk of origins; a batch holds at most ``MAX_BATCH_CELLS`` values per row of
-        ``width`` (default: the nodes of that graph) columns. Batches take the origins in
-        Z-order (:func:`_z_order`): the origins of a batch are neighbours, so together they
-        reach one area and not a strip across the territory.
+        The origins are taken in Z-order (:func:`_z_order`) and grouped by the square of
+        side about ``limit`` x top speed they fall in; a group's search graph is the street
+        graph inside the box that ``limit`` x top speed around its origins can reach (no
+        farther node can be reached within ``limit``), with one virtual source node per
+        origin appended (joined to both ends of its street): rows are as wide as the reach,
+        and the prebuilt street graph is sliced, never re-sorted. A batch holds at most
+        ``MAX_BATCH_CELLS`` values (per row: the group's nodes, or its edges when ``edges``).
+        Without a finite ``limit`` the box is the whole network.
         """
         rows_all = np.flatnonzero(origins.snapped)
-        rows_all = rows_all[np.argsort(_z_order(origins.x[rows_all], origins.y[rows_all]), kind="stable")]
+        if not len(rows_all):
+            return
+        ox, oy = origins.x[rows_all], origins.y[rows_all]
+        key = _z_order(ox, oy)
+        order = np.argsort(key, kind="stable")
+        rows_all, key, ox, oy = rows_all[order], key[order], ox[order], oy[order]
+        radius = limit * self._top_speed * (1.0 + REACH_MARGIN) + 1.0
         n = len(self.node_ids)
-        a, b, t = self._base
-        # one graph per chunk of origins: few builds, and the searches never scan many more
-        # virtual nodes than street nodes
-        chunk = max(n, MIN_CHUNK_ORIGINS)
-        for first in range(0, len(rows_all), chunk):
-            part = rows_all[first : first + chunk]
-            s = len(part)
-            virtual = n + np.arange(s)
-            v_rows = np.concatenate([virtual, virtual])
-            v_cols = np.concatenate([origins.a[part], origins.b[part]])
-            v_data = np.concatenate([origins.depart_a_s[part], origins.depart_b_s[part]])
-            usable = np.isfinite(v_data)
-            graph = _min_csr(
-                np.concatenate([a, v_rows[usable]]),
-                np.concatenate([b, v_cols[usable]]),
-                np.concatenate([t, v_data[usable]]),
-                n + s,
-            )
-            size = max(1, MAX_BATCH_CELLS // max(n + s, width or 0, 1))
-            for start in range(0, s, size):
-                batch = np.arange(start, min(start + size, s))
-                rows = part[batch]
-                dist = dijkstra(graph, directed=True, indices=virtual[batch], limit=limit)[:, :n]
-                yield rows, dist + origins.access_s[rows][:, None]
+        if np.isfinite(radius):
+            # the group's square: the Z-order cell of side 250 m x 2^bits in [radius/2, radius]
+            bits = int(max(0, np.floor(np.log2(max(radius, 250.0) / 250.0))))
+            cell = key >> np.uint64(2 * bits)
+            cuts = np.flatnonzero(cell[1:] != cell[:-1]) + 1
+        else:
+            cuts = np.zeros(0, dtype=np.int64)
+        local = np.full(n, -1, dtype=np.int64)
+        for span in np.split(np.arange(len(rows_all)), cuts):
+            rows = rows_all[span]
+            box = (
+                float(ox[span].min() - radius), float(oy[span].min() - radius),
+                float(ox[span].max() + radius), float(oy[span].max() + radius),
+            )  # fmt: skip
+            keep = self._nodes_in_box(box) if np.isfinite(radius) else None
+            graph, m = self._search_graph(origins, rows, keep, local)
+            width = m + len(rows)
+            if edges:
+                width = max(width, len(self.edges) if keep is None else int(
+                    (self._edge_ptr[keep + 1] - self._edge_ptr[keep]).sum()))
+            size = max(1, MAX_BATCH_CELLS // max(width, 1))
+            access = origins.access_s
+            for first in range(0, len(rows), size):
+                batch = np.arange(first, min(first + size, len(rows)))
+                dist = dijkstra(graph, directed=True, indices=m + batch, limit=limit)
+                times = dist[:, : m + 1]  # node columns, then one never reached (index -1)
+                times[:, m] = np.inf
+                times[:, :m] += access[rows[batch]][:, None]
+                yield _Search(rows[batch], keep, times, box, local, n)
+            if keep is not None:
+                local[keep] = -1
+
+    def _nodes_in_box(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """Positions (sorted) of the nodes inside ``box`` = (x0, y0, x1, y1)."""
+        x0, y0, x1, y1 = box
+        lo = np.searchsorted(self._x_sorted, x0, side="left")
+        hi = np.searchsorted(self._x_sorted, x1, side="right")
+        cand = self._x_order[lo:hi]
+        y = self.node_xy[cand, 1]
+        return np.sort(cand[(y >= y0) & (y <= y1)])
+
+    def _search_graph(
+        self, origins: SnappedPoints, rows: np.ndarray, keep: np.ndarray | None, local: np.ndarray
+    ) -> tuple[sp.csr_matrix, int]:
+        """The street graph restricted to the nodes ``keep`` (all when None), renumbered
+        0..m-1, with one virtual node per origin of ``rows`` appended (m, m + 1, ...): edges
+        to both ends of its street, weighted by the partial times (the minimum of the two
+        when both ends are one node). Sets ``local[keep]`` to the new numbers.
+        """
+        indptr, indices, data = self._csr
+        if keep is None:
+            m = len(self.node_ids)
+            ptr, idx, dat = indptr, indices, data
+            la, lb = origins.a[rows], origins.b[rows]
+        else:
+            m = len(keep)
+            local[keep] = np.arange(m)
+            starts = indptr[keep]
+            counts = indptr[keep + 1] - starts
+            total = int(counts.sum())
+            offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+            cols = local[indices[offsets]]
+            inside = cols >= 0
+            ptr = np.zeros(m + 1, dtype=np.int64)
+            np.cumsum(np.bincount(np.repeat(np.arange(m), counts)[inside], minlength=m), out=ptr[1:])
+            idx, dat = cols[inside].astype(np.int32), data[offsets[inside]]
+            la, lb = local[origins.a[rows]], local[origins.b[rows]]
+        da, db = origins.depart_a_s[rows], origins.depart_b_s[rows]
+        one = la == lb
+        da = np.where(one, np.minimum(da, db), da)
+        use = np.column_stack([np.isfinite(da), np.isfinite(db) & ~one])
+        v_cols = np.column_stack([la, lb])[use].astype(np.int32)
+        v_data = np.column_stack([da, db])[use]
+        v_ptr = ptr[-1] + np.cumsum(use.sum(axis=1))
+        size = m + len(rows)
+        graph = sp.csr_matrix(
+            (np.concatenate([dat, v_data]), np.concatenate([idx, v_cols]), np.concatenate([ptr, v_ptr])),
+            shape=(size, size),
+        )
+        return graph, m
 
     def _to_points(
-        self, origins: SnappedPoints, rows: np.ndarray, node_times: np.ndarray, dests: SnappedPoints
+        self,
+        origins: SnappedPoints,
+        rows: np.ndarray,
+        node_times: np.ndarray,
+        dests: SnappedPoints,
+        da: np.ndarray,
+        db: np.ndarray,
     ) -> np.ndarray:
-        """Times from a batch of origins to snapped destination points."""
+        """Times from a batch of origins to snapped destination points; ``da``, ``db``: the
+        columns of ``node_times`` of the destinations' street ends."""
         ok = dests.snapped
-        da, db = np.where(ok, dests.a, 0), np.where(ok, dests.b, 0)
         via_a = node_times[:, da] + dests.arrive_a_s[None, :]
         via_b = node_times[:, db] + dests.arrive_b_s[None, :]
         times = np.minimum(via_a, via_b)
@@ -487,16 +578,22 @@ class Router:
         limit = np.inf if cutoff_s is None else float(cutoff_s)
         rows = np.flatnonzero(origins.snapped)
         n = len(self.node_ids)
-        a, b, t = self._base
         legs = np.concatenate([origins.depart_a_s[rows], origins.depart_b_s[rows]])
         legs = legs + np.tile(origins.access_s[rows], 2)
         ends = np.concatenate([origins.a[rows], origins.b[rows]])
         usable = np.isfinite(legs)
-        graph = _min_csr(
-            np.concatenate([a, np.full(int(usable.sum()), n)]),
-            np.concatenate([b, ends[usable]]),
-            np.concatenate([t, legs[usable]]),
-            n + 1,
+        ends, legs = ends[usable], legs[usable]
+        order = np.lexsort((legs, ends))  # the origins' legs only: the streets stay as built
+        ends, legs = ends[order], legs[order]
+        first = np.r_[True, ends[1:] != ends[:-1]] if len(ends) else np.zeros(0, dtype=bool)
+        indptr, indices, data = self._csr
+        graph = sp.csr_matrix(
+            (
+                np.concatenate([data, legs[first]]),
+                np.concatenate([indices, ends[first].astype(np.int32)]),
+                np.concatenate([indptr, [indptr[-1] + int(first.sum())]]),
+            ),
+            shape=(n + 1, n + 1),
         )
         node_t = dijkstra(graph, directed=True, indices=[n], limit=limit)[0, :n]
         ok = dests.snapped
@@ -540,17 +637,20 @@ class Router:
         cutoffs = np.asarray(list(cutoffs_s), dtype=float)
         origins = self.snap(*_lonlat(origins_lonlat))
         limit = float(cutoffs.max()) if len(cutoffs) else 0.0
-        a = self.edges["a"].to_numpy()
-        t = self.edges["travel_time_s"].to_numpy(dtype=float)
+        a_all = self.edges["a"].to_numpy()
+        t_all = self.edges["travel_time_s"].to_numpy(dtype=float)
         parts = []
-        for rows, node_times in self._batches(origins, limit, width=len(a)):
-            at_u = node_times[:, a]
+        for search in self._batches(origins, limit, edges=True):
+            rows = search.rows
+            edge = self._edges_from(search.keep)  # the edges that start inside the box
+            a, t = search.local(a_all[edge]), t_all[edge]
+            at_u = search.times[:, a]
             for cutoff in cutoffs:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     frac = np.where(t > 0, (cutoff - at_u) / t, np.inf)
                 oi, ei = np.nonzero((at_u < cutoff) | ((at_u <= cutoff) & (t == 0)))
                 end = np.clip(frac[oi, ei], 0.0, 1.0)
-                parts.append(_pieces(rows[oi], cutoff, ei, np.zeros(len(ei)), end))
+                parts.append(_pieces(rows[oi], cutoff, edge[ei], np.zeros(len(ei)), end))
             parts.extend(self._origin_pieces(origins, rows, cutoffs))
         if not parts:
             return _pieces(np.array([], int), 0.0, np.array([], int), np.array([]), np.array([]))
@@ -559,6 +659,17 @@ class Router:
         if sort:
             frame = frame.sort_values(["origin", "cutoff_s", "edge", "start"])
         return frame.reset_index(drop=True)
+
+    def _edges_from(self, keep: np.ndarray | None) -> np.ndarray:
+        """Rows of ``Router.edges`` that start at the nodes ``keep`` (every edge when None),
+        in ascending order."""
+        if keep is None:
+            return np.arange(len(self.edges))
+        starts = self._edge_ptr[keep]
+        counts = self._edge_ptr[keep + 1] - starts
+        total = int(counts.sum())
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        return np.sort(self._edge_by_a[offsets])
 
     def _origin_pieces(
         self, origins: SnappedPoints, rows: np.ndarray, cutoffs: np.ndarray
@@ -648,6 +759,67 @@ class Router:
                 "end": np.where(forward, end, 1.0 - start),
             }
         )
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One batch of a bulk search (:meth:`Router._batches`).
+
+    ``times[k, j]``: seconds (access leg included) from origin ``rows[k]`` to the node
+    ``cols[j]``, ``inf`` beyond the cutoff; its last column is never reached, so that
+    :meth:`local` can send nodes outside the box there (index -1).
+    """
+
+    rows: np.ndarray
+    keep: np.ndarray | None
+    times: np.ndarray
+    box: tuple[float, float, float, float]
+    _local: np.ndarray
+    n: int
+
+    @property
+    def cols(self) -> np.ndarray:
+        """Node positions of the columns of ``times`` (without the last one)."""
+        return np.arange(self.n) if self.keep is None else self.keep
+
+    def local(self, nodes: np.ndarray) -> np.ndarray:
+        """Columns of ``times`` of the node positions ``nodes`` (-1 when outside the box)."""
+        return np.asarray(nodes, dtype=np.int64) if self.keep is None else self._local[nodes]
+
+
+class _Places:
+    """Snapped points sorted by x, for box queries."""
+
+    def __init__(self, points: SnappedPoints) -> None:
+        rows = np.flatnonzero(points.snapped)
+        order = np.argsort(points.x[rows], kind="stable")
+        self._rows, self._x = rows[order], points.x[rows][order]
+        self._y = points.y[self._rows]
+
+    def in_box(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """Positions (sorted) of the snapped points inside ``box`` = (x0, y0, x1, y1)."""
+        x0, y0, x1, y1 = box
+        lo = np.searchsorted(self._x, x0, side="left")
+        hi = np.searchsorted(self._x, x1, side="right")
+        y = self._y[lo:hi]
+        return np.sort(self._rows[lo:hi][(y >= y0) & (y <= y1)])
+
+
+def _top_speed(
+    node_xy: np.ndarray, a: np.ndarray, b: np.ndarray, times: np.ndarray, geometry: np.ndarray
+) -> float:
+    """Metres per second no edge exceeds, by its geometry or the straight line between its
+    nodes: no point farther than ``t`` x this from an origin (on the network) is reached within
+    ``t``. ``inf`` (no bound) when an edge of length > 0 takes no time or coordinates lack."""
+    if not len(times):
+        return 0.0
+    if not np.isfinite(node_xy).all():
+        return float("inf")
+    straight = np.hypot(*(node_xy[a] - node_xy[b]).T)
+    length = np.maximum(np.nan_to_num(shapely.length(geometry), nan=np.inf), straight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(times > 0, length / times, np.where(length > 0, np.inf, 0.0))
+    return float(np.max(speed))
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
