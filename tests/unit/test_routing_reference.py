@@ -164,3 +164,22 @@ def test_the_demo_network_gives_the_reference_times(demo_networks, mode: str) ->
     if mode == "walk":
         assert np.median(local_widths(new, origins, 300.0)) < len(nodes) / 4
     assert_same(new, old, origins, dests)
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_totals_within_equal_the_sparse_times_totals(seed: int) -> None:
+    nodes, edges = random_network(seed, side=12000.0, speeds=(4.8, 15.0))
+    router = Router.from_network(nodes, edges)
+    old = ReferenceRouter.of(router)
+    origins, places = random_points(nodes, 70, seed), random_points(nodes, 300, seed + 1)
+    places[:5] = origins[:5]  # a place on an origin: 0 s
+    weights = np.random.default_rng(seed).lognormal(3, 1, (len(places), 2))
+    cutoffs = [120.0, 600.0, 900.0]
+    counts = router.totals_within(origins, places, cutoffs)
+    sums = router.totals_within(origins, places, cutoffs, weights)
+    for k, cutoff in enumerate(cutoffs):
+        times = old.travel_times(origins, places, cutoff_s=cutoff, sparse=True)
+        np.testing.assert_array_equal(counts[:, k], times.totals_within(np.ones(len(places)), cutoff))
+        for j in range(2):
+            np.testing.assert_allclose(sums[:, k, j], times.totals_within(weights[:, j], cutoff), rtol=1e-12)
+    assert counts[:, -1].sum() > 0
