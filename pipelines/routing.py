@@ -40,6 +40,10 @@ MAX_BATCH_CELLS = 5_000_000
 REACH_MARGIN = 1e-6
 """Relative margin on the reach radius (cutoff x top speed) against rounding."""
 
+GROUP_SHARE = 2.0
+"""Origins are grouped by squares of side (a power of two times 250 m) at most the reach
+radius / this: the smaller the squares, the narrower each row, the more batches."""
+
 BATCH_WIDTH = 0.125
 """Origins are searched together while the nodes they can reach stay under this share of
 the network (consecutive neighbours in Z-order)."""
@@ -560,7 +564,7 @@ class Router:
         if not np.isfinite(radius) or not len(self.node_ids):
             yield rows, None, None
             return
-        side = 250.0 * 2.0 ** max(0, int(np.floor(np.log2(max(radius / 2.0, 250.0) / 250.0))))
+        side = 250.0 * 2.0 ** max(0, int(np.floor(np.log2(max(radius / GROUP_SHARE, 250.0) / 250.0))))
         grid = self._grid(side)
         cx, cy = grid.cell_of(x, y)
         start = np.flatnonzero(np.r_[True, (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])])
