@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python -m benchmarks.pipeline --pipeline --days 2
 	$(BIN)/python -m benchmarks.ingest --scale 3 --out docs/performance.md
 	$(BIN)/python -m benchmarks.transit --out docs/performance.md
+	$(BIN)/python -m benchmarks.routing --communes 262 --out docs/performance.md
 
 clean:
 	rm -rf data .dagster_home
