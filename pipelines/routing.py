@@ -494,7 +494,6 @@ class Router:
         rows = search.rows
         inside = places.near(search)
         da, db = search.local(dests.a[inside]), search.local(dests.b[inside])
-        times = search.times
         reached = np.isfinite(search.dist).any(axis=0)  # the last column (-1) is never reached
         near = reached[da] | reached[db] | np.isin(dests.segment[inside], origins.segment[rows])
         here = np.isin(same[0], rows) & origins.snapped[same[0]]
@@ -502,7 +501,7 @@ class Router:
         forced[same[1][here]] = True
         near |= forced[inside]
         cols = inside[near]
-        block = self._to_points(origins, rows, times, dests.take(cols), da[near], db[near])
+        block = self._to_points(origins, search, dests.take(cols), da[near], db[near])
         block[pd.Index(rows).get_indexer(same[0][here]), np.searchsorted(cols, same[1][here])] = 0.0
         return cols, block
 
@@ -620,19 +619,16 @@ class Router:
         return (ptr, cols[inside].astype(np.int32), data[offsets[inside]]), m
 
     def _to_points(
-        self,
-        origins: SnappedPoints,
-        rows: np.ndarray,
-        node_times: np.ndarray,
-        dests: SnappedPoints,
-        da: np.ndarray,
-        db: np.ndarray,
+        self, origins: SnappedPoints, search: _Search, dests: SnappedPoints, da: np.ndarray, db: np.ndarray
     ) -> np.ndarray:
         """Times from a batch of origins to snapped destination points; ``da``, ``db``: the
-        columns of ``node_times`` of the destinations' street ends."""
+        columns of ``search.dist`` of the destinations' street ends (the access leg is added
+        to the gathered columns only: the same sums as on the whole block)."""
+        rows = search.rows
+        access = search.access[:, None]
         ok = dests.snapped
-        via_a = node_times[:, da] + dests.arrive_a_s[None, :]
-        via_b = node_times[:, db] + dests.arrive_b_s[None, :]
+        via_a = (search.dist[:, da] + access) + dests.arrive_a_s[None, :]
+        via_b = (search.dist[:, db] + access) + dests.arrive_b_s[None, :]
         times = np.minimum(via_a, via_b)
         oi, dj = np.nonzero((origins.segment[rows][:, None] == dests.segment[None, :]) & ok[None, :])
         if len(oi):
@@ -738,7 +734,7 @@ class Router:
             rows = search.rows
             edge = self._edges_from(search.keep)  # the edges that start at the batch's nodes
             a, t = search.local(a_all[edge]), t_all[edge]
-            at_u = search.times[:, a]
+            at_u = search.dist[:, a] + search.access[:, None]
             for cutoff in cutoffs:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     frac = np.where(t > 0, (cutoff - at_u) / t, np.inf)
