@@ -589,7 +589,9 @@ class Router:
             if k * (n - w) <= SLICE_COST * (BATCH_COST + w):  # cheaper on the whole network
                 whole.append(rows[start[g0] : stop[g1 - 1]])
                 continue
-            cells = np.unique(keys[g0:g1][inside[g0:g1]])
+            cells = keys[g0:g1][inside[g0:g1]]
+            if g1 - g0 > 1:  # one group's cells are distinct already
+                cells = np.unique(cells)
             yield rows[start[g0] : stop[g1 - 1]], cells, grid
         if whole:
             yield np.concatenate(whole), None, None
