@@ -40,6 +40,10 @@ MAX_BATCH_CELLS = 5_000_000
 REACH_MARGIN = 1e-6
 """Relative margin on the reach radius (cutoff x top speed) against rounding."""
 
+SOURCES_PER_NODE = 1.0
+"""A Dijkstra call takes at most this many origins per node of its graph (scipy initialises
+every node, virtual sources included, once per origin)."""
+
 GROUP_SHARE = 2.0
 """Origins are grouped by squares of side (a power of two times 250 m) at most the reach
 radius / this: the smaller the squares, the narrower each row, the more batches."""
@@ -542,7 +546,7 @@ class Router:
             if edges:
                 width = max(width, len(self.edges) if keep is None else int(
                     (self._edge_ptr[keep + 1] - self._edge_ptr[keep]).sum()))
-            size = max(1, min(MAX_BATCH_CELLS // width, max(m, 32)))
+            size = max(1, min(MAX_BATCH_CELLS // width, max(int(m * SOURCES_PER_NODE), 32)))
             for first in range(0, len(rows), size):
                 part = slice(first, min(first + size, len(rows)))
                 graph = _with_sources(base, m, la[part], lb[part],
