@@ -60,7 +60,8 @@ BATCH_COST = 2_000.0
 """A batch of k origins that can reach w of the n nodes is searched on its part of the network
 when k (n - w) > SLICE_COST (BATCH_COST + w), else with the whole network: slicing the graph
 costs about SLICE_COST times one row's work per node, and a batch's fixed cost as much as
-SLICE_COST x BATCH_COST row cells (measured on the 262-commune networks)."""
+SLICE_COST x BATCH_COST row cells (rough estimates from profiles of the 262-commune region's
+searches, not fitted)."""
 
 SNAP_CACHE = 4
 """Snapped point sets a router keeps (the least recently used is dropped first)."""
