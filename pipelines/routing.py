@@ -571,25 +571,25 @@ class Router:
         side = 250.0 * 2.0 ** max(0, int(np.floor(np.log2(max(radius / GROUP_SHARE, 250.0) / 250.0))))
         grid = self._grid(side)
         cx, cy = grid.cell_of(x, y)
-        start = np.flatnonzero(np.r_[True, (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])])
-        stop = np.r_[start[1:], len(rows)]
+        start = _run_starts((cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1]))
+        stop = np.append(start[1:], len(rows))
         # per group: the cells within the radius of its square (clipped to the grid)
         reach = int(np.ceil(radius / side))
         gx0, gy0 = grid.clip(cx[start] - reach, cy[start] - reach)
         gx1, gy1 = grid.clip(cx[start] + reach, cy[start] + reach)
         span = 2 * reach + 1
-        dx, dy = np.meshgrid(np.arange(span), np.arange(span), indexing="ij")
-        ax = gx0[:, None] + dx.ravel()[None, :]
-        ay = gy0[:, None] + dy.ravel()[None, :]
+        dx, dy = np.divmod(np.arange(span * span), span)
+        ax = gx0[:, None] + dx[None, :]
+        ay = gy0[:, None] + dy[None, :]
         inside = (ax <= gx1[:, None]) & (ay <= gy1[:, None])
         keys = np.where(inside, grid.key(ax, ay), -1)
         width = np.where(inside, grid.count(keys), 0).sum(axis=1)
         n = len(self.node_ids)
         budget = max(BATCH_WIDTH * n, 1.0)
         batch = np.floor((np.cumsum(width) - width) / budget).astype(np.int64)
-        cuts = np.flatnonzero(np.r_[True, batch[1:] != batch[:-1]])
+        cuts = _run_starts(batch[1:] != batch[:-1])
         whole = []
-        for g0, g1 in zip(cuts, np.r_[cuts[1:], len(start)], strict=True):
+        for g0, g1 in zip(cuts.tolist(), np.append(cuts[1:], len(start)).tolist(), strict=True):
             k, w = stop[g1 - 1] - start[g0], int(width[g0:g1].sum())
             if k * (n - w) <= SLICE_COST * (BATCH_COST + w):  # cheaper on the whole network
                 whole.append(rows[start[g0] : stop[g1 - 1]])
@@ -918,7 +918,10 @@ class _Cells:
         np.cumsum(np.bincount(key, minlength=shape[0] * shape[1]), out=self._ptr[1:])
 
     def clip(self, cx: np.ndarray, cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.clip(cx, 0, self.shape[0] - 1), np.clip(cy, 0, self.shape[1] - 1)
+        return (
+            np.minimum(np.maximum(cx, 0), self.shape[0] - 1),
+            np.minimum(np.maximum(cy, 0), self.shape[1] - 1),
+        )
 
     def key(self, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
         return cx * self.shape[1] + cy
@@ -985,6 +988,11 @@ def _with_sources(
         (np.concatenate([dat, v_data]), np.concatenate([idx, v_cols]), np.concatenate([ptr, v_ptr])),
         shape=(size, size),
     )
+
+
+def _run_starts(changes: np.ndarray) -> np.ndarray:
+    """Starts of the runs of equal values, given ``changes[i]``: value i + 1 differs from i."""
+    return np.concatenate([[0], np.flatnonzero(changes) + 1])
 
 
 def _top_speed(
