@@ -250,8 +250,8 @@ def section(desc: str, sizes: dict, peers_setup: dict, o2m: list[dict], agg: dic
         "## Routing against its peers",
         "",
         f"- graphs: {desc}: walk {sizes['walk'][0]:,} nodes / {sizes['walk'][1]:,} edges, "
-        f"drive {sizes['drive'][0]:,} nodes / {sizes['drive'][1]:,} edges; isochrones on the "
-        "synthetic 224 x 224 grid of `benchmarks.pipeline`",
+        f"drive {sizes['drive'][0]:,} nodes / {sizes['drive'][1]:,} edges"
+        + ("; isochrones on the synthetic 224 x 224 grid of `benchmarks.pipeline`" if iso is not None else ""),
         "- single process, medians of alternating runs (one run of each per round, order rotating; "
         f"{REPEATS[10]}/{REPEATS[100]}/{REPEATS[1000]} rounds at N = 10/100/1,000); ratio = ours / peer "
         "(below 1: ours faster); origins snapped once beforehand (the router keeps snapped point sets), "
