@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python -m benchmarks.transit --out docs/performance.md
 	$(BIN)/python -m benchmarks.cockpit --out docs/performance.md
 	$(BIN)/python -m benchmarks.probes --rows 10000000 --old-rows 2000000 --out docs/performance.md
+	$(BIN)/python -m benchmarks.routing --communes 262 --out docs/performance.md
 
 clean:
 	rm -rf data .dagster_home

@@ -37,8 +37,31 @@ DEFAULT_BUFFER_M = ISOCHRONE_BUFFER_M["walk"]
 MAX_BATCH_CELLS = 5_000_000
 """Origins are solved in batches of at most this many (origin x node) distances (40 MB)."""
 
-MIN_CHUNK_ORIGINS = 1_000
-"""Origins share one search graph in chunks of max(network nodes, this)."""
+REACH_MARGIN = 1e-6
+"""Relative margin on the reach radius (cutoff x top speed) against rounding."""
+
+SOURCES_PER_NODE = 1.0
+"""A Dijkstra call takes at most this many origins per node of its graph (scipy initialises
+every node, virtual sources included, once per origin)."""
+
+GROUP_SHARE = 2.0
+"""Origins are grouped by squares of side (a power of two times 250 m) at most the reach
+radius / this: the smaller the squares, the narrower each row, the more batches."""
+
+BATCH_WIDTH = 0.125
+"""Origins are searched together while the nodes they can reach stay under this share of
+the network (consecutive neighbours in Z-order)."""
+
+FULL_SEARCH = 0.6
+"""A batch that can reach more than this share of the nodes searches the whole network."""
+
+SLICE_COST = 10.0
+BATCH_COST = 2_000.0
+"""A batch of k origins that can reach w of the n nodes is searched on its part of the network
+when k (n - w) > SLICE_COST (BATCH_COST + w), else with the whole network: slicing the graph
+costs about SLICE_COST times one row's work per node, and a batch's fixed cost as much as
+SLICE_COST x BATCH_COST row cells (rough estimates from profiles of the 262-commune region's
+searches, not fitted)."""
 
 SNAP_CACHE = 4
 """Snapped point sets a router keeps (the least recently used is dropped first)."""
@@ -139,6 +162,24 @@ class Router:
         self.graph = _min_csr(a, b, times, n)
         self._build_segments(times)
         self._snaps: dict[bytes, SnappedPoints] = {}
+        self._grids: dict[float, _Cells] = {}
+        self._prepare_search(a, times)
+
+    def _prepare_search(self, a: np.ndarray, times: np.ndarray) -> None:
+        """What every search reuses: the CSR arrays of the street graph (origins are appended
+        to them, never re-sorted in), the origin of the node cell grids, the edges grouped
+        by their start node, and the top speed that bounds how far a cutoff can reach."""
+        g = self.graph
+        n = len(self.node_ids)
+        self._csr = (g.indptr.astype(np.int64), g.indices.astype(np.int32), g.data)
+        self._edge_by_a = np.argsort(a, kind="stable")
+        self._edge_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(a, minlength=n), out=self._edge_ptr[1:])
+        finite = np.isfinite(self.node_xy).all(axis=1) if n else np.zeros(0, dtype=bool)
+        self._grid_origin = (
+            tuple(self.node_xy[finite].min(axis=0).tolist()) if finite.any() else (0.0, 0.0)
+        )
+        self._top_speed = _top_speed(self.node_xy, a, self.edges["b"].to_numpy(), times, self.edge_geometry)
 
     @classmethod
     def from_network(
@@ -363,11 +404,26 @@ class Router:
             if dests is not None
             else (np.zeros(0, dtype=np.int64),) * 2
         )
-        for rows, node_times in self._batches(origins, limit):
+        places = None if dests is None else _Places(dests)
+        for search in self._batches(origins, limit):
+            rows = search.rows
+            if dests is None and out is None:
+                # reached nodes first (times within the limit without the access leg), then
+                # the access leg on those only: the same pairs as ``times <= limit``
+                width = search.dist.shape[1]
+                flat = np.flatnonzero(search.dist <= limit)  # the last column is inf
+                r, c = np.divmod(flat, width)
+                seconds = search.dist.ravel()[flat] + search.access[r]
+                within = seconds <= limit
+                if not within.all():
+                    r, c, seconds = r[within], c[within], seconds[within]
+                cols = c if search.keep is None else search.keep[c]
+                blocks.append((rows, np.bincount(r, minlength=len(rows)), cols, seconds))
+                continue
             if dests is None:
-                cols, block = np.arange(shape[1]), node_times
+                cols, block = search.cols, search.times[:, :-1]
             else:
-                cols, block = self._batch_to_points(origins, rows, node_times, dests, (same_i, same_j))
+                cols, block = self._batch_to_points(origins, search, dests, places, (same_i, same_j))
             if out is not None:
                 out[np.ix_(rows, cols)] = block
                 continue
@@ -379,75 +435,207 @@ class Router:
             out[out > cutoff_s] = np.inf
         return out
 
+    def totals_within(
+        self,
+        origins_lonlat: Any,
+        places_lonlat: Any,
+        cutoffs_s: Sequence[float],
+        weights: Any = None,
+    ) -> np.ndarray:
+        """Opportunities within each cutoff of every origin: counts, or sums of weights.
+
+        The aggregation of accessibility studies (pandana's ``aggregate`` with a flat decay),
+        on the street-snapped points: a place counts for an origin when the
+        :meth:`travel_times` between them is within the cutoff. The batches of the search
+        are reduced as they come (no origins x places matrix, not even a sparse one).
+
+        Parameters
+        ----------
+        origins_lonlat : array-like, shape (n, 2), or GeoSeries/GeoDataFrame of points
+            Origins (network nodes, H3 cell centres, districts...) as (lon, lat).
+        places_lonlat : same
+            The opportunities (shops, jobs, stops...).
+        cutoffs_s : sequence of float
+            Time budgets (inclusive), seconds.
+        weights : array-like, shape (n_places,) or (n_places, n_weights), optional
+            What each place brings (floor area, jobs...); None counts places.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_origins, n_cutoffs) or (n_origins, n_cutoffs, n_weights)
+            Equal to ``travel_times(origins, places, cutoff_s=c, sparse=True)
+            .totals_within(weights, c)`` for every cutoff ``c`` (counts exactly; sums up to the
+            order of the additions).
+        """
+        cutoffs = np.asarray(list(cutoffs_s), dtype=float)
+        origins = self.snap(*_lonlat(origins_lonlat))
+        dests = self.snap(*_lonlat(places_lonlat))
+        w = np.ones(len(dests)) if weights is None else np.asarray(weights, dtype=float)
+        if w.shape[0] != len(dests):
+            raise ValueError(f"weights must have one row per place ({len(dests)}); found {w.shape[0]}")
+        matrix = np.nan_to_num(w.reshape(len(dests), -1), nan=0.0)
+        out = np.zeros((len(origins), len(cutoffs), matrix.shape[1]))
+        if len(cutoffs) and len(dests):
+            same = _same_points(origins_lonlat, places_lonlat)
+            places = _Places(dests)
+            for search in self._batches(origins, float(cutoffs.max())):
+                cols, block = self._batch_to_points(origins, search, dests, places, same)
+                for k, cutoff in enumerate(cutoffs):
+                    out[search.rows, k] = (block <= cutoff).astype(float) @ matrix[cols]
+        return out[:, :, 0] if w.ndim == 1 else out
+
     def _batch_to_points(
         self,
         origins: SnappedPoints,
-        rows: np.ndarray,
-        node_times: np.ndarray,
+        search: _Search,
         dests: SnappedPoints,
+        places: _Places,
         same: tuple[np.ndarray, np.ndarray],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(destination columns, times) of a batch: only the destinations the batch can
-        reach (an end of their street reached, or the street of an origin), so the work
-        follows the reached area, not the whole territory."""
-        reached = np.isfinite(node_times).any(axis=0)
-        near = dests.snapped & (
-            reached[dests.a] | reached[dests.b] | np.isin(dests.segment, origins.segment[rows])
-        )
+        """(destination columns, times) of a batch: only the destinations in the cells the
+        batch can reach (cutoff x top speed around its origins) with an end of their street
+        reached, or on the street of an origin, so the work follows the reached area, not
+        the whole territory."""
+        rows = search.rows
+        inside = places.near(search)
+        da, db = search.local(dests.a[inside]), search.local(dests.b[inside])
+        reached = np.isfinite(search.dist).any(axis=0)  # the last column (-1) is never reached
+        near = reached[da] | reached[db] | np.isin(dests.segment[inside], origins.segment[rows])
         here = np.isin(same[0], rows) & origins.snapped[same[0]]
-        near[same[1][here]] = True
-        cols = np.flatnonzero(near)
-        block = self._to_points(origins, rows, node_times, dests.take(cols))
+        forced = np.zeros(len(dests), dtype=bool)
+        forced[same[1][here]] = True
+        near |= forced[inside]
+        cols = inside[near]
+        block = self._to_points(origins, search, dests.take(cols), da[near], db[near])
         block[pd.Index(rows).get_indexer(same[0][here]), np.searchsorted(cols, same[1][here])] = 0.0
         return cols, block
 
-    def _batches(
-        self, origins: SnappedPoints, limit: float, *, width: int | None = None
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield (origin rows, node times incl. access) for batches of snapped origins.
+    def _batches(self, origins: SnappedPoints, limit: float, *, edges: bool = False) -> Iterator[_Search]:
+        """Search the snapped origins in batches of neighbours, each on the part of the
+        network its cutoff can reach.
 
-        The graph with one virtual source node per origin (joined to both ends of its
-        street) is built once per chunk of origins; a batch holds at most ``MAX_BATCH_CELLS`` values per row of
-        ``width`` (default: the nodes of that graph) columns. Batches take the origins in
-        Z-order (:func:`_z_order`): the origins of a batch are neighbours, so together they
-        reach one area and not a strip across the territory.
+        No node farther than ``limit`` x top speed (the *radius*) from an origin can be
+        reached within ``limit``. The origins are taken in Z-order (:func:`_z_order`) and
+        grouped by the square of side about half the radius they fall in; a group reaches at
+        most the cells (of that side) within the radius of its square. Consecutive groups
+        form a batch while the nodes of their cells stay under ``BATCH_WIDTH`` of the
+        network: a batch's search graph is the street graph on those nodes (the prebuilt
+        CSR arrays sliced, never re-sorted) with one virtual source node per origin appended
+        (joined to both ends of its street), so rows are as wide as the reach, not the
+        region. A Dijkstra call holds at most ``MAX_BATCH_CELLS`` values (per row: the
+        batch's nodes, or its edges when ``edges``). Without a finite ``limit``, or when a
+        batch would reach most of the network, the whole network is searched.
         """
         rows_all = np.flatnonzero(origins.snapped)
-        rows_all = rows_all[np.argsort(_z_order(origins.x[rows_all], origins.y[rows_all]), kind="stable")]
+        if not len(rows_all):
+            return
         n = len(self.node_ids)
-        a, b, t = self._base
-        # one graph per chunk of origins: few builds, and the searches never scan many more
-        # virtual nodes than street nodes
-        chunk = max(n, MIN_CHUNK_ORIGINS)
-        for first in range(0, len(rows_all), chunk):
-            part = rows_all[first : first + chunk]
-            s = len(part)
-            virtual = n + np.arange(s)
-            v_rows = np.concatenate([virtual, virtual])
-            v_cols = np.concatenate([origins.a[part], origins.b[part]])
-            v_data = np.concatenate([origins.depart_a_s[part], origins.depart_b_s[part]])
-            usable = np.isfinite(v_data)
-            graph = _min_csr(
-                np.concatenate([a, v_rows[usable]]),
-                np.concatenate([b, v_cols[usable]]),
-                np.concatenate([t, v_data[usable]]),
-                n + s,
-            )
-            size = max(1, MAX_BATCH_CELLS // max(n + s, width or 0, 1))
-            for start in range(0, s, size):
-                batch = np.arange(start, min(start + size, s))
-                rows = part[batch]
-                dist = dijkstra(graph, directed=True, indices=virtual[batch], limit=limit)[:, :n]
-                yield rows, dist + origins.access_s[rows][:, None]
+        radius = limit * self._top_speed * (1.0 + REACH_MARGIN) + 1.0
+        ox, oy = origins.x[rows_all], origins.y[rows_all]
+        order = np.argsort(_z_order(ox, oy, origin=self._grid_origin), kind="stable")
+        rows_all, ox, oy = rows_all[order], ox[order], oy[order]
+        local = np.full(n, -1, dtype=np.int64)
+        for rows, cells, grid in self._batch_cells(rows_all, ox, oy, radius):
+            rows = np.sort(rows)  # within a batch any order will do: the output's
+            keep = None if cells is None else grid.members(cells)
+            if keep is not None and len(keep) > FULL_SEARCH * n:
+                keep = None
+            base, m = self._subgraph(keep, local)
+            la = origins.a[rows] if keep is None else local[origins.a[rows]]
+            lb = origins.b[rows] if keep is None else local[origins.b[rows]]
+            width = m + 1
+            if edges:
+                width = max(width, len(self.edges) if keep is None else int(
+                    (self._edge_ptr[keep + 1] - self._edge_ptr[keep]).sum()))
+            size = max(1, min(MAX_BATCH_CELLS // width, max(int(m * SOURCES_PER_NODE), 32)))
+            for first in range(0, len(rows), size):
+                part = slice(first, min(first + size, len(rows)))
+                graph = _with_sources(base, m, la[part], lb[part],
+                                      origins.depart_a_s[rows[part]], origins.depart_b_s[rows[part]])
+                k = len(rows[part])
+                dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit)
+                dist = dist[:, : m + 1]  # node columns, then one never reached (index -1)
+                dist[:, m] = np.inf
+                yield _Search(rows[part], keep, dist, origins.access_s[rows[part]], cells, grid, local, n)
+            if keep is not None:
+                local[keep] = -1
+
+    def _batch_cells(
+        self, rows: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None, _Cells | None]]:
+        """(origin rows, cell keys they can reach or None for everything, cell index) of
+        each batch of origins (rows in Z-order, ``x``, ``y`` their snapped coordinates)."""
+        if not np.isfinite(radius) or not len(self.node_ids):
+            yield rows, None, None
+            return
+        side = 250.0 * 2.0 ** max(0, int(np.floor(np.log2(max(radius / GROUP_SHARE, 250.0) / 250.0))))
+        grid = self._grid(side)
+        cx, cy = grid.cell_of(x, y)
+        start = _run_starts((cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1]))
+        stop = np.append(start[1:], len(rows))
+        # per group: the cells within the radius of its square (clipped to the grid)
+        reach = int(np.ceil(radius / side))
+        gx0, gy0 = grid.clip(cx[start] - reach, cy[start] - reach)
+        gx1, gy1 = grid.clip(cx[start] + reach, cy[start] + reach)
+        span = 2 * reach + 1
+        dx, dy = np.divmod(np.arange(span * span), span)
+        ax = gx0[:, None] + dx[None, :]
+        ay = gy0[:, None] + dy[None, :]
+        inside = (ax <= gx1[:, None]) & (ay <= gy1[:, None])
+        keys = np.where(inside, grid.key(ax, ay), -1)
+        width = np.where(inside, grid.count(keys), 0).sum(axis=1)
+        n = len(self.node_ids)
+        budget = max(BATCH_WIDTH * n, 1.0)
+        batch = np.floor((np.cumsum(width) - width) / budget).astype(np.int64)
+        cuts = _run_starts(batch[1:] != batch[:-1])
+        whole = []
+        for g0, g1 in zip(cuts.tolist(), np.append(cuts[1:], len(start)).tolist(), strict=True):
+            k, w = stop[g1 - 1] - start[g0], int(width[g0:g1].sum())
+            if k * (n - w) <= SLICE_COST * (BATCH_COST + w):  # cheaper on the whole network
+                whole.append(rows[start[g0] : stop[g1 - 1]])
+                continue
+            cells = keys[g0:g1][inside[g0:g1]]
+            if g1 - g0 > 1:  # one group's cells are distinct already
+                cells = np.unique(cells)
+            yield rows[start[g0] : stop[g1 - 1]], cells, grid
+        if whole:
+            yield np.concatenate(whole), None, None
+
+    def _grid(self, side: float) -> _Cells:
+        """The nodes indexed by square cells of ``side`` metres (built once per side)."""
+        grid = self._grids.get(side)
+        if grid is None:
+            grid = self._grids[side] = _Cells(self.node_xy, side, origin=self._grid_origin)
+        return grid
+
+    def _subgraph(self, keep: np.ndarray | None, local: np.ndarray) -> tuple[tuple, int]:
+        """CSR arrays of the street graph on the nodes ``keep`` (all when None), renumbered
+        0..m-1 (``local[keep]`` is set to the new numbers); the prebuilt arrays are sliced."""
+        indptr, indices, data = self._csr
+        if keep is None:
+            return (indptr, indices, data), len(self.node_ids)
+        m = len(keep)
+        local[keep] = np.arange(m)
+        starts = indptr[keep]
+        counts = indptr[keep + 1] - starts
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        cols = local[indices[offsets]]
+        inside = cols >= 0
+        ptr = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(np.bincount(np.repeat(np.arange(m), counts)[inside], minlength=m), out=ptr[1:])
+        return (ptr, cols[inside].astype(np.int32), data[offsets[inside]]), m
 
     def _to_points(
-        self, origins: SnappedPoints, rows: np.ndarray, node_times: np.ndarray, dests: SnappedPoints
+        self, origins: SnappedPoints, search: _Search, dests: SnappedPoints, da: np.ndarray, db: np.ndarray
     ) -> np.ndarray:
-        """Times from a batch of origins to snapped destination points."""
+        """Times from a batch of origins to snapped destination points; ``da``, ``db``: the
+        columns of ``search.dist`` of the destinations' street ends (the access leg is added
+        to the gathered columns only: the same sums as on the whole block)."""
+        rows = search.rows
+        access = search.access[:, None]
         ok = dests.snapped
-        da, db = np.where(ok, dests.a, 0), np.where(ok, dests.b, 0)
-        via_a = node_times[:, da] + dests.arrive_a_s[None, :]
-        via_b = node_times[:, db] + dests.arrive_b_s[None, :]
+        via_a = (search.dist[:, da] + access) + dests.arrive_a_s[None, :]
+        via_b = (search.dist[:, db] + access) + dests.arrive_b_s[None, :]
         times = np.minimum(via_a, via_b)
         oi, dj = np.nonzero((origins.segment[rows][:, None] == dests.segment[None, :]) & ok[None, :])
         if len(oi):
@@ -487,16 +675,22 @@ class Router:
         limit = np.inf if cutoff_s is None else float(cutoff_s)
         rows = np.flatnonzero(origins.snapped)
         n = len(self.node_ids)
-        a, b, t = self._base
         legs = np.concatenate([origins.depart_a_s[rows], origins.depart_b_s[rows]])
         legs = legs + np.tile(origins.access_s[rows], 2)
         ends = np.concatenate([origins.a[rows], origins.b[rows]])
         usable = np.isfinite(legs)
-        graph = _min_csr(
-            np.concatenate([a, np.full(int(usable.sum()), n)]),
-            np.concatenate([b, ends[usable]]),
-            np.concatenate([t, legs[usable]]),
-            n + 1,
+        ends, legs = ends[usable], legs[usable]
+        order = np.lexsort((legs, ends))  # the origins' legs only: the streets stay as built
+        ends, legs = ends[order], legs[order]
+        first = np.r_[True, ends[1:] != ends[:-1]] if len(ends) else np.zeros(0, dtype=bool)
+        indptr, indices, data = self._csr
+        graph = sp.csr_matrix(
+            (
+                np.concatenate([data, legs[first]]),
+                np.concatenate([indices, ends[first].astype(np.int32)]),
+                np.concatenate([indptr, [indptr[-1] + int(first.sum())]]),
+            ),
+            shape=(n + 1, n + 1),
         )
         node_t = dijkstra(graph, directed=True, indices=[n], limit=limit)[0, :n]
         ok = dests.snapped
@@ -540,17 +734,20 @@ class Router:
         cutoffs = np.asarray(list(cutoffs_s), dtype=float)
         origins = self.snap(*_lonlat(origins_lonlat))
         limit = float(cutoffs.max()) if len(cutoffs) else 0.0
-        a = self.edges["a"].to_numpy()
-        t = self.edges["travel_time_s"].to_numpy(dtype=float)
+        a_all = self.edges["a"].to_numpy()
+        t_all = self.edges["travel_time_s"].to_numpy(dtype=float)
         parts = []
-        for rows, node_times in self._batches(origins, limit, width=len(a)):
-            at_u = node_times[:, a]
+        for search in self._batches(origins, limit, edges=True):
+            rows = search.rows
+            edge = self._edges_from(search.keep)  # the edges that start at the batch's nodes
+            a, t = search.local(a_all[edge]), t_all[edge]
+            at_u = search.dist[:, a] + search.access[:, None]
             for cutoff in cutoffs:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     frac = np.where(t > 0, (cutoff - at_u) / t, np.inf)
                 oi, ei = np.nonzero((at_u < cutoff) | ((at_u <= cutoff) & (t == 0)))
                 end = np.clip(frac[oi, ei], 0.0, 1.0)
-                parts.append(_pieces(rows[oi], cutoff, ei, np.zeros(len(ei)), end))
+                parts.append(_pieces(rows[oi], cutoff, edge[ei], np.zeros(len(ei)), end))
             parts.extend(self._origin_pieces(origins, rows, cutoffs))
         if not parts:
             return _pieces(np.array([], int), 0.0, np.array([], int), np.array([]), np.array([]))
@@ -559,6 +756,17 @@ class Router:
         if sort:
             frame = frame.sort_values(["origin", "cutoff_s", "edge", "start"])
         return frame.reset_index(drop=True)
+
+    def _edges_from(self, keep: np.ndarray | None) -> np.ndarray:
+        """Rows of ``Router.edges`` that start at the nodes ``keep`` (every edge when None),
+        in ascending order."""
+        if keep is None:
+            return np.arange(len(self.edges))
+        starts = self._edge_ptr[keep]
+        counts = self._edge_ptr[keep + 1] - starts
+        total = int(counts.sum())
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        return np.sort(self._edge_by_a[offsets])
 
     def _origin_pieces(
         self, origins: SnappedPoints, rows: np.ndarray, cutoffs: np.ndarray
@@ -650,6 +858,160 @@ class Router:
         )
 
 
+@dataclass
+class _Search:
+    """One batch of a bulk search (:meth:`Router._batches`).
+
+    ``dist[k, j]``: seconds from the street of origin ``rows[k]`` to the node ``cols[j]``
+    (``inf`` beyond the cutoff), ``access[k]`` the origin's access leg; the last column is
+    never reached, so that :meth:`local` can send nodes outside the batch there (index -1).
+    ``cells`` are the keys (in ``grid``) of the cells the batch can reach, None for all.
+    """
+
+    rows: np.ndarray
+    keep: np.ndarray | None
+    dist: np.ndarray
+    access: np.ndarray
+    cells: np.ndarray | None
+    grid: _Cells | None
+    _local: np.ndarray
+    n: int
+
+    @property
+    def cols(self) -> np.ndarray:
+        """Node positions of the columns of ``dist`` (without the last one)."""
+        return np.arange(self.n) if self.keep is None else self.keep
+
+    @property
+    def times(self) -> np.ndarray:
+        """``dist`` with the access leg: seconds from each origin point."""
+        return self.dist + self.access[:, None]
+
+    def local(self, nodes: np.ndarray) -> np.ndarray:
+        """Columns of ``dist`` of the node positions ``nodes`` (-1 when outside the batch)."""
+        return np.asarray(nodes, dtype=np.int64) if self.keep is None else self._local[nodes]
+
+
+class _Cells:
+    """Points indexed by square cells of ``side`` metres from ``origin`` (dense pointers;
+    points beyond the grid, set by ``shape`` or the points, count in its border cells)."""
+
+    def __init__(
+        self,
+        xy: np.ndarray,
+        side: float,
+        *,
+        origin: tuple[float, float],
+        shape: tuple[int, int] | None = None,
+        members: np.ndarray | None = None,
+    ) -> None:
+        self.side, self.origin = side, origin
+        positions = np.arange(len(xy)) if members is None else members
+        raw = np.floor((xy[positions] - np.asarray(origin)) / side)
+        if shape is None:
+            shape = (int(raw[:, 0].max()) + 1, int(raw[:, 1].max()) + 1) if len(raw) else (1, 1)
+        self.shape = shape
+        cx, cy = self.clip(raw[:, 0].astype(np.int64), raw[:, 1].astype(np.int64))
+        key = self.key(cx, cy)
+        self._order = positions[np.argsort(key, kind="stable")]
+        self._ptr = np.zeros(shape[0] * shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=shape[0] * shape[1]), out=self._ptr[1:])
+
+    def clip(self, cx: np.ndarray, cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.minimum(np.maximum(cx, 0), self.shape[0] - 1),
+            np.minimum(np.maximum(cy, 0), self.shape[1] - 1),
+        )
+
+    def key(self, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+        return cx * self.shape[1] + cy
+
+    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cx = np.floor((x - self.origin[0]) / self.side).astype(np.int64)
+        cy = np.floor((y - self.origin[1]) / self.side).astype(np.int64)
+        return self.clip(cx, cy)
+
+    def count(self, keys: np.ndarray) -> np.ndarray:
+        """Points per cell (``keys`` >= 0)."""
+        k = np.maximum(keys, 0)
+        return self._ptr[k + 1] - self._ptr[k]
+
+    def members(self, keys: np.ndarray) -> np.ndarray:
+        """Positions (sorted) of the points in the cells ``keys`` (distinct)."""
+        starts = self._ptr[keys]
+        counts = self._ptr[keys + 1] - starts
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        return np.sort(self._order[offsets])
+
+
+class _Places:
+    """Destination points, found by the cells a batch can reach."""
+
+    def __init__(self, points: SnappedPoints) -> None:
+        self._xy = np.column_stack([points.x, points.y])
+        self._snapped = np.flatnonzero(points.snapped)
+        self._grids: dict[float, _Cells] = {}
+
+    def near(self, search: _Search) -> np.ndarray:
+        """Positions (sorted) of the snapped points in the cells ``search`` can reach."""
+        grid = search.grid
+        if search.cells is None or grid is None:
+            return self._snapped
+        cells = self._grids.get(grid.side)
+        if cells is None:
+            cells = self._grids[grid.side] = _Cells(
+                self._xy, grid.side, origin=grid.origin, shape=grid.shape, members=self._snapped
+            )
+        return cells.members(search.cells)
+
+
+def _with_sources(
+    base: tuple[np.ndarray, np.ndarray, np.ndarray],
+    m: int,
+    la: np.ndarray,
+    lb: np.ndarray,
+    da: np.ndarray,
+    db: np.ndarray,
+) -> sp.csr_matrix:
+    """The graph of CSR arrays ``base`` (m nodes) with one virtual source node per origin
+    appended (m, m + 1, ...): edges to the street ends ``la``, ``lb`` weighted ``da``,
+    ``db`` (the minimum of the two when both ends are one node; no edge for ``inf``)."""
+    ptr, idx, dat = base
+    one = la == lb
+    da = np.where(one, np.minimum(da, db), da)
+    use = np.column_stack([np.isfinite(da), np.isfinite(db) & ~one])
+    v_cols = np.column_stack([la, lb])[use].astype(np.int32)
+    v_data = np.column_stack([da, db])[use]
+    v_ptr = ptr[-1] + np.cumsum(use.sum(axis=1))
+    size = m + len(la)
+    return sp.csr_matrix(
+        (np.concatenate([dat, v_data]), np.concatenate([idx, v_cols]), np.concatenate([ptr, v_ptr])),
+        shape=(size, size),
+    )
+
+
+def _run_starts(changes: np.ndarray) -> np.ndarray:
+    """Starts of the runs of equal values, given ``changes[i]``: value i + 1 differs from i."""
+    return np.concatenate([[0], np.flatnonzero(changes) + 1])
+
+
+def _top_speed(
+    node_xy: np.ndarray, a: np.ndarray, b: np.ndarray, times: np.ndarray, geometry: np.ndarray
+) -> float:
+    """Metres per second no edge exceeds, by its geometry or the straight line between its
+    nodes: no point farther than ``t`` x this from an origin (on the network) is reached within
+    ``t``. ``inf`` (no bound) when an edge of length > 0 takes no time or coordinates lack."""
+    if not len(times):
+        return 0.0
+    if not np.isfinite(node_xy).all():
+        return float("inf")
+    straight = np.hypot(*(node_xy[a] - node_xy[b]).T)
+    length = np.maximum(np.nan_to_num(shapely.length(geometry), nan=np.inf), straight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(times > 0, length / times, np.where(length > 0, np.inf, 0.0))
+    return float(np.max(speed))
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -680,9 +1042,12 @@ def _lonlat(points: Any) -> tuple[np.ndarray, np.ndarray]:
     return array[:, 0].copy(), array[:, 1].copy()
 
 
-def _z_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
-    """Morton (Z-order) key of metric points on a ``cell_m`` grid: sorting by it keeps
-    neighbours together."""
+def _z_order(
+    x: np.ndarray, y: np.ndarray, cell_m: float = 250.0, *, origin: tuple[float, float] | None = None
+) -> np.ndarray:
+    """Morton (Z-order) key of metric points on a ``cell_m`` grid from ``origin`` (default:
+    the points' minimum; points below it count in the first cells): sorting by it keeps
+    neighbours together, and the points of an aligned block of 2^k x 2^k cells together."""
 
     def spread(v: np.ndarray) -> np.ndarray:  # the bits of v with a zero between each
         v = v & np.uint64(0xFFFFFFFF)
@@ -694,8 +1059,9 @@ def _z_order(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
 
     if not len(x):
         return np.zeros(0, dtype=np.uint64)
-    ix = np.floor((x - np.min(x)) / cell_m).astype(np.uint64)
-    iy = np.floor((y - np.min(y)) / cell_m).astype(np.uint64)
+    x0, y0 = (np.min(x), np.min(y)) if origin is None else origin
+    ix = np.maximum(np.floor((x - x0) / cell_m), 0).astype(np.uint64)
+    iy = np.maximum(np.floor((y - y0) / cell_m), 0).astype(np.uint64)
     return spread(ix) | (spread(iy) << np.uint64(1))
 
 

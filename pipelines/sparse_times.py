@@ -79,6 +79,9 @@ class SparseTimes:
         indptr[-1] = indptr[-2]
         index = cols.astype(np.int32 if shape[1] < 2**31 else np.int64)
         stacked = sp.csr_matrix((seconds, index, indptr), shape=(len(rows) + 1, shape[1]))
+        if len(rows) == shape[0] and (len(rows) < 2 or (rows[1:] > rows[:-1]).all()):
+            # every row, in order: nothing to move
+            return cls(sp.csr_matrix((seconds, index, indptr[:-1]), shape=shape))
         position = np.full(shape[0], len(rows), dtype=np.int64)
         position[rows] = np.arange(len(rows))
         return cls(stacked[position])

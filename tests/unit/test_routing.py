@@ -334,7 +334,6 @@ def test_batches_in_any_order_give_every_origin_its_row(router: Router, monkeypa
     points = lonlat(P1, P2, P3, P4, P5, (30, 0), (70, 0), (180, 0))
     whole = router.travel_times(points, points)
     monkeypatch.setattr(routing, "MAX_BATCH_CELLS", 1)  # one origin per batch, in Z-order
-    monkeypatch.setattr(routing, "MIN_CHUNK_ORIGINS", 2)  # 6 nodes: origins in chunks of 6, 2
     np.testing.assert_array_equal(router.travel_times(points, points), whole)
     sparse = router.travel_times(points, points, cutoff_s=1e9, sparse=True)
     np.testing.assert_array_equal(sparse.to_dense(), whole)
