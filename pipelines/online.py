@@ -5,12 +5,15 @@ The journey runs from intention (being found: website, published opening hours, 
 the survey), through purchase on any channel (webshop, click & collect, delivery, a local
 marketplace, vouchers and loyalty schemes) to the review after the purchase (reviews, rating,
 social networks). A commune without a survey gets every survey indicator
-``not_computable`` with ``needs = ['survey']``; the OSM ones are computed everywhere.
+``not_computable`` with ``needs = ['survey']``; the OSM ones (social links, payment, delivery
+or takeaway, and how recently mappers checked the shops) are computed for every commune with
+shops.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,8 @@ import pandas as pd
 from pipelines.quarantine import empty_quarantine, quarantine_rows
 from pipelines.results import Check, TableResult
 
+FRESH_YEARS = 2
+"""A shop whose OSM ``check_date`` is less than this many years old counts as checked recently."""
 REVIEWED_MIN = 5
 """Reviews from which a shop counts as reviewed online (a handful of reviews already shows on
 a map search result)."""
@@ -47,7 +52,15 @@ INDICATORS = (
 )
 """The survey indicators, in journey order."""
 
-COLUMNS = ("nis", "indicator", "stage", "value", "unit", "respondents", "status", "needs")
+OSM_INDICATORS = (
+    OnlineIndicator("online_osm_fresh_share", f"Commerces vérifiés sur place depuis moins de {FRESH_YEARS} ans (OSM)", "%", ("osm",), "intention"),
+    OnlineIndicator("online_osm_payment_share", "Commerces dont les moyens de paiement sont renseignés (OSM)", "%", ("osm",), "purchase"),
+    OnlineIndicator("online_osm_delivery_share", "Commerces qui livrent ou vendent à emporter (OSM)", "%", ("osm",), "purchase"),
+    OnlineIndicator("online_osm_social_share", "Commerces avec un réseau social renseigné (OSM)", "%", ("osm",), "review"),
+)
+"""The indicators OpenStreetMap gives for every commune (tags of the shops' POIs)."""
+
+COLUMNS = ("nis", "indicator", "stage", "value", "unit", "respondents", "shops", "status", "needs")
 
 
 def match_survey(survey: pd.DataFrame, shops: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,37 +109,61 @@ def _shares(matched: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def online_journey(matched: pd.DataFrame, shops: pd.DataFrame, communes: pd.DataFrame) -> TableResult:
-    """gold.online_journey: one row per commune and survey indicator.
+def _osm_shares(shops: pd.DataFrame, as_of: date) -> dict[str, float]:
+    n = len(shops)
+    col = lambda c: shops[c] if c in shops.columns else pd.Series(pd.NA, index=shops.index, dtype="string")  # noqa: E731
+    checked = pd.to_datetime(col("check_date"), format="%Y-%m-%d", errors="coerce")
+    since = pd.Timestamp(as_of) - pd.DateOffset(years=FRESH_YEARS)
+    sells = col("delivery").isin(["yes", "only"]) | col("takeaway").isin(["yes", "only"])
+    return {
+        "online_osm_fresh_share": 100 * float((checked >= since).sum()) / n,
+        "online_osm_payment_share": 100 * float(col("payment").notna().sum()) / n,
+        "online_osm_delivery_share": 100 * float(sells.fillna(False).sum()) / n,
+        "online_osm_social_share": 100 * float(col("social").notna().sum()) / n,
+    }
 
-    ``value`` is a share of the surveyed shops (``respondents``), except the survey coverage
-    (share of the commune's shops surveyed) and the mean rating; a commune without any
-    surveyed shop has ``status = 'not_computable'``, ``needs = ['survey']`` and no value.
+
+def _row(nis: str, ind: OnlineIndicator, value: float, respondents: int, shops: int, available: bool) -> dict[str, object]:
+    computed = available and bool(np.isfinite(value))
+    return {
+        "nis": nis, "indicator": ind.code, "stage": ind.stage, "value": value if computed else np.nan,
+        "unit": ind.unit, "respondents": respondents, "shops": shops,
+        "status": "computed" if computed else "not_computable",
+        "needs": [] if available or "survey" not in ind.needs else list(ind.needs),
+    }  # fmt: skip
+
+
+def online_journey(matched: pd.DataFrame, shops: pd.DataFrame, communes: pd.DataFrame,
+                   as_of: date | None = None) -> TableResult:
+    """gold.online_journey: one row per commune and online indicator.
+
+    Survey indicators: ``value`` is a share of the surveyed shops (``respondents``), except
+    the survey coverage (share of the commune's shops surveyed) and the mean rating; a commune
+    without any surveyed shop has ``status = 'not_computable'``, ``needs = ['survey']`` and no
+    value. OSM indicators: shares of the commune's ``shops`` (``check_date`` counted fresh when
+    less than :data:`FRESH_YEARS` before ``as_of``, default today).
     """
-    shops_per_commune = shops.groupby("nis").size()
+    as_of = as_of or date.today()
+    by_nis = {str(k): g for k, g in shops.groupby(shops["nis"].astype(str))} if len(shops) else {}
     rows = []
     for nis in communes["nis"].astype(str):
         mine = matched[matched["nis"].astype(str) == nis]
-        n = len(mine)
+        own_shops = by_nis.get(nis, shops.iloc[0:0])
+        n, n_shops = len(mine), len(own_shops)
         values = _shares(mine) if n else {}
         if n:
-            values["online_survey_coverage"] = 100 * n / max(int(shops_per_commune.get(nis, 0)), n)
-        for ind in INDICATORS:
-            value = values.get(ind.code, np.nan)
-            computed = bool(n) and np.isfinite(value)
-            rows.append({
-                "nis": nis, "indicator": ind.code, "stage": ind.stage, "value": value if computed else np.nan,
-                "unit": ind.unit, "respondents": n, "status": "computed" if computed else "not_computable",
-                "needs": [] if n else list(ind.needs),
-            })  # fmt: skip
+            values["online_survey_coverage"] = 100 * n / max(n_shops, n)
+        osm = _osm_shares(own_shops, as_of) if n_shops else {}
+        rows += [_row(nis, ind, values.get(ind.code, np.nan), n, n_shops, bool(n)) for ind in INDICATORS]
+        rows += [_row(nis, ind, osm.get(ind.code, np.nan), n, n_shops, bool(n_shops)) for ind in OSM_INDICATORS]
     frame = pd.DataFrame(rows, columns=list(COLUMNS)).astype(
         {"nis": "string", "indicator": "string", "stage": "string", "value": "float64", "unit": "string",
-         "respondents": "int64", "status": "string"}
+         "respondents": "int64", "shops": "int64", "status": "string"}
     )  # fmt: skip
     shares = frame.loc[frame["unit"] == "%", "value"].dropna()
     checks = [
         Check("one_row_per_commune_indicator", not frame.duplicated(["nis", "indicator"]).any()
-              and len(frame) == len(communes) * len(INDICATORS), {"rows": len(frame)}),
+              and len(frame) == len(communes) * (len(INDICATORS) + len(OSM_INDICATORS)), {"rows": len(frame)}),
         Check("shares_in_range", bool(shares.between(0, 100).all()), {"values": len(shares)}),
     ]
     surveyed = sorted(frame.loc[frame["respondents"] > 0, "nis"].unique())
@@ -139,7 +176,9 @@ def canvas_rows(journey: pd.DataFrame) -> pd.DataFrame:
     ``gold.commune_indicators``) for the Canvas."""
     if journey.empty:
         return pd.DataFrame(columns=["nis", "district_id", "indicator", "value", "unit", "status", "needs", "reference"])
-    reference = "enquête commerçants : " + journey["respondents"].astype(str) + " commerces interrogés"
+    survey = journey["indicator"].isin([i.code for i in INDICATORS])
+    reference = ("enquête commerçants : " + journey["respondents"].astype(str) + " commerces interrogés").where(
+        survey, "OpenStreetMap : tags de " + journey["shops"].astype(str) + " commerces")
     return journey.assign(district_id=pd.NA, reference=reference)[
         ["nis", "district_id", "indicator", "value", "unit", "status", "needs", "reference"]
     ]

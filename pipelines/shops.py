@@ -40,9 +40,12 @@ OSM_SHOP_CATEGORY = {
     "dry_cleaning": "personal_services", "laundry": "personal_services",
 }
 
+ONLINE_TAGS = ("social", "payment", "delivery", "takeaway", "check_date")
+"""OSM tags of the online journey a shop keeps from its OSM POI (null for a KBO-only shop)."""
+
 SHOP_COLUMNS = [
     "shop_id", "name", "category", "source", "nace_code", "establishment_number", "osm_id",
-    "osm_subtype", "website", "opening_hours", "geometry",
+    "osm_subtype", "website", "opening_hours", *ONLINE_TAGS, "geometry",
 ]
 
 
@@ -94,6 +97,7 @@ def conflate_shops(
     """
     kbo = kbo_shops.to_crs(CRS_METRIC).reset_index(drop=True)
     osm = osm_shops.to_crs(CRS_METRIC).reset_index(drop=True)
+    osm = osm.assign(**{c: None for c in ONLINE_TAGS if c not in osm.columns})
     # every OSM shop within reach is a candidate (not only the nearest: in a dense street the
     # nearest OSM shop is often the neighbour); the closest similar one wins below
     pairs = gpd.sjoin(
@@ -125,6 +129,7 @@ def conflate_shops(
         "osm_subtype": from_osm("subtype"),
         "website": from_osm("website"),
         "opening_hours": from_osm("opening_hours"),
+        **{c: from_osm(c) for c in ONLINE_TAGS},
         "geometry": kbo.geometry.values,
     })
     lonely = osm.drop(index=match.to_numpy())
@@ -139,6 +144,7 @@ def conflate_shops(
         "osm_subtype": lonely["subtype"],
         "website": lonely["website"],
         "opening_hours": lonely["opening_hours"],
+        **{c: lonely[c] for c in ONLINE_TAGS},
         "geometry": lonely.geometry.values,
     })
     shops = pd.concat([kbo_rows, osm_rows], ignore_index=True)

@@ -6,7 +6,7 @@ import dagster as dg
 from assets.common import OWNERS, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource
-from pipelines.online import INDICATORS, online_journey
+from pipelines.online import INDICATORS, OSM_INDICATORS, online_journey
 
 KEY = dg.AssetKey(["gold", "online_journey"])
 INPUTS = Inputs("silver.merchant_survey", "silver.shops", "silver.communes")
@@ -20,9 +20,11 @@ INPUTS = Inputs("silver.merchant_survey", "silver.shops", "silver.communes")
     owners=OWNERS,
     description=(
         "The online journey per commune, from the merchant survey (intention -> purchase online "
-        "-> review): " + ", ".join(i.code for i in INDICATORS) + ". One row per commune and "
-        "indicator with stage, value, unit, respondents (shops surveyed) and status; a commune "
-        "without a survey is not_computable with needs = [survey]."
+        "-> review): " + ", ".join(i.code for i in INDICATORS) + "; and from the shops' OSM tags "
+        "for every commune: " + ", ".join(i.code for i in OSM_INDICATORS) + ". One row per "
+        "commune and indicator with stage, value, unit, respondents (shops surveyed), shops and "
+        "status; a commune without a survey has its survey indicators not_computable with "
+        "needs = [survey]."
     ),
     check_specs=[
         dg.AssetCheckSpec("one_row_per_commune_indicator", asset=KEY, description="Every commune has every online indicator once."),

@@ -17,7 +17,9 @@ through :func:`pipelines.demo.streets.write_osm`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -476,6 +478,26 @@ def _merchants(rng: np.random.Generator, territory: Territory, est: pd.DataFrame
 
 
 # --------------------------------------------------------------------------- OSM POIs
+def _online_tags(name: str, nis: str) -> dict[str, str]:
+    """The online tags a mapper may have added (social links, payment, delivery, the date the
+    shop was last checked), decided by a hash of the shop: no draw from the generator's RNG,
+    so every other demo file stays the same. Communes differ (the NIS enters the hash)."""
+    h = zlib.crc32(f"{nis}|{name}".encode())
+    slug = re.sub(r"[^a-z0-9]+", "", str(name).lower())[:30] or "commerce"
+    tags: dict[str, str] = {}
+    if h % 5 < 2:
+        tags["contact:facebook"] = f"https://www.facebook.com/{slug}"
+    if h % 7 == 0:
+        tags["contact:instagram"] = f"https://www.instagram.com/{slug}"
+    if (h >> 3) % 4 == 0:
+        tags.update({"payment:cash": "yes", "payment:cards": "yes", "payment:contactless": "yes"})
+    if (h >> 5) % 6 == 0:
+        tags["delivery"] = "yes"
+    if (h >> 7) % 3 == 0:
+        tags["check_date"] = f"202{(h >> 9) % 6}-{1 + (h >> 12) % 12:02d}-15"
+    return tags
+
+
 def _shop_pois(est: pd.DataFrame, communes: pd.DataFrame) -> list[Poi]:
     names = dict(zip(communes["nis"], communes["name_fr"], strict=True))
     pois = []
@@ -489,6 +511,7 @@ def _shop_pois(est: pd.DataFrame, communes: pd.DataFrame) -> list[Poi]:
             tags["website"] = e.website
         if e.opening_hours:
             tags["opening_hours"] = e.opening_hours
+        tags.update(_online_tags(e.osm_name, e.nis))
         if e.osm_addr:
             tags.update(
                 {

@@ -73,6 +73,11 @@ POI_COLUMNS = (
     "addr_street",
     "addr_housenumber",
     "addr_postcode",
+    "social",
+    "payment",
+    "delivery",
+    "takeaway",
+    "check_date",
     GEOMETRY_COLUMN,
 )
 _POI_TEXT_COLUMNS = {
@@ -309,12 +314,33 @@ def _unplaced_reason(osm_id: str, osm: _OsmFile) -> str:
     return "no geometry"
 
 
+SOCIAL_NETWORKS = ("facebook", "instagram", "twitter", "youtube", "tiktok", "linkedin")
+"""``contact:<network>`` (or ``<network>``) tags read as the shop's social networks."""
+
+
+def _online_tags(tags: dict[str, str]) -> dict[str, object]:
+    """The online half of the journey as OSM maps it: ``social`` (networks with a link,
+    ``;``-joined), ``payment`` (``payment:*=yes`` methods, ``;``-joined), ``delivery`` and
+    ``takeaway`` (the tag's value) and ``check_date`` (``check_date`` or
+    ``check_date:opening_hours``: when a mapper last checked the shop)."""
+    social = [n for n in SOCIAL_NETWORKS if tags.get(f"contact:{n}") or tags.get(n)]
+    payment = sorted(k.split(":", 1)[1] for k, v in tags.items() if k.startswith("payment:") and v == "yes")
+    return {
+        "social": ";".join(social) or None,
+        "payment": ";".join(payment) or None,
+        "delivery": tags.get("delivery") or None,
+        "takeaway": tags.get("takeaway") or None,
+        "check_date": tags.get("check_date") or tags.get("check_date:opening_hours") or None,
+    }
+
+
 def _poi_record(
     osm_id: str, kind: str, subtype: str, tags: dict[str, str], geometry: shapely.Geometry
 ) -> dict[str, object]:
     record: dict[str, object] = {"osm_id": osm_id, "kind": kind, "subtype": subtype}
     for column, keys in _POI_TEXT_COLUMNS.items():
         record[column] = next((tags[k] for k in keys if tags.get(k)), None)
+    record.update(_online_tags(tags))
     capacity = tags.get("capacity")
     record["capacity"] = int(capacity) if capacity and _INTEGER.match(capacity) else None
     record[GEOMETRY_COLUMN] = shapely.point_on_surface(geometry)

@@ -161,7 +161,7 @@ FAMILIES: dict[str, Family] = {
                 "Geofabrik delivers it, clipped to the territory plus 2 km, or a small XML extract).",
                 loaders.load_osm_pois,
                 {"osm_pois": "osm_id kind subtype name website opening_hours capacity:i64 addr_street "
-                             "addr_housenumber addr_postcode geometry"},
+                             "addr_housenumber addr_postcode social payment delivery takeaway check_date geometry"},
             ),),
         ),
         Family(

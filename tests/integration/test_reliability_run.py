@@ -1,7 +1,8 @@
 """Issue 19 end to end: a demo landing zone holding a row of another day (the same sensor-hour as
-the next day's file), a row dated years ahead, an empty daily file and a self-intersecting
-commune runs to the end with exit code 0, the warnings listed, the rows quarantined with their
-reasons, and every gold table built."""
+the next day's file), a row dated years ahead, an empty daily file, a self-intersecting commune
+and a daily file that is a symbolic link to a file outside the landing zone runs to the end with
+exit code 0, the warnings listed, the rows quarantined with their reasons, every gold table
+built, and nothing of the linked file anywhere in the data root."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pipelines.demo import generate
 from pipelines.lake import Lake
 
 pytestmark = pytest.mark.slow
+MARKER = "OUTSIDE-MARKER-7c1e"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,12 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, int, str]:
     ring[10], ring[len(ring) // 2] = ring[len(ring) // 2], ring[10]
     frame.loc[0, "geometry"] = shapely.Polygon(ring)
     frame.to_file(communes, driver="GeoJSON")
+    outside = tmp_path_factory.mktemp("outside") / "secret.csv"
+    od_day = landing / "od" / f"{second}.csv"
+    header = od_day.read_text().splitlines()[0]
+    outside.write_text(header + "\n" + ",".join([MARKER] * len(header.split(","))) + "\n", encoding="utf-8")
+    od_day.unlink()
+    od_day.symlink_to(outside)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("DAGSTER_HOME", raising=False)
         code = cli.main(["--data", str(root), "run"])
@@ -58,3 +66,13 @@ def test_lying_rows_are_quarantined_and_gold_is_built(hostile):
     assert cells["h3"].is_unique
     communes = lake.read("bronze", "statbel_communes")
     assert communes["repaired_area_change"].notna().sum() == 1
+
+
+def test_a_linked_file_is_refused_and_its_content_is_nowhere(hostile):
+    lake, _code, _first = hostile
+    refused = lake.read("bronze", "quarantine/landing")
+    assert refused["reason"].str.contains("symbolic link refused").any()
+    root = lake.root
+    for path in root.rglob("*"):
+        if path.is_file() and "landing" not in path.relative_to(root).parts:
+            assert MARKER.encode() not in path.read_bytes(), path

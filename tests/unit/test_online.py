@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
-from pipelines.online import INDICATORS, match_survey, online_journey
+from pipelines.online import INDICATORS, OSM_INDICATORS, match_survey, online_journey
 
 
 def _shops():
@@ -15,6 +17,11 @@ def _shops():
         "osm_id": [None, "node/2", "node/3", None, None],
         "nis": ["11111", "11111", "11111", "11111", "22222"],
         "category": ["food"] * 5,
+        "social": ["facebook", None, "facebook;instagram", None, None],
+        "payment": ["cash;cards", None, None, None, None],
+        "delivery": ["yes", "no", None, None, None],
+        "takeaway": [None, "only", "yes", None, None],
+        "check_date": ["2026-01-10", "2023-05-01", "not a date", None, None],
     })  # fmt: skip
 
 
@@ -42,7 +49,7 @@ def test_survey_rows_match_by_kbo_number_or_osm_id_and_unknown_ones_are_quaranti
 def test_indicators_by_hand():
     matched, _ = match_survey(_survey(), _shops())
     communes = pd.DataFrame({"nis": ["11111", "22222"]})
-    out = online_journey(matched, _shops(), communes)
+    out = online_journey(matched, _shops(), communes, as_of=date(2026, 12, 6))
     assert all(c.passed for c in out.checks)
     v = out.frame[out.frame["nis"] == "11111"].set_index("indicator")["value"]
     assert v["online_survey_coverage"] == pytest.approx(100 * 3 / 4)  # 3 of the commune's 4 shops
@@ -54,14 +61,22 @@ def test_indicators_by_hand():
     assert v["online_reviewed_share"] == pytest.approx(100 / 3)  # 10 reviews >= 5; 2 < 5
     assert v["online_mean_rating"] == pytest.approx((4.0 * 10 + 5.0 * 2) / 12)
     assert v["online_social_share"] == pytest.approx(200 / 3)
-    other = out.frame[out.frame["nis"] == "22222"]
-    assert len(other) == len(INDICATORS) and set(other["status"]) == {"not_computable"}
-    assert other["value"].isna().all() and all(n == ["survey"] for n in other["needs"])
+    # OSM, over the commune's 4 shops: one checked since 2024-12-06, one with payment,
+    # three that deliver or take away (delivery=yes; takeaway=only; takeaway=yes), two social
+    assert v["online_osm_fresh_share"] == 25 and v["online_osm_payment_share"] == 25
+    assert v["online_osm_delivery_share"] == 75 and v["online_osm_social_share"] == 50
+    other = out.frame[out.frame["nis"] == "22222"].set_index("indicator")
+    survey = other.loc[[i.code for i in INDICATORS]]
+    assert set(survey["status"]) == {"not_computable"} and survey["value"].isna().all()
+    assert all(n == ["survey"] for n in survey["needs"])
+    osm = other.loc[[i.code for i in OSM_INDICATORS]]
+    assert set(osm["status"]) == {"computed"} and osm["value"].tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 def test_without_any_survey_everything_is_not_computable_with_its_need():
     empty = _survey().iloc[0:0]
     matched, quarantine = match_survey(empty, _shops())
     out = online_journey(matched, _shops(), pd.DataFrame({"nis": ["11111"]}))
-    assert quarantine.empty and set(out.frame["status"]) == {"not_computable"}
+    survey = out.frame[out.frame["indicator"].isin([i.code for i in INDICATORS])]
+    assert quarantine.empty and set(survey["status"]) == {"not_computable"}
     assert out.metadata == {"communes_surveyed": 0, "shops_surveyed": 0}

@@ -1,18 +1,16 @@
-"""The include template of the consultant's hand renders from the engine's tables (not wired
-in the report yet: the report work will include it)."""
+"""The include template of the consultant's hand renders from the engine's tables, with the
+report's own filters (French numbers and dates)."""
 
 from __future__ import annotations
 
 import jinja2
 
-from pipelines.canvas.catalogue import GEODATA
-
-TEMPLATES = GEODATA.parents[1] / "pipelines" / "canvas" / "templates"
+from pipelines.canvas.report import _env
 
 
 def render(**context) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["num"] = lambda v, unit="": "—" if v is None or v != v else f"{v:g} {unit}".strip()
+    env = _env()
+    env.undefined = jinja2.StrictUndefined
     return env.get_template("_consultant.html.j2").render(**context)
 
 
@@ -39,13 +37,15 @@ def test_renders_who_when_rejected_added_checklist_tools_and_evolution():
                       "reference_original": 20.0, "reference_overridden_by": "Claire", "reference_overridden_on": "2026-11-20",
                       "reference_justification": "schéma communal", "judgement_fr": "référence atteinte"}]}
     html = render(consultant=CONSULTANT, actions=ACTIONS, card=card, evolution=EVOLUTION)
-    for text in ("Claire Lambotte", "2026-11-20", "Motif : déjà demandé en 2026", "Marché du samedi", "5143 piétons/jour → 5500 piétons/jour",
-                 "Marchés", "problème", "Citie", "≤ 12 % au lieu de 20 %", "schéma communal", "+15 : en progrès", "2026-11-06",
-                 "Plan précédent : 6 actions, dont 5 toujours au plan et 1 écartée depuis."):
+    html = html.replace("\u202f", " ").replace("\xa0", " ")  # fr_BE thin and no-break spaces
+    for text in ("Claire Lambotte", "20 novembre 2026", "Motif : déjà demandé en 2026", "Marché du samedi",
+                 "5 143 passants par jour → 5 500 passants par jour", "Marchés", "problème", "Citie",
+                 "≤ 12 % au lieu de 20 %", "schéma communal", "+15 : en progrès", "6 novembre 2026",
+                 "Plan précédent : 6 actions ; toujours au plan : 5 ; écartées depuis : 1."):
         assert text in html, text
 
 
 def test_without_consultant_or_previous_edition():
     first = [{**EVOLUTION[0], "previous_edition": None}]
     html = render(consultant=[], actions=[{**ACTIONS[0], "status": "proposed"}], evolution=first)
-    assert "pas encore été validé par un consultant" in html and "Première édition de l'audit (2026-12-06)" in html
+    assert "pas encore été validé par un consultant" in html and "Première édition de l’audit (6 décembre 2026)" in html
