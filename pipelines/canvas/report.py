@@ -436,6 +436,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
         "card": {p: [r for r in indicators if r["pillar"] == p] for p in cat.pillars},
         "frictions": frictions[:8], "actions": actions, "inventory": inventory_rows,
         "consultant": inp.rows("consultant", nis), "evolution": inp.rows("evolution", nis),
+        "goalposts_version": next((p["goalposts_version"] for p in inp.rows("pillars", nis) if p.get("goalposts_version")), "—"),
         "scenarios": inp.rows("scenarios", nis), "units": {code: spec.unit for code, spec in cat.indicators.items()},
         "best": scored.sort_values("score", ascending=False).iloc[0].to_dict() if len(scored) else None,
         "worst": scored.sort_values("score").iloc[0].to_dict() if len(scored) else None,
