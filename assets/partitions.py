@@ -11,7 +11,7 @@ from pipelines.constants import TIMEZONE
 PARTITIONS_START_ENV = "SMARTCOMMERCE_PARTITIONS_START"
 
 daily = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get(PARTITIONS_START_ENV, "2026-01-01"),
+    start_date=os.environ.get(PARTITIONS_START_ENV, "2024-01-01"),
     timezone=TIMEZONE,
 )
 """One partition per local day; the nightly refresh materialises yesterday's."""

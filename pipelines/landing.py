@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -82,23 +83,53 @@ def _hash(path: Path, _size: int, _mtime_ns: int) -> str:
     return sha256(path)
 
 
+_Entry = tuple[str, int, int]
+"""(name, size, mtime_ns) of a regular file of a folder (links left out)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _folder_index(folder: Path, _mtime_ns: int, _version: int) -> dict[str, _Entry]:
+    """The regular files of ``folder`` by name, read once per version of the folder (one
+    ``scandir``): a daily folder of two years is listed once, not once per day."""
+    out = {}
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.is_file(follow_symlinks=False):
+                st = e.stat(follow_symlinks=False)
+                out[e.name] = (e.name, st.st_size, st.st_mtime_ns)
+    return out
+
+
+_REBUILDS: dict[Path, int] = {}
+
+
+def _index(path: Path) -> dict[str, _Entry]:
+    """The index of ``path``'s folder, rebuilt when the folder changed or when ``path`` itself
+    was rewritten in place (its size or time differ from the index)."""
+    folder = path.parent
+    st = path.stat()
+    index = _folder_index(folder, folder.stat().st_mtime_ns, _REBUILDS.get(folder, 0))
+    if index.get(path.name, (None, -1, -1))[1:] != (st.st_size, st.st_mtime_ns):
+        _REBUILDS[folder] = _REBUILDS.get(folder, 0) + 1
+        index = _folder_index(folder, folder.stat().st_mtime_ns, _REBUILDS[folder])
+    return index
+
+
 def duplicate_of(path: Path) -> Path | None:
     """The earlier-named file of the same folder with the same bytes, or None (empty files
-    are never duplicates: an empty day is a known gap, reported as such)."""
+    are never duplicates: an empty day is a known gap, reported as such). Only files of the
+    same size are hashed, each once per version."""
     st = path.stat()
     if not st.st_size:
         return None
-    digest = None
-    for other in sorted(path.parent.iterdir()):
-        if other >= path:
-            break
-        if other.is_symlink() or not other.is_file():
-            continue
+    same_size = sorted(
+        name for name, size, _ in _index(path).values() if size == st.st_size and name < path.name
+    )
+    digest = _hash(path, st.st_size, st.st_mtime_ns) if same_size else None
+    for name in same_size:
+        other = path.parent / name
         so = other.stat()
-        if so.st_size != st.st_size:
-            continue
-        digest = digest or _hash(path, st.st_size, st.st_mtime_ns)
-        if _hash(other, so.st_size, so.st_mtime_ns) == digest:
+        if so.st_size == st.st_size and _hash(other, so.st_size, so.st_mtime_ns) == digest:
             return other
     return None
 

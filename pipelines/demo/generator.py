@@ -35,7 +35,7 @@ from pipelines.demo.transit import write_gtfs
 from pipelines.demo.vacant import write_vacant
 from pipelines.errors import ConfigError
 
-MAX_DAYS = 364
+MAX_DAYS = 1100
 """Longest period (days)."""
 TRUTH_FILE = "_truth/demo_truth.json"
 """What the generator built in (not a provider file): for tests and calibration checks."""
