@@ -130,7 +130,7 @@ HUFF = Inputs("gold.districts", "gold.travel_times", "gold.h3_cells", "silver.se
     {
         "shares_sum_to_one": "Per cell, the probabilities sum to 1 (cells that reach a district).",
         "customers_conserved": "Sum of expected customers equals the population of the cells that reach a district.",
-        "beta_fitted": "The calibration converged inside its bounds (passes with calibrated = false when there are no observations).",
+        "beta_fitted": "The calibration converged inside its bounds (passes with calibrated = false when there are no observations); a warning when it did not (the observations do not determine beta).",
     },
     {"scipy"},
 ))
