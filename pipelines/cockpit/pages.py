@@ -213,11 +213,12 @@ def render_page(data: PageData, geometry: MapGeometry, tables: RegionTables, gro
 
 def with_backlink(html: str, href: str, label: str) -> str:
     """A commune report with a link back to its group's cockpit inserted after ``<body>``,
-    and its link to the reports' index (``index.html``) pointed at the group's page, which
-    lists the group's communes (idempotent: a report that already has it is returned as is)."""
+    and its links to the reports' index (``index.html``) and to the regional cockpit pointed at
+    the group's page, which lists the group's communes: a group folder published alone has no
+    link out of it (idempotent: a report that already has it is returned as is)."""
     if BACKLINK_MARK in html:
         return html
-    html = html.replace('href="index.html"', f'href="{href}"')
+    html = html.replace('href="index.html"', f'href="{href}"').replace('href="../cockpit/index.html"', f'href="{href}"')
     nav = (f'<nav {BACKLINK_MARK} style="font:14px sans-serif;padding:6px 12px;background:#eef3f6;border-bottom:1px solid #cdd">'
            f'<a href="{href}">&larr; Tableau de bord : {escape(label)}</a></nav>')
     found = re.search(r"<body[^>]*>", html)

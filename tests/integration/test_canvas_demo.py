@@ -175,3 +175,9 @@ def test_the_consultant_section_and_a_rejected_action_out_of_the_plan(demo):
     assert "marché hebdomadaire" in plan and "ajoutée par le consultant" in plan
     other = (demo.exports / "reports" / "92813.html").read_text(encoding="utf-8")
     assert "pas encore été validé" in other or "non validé" in other or "Validation par le consultant" in other
+
+
+def test_every_commune_report_links_to_the_regional_cockpit(demo):
+    reports = sorted((demo.exports / "reports").glob("[0-9]*.html"))
+    assert reports and all('href="../cockpit/index.html"' in p.read_text(encoding="utf-8") for p in reports)
+    assert (demo.exports / "cockpit" / "index.html").exists()
