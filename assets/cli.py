@@ -138,6 +138,9 @@ def cmd_run(lake: Lake) -> RunOutcome:
     from pipelines import availability
 
     availability.require(availability.scan_landing(lake.landing))
+    swept = lake.sweep_temporaries()
+    if swept:
+        print(f"removed {len(swept)} temporary file(s) a killed run left behind: " + ", ".join(swept[:5]))
     selection, days = run_selection(lake)
     log = RunLog(lake.logs, steps=len(selection))
     started = time.perf_counter()

@@ -31,6 +31,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -155,6 +156,12 @@ def atomic_path(target: Target) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _temporary(name: str) -> bool:
+    """A temporary file's name: ``.<name>.<random>.tmp<suffix>`` (local), ``.<name>.<hex>.tmp``
+    (object storage), ``.<name>.<pid>.tmp`` (the streamed probes)."""
+    return name.startswith(".") and ".tmp" in name
 
 
 def publish(local: Path, uri: str) -> str:
@@ -352,6 +359,37 @@ class Lake:
         if not folder.is_dir():
             return []
         return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+    def sweep_temporaries(self, older_than_s: float = 3600.0) -> list[str]:
+        """Delete the temporary files and keys a killed run left behind (``.<name>.<...>.tmp...``
+        beside a lake table, an export or the warehouse) when older than ``older_than_s``
+        seconds (a running writer's own temporary file is younger); return what was deleted,
+        relative to the data root."""
+        now = time.time()
+        gone = []
+        for area in ("lake", "exports"):
+            base = self.location(area)
+            if self.remote:
+                root = _key(str(base)).rstrip("/")
+                selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
+                infos = s3_filesystem().get_file_info(selector)
+                stale = [i.path for i in infos if i.type == pafs.FileType.File and _temporary(i.base_name)
+                         and i.mtime is not None and now - i.mtime.timestamp() > older_than_s]
+                for key in stale:
+                    s3_filesystem().delete_file(key)
+                gone += [f"{area}/{k[len(root) + 1:]}" for k in stale]
+            elif Path(base).is_dir():
+                for path in Path(base).rglob(".*"):
+                    if path.is_file() and _temporary(path.name) and now - path.stat().st_mtime > older_than_s:
+                        path.unlink(missing_ok=True)
+                        gone.append(path.relative_to(self.root).as_posix())
+        warehouse_dir = self.warehouse.parent
+        if warehouse_dir.is_dir():
+            for path in warehouse_dir.glob(".*.tmp*"):
+                if path.is_file() and now - path.stat().st_mtime > older_than_s:
+                    path.unlink(missing_ok=True)
+                    gone.append(path.name)
+        return sorted(gone)
 
     def landing_listing(self) -> dict[str, float]:
         """``relative path -> modification time`` of every landing file (the sensor's view)."""

@@ -87,3 +87,30 @@ def test_days_listing_and_landing_listing(tmp_path):
     (tmp_path / "landing" / "wifi" / "2026-10-25.csv").write_text("x\n")
     assert list(lake.landing_listing()) == ["wifi/2026-10-25.csv"]
     assert lake.landing == tmp_path / "landing"
+
+
+def test_sweep_removes_only_stale_temporaries(tmp_path):
+    """A killed run's temporary files are removed on the next run; a running writer's (young)
+    temporary file and every real file stay."""
+    import os
+    import time
+
+    from pipelines.lake import Lake
+
+    lake = Lake(tmp_path)
+    lake.write(pd.DataFrame({"a": [1]}), "gold", "t")
+    folder = tmp_path / "lake" / "gold"
+    stale = folder / ".t.abc123.tmp.parquet"
+    young = folder / ".t.def456.tmp.parquet"
+    stale_export = tmp_path / "exports" / "reports" / ".52812.x.tmp.html"
+    stale_export.parent.mkdir(parents=True)
+    stale_warehouse = tmp_path / ".warehouse.q1.tmp.duckdb"
+    for path in (stale, young, stale_export, stale_warehouse):
+        path.write_bytes(b"partial")
+    old = time.time() - 7200
+    for path in (stale, stale_export, stale_warehouse):
+        os.utime(path, (old, old))
+    gone = lake.sweep_temporaries()
+    assert gone == sorted(["lake/gold/.t.abc123.tmp.parquet", "exports/reports/.52812.x.tmp.html", ".warehouse.q1.tmp.duckdb"])
+    assert young.exists() and (folder / "t.parquet").exists()
+    assert lake.read("gold", "t")["a"].tolist() == [1]
