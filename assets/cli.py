@@ -138,9 +138,7 @@ def cmd_run(lake: Lake) -> RunOutcome:
     from pipelines import availability
 
     availability.require(availability.scan_landing(lake.landing))
-    swept = lake.sweep_temporaries()
-    if swept:
-        print(f"removed {len(swept)} temporary file(s) a killed run left behind: " + ", ".join(swept[:5]))
+    sweep(lake)
     selection, days = run_selection(lake)
     log = RunLog(lake.logs, steps=len(selection))
     started = time.perf_counter()
@@ -168,6 +166,13 @@ def cmd_run(lake: Lake) -> RunOutcome:
     if not result.success and not steps:
         steps = ["run"]
     return RunOutcome(steps + failed_checks, warning_checks)
+
+
+def sweep(lake: Lake) -> None:
+    """Remove the temporary files a killed run left behind, and say so."""
+    swept = lake.sweep_temporaries()
+    if swept:
+        print(f"removed {len(swept)} temporary file(s) a killed run left behind: " + ", ".join(swept[:5]))
 
 
 def run_selection(lake: Lake) -> tuple[list, list[str]]:
