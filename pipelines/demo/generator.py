@@ -36,7 +36,7 @@ from pipelines.demo.vacant import write_vacant
 from pipelines.errors import ConfigError
 
 MAX_DAYS = 1100
-"""Longest period (days)."""
+"""Longest period (days): three years of history (a year-on-year change needs at least 392)."""
 TRUTH_FILE = "_truth/demo_truth.json"
 """What the generator built in (not a provider file): for tests and calibration checks."""
 
@@ -68,7 +68,7 @@ def generate(
     start : date, default 2026-10-12
         First local day of the period.
     days : int, default 28
-        Number of days of the period (1 to 364), whatever the number of communes.
+        Number of days of the period (1 to 1100: three years, leap day and DST changes included), whatever the number of communes.
     osm_pbf : bool, default False
         Also write the OSM extract as PBF (``osm/territory.osm.pbf``, same elements as
         ``osm/territory.osm``), as Geofabrik delivers it.

@@ -671,8 +671,8 @@ def test_the_readers_accept_a_region(small_region):
         ({"communes": 0}, "communes must be between 1 and 600"),
         ({"communes": 601}, "communes must be between 1 and 600"),
         ({"scale": 2, "communes": 20}, "give scale or communes, not both"),
-        ({"days": 0}, "days must be between 1 and 364"),
-        ({"days": 365}, "days must be between 1 and 364"),
+        ({"days": 0}, "days must be between 1 and 1100"),
+        ({"days": 1101}, "days must be between 1 and 1100"),
     ],
 )
 def test_bad_settings_raise_config_errors(tmp_path, kwargs, message):
