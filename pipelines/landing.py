@@ -88,7 +88,7 @@ _Entry = tuple[str, int, int]
 
 
 @functools.lru_cache(maxsize=256)
-def _folder_index(folder: Path, _mtime_ns: int, _version: int) -> dict[str, _Entry]:
+def _folder_index(folder: Path, _mtime_ns: int) -> dict[str, _Entry]:
     """The regular files of ``folder`` by name, read once per version of the folder (one
     ``scandir``): a daily folder of two years is listed once, not once per day."""
     out = {}
@@ -100,18 +100,15 @@ def _folder_index(folder: Path, _mtime_ns: int, _version: int) -> dict[str, _Ent
     return out
 
 
-_REBUILDS: dict[Path, int] = {}
-
-
 def _index(path: Path) -> dict[str, _Entry]:
-    """The index of ``path``'s folder, rebuilt when the folder changed or when ``path`` itself
-    was rewritten in place (its size or time differ from the index)."""
-    folder = path.parent
-    st = path.stat()
-    index = _folder_index(folder, folder.stat().st_mtime_ns, _REBUILDS.get(folder, 0))
+    """The index of ``path``'s folder, read again when the folder changed or when ``path``
+    itself was rewritten in place (its size or time differ from the index: rare, so the
+    whole cache is dropped)."""
+    folder, st = path.parent, path.stat()
+    index = _folder_index(folder, folder.stat().st_mtime_ns)
     if index.get(path.name, (None, -1, -1))[1:] != (st.st_size, st.st_mtime_ns):
-        _REBUILDS[folder] = _REBUILDS.get(folder, 0) + 1
-        index = _folder_index(folder, folder.stat().st_mtime_ns, _REBUILDS[folder])
+        _folder_index.cache_clear()
+        index = _folder_index(folder, folder.stat().st_mtime_ns)
     return index
 
 

@@ -212,7 +212,7 @@ def report_inputs(lk: Lake) -> ReportInputs:
                         footfall_curve=layers["footfall_curve"] if layers["footfall_curve"] is not None else pd.DataFrame(),
                         streets=layers["streets"], places=map_places(_read(reader, "bronze.osm_pois"), frames.tourism),
                         comparison=layers["comparison"], shops=frames.shops,
-                        **{field: _read(reader, name) if reader.exists(name) else pd.DataFrame()
+                        **{field: reader.read(name) if reader.exists(name) else pd.DataFrame()
                            for field, name in CONSULTANT_REPORT_TABLES.items()},
                         meta=meta, **result)
 

@@ -131,14 +131,15 @@ def load_kbo(landing: Path) -> Results:
     else on postcode centroids (``kbo/postcodes.csv``); the precision is kept."""
     folder = landing / "kbo"
     full = folder / "full"
-    if not readable(landing, folder / "establishment.csv") and not readable(landing, full):
+    full_ok = readable(landing, full)  # a folder: one walk for the link check
+    if not readable(landing, folder / "establishment.csv") and not full_ok:
         return {}
     postcodes_path = folder / "postcodes.csv"
     postcodes = kbo.read_postcodes(postcodes_path) if readable(landing, postcodes_path) else None
     territory = None
-    if postcodes is not None and (readable(landing, full) or _best_file(landing)):
+    if postcodes is not None and (full_ok or _best_file(landing)):
         territory = _territory_postcodes(landing, postcodes)
-    if readable(landing, full):
+    if full_ok:
         updates = sorted(d for d in (folder / "updates").glob("*") if d.is_dir() and readable(landing, d))
         tables = kbo_full.read_kbo_full(full, postcodes=territory or [], updates=updates)
     else:
