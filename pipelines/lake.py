@@ -188,7 +188,13 @@ def write_atomic(target: Target, writer: Callable[[Path], None]) -> Target:
 
 
 def write_table(frame: pd.DataFrame, target: Target) -> Target:
-    """Write a (Geo)DataFrame to Parquet atomically; GeoDataFrames as GeoParquet 1.1."""
+    """Write a (Geo)DataFrame to Parquet atomically; GeoDataFrames as GeoParquet 1.1.
+
+    ``frame.attrs`` (readers keep the landing file's path and encoding there) is not written:
+    pandas would store it in the file's metadata, publishing a local path."""
+    if frame.attrs:
+        frame = frame.copy(deep=False)
+        frame.attrs = {}
     if isinstance(frame, gpd.GeoDataFrame):
         return write_atomic(
             target,

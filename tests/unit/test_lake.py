@@ -114,3 +114,18 @@ def test_sweep_removes_only_stale_temporaries(tmp_path):
     assert gone == sorted(["lake/gold/.t.abc123.tmp.parquet", "exports/reports/.52812.x.tmp.html", ".warehouse.q1.tmp.duckdb"])
     assert young.exists() and (folder / "t.parquet").exists()
     assert lake.read("gold", "t")["a"].tolist() == [1]
+
+
+@pytest.mark.parametrize("geo", [False, True])
+def test_frame_attrs_are_not_published(tmp_path, geo):
+    """Readers keep the landing path in ``attrs``; pandas would store it in the Parquet
+    metadata of the lake table (a local path in a published file)."""
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    if geo:
+        frame = gpd.GeoDataFrame(frame, geometry=shapely.points([0, 1], [0, 1]), crs=4326)
+    frame.attrs["source_file"] = "/home/someone/landing/kbo/establishment.csv"
+    path = Lake(tmp_path).write(frame, "bronze", "t")
+    metadata = b"".join(pq.read_schema(path).metadata.values())
+    assert b"/home/someone" not in metadata
+    assert frame.attrs["source_file"].startswith("/home")  # the caller's frame is untouched
+    assert pq.read_table(path).num_rows == 2
