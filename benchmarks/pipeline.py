@@ -25,10 +25,12 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -38,6 +40,9 @@ import pyproj
 import shapely
 from scipy.spatial import cKDTree
 from shapely.ops import substring
+
+if TYPE_CHECKING:
+    from pipelines.lake import Lake
 
 from pipelines.catchment import huff_probabilities
 from pipelines.catchment.area import (
@@ -317,7 +322,9 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def pipeline_run(communes: int, days: int) -> dict[str, object]:
+def pipeline_run(
+    communes: int, days: int, start: date | None = None, probe: Callable[[Lake], dict] | None = None
+) -> dict[str, object]:
     """Generate a region of ``communes`` communes and materialise every asset, in process.
 
     Returns the generation time, the wall time and the peak resident memory of every step
@@ -325,6 +332,9 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
     run's peak RSS and whether it succeeded with every check passing; then the nightly
     refresh of the last day (its partitions and everything downstream, the ``refresh_day``
     job of the schedule) on the built lake: wall time, peak RSS, success.
+
+    ``start`` is the first day of the time series (default: the generator's); ``probe``, if
+    given, is called with the built lake at the end and its result returned as ``probe``.
     """
     import threading
 
@@ -352,7 +362,7 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
         lake = Lake(Path(tmp))
         os.environ["SMARTCOMMERCE_DATA"] = str(lake.root)
         started = time.perf_counter()
-        generate(lake.landing, communes=communes, days=days)
+        generate(lake.landing, communes=communes, days=days, **({"start": start} if start else {}))
         generated = time.perf_counter() - started
         keys = set(daily.get_partition_keys())
         period = [d for d in landing_days(lake.landing) if d in keys]
@@ -410,6 +420,7 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION"
         ]
+        probed = probe(lake) if probe else None
     return {
         "communes": communes,
         "days": days,
@@ -423,6 +434,7 @@ def pipeline_run(communes: int, days: int) -> dict[str, object]:
         "checks": len(checks),
         "failed_checks": sum(not c.passed for c in checks),
         "steps": steps,
+        **({"probe": probed} if probe else {}),
     }
 
 
