@@ -48,7 +48,8 @@ lint: install
 
 bench: install
 	$(BIN)/python -m benchmarks.pipeline
-	$(BIN)/python -m benchmarks.pipeline --pipeline --days 2
+	$(BIN)/python -m benchmarks.pipeline --pipeline --days 2 --communes 10,50,262,581
+	$(BIN)/python -m benchmarks.history --communes 262 --days 365 --out docs/performance.md
 	$(BIN)/python -m benchmarks.ingest --scale 3 --out docs/performance.md
 	$(BIN)/python -m benchmarks.transit --out docs/performance.md
 	$(BIN)/python -m benchmarks.cockpit --out docs/performance.md
