@@ -268,23 +268,46 @@ def _province(xy: np.ndarray, outline: shapely.Geometry) -> np.ndarray:
     ).astype(object)
 
 
-def _codes(provinces: np.ndarray, roles: np.ndarray) -> tuple[list[str], list[tuple[str, ...]]]:
-    """NIS codes and postcodes, numbered within each province."""
+ARRONDISSEMENTS: dict[str, tuple[str, ...]] = {
+    # the real NIS arrondissement digits of each province, from west to east
+    "Hainaut": ("4", "7", "1", "3", "5", "8", "6", "2"),
+    "Namur": ("3", "1", "2"),
+    "Liège": ("4", "1", "2", "3"),
+    "Luxembourg": ("3", "4", "2", "5", "1"),
+}
+"""Province -> its arrondissements' second NIS digit (Hainaut: 54 Mouscron, 57 Tournai, 51 Ath,
+53 Mons, 55 Soignies, 58 La Louvière, 56 Thuin, 52 Charleroi), ordered west to east: the
+communes of a province are spread over them by longitude, so the groups built by
+arrondissement (the Hainaut intercommunales, :mod:`pipelines.cockpit.groups`) all have some."""
+
+
+def _codes(
+    provinces: np.ndarray, roles: np.ndarray, x: np.ndarray
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """NIS codes and postcodes, numbered within each province; a province's communes are
+    spread over its arrondissements from west to east (``x``: easting)."""
     nis = [""] * len(provinces)
     postcodes: list[tuple[str, ...]] = [()] * len(provinces)
     n_codes = {"regional_centre": 3, "town": 2, "rural": 1}
     for name, (prefix, _, (lo, hi)) in PROVINCES.items():
         members = np.flatnonzero(provinces == name)
-        if len(members) > (100 if len(prefix) == 2 else 900):
-            raise ConfigError(f"too many communes in province {name}: {len(members)}")
         step = max(3, min(10, (hi - lo + 1) // max(len(members), 1)))
         if len(members) * step > hi - lo + 1:
             raise ConfigError(f"too many communes in province {name} for its postcodes")
         for k, i in enumerate(members):
-            arr = "" if len(prefix) == 2 else str(1 + k // 100)
-            nis[i] = f"{prefix}{arr}8{k % 100:02d}"
             base = lo + k * step
             postcodes[i] = tuple(str(base + j) for j in range(n_codes[roles[i]]))
+        if len(prefix) == 2:  # Brabant wallon: one arrondissement (25)
+            chunks = [(prefix, members)]
+        else:
+            by_x = members[np.argsort(x[members], kind="stable")]
+            arr = ARRONDISSEMENTS[name]
+            chunks = [(prefix + a, np.sort(c)) for a, c in zip(arr, np.array_split(by_x, len(arr)), strict=True)]
+        for code, chunk in chunks:
+            if len(chunk) > 100:
+                raise ConfigError(f"too many communes in arrondissement {code} of {name}: {len(chunk)} (at most 100)")
+            for k, i in enumerate(chunk):
+                nis[i] = f"{code}8{k:02d}"
     return nis, postcodes
 
 
@@ -348,7 +371,7 @@ def region_recipe(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, shape
     roles = _roles(rng, xy)
     population = _populations(rng, roles)
     provinces = _province(xy, outline)
-    nis, postcodes = _codes(provinces, roles)
+    nis, postcodes = _codes(provinces, roles, xy[:, 0])
     group = _groups(rng, xy, population)
     rc, town = roles == "regional_centre", roles == "town"
     rel_area = np.round(rng.uniform(60, 120, n))

@@ -722,3 +722,22 @@ def test_the_readers_accept_the_demo_and_quarantine_exactly_the_defects(demo):
         result = reader(root / d["file"])
         assert result.balanced
         assert d["row"] in set(result.quarantine["row_number"]), d
+
+
+@pytest.mark.parametrize("n", [262, 581])
+def test_a_region_spreads_each_province_over_its_arrondissements(n):
+    """Every intercommunale of the cockpit gets communes: Hainaut's three are by arrondissement
+    (IDETA 51/54/57, IDEA 53/55/58, IGRETEC 52/56), so the region fills all eight."""
+    from pipelines.cockpit.groups import assign_groups
+    from pipelines.demo.region import ARRONDISSEMENTS, region_recipe
+
+    table, _ = region_recipe(np.random.default_rng(42), n)
+    assert table["nis"].is_unique
+    for province, digits in ARRONDISSEMENTS.items():
+        prefix = PROVINCES[province][0]
+        held = set(table.loc[table["province"] == province, "nis"].str[:2])
+        assert held == {prefix + d for d in digits}, province
+    hainaut = table[table["province"] == "Hainaut"].sort_values("x")
+    assert hainaut["nis"].iloc[0][:2] in {"54", "57"} and hainaut["nis"].iloc[-1][:2] in {"52", "56"}  # west -> east
+    groups = assign_groups(table.assign(commune=table["name_fr"])[["nis", "commune"]])
+    assert {"ideta", "idea", "igretec", "bep", "spi", "idelux", "inbw"} <= set(groups["group"])
