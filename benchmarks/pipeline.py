@@ -322,6 +322,25 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _steps(instance, run_id: str, samples: list[tuple[float, int]]) -> dict[str, dict[str, float]]:
+    """Wall time and peak RSS of every step of a run, from its event log and the RSS samples."""
+    starts: dict[str, float] = {}
+    steps: dict[str, dict[str, float]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            t0, t1 = starts.get(event.step_key, entry.timestamp), entry.timestamp
+            during = [rss for t, rss in samples if t0 <= t <= t1]
+            if not during:  # shorter than the sampling step: the nearest sample
+                during = [min(samples, key=lambda s: abs(s[0] - t1))[1]]
+            steps[event.step_key] = {"seconds": t1 - t0, "peak_mb": max(during) / 2**20}
+    return steps
+
+
 def pipeline_run(
     communes: int, days: int, start: date | None = None, probe: Callable[[Lake], dict] | None = None
 ) -> dict[str, object]:
@@ -401,20 +420,8 @@ def pipeline_run(
         nightly_s = time.perf_counter() - started
         stop.set()
         sampler.join()
-        starts: dict[str, float] = {}
-        steps: dict[str, dict[str, float]] = {}
-        for entry in instance.all_logs(result.run_id):
-            event = entry.dagster_event
-            if event is None or event.step_key is None:
-                continue
-            if event.event_type_value == "STEP_START":
-                starts[event.step_key] = entry.timestamp
-            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                t0, t1 = starts.get(event.step_key, entry.timestamp), entry.timestamp
-                during = [rss for t, rss in samples if t0 <= t <= t1]
-                if not during:  # shorter than the sampling step: the nearest sample
-                    during = [min(samples, key=lambda s: abs(s[0] - t1))[1]]
-                steps[event.step_key] = {"seconds": t1 - t0, "peak_mb": max(during) / 2**20}
+        steps = _steps(instance, result.run_id, samples)
+        nightly_steps = _steps(instance, nightly.run_id, samples)
         checks = [
             e.asset_check_evaluation_data
             for e in result.all_events
@@ -434,6 +441,7 @@ def pipeline_run(
         "checks": len(checks),
         "failed_checks": sum(not c.passed for c in checks),
         "steps": steps,
+        "nightly_steps": nightly_steps,
         **({"probe": probed} if probe else {}),
     }
 

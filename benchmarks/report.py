@@ -179,6 +179,23 @@ def _target_lines(runs: list[dict]) -> list[str]:
     return lines
 
 
+def _nightly_lines(runs: list[dict], top: int = 8) -> list[str]:
+    """The slowest steps of the nightly refresh at the largest size (what bounds it)."""
+    big = max(runs, key=lambda r: r["communes"])
+    steps = sorted(big.get("nightly_steps", {}).items(), key=lambda kv: -kv[1]["seconds"])[:top]
+    if not steps:
+        return []
+    total = sum(v["seconds"] for v in big["nightly_steps"].values())
+    return [
+        f"Nightly refresh at {big['communes']} communes: {len(big['nightly_steps'])} steps, "
+        f"{total:.1f} s in steps; the slowest:",
+        "",
+        "| step | s | share |",
+        "|---|---:|---:|",
+        *[f"| {k} | {v['seconds']:.2f} | {100 * v['seconds'] / total:.0f} % |" for k, v in steps],
+    ]
+
+
 def write_pipeline_section(runs: list[dict], path: Path, seconds: float) -> None:
     """Write (or replace) the "Whole pipeline" section of ``docs/performance.md``.
 
@@ -212,7 +229,7 @@ def write_pipeline_section(runs: list[dict], path: Path, seconds: float) -> None
             f"{'yes' if r['success'] else 'no'} | {r['nightly_s']:.1f} | "
             f"{r['nightly_peak_mb']:.0f} | {'yes' if r['nightly_success'] else 'no'} |"
         )
-    lines += ["", *_target_lines(runs)]
+    lines += ["", *_target_lines(runs), "", *_nightly_lines(runs)]
     lines += ["", f"| step | {head} | time growth |", "|---|" + "---:|---:|" * len(runs) + "---:|"]
     for step in steps:
         cells, times = [], []
