@@ -66,12 +66,20 @@ def _share(num: float, den: float) -> float:
     return float(min(num / den, 1.0)) if den > 0 else np.nan
 
 
-def _points_in_districts(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, nis: str) -> float:
-    own = districts[districts["nis"].astype(str) == nis]
-    if own.empty or points is None or points.empty:
-        return np.nan if own.empty else 0.0
-    hit = gpd.sjoin(own[["district_id", "geometry"]], points[["geometry"]].to_crs(own.crs), predicate="contains")
-    return _share(hit["district_id"].nunique(), len(own))
+def _district_shares(points: gpd.GeoDataFrame | None, districts: gpd.GeoDataFrame) -> dict[str, float]:
+    """Commune -> share of its shopping districts holding at least one of its own points
+    (``points`` carry the ``nis`` of their commune): one spatial join for the territory."""
+    own = districts["nis"].astype(str)
+    totals = own.value_counts()
+    shares = dict.fromkeys(totals.index, 0.0)
+    if points is None or points.empty or "nis" not in points or districts.empty:
+        return shares
+    pts = gpd.GeoDataFrame({"point_nis": points["nis"].astype(str)}, geometry=points.geometry.to_crs(districts.crs))
+    hit = gpd.sjoin(gpd.GeoDataFrame({"district_id": districts["district_id"], "nis": own}, geometry=districts.geometry),
+                    pts, predicate="contains")
+    held = hit[hit["nis"] == hit["point_nis"]].groupby("nis")["district_id"].nunique()
+    shares.update({nis: _share(float(n), float(totals[nis])) for nis, n in held.items()})
+    return shares
 
 
 def _splitter(inp: CoverageInputs) -> Callable[[pd.DataFrame, str], pd.DataFrame]:
@@ -87,7 +95,8 @@ def _splitter(inp: CoverageInputs) -> Callable[[pd.DataFrame, str], pd.DataFrame
     return of
 
 
-def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFrame, str], pd.DataFrame]) -> dict[str, tuple[float, str]]:
+def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFrame, str], pd.DataFrame],
+                      in_districts: Mapping[str, Mapping[str, float]]) -> dict[str, tuple[float, str]]:
     def of(frame: pd.DataFrame) -> pd.DataFrame:
         return split(frame, nis)
 
@@ -97,8 +106,6 @@ def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFra
     src = shops["source"].astype(str) if len(shops) else pd.Series(dtype=str)
     cells = of(inp.friction_cells)
     served = float(cells.loc[cells["pt_class"].astype(str) != "none", "population"].sum()) if len(cells) else 0.0
-    sensors = of(inp.sensors)
-    kinds = sensors["kind"].astype(str) if len(sensors) else pd.Series(dtype=str)
     parking = of(inp.parking)
     ind = of(inp.indicators)
     od_ok = ind[(ind["indicator"] == "od_inflow_outside_share") & ind["district_id"].isna() & ind["value"].notna()] if len(ind) else ind
@@ -109,11 +116,11 @@ def _commune_coverage(inp: CoverageInputs, nis: str, split: Callable[[pd.DataFra
         "kbo": (_share(float(src.str.contains("kbo").sum()), len(shops)), "part des commerces présents dans la BCE"),
         "addresses": (_share(float(src.str.contains("kbo").sum()), len(shops)), "part des commerces géolocalisés par adresse"),
         "gtfs": (_share(served, float(cells["population"].sum())) if len(cells) else np.nan, "part des habitants à distance de marche d'un arrêt desservi"),
-        "wifi": (_points_in_districts(sensors[kinds == "wifi"], inp.districts, nis), "part des noyaux équipés d'un capteur WiFi"),
-        "counters": (_points_in_districts(sensors[kinds == "pedestrian"], inp.districts, nis), "part des noyaux équipés d'un compteur piéton"),
+        "wifi": (in_districts["wifi"].get(nis, np.nan), "part des noyaux équipés d'un capteur WiFi"),
+        "counters": (in_districts["counters"].get(nis, np.nan), "part des noyaux équipés d'un compteur piéton"),
         "od": (1.0 if len(od_ok) else 0.0, "flux entrants publiés pour la commune"),
         "vouchers": (_share(len(of(inp.merchants)), len(shops)), "part des commerces affiliés aux chèques"),
-        "vacancy": (_points_in_districts(inp.vacant[inp.vacant["nis"].astype(str) == nis] if len(inp.vacant) else inp.vacant, inp.districts, nis), "part des noyaux couverts par le registre"),
+        "vacancy": (in_districts["vacancy"].get(nis, np.nan), "part des noyaux couverts par le registre"),
         "parking": (_share(float(parking["capacity"].notna().sum()), len(parking)) if len(parking) else np.nan, "part des parkings à capacité connue"),
         "survey": (_share(_surveyed(of(inp.online)), len(shops)), "part des commerces interrogés par l'enquête"),
     }
@@ -140,9 +147,15 @@ def coverage_table(inp: CoverageInputs) -> pd.DataFrame:
     """Coverage (0-1), its basis (French) and local presence per commune and family."""
     rows = []
     split = _splitter(inp)
+    kinds = inp.sensors["kind"].astype(str) if len(inp.sensors) else pd.Series(dtype=str)
+    in_districts = {
+        "wifi": _district_shares(inp.sensors[kinds == "wifi"] if len(inp.sensors) else None, inp.districts),
+        "counters": _district_shares(inp.sensors[kinds == "pedestrian"] if len(inp.sensors) else None, inp.districts),
+        "vacancy": _district_shares(inp.vacant, inp.districts),
+    }
     for nis in inp.communes["nis"].astype(str):
         local = _local_presence(inp, nis, split)
-        for family, (value, basis) in _commune_coverage(inp, nis, split).items():
+        for family, (value, basis) in _commune_coverage(inp, nis, split, in_districts).items():
             rows.append({"nis": nis, "source": family, "coverage": value, "coverage_basis": basis,
                          "local": local.get(family, True)})
     return pd.DataFrame(rows, columns=["nis", "source", "coverage", "coverage_basis", "local"])
