@@ -17,7 +17,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import yaml
+from pyproj import Transformer
 
 from pipelines.canvas.catalogue import SCENARIOS_YAML, Catalogue
 from pipelines.canvas.scorecard import nominal_score
@@ -50,21 +52,25 @@ def load_scenarios(path: Path = SCENARIOS_YAML) -> dict[str, dict[str, Any]]:
     return scenarios
 
 
-def _point(at: Any, nis: str, districts: gpd.GeoDataFrame) -> gpd.GeoSeries | None:
+_TO_METRIC = Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
+
+
+def _point(at: Any, nis: str, districts: gpd.GeoDataFrame) -> shapely.Point | None:
+    """Where a change stands (metric CRS): ``at`` (lon, lat) or the main district's origin."""
     if isinstance(at, dict):
-        return gpd.GeoSeries(gpd.points_from_xy([at["lon"]], [at["lat"]]), crs=CRS_WGS84).to_crs(CRS_METRIC)
+        return shapely.Point(_TO_METRIC.transform(at["lon"], at["lat"]))
     own = districts[districts["nis"].astype(str) == nis]
     if own.empty:
         return None
     main = own.sort_values(["n_shops", "district_id"], ascending=[False, True]).iloc[0]
-    return gpd.GeoSeries(gpd.points_from_xy([main["origin_lon"]], [main["origin_lat"]]), crs=CRS_WGS84).to_crs(CRS_METRIC)
+    return shapely.Point(_TO_METRIC.transform(main["origin_lon"], main["origin_lat"]))
 
 
 def _dg_regio(dph: np.ndarray) -> np.ndarray:
     return np.select([dph > 10, dph >= 4, dph > 0], ["high", "medium", "low"], "none")
 
 
-def stop_effect(cells: gpd.GeoDataFrame, point: gpd.GeoSeries, departures_per_hour: float) -> dict[str, float]:
+def stop_effect(cells: gpd.GeoDataFrame, point: shapely.Point, departures_per_hour: float) -> dict[str, float]:
     """Change of the SDG 11.2.1 share and of the share without service (percentage points)
     when a stop with ``departures_per_hour`` stands at ``point`` (metric CRS)."""
     pop = cells["population"].to_numpy(dtype=float)
@@ -73,7 +79,7 @@ def stop_effect(cells: gpd.GeoDataFrame, point: gpd.GeoSeries, departures_per_ho
         return {"pt_sdg_11_2_1_share": 0.0, "pt_class_none_share": 0.0}
     geoms = cells.geometry if cells.crs is not None and cells.crs.to_epsg() == 31370 else cells.geometry.to_crs(CRS_METRIC)
     centres = geoms.centroid
-    near = (centres.distance(point.iloc[0]) <= WALK_STOP_M / DETOUR).to_numpy()
+    near = (centres.distance(point) <= WALK_STOP_M / DETOUR).to_numpy()
     before = cells["pt_departures_per_hour"].fillna(0.0).to_numpy(dtype=float)
     after = np.where(near, np.maximum(before, departures_per_hour), before)
     sdg = lambda d: 100.0 * pop[d >= FREQUENT].sum() / total  # noqa: E731
@@ -99,7 +105,7 @@ def _apply(change: dict[str, Any], nis: str, values: dict[str, float], inp: Scen
     point = _point(change.get("at", "main_district"), nis, inp.districts)
     if point is None:
         return ["pas de noyau commercial : emplacement inconnu"]
-    near_district = bool(len(own_d)) and float(own_d.geometry.distance(point.iloc[0]).min()) <= WALK_PARKING_M / DETOUR
+    near_district = bool(len(own_d)) and float(own_d.geometry.distance(point).min()) <= WALK_PARKING_M / DETOUR
     if kind == "add_stop":
         dph = float(change["departures_per_hour"])
         cells = inp.cells[inp.cells["nis"].astype(str) == nis]
@@ -146,34 +152,41 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
         targets = matrix.index if spec.get("communes", "all") == "all" else [str(n) for n in spec["communes"] if str(n) in matrix.index]
         for nis in targets:
             at = matrix.index.get_loc(nis)
-            values = matrix.loc[nis].to_dict()
+            before = matrix.loc[nis].to_dict()
+            values = dict(before)
             local = own(nis)
             notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, local)]
             common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes),
                       "assumptions": assumptions}
             moved = set()
             for code in catalogue.indicators:
-                b, a = matrix.loc[nis, code], values[code]
+                b, a = before[code], values[code]
                 if pd.notna(b) and pd.notna(a) and abs(a - b) > 1e-12:
                     rows.append({**common, "level": "indicator", "code": code, "name_fr": catalogue.indicators[code].name_fr,
                                  "before": float(b), "after": float(a), "rank_before": np.nan, "rank_after": np.nan})
                 if not _same(b, a):
                     moved.add(catalogue.indicators[code].pillar)
-            changed = None
-            if moved:
-                changed = matrix.copy()
-                changed.loc[nis] = pd.Series(values)
+            # a commune's score depends on its own values only (fixed goalposts): score its
+            # changed row alone, then rank it among the others' unchanged scores
+            changed = pd.DataFrame([values], index=[nis]) if moved else None
             for p in pillars:
-                after, after_rank = base[p.code], base_rank[p.code]
+                after, after_rank = base[p.code][at], base_rank[p.code][at]
                 if p.code in moved:
-                    after = nominal_score(changed, catalogue, p.code)[0]
-                    after_rank = ranks(after)
+                    scores = base[p.code].copy()
+                    scores[at] = after = nominal_score(changed, catalogue, p.code)[0][0]
+                    after_rank = _rank_of(scores, at)
                 rows.append({**common, "level": "pillar", "code": p.code, "name_fr": p.name_fr,
-                             "before": base[p.code][at], "after": after[at],
-                             "rank_before": base_rank[p.code][at], "rank_after": after_rank[at]})
+                             "before": base[p.code][at], "after": after,
+                             "rank_before": base_rank[p.code][at], "rank_after": after_rank})
     frame = pd.DataFrame(rows, columns=["nis", "scenario", "title_fr", "notes", "assumptions", "level", "code", "name_fr", "before", "after", "rank_before", "rank_after"])
     frame["delta"] = frame["after"] - frame["before"]
     return frame
+
+
+def _rank_of(scores: np.ndarray, at: int) -> float:
+    """The rank of ``scores[at]`` as :func:`~pipelines.canvas.scoring.ranks` gives it."""
+    mine = scores[at]
+    return np.nan if np.isnan(mine) else 1.0 + float((scores > mine).sum())
 
 
 def _by_commune(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
