@@ -97,6 +97,8 @@ def gpkg_bytes(layers: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
     one in SQLite, the ``gpkg_*`` rows they add merged in. The result holds the same schema
     and rows as GDAL appending the layers to one file (tested), ``last_change`` aside.
     """
+    if not layers:
+        raise ValueError("a GeoPackage needs at least one layer")
     con = sqlite3.connect(":memory:")
     try:
         for i, (name, frame) in enumerate(layers):
