@@ -6,7 +6,10 @@ same endpoint as the lake, so ``pyogrio.read_info("s3://...")`` opens the publis
 
 from __future__ import annotations
 
+import io
 import re
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -52,16 +55,21 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, target: Target, **options: object) -> Target:
-    """Write a spreadsheet-bound CSV atomically, its text cells neutralised first
+def csv_bytes(frame: pd.DataFrame, encoding: str = "utf-8", **options: object) -> bytes:
+    """A spreadsheet-bound CSV as bytes, its text cells neutralised first
     (:func:`spreadsheet_safe`); every CSV export goes through here.
 
     Lines end with CRLF (RFC 4180): a cell holding a carriage return is then quoted, where
     with ``\n`` line ends pandas writes it bare and a reader splits the row there.
     """
-    safe = spreadsheet_safe(frame)
     options = {"lineterminator": "\r\n", **options}
-    return write_atomic(target, lambda tmp: safe.to_csv(tmp, index=False, **options))
+    return spreadsheet_safe(frame).to_csv(index=False, **options).encode(encoding)
+
+
+def write_csv(frame: pd.DataFrame, target: Target, **options: object) -> Target:
+    """Write :func:`csv_bytes` atomically (a local path or an ``s3://`` URI)."""
+    content = csv_bytes(frame, **options)
+    return write_atomic(target, lambda tmp: tmp.write_bytes(content))
 
 
 def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -79,6 +87,58 @@ def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         elif out[col].dtype == np.dtype("uint64"):
             out[col] = out[col].astype("int64")
     return out
+
+
+def gpkg_bytes(layers: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
+    """A GeoPackage of every ``(name, frame)`` layer, as bytes, written without a file.
+
+    GDAL (pyogrio) writes each layer into its own in-memory GeoPackage (it cannot append to
+    one); the tables, indexes, R-tree and triggers of each are then copied into the first
+    one in SQLite, the ``gpkg_*`` rows they add merged in. The result holds the same schema
+    and rows as GDAL appending the layers to one file (tested), ``last_change`` aside.
+    """
+    if not layers:
+        raise ValueError("a GeoPackage needs at least one layer")
+    con = sqlite3.connect(":memory:")
+    try:
+        for i, (name, frame) in enumerate(layers):
+            buffer = io.BytesIO()
+            pyogrio.write_dataframe(frame, buffer, layer=name, driver="GPKG")
+            if i == 0:
+                con.deserialize(buffer.getvalue())
+            else:
+                _merge_gpkg(con, buffer.getvalue())
+        return con.serialize()
+    finally:
+        con.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _merge_gpkg(con: sqlite3.Connection, data: bytes) -> None:
+    """Copy the GeoPackage ``data`` into ``con``'s: new tables with their rows (an R-tree
+    through its virtual table, never its shadow tables), then their indexes and triggers
+    (after the rows: GDAL's triggers call functions plain SQLite lacks), and the rows of the
+    shared ``gpkg_*`` tables that ``con`` does not hold yet."""
+    con.execute("ATTACH ':memory:' AS src")
+    con.deserialize(data, name="src")
+    held = {row[0] for row in con.execute("SELECT name FROM main.sqlite_master")}
+    objects = con.execute("SELECT type, name, sql FROM src.sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").fetchall()
+    rtrees = [name for kind, name, sql in objects if kind == "table" and sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    shadows = {f"{tree}_{part}" for tree in rtrees for part in ("node", "parent", "rowid")}
+    tables = [(name, sql) for kind, name, sql in objects if kind == "table" and name not in shadows]
+    for name, sql in tables:
+        if name not in held and not name.startswith("sqlite_"):  # sqlite_sequence comes with AUTOINCREMENT
+            con.execute(sql)
+        source, target = f"src.{_quoted(name)}", f"main.{_quoted(name)}"
+        con.execute(f"INSERT OR IGNORE INTO {target} SELECT * FROM {source} EXCEPT SELECT * FROM {target}")  # noqa: S608 (quoted table names GDAL wrote)
+    for kind, name, sql in objects:
+        if kind in ("index", "trigger", "view") and name not in held:
+            con.execute(sql)
+    con.commit()
+    con.execute("DETACH src")
 
 
 def configure_gdal_s3() -> None:

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -187,8 +188,8 @@ def write_atomic(target: Target, writer: Callable[[Path], None]) -> Target:
     return target
 
 
-def write_table(frame: pd.DataFrame, target: Target) -> Target:
-    """Write a (Geo)DataFrame to Parquet atomically; GeoDataFrames as GeoParquet 1.1.
+def _parquet(frame: pd.DataFrame) -> Callable[[Path | io.BytesIO], None]:
+    """A writer of ``frame`` as Parquet; GeoDataFrames as GeoParquet 1.1 (bbox covering).
 
     ``frame.attrs`` (readers keep the landing file's path and encoding there) is not written:
     pandas would store it in the file's metadata, publishing a local path."""
@@ -196,12 +197,22 @@ def write_table(frame: pd.DataFrame, target: Target) -> Target:
         frame = frame.copy(deep=False)
         frame.attrs = {}
     if isinstance(frame, gpd.GeoDataFrame):
-        return write_atomic(
-            target,
-            lambda tmp: frame.to_parquet(tmp, index=False, schema_version="1.1.0", write_covering_bbox=True),
-        )
+        return lambda where: frame.to_parquet(where, index=False, schema_version="1.1.0", write_covering_bbox=True)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    return write_atomic(target, lambda tmp: pq.write_table(table, tmp))
+    return lambda where: pq.write_table(table, where)
+
+
+def write_table(frame: pd.DataFrame, target: Target) -> Target:
+    """Write a (Geo)DataFrame to Parquet atomically; GeoDataFrames as GeoParquet 1.1."""
+    return write_atomic(target, _parquet(frame))
+
+
+def table_bytes(frame: pd.DataFrame) -> bytes:
+    """The file :func:`write_table` writes, as bytes (for an export written by
+    :meth:`Lake.write_exports`)."""
+    buffer = io.BytesIO()
+    _parquet(frame)(buffer)
+    return buffer.getvalue()
 
 
 def read_table(path: Target) -> pd.DataFrame:
@@ -273,6 +284,21 @@ class Lake:
         """A local folder for exports that tools write as files (HTML reports, GeoPackage):
         the exports folder itself, or a staging folder published by :meth:`publish_exports`."""
         return (self.cache / "exports") if self.remote else self.root / "exports"
+
+    def write_exports(self, files: Mapping[str, bytes]) -> dict[str, Target]:
+        """Write each ``name -> content`` under ``exports/`` (``name`` relative, ``/``-separated,
+        e.g. ``reports/index.html``), each file atomically, and return where each went. On
+        object storage the file is written into the local staging folder (:attr:`exports_local`,
+        which the cockpit pages and ``smartcommerce pdf`` read) and published under the
+        bucket's ``exports/``."""
+        written: dict[str, Target] = {}
+        for name, content in files.items():
+            parts = _relative_parts(name)
+            local = write_atomic(self.exports_local.joinpath(*parts), lambda tmp, c=content: tmp.write_bytes(c))
+            if self.remote:
+                publish(Path(local), str(self.location("exports", *parts)))
+            written[name] = self.location("exports", *parts)
+        return written
 
     def publish_exports(self, local: Path) -> None:
         """Upload every file of a staging folder under ``exports/`` (nothing to do locally)."""
@@ -435,6 +461,15 @@ class Lake:
                     p.unlink()
         local.mkdir(parents=True, exist_ok=True)
         return local
+
+
+def _relative_parts(name: str) -> tuple[str, ...]:
+    """The ``/``-separated parts of an export's name; an absolute name, ``.``, ``..``, a
+    backslash or an empty part is refused (an export never lands outside ``exports/``)."""
+    parts = tuple(name.split("/"))
+    if "\\" in name or any(part in ("", ".", "..") for part in parts):
+        raise ConfigError(f"export name {name!r} must be a relative path under exports/ (no '..')")
+    return parts
 
 
 def _fingerprint(info: pafs.FileInfo) -> str:

@@ -192,12 +192,14 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
     and QGIS default styles in its layer_styles table."""
     lk = lake.lake
     inputs = report_inputs(lk)
-    folder = lk.exports_local
-    paths = build_exports(inputs, folder)
-    lk.publish_exports(folder)
-    yield dg.MaterializeResult(metadata={"reports": sum(1 for k in paths if k.isdigit()), "index": dg.MetadataValue.path(str(paths["index"])),
-                                         "canvas_gpkg": dg.MetadataValue.path(str(paths["canvas_gpkg"]))})
-    yield _check(REPORTS_KEY, checks.reports_complete(folder / "reports", inputs.peers))
+    files = build_exports(inputs)
+    written = lk.write_exports(files)
+    communes = set(inputs.peers["nis"].astype(str))
+    yield dg.MaterializeResult(metadata={"reports": sum(1 for name in files if name.removeprefix("reports/").removesuffix(".html") in communes),
+                                         "index": dg.MetadataValue.path(str(written["reports/index.html"])),
+                                         "canvas_gpkg": dg.MetadataValue.path(str(written["canvas.gpkg"])),
+                                         "bytes_written": sum(len(content) for content in files.values())})
+    yield _check(REPORTS_KEY, checks.reports_complete(files, inputs.peers))
 
 
 def report_inputs(lk: Lake) -> ReportInputs:

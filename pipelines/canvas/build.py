@@ -3,7 +3,8 @@
 * :func:`build_inventory` -> ``gold.data_cadastre``
 * :func:`build_canvas` -> ``gold.canvas_peers``, ``gold.canvas``, ``gold.canvas_pillars``,
   ``gold.actions``, ``gold.canvas_scenarios``
-* :func:`build_exports` -> reports (HTML), scorecard CSV and styled GeoPackages
+* :func:`build_exports` -> reports (HTML), scorecard CSV and styled GeoPackages, as bytes by
+  file name (``exports.canvas_reports`` writes them through the lake)
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -34,7 +34,8 @@ from pipelines.canvas.scorecard import (
     resolve_status,
     wide,
 )
-from pipelines.exports import export_layer, write_csv
+from pipelines.exports import csv_bytes
+from pipelines.lake import table_bytes
 
 
 def _empty_geo() -> gpd.GeoDataFrame:
@@ -154,20 +155,21 @@ def build_canvas(frames: CanvasFrames, cadastre: pd.DataFrame, catalogue: Catalo
     return CanvasResult(table, card.canvas, card.pillars, actions, scenario_table, meta, findings, unmatched)
 
 
-def build_exports(inputs: report.ReportInputs, exports: Path) -> dict[str, Path]:
-    """Reports (``reports/<nis>.html`` + ``index.html``), the scorecard as CSV, and the
-    styled GeoPackage ``canvas.gpkg`` (scorecard, districts, catchment tiers, footfall and
-    friction cells, French titles, QGIS styles)."""
-    paths = dict(report.write_reports(inputs, exports / "reports"))
-    csv = qgis.scorecard_csv(inputs.canvas)
-    paths["scorecard_csv"] = write_csv(csv, exports / "canvas_scorecard.csv", encoding="utf-8")
+def build_exports(inputs: report.ReportInputs) -> dict[str, bytes]:
+    """The files of the reports asset, by name relative to ``exports/``: the reports
+    (``reports/<nis>.html`` + ``reports/index.html``), the scorecard as CSV
+    (``canvas_scorecard.csv``), the styled GeoPackage ``canvas.gpkg`` (scorecard, districts,
+    catchment tiers, footfall and friction cells, French titles, QGIS styles) and the
+    scorecard layer alone as GeoParquet and styled GeoPackage (``canvas_scorecard.parquet``,
+    ``canvas_scorecard.gpkg``). Bytes only: the caller writes them."""
+    files = report.render_reports(inputs)
+    files["canvas_scorecard.csv"] = csv_bytes(qgis.scorecard_csv(inputs.canvas), encoding="utf-8")
     layers = styled_layers(inputs)
-    paths["canvas_gpkg"] = qgis.write_styled_gpkg(layers, exports / "canvas.gpkg")
+    files["canvas.gpkg"] = qgis.styled_gpkg(layers)
     scorecard = layers[0]
-    exported = export_layer(scorecard.frame, exports, "canvas_scorecard")
-    paths["scorecard_parquet"] = exported["geoparquet"]
-    paths["scorecard_gpkg"] = qgis.add_styles(exported["geopackage"], [qgis.StyledLayer("canvas_scorecard", scorecard.frame, scorecard.title_fr, scorecard.qml)])
-    return paths
+    files["canvas_scorecard.parquet"] = table_bytes(scorecard.frame)
+    files["canvas_scorecard.gpkg"] = qgis.styled_gpkg([qgis.StyledLayer("canvas_scorecard", scorecard.frame, scorecard.title_fr, scorecard.qml)])
+    return files
 
 
 def styled_layers(inp: report.ReportInputs) -> list[qgis.StyledLayer]:

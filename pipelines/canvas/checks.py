@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipelines.canvas.catalogue import FAMILIES, Catalogue, load_catalogue
+from pipelines.canvas.report import REPORTS_DIR
 from pipelines.results import Check
 
 VALID_STATUS = {"held", "missing", "broken"}
@@ -64,11 +65,13 @@ def actions_have_evidence(actions: pd.DataFrame) -> Check:
                                     "communes": int(actions["nis"].nunique())})
 
 
-def reports_complete(folder: Path, peers: pd.DataFrame) -> Check:
-    """A report per commune plus the index, none referring to an external URL."""
-    wanted = [folder / f"{n}.html" for n in peers["nis"].astype(str)] + [folder / "index.html"]
-    missing = [p.name for p in wanted if not p.exists()]
-    external = [p.name for p in wanted if p.exists() and any(t in p.read_text(encoding="utf-8") for t in ("src=\"http", "href=\"http", "src='http", "@import", "url(http"))]
+def reports_complete(files: Mapping[str, bytes], peers: pd.DataFrame) -> Check:
+    """A report per commune plus the index among the written ``files`` (names relative to
+    ``exports/``), none referring to an external URL."""
+    wanted = [f"{REPORTS_DIR}/{n}.html" for n in peers["nis"].astype(str)] + [f"{REPORTS_DIR}/index.html"]
+    missing = [name.rpartition("/")[2] for name in wanted if name not in files]
+    external = [name.rpartition("/")[2] for name in wanted if name in files
+                and any(t in files[name].decode("utf-8") for t in ("src=\"http", "href=\"http", "src='http", "@import", "url(http"))]
     return Check("one_report_per_commune", not missing and not external, {"reports": len(wanted) - len(missing), "missing": ", ".join(missing), "external_refs": ", ".join(external)})
 
 

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from pipelines.exports import for_gpkg
+from pipelines.exports import for_gpkg, gpkg_bytes
 from pipelines.lake import write_atomic
 
 SCORE_RANGES = ((0, 20, "#d7301f"), (20, 40, "#fc8d59"), (40, 60, "#fee08b"), (60, 80, "#91cf60"), (80, 100.0001, "#1a9850"))
@@ -87,20 +87,20 @@ def _styles_frame(layers: Sequence[StyledLayer]) -> pd.DataFrame:
     })
 
 
-def _write(tmp: Path, layers: Sequence[StyledLayer]) -> None:
-    for layer in layers:
-        pyogrio.write_dataframe(for_gpkg(layer.frame), tmp, layer=layer.name, driver="GPKG", append=tmp.exists())
-    pyogrio.write_dataframe(_styles_frame(layers), tmp, layer="layer_styles", driver="GPKG", append=True)
-    with sqlite3.connect(tmp) as con:
+def styled_gpkg(layers: Sequence[StyledLayer]) -> bytes:
+    """One GeoPackage, as bytes, holding every layer, its French title and description
+    (``gpkg_contents``) and its default QGIS style (``layer_styles``)."""
+    parts = [(layer.name, for_gpkg(layer.frame)) for layer in layers]
+    con = sqlite3.connect(":memory:")
+    try:
+        con.deserialize(gpkg_bytes([*parts, ("layer_styles", _styles_frame(layers))]))
         for layer in layers:
             con.execute("UPDATE gpkg_contents SET identifier = ?, description = ? WHERE table_name = ?",
                         (layer.title_fr, layer.title_fr, layer.name))
-
-
-def write_styled_gpkg(layers: Sequence[StyledLayer], target: Path) -> Path:
-    """Write every layer, its French title and its default QGIS style into one GeoPackage,
-    atomically."""
-    return write_atomic(target, lambda tmp: _write(tmp, layers))
+        con.commit()
+        return con.serialize()
+    finally:
+        con.close()
 
 
 def add_styles(gpkg: Path, layers: Sequence[StyledLayer]) -> Path:

@@ -26,7 +26,6 @@ from pipelines.canvas.actions import COST_FR
 from pipelines.canvas.catalogue import LEVELS_FR, Catalogue
 from pipelines.canvas.peers import FEATURES_FR, LENSES_FR
 from pipelines.constants import CRS_METRIC
-from pipelines.lake import write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PT_COLOURS = {"high": "#1a9850", "medium": "#91cf60", "low": "#fee08b", "none": "#f4a582"}
@@ -467,17 +466,17 @@ def render_index(inp: ReportInputs) -> str:
     return _env().get_template("index.html.j2").render(rows=rows, pillar_defs=sorted(inp.catalogue.pillars.values(), key=lambda p: p.order), meta=inp.meta)
 
 
-def write_reports(inp: ReportInputs, folder: Path) -> dict[str, Path]:
-    """``<folder>/<nis>.html`` for every commune and ``<folder>/index.html``, written atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
+REPORTS_DIR = "reports"
+"""The reports' folder under ``exports/``."""
+
+
+def render_reports(inp: ReportInputs) -> dict[str, bytes]:
+    """``reports/<nis>.html`` for every commune and ``reports/index.html``, as UTF-8 bytes
+    (relative names under ``exports/``; the caller writes them)."""
     inp.prepare()
-    paths: dict[str, Path] = {}
-    for nis in inp.peers["nis"].astype(str):
-        html = render_commune(inp, nis)
-        paths[nis] = write_atomic(folder / f"{nis}.html", lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
-    index = render_index(inp)
-    paths["index"] = write_atomic(folder / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
-    return paths
+    pages = {f"{REPORTS_DIR}/{nis}.html": render_commune(inp, nis) for nis in inp.peers["nis"].astype(str)}
+    pages[f"{REPORTS_DIR}/index.html"] = render_index(inp)
+    return {name: html.encode("utf-8") for name, html in pages.items()}
 
 
 def score_colour(score: float | None) -> str:

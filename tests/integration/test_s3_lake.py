@@ -87,6 +87,27 @@ def test_exports_on_s3_open_with_gdal(s3_env):
     assert gpd.read_parquet(paths["geoparquet"][len("s3://"):], filesystem=s3_filesystem()).crs.to_epsg() == 4326
 
 
+def test_exports_from_bytes_on_s3(s3_env):
+    """`Lake.write_exports` (the Canvas reports asset): each file lands under the bucket's
+    exports/ with no temporary key left, and in the local staging copy the cockpit and
+    `smartcommerce pdf` read; GDAL opens the GeoPackage from the bucket."""
+    import pyogrio
+
+    from pipelines.exports import configure_gdal_s3, gpkg_bytes
+
+    lake = Lake(s3_env)
+    files = {"reports/index.html": "<p>Liège</p>".encode(), "points.gpkg": gpkg_bytes([("points", _points())])}
+    written = lake.write_exports(files)
+    assert written == {name: f"{s3_env}/exports/{name}" for name in files}
+    assert _keys(s3_env) == ["exports/points.gpkg", "exports/reports/index.html"]
+    fs = s3_filesystem()
+    with fs.open_input_stream(written["reports/index.html"][len("s3://"):]) as stream:
+        assert stream.read() == files["reports/index.html"]
+    assert (lake.exports_local / "reports" / "index.html").read_bytes() == files["reports/index.html"]
+    configure_gdal_s3()
+    assert pyogrio.read_info(written["points.gpkg"], layer="points")["features"] == 2
+
+
 def test_warehouse_over_s3_keeps_no_secret(s3_env, seaweedfs_server, tmp_path, monkeypatch):
     warehouse = tmp_path / "analysts" / "warehouse.duckdb"
     monkeypatch.setenv("SMARTCOMMERCE_WAREHOUSE", str(warehouse))

@@ -1,3 +1,4 @@
+import io
 import os
 import shutil
 import subprocess
@@ -13,8 +14,8 @@ import pytest
 import shapely
 
 from pipelines import db
-from pipelines.exports import export_layer
-from pipelines.lake import Lake
+from pipelines.exports import csv_bytes, export_layer, for_gpkg, gpkg_bytes, write_csv
+from pipelines.lake import Lake, table_bytes, write_table
 from pipelines.warehouse import build_warehouse, comment_for
 
 
@@ -141,3 +142,49 @@ def test_warehouse_file_can_live_elsewhere(tmp_path, monkeypatch):
     assert build_warehouse(lake, {})["silver.sensor_counts"] == 2
     con = db.connect(lake.warehouse, read_only=True, spatial=False)
     assert con.execute("SELECT count(*) FROM silver.sensor_counts").fetchone()[0] == 2
+
+
+def _schema_and_rows(path: Path) -> dict[str, list]:
+    """What a GeoPackage holds, apart from the time it was written (gpkg_contents.last_change)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        out = {"master": sorted(con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(), key=str),
+               "pragmas": [con.execute(f"PRAGMA {p}").fetchall() for p in ("application_id", "user_version")],
+               "contents": sorted(con.execute("SELECT table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id FROM gpkg_contents").fetchall())}
+        tables = [row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'gpkg_contents' AND sql NOT LIKE 'CREATE VIRTUAL%'")]
+        for table in tables:
+            out[table] = sorted(con.execute(f'SELECT * FROM "{table}"').fetchall(), key=str)  # noqa: S608
+    return out
+
+
+def test_gpkg_bytes_holds_what_gdal_appending_to_a_file_holds(tmp_path):
+    """Three layers (two with geometry, one attribute table) merged in memory: the same tables,
+    R-trees, triggers and rows as pyogrio appending them to one file; GDAL then reads every
+    layer, filters through the R-tree and keeps the R-tree current when it appends."""
+    cells = for_gpkg(_cells())
+    points = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[shapely.Point(5.0, 50.0), shapely.Point(6.0, 51.0)], crs=4326)
+    table = pd.DataFrame({"f_table_name": ["cells", "points"], "n": [1, 2]})
+    layers = [("cells", cells), ("points", points), ("notes", table)]
+    merged = tmp_path / "merged.gpkg"
+    merged.write_bytes(gpkg_bytes(layers))
+    reference = tmp_path / "reference.gpkg"
+    for i, (name, frame) in enumerate(layers):
+        pyogrio.write_dataframe(frame, reference, layer=name, driver="GPKG", append=i > 0)
+    assert _schema_and_rows(merged) == _schema_and_rows(reference)
+    assert [row[0] for row in pyogrio.list_layers(merged)] == ["cells", "points", "notes"]
+    assert gpd.read_file(merged, layer="points", bbox=(5.5, 50.5, 6.5, 51.5))["name"].tolist() == ["b"]
+    pyogrio.write_dataframe(points.iloc[[0]].assign(name="c").set_geometry([shapely.Point(7.0, 52.0)], crs=4326), merged, layer="points", driver="GPKG", append=True)
+    assert gpd.read_file(merged, layer="points", bbox=(6.5, 51.5, 7.5, 52.5))["name"].tolist() == ["c"]
+    assert pyogrio.read_info(merged, layer="points")["features"] == 3
+
+
+def test_export_bytes_equal_the_files_the_writers_write(tmp_path):
+    """The CSV and GeoParquet handed to the lake as bytes are the very files write_csv and
+    write_table write."""
+    frame = pd.DataFrame({"nom": ["=SUM(A1)", "Liège", None], "valeur": [-3.0, 1.5, 2.0]})
+    assert csv_bytes(frame, encoding="utf-8") == write_csv(frame, tmp_path / "a.csv", encoding="utf-8").read_bytes()
+    assert b"\r\n" in csv_bytes(frame) and b"'=SUM(A1)" in csv_bytes(frame)
+    cells = _cells()
+    assert table_bytes(cells) == write_table(cells, tmp_path / "c.parquet").read_bytes()
+    assert gpd.read_parquet(io.BytesIO(table_bytes(cells))).crs.to_epsg() == 4326

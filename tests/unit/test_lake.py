@@ -129,3 +129,16 @@ def test_frame_attrs_are_not_published(tmp_path, geo):
     assert b"/home/someone" not in metadata
     assert frame.attrs["source_file"].startswith("/home")  # the caller's frame is untouched
     assert pq.read_table(path).num_rows == 2
+
+
+def test_exports_written_from_bytes_stay_under_exports(tmp_path):
+    lake = Lake(tmp_path / "data")
+    written = lake.write_exports({"reports/index.html": b"<p>index</p>", "scores.csv": b"a\r\n1\r\n"})
+    assert written == {"reports/index.html": tmp_path / "data" / "exports" / "reports" / "index.html",
+                       "scores.csv": tmp_path / "data" / "exports" / "scores.csv"}
+    assert written["scores.csv"].read_bytes() == b"a\r\n1\r\n"
+    for name in ("../escape.html", "/tmp/escape.html", "reports//x.html", "reports/./x.html", "reports\\x.html", "", "reports/"):
+        with pytest.raises(ConfigError):
+            lake.write_exports({name: b"x"})
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        "data/exports/reports/index.html", "data/exports/scores.csv"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from pipelines.canvas import qgis, svg
+from pipelines.canvas import checks, qgis, svg
 
 
 def test_map_is_valid_svg_with_legend_and_scale(communes, districts):
@@ -34,7 +34,10 @@ def test_styled_gpkg_has_titles_and_default_styles(tmp_path, communes):
     frame = communes.assign(score=[10.0, 50.0, 90.0])
     layer = qgis.StyledLayer("scores", frame, "Scores des communes", qgis.graduated_qml("score", qgis.SCORE_RANGES))
     cats = qgis.StyledLayer("communes", frame, "Communes", qgis.categorized_qml("nis", [("10001", "A", "#ff0000")]))
-    path = qgis.write_styled_gpkg([layer, cats], tmp_path / "c.gpkg")
+    content = qgis.styled_gpkg([layer, cats])
+    assert isinstance(content, bytes) and not list(tmp_path.iterdir())  # bytes, no file written
+    path = tmp_path / "c.gpkg"
+    path.write_bytes(content)
     names = [row[0] for row in pyogrio.list_layers(path)]
     assert names == ["scores", "communes", "layer_styles"]
     styles = pyogrio.read_dataframe(path, layer="layer_styles")
@@ -46,6 +49,18 @@ def test_styled_gpkg_has_titles_and_default_styles(tmp_path, communes):
         titles = dict(con.execute("SELECT table_name, identifier FROM gpkg_contents").fetchall())
     assert titles["scores"] == "Scores des communes"
     assert len(gpd.read_file(path, layer="scores")) == 3
+    assert pyogrio.read_dataframe(path, layer="communes")["score"].tolist() == [10.0, 50.0, 90.0]
+
+
+def test_reports_check_reads_the_files_handed_to_the_lake():
+    peers = pd.DataFrame({"nis": ["10001", "10002"]})
+    page = b"<html><body>rapport</body></html>"
+    files = {"reports/10001.html": page, "reports/10002.html": page, "reports/index.html": page}
+    assert checks.reports_complete(files, peers).passed
+    missing = checks.reports_complete({k: v for k, v in files.items() if k != "reports/10002.html"}, peers)
+    assert not missing.passed and missing.metadata["missing"] == "10002.html"
+    external = checks.reports_complete(files | {"reports/index.html": b'<img src="http://cdn.example/x.png">'}, peers)
+    assert not external.passed and external.metadata["external_refs"] == "index.html"
 
 
 def test_scorecard_csv_has_french_labels():
