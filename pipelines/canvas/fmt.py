@@ -24,13 +24,26 @@ from typing import Any
 import yaml
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, parse_pattern
 
 from pipelines.availability import FAMILIES
 
 LOCALE = "fr_BE"
 MISSING = "—"
 GLOSSARY = Path(__file__).resolve().parent / "glossary.yaml"
+_LOCALE = Locale.parse(LOCALE)
+
+
+@lru_cache(maxsize=64)
+def _pattern(pattern: str) -> NumberPattern:
+    """A CLDR number pattern, parsed once (Babel's ``format_decimal``/``format_percent`` parse
+    it and the locale again at every call: a report formats thousands of numbers)."""
+    return parse_pattern(pattern)
+
+
+def _number(value: float, pattern: str) -> str:
+    """``value`` through ``pattern`` in fr_BE: what ``format_decimal``/``format_percent`` give."""
+    return _pattern(pattern).apply(value, _LOCALE)
 
 
 @dataclass(frozen=True)
@@ -90,19 +103,19 @@ def decimal(value: Any, decimals: int = 1) -> str:
         return MISSING
     pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
     v = round(v, decimals)
-    return format_decimal(v + 0.0 if v != 0 else 0.0, format=pattern, locale=LOCALE)
+    return _number(v + 0.0 if v != 0 else 0.0, pattern)
 
 
 def integer(value: Any) -> str:
     """A count: rounded to a whole number ("1 234")."""
     v = _finite(value)
-    return MISSING if v is None else format_decimal(int(round(v)), format="#,##0", locale=LOCALE)
+    return MISSING if v is None else _number(int(round(v)), "#,##0")
 
 
 def plural_form(value: float) -> str:
     """CLDR plural category of ``value`` in French (``one`` or ``other``; ``many`` for
     millions is written as ``other``)."""
-    return "one" if Locale.parse(LOCALE).plural_form(abs(value)) == "one" else "other"
+    return "one" if _LOCALE.plural_form(abs(value)) == "one" else "other"
 
 
 def plural(value: Any, one: str, other: str) -> str:
@@ -127,7 +140,7 @@ def percent(value: Any, *, share: bool = False, decimals: int = 0) -> str:
     if v is None:
         return MISSING
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "") + "\u00a0%"
-    return format_percent(v if share else v / 100.0, format=pattern, locale=LOCALE)
+    return _number(v if share else v / 100.0, pattern)
 
 
 def quantity(value: Any, unit: str = "") -> str:
