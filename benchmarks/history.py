@@ -77,6 +77,7 @@ def year_query(lake: Lake, runs: int = 5) -> dict[str, object]:
 
 def markdown(run: dict, query: dict) -> str:
     steps = sorted(run["steps"].items(), key=lambda kv: -kv[1]["seconds"])[:8]
+    nightly = sorted(run.get("nightly_steps", {}).items(), key=lambda kv: -kv[1]["seconds"])[:8]
     lines = [
         "## History: a year at region size",
         f"- {run['communes']} communes, {run['days']} days of time series ending the day before yesterday "
@@ -104,6 +105,12 @@ def markdown(run: dict, query: dict) -> str:
         "| step | s | peak RSS (MB) |",
         "|---|---:|---:|",
         *[f"| {k} | {v['seconds']:.1f} | {v['peak_mb']:.0f} |" for k, v in steps],
+        "",
+        "Slowest steps of the nightly refresh after the year:",
+        "",
+        "| step | s | peak RSS (MB) |",
+        "|---|---:|---:|",
+        *[f"| {k} | {v['seconds']:.1f} | {v['peak_mb']:.0f} |" for k, v in nightly],
     ]
     return "\n".join(lines)
 
