@@ -21,7 +21,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import db
-from pipelines.lake import Lake
+from pipelines.lake import Lake, latest_days
 
 
 class UndeclaredInput(KeyError):
@@ -91,10 +91,14 @@ class Reader:
         finally:
             con.close()
 
-    def read_days(self, table: str, days: list[str] | None = None) -> pd.DataFrame:
-        """Every day of a daily table, or only ``days`` (those that exist); empty without any."""
+    def read_days(self, table: str, days: list[str] | None = None, *, latest: int | None = None) -> pd.DataFrame:
+        """Every day of a daily table, only ``days`` (those that exist), or the days of its
+        ``latest`` calendar days up to its newest (e.g. :data:`~pipelines.constants.CURRENT_DAYS`);
+        empty without any."""
         layer, name = self._split(table)
-        if days is None:
+        if days is None and latest is None:
             return self._lake.read_days(layer, name)
+        if days is None:
+            days = latest_days(self._lake.days(layer, name), latest)
         parts = [self._lake.read(layer, name, d) for d in days if self._lake.exists(layer, name, d)]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -29,6 +29,13 @@ QUARANTINE_COLUMNS = ("source", "source_file", "row_number", "reason", "raw")
 (header excluded; for XML/GeoJSON the feature index), why it was rejected, and the raw
 record as text."""
 
+CURRENT_DAYS = 28
+"""The current period: the latest 28 days of a daily table (four whole weeks, the window
+``footfall_yoy_change`` compares with a year earlier). The figures that describe the present
+(customer origins, Huff calibration, revealed catchment, the day-dependent friction
+indicators) read it, not the whole history: a nightly refresh costs the same after a week or
+after three years, and the history serves the trends."""
+
 SUPPRESSION_K = 10
 """Default k: a figure from fewer than k devices or customers is suppressed in gold/exports."""
 

@@ -26,6 +26,7 @@ the bucket for new or changed files.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -179,6 +180,16 @@ def publish(local: Path, uri: str) -> str:
         with suppress(FileNotFoundError, OSError):
             fs.delete_file(tmp)
     return uri
+
+
+def latest_days(days: list[str], n: int) -> list[str]:
+    """The ``days`` (ISO dates) within the ``n`` calendar days ending at the newest one: the
+    current period of a daily table (a gap in the data does not reach further back)."""
+    if not days or n <= 0:
+        return []
+    newest = dt.date.fromisoformat(max(days))
+    first = (newest - dt.timedelta(days=n - 1)).isoformat()
+    return sorted(d for d in days if d >= first)
 
 
 def write_atomic(target: Target, writer: Callable[[Path], None]) -> Target:

@@ -18,7 +18,7 @@ from assets.resources import LakeResource, SettingsResource
 from pipelines.catchment import build
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
-from pipelines.constants import SHOPPING_HOURS
+from pipelines.constants import CURRENT_DAYS, SHOPPING_HOURS
 
 _TIERS = "/".join(f"{s:.0%}".rstrip("%") for s in TIER_SHARES) + " %"
 
@@ -97,8 +97,8 @@ ORIGINS = Inputs("silver.transactions", "silver.merchants", "gold.districts")
 
 @dg.asset(**_asset(
     "voucher_origins", ORIGINS,
-    "Voucher/loyalty customers per customer sector, customer postcode and merchant over every "
-    "day of silver.transactions, with the merchant's commune and shopping district (the "
+    "Voucher/loyalty customers per customer sector, customer postcode and merchant over the "
+    "current period (the latest 28 days of silver.transactions), with the merchant's commune and shopping district (the "
     "district whose outline holds the merchant, the rule of the customer-origin indicator too). "
     "Rows without a customer sector or district are kept (null) so they are counted. Empty with "
     "status not_computable when the commune has no voucher scheme. Computed once for the Huff "
@@ -108,7 +108,7 @@ ORIGINS = Inputs("silver.transactions", "silver.merchants", "gold.districts")
 def voucher_origins(lake: LakeResource) -> dg.MaterializeResult:
     reader = ORIGINS.reader(lake.lake)
     result = build.voucher_origins(
-        reader.read_days("silver.transactions"), reader.read("silver.merchants"), reader.read("gold.districts")
+        reader.read_days("silver.transactions", latest=CURRENT_DAYS), reader.read("silver.merchants"), reader.read("gold.districts")
     )
     return materialize(lake.lake, _key("voucher_origins"), result)
 
@@ -172,8 +172,8 @@ MODELLED = Inputs("gold.huff", "gold.h3_cells")
             REVEALED_KEY, deps=OBSERVED.deps, group_name="gold", kinds={"python", "parquet"}, owners=OWNERS,
             description=(
                 "Revealed (observed) catchment of every shopping district by statistical sector of "
-                "origin: source 'vouchers' = voucher/loyalty customers with a customer sector, at "
-                "merchants inside the district's outline; source 'od' = "
+                "origin, over the current period (the latest 28 days): source 'vouchers' = voucher/loyalty "
+                "customers with a customer sector, at merchants inside the district's outline; source 'od' = "
                 f"mobile-operator trips arriving {SHOPPING_HOURS[0]:02d}:00-{SHOPPING_HOURS[1] - 1:02d}:59 "
                 "local time in the sector the district overlaps most. customers, share (of the "
                 f"district's observed total) and tier (sectors bringing {_TIERS}) are null and "
@@ -202,7 +202,7 @@ MODELLED = Inputs("gold.huff", "gold.h3_cells")
 def revealed_catchment(lake: LakeResource, settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
     reader = (OBSERVED + MODELLED).reader(lake.lake)
     read = reader.read
-    od_trips = build.od_shopping_trips(reader.read_days("silver.od_flows"))
+    od_trips = build.od_shopping_trips(reader.read_days("silver.od_flows", latest=CURRENT_DAYS))
     revealed, comparison = build.revealed(
         read("gold.districts"), read("silver.sectors"), read("gold.h3_cells"), read("gold.huff"),
         read("gold.voucher_origins"), od_trips, settings.suppression_k,

@@ -19,14 +19,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.constants import TIMEZONE
+from pipelines.constants import CURRENT_DAYS, TIMEZONE
 
 DAY_PARTS = {"morning": (6, 10), "midday": (10, 14), "afternoon": (14, 18), "evening": (18, 22)}
 """Local hours [start, end) of each day-part; 22:00-06:00 is the night."""
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 YOY_SHIFT_DAYS = 364
 """52 weeks: the same weekdays one year earlier."""
-YOY_WINDOW_DAYS = 28
+YOY_WINDOW_DAYS = CURRENT_DAYS
 YOY_MIN_OVERLAP = 0.5
 
 

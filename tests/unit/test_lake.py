@@ -142,3 +142,13 @@ def test_exports_written_from_bytes_stay_under_exports(tmp_path):
             lake.write_exports({name: b"x"})
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
         "data/exports/reports/index.html", "data/exports/scores.csv"]
+
+
+def test_latest_days_are_calendar_days_up_to_the_newest():
+    from pipelines.lake import latest_days
+
+    days = ["2025-01-01", "2026-02-27", "2026-03-01", "2026-03-27", "2026-03-28"]
+    assert latest_days(days, 28) == ["2026-03-01", "2026-03-27", "2026-03-28"]  # 2026: no 29 February
+    assert latest_days(days, 1) == ["2026-03-28"]
+    assert latest_days(days, 10_000) == days
+    assert latest_days([], 28) == [] and latest_days(days, 0) == []
