@@ -436,10 +436,9 @@ class Router:
             if dests is None and out is None:
                 # reached nodes first (times within the limit without the access leg), then
                 # the access leg on those only: the same pairs as ``times <= limit``
-                width = search.dist.shape[1]
-                flat = np.flatnonzero(search.dist <= limit)  # the last column is inf
-                r, c = np.divmod(flat, width)
-                seconds = search.dist.ravel()[flat] + search.access[r]
+                reached = search.dist <= limit  # the last column is inf
+                r, c = np.nonzero(reached)
+                seconds = search.dist[reached] + search.access[r]  # no copy of the view
                 within = seconds <= limit
                 if not within.all():
                     r, c, seconds = r[within], c[within], seconds[within]
@@ -675,8 +674,9 @@ class Router:
         radius = limit * self._top_speed * (1.0 + REACH_MARGIN) + 1.0
         if not (0 < len(rows_all) <= DISJOINT_ORIGINS and n and np.isfinite(radius)):
             return None
-        groups = _disjoint_groups(origins.x[rows_all], origins.y[rows_all], 2.0 * radius)
-        if groups.max() + 1 > max(1.0, DISJOINT_SHARE * len(rows_all)):
+        most = max(1, int(DISJOINT_SHARE * len(rows_all)))
+        groups = _disjoint_groups(origins.x[rows_all], origins.y[rows_all], 2.0 * radius, most)
+        if groups is None:
             return None
         rows = rows_all[np.argsort(groups, kind="stable")]
         dist, pred, size = self._search_sources(
@@ -1125,12 +1125,18 @@ def _by_row(
     return origin[by_row], col[by_row], seconds[by_row]
 
 
-def _disjoint_groups(x: np.ndarray, y: np.ndarray, apart: float) -> np.ndarray:
+def _disjoint_groups(x: np.ndarray, y: np.ndarray, apart: float, most: int) -> np.ndarray | None:
     """Group number of each point: points of one group are more than ``apart`` from each
-    other (greedy colouring of the pairs within ``apart``, points in their given order)."""
+    other (greedy colouring of the pairs within ``apart``, points in their given order);
+    None as soon as it takes more than ``most`` groups."""
     if len(x) <= SMALL_GROUPING:  # all pairs: cheaper than a tree for a few points
         hi, lo = np.nonzero(np.tril(np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) <= apart, -1))
     else:
+        # the points in a square of side apart / sqrt(2) are all within apart: one group each
+        side = apart / np.sqrt(2.0)
+        cx, cy = np.floor((x - x.min()) / side), np.floor((y - y.min()) / side)
+        if np.unique(cx * (cy.max() + 1) + cy, return_counts=True)[1].max() > most:
+            return None
         pairs = cKDTree(np.column_stack([x, y])).query_pairs(apart, output_type="ndarray")
         lo, hi = pairs.min(axis=1), pairs.max(axis=1)
         order = np.lexsort((lo, hi))  # by the later point: its earlier neighbours
@@ -1147,6 +1153,8 @@ def _disjoint_groups(x: np.ndarray, y: np.ndarray, apart: float) -> np.ndarray:
         c = 0
         while c in used:
             c += 1
+        if c >= most:
+            return None
         colours[i] = c
     return np.asarray(colours, dtype=np.int64)
 

@@ -162,7 +162,7 @@ def test_far_apart_origins_searched_together_give_the_reference_times(k: int, mo
             new.travel_times(origins, None, cutoff_s=cutoff), old.travel_times(origins, None, cutoff_s=cutoff)
         )
     radius = 2 * 300.0 * new._top_speed * (1 + routing.REACH_MARGIN) + 2.0
-    groups = routing._disjoint_groups(snapped.x, snapped.y, radius)
+    groups = routing._disjoint_groups(snapped.x, snapped.y, radius, k)
     for g in np.unique(groups):  # a group's origins are farther apart than twice the reach
         xy = np.column_stack([snapped.x, snapped.y])[groups == g]
         d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
