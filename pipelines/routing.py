@@ -436,9 +436,10 @@ class Router:
             if dests is None and out is None:
                 # reached nodes first (times within the limit without the access leg), then
                 # the access leg on those only: the same pairs as ``times <= limit``
-                reached = search.dist <= limit  # the last column is inf
-                r, c = np.nonzero(reached)
-                seconds = search.dist[reached] + search.access[r]  # no copy of the view
+                width = search.dist.shape[1]
+                flat = np.flatnonzero(search.dist <= limit)  # the last column is inf
+                r, c = np.divmod(flat, width)
+                seconds = search.dist[r, c] + search.access[r]  # a view: no copy of the block
                 within = seconds <= limit
                 if not within.all():
                     r, c, seconds = r[within], c[within], seconds[within]
@@ -679,15 +680,33 @@ class Router:
         if groups is None:
             return None
         rows = rows_all[np.argsort(groups, kind="stable")]
+        sizes = np.bincount(groups)
+        ends = np.cumsum(sizes)
+        per_call = max(1, MAX_BATCH_CELLS // (n + 1))  # group rows of one Dijkstra call
+        parts = [
+            self._group_pairs(origins, rows[ends[g0] - sizes[g0] : ends[g1 - 1]], sizes[g0:g1], limit)
+            for g0, g1 in ((g, min(g + per_call, len(sizes))) for g in range(0, len(sizes), per_call))
+        ]
+        origin, col, seconds = (np.concatenate(part) for part in zip(*parts, strict=True))
+        # an origin's columns come ascending (one group row, read in order): a stable sort
+        within = seconds <= limit
+        origin, col, seconds = origin[within], col[within], seconds[within]
+        by_row = np.argsort(origin.astype(np.int32 if len(origins) < 2**31 else np.int64), kind="stable")
+        return origin[by_row], col[by_row], seconds[by_row]
+
+    def _group_pairs(
+        self, origins: SnappedPoints, rows: np.ndarray, sizes: np.ndarray, limit: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(origin rows, node columns, seconds) of the nodes reached within ``limit`` from the
+        groups of origins ``rows`` (consecutive runs of ``sizes``), in one Dijkstra call."""
+        n = len(self.node_ids)
         dist, pred, size = self._search_sources(
-            origins.a[rows], origins.b[rows], origins.depart_a_s[rows], origins.depart_b_s[rows], limit,
-            np.bincount(groups),
+            origins.a[rows], origins.b[rows], origins.depart_a_s[rows], origins.depart_b_s[rows], limit, sizes
         )
         if dist.ndim == 1:  # one group, searched with scipy's min_only: ``size`` is the sources
             col = np.flatnonzero(dist[:n] <= limit)
             origin = rows[size[col] - n]
-            seconds = dist[col] + origins.access_s[origin]
-            return _by_row(origin, col, seconds, limit, len(origins))
+            return origin, col, dist[col] + origins.access_s[origin]
         span = n + size  # the nodes, then the origins' rows
         flat = np.flatnonzero(dist[:, :span] <= limit)
         g, v = np.divmod(flat, span)
@@ -705,7 +724,7 @@ class Router:
                 parent = up
             origin = rows[v[parent[node]] - n]
         col = v[node]
-        return _by_row(origin, col, dist[g[node], col] + origins.access_s[origin], limit, len(origins))
+        return origin, col, dist[g[node], col] + origins.access_s[origin]
 
     def _subgraph(self, keep: np.ndarray | None, local: np.ndarray) -> tuple[tuple, int]:
         """CSR arrays of the street graph on the nodes ``keep`` (all when None), renumbered
@@ -1112,17 +1131,6 @@ class _SourceSlots:
         tail[: len(groups)] = start + np.cumsum(groups)
         tail[len(groups) :] = start + k
         return g, n + self.size + np.arange(len(groups))
-
-
-def _by_row(
-    origin: np.ndarray, col: np.ndarray, seconds: np.ndarray, limit: float, n_origins: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs within ``limit`` sorted by origin, then column (each origin's columns come
-    ascending, read off one row: a stable sort by origin)."""
-    within = seconds <= limit
-    origin, col, seconds = origin[within], col[within], seconds[within]
-    by_row = np.argsort(origin.astype(np.int32 if n_origins < 2**31 else np.int64), kind="stable")
-    return origin[by_row], col[by_row], seconds[by_row]
 
 
 def _disjoint_groups(x: np.ndarray, y: np.ndarray, apart: float, most: int) -> np.ndarray | None:

@@ -136,12 +136,16 @@ def test_random_graphs_give_the_reference_times(seed: int, side: float, speeds: 
     assert_same(new, old, random_points(nodes, 60, seed), random_points(nodes, 200, seed + 10))
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("k", [1, 3, 12, 60, 300])
-def test_far_apart_origins_searched_together_give_the_reference_times(k: int, monkeypatch) -> None:
+def test_far_apart_origins_searched_together_give_the_reference_times(k: int, split: bool, monkeypatch) -> None:
     """Origins grouped by distance (one search per group: one group, several, one origin per
-    group; repeated points; all pairs compared or a k-d tree) give the reference pairs."""
+    group; repeated points; all pairs compared or a k-d tree; all groups in one Dijkstra
+    call or one call per group) give the reference pairs."""
     nodes, edges = random_network(2, side=12000.0, speeds=(4.8,))
     new = Router.from_network(nodes, edges)
+    if split:
+        monkeypatch.setattr(routing, "MAX_BATCH_CELLS", len(nodes) + 1)  # one group per call
     old = ReferenceRouter.of(new)
     origins = random_points(nodes, k, 3)
     origins[k // 2 :: 5] = origins[k // 2]  # the same point several times
