@@ -12,6 +12,7 @@ explains the costs and the isochrone construction.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, GEOMETRY_COLUMN
@@ -65,6 +67,18 @@ searches, not fitted)."""
 
 SNAP_CACHE = 4
 """Snapped point sets a router keeps (the least recently used is dropped first)."""
+
+DISJOINT_ORIGINS = 4_096
+"""Up to this many origins, :meth:`Router.travel_times` to the nodes looks for groups of
+origins farther than twice the reach radius apart: such a group is searched in one
+multi-source Dijkstra (``min_only``), one row of the network for all its origins."""
+
+SMALL_GROUPING = 128
+"""Up to this many origins, the pairs of origins too close to share a search are found by
+comparing all pairs, beyond with a k-d tree."""
+
+DISJOINT_SHARE = 0.25
+"""... when that makes at most this many groups per origin (else the batches are cheaper)."""
 
 _TO_METRIC = pyproj.Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
 
@@ -164,6 +178,8 @@ class Router:
         self._snaps: dict[bytes, SnappedPoints] = {}
         self._grids: dict[float, _Cells] = {}
         self._prepare_search(a, times)
+        self._sources: _SourceSlots | None = None
+        self._sources_lock = threading.Lock()
 
     def _prepare_search(self, a: np.ndarray, times: np.ndarray) -> None:
         """What every search reuses: the CSR arrays of the street graph (origins are appended
@@ -405,6 +421,16 @@ class Router:
             else (np.zeros(0, dtype=np.int64),) * 2
         )
         places = None if dests is None else _Places(dests)
+        pairs = self._node_pairs(origins, limit) if dests is None and np.isfinite(limit) else None
+        if pairs is not None:
+            row, col, seconds = pairs
+            if out is not None:
+                out[row, col] = seconds
+                return out
+            index = np.int32 if max(len(col), shape[1]) < 2**31 else np.int64
+            indptr = np.zeros(shape[0] + 1, dtype=index)
+            np.cumsum(np.bincount(row, minlength=shape[0]), out=indptr[1:])
+            return SparseTimes(sp.csr_matrix((seconds, col.astype(index), indptr), shape=shape))
         for search in self._batches(origins, limit):
             rows = search.rows
             if dests is None and out is None:
@@ -413,7 +439,7 @@ class Router:
                 width = search.dist.shape[1]
                 flat = np.flatnonzero(search.dist <= limit)  # the last column is inf
                 r, c = np.divmod(flat, width)
-                seconds = search.dist.ravel()[flat] + search.access[r]
+                seconds = search.dist[r, c] + search.access[r]  # a view: no copy of the block
                 within = seconds <= limit
                 if not within.all():
                     r, c, seconds = r[within], c[within], seconds[within]
@@ -550,10 +576,13 @@ class Router:
             size = max(1, min(MAX_BATCH_CELLS // width, max(int(m * SOURCES_PER_NODE), 32)))
             for first in range(0, len(rows), size):
                 part = slice(first, min(first + size, len(rows)))
-                graph = _with_sources(base, m, la[part], lb[part],
-                                      origins.depart_a_s[rows[part]], origins.depart_b_s[rows[part]])
+                da, db = origins.depart_a_s[rows[part]], origins.depart_b_s[rows[part]]
                 k = len(rows[part])
-                dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit)
+                if keep is None:  # the whole network: its prebuilt graph, sources in slots
+                    dist = self._search_sources(la[part], lb[part], da, db, limit)
+                else:
+                    graph = _with_sources(base, m, la[part], lb[part], da, db)
+                    dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit)
                 dist = dist[:, : m + 1]  # node columns, then one never reached (index -1)
                 dist[:, m] = np.inf
                 yield _Search(rows[part], keep, dist, origins.access_s[rows[part]], cells, grid, local, n)
@@ -607,6 +636,95 @@ class Router:
         if grid is None:
             grid = self._grids[side] = _Cells(self.node_xy, side, origin=self._grid_origin)
         return grid
+
+    def _search_sources(
+        self, la: np.ndarray, lb: np.ndarray, da: np.ndarray, db: np.ndarray, limit: float,
+        groups: np.ndarray | None = None,
+    ) -> Any:
+        """Dijkstra on the whole network from one virtual source per origin (joined to its
+        street ends ``la``, ``lb`` in ``da``, ``db`` seconds) written into the prebuilt graph
+        (:class:`_SourceSlots`): no graph is built per call. Returns one row per origin
+        (``n`` node columns first), or with ``groups`` (sizes of consecutive runs of
+        origins) one row per group and the predecessors."""
+        with self._sources_lock:
+            if self._sources is None or self._sources.size < len(la):
+                self._sources = _SourceSlots(self._csr, len(self.node_ids), len(la))
+            if groups is not None and len(groups) == 1:  # one group: scipy tells the origins
+                graph, indices = self._sources.fill(la, lb, da, db)
+                return dijkstra(graph, directed=True, indices=indices, limit=limit, min_only=True,
+                                return_predecessors=True)
+            graph, indices = self._sources.fill(la, lb, da, db, groups)
+            found = dijkstra(
+                graph, directed=True, indices=indices, limit=limit, return_predecessors=groups is not None
+            )
+            return found if groups is None else (*found, self._sources.size)
+
+    def _node_pairs(self, origins: SnappedPoints, limit: float) -> tuple[np.ndarray, ...] | None:
+        """(origin rows, node columns, seconds) of every pair within ``limit`` (access leg
+        included), sorted by row then column, from groups of origins whose reach cannot
+        overlap; None when there would be too many groups (the batches then do it).
+
+        Two origins farther apart than twice the reach radius (``limit`` x top speed) reach
+        no node in common. A group of such origins is searched as one row: a group node
+        joined to its origins' virtual sources by 0 s edges (``0 + x == x``: the same floats
+        as a search from each origin alone), and each reached node is credited to the origin
+        its shortest-path tree hangs from (pointer jumping on the predecessors). One row of
+        the network per group, not per origin."""
+        rows_all = np.flatnonzero(origins.snapped)
+        n = len(self.node_ids)
+        radius = limit * self._top_speed * (1.0 + REACH_MARGIN) + 1.0
+        if not (0 < len(rows_all) <= DISJOINT_ORIGINS and n and np.isfinite(radius)):
+            return None
+        most = max(1, int(DISJOINT_SHARE * len(rows_all)))
+        groups = _disjoint_groups(origins.x[rows_all], origins.y[rows_all], 2.0 * radius, most)
+        if groups is None:
+            return None
+        rows = rows_all[np.argsort(groups, kind="stable")]
+        sizes = np.bincount(groups)
+        ends = np.cumsum(sizes)
+        per_call = max(1, MAX_BATCH_CELLS // (n + 1))  # group rows of one Dijkstra call
+        parts = [
+            self._group_pairs(origins, rows[ends[g0] - sizes[g0] : ends[g1 - 1]], sizes[g0:g1], limit)
+            for g0, g1 in ((g, min(g + per_call, len(sizes))) for g in range(0, len(sizes), per_call))
+        ]
+        origin, col, seconds = (np.concatenate(part) for part in zip(*parts, strict=True))
+        # an origin's columns come ascending (one group row, read in order): a stable sort
+        within = seconds <= limit
+        origin, col, seconds = origin[within], col[within], seconds[within]
+        by_row = np.argsort(origin.astype(np.int32 if len(origins) < 2**31 else np.int64), kind="stable")
+        return origin[by_row], col[by_row], seconds[by_row]
+
+    def _group_pairs(
+        self, origins: SnappedPoints, rows: np.ndarray, sizes: np.ndarray, limit: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(origin rows, node columns, seconds) of the nodes reached within ``limit`` from the
+        groups of origins ``rows`` (consecutive runs of ``sizes``), in one Dijkstra call."""
+        n = len(self.node_ids)
+        dist, pred, size = self._search_sources(
+            origins.a[rows], origins.b[rows], origins.depart_a_s[rows], origins.depart_b_s[rows], limit, sizes
+        )
+        if dist.ndim == 1:  # one group, searched with scipy's min_only: ``size`` is the sources
+            col = np.flatnonzero(dist[:n] <= limit)
+            origin = rows[size[col] - n]
+            return origin, col, dist[col] + origins.access_s[origin]
+        span = n + size  # the nodes, then the origins' rows
+        flat = np.flatnonzero(dist[:, :span] <= limit)
+        g, v = np.divmod(flat, span)
+        node = v < n  # else an origin's row: the root of its tree (its parent is a group row)
+        if len(dist) == len(rows):  # one origin per group row
+            origin = rows[g[node]]
+        else:
+            position = np.empty(len(dist) * span, dtype=np.int64)
+            position[flat] = np.arange(len(flat))
+            parent = position[np.where(node, g * span + pred[g, v], flat)]
+            while True:  # pointer jumping: every reached node to the root of its tree
+                up = parent[parent]
+                if np.array_equal(up, parent):
+                    break
+                parent = up
+            origin = rows[v[parent[node]] - n]
+        col = v[node]
+        return origin, col, dist[g[node], col] + origins.access_s[origin]
 
     def _subgraph(self, keep: np.ndarray | None, local: np.ndarray) -> tuple[tuple, int]:
         """CSR arrays of the street graph on the nodes ``keep`` (all when None), renumbered
@@ -963,6 +1081,90 @@ class _Places:
                 self._xy, grid.side, origin=grid.origin, shape=grid.shape, members=self._snapped
             )
         return cells.members(search.cells)
+
+
+class _SourceSlots:
+    """The street graph's CSR arrays with room for ``size`` origins appended once: a virtual
+    source row per origin (two edge slots: its street's ends), then a row per group of
+    origins (0 s edges to its origins' rows) and a last row for the group edges left over.
+    A search writes its origins into the first
+    rows instead of building a graph per call; nothing leads into these rows from the
+    streets, so what earlier searches left in the unused ones is never reached. Used
+    under the router's lock."""
+
+    def __init__(self, base: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, needed: int) -> None:
+        ptr, idx, dat = base
+        self.size = size = max(64, 1 << int(np.ceil(np.log2(max(needed, 1)))))
+        self.n, self.edges = n, int(ptr[-1])
+        end = self.edges + 2 * size  # a last row holds the group edges no group uses
+        indptr = np.concatenate([ptr, self.edges + 2 * np.arange(1, size + 1), np.full(size, end), [end + size]])
+        total = n + 2 * size + 1
+        index = np.int32 if max(total, end + size) < 2**31 else np.int64
+        self.graph = sp.csr_matrix(
+            (
+                np.concatenate([dat, np.full(3 * size, np.inf)]),
+                np.concatenate([idx, np.zeros(3 * size, dtype=idx.dtype)]).astype(index),
+                indptr.astype(index),
+            ),
+            shape=(total, total),
+        )
+
+    def fill(
+        self, la: np.ndarray, lb: np.ndarray, da: np.ndarray, db: np.ndarray, groups: np.ndarray | None = None
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Write the origins (edges to ``la``, ``lb`` weighted ``da``, ``db``; the minimum of
+        the two when both ends are one node; ``inf`` = no edge) into the first source rows;
+        with ``groups`` (sizes of consecutive runs of origins) a group row joins each run.
+        Returns the graph and the rows to search from (the origins', or the groups')."""
+        k, e, n = len(la), self.edges, self.n
+        one = la == lb
+        g = self.graph
+        g.indices[e : e + 2 * k : 2], g.indices[e + 1 : e + 2 * k : 2] = la, lb
+        g.data[e : e + 2 * k : 2] = np.where(one, np.minimum(da, db), da)
+        g.data[e + 1 : e + 2 * k : 2] = np.where(one, np.inf, db)
+        if groups is None:
+            return g, n + np.arange(k)
+        start = e + 2 * self.size
+        g.indices[start : start + k] = n + np.arange(k)
+        g.data[start : start + k] = 0.0
+        tail = g.indptr[n + self.size + 1 : -1]
+        tail[: len(groups)] = start + np.cumsum(groups)
+        tail[len(groups) :] = start + k
+        return g, n + self.size + np.arange(len(groups))
+
+
+def _disjoint_groups(x: np.ndarray, y: np.ndarray, apart: float, most: int) -> np.ndarray | None:
+    """Group number of each point: points of one group are more than ``apart`` from each
+    other (greedy colouring of the pairs within ``apart``, points in their given order);
+    None as soon as it takes more than ``most`` groups."""
+    if len(x) <= SMALL_GROUPING:  # all pairs: cheaper than a tree for a few points
+        hi, lo = np.nonzero(np.tril(np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) <= apart, -1))
+    else:
+        # the points in a square of side apart / sqrt(2) are all within apart: one group each
+        side = apart / np.sqrt(2.0)
+        cx, cy = np.floor((x - x.min()) / side), np.floor((y - y.min()) / side)
+        if np.unique(cx * (cy.max() + 1) + cy, return_counts=True)[1].max() > most:
+            return None
+        pairs = cKDTree(np.column_stack([x, y])).query_pairs(apart, output_type="ndarray")
+        lo, hi = pairs.min(axis=1), pairs.max(axis=1)
+        order = np.lexsort((lo, hi))  # by the later point: its earlier neighbours
+        hi, lo = hi[order], lo[order]
+    if not len(hi):
+        return np.zeros(len(x), dtype=np.int64)
+    starts = np.searchsorted(hi, np.arange(len(x) + 1))
+    colours = [0] * len(x)
+    lo_list = lo.tolist()
+    for i, (s0, s1) in enumerate(zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)):
+        if s0 == s1:
+            continue
+        used = {colours[j] for j in lo_list[s0:s1]}
+        c = 0
+        while c in used:
+            c += 1
+        if c >= most:
+            return None
+        colours[i] = c
+    return np.asarray(colours, dtype=np.int64)
 
 
 def _with_sources(

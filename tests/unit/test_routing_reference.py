@@ -30,10 +30,12 @@ _TO_WGS84 = pyproj.Transformer.from_crs("EPSG:31370", "EPSG:4326", always_xy=Tru
 
 @pytest.fixture(autouse=True, params=["cost rule", "always sliced"])
 def slicing(request, monkeypatch) -> str:
-    """Every test twice: with the router's rule for searching the whole network or a part
-    of it, and with every batch on its part (small graphs would mostly go whole)."""
+    """Every test twice: with the router's rules (whole network or a part of it; origins
+    far apart searched together), and with every batch on its part (small graphs would
+    mostly go whole) and no grouping of far-apart origins."""
     if request.param == "always sliced":
         monkeypatch.setattr(routing, "SLICE_COST", 0.0)
+        monkeypatch.setattr(routing, "DISJOINT_ORIGINS", 0)
     return request.param
 
 
@@ -132,6 +134,45 @@ def test_random_graphs_give_the_reference_times(seed: int, side: float, speeds: 
     if side > 10_000 and slicing == "always sliced":  # the searches run on parts of the network
         assert max(local_widths(new, random_points(nodes, 60, seed), 300.0)) < len(nodes) / 2
     assert_same(new, old, random_points(nodes, 60, seed), random_points(nodes, 200, seed + 10))
+
+
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("k", [1, 3, 12, 60, 300])
+def test_far_apart_origins_searched_together_give_the_reference_times(k: int, split: bool, monkeypatch) -> None:
+    """Origins grouped by distance (one search per group: one group, several, one origin per
+    group; repeated points; all pairs compared or a k-d tree; all groups in one Dijkstra
+    call or one call per group) give the reference pairs."""
+    nodes, edges = random_network(2, side=12000.0, speeds=(4.8,))
+    new = Router.from_network(nodes, edges)
+    if split:
+        monkeypatch.setattr(routing, "MAX_BATCH_CELLS", len(nodes) + 1)  # one group per call
+    old = ReferenceRouter.of(new)
+    origins = random_points(nodes, k, 3)
+    origins[k // 2 :: 5] = origins[k // 2]  # the same point several times
+    if k == 3:
+        origins[:] = origins[0]  # one origin per group
+    monkeypatch.setattr(routing, "DISJOINT_ORIGINS", 4096)
+    monkeypatch.setattr(routing, "DISJOINT_SHARE", 1.0)  # group even when it barely pays
+    monkeypatch.setattr(routing, "SMALL_GROUPING", 100)
+    snapped = new.snap(origins[:, 0], origins[:, 1])
+    for cutoff in (45.0, 300.0, 1200.0):
+        assert new._node_pairs(snapped, cutoff) is not None  # the grouped search ran
+        got = new.travel_times(origins, None, cutoff_s=cutoff, sparse=True).matrix
+        want = old.travel_times(origins, None, cutoff_s=cutoff, sparse=True).matrix
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.data, want.data)
+        np.testing.assert_array_equal(
+            new.travel_times(origins, None, cutoff_s=cutoff), old.travel_times(origins, None, cutoff_s=cutoff)
+        )
+    radius = 2 * 300.0 * new._top_speed * (1 + routing.REACH_MARGIN) + 2.0
+    groups = routing._disjoint_groups(snapped.x, snapped.y, radius, k)
+    for g in np.unique(groups):  # a group's origins are farther apart than twice the reach
+        xy = np.column_stack([snapped.x, snapped.y])[groups == g]
+        d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        assert (d[np.triu_indices(len(xy), 1)] > radius).all()
+    if k >= 60:
+        assert 1 < groups.max() + 1 < k
 
 
 def test_small_batches_give_the_reference_times(monkeypatch) -> None:
