@@ -339,7 +339,7 @@ def test_isochrone_product_equals_an_independent_networkx_construction(
 
 
 @pytest.mark.realdata
-def test_isochrone_reaching_everything_is_the_cached_union_of_all_streets(wechel) -> None:
+def test_isochrone_reaching_everything_is_the_union_of_all_streets(wechel) -> None:
     nodes, edges = wechel["walk"]
     builder = IsochroneBuilder(mode_router(nodes, edges, "walk"), buffer_m=25.0)
     start = nodes.geometry.iloc[0]
@@ -349,7 +349,7 @@ def test_isochrone_reaching_everything_is_the_cached_union_of_all_streets(wechel
     reached = metric[metric["u"].isin(list(reachable))]
     expected = shapely.union_all(shapely.buffer(reached.geometry.to_numpy(), 25.0, quad_segs=4))
     assert shapely.symmetric_difference(got, expected).area <= 1e-4 * expected.area + 1.0
-    assert builder._root.union is not None or builder._root.children  # the cache was used
+    assert len(builder.faces.polygons) > 20  # the network's faces did most of the union
 
 
 def test_isochrone_builder_rejects_bad_buffer_and_duplicate_cutoffs() -> None:
