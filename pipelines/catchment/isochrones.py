@@ -102,7 +102,7 @@ class _Faces:
         noded = shapely.get_parts(shapely.node(shapely.multilinestrings(segments)))
         faces = shapely.get_parts(shapely.polygonize(noded)) if n_seg else np.empty(0, object)
         n_face = len(faces)
-        # noded piece -> segment: by a shared straight piece, else (pieces of crossing streets) by cover
+        # noded piece -> segment: by a shared straight piece, else (pieces of crossing streets) nearest
         rings, ring_face = _rings(faces)
         (seg_keys, seg_of_key), (piece_keys, piece_of_key), (ring_keys, face_of_key) = _sub_edges(
             segments, noded, rings
@@ -110,9 +110,9 @@ class _Faces:
         first = np.searchsorted(piece_of_key, np.arange(len(noded)))  # every piece has one
         seg_of_piece = _lookup(piece_keys[first], seg_keys, seg_of_key)
         split = np.flatnonzero(seg_of_piece < 0)
-        if len(split):
-            p, s = shapely.STRtree(segments).query(noded[split], predicate="covered_by")
-            seg_of_piece[split[p]] = s
+        if len(split):  # the midpoint of a piece lies on its street (up to the noding's rounding)
+            middle = shapely.line_interpolate_point(noded[split], 0.5, normalized=True)
+            seg_of_piece[split] = shapely.STRtree(segments).query_nearest(middle, all_matches=False)[1]
         # face boundaries: the rings' straight pieces are the noded pieces'
         piece_on_ring = _lookup(ring_keys, piece_keys, piece_of_key)
         on_ring = piece_on_ring >= 0
