@@ -28,7 +28,7 @@ street is drawn only when the origin lies farther than ``buffer_m`` from the str
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -82,6 +82,41 @@ def _csr(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_m
     return matrix
 
 
+LEAF_FACES = 64
+"""A node of the faces' quadtree with at most this many faces is a leaf."""
+
+
+@dataclass
+class _Node:
+    """Faces ``lo:hi`` (in quadtree order) and, once asked for, their coverage union."""
+
+    lo: int
+    hi: int
+    children: list[_Node] = field(default_factory=list)
+    union: shapely.Geometry | None = None
+
+
+def _quadtree(xy: np.ndarray, order: np.ndarray, lo: int, bounds: tuple[float, ...]) -> tuple[_Node, list]:
+    """The quadtree of the points ``xy[order]`` (the faces' centres); returns the root and the
+    points' order, in which every node's faces are contiguous."""
+    x0, y0, x1, y1 = bounds
+    node = _Node(lo, lo + len(order))
+    if len(order) <= LEAF_FACES or (x1 - x0) < 1.0:
+        return node, [order]
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    px, py = xy[order, 0], xy[order, 1]
+    parts, at = [], lo
+    for east, north in ((False, False), (True, False), (False, True), (True, True)):
+        mask = ((px >= xm) == east) & ((py >= ym) == north)
+        if mask.any():
+            box = (xm if east else x0, ym if north else y0, x1 if east else xm, y1 if north else ym)
+            child, sub = _quadtree(xy, order[mask], at, box)
+            node.children.append(child)
+            parts.extend(sub)
+            at = child.hi
+    return node, parts
+
+
 @dataclass
 class _Faces:
     """The faces of a street network and what an isochrone needs of them."""
@@ -95,6 +130,7 @@ class _Faces:
     hole_rings: np.ndarray  # exterior rings of the holes, grouped by face
     hole_at: np.ndarray  # face f's holes are hole_rings[hole_at[f]:hole_at[f + 1]]
     hole_points: np.ndarray  # a vertex of each hole ring
+    root: _Node  # the quadtree of the faces (they are stored in its order)
 
     @classmethod
     def build(cls, segments: np.ndarray, buffers: np.ndarray, radius: float, quad_segs: int) -> _Faces:
@@ -102,6 +138,11 @@ class _Faces:
         noded = shapely.get_parts(shapely.node(shapely.multilinestrings(segments)))
         faces = shapely.get_parts(shapely.polygonize(noded)) if n_seg else np.empty(0, object)
         n_face = len(faces)
+        box = shapely.bounds(faces).reshape(-1, 4)
+        centre = (box[:, :2] + box[:, 2:]) / 2
+        extent = (*centre.min(axis=0), *centre.max(axis=0)) if n_face else (0.0, 0.0, 0.0, 0.0)
+        root, order = _quadtree(centre, np.arange(n_face), 0, extent)
+        faces = faces[np.concatenate(order)]
         # noded piece -> segment: by a shared straight piece, else (pieces of crossing streets) nearest
         rings, ring_face = _rings(faces)
         (seg_keys, seg_of_key), (piece_keys, piece_of_key), (ring_keys, face_of_key) = _sub_edges(
@@ -127,7 +168,10 @@ class _Faces:
         for f in np.unique(fi):
             inside = seg_of_piece[loose][pi[fi == f]]
             holes[f] = shapely.difference(holes[f], shapely.union_all(buffers[inside]))
-        a, b = shapely.STRtree(segments).query(segments, predicate="dwithin", distance=radius)
+        # pairs of segments whose boxes come within `radius` (a superset of those within it:
+        # more frontier buffers, never fewer, and far cheaper than the distances)
+        low, high = shapely.bounds(segments)[:, :2] - radius, shapely.bounds(segments)[:, 2:] + radius
+        a, b = shapely.STRtree(segments).query(shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1]))
         # the rim: segments on the outline of the faces (a ring piece of one face) or on no face
         uniq, count = np.unique(ring_keys[on_ring], return_counts=True)
         single = on_ring.copy()
@@ -151,7 +195,28 @@ class _Faces:
             hole_rings=hole_rings,
             hole_at=np.searchsorted(owner[order], np.arange(n_face + 1)),
             hole_points=shapely.get_point(hole_rings, 0),
+            root=root,
         )
+
+    def coverage(self, node: _Node, whole: np.ndarray, out: list) -> None:
+        """Append to ``out`` the coverage unions that make up the faces flagged in ``whole``
+        (a node's cached union when all its faces are flagged)."""
+        flagged = whole[node.lo : node.hi]
+        if flagged.all():
+            if node.union is None:
+                parts: list = []
+                if node.children:
+                    for child in node.children:
+                        self.coverage(child, whole, parts)
+                else:
+                    parts = list(self.polygons[node.lo : node.hi])
+                node.union = shapely.coverage_union_all(np.array(parts, dtype=object))
+            out.append(node.union)
+        elif node.children and flagged.any():
+            for child in node.children:
+                self.coverage(child, whole, out)
+        elif flagged.any():
+            out.extend(self.polygons[node.lo : node.hi][flagged])
 
 
 def _rings(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +280,9 @@ class IsochroneBuilder:
             | faces.rim
         )
         whole = np.flatnonzero(~open_face)
-        out = [shapely.coverage_union_all(faces.polygons[whole])] if len(whole) else []
+        pieces: list = []
+        faces.coverage(faces.root, ~open_face, pieces)
+        out = [shapely.coverage_union_all(np.array(pieces, dtype=object))] if pieces else []
         out.extend(self._seg_buffer[frontier])
         out.extend(self._buffer([piece for s in np.flatnonzero(cut) for piece in partial[int(s)]]))
         return out, whole
