@@ -126,14 +126,16 @@ class _Faces:
     faces_of: sp.csr_matrix  # segment x face: the transpose of members
     near: sp.csr_matrix  # segment x segment: within buffer_m of each other
     rim: np.ndarray  # segments on the outline of the faces, or on no face
-    usable: np.ndarray  # faces whose hole is simple rings (else left to the frontier)
-    hole_rings: np.ndarray  # exterior rings of the holes, grouped by face
-    hole_at: np.ndarray  # face f's holes are hole_rings[hole_at[f]:hole_at[f + 1]]
-    hole_points: np.ndarray  # a vertex of each hole ring
+    usable: np.ndarray  # faces whose hole is known to be simple rings (else left to the frontier)
+    holes: np.ndarray  # per face, its hole once computed (None before)
+    inner: dict[int, np.ndarray]  # the segments inside a face (dead ends, cut edges)
+    segments: np.ndarray
+    radius: float
+    quad_segs: int
     root: _Node  # the quadtree of the faces (they are stored in its order)
 
     @classmethod
-    def build(cls, segments: np.ndarray, buffers: np.ndarray, radius: float, quad_segs: int) -> _Faces:
+    def build(cls, segments: np.ndarray, radius: float, quad_segs: int) -> _Faces:
         n_seg = len(segments)
         noded = shapely.get_parts(shapely.node(shapely.multilinestrings(segments)))
         faces = shapely.get_parts(shapely.polygonize(noded)) if n_seg else np.empty(0, object)
@@ -164,10 +166,6 @@ class _Faces:
         inner = ~shapely.touches(noded[loose][pi], faces[fi])
         pi, fi = pi[inner], fi[inner]
         members = _csr(np.concatenate([boundary[0], fi]), np.concatenate([boundary[1], seg_of_piece[loose][pi]]), (n_face, n_seg))
-        holes = shapely.buffer(faces, -radius, quad_segs=quad_segs)
-        for f in np.unique(fi):
-            inside = seg_of_piece[loose][pi[fi == f]]
-            holes[f] = shapely.difference(holes[f], shapely.union_all(buffers[inside]))
         # pairs of segments whose boxes come within `radius` (a superset of those within it:
         # more frontier buffers, never fewer, and far cheaper than the distances)
         low, high = shapely.bounds(segments)[:, :2] - radius, shapely.bounds(segments)[:, 2:] + radius
@@ -178,25 +176,34 @@ class _Faces:
         single[on_ring] = count[np.searchsorted(uniq, ring_keys[on_ring])] == 1
         rim = np.asarray(members.sum(axis=0)).ravel() == 0
         rim[seg_of_piece[piece_on_ring[single]]] = True
-        parts, owner = shapely.get_parts(holes, return_index=True)
-        keep = ~shapely.is_empty(parts)
-        parts, owner = parts[keep], owner[keep]
-        usable = shapely.get_num_interior_rings(faces) == 0
-        usable[owner[shapely.get_num_interior_rings(parts) > 0]] = False
-        order = np.argsort(owner, kind="stable")
-        hole_rings = shapely.get_exterior_ring(parts[order])
         return cls(
             polygons=faces,
             members=members,
             faces_of=members.T.tocsr(),
             near=_csr(a, b, (n_seg, n_seg)),
             rim=rim,
-            usable=usable,
-            hole_rings=hole_rings,
-            hole_at=np.searchsorted(owner[order], np.arange(n_face + 1)),
-            hole_points=shapely.get_point(hole_rings, 0),
+            usable=shapely.get_num_interior_rings(faces) == 0,
+            holes=np.full(n_face, None, dtype=object),
+            inner={int(f): np.unique(seg_of_piece[loose][pi[fi == f]]) for f in np.unique(fi)},
+            segments=segments,
+            radius=radius,
+            quad_segs=quad_segs,
             root=root,
         )
+
+    def ensure_holes(self, candidates: np.ndarray) -> None:
+        """Compute the holes of the ``candidates`` faces not computed yet (a face whose hole
+        is not simple rings becomes unusable). Faces never approached cost nothing."""
+        todo = candidates[self.holes[candidates] == None]  # noqa: E711 (elementwise)
+        if not len(todo):
+            return
+        holes = shapely.buffer(self.polygons[todo], -self.radius, quad_segs=self.quad_segs)
+        for k in np.flatnonzero(np.isin(todo, list(self.inner))):
+            streets = shapely.buffer(self.segments[self.inner[int(todo[k])]], self.radius, quad_segs=self.quad_segs)
+            holes[k] = shapely.difference(holes[k], shapely.union_all(streets))
+        parts, owner = shapely.get_parts(holes, return_index=True)
+        self.usable[todo[owner[shapely.get_num_interior_rings(parts) > 0]]] = False
+        self.holes[todo] = holes
 
     def coverage(self, node: _Node, whole: np.ndarray, out: list) -> None:
         """Append to ``out`` the coverage unions that make up the faces flagged in ``whole``
@@ -257,12 +264,12 @@ class IsochroneBuilder:
         self._forward = edges["forward"].to_numpy()
         self._segment = segment
         self.seg_geometry = router.edge_geometry[first]
-        self._seg_buffer = self._buffer(self.seg_geometry)
+        self._seg_buffer = np.full(n_seg, None, dtype=object)  # buffered when first needed
         self._straight = shapely.get_num_coordinates(self.seg_geometry) == 2
         first_xy = shapely.get_coordinates(shapely.get_point(self.seg_geometry, 0))
         last_xy = shapely.get_coordinates(shapely.get_point(self.seg_geometry, -1))
         self._ends = np.stack([first_xy, last_xy], axis=1) if n_seg else np.zeros((0, 2, 2))
-        self.faces = _Faces.build(self.seg_geometry, self._seg_buffer, self.buffer_m, self.quad_segs)
+        self.faces = _Faces.build(self.seg_geometry, self.buffer_m, self.quad_segs)
 
     def _buffer(self, lines: Any) -> np.ndarray:
         return shapely.buffer(
@@ -273,7 +280,10 @@ class IsochroneBuilder:
         """The pieces of one isochrone (the coverage union of its whole faces, the buffers of
         its frontier streets and partial stretches) and the faces whose holes it keeps."""
         faces = self.faces
-        open_face = (faces.members @ (~full).astype(float) > 0) | ~faces.usable
+        candidate = np.flatnonzero(~(faces.members @ (~full).astype(float) > 0) & faces.usable)
+        faces.ensure_holes(candidate)
+        open_face = np.ones(len(faces.polygons), dtype=bool)
+        open_face[candidate[faces.usable[candidate]]] = False
         frontier = full & (
             (faces.faces_of @ open_face.astype(float) > 0)
             | (faces.near @ (~full).astype(float) > 0)
@@ -283,28 +293,35 @@ class IsochroneBuilder:
         pieces: list = []
         faces.coverage(faces.root, ~open_face, pieces)
         out = [shapely.coverage_union_all(np.array(pieces, dtype=object))] if pieces else []
-        out.extend(self._seg_buffer[frontier])
+        out.extend(self._segment_buffers(np.flatnonzero(frontier)))
         out.extend(self._buffer([piece for s in np.flatnonzero(cut) for piece in partial[int(s)]]))
         return out, whole
+
+    def _segment_buffers(self, segments: np.ndarray) -> np.ndarray:
+        """The buffers of ``segments`` (each computed once)."""
+        todo = segments[self._seg_buffer[segments] == None]  # noqa: E711 (elementwise)
+        if len(todo):
+            self._seg_buffer[todo] = self._buffer(self.seg_geometry[todo])
+        return self._seg_buffer[segments]
 
     def _with_holes(self, union: shapely.Geometry, whole: np.ndarray) -> shapely.Geometry:
         """``union`` with the holes of the faces ``whole`` as interior rings (each lies strictly
         inside one of its polygons)."""
-        faces = self.faces
-        lo, count = faces.hole_at[whole], faces.hole_at[whole + 1] - faces.hole_at[whole]
-        rows = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
-        if not len(rows):
+        holes = shapely.get_parts(self.faces.holes[whole])
+        holes = shapely.get_exterior_ring(holes[~shapely.is_empty(holes)])
+        if not len(holes):
             return union
         polygons = shapely.get_parts(union)
-        owner = np.zeros(len(rows), dtype="int64")
+        owner = np.zeros(len(holes), dtype="int64")
         if len(polygons) > 1:
-            hole, polygon = shapely.STRtree(polygons).query(faces.hole_points[rows], predicate="within")
+            tree = shapely.STRtree(polygons)
+            hole, polygon = tree.query(shapely.get_point(holes, 0), predicate="within")
             owner[hole] = polygon
         n_inner = shapely.get_num_interior_rings(polygons)
         inner = shapely.get_interior_ring(
             np.repeat(polygons, n_inner), np.arange(n_inner.sum()) - np.repeat(np.cumsum(n_inner) - n_inner, n_inner)
         )
-        rings = np.concatenate([shapely.get_exterior_ring(polygons), inner, faces.hole_rings[rows]])
+        rings = np.concatenate([shapely.get_exterior_ring(polygons), inner, holes])
         index = np.concatenate([np.arange(len(polygons)), np.repeat(np.arange(len(polygons)), n_inner), owner])
         order = np.argsort(index, kind="stable")
         out = shapely.polygons(rings[order], indices=index[order])
