@@ -18,7 +18,7 @@ outside ``F`` comes closer to a point of ``F`` than its boundary does. So an iso
   the selected faces, which no frontier buffer reaches).
 
 The polygons are the union of the same buffers up to how the arcs of a hole are drawn
-(``buffer(-r)`` against the round ends of the street buffers): IoU >= 0.99999 against the
+(``buffer(-r)`` against the round ends of the street buffers): IoU >= 0.9999 against the
 exact union on the demo territory and the 224 x 224 grid of ``benchmarks.pipeline``
 (``docs/routing.md``). One difference with the router: the connector from an origin to its
 street is drawn only when the origin lies farther than ``buffer_m`` from the street
