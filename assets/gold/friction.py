@@ -16,8 +16,8 @@ from pipelines.friction.checks import (
     stop_reports,
     stops_check,
 )
-from pipelines.friction.core import indicator_arrow
 from pipelines.friction.inputs import FrictionInputs, territory_communes, territory_districts
+from pipelines.friction.table import indicator_arrow
 from pipelines.lake import Lake, write_atomic
 from pipelines.results import TableResult
 

@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from pipelines.friction.build import FrictionResult
-from pipelines.friction.core import (
+from pipelines.friction.catalogue import INDICATORS
+from pipelines.friction.spec import SOURCE_FAMILIES
+from pipelines.friction.table import (
     COMPUTED,
-    INDICATORS,
+    KEYS,
     NOT_COMPUTABLE,
-    SOURCE_FAMILIES,
     STATUSES,
     SUPPRESSED,
     missing_rows,
@@ -24,7 +25,6 @@ from pipelines.friction.core import (
 from pipelines.results import Check
 
 CONSERVATION_TOLERANCE = 1e-9
-KEYS = ["nis", "district_id", "indicator"]
 
 
 def _needs_length(table: pd.DataFrame) -> np.ndarray:
