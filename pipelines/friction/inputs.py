@@ -278,6 +278,8 @@ class Context:
     footfall_source: str = ""
     net: Network | None = None
     service: Service | None = None
+    static_rows: pd.DataFrame | None = None
+    """The static families' rows, for a daily family that reads one (congestion: capacity)."""
 
     @property
     def communes(self) -> np.ndarray:
@@ -294,6 +296,14 @@ class Context:
     def district_nis(self) -> dict[str, str]:
         """Commune of every district of the territory."""
         return self.inputs.districts.set_index("district_id")["nis"].astype(str).to_dict()
+
+    def static_values(self, code: str) -> dict[tuple[str, str | None], float]:
+        """(nis, district_id or None) -> value of static indicator ``code`` (:attr:`static_rows`)."""
+        if self.static_rows is None:
+            raise ValueError(f"this friction context has no static rows; {code} is read from them")
+        rows = self.static_rows[self.static_rows["indicator"] == code]
+        district = [None if pd.isna(d) else str(d) for d in rows["district_id"]]
+        return dict(zip(zip(rows["nis"].astype(str), district, strict=True), rows["value"].astype(float), strict=True))
 
     def network(self) -> Network:
         """The travel times (a static family asks; a day-only context has none)."""

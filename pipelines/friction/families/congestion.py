@@ -33,6 +33,10 @@ INDICATORS = (
 )  # fmt: skip
 
 
+CAPACITY = "congestion_road_capacity"
+"""The static indicator of the family (the drive network only)."""
+
+
 def road_capacity(ctx: Context) -> pd.Series:
     """:func:`od.entry_capacity` of every district (index district_id), from the drive network."""
     inputs = ctx.inputs
@@ -43,6 +47,20 @@ def road_capacity(ctx: Context) -> pd.Series:
         index=nodes["node_id"].to_numpy(),
     )
     return od.entry_capacity(edges[edges["mode"] == "drive"], node_district)
+
+
+def capacity_rows(ctx: Context) -> list[pd.DataFrame]:
+    """The road-capacity proxy of every district and commune (all its districts): static."""
+    capacity, places = road_capacity(ctx), ctx.places
+    records = [
+        {"nis": n, "district_id": d, CAPACITY: float(capacity.get(d, np.nan))}
+        for d, n in zip(places.district_ids, places.district_nis, strict=True)
+    ]
+    for n in ctx.communes:
+        mine = places.district_ids[places.district_nis == n]
+        records.append({"nis": str(n), "district_id": pd.NA, CAPACITY: float(capacity.reindex(mine).sum(min_count=1))})
+    frame = pd.DataFrame(records, columns=["nis", "district_id", CAPACITY])
+    return figure_rows(frame, keys(places, ctx.communes), {CAPACITY: FAMILY[CAPACITY].reference()})
 
 
 def _record(district: object, nis: str, inflow: pd.DataFrame, capacity: float) -> dict[str, object]:
@@ -56,35 +74,30 @@ def _record(district: object, nis: str, inflow: pd.DataFrame, capacity: float) -
         "nis": nis,
         "district_id": district,
         "congestion_peak_inflow": peak,
-        "congestion_road_capacity": capacity,
         "congestion_ratio": ratio,
         "congestion_peak_hour": hour if hour >= 0 else np.nan,
     }
 
 
 def figures(ctx: Context) -> pd.DataFrame:
-    """The congestion figures of every district, then of every commune (all its districts)."""
+    """The congestion figures of every district, then of every commune (all its districts),
+    against the road capacity of the static rows (:func:`capacity_rows`)."""
     inflow, _, union = ctx.od_inflow
-    capacity = road_capacity(ctx)
+    capacity = ctx.static_values(CAPACITY)
     places = ctx.places
     records = [
-        _record(d, n, inflow[inflow["district_id"] == d], float(capacity.get(d, np.nan)))
+        _record(d, n, inflow[inflow["district_id"] == d], capacity.get((n, d), np.nan))
         for d, n in zip(places.district_ids, places.district_nis, strict=True)
     ]
     for n in ctx.communes:
-        mine = places.district_ids[places.district_nis == n]
-        cap = float(capacity.reindex(mine).sum(min_count=1))
-        records.append(_record(pd.NA, str(n), union[union["district_id"] == n], cap))
+        records.append(_record(pd.NA, str(n), union[union["district_id"] == n], capacity.get((str(n), None), np.nan)))
     return pd.DataFrame(records)
 
 
 def rows(ctx: Context) -> list[pd.DataFrame]:
-    """The rows of the congestion indicators (inflow figures suppressed below k trips)."""
-    frame, places = figures(ctx), keys(ctx.places, ctx.communes)
-    text = {i.code: i.reference() for i in INDICATORS}
-    capacity = "congestion_road_capacity"
-    out = figure_rows(frame, places, {capacity: text.pop(capacity)})
-    return out + figure_rows(frame, places, text, ctx.k, "congestion_peak_inflow")
+    """The rows of the day-dependent congestion indicators (suppressed below k trips)."""
+    text = {i.code: i.reference() for i in INDICATORS if i.code != CAPACITY}
+    return figure_rows(figures(ctx), keys(ctx.places, ctx.communes), text, ctx.k, "congestion_peak_inflow")
 
 
-FAMILY = Family(4, "congestion", INDICATORS, daily=rows)
+FAMILY = Family(4, "congestion", INDICATORS, static=capacity_rows, daily=rows)
