@@ -2,6 +2,10 @@
 influence and local control, needed source families), actions and source families.
 
 Everything here is read from ``geodata/canvas/*.yaml``; nothing is hard-coded in the scoring.
+The French name, unit and needed source families of a friction indicator come from the
+friction catalogue (:data:`pipelines.friction.catalogue.INDICATORS`, declared once by its
+family module); ``indicators.yaml`` keeps what only the Canvas knows (pillar, direction,
+influence, control, weight, trend, derivation).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 import yaml
 
 from pipelines import availability
+from pipelines.friction.catalogue import INDICATORS as FRICTION
 
 GEODATA = Path(__file__).resolve().parents[2] / "geodata" / "canvas"
 INDICATORS_YAML = GEODATA / "indicators.yaml"
@@ -141,6 +146,42 @@ ACTION_CHOICES = {"horizon": ("quick_win", "structural"), "impact": tuple(LEVELS
                   "cost_band": ("faible", "moyen", "eleve"), "place": ("district", "vacant_streets", "district_categories", "commune")}
 
 
+ENGINE_KEYS = ("needs", "needs_any", "name_fr", "unit")
+"""What the Canvas takes from the friction catalogue for a friction code (never declared in
+``indicators.yaml``); a derived code takes only its needs from the code it is derived from."""
+
+
+def _needs(code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(needs, needs_any) of friction indicator ``code``: its single-family groups must all be
+    held, its one group of alternatives by any family."""
+    groups = FRICTION[code].need_groups
+    alternatives = [g for g in groups if len(g) > 1]
+    if len(alternatives) > 1:
+        raise ValueError(f"friction indicator {code!r}: the Canvas takes one group of alternatives, found {alternatives}")
+    return tuple(g[0] for g in groups if len(g) == 1), (alternatives[0] if alternatives else ())
+
+
+def _engine_fields(code: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """needs, needs_any, name_fr and unit of ``code``: from the friction catalogue for a friction
+    code (and the needs of a code derived from one), from ``indicators.yaml`` otherwise."""
+    source = (raw.get("derived") or {}).get("from")
+    engine = code if code in FRICTION else source if source in FRICTION else None
+    taken = ENGINE_KEYS if engine == code else ENGINE_KEYS[:2]
+    declared = [k for k in taken if k in raw] if engine else []
+    if declared:
+        raise ValueError(f"{where}: {declared} come from the friction catalogue ({engine!r}, "
+                         "pipelines/friction/families/); remove them from the YAML")
+    fields = {"name_fr": raw.get("name_fr"), "unit": raw.get("unit", ""),
+              "needs": tuple(raw.get("needs", [])), "needs_any": tuple(raw.get("needs_any", []))}
+    if engine:
+        fields["needs"], fields["needs_any"] = _needs(engine)
+    if engine == code:
+        fields["name_fr"], fields["unit"] = FRICTION[code].name_fr, FRICTION[code].unit_fr
+    if not fields["name_fr"]:
+        raise ValueError(f"{where}: name_fr is missing")
+    return fields
+
+
 def _indicator(code: str, raw: dict[str, Any], pillars: dict[str, Pillar]) -> IndicatorSpec:
     where = f"{INDICATORS_YAML.name}: indicator {code!r}"
     if raw.get("pillar") not in pillars:
@@ -150,7 +191,8 @@ def _indicator(code: str, raw: dict[str, Any], pillars: dict[str, Pillar]) -> In
     for key in ("influence", "control"):
         if raw.get(key) not in LEVELS:
             raise ValueError(f"{where}: {key} must be one of {sorted(LEVELS)}, found {raw.get(key)!r}")
-    unknown = (set(raw.get("needs", [])) | set(raw.get("needs_any", []))) - set(FAMILIES)
+    fields = _engine_fields(code, raw, where)
+    unknown = (set(fields["needs"]) | set(fields["needs_any"])) - set(FAMILIES)
     if unknown:
         raise ValueError(f"{where}: unknown source families {sorted(unknown)}; expected {FAMILIES}")
     derived = raw.get("derived")
@@ -160,15 +202,12 @@ def _indicator(code: str, raw: dict[str, Any], pillars: dict[str, Pillar]) -> In
         code=code,
         pillar=raw["pillar"],
         direction=raw["direction"],
-        name_fr=raw["name_fr"],
-        unit=raw.get("unit", ""),
         influence=raw["influence"],
         control=raw["control"],
-        needs=tuple(raw.get("needs", [])),
-        needs_any=tuple(raw.get("needs_any", [])),
         trend=raw.get("trend"),
         weight=float(raw.get("weight", 1.0)),
         derived=derived,
+        **fields,
     )
 
 

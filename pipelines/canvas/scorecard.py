@@ -40,6 +40,11 @@ class Scorecard:
     pillars: pd.DataFrame
 
 
+OWN_CODES = ("shops_per_1000", "footfall_daily", "footfall_yoy_change", "catchment_expected_customers")
+"""The codes :func:`derived_values` computes (the Canvas's own catalogue, beside the friction
+catalogue and gold.online_journey's)."""
+
+
 def derived_values(features: pd.DataFrame, footfall_profile: pd.DataFrame,
                    catchment: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
     """Canvas indicators not in ``gold.commune_indicators``: shops per 1,000 inhabitants,

@@ -1,183 +1,128 @@
-"""Assemble the friction indicators from frames: routing matrices, per-cell layer, rows.
+"""Assemble the friction indicators from frames, in two steps that a nightly refresh can split.
 
-:func:`build` takes a :class:`~pipelines.friction.inputs.FrictionInputs` (one frame per
-upstream table and the source families held), computes the ten indicators for every
-commune and shopping district and returns the three gold tables (``commune_indicators``,
-``friction_cells``, ``friction_stops``) with the figures the asset checks need
-(:mod:`pipelines.friction.checks`). No Dagster and no lake: a notebook can call it.
+:func:`build_static` computes what does not depend on the day: the routing matrices
+(:mod:`pipelines.friction.matrices`), the public-transport service, the static columns of
+the per-cell layer, the per-stop layer and the rows of the static families. It reads no daily
+table. :func:`build_daily` takes those static rows and cells with the daily tables (OD flows,
+transactions, footfall) and returns the three gold tables (``commune_indicators``,
+``friction_cells``; ``friction_stops`` comes from the static step) with the figures the asset
+checks need (:mod:`pipelines.friction.checks`). :func:`build` runs both (a notebook, the
+tests). No Dagster and no lake.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from pipelines import transit
 from pipelines.accessibility import TwoStepResult
-from pipelines.catchment.area import mode_router
 from pipelines.constants import SUPPRESSION_K
-from pipelines.friction import reach
-from pipelines.friction.core import apply_needs, indicator_table
-from pipelines.friction.inputs import FrictionInputs, Network, Prepared, prepare
-from pipelines.friction.layers import cell_layer, stop_layer
-from pipelines.friction.rows import network_rows
-from pipelines.friction.table_rows import table_rows
-from pipelines.routing import Router
-from pipelines.sparse_times import SparseTimes
+from pipelines.friction.catalogue import FAMILIES
+from pipelines.friction.families import transit
+from pipelines.friction.inputs import Context, FrictionInputs, prepare, territory_places
+from pipelines.friction.layers import static_cells, stop_layer, with_footfall
+from pipelines.friction.matrices import network
+from pipelines.friction.table import KEYS, apply_needs, indicator_table
+
+
+@dataclass
+class StaticResult:
+    """What does not depend on the day (``gold.friction_static``, ``gold.friction_static_cells``
+    and ``gold.friction_stops``) and what its checks need."""
+
+    rows: pd.DataFrame
+    """The static families' rows: ``nis, district_id, indicator, value, reference``."""
+    cells: gpd.GeoDataFrame
+    stops: gpd.GeoDataFrame
+    two_step: dict[str, TwoStepResult]
+    service_date: dt.date | None
 
 
 @dataclass
 class FrictionResult:
-    """The three gold tables and what the checks need."""
+    """The gold tables and what the checks need (``stops``, ``two_step`` and
+    ``service_date`` only when the static step ran in the same call)."""
 
     indicators: pd.DataFrame
     support: pd.DataFrame
     """nis, district_id, indicator, support: people behind each privacy-sensitive figure."""
     cells: gpd.GeoDataFrame
-    stops: gpd.GeoDataFrame
-    two_step: dict[str, TwoStepResult]
-    service_date: dt.date | None
     footfall_source: str
+    stops: gpd.GeoDataFrame | None = None
+    two_step: dict[str, TwoStepResult] = field(default_factory=dict)
+    service_date: dt.date | None = None
 
 
-def _routers(inputs: Prepared) -> dict[str, Router]:
-    """Routers per mode, and on the reversed bike and drive networks (``<mode>_in``: times
-    *to* a place; walking is symmetric)."""
-    out: dict[str, Router] = {}
-    for mode in ("walk", "bike", "drive"):
-        out[mode] = mode_router(inputs.frames.nodes, inputs.frames.edges, mode)
-        out[f"{mode}_in"] = (
-            out[mode]
-            if mode == "walk"
-            else mode_router(inputs.frames.nodes, inputs.frames.edges, mode, reverse=True)
-        )
-    return out
+STATIC_COLUMNS = ("nis", "district_id", "indicator", "value", "reference")
+"""Columns of the static rows (``gold.friction_static``)."""
 
 
-def _xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    return np.column_stack([frame.geometry.x, frame.geometry.y]).reshape(-1, 2)
+def _run(ctx: Context, step: str) -> list[pd.DataFrame]:
+    """The rows of every family's ``static`` or ``daily`` step."""
+    steps = [getattr(family, step) for family in FAMILIES]
+    return [part for compute in steps if compute is not None for part in compute(ctx)]
 
 
-def _split(times: SparseTimes, sizes: dict[str, int]) -> dict[str, SparseTimes]:
-    """Rows of a stacked travel-time matrix back into one block per kind of origin."""
-    bounds = np.cumsum([0, *sizes.values()])
-    return {
-        name: times.take_rows(np.arange(bounds[i], bounds[i + 1])) for i, name in enumerate(sizes)
-    }
+def build_static(inputs: FrictionInputs) -> StaticResult:
+    """The day-independent part: matrices, service, static cell and stop layers, static rows.
 
-
-def network(inputs: Prepared) -> Network:
-    """Travel times between the cells holding shops and every cell, per mode, and the walks
-    from stops, car parks and attractions (stacked: one bulk search per router).
-
-    Every matrix is :class:`~pipelines.sparse_times.SparseTimes` cut off at the largest
-    time an indicator reads from it (the mode's access threshold, the longest walk to a stop
-    or a car park, the longest delivery round): memory grows with the pairs within reach,
-    not with the square of the region. The minutes from every cell to its nearest district
-    (reported up to :data:`reach.CELL_TIME_CAP_MIN`) come from one search per mode
-    (:meth:`Router.nearest_times`), not from a matrix.
+    ``inputs`` needs no daily table (OD flows, transactions, footfall may be empty frames).
     """
-    routers = _routers(inputs)
-    cell_xy = reach.cell_centres(inputs.cells["h3"].to_numpy())
-    counts = inputs.shops["h3"].value_counts()
-    supply_cells = np.array(sorted(set(counts.index) & set(inputs.cells["h3"])), dtype="uint64")
-    supply_xy = reach.cell_centres(supply_cells)
-    cap = reach.CELL_TIME_CAP_MIN * 60.0
-    walk_places = max(reach.STOP_WALK_S, reach.walk_seconds(reach.PARKING_WALK_M))
-    walk_cap = max(reach.MODE_THRESHOLD_MIN["walk"] * 60.0, walk_places)
-    walk_sizes = {
-        "supply": len(supply_cells),
-        "stops": len(inputs.stops),
-        "parking": len(inputs.parking),
-    }
-    stacked = np.vstack([supply_xy, _xy(inputs.stops), _xy(inputs.parking)])
-    walk = _split(
-        routers["walk"].travel_times(stacked, cell_xy, cutoff_s=walk_cap, sparse=True), walk_sizes
-    )
-    to_cells = {"walk": walk.pop("supply")}
-    to_cells.update(
-        {
-            m: routers[f"{m}_in"].travel_times(
-                supply_xy, cell_xy, cutoff_s=reach.MODE_THRESHOLD_MIN[m] * 60.0, sparse=True
-            )
-            for m in ("bike", "drive")
-        }
-    )
-    shop_in = inputs.shops.dropna(subset=["district_id"])
-    place_sizes = {
-        "stops": len(inputs.stops),
-        "parking": len(inputs.parking),
-        "tourism": len(inputs.tourism),
-    }
-    places = np.vstack([_xy(inputs.stops), _xy(inputs.parking), _xy(inputs.tourism)])
-    limit = max(walk_places, reach.TOURISM_WALK_MIN * 60.0)
-    to_shops = _split(
-        routers["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit, sparse=True),
-        place_sizes,
-    )
-    inside = shop_in[["h3", "district_id"]].drop_duplicates()
-    row = pd.Series(np.arange(len(supply_cells)), index=supply_cells)
-    inside = inside[inside["h3"].isin(row.index)]
-    labels, rows = inside["district_id"].to_numpy(), row.loc[inside["h3"]].to_numpy()
-    ids = np.array(sorted(set(labels.tolist())), dtype=object)
-    to_district = {m: reach.group_min(t.take_rows(rows), labels)[1] for m, t in to_cells.items()}
-    unique = np.unique(rows)
-    delivery = max(reach.DELIVERY_THRESHOLDS_MIN) * 60.0
-    out_bike = routers["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=delivery, sparse=True)
-    nearest = {
-        m: routers[f"{m}_in"].nearest_times(supply_xy[unique], cell_xy, cutoff_s=cap)
-        for m in ("walk", "bike", "drive")
-    }
-    order = pd.Series(np.arange(len(unique)), index=unique)
-    from_bike = reach.group_min(out_bike.take_rows(order.loc[rows].to_numpy()), labels)[1]
-    supply = counts.reindex(supply_cells).to_numpy(float)
-    population = inputs.cells["population"].to_numpy(float)
-    two_step = {
-        m: reach.shop_access(to_cells[m], supply, population, reach.MODE_THRESHOLD_MIN[m])
-        for m in to_cells
-    }
-    nis = inputs.districts.set_index("district_id")["nis"].astype("string")
-    return Network(
-        supply_cells=supply_cells,
-        supply=supply,
-        to_cells=to_cells,
-        district_ids=ids.astype(str),
-        district_nis=nis.reindex(ids.astype(str)).to_numpy(),
-        to_district=to_district,
-        nearest_district_s=nearest,
-        from_district_bike=from_bike,
-        two_step=two_step,
-        routers=routers,
-        walk_to_cells=walk,
-        walk_to_shops=to_shops,
+    prepared = prepare(inputs)
+    places = territory_places(prepared)
+    net = network(prepared, places)
+    service = transit.service(prepared, net)
+    cells = static_cells(prepared, net, service)
+    ctx = Context(prepared, places, pd.DataFrame(cells.drop(columns="geometry")), 0, net=net, service=service)
+    parts = _run(ctx, "static")
+    rows = pd.concat(parts, ignore_index=True)[list(STATIC_COLUMNS)] if parts else pd.DataFrame(columns=STATIC_COLUMNS)
+    return StaticResult(
+        rows=rows.astype({"nis": "string", "district_id": "string", "indicator": "string", "reference": "string"}),
+        cells=cells,
+        stops=stop_layer(prepared.stops, service),
+        two_step=net.two_step,
+        service_date=service.day,
     )
 
 
-NO_SERVICE_DATE = dt.date(2000, 1, 3)
-"""A Monday evaluated when no GTFS service runs on a weekday (every stop then has no
-departure; the service date reported is None)."""
+def assemble(
+    parts: Iterable[pd.DataFrame], held: Iterable[str], computed_at: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The families' rows into ``gold.commune_indicators`` (needs applied) and the support of
+    the privacy-sensitive figures (``nis, district_id, indicator, support``)."""
+    parts = list(parts)
+    support = pd.concat(
+        [p[[*KEYS, "support"]] for p in parts if "support" in p.columns]
+        or [pd.DataFrame(columns=[*KEYS, "support"])],
+        ignore_index=True,
+    )
+    table = indicator_table([p.drop(columns="support", errors="ignore") for p in parts], computed_at)
+    support = support.astype({"nis": "string", "district_id": "string", "indicator": "string"})
+    return apply_needs(table, held), support
 
 
-def public_transport(
-    inputs: Prepared, net: Network
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dt.date | None]:
-    """Per-stop frequencies, per-cell coverage, window departures and the service date
-    (None when no service runs on a weekday, e.g. without GTFS)."""
-    frames = inputs.frames
-    feed = transit.feed_from_silver(frames.departures, frames.service_dates)
-    try:
-        day: dt.date | None = transit.busiest_weekday(frames.service_dates, frames.departures)
-    except ValueError:
-        day = None
-    when = day or NO_SERVICE_DATE
-    timed = transit.window_departures(feed, when)
-    per_stop = transit.departures_per_stop(feed, inputs.stops, when, timed=timed)
-    coverage = transit.cell_coverage(net.walk_to_cells["stops"], per_stop)
-    return per_stop, coverage, timed, day
+def build_daily(
+    inputs: FrictionInputs,
+    static_rows: pd.DataFrame,
+    static_cells: gpd.GeoDataFrame,
+    *,
+    k: int = SUPPRESSION_K,
+    computed_at: pd.Timestamp | None = None,
+) -> FrictionResult:
+    """The day-dependent families (congestion, flows, customer origin, weekend hours) with the
+    static rows and cells of :func:`build_static`: ``gold.commune_indicators`` and
+    ``gold.friction_cells``. ``inputs`` needs no routing table (network, stops, GTFS, car
+    parks, attractions, register may be empty frames)."""
+    computed_at = computed_at or pd.Timestamp.now(tz="UTC")
+    prepared = prepare(inputs)
+    cells, source = with_footfall(static_cells, inputs.footfall_estimated, k=k)
+    ctx = Context(prepared, territory_places(prepared), cells, k, source, static_rows=static_rows)
+    indicators, support = assemble([static_rows, *_run(ctx, "daily")], inputs.held, computed_at)
+    return FrictionResult(indicators=indicators, support=support, cells=cells, footfall_source=source)
 
 
 def build(
@@ -186,7 +131,8 @@ def build(
     k: int = SUPPRESSION_K,
     computed_at: pd.Timestamp | None = None,
 ) -> FrictionResult:
-    """Compute the ten friction indicators and the per-cell and per-stop layers.
+    """Compute the ten friction indicator families and the per-cell and per-stop layers:
+    :func:`build_static` then :func:`build_daily` on the same inputs.
 
     Parameters
     ----------
@@ -205,28 +151,6 @@ def build(
         (``computed``, ``not_computable``: a needed source family is not held, listed in
         ``needs``; ``suppressed``: fewer than k people) and a null value unless computed.
     """
-    computed_at = computed_at or pd.Timestamp.now(tz="UTC")
-    prepared = prepare(inputs)
-    net = network(prepared)
-    per_stop, coverage, timed, day = public_transport(prepared, net)
-    cells, footfall_source = cell_layer(prepared, net, coverage, k=k)
-    parts = [
-        *network_rows(prepared, net, per_stop, coverage, timed, day),
-        *table_rows(prepared, net, cells, k=k, footfall_source=footfall_source),
-    ]
-    keys = ["nis", "district_id", "indicator"]
-    support = pd.concat(
-        [p[[*keys, "support"]] for p in parts if "support" in p.columns], ignore_index=True
-    )
-    table = indicator_table(
-        [p.drop(columns="support", errors="ignore") for p in parts], computed_at
-    )
-    return FrictionResult(
-        indicators=apply_needs(table, inputs.held),
-        support=support.astype({"nis": "string", "district_id": "string", "indicator": "string"}),
-        cells=cells,
-        stops=stop_layer(prepared.stops, per_stop, day),
-        two_step=net.two_step,
-        service_date=day,
-        footfall_source=footfall_source,
-    )
+    static = build_static(inputs)
+    result = build_daily(inputs, static.rows, static.cells, k=k, computed_at=computed_at)
+    return replace(result, stops=static.stops, two_step=static.two_step, service_date=static.service_date)

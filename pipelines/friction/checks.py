@@ -6,17 +6,19 @@ dict; ``assets/gold/friction.py`` only wraps them in Dagster results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from pipelines.accessibility import TwoStepResult
 from pipelines.friction.build import FrictionResult
-from pipelines.friction.core import (
+from pipelines.friction.catalogue import INDICATORS
+from pipelines.friction.spec import SOURCE_FAMILIES
+from pipelines.friction.table import (
     COMPUTED,
-    INDICATORS,
+    KEYS,
     NOT_COMPUTABLE,
-    SOURCE_FAMILIES,
     STATUSES,
     SUPPRESSED,
     missing_rows,
@@ -24,7 +26,6 @@ from pipelines.friction.core import (
 from pipelines.results import Check
 
 CONSERVATION_TOLERANCE = 1e-9
-KEYS = ["nis", "district_id", "indicator"]
 
 
 def _needs_length(table: pd.DataFrame) -> np.ndarray:
@@ -52,19 +53,11 @@ def status_problems(table: pd.DataFrame) -> list[str]:
 def indicator_checks(
     result: FrictionResult, communes: Iterable[str], districts: Iterable[str], k: int
 ) -> list[Check]:
-    """``all_indicators_everywhere``, ``two_step_conservation`` and ``k_suppression``."""
+    """``all_indicators_everywhere`` and ``k_suppression``."""
     table = result.indicators
     missing = missing_rows(table, [str(c) for c in communes], [str(d) for d in districts])
     unique = not table.duplicated(KEYS).any()
     problems = status_problems(table)
-    cells = result.cells
-    conservation = {}
-    for mode, two_step in result.two_step.items():
-        total = float((cells["population"] * cells[f"shop_access_{mode}"] / 1000.0).sum())
-        conservation[mode] = (total, two_step.served_supply)
-    conserved = all(
-        abs(a - b) <= CONSERVATION_TOLERANCE * max(b, 1.0) for a, b in conservation.values()
-    )
     support = result.support.merge(table, on=KEYS)
     leaks = support[(support["support"] < k) & support["value"].notna()]
     suppressed = table[table["status"] == SUPPRESSED]
@@ -80,12 +73,6 @@ def indicator_checks(
             },
         ),
         Check(
-            "two_step_conservation",
-            conserved,
-            {f"{m}_sum_PA": a for m, (a, _) in conservation.items()}
-            | {f"{m}_served_supply": b for m, (_, b) in conservation.items()},
-        ),
-        Check(
             "k_suppression",
             leaks.empty and bool(suppressed["value"].isna().all()),
             {
@@ -98,6 +85,24 @@ def indicator_checks(
     ]
 
 
+def conservation_check(cells: pd.DataFrame, two_step: Mapping[str, TwoStepResult]) -> Check:
+    """``two_step_conservation``: per mode, the sum of population x 2SFCA accessibility of the
+    cells equals the supply of the shops someone reaches."""
+    conservation = {}
+    for mode, result in two_step.items():
+        total = float((cells["population"] * cells[f"shop_access_{mode}"] / 1000.0).sum())
+        conservation[mode] = (total, result.served_supply)
+    conserved = all(
+        abs(a - b) <= CONSERVATION_TOLERANCE * max(b, 1.0) for a, b in conservation.values()
+    )
+    return Check(
+        "two_step_conservation",
+        conserved,
+        {f"{m}_sum_PA": a for m, (a, _) in conservation.items()}
+        | {f"{m}_served_supply": b for m, (_, b) in conservation.items()},
+    )
+
+
 def indicator_summary(result: FrictionResult) -> dict[str, object]:
     """Figures for the indicators' materialisation metadata."""
     table = result.indicators
@@ -105,7 +110,6 @@ def indicator_summary(result: FrictionResult) -> dict[str, object]:
     found = {f for n in table["needs"] if n is not None for f in n}
     lacking = [f for f in SOURCE_FAMILIES if f in found]
     return {
-        "service_date": result.service_date.isoformat() if result.service_date else "none",
         "footfall_source": result.footfall_source,
         "indicators": len(INDICATORS),
         "null_values": int(table["value"].isna().sum()),
@@ -139,9 +143,8 @@ def cells_check(result: FrictionResult, h3_cells: Iterable[int], k: int) -> Chec
     )
 
 
-def stops_check(result: FrictionResult, n_stops: int) -> Check:
+def stops_check(stops: pd.DataFrame, n_stops: int) -> Check:
     """``every_stop_kept``: every stop of silver.stops, and a report on those without departures."""
-    stops = result.stops
     idle = (stops["departures"] == 0).fillna(False)
     reported = bool((stops.loc[idle, "report"] != "").all())
     return Check(
@@ -155,8 +158,7 @@ def stops_check(result: FrictionResult, n_stops: int) -> Check:
     )
 
 
-def stop_reports(result: FrictionResult) -> dict[str, int]:
+def stop_reports(stops: pd.DataFrame) -> dict[str, int]:
     """Stops without departures per report text."""
-    stops = result.stops
     idle = (stops["departures"] == 0).fillna(False)
     return {str(r): int(n) for r, n in stops.loc[idle, "report"].value_counts().items()}

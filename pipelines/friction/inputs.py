@@ -7,14 +7,18 @@ commune holds. :func:`prepare` attaches shopping districts to the points;
 is present, possibly empty: :func:`typed` gives an empty frame the columns the engine
 reads, so that the indicators decide from the data, never from which files exist.
 
-This module imports no other friction module: ``build``, ``layers``, ``rows`` and
-``table_rows`` import it (no import circle).
+:class:`Places` (the districts indicators are given for), :class:`Service` (the public
+transport of the service day) and :class:`Context` (what a family's rows are computed from)
+are shared by the families. This module imports only :mod:`pipelines.friction.spec` (no
+import circle).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +27,8 @@ import pandas as pd
 from pipelines.accessibility import TwoStepResult
 from pipelines.constants import CRS_WGS84
 from pipelines.districts import CONTAINMENT, assign_districts
-from pipelines.friction.core import SOURCE_FAMILIES
+from pipelines.friction import od
+from pipelines.friction.spec import SOURCE_FAMILIES
 from pipelines.routing import Router
 from pipelines.sparse_times import SparseTimes
 
@@ -229,3 +234,85 @@ class Network:
     routers: dict[str, Router]
     walk_to_cells: dict[str, SparseTimes]
     walk_to_shops: dict[str, SparseTimes]
+
+
+@dataclass(frozen=True)
+class Places:
+    """The shopping districts the indicators are given for: those of the territory holding
+    a shop in one of its H3 cells (sorted ids) and the commune of each."""
+
+    district_ids: np.ndarray
+    district_nis: np.ndarray
+
+
+def territory_places(inputs: Prepared) -> Places:
+    """:class:`Places` of the prepared inputs (no routing)."""
+    shops = inputs.shops.dropna(subset=["district_id"])
+    inside = shops[shops["h3"].isin(set(inputs.cells["h3"]))]
+    ids = np.array(sorted(set(inside["district_id"].tolist())), dtype=object).astype(str)
+    nis = inputs.districts.set_index("district_id")["nis"].astype("string")
+    return Places(district_ids=ids, district_nis=nis.reindex(ids).to_numpy())
+
+
+@dataclass(frozen=True)
+class Service:
+    """Public transport on the service day: per-stop frequencies, per-cell coverage, the
+    window departures and the day (None when no service runs on a weekday)."""
+
+    per_stop: pd.DataFrame
+    coverage: pd.DataFrame
+    timed: pd.DataFrame
+    day: dt.date | None
+
+
+@dataclass
+class Context:
+    """What a family computes its rows from: the prepared inputs, the districts, the cell
+    layer (``gold.friction_cells`` columns, without geometry), the privacy threshold, and,
+    for the static families, the travel times and the public-transport service."""
+
+    inputs: Prepared
+    places: Places
+    cells: pd.DataFrame
+    k: int
+    footfall_source: str = ""
+    net: Network | None = None
+    service: Service | None = None
+    static_rows: pd.DataFrame | None = None
+    """The static families' rows, for a daily family that reads one (congestion: capacity)."""
+
+    @property
+    def communes(self) -> np.ndarray:
+        return self.inputs.communes
+
+    @cached_property
+    def od_inflow(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """:func:`pipelines.friction.od.inflows` of the territory (computed once)."""
+        frames, places = self.inputs.frames, self.places
+        nis = pd.Series(places.district_nis, index=places.district_ids)
+        return od.inflows(frames.od_flows, frames.sectors, self.inputs.districts, nis)
+
+    @cached_property
+    def district_nis(self) -> dict[str, str]:
+        """Commune of every district of the territory."""
+        return self.inputs.districts.set_index("district_id")["nis"].astype(str).to_dict()
+
+    def static_values(self, code: str) -> dict[tuple[str, str | None], float]:
+        """(nis, district_id or None) -> value of static indicator ``code`` (:attr:`static_rows`)."""
+        if self.static_rows is None:
+            raise ValueError(f"this friction context has no static rows; {code} is read from them")
+        rows = self.static_rows[self.static_rows["indicator"] == code]
+        district = [None if pd.isna(d) else str(d) for d in rows["district_id"]]
+        return dict(zip(zip(rows["nis"].astype(str), district, strict=True), rows["value"].astype(float), strict=True))
+
+    def network(self) -> Network:
+        """The travel times (a static family asks; a day-only context has none)."""
+        if self.net is None:
+            raise ValueError("this friction context has no travel times; a static family needs them")
+        return self.net
+
+    def transit(self) -> Service:
+        """The public-transport service (static families only)."""
+        if self.service is None:
+            raise ValueError("this friction context has no public-transport service")
+        return self.service

@@ -9,18 +9,16 @@ alternative for notebooks (WiFi devices are not pedestrians).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from pipelines.constants import CRS_WGS84
 from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.friction import reach
-from pipelines.friction.core import suppress_small
-from pipelines.friction.inputs import Network, Prepared
-from pipelines.friction.stats import flow_status
+from pipelines.friction.families import parking
+from pipelines.friction.families.flows import flow_status
+from pipelines.friction.inputs import Network, Prepared, Service
+from pipelines.friction.rows import suppress_small
 
 CELL_COLUMNS = (
     "h3", "nis", "district_id", "population", "shops",
@@ -74,10 +72,13 @@ def hourly_footfall(hourly: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return hourly[["h3", "ts", "footfall"]].dropna(), "gold.footfall_hourly (pedestrians per hour)"
 
 
-def cell_layer(
-    inputs: Prepared, net: Network, coverage: pd.DataFrame, *, k: int
-) -> tuple[gpd.GeoDataFrame, str]:
-    """``gold.friction_cells``: one row per H3 cell with its friction figures."""
+FOOTFALL_COLUMNS = ("footfall_daily", "flow_status")
+"""Columns of ``gold.friction_cells`` that depend on the days (gold.footfall_estimated)."""
+
+
+def static_cells(inputs: Prepared, net: Network, service: Service) -> gpd.GeoDataFrame:
+    """``gold.friction_cells`` without :data:`FOOTFALL_COLUMNS`: one row per H3 cell with its
+    district, public transport, minutes to the nearest district, 2SFCA and parking."""
     cells = inputs.cells
     centres = reach.cell_centres(cells["h3"].to_numpy())
     points = gpd.GeoDataFrame(
@@ -92,13 +93,25 @@ def cell_layer(
     frame["population"] = cells["population"].to_numpy(float)
     frame["shops"] = cells["shops"].to_numpy("int64")
     for column in ("pt_class", "pt_departures_per_hour", "pt_walk_min", "sdg_11_2_1"):
-        frame[column] = coverage[column].to_numpy()
+        frame[column] = service.coverage[column].to_numpy()
     for mode, seconds in net.nearest_district_s.items():
         frame[f"{mode}_min_to_district"] = reach.nearest_minutes(seconds)
     for mode, result in net.two_step.items():
         frame[f"shop_access_{mode}"] = result.accessibility * 1000.0
-    frame["parking_capacity_300m"] = _parking_per_cell(inputs, net)
-    footfall, source = cell_footfall(inputs.frames.footfall_estimated)
+    frame["parking_capacity_300m"] = parking.per_cell(inputs, net)
+    layer = gpd.GeoDataFrame(frame, geometry=cells.geometry.to_numpy(), crs=cells.crs).to_crs(
+        CRS_WGS84
+    )
+    return layer[[c for c in CELL_COLUMNS if c not in FOOTFALL_COLUMNS]]
+
+
+def with_footfall(
+    static: gpd.GeoDataFrame, estimated: pd.DataFrame, *, k: int
+) -> tuple[gpd.GeoDataFrame, str]:
+    """``gold.friction_cells``: :func:`static_cells` with the daily footfall (suppressed
+    below k) and the flow status of every cell, and the footfall's source."""
+    footfall, source = cell_footfall(estimated)
+    frame = static.copy()
     raw = pd.Series(frame["h3"].map(footfall).to_numpy(float))
     frame["footfall_daily"] = suppress_small(raw, raw, k).to_numpy()
     frame["flow_status"] = flow_status(frame["footfall_daily"], frame["shops"]).to_numpy()
@@ -106,10 +119,7 @@ def cell_layer(
         "suppressed"
     )
     frame["flow_status"] = frame["flow_status"].astype("string")
-    layer = gpd.GeoDataFrame(frame, geometry=cells.geometry.to_numpy(), crs=cells.crs).to_crs(
-        CRS_WGS84
-    )
-    return layer[list(CELL_COLUMNS)], source
+    return frame[list(CELL_COLUMNS)], source
 
 
 def cell_districts(h3: pd.Series, shops: pd.DataFrame, by_centre: pd.Series) -> pd.Series:
@@ -134,21 +144,13 @@ def cell_districts(h3: pd.Series, shops: pd.DataFrame, by_centre: pd.Series) -> 
     return by_shops.fillna(pd.Series(by_centre.to_numpy(), index=h3.index, dtype="string"))
 
 
-def _parking_per_cell(inputs: Prepared, net: Network) -> np.ndarray:
-    """Known parking capacity within a 300 m walk of each cell centre."""
-    capacity = pd.to_numeric(inputs.parking["capacity"], errors="coerce").to_numpy(float)
-    limit_min = reach.walk_seconds(reach.PARKING_WALK_M) / 60.0
-    return reach.totals_within(np.nan_to_num(capacity), net.walk_to_cells["parking"].T, limit_min)
-
-
-def stop_layer(
-    stops: gpd.GeoDataFrame, per_stop: pd.DataFrame, day: dt.date | None
-) -> gpd.GeoDataFrame:
+def stop_layer(stops: gpd.GeoDataFrame, service: Service) -> gpd.GeoDataFrame:
     """``gold.friction_stops``: every stop with its departures, DG REGIO class and report."""
     keys = ["feed_id", "stop_id"]
     base = stops.astype({"feed_id": "string", "stop_id": "string"})
     columns = [c for c in ("stop_name", "nis", "district_id", "n_stop_times") if c in base.columns]
-    frame = base[keys + columns].merge(per_stop, on=keys, how="left")
+    frame = base[keys + columns].merge(service.per_stop, on=keys, how="left")
+    day = service.day
     frame["service_date"] = pd.Timestamp(day) if day else pd.NaT
     return gpd.GeoDataFrame(frame, geometry=base.geometry.to_numpy(), crs=stops.crs).to_crs(
         CRS_WGS84

@@ -206,3 +206,37 @@ def entry_capacity(edges: pd.DataFrame, node_district: pd.Series) -> pd.Series:
 def vehicles(trips: float | np.ndarray) -> float | np.ndarray:
     """Person trips per hour to vehicles per hour (car share / occupancy)."""
     return np.asarray(trips, dtype=float) * CAR_SHARE / CAR_OCCUPANCY
+
+
+def inflows(
+    od_flows: pd.DataFrame,
+    sectors: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    district_nis: pd.Series,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The inflows the congestion and customer-origin families read, computed once.
+
+    Parameters
+    ----------
+    od_flows : pandas.DataFrame
+        ``silver.od_flows``.
+    sectors, districts : geopandas.GeoDataFrame
+        Statistical sectors and the territory's district outlines.
+    district_nis : pandas.Series
+        Commune of each district the indicators are given for (index district_id).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        :func:`district_inflow` into each district; into each commune (``district_id`` = its
+        NIS: every sector of the commune, weight 1); and into each commune's districts
+        together (the district inflow with ``district_id`` replaced by the district's NIS).
+    """
+    flows = by_local_hour(od_flows)
+    inflow = district_inflow(flows, sector_weights(sectors, districts))
+    by_commune = pd.DataFrame(
+        {"sector_id": sectors["sector_id"], "district_id": sectors["nis"].astype(str), "weight": 1.0}
+    )
+    town = district_inflow(flows, by_commune)
+    union = inflow.assign(district_id=inflow["district_id"].map(district_nis.to_dict()))
+    return inflow, town, union

@@ -1,5 +1,6 @@
-"""Friction indicators measured on the street network: access by mode, 2SFCA, parking,
-tourism within walking distance, cargo-bike delivery reach.
+"""Travel-time helpers the network-measured friction families share (access, parking,
+public transport, tourism, delivery): cell centres, minima per group, totals and weighted
+means or medians within a time, places near groups of targets.
 
 Travel times come from :class:`pipelines.routing.Router` (one bulk Dijkstra per batch of
 origins). A shopping district is reached through the H3 cells holding its shops: the time
@@ -13,28 +14,19 @@ inclusive. Pure numpy/pandas; ``docs/indicators/friction.md`` explains each figu
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import h3
 import numpy as np
 import pandas as pd
 
 from pipelines import transit
-from pipelines.accessibility import TwoStepResult, two_step_fca
 from pipelines.network import WALK_SPEED_KMH
 from pipelines.sparse_times import SparseTimes, as_sparse
-
-MODE_THRESHOLD_MIN: dict[str, float] = {"walk": 10.0, "bike": 15.0, "drive": 20.0}
-"""Access by mode: residents within these minutes of a district, and the 2SFCA catchments."""
-
-DELIVERY_THRESHOLDS_MIN = (15.0, 30.0)
-"""Cargo-bike delivery rounds (bike network, ~15 km/h)."""
 
 STOP_WALK_S = transit.HIGH_CAPACITY_RADIUS_M / (WALK_SPEED_KMH / 3.6)
 """The farthest walk a stop covers (1 km to rail, :func:`pipelines.transit.cell_coverage`)."""
 
-PARKING_WALK_M = 300.0
-TOURISM_WALK_MIN = 10.0
 CELL_TIME_CAP_MIN = 30.0
 """Minutes to the nearest district are reported up to this cap (NaN beyond)."""
 
@@ -78,51 +70,6 @@ def totals_within(
     :class:`~pipelines.sparse_times.SparseTimes`.
     """
     return as_sparse(times).totals_within(weights, threshold_min * 60.0)
-
-
-def access_by_mode(
-    district_times: Mapping[str, np.ndarray], population: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Residents within :data:`MODE_THRESHOLD_MIN` of each district, per mode.
-
-    Parameters
-    ----------
-    district_times : mapping mode -> numpy.ndarray (n_districts, n_cells)
-        Seconds from each cell to each district (:func:`group_min` of cell times).
-    population : numpy.ndarray, shape (n_cells,)
-    """
-    return {
-        f"pop_{mode}_{int(minutes)}min": totals_within(population, district_times[mode], minutes)
-        for mode, minutes in MODE_THRESHOLD_MIN.items()
-        if mode in district_times
-    }
-
-
-def shop_access(
-    supply_times: np.ndarray | SparseTimes,
-    supply: np.ndarray,
-    population: np.ndarray,
-    threshold_min: float,
-) -> TwoStepResult:
-    """2SFCA accessibility of shops for the residents of every cell (Luo & Wang 2003).
-
-    Parameters
-    ----------
-    supply_times : SparseTimes or numpy.ndarray, shape (n_supply_cells, n_cells)
-        Seconds from every cell (column) to every cell holding shops (row).
-    supply : numpy.ndarray, shape (n_supply_cells,)
-        Shops in each supply cell.
-    population : numpy.ndarray, shape (n_cells,)
-    threshold_min : float
-        Catchment in minutes (inclusive).
-
-    Returns
-    -------
-    TwoStepResult
-        ``accessibility`` is shops per inhabitant (x 1,000 for shops per 1,000); the
-        conservation law ``sum P_i A_i = served_supply`` holds.
-    """
-    return two_step_fca(population, supply, as_sparse(supply_times).T, threshold_min * 60.0)
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -186,35 +133,6 @@ def weighted_medians_within(
     )
 
 
-def delivery_reach(
-    district_times: np.ndarray,
-    population: np.ndarray,
-    workplaces: np.ndarray,
-    thresholds_min: Sequence[float] = DELIVERY_THRESHOLDS_MIN,
-) -> pd.DataFrame:
-    """Residents and workplaces a cargo bike reaches from each district.
-
-    Parameters
-    ----------
-    district_times : numpy.ndarray, shape (n_districts, n_cells)
-        Bike seconds *from* each district to each cell.
-    population, workplaces : numpy.ndarray, shape (n_cells,)
-        Residents and establishments per cell.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per district: ``delivery_pop_<m>min`` and ``delivery_workplaces_<m>min``.
-    """
-    out = {}
-    for minutes in thresholds_min:
-        out[f"delivery_pop_{int(minutes)}min"] = totals_within(population, district_times, minutes)
-        out[f"delivery_workplaces_{int(minutes)}min"] = totals_within(
-            workplaces, district_times, minutes
-        )
-    return pd.DataFrame(out)
-
-
 def places_near_groups(
     times: np.ndarray | SparseTimes,
     target_groups: Sequence[object],
@@ -246,25 +164,6 @@ def places_near_groups(
     pairs = pd.DataFrame({"place": place, "group": groups.to_numpy()[target]})
     pairs = pairs[pairs["group"].notna()]
     return pairs.drop_duplicates().sort_values(["group", "place"]).reset_index(drop=True)
-
-
-def parking_near(pairs: pd.DataFrame, capacity: pd.Series) -> pd.DataFrame:
-    """Parking capacity per group from (car park, group) pairs of :func:`places_near_groups`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by group: ``parking_capacity_300m`` (known capacities summed),
-        ``parking_lots`` and ``parking_lots_unknown_capacity`` (capacity missing or
-        unreadable: reported, never counted as zero silently).
-    """
-    cap = pd.to_numeric(pd.Series(capacity).reset_index(drop=True), errors="coerce")
-    frame = pairs.assign(capacity=cap.to_numpy()[pairs["place"].to_numpy()] if len(pairs) else [])
-    return frame.groupby("group").agg(
-        parking_capacity_300m=("capacity", lambda c: float(np.nansum(c))),
-        parking_lots=("place", "size"),
-        parking_lots_unknown_capacity=("capacity", lambda c: int(c.isna().sum())),
-    )
 
 
 def walk_seconds(metres: float, speed_kmh: float = WALK_SPEED_KMH) -> float:

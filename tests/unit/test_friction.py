@@ -12,10 +12,18 @@ import pytest
 import shapely
 
 from pipelines.constants import CRS_METRIC
-from pipelines.friction import core as friction
+from pipelines.friction import catalogue, rows
 from pipelines.friction import od as friction_od
 from pipelines.friction import reach as friction_reach
-from pipelines.friction import stats as friction_stats
+from pipelines.friction import table as ftable
+from pipelines.friction.families import access as f_access
+from pipelines.friction.families import delivery as f_delivery
+from pipelines.friction.families import flows as f_flows
+from pipelines.friction.families import origin as f_origin
+from pipelines.friction.families import parking as f_parking
+from pipelines.friction.families import tourism as f_tourism
+from pipelines.friction.families import vacancy as f_vacancy
+from pipelines.friction.families import visibility as f_visibility
 from pipelines.friction.layers import cell_districts, sensor_footfall
 from pipelines.friction.opening_hours import weekly_open
 
@@ -41,36 +49,36 @@ def _points(xy: list[tuple[float, float]], **columns: list) -> gpd.GeoDataFrame:
 
 
 def test_catalogue_covers_the_ten_indicators() -> None:
-    assert {i.number for i in friction.INDICATORS.values()} == set(range(1, 11))
-    assert all(i.name_fr and i.name_en and i.unit for i in friction.INDICATORS.values())
-    assert set(friction.INDICATORS) >= friction.COMMUNE_ONLY
+    assert {i.number for i in catalogue.INDICATORS.values()} == set(range(1, 11))
+    assert all(i.name_fr and i.name_en and i.unit for i in catalogue.INDICATORS.values())
+    assert set(catalogue.INDICATORS) >= catalogue.COMMUNE_ONLY
 
 
 def test_indicator_table_rows_units_and_duplicates() -> None:
     frame = pd.DataFrame(
         {"nis": ["92801", "92801"], "district_id": [pd.NA, "92801-D01"], "v": [1.5, np.nan]}
     )
-    rows = friction.indicator_rows(frame, "vacancy_rate", "v", "register")
-    table = friction.indicator_table([rows], pd.Timestamp("2026-11-09 10:00"))
-    assert list(table.columns) == list(friction.OUTPUT_COLUMNS)
+    rows = ftable.indicator_rows(frame, "vacancy_rate", "v", "register")
+    table = ftable.indicator_table([rows], pd.Timestamp("2026-11-09 10:00"))
+    assert list(table.columns) == list(ftable.OUTPUT_COLUMNS)
     assert table["unit"].tolist() == ["%", "%"] and table["district_id"].isna().tolist() == [
         True,
         False,
     ]
     assert str(table["computed_at"].dt.tz) == "UTC"
     with pytest.raises(ValueError, match="appears twice"):
-        friction.indicator_table([rows, rows], pd.Timestamp("2026-11-09", tz="UTC"))
+        ftable.indicator_table([rows, rows], pd.Timestamp("2026-11-09", tz="UTC"))
     with pytest.raises(ValueError, match="unknown indicator"):
-        friction.indicator_rows(frame, "happiness", "v", "")
-    missing = friction.missing_rows(table, ["92801"], ["92801-D01"])
+        ftable.indicator_rows(frame, "happiness", "v", "")
+    missing = ftable.missing_rows(table, ["92801"], ["92801-D01"])
     assert "92801/pt_sdg_11_2_1_share" in missing and "92801-D01/pt_class_high_share" not in missing
 
 
 def test_suppress_small() -> None:
-    out = friction.suppress_small(pd.Series([50.0, 30.0, 20.0]), pd.Series([9, 10, np.nan]), 10)
+    out = rows.suppress_small(pd.Series([50.0, 30.0, 20.0]), pd.Series([9, 10, np.nan]), 10)
     assert out.isna().tolist() == [True, False, True]
     with pytest.raises(ValueError, match="k must be"):
-        friction.suppress_small(pd.Series([1.0]), pd.Series([1]), 0)
+        rows.suppress_small(pd.Series([1.0]), pd.Series([1]), 0)
 
 
 # -- 2 access by mode and 2SFCA --------------------------------------------------------------
@@ -78,7 +86,7 @@ def test_suppress_small() -> None:
 
 def test_two_step_reference_through_shop_access() -> None:
     cost = np.array([[1, 80, 40], [80, 1, 40], [40, 40, 1]], dtype=float)  # minutes
-    result = friction_reach.shop_access(
+    result = f_access.shop_access(
         cost.T * 60.0, np.array([15, 20, 100.0]), np.array([100, 50, 10.0]), 61
     )
     np.testing.assert_allclose(result.accessibility, [0.761, 0.958, 1.095], atol=5e-4)
@@ -95,7 +103,7 @@ def test_group_min_totals_and_nearest_minutes() -> None:
     population = np.array([100.0, 50.0, 10.0])
     # within 10 min: D1 reaches cells 0 (600 s, inclusive) and 1; D2 reaches 0 and 2
     assert friction_reach.totals_within(population, best, 10).tolist() == [150.0, 110.0]
-    by_mode = friction_reach.access_by_mode({"walk": best}, population)
+    by_mode = f_access.access_by_mode({"walk": best}, population)
     assert by_mode["pop_walk_10min"].tolist() == [150.0, 110.0]
     nearest = best.col_min()  # seconds from each cell to its nearest district
     np.testing.assert_allclose(friction_reach.nearest_minutes(nearest, cap_min=10), [1.0, 5.0, 0.5])
@@ -130,7 +138,7 @@ def test_parking_near_districts_counts_each_car_park_once() -> None:
     )
     pairs = friction_reach.places_near_groups(times, ["D1", "D1", "D2", None], 225.0)
     assert pairs.values.tolist() == [[0, "D1"], [1, "D1"], [1, "D2"]]
-    out = friction_reach.parking_near(pairs, pd.Series([100, None, 40]))
+    out = f_parking.parking_near(pairs, pd.Series([100, None, 40]))
     assert out.loc["D1"].tolist() == [100.0, 2, 1]  # the second car park has no capacity: reported
     assert out.loc["D2"].tolist() == [0.0, 1, 1]
     assert friction_reach.walk_seconds(300) == pytest.approx(225.0)
@@ -216,7 +224,7 @@ def test_flow_status_hand_computed() -> None:
     footfall = pd.Series([1000.0, 900.0, 100.0, 400.0, 300.0, np.nan])
     shops = pd.Series([0, 8, 9, 1, 1, 3])
     # index = footfall/(shops+1): 1000, 100, 10, 200, 150; median 150; footfall median 400
-    status = friction_stats.flow_status(footfall, shops)
+    status = f_flows.flow_status(footfall, shops)
     assert status.tolist() == [
         "unexploited",
         "balanced",
@@ -225,7 +233,7 @@ def test_flow_status_hand_computed() -> None:
         "balanced",
         pd.NA,
     ]
-    counts = friction_stats.flow_counts(
+    counts = f_flows.flow_counts(
         pd.DataFrame(
             {"nis": ["1"] * 6, "district_id": ["D"] * 3 + [pd.NA] * 3, "flow_status": status}
         )
@@ -237,7 +245,7 @@ def test_flow_status_hand_computed() -> None:
         ["flows_unexploited_cells", "flows_underused_shop_cells", "flows_measured_cells"]
     ].tolist() == [1, 1, 3]
     with pytest.raises(ValueError, match="ratio"):
-        friction_stats.flow_status(footfall, shops, ratio=1.0)
+        f_flows.flow_status(footfall, shops, ratio=1.0)
 
 
 def test_sensor_footfall_and_cell_districts() -> None:
@@ -267,7 +275,7 @@ def test_online_visibility_shares() -> None:
             "opening_hours": ["Mo-Sa 09:00-18:00", None, None, None, "Tu-Sa 10:00-18:00"],
         }
     )
-    out = friction_stats.online_visibility(shops).set_index("district_id", drop=False)
+    out = f_visibility.online_visibility(shops).set_index("district_id", drop=False)
     commune, district = out.iloc[0], out.iloc[1]
     assert commune["online_website_share"] == pytest.approx(40.0)  # an empty string is no website
     assert commune["online_opening_hours_share"] == pytest.approx(40.0)
@@ -292,14 +300,14 @@ def test_vacancy_rate_and_trend() -> None:
             }
             for i in range(10)
         ]
-    out = friction_stats.vacancy(pd.DataFrame(rows))
+    out = f_vacancy.vacancy(pd.DataFrame(rows))
     commune = out.iloc[0]
     assert commune["vacancy_rate"] == pytest.approx(20.0) and commune["observed_on"] == "2026-10-01"
     years = np.array([0, 182, 365]) / 365.25
     assert commune["vacancy_trend"] == pytest.approx(np.polyfit(years, [10, 10, 20], 1)[0])
     assert out.iloc[1]["vacancy_rate"] == pytest.approx(40.0)  # 2 of the district's 5 cells
     with pytest.raises(ValueError, match="vacant"):
-        friction_stats.vacancy(
+        f_vacancy.vacancy(
             pd.DataFrame(
                 [{"nis": "1", "district_id": pd.NA, "observed_on": "2026-10-01", "status": "vide?"}]
             )
@@ -337,17 +345,17 @@ def test_hours_overlap_hand_computed() -> None:
     visitors[5, 10], visitors[5, 11], visitors[6, 10] = 3.0, 1.0, 4.0
     open_share = np.zeros((7, 24))
     open_share[5, 10:12] = [1.0, 0.5]  # Saturday: everything open at 10, half at 11; Sunday closed
-    assert friction_stats.hours_overlap(visitors, open_share) == pytest.approx(100 * 3.5 / 8)
-    default = friction_stats.default_visitor_profile()
+    assert f_tourism.hours_overlap(visitors, open_share) == pytest.approx(100 * 3.5 / 8)
+    default = f_tourism.default_visitor_profile()
     assert default.sum() == 16 and default[5, 10] == 1 and default[4, 10] == 0
-    assert friction_stats.hours_overlap(default, weekly_open("Mo-Sa 09:00-18:00")) == pytest.approx(
+    assert f_tourism.hours_overlap(default, weekly_open("Mo-Sa 09:00-18:00")) == pytest.approx(
         50.0
     )
     local = pd.Series(pd.to_datetime(["2026-10-17 10:00", "2026-10-24 10:00", "2026-10-19 10:00"]))
-    profile = friction_stats.weekend_profile(local, pd.Series([10, 30, 99]))
+    profile = f_tourism.weekend_profile(local, pd.Series([10, 30, 99]))
     assert profile[5, 10] == 20.0 and profile.sum() == 20.0  # Monday left out
     with pytest.raises(ValueError, match="shape"):
-        friction_stats.hours_overlap(np.zeros((7, 23)), open_share)
+        f_tourism.hours_overlap(np.zeros((7, 23)), open_share)
 
 
 # -- 9 delivery by cargo bike ------------------------------------------------------------------
@@ -355,7 +363,7 @@ def test_hours_overlap_hand_computed() -> None:
 
 def test_delivery_reach_15_and_30_minutes() -> None:
     times = np.array([[0.0, 600.0, 1200.0, 2400.0]])  # one district x four cells (bike seconds)
-    out = friction_reach.delivery_reach(
+    out = f_delivery.delivery_reach(
         times, np.array([10.0, 20.0, 30.0, 40.0]), np.array([1.0, 0.0, 9000.0, 5.0])
     )
     assert out.iloc[0].to_dict() == {
@@ -377,14 +385,14 @@ def test_customer_communes_and_outside_share() -> None:
         }
     )
     sector_nis = pd.Series({"11111A00-": "11111", "22222A00-": "22222"})
-    nis = friction_stats.customer_communes(tx, sector_nis)
+    nis = f_origin.customer_communes(tx, sector_nis)
     assert nis.tolist() == ["11111", "22222", "22222", pd.NA, pd.NA]  # 6400 learnt from row 2
     frame = pd.DataFrame({"nis": ["11111"] * 5, "district_id": ["D"] * 5, "customer_nis": nis})
-    out = friction_stats.customer_origins(frame)
+    out = f_origin.customer_origins(frame)
     assert out.iloc[0][
         ["customers_outside_share", "customers_known", "customers_unknown"]
     ].tolist() == [pytest.approx(200 / 3), 3, 2]
-    suppressed = friction.suppress_small(out["customers_outside_share"], out["customers_known"], 10)
+    suppressed = rows.suppress_small(out["customers_outside_share"], out["customers_known"], 10)
     assert suppressed.isna().all()  # three customers are fewer than k = 10
 
 
@@ -394,7 +402,24 @@ def test_two_step_conservation_with_unreachable_supply() -> None:
     times = rng.uniform(0, 1800, size=(6, 40))
     times[5] = INF
     population = rng.uniform(0, 100, 40)
-    result = friction_reach.shop_access(times, np.arange(1.0, 7.0), population, 10)
+    result = f_access.shop_access(times, np.arange(1.0, 7.0), population, 10)
     assert result.unserved.tolist() == [False] * 5 + [True]
     assert result.served_supply == 15.0  # 1 + 2 + 3 + 4 + 5
     assert (population * result.accessibility).sum() == pytest.approx(15.0, rel=1e-12)
+
+
+def test_docs_catalogue_table_is_generated_from_the_families() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "indicators" / "friction.md").read_text(encoding="utf-8")
+    start, end = "<!-- catalogue:start -->\n", "<!-- catalogue:end -->"
+    assert text[text.index(start) + len(start) : text.index(end)] == catalogue.catalogue_table()
+
+
+def test_every_indicator_is_declared_once_by_its_family_module() -> None:
+    assert len(catalogue.INDICATORS) == 37
+    for family in catalogue.FAMILIES:
+        assert family.indicators and all(i.number == family.number for i in family.indicators)
+        assert family.static is not None or family.daily is not None
+    assert all(i.method and i.unit_fr for i in catalogue.INDICATORS.values())
+    assert catalogue.INDICATORS["congestion_ratio"].need_groups == (("od",), ("sectors",), ("osm",))

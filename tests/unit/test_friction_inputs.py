@@ -11,9 +11,12 @@ import pytest
 import shapely
 
 from pipelines.constants import CRS_METRIC
-from pipelines.friction import core
+from pipelines.friction import catalogue, spec
 from pipelines.friction import od as friction_od
-from pipelines.friction import stats as friction_stats
+from pipelines.friction import table as ftable
+from pipelines.friction.families import origin as f_origin
+from pipelines.friction.families import vacancy as f_vacancy
+from pipelines.friction.families import visibility as f_visibility
 from pipelines.friction.inputs import (
     COLUMNS,
     FrictionInputs,
@@ -34,7 +37,7 @@ def test_absent_inputs_are_empty_typed_frames() -> None:
         assert frame.empty and set(columns) <= set(frame.columns), name
     assert isinstance(inputs.shops, gpd.GeoDataFrame) and inputs.shops.crs.to_epsg() == 4326
     assert str(inputs.od_flows["ts"].dtype) == "datetime64[ns, UTC]"
-    assert inputs.held == frozenset(core.SOURCE_FAMILIES)
+    assert inputs.held == frozenset(spec.SOURCE_FAMILIES)
 
 
 def test_inputs_refuse_unknown_names_families_and_missing_columns() -> None:
@@ -50,38 +53,38 @@ def test_inputs_refuse_unknown_names_families_and_missing_columns() -> None:
 
 
 def test_catalogue_declares_needs_for_every_indicator() -> None:
-    assert all(i.needs for i in core.INDICATORS.values())
-    assert core.INDICATORS["flows_measured_cells"].needs == (("wifi", "counters"),)
-    assert core.parse_needs("gtfs+osm") == (("gtfs",), ("osm",))
+    assert all(i.needs for i in catalogue.INDICATORS.values())
+    assert catalogue.INDICATORS["flows_measured_cells"].need_groups == (("wifi", "counters"),)
+    assert spec.parse_needs("gtfs+osm") == (("gtfs",), ("osm",))
     with pytest.raises(ValueError, match="unknown source families"):
-        core.parse_needs("osm+telepathy")
+        spec.parse_needs("osm+telepathy")
 
 
 def test_missing_families_any_of_a_group() -> None:
-    everything = set(core.SOURCE_FAMILIES)
-    assert core.missing_families("flows_measured_cells", everything - {"wifi"}) == []
-    assert core.missing_families("flows_measured_cells", everything - {"wifi", "counters"}) == [
+    everything = set(spec.SOURCE_FAMILIES)
+    assert ftable.missing_families("flows_measured_cells", everything - {"wifi"}) == []
+    assert ftable.missing_families("flows_measured_cells", everything - {"wifi", "counters"}) == [
         "wifi",
         "counters",
     ]
-    assert core.missing_families("online_osm_match_share", {"osm"}) == ["kbo"]
+    assert ftable.missing_families("online_osm_match_share", {"osm"}) == ["kbo"]
 
 
 def _table() -> pd.DataFrame:
     frame = pd.DataFrame({"nis": ["1", "1"], "district_id": [pd.NA, "1-D01"], "v": [5.0, 7.0]})
     parts = [
-        core.indicator_rows(frame, "vacancy_rate", "v", "register"),
-        core.indicator_rows(frame, "customers_outside_share", [np.nan, 3.0], pd.Series(["suppressed (fewer than 10); tx", "tx"])),
-        core.indicator_rows(frame, "online_website_share", "v", "osm"),
+        ftable.indicator_rows(frame, "vacancy_rate", "v", "register"),
+        ftable.indicator_rows(frame, "customers_outside_share", [np.nan, 3.0], pd.Series(["suppressed (fewer than 10); tx", "tx"])),
+        ftable.indicator_rows(frame, "online_website_share", "v", "osm"),
     ]
-    return core.indicator_table(parts, pd.Timestamp("2026-11-09", tz="UTC"))
+    return ftable.indicator_table(parts, pd.Timestamp("2026-11-09", tz="UTC"))
 
 
 def test_status_computed_suppressed_and_not_computable() -> None:
     table = _table()
-    assert list(table.columns) == list(core.OUTPUT_COLUMNS)
+    assert list(table.columns) == list(ftable.OUTPUT_COLUMNS)
     assert table["status"].tolist().count("suppressed") == 1
-    out = core.apply_needs(table, set(core.SOURCE_FAMILIES) - {"vacancy"})
+    out = ftable.apply_needs(table, set(spec.SOURCE_FAMILIES) - {"vacancy"})
     vacancy = out[out["indicator"] == "vacancy_rate"]
     assert (vacancy["status"] == "not_computable").all() and vacancy["value"].isna().all()
     assert vacancy["needs"].map(list).tolist() == [["vacancy"], ["vacancy"]]
@@ -89,15 +92,15 @@ def test_status_computed_suppressed_and_not_computable() -> None:
     website = out[out["indicator"] == "online_website_share"]
     assert (website["status"] == "computed").all() and website["value"].tolist() == [5.0, 7.0]
     assert website["needs"].map(len).tolist() == [0, 0]
-    arrow = core.indicator_arrow(out)
+    arrow = ftable.indicator_arrow(out)
     assert arrow.schema.field("needs").type == pa.list_(pa.string())
-    assert core.indicator_arrow(table).schema.field("needs").type == pa.list_(pa.string())
+    assert ftable.indicator_arrow(table).schema.field("needs").type == pa.list_(pa.string())
 
 
 def test_status_checks_flag_contradictions() -> None:
     from pipelines.friction.checks import status_problems
 
-    out = core.apply_needs(_table(), set(core.SOURCE_FAMILIES) - {"vacancy"})
+    out = ftable.apply_needs(_table(), set(spec.SOURCE_FAMILIES) - {"vacancy"})
     assert status_problems(out) == []
     bad = out.copy()
     bad.loc[bad["indicator"] == "vacancy_rate", "value"] = 1.0  # imputed: not allowed
@@ -105,9 +108,9 @@ def test_status_checks_flag_contradictions() -> None:
 
 
 def test_empty_indicator_table() -> None:
-    table = core.indicator_table([pd.DataFrame()], pd.Timestamp("2026-11-09", tz="UTC"))
-    assert table.empty and list(table.columns) == list(core.OUTPUT_COLUMNS)
-    assert core.apply_needs(table, set()).empty
+    table = ftable.indicator_table([pd.DataFrame()], pd.Timestamp("2026-11-09", tz="UTC"))
+    assert table.empty and list(table.columns) == list(ftable.OUTPUT_COLUMNS)
+    assert ftable.apply_needs(table, set()).empty
 
 
 # -- empty frames ------------------------------------------------------------------------------
@@ -116,16 +119,16 @@ def test_empty_indicator_table() -> None:
 def test_engine_functions_accept_empty_typed_frames() -> None:
     inputs = FrictionInputs.from_frames({})
     empty_points = inputs.vacant_cells.assign(district_id=pd.Series([], dtype="string"))
-    assert friction_stats.vacancy(empty_points, {}).empty
+    assert f_vacancy.vacancy(empty_points, {}).empty
     shops = inputs.shops.assign(district_id=pd.Series([], dtype="string"))
-    assert friction_stats.online_visibility(shops, {}).empty
+    assert f_visibility.online_visibility(shops, {}).empty
     flows = friction_od.by_local_hour(inputs.od_flows)
     assert flows.empty and "hour" in flows.columns
     inflow = friction_od.district_inflow(
         flows, pd.DataFrame({"sector_id": ["x"], "district_id": ["D"], "weight": [1.0]})
     )
     assert inflow.empty and np.isnan(friction_od.peak_inflow(inflow)[0])
-    tx = friction_stats.customer_communes(inputs.transactions, pd.Series(dtype="string"))
+    tx = f_origin.customer_communes(inputs.transactions, pd.Series(dtype="string"))
     assert tx.empty
     per_cell, _ = cell_footfall(inputs.footfall_estimated)
     assert per_cell.empty
@@ -194,11 +197,11 @@ def test_district_outside_every_commune_is_left_out_not_a_crash() -> None:
     prepared = prepare(inputs)
     assert prepared.shops["district_id"].fillna("").tolist() == ["11001-D01"] * 3 + [""] * 2
     district_nis = prepared.districts.set_index("district_id")["nis"].to_dict()
-    out = friction_stats.online_visibility(prepared.shops, district_nis)
+    out = f_visibility.online_visibility(prepared.shops, district_nis)
     assert out["district_id"].fillna("").tolist() == ["", "11001-D01"]
     assert out["online_website_share"].tolist() == pytest.approx([100 / 3, 100 / 3])
     with pytest.raises(ValueError, match="no commune in district_nis"):
-        friction_stats.online_visibility(shops.assign(district_id="nan-D01"), district_nis)
+        f_visibility.online_visibility(shops.assign(district_id="nan-D01"), district_nis)
 
 
 # -- opening hours -----------------------------------------------------------------------------
