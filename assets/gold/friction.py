@@ -13,6 +13,7 @@ from assets.common import OWNERS, describe, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource, SettingsResource
 from pipelines import availability
+from pipelines.constants import CURRENT_DAYS
 from pipelines.friction.build import build_daily, build_static
 from pipelines.friction.checks import (
     cells_check,
@@ -48,6 +49,7 @@ INPUTS = {
 }  # fmt: skip
 """Field of :class:`FrictionInputs` -> the lake table the day step reads."""
 DAILY = frozenset({"silver.od_flows", "silver.transactions", "gold.footfall_hourly"})
+"""Daily tables: the day step reads their current period (the latest CURRENT_DAYS days)."""
 SOURCE_STATUS = "bronze.source_status"
 """Read for the source families held (not an input frame: the engine gets the set)."""
 STATIC_TABLES = ("gold.friction_static", "gold.friction_static_cells")
@@ -69,9 +71,10 @@ def read_static_inputs(lk: Lake) -> FrictionInputs:
 
 
 def read_inputs(lk: Lake) -> FrictionInputs:
-    """The day step's tables as frames, and the source families held."""
+    """The day step's tables as frames (the daily ones: their current period), and the source
+    families held."""
     reader = DECLARED.reader(lk)
-    frames = {f: reader.read_days(t) if t in DAILY else reader.read(t) for f, t in INPUTS.items()}
+    frames = {f: reader.read_days(t, latest=CURRENT_DAYS) if t in DAILY else reader.read(t) for f, t in INPUTS.items()}
     held = frozenset(availability.held(reader.read(SOURCE_STATUS)))
     return FrictionInputs.from_frames(frames, held=held)
 

@@ -49,3 +49,11 @@ def test_without_consultant_or_previous_edition():
     first = [{**EVOLUTION[0], "previous_edition": None}]
     html = render(consultant=[], actions=[{**ACTIONS[0], "status": "proposed"}], evolution=first)
     assert "pas encore été validé par un consultant" in html and "Première édition de l’audit (6 décembre 2026)" in html
+
+
+def test_a_pillar_without_a_score_in_one_edition_renders():
+    """A pillar scored in the previous edition but not now (or the reverse) has no change:
+    the report says so instead of crashing on ``None > 0``."""
+    unscored = [{**EVOLUTION[0], "score": None, "change": None, "evolution_fr": "non comparable"}]
+    html = render(consultant=[], actions=[], evolution=unscored)
+    assert "non comparable" in html and "+" not in html.split("non comparable")[0][-20:]
