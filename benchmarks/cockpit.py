@@ -14,7 +14,7 @@ square communes. With ``--data ROOT`` instead, the Canvas tables and reports of 
 
 **What is timed.** *tables*: :func:`pipelines.cockpit.tables.build_region_tables`; *pages*:
 :func:`pipelines.cockpit.pages.build_pages` (region page, one page, report copies and
-GeoPackage/GeoParquet per group); *load*: the region page opened by
+GeoPackage/GeoParquet per group, as bytes) and the writing of its files; *load*: the region page opened by
 ``chromium --headless --dump-dom``, the time from navigation start to the ``load`` event
 as the page records it (``performance.now()`` in its ``data-load-ms`` attribute), median of
 ``--loads`` runs, and the wall time of the whole Chromium process (start-up included).
@@ -96,13 +96,15 @@ def synthetic_canvas(communes: gpd.GeoDataFrame, seed: int = SEED) -> dict[str, 
     return {"peers": peers, "pillars": pillars, "actions": pd.DataFrame(rows), "cadastre": pd.DataFrame(cad)}
 
 
-def lake_canvas(root: Path) -> tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame], Path]:
+def lake_canvas(root: Path) -> tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame], dict[str, str]]:
     """The Canvas tables and reports of a real run under data root ``root``."""
     gold = root / "lake" / "gold"
     communes = gpd.read_parquet(root / "lake" / "silver" / "communes.parquet")
     frames = {"peers": pd.read_parquet(gold / "canvas_peers.parquet"), "pillars": pd.read_parquet(gold / "canvas_pillars.parquet"),
               "actions": pd.read_parquet(gold / "actions.parquet"), "cadastre": pd.read_parquet(gold / "data_cadastre.parquet")}
-    return communes, frames, root / "exports" / "reports"
+    folder = root / "exports" / "reports"
+    reports = {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html")) if p.stem != "index"}
+    return communes, frames, reports
 
 
 def page_load(page: Path, runs: int) -> dict[str, float] | None:
@@ -131,19 +133,19 @@ def run(data: Path | None, report_kb: int, loads: int, keep: Path | None = None)
         else:
             communes, source = walloon_communes()
             frames = synthetic_canvas(communes)
-            reports = work / "reports"
-            reports.mkdir()
             filler = "<p>" + "x" * 1000 + "</p>\n"
             body = "<!DOCTYPE html><html><body>" + filler * report_kb + "</body></html>"
-            for n in communes["nis"]:
-                (reports / f"{n}.html").write_text(body, encoding="utf-8")
+            reports = {str(n): body for n in communes["nis"]}
         start = time.perf_counter()
         tables = build_region_tables(communes, frames["peers"], frames["pillars"], frames["actions"], frames["cadastre"], "bench")
         t_tables = time.perf_counter() - start
         start = time.perf_counter()
-        paths = build_pages(tables, reports, work / "cockpit", {"edition": "bench"})
+        for name, content in build_pages(tables, reports, {"edition": "bench"}).items():
+            path = work.joinpath(*name.split("/"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
         t_pages = time.perf_counter() - start
-        region = paths["region"]
+        region = work / "cockpit" / "index.html"
         load = page_load(region, loads)
         groups = tables.communes["group"].value_counts()
         if keep is not None:

@@ -11,7 +11,8 @@ import dagster as dg
 from assets.common import OWNERS, check_results, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource
-from pipelines.cockpit.build import cockpit_pages, region_tables
+from pipelines.cockpit.build import cockpit_pages, pages_check, region_tables
+from pipelines.cockpit.pages import COCKPIT_DIR
 
 REGION_TABLES = ("region_communes", "region_needs", "region_data_priorities", "region_evolution")
 KEYS = {name: dg.AssetKey(["gold", name]) for name in REGION_TABLES}
@@ -57,11 +58,12 @@ def cockpit(lake: LakeResource) -> dg.MaterializeResult:
     and communes.gpkg/.parquet for QGIS. Self-contained: inline SVG, CSS and JavaScript."""
     lk = lake.lake
     read = PAGE_INPUTS.reader(lk).read
-    folder = lk.exports_local
-    meta, check = cockpit_pages({name: read(f"gold.{name}") for name in REGION_TABLES}, folder / "reports", folder / "cockpit",
-                                date.today().isoformat())
-    lk.publish_exports(folder)
-    meta["region_page"] = dg.MetadataValue.path(str(meta["region_page"]))
+    frames = {name: read(f"gold.{name}") for name in REGION_TABLES}
+    reports = {p.stem: p.read_text(encoding="utf-8") for p in sorted((lk.exports_local / "reports").glob("*.html")) if p.stem != "index"}
+    files, meta = cockpit_pages(frames, reports, date.today().isoformat())
+    written = lk.write_exports(files)
+    check = pages_check(lk.exports_local / COCKPIT_DIR, frames)
+    meta["region_page"] = dg.MetadataValue.path(str(written[f"{COCKPIT_DIR}/index.html"]))
     return dg.MaterializeResult(metadata=meta, check_results=check_results([check]))
 
 

@@ -5,19 +5,15 @@ layer is added)."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from pipelines.exports import for_gpkg, gpkg_bytes
-from pipelines.lake import write_atomic
 
 SCORE_RANGES = ((0, 20, "#d7301f"), (20, 40, "#fc8d59"), (40, 60, "#fee08b"), (60, 80, "#91cf60"), (80, 100.0001, "#1a9850"))
 
@@ -101,17 +97,6 @@ def styled_gpkg(layers: Sequence[StyledLayer]) -> bytes:
         return con.serialize()
     finally:
         con.close()
-
-
-def add_styles(gpkg: Path, layers: Sequence[StyledLayer]) -> Path:
-    """Add titles and default styles to an existing GeoPackage (copy, style, rename)."""
-    def writer(tmp: Path) -> None:
-        shutil.copyfile(gpkg, tmp)
-        pyogrio.write_dataframe(_styles_frame(layers), tmp, layer="layer_styles", driver="GPKG", append=True)
-        with sqlite3.connect(tmp) as con:
-            for layer in layers:
-                con.execute("UPDATE gpkg_contents SET identifier = ? WHERE table_name = ?", (layer.title_fr, layer.name))
-    return write_atomic(gpkg, writer)
 
 
 def scorecard_layer(pillars: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -2,12 +2,14 @@
 
 * :func:`region_tables` -> ``gold.region_communes``, ``gold.region_needs``,
   ``gold.region_data_priorities``, ``gold.region_evolution`` (with their checks)
-* :func:`cockpit_pages` -> ``exports/cockpit/`` (region page, one folder per group)
+* :func:`cockpit_pages` -> ``exports/cockpit/`` (region page, one folder per group), as bytes;
+  :func:`pages_check` checks them once written
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -30,12 +32,18 @@ def region_tables(communes: pd.DataFrame, peers: pd.DataFrame, pillars: pd.DataF
     return out
 
 
-def cockpit_pages(frames: dict[str, pd.DataFrame], reports: Path, out: Path, edition: str) -> tuple[dict[str, object], Check]:
-    """Write the pages from the ``gold.region_*`` tables (by name); the materialisation's
-    metadata (region page, groups, communes, build seconds) and the ``pages_complete`` check."""
+def cockpit_pages(frames: dict[str, pd.DataFrame], reports: Mapping[str, str], edition: str) -> tuple[dict[str, bytes], dict[str, object]]:
+    """The pages from the ``gold.region_*`` tables (by name) and the commune reports (nis ->
+    HTML): the files by name relative to ``exports/`` (see :func:`build_pages`) and the
+    materialisation's metadata (groups, communes, build seconds)."""
     start = time.perf_counter()
     tables = tables_from_frames(frames)
-    paths = build_pages(tables, reports, out, {"edition": edition})
-    meta: dict[str, object] = {"region_page": str(paths["region"]), "groups": int(tables.communes["group"].nunique()),
-                               "communes": len(tables.communes), "build_seconds": round(time.perf_counter() - start, 2)}
-    return meta, checks.pages_complete(out, tables.communes)
+    files = build_pages(tables, reports, {"edition": edition})
+    meta: dict[str, object] = {"groups": int(tables.communes["group"].nunique()), "communes": len(tables.communes),
+                               "build_seconds": round(time.perf_counter() - start, 2)}
+    return files, meta
+
+
+def pages_check(folder: Path, frames: dict[str, pd.DataFrame]) -> Check:
+    """The ``pages_complete`` check of the pages written in ``folder`` (``exports/cockpit/``)."""
+    return checks.pages_complete(folder, tables_from_frames(frames).communes)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,8 +36,8 @@ from pipelines.canvas import qgis
 from pipelines.cockpit.groups import GROUPS
 from pipelines.cockpit.tables import REGION, REPORTS_DIR, RegionTables, group_order
 from pipelines.constants import CRS_METRIC
-from pipelines.exports import export_layer
-from pipelines.lake import write_atomic
+from pipelines.exports import for_gpkg, gpkg_bytes
+from pipelines.lake import table_bytes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAP_WIDTH = 760
@@ -46,6 +47,8 @@ LABELS_MAX = 40
 """Commune names are written on the map when it shows at most this many communes."""
 COST_FR = {"faible": "coût faible", "moyen": "coût moyen", "eleve": "coût élevé"}
 BACKLINK_MARK = "data-cockpit-backlink"
+COCKPIT_DIR = "cockpit"
+"""The cockpit's folder under ``exports/``."""
 
 
 def score_colour(score: float | None) -> str:
@@ -243,51 +246,51 @@ def _group_summary(tables: RegionTables) -> list[dict[str, Any]]:
     return rows
 
 
-def build_pages(tables: RegionTables, reports: Path, out: Path, meta: dict[str, Any]) -> dict[str, Path]:
-    """Write the region page, each group's page, its GeoPackage/GeoParquet and its copies of the
-    commune reports (from ``reports/<nis>.html``, a link back added). Returns the paths by key
-    (``region``, ``<group>``, ``<group>/gpkg``, ``gpkg``)."""
-    out.mkdir(parents=True, exist_ok=True)
+def build_pages(tables: RegionTables, reports: Mapping[str, str], meta: dict[str, Any]) -> dict[str, bytes]:
+    """The cockpit's files, by name relative to ``exports/`` (``cockpit/index.html``,
+    ``cockpit/<group>/index.html``, ``cockpit/<group>/rapports/<nis>.html``, and
+    ``communes.gpkg``/``.parquet`` in ``cockpit/`` and each group folder): the region page, each
+    group's page, its GeoPackage/GeoParquet and its copies of the commune reports (``reports``:
+    nis -> report HTML, a link back added). Bytes only: the caller writes them."""
     com = pd.DataFrame(tables.communes.drop(columns="geometry")).sort_values(["group", "commune"]).reset_index(drop=True)
-    com["has_report"] = [(reports / f"{n}.html").exists() for n in com["nis"]]
+    com["has_report"] = [n in reports for n in com["nis"]]
     geometry = map_geometry(tables.communes)
-    paths: dict[str, Path] = {}
+    files: dict[str, bytes] = {}
     edition_note = meta.get("edition", "")
     for g in group_order(com["group"]):
-        folder = out / g
-        (folder / REPORTS_DIR).mkdir(parents=True, exist_ok=True)
+        folder = f"{COCKPIT_DIR}/{g}"
         part = com[com["group"] == g].assign(link=lambda f: (REPORTS_DIR + "/" + f["nis"] + ".html").where(f["has_report"], ""))
         label = f"{GROUPS[g].name} ({GROUPS[g].territory_fr})"
         for nis, has in zip(part["nis"], part["has_report"], strict=True):
             if has:
-                html = with_backlink((reports / f"{nis}.html").read_text(encoding="utf-8"), "../index.html", label)
-                write_atomic(folder / REPORTS_DIR / f"{nis}.html", lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
+                files[f"{folder}/{REPORTS_DIR}/{nis}.html"] = with_backlink(reports[nis], "../index.html", label).encode("utf-8")
         sub = geometry_subset(tables.communes, part["nis"])
         data = PageData(g, f"{GROUPS[g].name} — {GROUPS[g].territory_fr}", f"{len(part)} communes · édition {edition_note}", part,
                         tables.needs[tables.needs["group"] == g], _scope(tables.data_priorities, g),
                         tables.evolution[tables.evolution["group"] == g], REPORTS_DIR + "/", meta)
-        html = render_page(data, map_geometry(sub), tables, None)
-        paths[g] = write_atomic(folder / "index.html", lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
-        paths[f"{g}/gpkg"] = styled_export(sub, folder, tables, f"{GROUPS[g].name} : communes")
+        files[f"{folder}/index.html"] = render_page(data, map_geometry(sub), tables, None).encode("utf-8")
+        files |= styled_export(sub, folder, tables, f"{GROUPS[g].name} : communes")
     region = com.assign(link=lambda f: (f["group"] + "/" + REPORTS_DIR + "/" + f["nis"] + ".html").where(f["has_report"], ""))
     data = PageData(REGION, "Wallonie — tableau de bord Smart Commerce", f"{len(com)} communes · {com['group'].nunique()} groupes · édition {edition_note}",
                     region, tables.needs, _scope(tables.data_priorities, REGION), tables.evolution, "", meta)
-    html = render_page(data, geometry, tables, _group_summary(tables))
-    paths[REGION] = write_atomic(out / "index.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
-    paths["gpkg"] = styled_export(tables.communes, out, tables, "Wallonie : communes par intercommunale")
-    return paths
+    files[f"{COCKPIT_DIR}/index.html"] = render_page(data, geometry, tables, _group_summary(tables)).encode("utf-8")
+    files |= styled_export(tables.communes, COCKPIT_DIR, tables, "Wallonie : communes par intercommunale")
+    return files
 
 
-def styled_export(frame: gpd.GeoDataFrame, folder: Path, tables: RegionTables, title: str) -> Path:
-    """``communes.parquet`` + ``communes.gpkg``, the GeoPackage titled in French and styled for
-    QGIS (graduated on the first pillar's score; another pillar is one click away)."""
-    gpkg = Path(export_layer(frame, folder, "communes")["geopackage"])
+def styled_export(frame: gpd.GeoDataFrame, folder: str, tables: RegionTables, title: str) -> dict[str, bytes]:
+    """``<folder>/communes.parquet`` + ``<folder>/communes.gpkg`` as bytes, the GeoPackage titled
+    in French and styled for QGIS (graduated on the first pillar's score; another pillar is one
+    click away)."""
+    files = {f"{folder}/communes.parquet": table_bytes(frame)}
     if not tables.pillars:
-        return gpkg
+        files[f"{folder}/communes.gpkg"] = gpkg_bytes([("communes", for_gpkg(frame))])
+        return files
     first = tables.pillars[0]
     layer = qgis.StyledLayer("communes", frame, f"{title} (couleur : {first.name_fr})",
                              qgis.graduated_qml(f"score_{first.code}", qgis.SCORE_RANGES, "/100"))
-    return Path(qgis.add_styles(gpkg, [layer]))
+    files[f"{folder}/communes.gpkg"] = qgis.styled_gpkg([layer])
+    return files
 
 
 def geometry_subset(communes: gpd.GeoDataFrame, nis: pd.Series) -> gpd.GeoDataFrame:

@@ -37,9 +37,11 @@ def dump_dom(url: str) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def region_page(tmp_path_factory):
     out = tmp_path_factory.mktemp("cockpit")
-    reports = out / "reports"
-    reports.mkdir()
-    return build_pages(tables(), reports, out / "cockpit", {"edition": "2026-12-06"})["region"]
+    for name, content in build_pages(tables(), {}, {"edition": "2026-12-06"}).items():  # Chromium reads files
+        path = out.joinpath(*name.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return out / "cockpit" / "index.html"
 
 
 def test_region_page_renders_map_matrix_and_priorities(region_page):
