@@ -43,6 +43,12 @@ MAX_COMMUNES = 600
 REGION_CENTRE_LONLAT = (4.87, 50.36)
 """Centre of the synthesised region (south of Namur)."""
 REGION_ASPECT = 2.0
+BELGIUM_AREA_KM2 = 30_689.0
+BELGIUM_COMMUNES = 581
+BELGIUM_CENTRE_LONLAT = (4.45, 50.52)
+BELGIUM_ASPECT = 1.2
+"""A region of Belgium's size: its area, centre and width / height (the outline of a
+581-commune region stays inside Belgium's bounding box)."""
 GROUP_SIZE = 10
 TOWN_SHARE = 0.28
 COMMUNES_PER_REGIONAL_CENTRE = 50
@@ -170,16 +176,29 @@ def qualified(roots: tuple[str, ...], k: int) -> str:
     return roots[k % n] if k < n else f"{roots[k % n]}-{QUALIFIERS[k // n - 1]}"
 
 
+def _beyond_wallonia(n: int) -> float:
+    """0 up to Wallonia's 262 communes, 1 at Belgium's 581 (linear in between and beyond)."""
+    return max(0.0, (n - WALLONIA_COMMUNES) / (BELGIUM_COMMUNES - WALLONIA_COMMUNES))
+
+
 def region_area_m2(n: int) -> float:
-    """Area of a region of ``n`` communes: Wallonia's area per commune times ``n``."""
-    return WALLONIA_AREA_KM2 * 1e6 * n / WALLONIA_COMMUNES
+    """Area of a region of ``n`` communes: Wallonia's area per commune times ``n`` up to 262
+    communes; beyond, towards Belgium's area at its 581 communes (Flemish communes are
+    smaller: 581 communes of Wallonia's size would not fit in Belgium)."""
+    if n <= WALLONIA_COMMUNES:
+        return WALLONIA_AREA_KM2 * 1e6 * n / WALLONIA_COMMUNES
+    return (WALLONIA_AREA_KM2 + _beyond_wallonia(n) * (BELGIUM_AREA_KM2 - WALLONIA_AREA_KM2)) * 1e6
 
 
 def region_outline(rng: np.random.Generator, n: int) -> shapely.Geometry:
-    """The outline of a region of ``n`` communes (Lambert 72 metres)."""
-
-    cx, cy = to_metric(np.array([REGION_CENTRE_LONLAT[0]]), np.array([REGION_CENTRE_LONLAT[1]]))
-    return blob(rng, (float(cx[0]), float(cy[0])), region_area_m2(n), REGION_ASPECT)
+    """The outline of a region of ``n`` communes (Lambert 72 metres): around Wallonia's
+    centre up to 262 communes, moving to Belgium's centre and shape by 421, so that a larger
+    region lies in Belgium (the readers check coordinates against Belgium's bounds)."""
+    t = min(1.0, 2.0 * _beyond_wallonia(n))  # Belgium's centre and shape from 421 communes
+    lon, lat = (a + t * (b - a) for a, b in zip(REGION_CENTRE_LONLAT, BELGIUM_CENTRE_LONLAT, strict=True))
+    cx, cy = to_metric(np.array([lon]), np.array([lat]))
+    aspect = REGION_ASPECT + t * (BELGIUM_ASPECT - REGION_ASPECT)
+    return blob(rng, (float(cx[0]), float(cy[0])), region_area_m2(n), aspect)
 
 
 def _random_points(rng: np.random.Generator, outline: shapely.Geometry, n: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -741,3 +742,18 @@ def test_a_region_spreads_each_province_over_its_arrondissements(n):
     assert hainaut["nis"].iloc[0][:2] in {"54", "57"} and hainaut["nis"].iloc[-1][:2] in {"52", "56"}  # west -> east
     groups = assign_groups(table.assign(commune=table["name_fr"])[["nis", "commune"]])
     assert {"ideta", "idea", "igretec", "bep", "spi", "idelux", "inbw"} <= set(groups["group"])
+
+
+@pytest.mark.parametrize("n", [300, 450, 581, 600])
+def test_a_region_beyond_wallonia_stays_in_belgium(n):
+    """The readers refuse coordinates outside Belgium: a region of Belgium's 581 communes has
+    Belgium's area (not 581 Walloon-sized communes) and lies around its centre."""
+    from pipelines.demo.region import BELGIUM_AREA_KM2, region_outline
+    from pipelines.sources.statbel import BELGIUM_LONLAT
+
+    for seed in (0, 7, 42):
+        outline = region_outline(np.random.default_rng(seed), n)
+        minx, miny, maxx, maxy = gpd.GeoSeries([outline], crs=31370).to_crs(4326).total_bounds
+        west, south, east, north = BELGIUM_LONLAT
+        assert west < minx and south < miny and maxx < east and maxy < north, (n, seed)
+        assert outline.area / 1e6 <= BELGIUM_AREA_KM2 * 1.03
