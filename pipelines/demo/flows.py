@@ -226,6 +226,9 @@ def huff_inputs(territory: Territory, network: Network, business: Business) -> d
 def huff_probabilities(attract: np.ndarray, d_km: np.ndarray, beta: float = BETA) -> np.ndarray:
     """P[i, j] of the Huff model (rows sum to 1)."""
     util = attract[None, :] ** ALPHA * d_km ** (-beta)
+    # a sector the drive network does not join to any centre (an isolated street component of
+    # a large region): its customers choose by attractiveness alone, not NaN
+    util = np.where(util.sum(axis=1, keepdims=True) > 0, util, attract[None, :] ** ALPHA)
     return util / util.sum(axis=1, keepdims=True)
 
 

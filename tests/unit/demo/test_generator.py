@@ -757,3 +757,13 @@ def test_a_region_beyond_wallonia_stays_in_belgium(n):
         west, south, east, north = BELGIUM_LONLAT
         assert west < minx and south < miny and maxx < east and maxy < north, (n, seed)
         assert outline.area / 1e6 <= BELGIUM_AREA_KM2 * 1.03
+
+
+def test_a_sector_no_road_reaches_chooses_by_attractiveness():
+    """A sector in an isolated street component (infinite distance to every centre) gets the
+    attractiveness shares, not NaN probabilities (seen in a 581-commune region)."""
+    from pipelines.demo.flows import huff_probabilities
+
+    p = huff_probabilities(np.array([1.0, 3.0]), np.array([[1.0, 2.0], [np.inf, np.inf]]))
+    assert np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1.0)
+    assert np.allclose(p[1], [0.25, 0.75])
