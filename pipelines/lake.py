@@ -30,6 +30,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import json
 import os
 import secrets
 import tempfile
@@ -42,10 +43,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+import pyproj
 
 from pipelines.errors import ConfigError
 
@@ -229,14 +232,39 @@ def table_bytes(frame: pd.DataFrame) -> bytes:
 def read_table(path: Target) -> pd.DataFrame:
     """Read a lake table; GeoParquet files come back as GeoDataFrames."""
     if is_remote(path):
-        fs, where = s3_filesystem(), _key(str(path))
-        if b"geo" in (pq.read_schema(where, filesystem=fs).metadata or {}):
-            return gpd.read_parquet(where, filesystem=fs)
-        return pd.read_parquet(where, filesystem=fs)
-    meta = pq.read_schema(path).metadata or {}
-    if b"geo" in meta:
-        return gpd.read_parquet(path)
-    return pd.read_parquet(path)
+        table = pq.read_table(_key(str(path)), filesystem=s3_filesystem())
+    else:
+        table = pq.read_table(path)
+    if b"geo" in (table.schema.metadata or {}):
+        return _geo_frame(table)
+    return table.to_pandas()
+
+
+def _geo_frame(table: pa.Table) -> gpd.GeoDataFrame:
+    """A GeoParquet table (WKB geometry columns, as :func:`write_table` writes them) as a
+    GeoDataFrame, equal to what ``geopandas.read_parquet`` returns (the bbox covering
+    columns left out), with each column's CRS parsed once per process (:func:`_crs`)."""
+    geo = json.loads(table.schema.metadata[b"geo"])
+    columns = [c for c in table.column_names if c in geo["columns"]]
+    other = [c for c in columns if geo["columns"][c].get("encoding") != "WKB"]
+    if other:
+        raise ValueError(f"geometry columns {other} are not WKB-encoded: the lake writes WKB GeoParquet only")
+    coverings = {m["covering"]["bbox"]["xmin"][0] for m in geo["columns"].values() if "bbox" in m.get("covering", {})}
+    table = table.drop_columns([c for c in table.column_names if c in coverings])
+    frame = table.drop_columns(columns).to_pandas()
+    for name in columns:
+        crs = geo["columns"][name].get("crs", "OGC:CRS84")
+        values = gpd.GeoSeries.from_wkb(np.asarray(table[name]), crs=None if crs is None else _crs(json.dumps(crs)))
+        frame.insert(table.column_names.index(name), name, values)
+    primary = geo["primary_column"] if geo["primary_column"] in columns else columns[0]
+    return gpd.GeoDataFrame(frame, geometry=primary)
+
+
+@functools.lru_cache(maxsize=64)
+def _crs(text: str) -> pyproj.CRS:
+    """The CRS of a GeoParquet column from its PROJJSON text, parsed once: PROJ takes about
+    50 ms to parse WGS 84's PROJJSON (its datum ensemble), and a run reads hundreds of files."""
+    return pyproj.CRS.from_user_input(json.loads(text))
 
 
 # --- the lake ------------------------------------------------------------------------------
