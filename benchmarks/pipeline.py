@@ -22,6 +22,7 @@ file (the catchment figures are kept).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
@@ -317,9 +318,28 @@ PIPELINE_COMMUNES = (10, 50, 262)
 
 
 def _rss_bytes() -> int:
-    """Resident set size of this process now (Linux ``/proc/self/statm``)."""
+    """Memory of this process and its worker processes now (Linux): this process's resident
+    set size (``/proc/self/statm``) plus each live child's private pages (``smaps_rollup``;
+    the pages a forked worker still shares with this process are counted once, here)."""
     with open("/proc/self/statm", encoding="ascii") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        total = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return total + sum(_private_bytes(pid) for pid in _children())
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += [int(p) for p in (task / "children").read_text().split()]
+    return pids
+
+
+def _private_bytes(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:  # ended meanwhile
+        return 0
+    return sum(int(line.split()[1]) * 1024 for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
 
 
 def _steps(instance, run_id: str, samples: list[tuple[float, int]]) -> dict[str, dict[str, float]]:

@@ -26,6 +26,7 @@ from pipelines.canvas.actions import COST_FR
 from pipelines.canvas.catalogue import LEVELS_FR, Catalogue
 from pipelines.canvas.peers import FEATURES_FR, LENSES_FR
 from pipelines.constants import CRS_METRIC
+from pipelines.workers import fork_map
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PT_COLOURS = {"high": "#1a9850", "medium": "#91cf60", "low": "#fee08b", "none": "#f4a582"}
@@ -472,11 +473,17 @@ REPORTS_DIR = "reports"
 
 def render_reports(inp: ReportInputs) -> dict[str, bytes]:
     """``reports/<nis>.html`` for every commune and ``reports/index.html``, as UTF-8 bytes
-    (relative names under ``exports/``; the caller writes them)."""
+    (relative names under ``exports/``; the caller writes them). The communes' pages are
+    rendered in forked worker processes (:func:`pipelines.workers.fork_map`)."""
     inp.prepare()
-    pages = {f"{REPORTS_DIR}/{nis}.html": render_commune(inp, nis) for nis in inp.peers["nis"].astype(str)}
-    pages[f"{REPORTS_DIR}/index.html"] = render_index(inp)
-    return {name: html.encode("utf-8") for name, html in pages.items()}
+    communes = inp.peers["nis"].astype(str).tolist()
+    # the first page here: it builds the lookups every page shares (whole tables as rows, the
+    # street index...) once, before the fork, instead of once per worker
+    pages = [render_commune(inp, nis).encode("utf-8") for nis in communes[:1]]
+    pages += fork_map(lambda nis: render_commune(inp, nis).encode("utf-8"), communes[1:])
+    files = {f"{REPORTS_DIR}/{nis}.html": page for nis, page in zip(communes, pages, strict=True)}
+    files[f"{REPORTS_DIR}/index.html"] = render_index(inp).encode("utf-8")
+    return files
 
 
 def score_colour(score: float | None) -> str:

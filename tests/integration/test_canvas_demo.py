@@ -181,3 +181,15 @@ def test_every_commune_report_links_to_the_regional_cockpit(demo):
     reports = sorted((demo.exports / "reports").glob("[0-9]*.html"))
     assert reports and all('href="../cockpit/index.html"' in p.read_text(encoding="utf-8") for p in reports)
     assert (demo.exports / "cockpit" / "index.html").exists()
+
+
+def test_reports_in_worker_processes_are_the_reports_of_one_process(demo, monkeypatch):
+    from assets.gold.canvas import report_inputs
+    from pipelines.canvas.report import render_reports
+    from pipelines.workers import WORKERS_ENV
+
+    pages = {}
+    for n in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, n)
+        pages[n] = render_reports(report_inputs(demo))
+    assert len(pages["1"]) == 11 and pages["1"] == pages["2"]

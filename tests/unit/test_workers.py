@@ -1,0 +1,71 @@
+"""Pieces of a step in forked worker processes: same results, same order, errors raised,
+a killed worker's pieces computed in the parent."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from pipelines import workers
+from pipelines.errors import ConfigError
+
+
+def test_results_in_order_computed_in_children():
+    parent = os.getpid()
+    out = workers.fork_map(lambda x: (x * x, os.getpid()), list(range(37)), processes=2)
+    assert [v for v, _ in out] == [x * x for x in range(37)]
+    assert {pid for _, pid in out} - {parent}  # the pieces ran in other processes
+    assert workers._task is None  # nothing left behind for the next call
+
+
+def test_children_see_the_parents_memory_without_pickling():
+    big = {"rows": list(range(100_000))}
+    unpicklable = lambda: None  # noqa: E731  (a lambda cannot be pickled: the child must inherit it)
+    out = workers.fork_map(lambda k: (len(big["rows"]) + k, unpicklable() is None), [1, 2, 3], processes=2)
+    assert out == [(100_001, True), (100_002, True), (100_003, True)]
+
+
+def test_one_worker_or_one_piece_runs_here(monkeypatch):
+    parent = os.getpid()
+    monkeypatch.setenv(workers.WORKERS_ENV, "1")
+    assert workers.fork_map(lambda _: os.getpid(), [1, 2, 3]) == [parent] * 3
+    monkeypatch.setenv(workers.WORKERS_ENV, "4")
+    assert workers.fork_map(lambda _: os.getpid(), [1]) == [parent]
+    assert workers.fork_map(lambda _: os.getpid(), []) == []
+
+
+def test_an_error_in_a_piece_is_raised_here():
+    def piece(x: int) -> int:
+        if x == 5:
+            raise ValueError("piece 5 is bad")
+        return x
+
+    with pytest.raises(ValueError, match="piece 5 is bad"):
+        workers.fork_map(piece, list(range(10)), processes=2)
+
+
+def test_a_killed_worker_loses_nothing(caplog):
+    parent = os.getpid()
+
+    def piece(x: int) -> int:
+        if os.getpid() != parent:
+            os._exit(9)  # the out-of-memory killer, as the parent sees it
+        return x + 1
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.workers"):
+        assert workers.fork_map(piece, list(range(8)), processes=2) == list(range(1, 9))
+    assert "worker process died" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_a_bad_setting_is_refused(monkeypatch, value):
+    monkeypatch.setenv(workers.WORKERS_ENV, value)
+    with pytest.raises(ConfigError, match=workers.WORKERS_ENV):
+        workers.workers()
+
+
+def test_default_is_the_usable_cores(monkeypatch):
+    monkeypatch.delenv(workers.WORKERS_ENV, raising=False)
+    assert workers.workers() == len(os.sched_getaffinity(0))
