@@ -526,6 +526,9 @@ def main(argv: list[str] | None = None) -> None:
         write_pipeline_section(runs, args.out, time.perf_counter() - started)
         print(f"wrote {args.out}")
         return
+    from pipelines.workers import WORKERS_ENV
+
+    os.environ[WORKERS_ENV] = "1"  # one process, as the baseline
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_") as tmp:
         for make in (

@@ -72,6 +72,8 @@ def write_report(rows: list[dict[str, object]], path: Path, seconds: float) -> N
         "- **Ours**: `Router` (scipy csgraph: all districts in one Dijkstra call, points snapped",
         "  to edges) + `IsochroneBuilder` (faces of the street network: whole blocks by coverage union) + one",
         "  reversed-network Dijkstra batch for the Huff costs. Setup (building the routers) included.",
+        "  One process, as the baseline (`SMARTCOMMERCE_WORKERS=1`; the pipeline builds the",
+        "  isochrones in a worker process per core).",
         "- **Baseline**: networkx `single_source_dijkstra_path_length` per district and mode, then",
         "  per cutoff the reached streets (cut where the time runs out) buffered and unioned with",
         "  shapely. Huff costs either by one networkx Dijkstra per district on the reversed graph",

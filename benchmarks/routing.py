@@ -44,6 +44,7 @@ from benchmarks.report import replace_section
 from pipelines.constants import CRS_WGS84
 from pipelines.routing import Router
 from pipelines.sparse_times import SparseTimes
+from pipelines.workers import WORKERS_ENV
 
 WALK_S, DRIVE_S = 900.0, 1800.0
 SIZES = (10, 100, 1000)
@@ -254,7 +255,8 @@ def section(desc: str, sizes: dict, peers_setup: dict, o2m: list[dict], agg: dic
         f"drive {sizes['drive'][0]:,} nodes / {sizes['drive'][1]:,} edges"
         + ("; isochrones on the synthetic 224 x 224 grid of `benchmarks.pipeline`" if iso is not None else ""),
         "- single thread for everyone (OpenMP, used by pandana, and BLAS limited to 1 thread with "
-        "`threadpoolctl`; unlimited, pandana's `precompute` and `aggregate` run on every core), "
+        "`threadpoolctl`; unlimited, pandana's `precompute` and `aggregate` run on every core; "
+        "ours without worker processes, `SMARTCOMMERCE_WORKERS=1`), "
         "medians of alternating runs (one run of each per round, order rotating; "
         f"{REPEATS[10]}/{REPEATS[100]}/{REPEATS[1000]} rounds at N = 10/100/1,000); ratio = ours / peer "
         "(below 1: ours faster); origins snapped once beforehand (the router keeps snapped point sets), "
@@ -345,7 +347,8 @@ def main(argv: list[str] | None = None) -> None:
             setup[f"igraph graph ({mode})"] = time.perf_counter() - start
     print(f"networks {sizes}, peers' setup {setup}", flush=True)
     lonlats = {mode: lonlat_of(networks[mode][0]) for mode in networks}  # as the routers read them
-    with threadpool_limits(limits=1):  # the issue's terms: single thread, ours and the peers
+    os.environ[WORKERS_ENV] = "1"  # the issue's terms: single thread, ours and the peers
+    with threadpool_limits(limits=1):
         o2m = one_to_many(routers, lonlats, peers) if "one-to-many" not in args.skip else []
         agg = (
             aggregation(routers["walk"], lonlats["walk"], shops, peers["walk"].get("pandana"))

@@ -41,6 +41,7 @@ from shapely.ops import substring
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.routing import Router, _merge_intervals
+from pipelines.workers import fork_map
 
 ORIGINS_PER_BATCH = 32
 """Origins whose reached streets are held at once (memory grows with the batch, not the
@@ -401,16 +402,17 @@ class IsochroneBuilder:
         geopandas.GeoDataFrame
             ``origin, cutoff_s, area_m2, geometry`` (EPSG:4326; the area is measured in
             EPSG:31370), one row per origin and cutoff, origin-major (an empty polygon when
-            nothing is reached).
+            nothing is reached). Batches of :data:`ORIGINS_PER_BATCH` origins are built in
+            forked worker processes (:func:`pipelines.workers.fork_map`).
         """
         cutoffs = [float(c) for c in cutoffs_s]
         if len(set(cutoffs)) != len(cutoffs):
             raise ValueError(f"cutoffs must be distinct; found {cutoffs}")
         lonlat = np.asarray(origins_lonlat, dtype=float).reshape(-1, 2)
-        batches = [
-            self._polygons(lonlat[start : start + ORIGINS_PER_BATCH], cutoffs, start)
-            for start in range(0, max(len(lonlat), 1), ORIGINS_PER_BATCH)
-        ]
+        batches = fork_map(
+            lambda start: self._polygons(lonlat[start : start + ORIGINS_PER_BATCH], cutoffs, start),
+            range(0, max(len(lonlat), 1), ORIGINS_PER_BATCH),
+        )
         return gpd.GeoDataFrame(pd.concat(batches, ignore_index=True), crs=CRS_WGS84)
 
     def _polygons(self, lonlat: np.ndarray, cutoffs: list[float], first: int) -> gpd.GeoDataFrame:

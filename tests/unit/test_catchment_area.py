@@ -40,6 +40,7 @@ from pipelines.grid import cell_polygons, latlng_to_cells
 from pipelines.lake import Lake
 from pipelines.network import mode_network
 from pipelines.sources.osm import read_street_graph
+from pipelines.workers import WORKERS_ENV
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -429,11 +430,13 @@ def test_isochrones_in_batches_equal_all_origins_at_once(monkeypatch) -> None:
     router = mode_router(*hand_network(), "drive")
     origins = hand_lonlat(1, 2, 3)
     whole = IsochroneBuilder(router, buffer_m=10.0).isochrones(origins, [30.0, 60.0])
-    monkeypatch.setattr(iso_module, "ORIGINS_PER_BATCH", 2)  # batches of 2 then 1 origin
-    batched = IsochroneBuilder(router, buffer_m=10.0).isochrones(origins, [30.0, 60.0])
-    assert batched["origin"].tolist() == [0, 0, 1, 1, 2, 2]
-    pd.testing.assert_frame_equal(batched.drop(columns="geometry"), whole.drop(columns="geometry"))
-    assert shapely.equals_exact(batched.geometry.values, whole.geometry.values, tolerance=0).all()
+    monkeypatch.setattr(iso_module, "ORIGINS_PER_BATCH", 1)  # one batch per origin
+    for workers in ("1", "2"):  # in this process, then in two worker processes
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        batched = IsochroneBuilder(router, buffer_m=10.0).isochrones(origins, [30.0, 60.0])
+        assert batched["origin"].tolist() == [0, 0, 1, 1, 2, 2]
+        pd.testing.assert_frame_equal(batched.drop(columns="geometry"), whole.drop(columns="geometry"))
+        assert shapely.equals_exact(batched.geometry.values, whole.geometry.values, tolerance=0).all()
     assert IsochroneBuilder(router, buffer_m=10.0).isochrones(np.zeros((0, 2)), [30.0]).empty
 
 
