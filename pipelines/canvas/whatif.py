@@ -25,6 +25,7 @@ from pipelines.canvas.catalogue import SCENARIOS_YAML, Catalogue
 from pipelines.canvas.scorecard import nominal_score
 from pipelines.canvas.scoring import ranks
 from pipelines.constants import CRS_METRIC, CRS_WGS84
+from pipelines.workers import fork_map
 
 WALK_STOP_M = 500.0
 WALK_PARKING_M = 300.0
@@ -131,7 +132,8 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
     A scenario changes one commune's row; only the pillars holding a changed indicator are
     scored again (the others keep their score and rank). Scores are against the same fixed
     goalposts as the baseline (only the commune's own score can move); ranks are recomputed
-    over every commune. Each row states its assumptions."""
+    over every commune. Each row states its assumptions. The (scenario, commune) pairs are
+    shared among forked worker processes (:func:`pipelines.workers.fork_map`)."""
     inp = ScenarioInputs(inp.cells.to_crs(CRS_METRIC) if len(inp.cells) else inp.cells,
                          inp.districts.to_crs(CRS_METRIC) if len(inp.districts) else inp.districts, inp.vacant, inp.population)
     parts = {name: _by_commune(getattr(inp, name)) for name in ("cells", "districts", "vacant")}
@@ -147,37 +149,41 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
                    f"marche approchée par {DETOUR:g} x la distance à vol d'oiseau ; arrêt fréquent à partir de {FREQUENT:g} départs/h")
     base = {p.code: nominal_score(matrix, catalogue, p.code)[0] for p in pillars}
     base_rank = {code: ranks(score) for code, score in base.items()}
-    rows = []
-    for key, spec in scenarios.items():
-        targets = matrix.index if spec.get("communes", "all") == "all" else [str(n) for n in spec["communes"] if str(n) in matrix.index]
-        for nis in targets:
-            at = matrix.index.get_loc(nis)
-            before = matrix.loc[nis].to_dict()
-            values = dict(before)
-            local = own(nis)
-            notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, local)]
-            common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes),
-                      "assumptions": assumptions}
-            moved = set()
-            for code in catalogue.indicators:
-                b, a = before[code], values[code]
-                if pd.notna(b) and pd.notna(a) and abs(a - b) > 1e-12:
-                    rows.append({**common, "level": "indicator", "code": code, "name_fr": catalogue.indicators[code].name_fr,
-                                 "before": float(b), "after": float(a), "rank_before": np.nan, "rank_after": np.nan})
-                if not _same(b, a):
-                    moved.add(catalogue.indicators[code].pillar)
-            # a commune's score depends on its own values only (fixed goalposts): score its
-            # changed row alone, then rank it among the others' unchanged scores
-            changed = pd.DataFrame([values], index=[nis]) if moved else None
-            for p in pillars:
-                after, after_rank = base[p.code][at], base_rank[p.code][at]
-                if p.code in moved:
-                    scores = base[p.code].copy()
-                    scores[at] = after = nominal_score(changed, catalogue, p.code)[0][0]
-                    after_rank = _rank_of(scores, at)
-                rows.append({**common, "level": "pillar", "code": p.code, "name_fr": p.name_fr,
-                             "before": base[p.code][at], "after": after,
-                             "rank_before": base_rank[p.code][at], "rank_after": after_rank})
+    def rows_of(task: tuple[str, dict[str, Any], str]) -> list[dict[str, Any]]:
+        """The rows of one scenario in one commune."""
+        key, spec, nis = task
+        at = matrix.index.get_loc(nis)
+        before = matrix.loc[nis].to_dict()
+        values = dict(before)
+        local = own(nis)
+        notes = [n for change in spec.get("changes", []) for n in _apply(change, nis, values, local)]
+        common = {"nis": nis, "scenario": key, "title_fr": spec.get("title_fr", key), "notes": " ; ".join(notes),
+                  "assumptions": assumptions}
+        rows, moved = [], set()
+        for code in catalogue.indicators:
+            b, a = before[code], values[code]
+            if pd.notna(b) and pd.notna(a) and abs(a - b) > 1e-12:
+                rows.append({**common, "level": "indicator", "code": code, "name_fr": catalogue.indicators[code].name_fr,
+                             "before": float(b), "after": float(a), "rank_before": np.nan, "rank_after": np.nan})
+            if not _same(b, a):
+                moved.add(catalogue.indicators[code].pillar)
+        # a commune's score depends on its own values only (fixed goalposts): score its
+        # changed row alone, then rank it among the others' unchanged scores
+        changed = pd.DataFrame([values], index=[nis]) if moved else None
+        for p in pillars:
+            after, after_rank = base[p.code][at], base_rank[p.code][at]
+            if p.code in moved:
+                scores = base[p.code].copy()
+                scores[at] = after = nominal_score(changed, catalogue, p.code)[0][0]
+                after_rank = _rank_of(scores, at)
+            rows.append({**common, "level": "pillar", "code": p.code, "name_fr": p.name_fr,
+                         "before": base[p.code][at], "after": after,
+                         "rank_before": base_rank[p.code][at], "rank_after": after_rank})
+        return rows
+
+    tasks = [(key, spec, nis) for key, spec in scenarios.items()
+             for nis in (matrix.index if spec.get("communes", "all") == "all" else [str(n) for n in spec["communes"] if str(n) in matrix.index])]
+    rows = [row for part in fork_map(rows_of, tasks) for row in part]
     frame = pd.DataFrame(rows, columns=["nis", "scenario", "title_fr", "notes", "assumptions", "level", "code", "name_fr", "before", "after", "rank_before", "rank_after"])
     frame["delta"] = frame["after"] - frame["before"]
     return frame

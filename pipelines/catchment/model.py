@@ -21,6 +21,7 @@ from pipelines.catchment.huff import (
     huff_pair_probabilities,
 )
 from pipelines.constants import CRS_WGS84
+from pipelines.workers import fork_map
 
 HUFF_MIN_KM = 0.5
 """Shorter trips cost as much as 0.5 km (the intra-cell trip, and the generator's floor)."""
@@ -178,23 +179,25 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
     geopandas.GeoDataFrame
         ``district_id, tier (1..3), n_cells, population, expected_customers, share`` (of the
         district's expected customers) and the union of the tier's cells (EPSG:4326); a tier
-        without cells (one cell crossed two thresholds) has an empty polygon.
+        without cells (one cell crossed two thresholds) has an empty polygon. The districts
+        are shared among forked worker processes (:func:`pipelines.workers.fork_map`).
     """
     order, bounds, ids = _by_district(huff)
     all_expected = huff["expected_customers"].to_numpy(dtype=float)[order]
     all_population = huff["population"].to_numpy()[order]
     all_cells = huff["h3"].to_numpy()[order]
-    rows = []
-    for j, district in enumerate(ids):
+
+    def tiers_of(j: int) -> list[dict[str, object]]:
         block = slice(bounds[j], bounds[j + 1])
         expected, population, cells = all_expected[block], all_population[block], all_cells[block]
         tiers = catchment_tiers(expected, shares)
         total = float(expected.sum())
+        rows = []
         for tier in range(1, len(shares) + 1):
             inside = tiers == tier
             rows.append(
                 {
-                    "district_id": district,
+                    "district_id": ids[j],
                     "tier": tier,
                     "n_cells": int(inside.sum()),
                     "population": float(population[inside].sum()),
@@ -203,6 +206,9 @@ def tier_table(huff: pd.DataFrame, shares: tuple[float, ...] = TIER_SHARES) -> g
                     "geometry": cells_polygon(cells[inside]),
                 }
             )
+        return rows
+
+    rows = [row for part in fork_map(tiers_of, range(len(ids))) for row in part]
     frame = pd.DataFrame(
         rows,
         columns=[

@@ -495,6 +495,19 @@ def test_tier_table_polygons_population_and_shares() -> None:
     assert cell_tiers(huff).tolist() == [3, 1, 0, 2, 1]
 
 
+def test_tier_table_in_worker_processes_equals_one_process(monkeypatch) -> None:
+    cells = _cells(12)
+    huff = pd.DataFrame({"h3": cells, "district_id": [f"X-D0{i % 3}" for i in range(12)],
+                         "expected_customers": np.arange(12.0), "population": 10.0 * np.arange(12.0)})
+    tables = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        tables.append(tier_table(huff))
+    assert len(tables[0]) == 9
+    pd.testing.assert_frame_equal(tables[0].drop(columns="geometry"), tables[1].drop(columns="geometry"))
+    assert shapely.equals_exact(tables[0].geometry.values, tables[1].geometry.values, tolerance=0).all()
+
+
 # --------------------------------------------------------------- revealed catchment
 
 

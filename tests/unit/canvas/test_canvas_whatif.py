@@ -100,3 +100,16 @@ def test_pillar_rows_equal_a_full_rescore_of_the_changed_matrix(catalogue, cells
             assert r.after == pytest.approx(after.loc[(nis, r.code), "score"], nan_ok=True)
             assert r.rank_after == pytest.approx(after.loc[(nis, r.code), "rank"], nan_ok=True)
     assert (out.loc[out["level"] == "pillar", "delta"].abs() > 0).any()
+
+
+def test_scenarios_in_worker_processes_equal_one_process(catalogue, cells, districts, indicator_values, monkeypatch):
+    from pipelines.workers import WORKERS_ENV
+
+    scenario = {"stops": {"communes": "all", "changes": [{"kind": "add_stop", "at": "main_district", "departures_per_hour": 6}]},
+                "park": {"communes": "all", "changes": [{"kind": "add_car_park", "at": "main_district", "capacity": 40}]}}
+    tables = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        tables.append(whatif.run_scenarios(_matrix(catalogue, indicator_values), catalogue, scenario, _inputs(cells, districts)))
+    assert set(tables[0]["scenario"]) == {"stops", "park"} and tables[0]["nis"].nunique() == len(NIS)
+    pd.testing.assert_frame_equal(tables[0], tables[1])
