@@ -75,11 +75,19 @@ def covering_cells(geometry: shapely.Geometry, res: int = H3_RESOLUTION) -> np.n
 def _intersection_areas(
     cells_metric: gpd.GeoSeries, zones_metric: gpd.GeoSeries
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cell positions, zone positions, intersection area m2) of every intersecting pair."""
-    zone_idx, cell_idx = cells_metric.sindex.query(zones_metric.values, predicate="intersects")
-    areas = shapely.area(
-        shapely.intersection(cells_metric.values[cell_idx], zones_metric.values[zone_idx])
-    )
+    """(cell positions, zone positions, intersection area m2) of every intersecting pair.
+
+    A cell inside its zone (about half the pairs of H3 cells and statistical sectors) is
+    measured whole; only the cells on a zone's boundary are intersected with it."""
+    tree = cells_metric.sindex
+    zone_idx, cell_idx = tree.query(zones_metric.values, predicate="intersects")
+    zone_in, cell_in = tree.query(zones_metric.values, predicate="contains_properly")
+    n = max(len(cells_metric), 1)
+    inside = np.isin(zone_idx.astype(np.int64) * n + cell_idx, zone_in.astype(np.int64) * n + cell_in)
+    cells, zones = cells_metric.values[cell_idx], zones_metric.values[zone_idx]
+    areas = np.empty(len(cell_idx))
+    areas[inside] = shapely.area(cells[inside])
+    areas[~inside] = shapely.area(shapely.intersection(cells[~inside], zones[~inside]))
     keep = areas > 0
     return cell_idx[keep], zone_idx[keep], areas[keep]
 
