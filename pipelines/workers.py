@@ -3,14 +3,19 @@
 A step whose work splits into independent pieces that read the same large inputs (the
 commune reports: one page per commune from the same prepared tables) runs the pieces in
 forked children: a child sees the parent's memory as it was at the fork, so nothing is
-pickled on the way in; only each piece's result travels back.
+pickled on the way in; only each piece's result travels back, through a pipe.
 
-``SMARTCOMMERCE_WORKERS`` sets the number of processes (default: the cores this process may
-run on; ``1`` computes everything in this process). The pieces also run in this process when
-there are fewer than two of them, when the platform cannot fork, or when this process is a
-daemon (a Celery prefork worker may not have children). A child killed from outside (the
-kernel's out-of-memory killer) does not lose the work: the pieces are computed here instead,
-and a warning says so. An exception raised by a piece is raised here, as without workers.
+The children are plain ``os.fork`` children, not ``multiprocessing`` processes: the hooks
+libraries register with ``multiprocessing`` for its children do not run in them (kombu's,
+once Celery is imported, closes the parent's broker connections from the child and blocks
+on the broker socket). This process computes its own share of the pieces meanwhile.
+
+``SMARTCOMMERCE_WORKERS`` sets the number of processes, this one included (default: the
+cores this process may run on; ``1`` computes everything here). The pieces also run here
+when there are fewer than two of them, when the platform cannot fork, or when this process
+is a daemon (a Celery prefork worker). A child killed from outside (the kernel's
+out-of-memory killer) does not lose the work: its pieces are computed here instead, and a
+warning says so. An exception raised by a piece is raised here, as without workers.
 """
 
 from __future__ import annotations
@@ -18,22 +23,24 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
+import sys
+import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pipelines.errors import ConfigError
 
 WORKERS_ENV = "SMARTCOMMERCE_WORKERS"
 CHUNKS_PER_WORKER = 4
-"""Pieces are handed out in this many chunks per process, so a slow chunk does not leave the
-other processes idle at the end."""
+"""Each process takes this many interleaved chunks of the pieces, so that pieces of unequal
+cost (communes of different sizes) spread evenly."""
 
 log = logging.getLogger(__name__)
 
-_task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
-"""The function and the pieces of the running :func:`fork_map`, inherited by the children."""
+
+class WorkerError(RuntimeError):
+    """A piece failed in a worker process with an exception that could not travel back."""
 
 
 def workers() -> int:
@@ -52,30 +59,81 @@ def workers() -> int:
 
 
 def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], processes: int | None = None) -> list[Any]:
-    """``[fn(x) for x in items]``, the pieces shared among up to ``processes`` forked
-    processes (default :func:`workers`), in the order of ``items``."""
+    """``[fn(x) for x in items]``, the pieces shared among up to ``processes`` processes
+    (default :func:`workers`): this one and forked children, in the order of ``items``."""
     n = min(workers() if processes is None else processes, len(items))
     if n < 2 or not _can_fork():
         return [fn(x) for x in items]
-    global _task
-    size = max(1, -(-len(items) // (n * CHUNKS_PER_WORKER)))
-    chunks = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    _task = (fn, items)
+    chunks = _chunks(len(items), n)
+    shares = [chunks[w::n] for w in range(n)]  # interleaved: each process gets early and late pieces
+    children = [_start(fn, items, share) for share in shares[1:]]
+    results: dict[int, list[Any]] = {}
     try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = list(pool.map(_run, chunks))
-    except BrokenProcessPool as error:
-        log.warning("a worker process died (%s): computing the %d pieces in this process", error, len(items))
-        return [fn(x) for x in items]
+        for chunk in shares[0]:
+            results[chunk.start] = [fn(items[i]) for i in chunk]
     finally:
-        _task = None
-    return [result for part in parts for result in part]
+        collected = [_collect(child) for child in children]
+    for child, got in zip(children, collected, strict=True):
+        if isinstance(got, BaseException):
+            raise got
+        if got is None:
+            log.warning("worker process %d died before returning its results: computing its %d pieces in this process",
+                        child[0], sum(len(c) for c in child[2]))
+            got = {chunk.start: [fn(items[i]) for i in chunk] for chunk in child[2]}
+        results.update(got)
+    return [value for start in sorted(results) for value in results[start]]
 
 
-def _run(chunk: range) -> list[Any]:
-    fn, items = _task  # type: ignore[misc]  # set by fork_map before the fork
-    return [fn(items[i]) for i in chunk]
+def _chunks(count: int, n: int) -> list[range]:
+    size = max(1, -(-count // (n * CHUNKS_PER_WORKER)))
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _start(fn: Callable[[Any], Any], items: Sequence[Any], share: list[range]) -> tuple[int, int, list[range]]:
+    """Fork a child computing ``share``; ``(pid, read end of its pipe, share)``."""
+    read, write = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # not written twice by the child
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, exit without the parent's exit handlers
+        code = 1
+        try:
+            os.close(read)
+            try:
+                payload: object = {chunk.start: [fn(items[i]) for i in chunk] for chunk in share}
+                code = 0
+            except BaseException as error:  # noqa: BLE001  (sent to the parent, raised there)
+                payload = _portable(error)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read, share
+
+
+def _collect(child: tuple[int, int, list[range]]) -> dict[int, list[Any]] | BaseException | None:
+    """The child's results, its exception, or None when it died without sending them."""
+    pid, read, _ = child
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:  # noqa: BLE001  (cut short: the child was killed while writing)
+        return None if os.WIFSIGNALED(status) else WorkerError(f"worker process {pid} sent results that could not be read")
+
+
+def _portable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling, else a :class:`WorkerError` with its traceback."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:  # noqa: BLE001
+        return WorkerError("".join(traceback.format_exception(error)))
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    return hasattr(os, "fork") and not multiprocessing.current_process().daemon
