@@ -183,3 +183,11 @@ def by_commune_and_district(
     if out.empty:
         return pd.DataFrame(columns=["nis", "district_id"])
     return out.astype({"nis": "string", "district_id": "string"})
+
+
+def split_by(frame: pd.DataFrame, column: str) -> Callable[[object], pd.DataFrame]:
+    """``key -> frame[frame[column] == key]`` (rows in their order; no row: the empty frame),
+    the frame split once: a family that takes the rows of every district and commune does
+    not search the whole frame for each one."""
+    parts = {key: rows for key, rows in frame.groupby(column, sort=False)} if len(frame) else {}
+    return lambda key: parts.get(key, frame.iloc[0:0])

@@ -10,7 +10,7 @@ import pandas as pd
 from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.friction import od
 from pipelines.friction.inputs import Context
-from pipelines.friction.rows import figure_rows, keys
+from pipelines.friction.rows import figure_rows, keys, split_by
 from pipelines.friction.spec import Family, Indicator
 
 INDICATORS = (
@@ -85,12 +85,13 @@ def figures(ctx: Context) -> pd.DataFrame:
     inflow, _, union = ctx.od_inflow
     capacity = ctx.static_values(CAPACITY)
     places = ctx.places
+    of, of_commune = split_by(inflow, "district_id"), split_by(union, "district_id")
     records = [
-        _record(d, n, inflow[inflow["district_id"] == d], capacity.get((n, d), np.nan))
+        _record(d, n, of(d), capacity.get((n, d), np.nan))
         for d, n in zip(places.district_ids, places.district_nis, strict=True)
     ]
     for n in ctx.communes:
-        records.append(_record(pd.NA, str(n), union[union["district_id"] == n], capacity.get((str(n), None), np.nan)))
+        records.append(_record(pd.NA, str(n), of_commune(n), capacity.get((str(n), None), np.nan)))
     return pd.DataFrame(records)
 
 

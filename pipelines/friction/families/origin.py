@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipelines.friction import od
 from pipelines.friction.inputs import Context
-from pipelines.friction.rows import by_commune_and_district, figure_rows, keys, share
+from pipelines.friction.rows import by_commune_and_district, figure_rows, keys, share, split_by
 from pipelines.friction.spec import Family, Indicator
 
 INDICATORS = (
@@ -97,9 +97,10 @@ def _trips(ctx: Context) -> pd.DataFrame:
     """Share of the inflow from another commune: into each district, into each commune."""
     inflow, town, _ = ctx.od_inflow
     places, records = ctx.places, []
+    of, of_commune = split_by(inflow, "district_id"), split_by(town, "district_id")
     for district, nis in [*zip(places.district_ids, places.district_nis, strict=True),
                           *((pd.NA, str(n)) for n in ctx.communes)]:  # fmt: skip
-        part = town[town["district_id"] == nis] if district is pd.NA else inflow[inflow["district_id"] == district]
+        part = of_commune(nis) if district is pd.NA else of(district)
         value, trips = od.outside_share(part, nis)
         records.append({"nis": nis, "district_id": district, "od_inflow_outside_share": value, "trips": trips})
     return pd.DataFrame(records)

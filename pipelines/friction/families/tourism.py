@@ -91,14 +91,28 @@ def attraction_rows(ctx: Context) -> list[pd.DataFrame]:
     return [level_rows(places, communes, code, d, c, FAMILY[code].reference())]
 
 
-def _overlap(shops: pd.DataFrame, hourly: pd.DataFrame, members: list[str]) -> float:
-    """:func:`hours_overlap` of the shops and hourly footfall of some districts."""
-    parsed = [w for w in shops.loc[shops["district_id"].isin(members), "week"] if w is not None]
-    mine = hourly[hourly["district_id"].isin(members)]
+def _overlap(shops: pd.DataFrame, hourly: pd.DataFrame, members: list[str], rows: _Rows) -> float:
+    """:func:`hours_overlap` of the shops and hourly footfall of some districts (``rows``:
+    the positions of each district's rows in both frames)."""
+    parsed = [w for w in shops["week"].to_numpy()[rows.of("shops", members)] if w is not None]
+    mine = hourly.iloc[rows.of("hourly", members)]
     visitors = (
         weekend_profile(mine["local"], mine["footfall"]) if len(mine) else default_visitor_profile()
     )
     return hours_overlap(visitors, np.mean(parsed, axis=0)) if parsed else np.nan
+
+
+class _Rows:
+    """Positions of each district's rows in the shops and the hourly footfall, found once
+    (a group's rows are then taken in their order, not searched for in whole frames)."""
+
+    def __init__(self, **frames: pd.DataFrame) -> None:
+        self.at = {name: {d: np.asarray(p) for d, p in f.groupby("district_id", sort=False).indices.items()}
+                   for name, f in frames.items()}
+
+    def of(self, name: str, members: list[str]) -> np.ndarray:
+        parts = [self.at[name][d] for d in members if d in self.at[name]]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def overlap_rows(ctx: Context) -> list[pd.DataFrame]:
@@ -113,8 +127,9 @@ def overlap_rows(ctx: Context) -> list[pd.DataFrame]:
     places = ctx.places
     groups = [(d, n, [d]) for d, n in zip(places.district_ids, places.district_nis, strict=True)]
     groups += [(pd.NA, n, list(places.district_ids[places.district_nis == n])) for n in ctx.communes]
+    rows = _Rows(shops=shops, hourly=hourly)
     frame = pd.DataFrame(
-        [{"nis": n, "district_id": key, "tourism_hours_overlap": _overlap(shops, hourly, members)}
+        [{"nis": n, "district_id": key, "tourism_hours_overlap": _overlap(shops, hourly, members, rows)}
          for key, n, members in groups]
     )  # fmt: skip
     code = "tourism_hours_overlap"
