@@ -91,6 +91,11 @@ class Reader:
         finally:
             con.close()
 
+    def days(self, table: str) -> list[str]:
+        """The days present in a daily table, sorted."""
+        layer, name = self._split(table)
+        return self._lake.days(layer, name)
+
     def read_days(self, table: str, days: list[str] | None = None, *, latest: int | None = None) -> pd.DataFrame:
         """Every day of a daily table, only ``days`` (those that exist), or the days of its
         ``latest`` calendar days up to its newest (e.g. :data:`~pipelines.constants.CURRENT_DAYS`);

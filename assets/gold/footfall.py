@@ -16,8 +16,11 @@ from assets.common import OWNERS, materialize
 from assets.declared import Inputs
 from assets.partitions import daily, single_run
 from assets.resources import LakeResource, SettingsResource
+from pipelines.constants import CURRENT_DAYS
 from pipelines.footfall import build
 from pipelines.footfall.build import COVERAGE_MIN
+from pipelines.footfall.profile import year_before
+from pipelines.lake import latest_days
 
 CALIBRATION = dg.AssetKey(["gold", "footfall_calibration"])
 SITE_HOURS = dg.AssetKey(["gold", "footfall_site_hours"])
@@ -47,7 +50,7 @@ CALIBRATION_INPUTS = Inputs("silver.sensors", "silver.sensor_counts")
     description=(
         "Calibration of every WiFi sensor: pedestrians per detected device. Where a pedestrian "
         "counter stands within 25 m of the sensor, factor = sum(counted pedestrians) / "
-        "sum(WiFi devices) over every hour both report (method 'counter'; detection_rate = "
+        "sum(WiFi devices) over every hour both report in the current period (the latest 28 days; method 'counter'; detection_rate = "
         "1/factor); other sensors take the median of these factors ('territory_median'). "
         "Empty, with status not_computable, when the commune has no WiFi sensor."
     ),
@@ -58,7 +61,7 @@ CALIBRATION_INPUTS = Inputs("silver.sensors", "silver.sensor_counts")
 )
 def footfall_calibration(lake: LakeResource) -> dg.MaterializeResult:
     reader = CALIBRATION_INPUTS.reader(lake.lake)
-    result = build.calibration(reader.read("silver.sensors"), reader.read_days("silver.sensor_counts"))
+    result = build.calibration(reader.read("silver.sensors"), reader.read_days("silver.sensor_counts", latest=CURRENT_DAYS))
     return materialize(lake.lake, CALIBRATION, result)
 
 
@@ -123,7 +126,8 @@ PROFILE_INPUTS = Inputs("gold.footfall_site_hours", "silver.communes")
         dg.AssetSpec(
             PROFILE, deps=PROFILE_INPUTS.deps, group_name="gold", kinds={"python", "parquet"}, owners=OWNERS,
             description=(
-                "Footfall profile of every commune, H3 cell and measurement site (level): mean daily "
+                "Footfall profile of every commune, H3 cell and measurement site (level) over the "
+                "current period (the latest 28 days of gold.footfall_site_hours): mean daily "
                 "pedestrians, weekday and weekend days and their ratio, peak weekday, peak hour, "
                 "shares of the day in the morning (06-10), midday (10-14), afternoon (14-18) and "
                 "evening (18-22), change against the same weeks one year earlier (yoy_change, or "
@@ -148,8 +152,11 @@ PROFILE_INPUTS = Inputs("gold.footfall_site_hours", "silver.communes")
 )
 def footfall_profile(lake: LakeResource, settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
     reader = PROFILE_INPUTS.reader(lake.lake)
+    days = reader.days("gold.footfall_site_hours")
+    current = latest_days(days, CURRENT_DAYS)
     profile, curve = build.profile(
-        reader.read_days("gold.footfall_site_hours"), reader.read("silver.communes"), settings.suppression_k
+        reader.read_days("gold.footfall_site_hours", current), reader.read("silver.communes"), settings.suppression_k,
+        earlier=reader.read_days("gold.footfall_site_hours", year_before(current, days)),
     )
     yield materialize(lake.lake, PROFILE, profile, multi=True)
     yield materialize(lake.lake, CURVE, curve, multi=True)

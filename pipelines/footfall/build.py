@@ -109,7 +109,7 @@ def _counts(counts: pd.DataFrame) -> pd.DataFrame:
 def calibration(sensors: pd.DataFrame, counts: pd.DataFrame) -> TableResult:
     """gold.footfall_calibration: pedestrians per detected device of every WiFi sensor.
 
-    ``sensors`` is silver.sensors, ``counts`` every day of silver.sensor_counts.
+    ``sensors`` is silver.sensors, ``counts`` the current period of silver.sensor_counts.
     """
     pairs = ff.pair_counters(sensors)
     frame = ff.calibrate(_counts(counts), pairs, sensors.loc[sensors["kind"] == "wifi", "sensor_id"])
@@ -211,15 +211,19 @@ def hourly(
 # -- gold.footfall_profile and gold.footfall_curve ----------------------------------------
 
 
-def profile(site_hours: pd.DataFrame, communes: pd.DataFrame, k: int) -> tuple[TableResult, TableResult]:
+def profile(
+    site_hours: pd.DataFrame, communes: pd.DataFrame, k: int, earlier: pd.DataFrame | None = None
+) -> tuple[TableResult, TableResult]:
     """Profiles and week curves of every commune, cell and site from the persisted site-hours.
 
-    ``site_hours`` is every day of gold.footfall_site_hours (empty without sensors: every
-    commune then has a row saying it has no sensor); ``communes`` is silver.communes.
+    ``site_hours`` is the current period of gold.footfall_site_hours (empty without sensors:
+    every commune then has a row saying it has no sensor); ``earlier`` its days a year
+    before (:func:`pipelines.footfall.profile.year_before`), for the year-on-year change;
+    ``communes`` is silver.communes.
     """
     if site_hours.empty:
         site_hours = _empty_site_hours()
-    prof, curve = fp.profiles(site_hours, k, communes=communes[["nis"]])
+    prof, curve = fp.profiles(site_hours, k, communes=communes[["nis"]], earlier=earlier)
     prof.insert(2, "commune", prof["nis"].map(communes.set_index("nis")["name_fr"]).astype("string"))
     missing = sorted(set(communes["nis"]) - set(prof.loc[prof["level"] == "commune", "nis"]))
     status = _status(len(site_hours) > 0)

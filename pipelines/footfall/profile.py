@@ -30,6 +30,17 @@ YOY_WINDOW_DAYS = CURRENT_DAYS
 YOY_MIN_OVERLAP = 0.5
 
 
+def year_before(window: list[str], days: list[str]) -> list[str]:
+    """The ``days`` (ISO dates) a year-on-year comparison of ``window`` needs: each day of the
+    window :data:`YOY_SHIFT_DAYS` earlier, and one day either side (a local day's first and
+    last hours may sit in the neighbouring daily file)."""
+    if not window:
+        return []
+    first = pd.Timestamp(min(window)) - pd.Timedelta(days=YOY_SHIFT_DAYS + 1)
+    last = pd.Timestamp(max(window)) - pd.Timedelta(days=YOY_SHIFT_DAYS - 1)
+    return [d for d in days if first <= pd.Timestamp(d) <= last]
+
+
 def _local(hours: pd.DataFrame) -> pd.DataFrame:
     local = hours["ts"].dt.tz_convert(TIMEZONE)
     return hours.assign(
@@ -204,7 +215,7 @@ def _area_id(frame: pd.DataFrame, level: str) -> pd.Series:
 
 
 def profiles(
-    site_hours: pd.DataFrame, k: int, *, communes: pd.DataFrame | None = None
+    site_hours: pd.DataFrame, k: int, *, communes: pd.DataFrame | None = None, earlier: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Profile and weekly curve of every commune, cell and site, small counts suppressed.
 
@@ -217,6 +228,9 @@ def profiles(
         hourly devices) is below ``k`` has its figures blanked.
     communes
         ``nis, name_fr`` of every commune: communes without a sensor get a row saying so.
+    earlier
+        Site-hours of the same weeks a year earlier (:func:`year_before`), read only for the
+        year-on-year change when ``site_hours`` is the current period.
 
     Returns
     -------
@@ -233,7 +247,8 @@ def profiles(
     for level, by in LEVELS.items():
         hours = area_hours(site_hours, by)
         curve = weekly_curve(hours, by)
-        summary = summarise(curve, by).merge(year_on_year(hours, by), on=by, how="left")
+        history = hours if earlier is None or earlier.empty else pd.concat([area_hours(earlier, by), hours], ignore_index=True)
+        summary = summarise(curve, by).merge(year_on_year(history, by), on=by, how="left")
         n_sites = site_hours.groupby(by, observed=True)["site_id"].nunique().rename("n_sites")
         summary = summary.join(n_sites, on=by)
         for frame in (summary, curve):

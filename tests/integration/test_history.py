@@ -40,3 +40,19 @@ def test_year_on_year_change_is_computed_and_is_the_canvas_trend(history):
     assert commune["yoy_hours"] > 0 and -1 < commune["yoy_change"] < 1, commune["yoy_reason"]
     canvas = lake.read("gold", "canvas").set_index("indicator")
     assert canvas.loc["footfall_daily", "trend"] == pytest.approx(commune["yoy_change"])
+
+
+def test_the_profile_reads_the_current_period_and_the_same_weeks_a_year_before(history):
+    """The nightly profile reads 28 days and their year-earlier weeks, not the whole history:
+    its year-on-year change equals the one computed over every day of the site-hours."""
+    from pipelines.constants import CURRENT_DAYS
+    from pipelines.footfall import profile as fp
+    from pipelines.footfall.hourly import area_hours
+
+    lake, _code = history
+    by = fp.LEVELS["commune"]
+    everything = fp.year_on_year(area_hours(lake.read_days("gold", "footfall_site_hours"), by), by).iloc[0]
+    commune = lake.read("gold", "footfall_profile").query("level == 'commune'").iloc[0]
+    assert commune["yoy_hours"] == everything["yoy_hours"] > 0
+    assert commune["yoy_change"] == pytest.approx(everything["yoy_change"], rel=1e-12)
+    assert commune["n_days"] <= CURRENT_DAYS

@@ -111,3 +111,12 @@ def test_year_on_year_unavailable_says_why() -> None:
     assert pd.isna(out["yoy_change"])
     assert out["yoy_reason"].startswith("only 25 % of the hours have a match one year earlier")
     assert fp.year_on_year(sparse, ["area"], min_overlap=0.2)["yoy_change"].iloc[0] == pytest.approx(0.0)
+
+
+def test_year_before_is_the_window_364_days_earlier_with_a_day_either_side() -> None:
+    days = [d.date().isoformat() for d in pd.date_range("2025-01-01", "2026-12-31")]
+    window = [d.date().isoformat() for d in pd.date_range("2026-11-04", "2026-12-01")]  # 28 days
+    earlier = fp.year_before(window, days)
+    assert earlier[0] == "2025-11-04" and earlier[-1] == "2025-12-03"  # 2026-11-04 - 364 days = 2025-11-05
+    assert len(earlier) == 30
+    assert fp.year_before(window, days[400:]) == [] and fp.year_before([], days) == []
