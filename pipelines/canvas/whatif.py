@@ -149,6 +149,7 @@ def run_scenarios(matrix: pd.DataFrame, catalogue: Catalogue, scenarios: dict[st
                    f"marche approchée par {DETOUR:g} x la distance à vol d'oiseau ; arrêt fréquent à partir de {FREQUENT:g} départs/h")
     base = {p.code: nominal_score(matrix, catalogue, p.code)[0] for p in pillars}
     base_rank = {code: ranks(score) for code, score in base.items()}
+
     def rows_of(task: tuple[str, dict[str, Any], str]) -> list[dict[str, Any]]:
         """The rows of one scenario in one commune."""
         key, spec, nis = task
