@@ -507,7 +507,11 @@ class Router:
             for search in self._batches(origins, float(cutoffs.max())):
                 cols, block = self._batch_to_points(origins, search, dests, places, same)
                 for k, cutoff in enumerate(cutoffs):
-                    out[search.rows, k] = (block <= cutoff).astype(float) @ matrix[cols]
+                    within = block <= cutoff
+                    if weights is None:  # a count: no float copy of the block, no product
+                        out[search.rows, k, 0] = np.count_nonzero(within, axis=1)
+                    else:
+                        out[search.rows, k] = within.astype(float) @ matrix[cols]
         return out[:, :, 0] if w.ndim == 1 else out
 
     def _batch_to_points(
