@@ -16,6 +16,10 @@ when there are fewer than two of them, when the platform cannot fork, or when th
 is a daemon (a Celery prefork worker). A child killed from outside (the kernel's
 out-of-memory killer) does not lose the work: its pieces are computed here instead, and a
 warning says so. An exception raised by a piece is raised here, as without workers.
+
+A piece computes from memory and returns its result: it must not read or write the lake,
+nor use any client the parent opened (an S3 or database connection is not safe to share
+with a forked child). The step reads its inputs before and writes the results after.
 """
 
 from __future__ import annotations
