@@ -129,6 +129,7 @@ class _Faces:
     rim: np.ndarray  # segments on the outline of the faces, or on no face
     usable: np.ndarray  # faces whose hole is known to be simple rings (else left to the frontier)
     holes: np.ndarray  # per face, its hole once computed (None before)
+    has_hole: np.ndarray  # per face, its hole is computed and not empty
     inner: dict[int, np.ndarray]  # the segments inside a face (dead ends, cut edges)
     segments: np.ndarray
     radius: float
@@ -185,6 +186,7 @@ class _Faces:
             rim=rim,
             usable=shapely.get_num_interior_rings(faces) == 0,
             holes=np.full(n_face, None, dtype=object),
+            has_hole=np.zeros(n_face, dtype=bool),
             inner={int(f): np.unique(seg_of_piece[loose][pi[fi == f]]) for f in np.unique(fi)},
             segments=segments,
             radius=radius,
@@ -205,6 +207,7 @@ class _Faces:
         parts, owner = shapely.get_parts(holes, return_index=True)
         self.usable[todo[owner[shapely.get_num_interior_rings(parts) > 0]]] = False
         self.holes[todo] = holes
+        self.has_hole[todo] = ~shapely.is_empty(holes)
 
     def coverage(self, node: _Node, whole: np.ndarray, out: list) -> None:
         """Append to ``out`` the coverage unions that make up the faces flagged in ``whole``
@@ -308,6 +311,7 @@ class IsochroneBuilder:
     def _with_holes(self, union: shapely.Geometry, whole: np.ndarray) -> shapely.Geometry:
         """``union`` with the holes of the faces ``whole`` as interior rings (each lies strictly
         inside one of its polygons)."""
+        whole = whole[self.faces.has_hole[whole]]  # blocks narrower than two buffers have none
         holes = shapely.get_parts(self.faces.holes[whole])
         holes = shapely.get_exterior_ring(holes[~shapely.is_empty(holes)])
         if not len(holes):
