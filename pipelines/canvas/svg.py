@@ -135,7 +135,8 @@ def _lines_data(geoms: np.ndarray, frame: _Frame) -> str:
     """One ``M x yL...`` path of every line of ``geoms`` (no closing: streets are open)."""
     if not len(geoms):
         return ""
-    coords, which = shapely.get_coordinates(shapely.get_parts(geoms), return_index=True)
+    lines = geoms if (shapely.get_type_id(geoms) == 1).all() else shapely.get_parts(geoms)
+    coords, which = shapely.get_coordinates(lines, return_index=True)
     if not len(coords):
         return ""
     xy = np.round(np.column_stack([frame.ox + coords[:, 0] * frame.scale, frame.oy - coords[:, 1] * frame.scale]), 1)
@@ -181,11 +182,31 @@ def street_labels(names: Sequence[str], geoms: gpd.GeoSeries, n: int = 12,
     return out
 
 
+MINOR_STREETS_MAX_M_PER_PX = 50.0
+"""Coarser than this (a catchment map spans tens of kilometres), only the major roads are
+drawn: every street at that scale is a grey smear, and most of the report's weight."""
+
+
+def _visible(geoms: np.ndarray, major: np.ndarray, frame: _Frame, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The streets drawn on a map: those whose box meets its frame (the others would be drawn
+    off the map), and only the major ones on a map coarser than
+    :data:`MINOR_STREETS_MAX_M_PER_PX`."""
+    if 1.0 / frame.scale > MINOR_STREETS_MAX_M_PER_PX:
+        geoms, major = geoms[major], major[major]
+    if not len(geoms):
+        return geoms, major
+    box = shapely.bounds(geoms)
+    x0, x1 = -frame.ox / frame.scale, (width - frame.ox) / frame.scale
+    y0, y1 = (frame.oy - height) / frame.scale, frame.oy / frame.scale
+    seen = (box[:, 0] <= x1) & (box[:, 2] >= x0) & (box[:, 1] <= y1) & (box[:, 3] >= y0)
+    return geoms[seen], major[seen]
+
+
 def _basemap(base: Basemap, frame: _Frame, width: int, height: int) -> tuple[str, str]:
     """(streets under the layers, names over them). Names that would overlap an earlier one
     or leave the map are skipped."""
-    geoms = np.asarray(_metric(base.streets).values, dtype=object)
-    major = np.asarray(base.major, dtype=bool)
+    geoms, major = _visible(np.asarray(_metric(base.streets).values, dtype=object), np.asarray(base.major, dtype=bool),
+                            frame, width, height)
     under = (f"<path d='{_lines_data(geoms[~major], frame)}' fill='none' stroke='#c9c9c2' stroke-width='0.6'/>"
              f"<path d='{_lines_data(geoms[major], frame)}' fill='none' stroke='#a8a8a0' stroke-width='1.3'/>")
     taken: list[tuple[float, float, float, float]] = []

@@ -20,6 +20,31 @@ def test_map_is_valid_svg_with_legend_and_scale(communes, districts):
     assert "http://" not in out.replace("http://www.w3.org/2000/svg", "")
 
 
+def _street_paths(out: str) -> tuple[int, int]:
+    """Vertices drawn in the minor and the major street paths of a map."""
+    root = ET.fromstring(out)
+    paths = {p.get("stroke"): p.get("d") for p in root.iter("{http://www.w3.org/2000/svg}path")}
+    return paths["#c9c9c2"].count("M") + paths["#c9c9c2"].count("L"), paths["#a8a8a0"].count("M") + paths["#a8a8a0"].count("L")
+
+
+def test_streets_off_the_frame_are_culled_and_a_regional_map_keeps_the_major_roads():
+    import shapely
+
+    # a 1 km street grid around (150 km, 150 km), one street in three major, and a street 50 km away
+    lines = [shapely.LineString([(150_000 + 100 * i, 149_500), (150_000 + 100 * i, 150_500)]) for i in range(-5, 6)]
+    lines.append(shapely.LineString([(200_000, 150_000), (200_100, 150_000)]))
+    streets = gpd.GeoSeries(lines, crs="EPSG:31370")
+    major = np.array([i % 3 == 0 for i in range(len(lines))])
+    base = svg.Basemap(streets, major)
+    town = gpd.GeoSeries([shapely.box(149_500, 149_500, 150_500, 150_500)], crs="EPSG:31370")
+    minor, big = _street_paths(svg.map_svg([], town, basemap=base))
+    assert (minor, big) == (2 * 7, 2 * 4)  # the far street is not drawn
+    region = gpd.GeoSeries([shapely.box(120_000, 120_000, 180_000, 180_000)], crs="EPSG:31370")
+    assert svg.MINOR_STREETS_MAX_M_PER_PX < 60_000 / 540
+    minor, big = _street_paths(svg.map_svg([], region, basemap=base))
+    assert (minor, big) == (0, 2 * 4)
+
+
 def test_quantile_classes_and_charts_parse():
     colours, legend = svg.classes(np.array([1.0, 2.0, 3.0, 4.0, np.nan]), ("#a", "#b"))
     assert colours == ["#a", "#a", "#b", "#b", "#dddddd"] and len(legend) == 2
