@@ -113,7 +113,9 @@ def apply_decisions(actions: pd.DataFrame, decisions: pd.DataFrame, canvas: pd.D
     Communes without a consultant file keep their plan; every action is then ``proposed``.
     """
     frame = actions.assign(status="proposed", decided_by=None, decided_on=None, decision_reason=None, decision_comment=None)
-    cards = {str(n): {r["indicator"]: r for r in g.to_dict("records")} for n, g in canvas.groupby("nis")} if len(canvas) else {}
+    adding = set(decisions.loc[decisions["decision"] == "add", "nis"].astype(str)) if len(decisions) else set()
+    cards = {str(n): {r["indicator"]: r for r in g.to_dict("records")}  # the scorecards an added action reads
+             for n, g in canvas[canvas["nis"].astype(str).isin(adding)].groupby("nis")} if len(canvas) else {}
     communes = dict(zip(canvas["nis"].astype(str), canvas["commune"].astype(str), strict=False)) if len(canvas) else {}
     unmatched, added = [], []
     for n, row in enumerate(decisions.to_dict("records"), start=1):
