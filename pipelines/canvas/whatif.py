@@ -56,11 +56,11 @@ def load_scenarios(path: Path = SCENARIOS_YAML) -> dict[str, dict[str, Any]]:
 _TO_METRIC = Transformer.from_crs(CRS_WGS84, CRS_METRIC, always_xy=True)
 
 
-def _point(at: Any, nis: str, districts: gpd.GeoDataFrame) -> shapely.Point | None:
-    """Where a change stands (metric CRS): ``at`` (lon, lat) or the main district's origin."""
+def _point(at: Any, own: gpd.GeoDataFrame) -> shapely.Point | None:
+    """Where a change stands (metric CRS): ``at`` (lon, lat) or the origin of the main
+    district among ``own`` (the commune's districts)."""
     if isinstance(at, dict):
         return shapely.Point(_TO_METRIC.transform(at["lon"], at["lat"]))
-    own = districts[districts["nis"].astype(str) == nis]
     if own.empty:
         return None
     main = own.sort_values(["n_shops", "district_id"], ascending=[False, True]).iloc[0]
@@ -89,11 +89,12 @@ def stop_effect(cells: gpd.GeoDataFrame, point: shapely.Point, departures_per_ho
 
 
 def _apply(change: dict[str, Any], nis: str, values: dict[str, float], inp: ScenarioInputs) -> list[str]:
-    """Apply one change to ``values`` (indicator -> value, in place); return notes (French)."""
+    """Apply one change to ``values`` (indicator -> value, in place); return notes (French).
+    ``inp`` holds the commune's own cells, districts and vacant-cell register."""
     kind = change["kind"]
-    own_d = inp.districts[inp.districts["nis"].astype(str) == nis]
+    own_d = inp.districts
     if kind == "fill_vacant":
-        reg = inp.vacant[inp.vacant["nis"].astype(str) == nis]
+        reg = inp.vacant
         if reg.empty or np.isnan(values.get("vacancy_rate", np.nan)):
             return ["pas de registre des cellules vides : effet non calculable"]
         latest = reg[reg["observed_on"] == reg["observed_on"].max()]
@@ -103,14 +104,13 @@ def _apply(change: dict[str, Any], nis: str, values: dict[str, float], inp: Scen
         if not np.isnan(values.get("shops_per_1000", np.nan)) and inp.population.get(nis):
             values["shops_per_1000"] += 1000.0 * filled / inp.population[nis]
         return [f"{filled} cellules réoccupées sur {vacant} vides ({observed} observées)"]
-    point = _point(change.get("at", "main_district"), nis, inp.districts)
+    point = _point(change.get("at", "main_district"), own_d)
     if point is None:
         return ["pas de noyau commercial : emplacement inconnu"]
     near_district = bool(len(own_d)) and float(own_d.geometry.distance(point).min()) <= WALK_PARKING_M / DETOUR
     if kind == "add_stop":
         dph = float(change["departures_per_hour"])
-        cells = inp.cells[inp.cells["nis"].astype(str) == nis]
-        for code, delta in stop_effect(cells, point, dph).items():
+        for code, delta in stop_effect(inp.cells, point, dph).items():
             if not np.isnan(values.get(code, np.nan)):
                 values[code] += delta
         if near_district and not np.isnan(values.get("pt_district_trips_per_hour", np.nan)):

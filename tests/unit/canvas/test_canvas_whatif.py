@@ -20,7 +20,7 @@ def _inputs(cells, districts, vacant=None):
 
 
 def test_stop_effect_by_hand(cells, districts):
-    point = whatif._point("main_district", NIS[2], districts)
+    point = whatif._point("main_district", districts[districts["nis"] == NIS[2]])
     own = cells[cells["nis"] == NIS[2]]
     effect = whatif.stop_effect(own, point, 6.0)
     # cells at 0, 200 m from the centre (3 of 9) are within 500 / 1.3 = 385 m
