@@ -190,10 +190,13 @@ def basemap(inp: ReportInputs, nis: str, area: Any = None, *, n_labels: int = 12
     commune = inp.of("communes", nis)
     area = commune.union_all() if area is None and len(commune) else area
     streets = inp.streets if inp.streets is not None else _streets(None)
+    coarse = area is not None and not area.is_empty and svg.metres_per_pixel(area.bounds) > svg.MINOR_STREETS_MAX_M_PER_PX
+    if coarse:  # the map draws and names only the major roads
+        streets = inp.once("major_streets", lambda: streets[streets["major"].to_numpy(dtype=bool)].reset_index(drop=True))
     if area is not None and not area.is_empty and len(streets):
         x0, y0, x1, y1 = area.bounds
         m = STREET_MARGIN_M
-        tree = inp.once("street_tree", lambda: streets.sindex)
+        tree = inp.once(("street_tree", coarse), lambda: streets.sindex)
         hit = tree.query(shapely.box(x0 - m, y0 - m, x1 + m, y1 + m))
         local = streets.iloc[np.sort(hit)]
     else:

@@ -182,9 +182,16 @@ def street_labels(names: Sequence[str], geoms: gpd.GeoSeries, n: int = 12,
     return out
 
 
+MAP_WIDTH, MAP_HEIGHT = 560, 420
+"""A map's size in SVG pixels (its ``viewBox``; the page scales it to its width)."""
 MINOR_STREETS_MAX_M_PER_PX = 50.0
 """Coarser than this (a catchment map spans tens of kilometres), only the major roads are
 drawn: every street at that scale is a grey smear, and most of the report's weight."""
+
+
+def metres_per_pixel(bounds: Sequence[float], width: int = MAP_WIDTH, height: int = MAP_HEIGHT) -> float:
+    """The scale of a map of ``width`` x ``height`` pixels fitted on ``bounds`` (EPSG:31370)."""
+    return 1.0 / _Frame(bounds, width, height).scale
 
 
 def _visible(geoms: np.ndarray, major: np.ndarray, frame: _Frame, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +247,7 @@ def _basemap(base: Basemap, frame: _Frame, width: int, height: int) -> tuple[str
 
 
 def map_svg(layers: Sequence[Layer], extent: gpd.GeoSeries, legend: Legend | None = None,
-            title: str = "", width: int = 560, height: int = 420, basemap: Basemap | None = None) -> str:
+            title: str = "", width: int = MAP_WIDTH, height: int = MAP_HEIGHT, basemap: Basemap | None = None) -> str:
     """An SVG map of ``layers`` fitted on ``extent`` (any CRS; drawn in EPSG:31370), over the
     streets of ``basemap`` and under their names."""
     ext = _metric(extent)
