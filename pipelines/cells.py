@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from pipelines import db
-from pipelines.constants import SHOP_CATEGORIES
-from pipelines.grid import territory_cells
+from pipelines.constants import CRS_METRIC, SHOP_CATEGORIES
+from pipelines.grid import _intersection_areas, territory_cells
 from pipelines.results import Check
 
 POPULATION_SOURCES = ("sectors", "communes")
@@ -97,3 +98,29 @@ def h3_cells(
         unique=bool(cells["h3"].is_unique),
     )
     return cells, checks
+
+
+def cell_sectors(cells: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[Check]]:
+    """``gold.cell_sectors``: the crosswalk between the H3 cells and the statistical sectors.
+
+    One row per (cell, sector) that overlap: ``h3``, ``sector_id``, ``area_m2`` (of the
+    overlap, EPSG:31370) and ``weight``, the overlap's share of the sector's area within the
+    cells (a sector's weights sum to 1). It spreads a sector's counts over its cells as
+    ``gold.h3_cells`` spreads its population; static, so the nightly refresh reads it instead
+    of intersecting the polygons again. Check ``weights_sum_to_one`` (per sector)."""
+    if not len(cells) or not len(sectors):
+        table = pd.DataFrame({"h3": pd.Series(dtype="uint64"), "sector_id": pd.Series(dtype="string"),
+                              "area_m2": pd.Series(dtype="float64"), "weight": pd.Series(dtype="float64")})
+    else:
+        cell_idx, zone_idx, areas = _intersection_areas(cells.to_crs(CRS_METRIC).geometry.reset_index(drop=True),
+                                                        sectors.to_crs(CRS_METRIC).geometry.reset_index(drop=True))
+        per_sector = np.bincount(zone_idx, weights=areas, minlength=len(sectors))
+        table = pd.DataFrame({"h3": cells["h3"].to_numpy(dtype="uint64")[cell_idx],
+                              "sector_id": pd.array(sectors["sector_id"].astype(str).to_numpy()[zone_idx], dtype="string"),
+                              "area_m2": areas, "weight": areas / per_sector[zone_idx]})
+        table = table.sort_values(["sector_id", "h3"], ignore_index=True)
+    sums = table.groupby("sector_id")["weight"].sum()
+    worst = float((sums - 1.0).abs().max()) if len(sums) else 0.0
+    outside = int((~sectors["sector_id"].astype(str).isin(sums.index)).sum()) if len(sectors) else 0
+    return table, [Check("weights_sum_to_one", worst <= 1e-9,
+                         {"max_abs_error": worst, "sectors": int(len(sums)), "sectors_meeting_no_cell": outside})]

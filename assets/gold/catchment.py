@@ -163,7 +163,7 @@ def catchment(lake: LakeResource) -> dg.MaterializeResult:
 
 REVEALED_KEY, COMPARISON_KEY = _key("revealed_catchment"), _key("catchment_comparison")
 OBSERVED = Inputs("gold.districts", "silver.sectors", "gold.voucher_origins", "silver.od_flows")
-MODELLED = Inputs("gold.huff", "gold.h3_cells")
+MODELLED = Inputs("gold.huff", "gold.h3_cells", "gold.cell_sectors")
 
 
 @dg.multi_asset(
@@ -188,7 +188,7 @@ MODELLED = Inputs("gold.huff", "gold.h3_cells")
                 "0 = outside): modelled_share = share of the district's Huff expected customers "
                 "living in the tier's cells; vouchers_share / od_share = share of the observed "
                 "customers (voucher transactions, OD trips) coming from those cells (each "
-                "sector's count spread over its cells by area, like population). Null below k "
+                "sector's count spread over its cells by area, like population: gold.cell_sectors). Null below k "
                 "and when the source is missing."
             ),
         ),
@@ -204,7 +204,7 @@ def revealed_catchment(lake: LakeResource, settings: SettingsResource) -> Iterat
     read = reader.read
     od_trips = build.od_shopping_trips(reader.read_days("silver.od_flows", latest=CURRENT_DAYS))
     revealed, comparison = build.revealed(
-        read("gold.districts"), read("silver.sectors"), read("gold.h3_cells"), read("gold.huff"),
+        read("gold.districts"), read("silver.sectors"), read("gold.h3_cells"), read("gold.cell_sectors"), read("gold.huff"),
         read("gold.voucher_origins"), od_trips, settings.suppression_k,
     )
     yield materialize(lake.lake, REVEALED_KEY, revealed, multi=True)

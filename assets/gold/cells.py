@@ -46,5 +46,34 @@ def h3_cells(lake: LakeResource) -> dg.MaterializeResult:
     return materialize(lake.lake, dg.AssetKey(H3_CELLS_KEY), TableResult(cells, meta, figures.checks()))
 
 
-assets = [h3_cells]
+CELL_SECTORS_KEY = ["gold", "cell_sectors"]
+CROSSWALK = Inputs("gold.h3_cells", "silver.sectors")
+
+
+@dg.asset(
+    key=CELL_SECTORS_KEY,
+    deps=CROSSWALK.deps,
+    group_name="gold",
+    kinds={"python", "parquet", "h3"},
+    owners=OWNERS,
+    description=(
+        "Crosswalk between the H3 cells and the statistical sectors: one row per (h3, sector_id) "
+        "that overlap, with the overlap's area_m2 (EPSG:31370) and weight, its share of the "
+        "sector's area within the cells (a sector's weights sum to 1). Spreads a sector's counts "
+        "over its cells as gold.h3_cells spreads its population (the revealed catchment's "
+        "comparison uses it); static, so the nightly refresh does not intersect the polygons again."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec("weights_sum_to_one", asset=CELL_SECTORS_KEY, description="Every sector's weights over its cells sum to 1 (within 1e-9)."),
+    ],
+)
+def cell_sectors(lake: LakeResource) -> dg.MaterializeResult:
+    reader = CROSSWALK.reader(lake.lake)
+    cells = reader.read("gold.h3_cells")
+    table, checks = engine.cell_sectors(cells, reader.read("silver.sectors"))
+    meta = {"pairs": len(table), "sectors": int(table["sector_id"].nunique()), "cells": int(table["h3"].nunique())}
+    return materialize(lake.lake, dg.AssetKey(CELL_SECTORS_KEY), TableResult(table, meta, checks))
+
+
+assets = [h3_cells, cell_sectors]
 EXPORTS = {"h3_cells": "H3 resolution-9 cells with population, shops, establishments, stops and parking."}

@@ -314,7 +314,8 @@ def _grid(huff_frame: pd.DataFrame, cells: pd.DataFrame, ids: np.ndarray) -> tup
 def revealed(
     districts: pd.DataFrame,
     sectors: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
+    cell_sectors: pd.DataFrame,
     huff_frame: pd.DataFrame,
     origins: pd.DataFrame,
     od_trips: pd.DataFrame,
@@ -324,8 +325,9 @@ def revealed(
 
     Parameters
     ----------
-    districts, sectors, cells, huff_frame
-        gold.districts, silver.sectors, gold.h3_cells (with geometry), gold.huff.
+    districts, sectors, cells, cell_sectors, huff_frame
+        gold.districts, silver.sectors, gold.h3_cells, gold.cell_sectors (the cells' share of
+        each sector, :func:`pipelines.cells.cell_sectors`), gold.huff.
     origins : pandas.DataFrame
         gold.voucher_origins.
     od_trips : pandas.DataFrame
@@ -350,7 +352,7 @@ def revealed(
     first = TableResult(table, meta, revealed_checks(table, k))
 
     tiers, expected = _grid(huff_frame, cells, ids)
-    weights = sector_cell_weights(cells, sectors)
+    weights = sector_cell_weights(cell_sectors, cells["h3"].to_numpy(), sectors["sector_id"].to_numpy())
     observed = {s: (weights @ sp.csr_matrix(m)).tocsc() for s, m in counts.items()}
     frame = comparison_table(tiers, expected, cells["population"].to_numpy(), observed, ids, k)
     meta2: dict[str, object] = dict(status)

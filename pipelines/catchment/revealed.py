@@ -21,7 +21,6 @@ import shapely
 
 from pipelines.catchment.huff import catchment_tiers
 from pipelines.constants import CRS_METRIC
-from pipelines.grid import _intersection_areas
 
 SOURCES = ("vouchers", "od")
 
@@ -115,14 +114,15 @@ def revealed_table(
     )
 
 
-def sector_cell_weights(cells: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> sp.csr_matrix:
-    """(cells x sectors) matrix of the share of each sector's area in each cell (columns sum to 1)."""
-    cell_idx, zone_idx, areas = _intersection_areas(
-        cells.to_crs(CRS_METRIC).geometry, sectors.to_crs(CRS_METRIC).geometry
-    )
-    per_zone = np.bincount(zone_idx, weights=areas, minlength=len(sectors))
+def sector_cell_weights(crosswalk: pd.DataFrame, cell_h3: np.ndarray, sector_ids: np.ndarray) -> sp.csr_matrix:
+    """(cells x sectors) matrix of the share of each sector's area in each cell (columns sum
+    to 1), from ``gold.cell_sectors`` (:func:`pipelines.cells.cell_sectors`); rows in the
+    order of ``cell_h3``, columns in the order of ``sector_ids``."""
+    rows = pd.Index(np.asarray(cell_h3, dtype="uint64")).get_indexer(crosswalk["h3"].to_numpy(dtype="uint64"))
+    cols = pd.Index(np.asarray(sector_ids).astype(str)).get_indexer(crosswalk["sector_id"].astype(str).to_numpy())
+    ok = (rows >= 0) & (cols >= 0)
     return sp.csr_matrix(
-        (areas / per_zone[zone_idx], (cell_idx, zone_idx)), shape=(len(cells), len(sectors))
+        (crosswalk["weight"].to_numpy(dtype=float)[ok], (rows[ok], cols[ok])), shape=(len(cell_h3), len(sector_ids))
     )
 
 

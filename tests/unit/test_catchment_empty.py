@@ -15,6 +15,7 @@ import shapely
 
 from pipelines.catchment import build
 from pipelines.catchment.model import DEFAULT_BETA
+from pipelines.cells import cell_sectors
 from pipelines.constants import CRS_WGS84
 from pipelines.grid import cell_polygons, latlng_to_cells
 
@@ -100,8 +101,9 @@ def test_huff_without_observations_uses_the_default_beta_and_says_so() -> None:
 def test_revealed_catchment_without_sources_is_empty_with_a_status() -> None:
     cells = _cells()
     huff = build.huff(_districts(), _times(cells), cells, _sectors(), _no_origins()).frame
+    crosswalk, _ = cell_sectors(cells, _sectors())
     revealed, comparison = build.revealed(
-        _districts(), _sectors(), cells, huff, _no_origins(), build.od_shopping_trips(pd.DataFrame()), K
+        _districts(), _sectors(), cells, crosswalk, huff, _no_origins(), build.od_shopping_trips(pd.DataFrame()), K
     )
     assert revealed.frame.empty
     assert {"district_id", "source", "sector_id", "customers", "share", "tier", "suppressed"} <= set(revealed.frame.columns)
@@ -130,7 +132,8 @@ def test_zero_districts_give_empty_typed_tables_that_pass_their_checks() -> None
     assert huff.frame.empty and {"h3", "district_id", "probability", "expected_customers"} <= set(huff.frame.columns)
     tiers = build.catchment(huff.frame, cells)
     assert tiers.frame.empty and all(c.passed for c in tiers.checks)
-    revealed, comparison = build.revealed(districts, _sectors(), cells, huff.frame, _no_origins(), build.od_shopping_trips(pd.DataFrame()), K)
+    revealed, comparison = build.revealed(districts, _sectors(), cells, cell_sectors(cells, _sectors())[0], huff.frame, _no_origins(),
+                                          build.od_shopping_trips(pd.DataFrame()), K)
     assert comparison.frame.empty and "modelled_share" in comparison.frame.columns
     assert all(c.passed for c in comparison.checks)
 
