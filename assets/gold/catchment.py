@@ -15,6 +15,7 @@ import dagster as dg
 from assets.common import OWNERS, materialize
 from assets.declared import Inputs
 from assets.resources import LakeResource, SettingsResource
+from pipelines import cells as cells_engine
 from pipelines.catchment import build
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT
 from pipelines.catchment.model import DEFAULT_BETA, TIER_SHARES
@@ -199,12 +200,18 @@ MODELLED = Inputs("gold.huff", "gold.h3_cells", "gold.cell_sectors")
         dg.AssetCheckSpec("modelled_shares_sum_to_one", asset=COMPARISON_KEY, description="Per district, modelled shares over the four tiers sum to 1."),
     ],
 )
-def revealed_catchment(lake: LakeResource, settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
+def revealed_catchment(context: dg.AssetExecutionContext, lake: LakeResource, settings: SettingsResource) -> Iterator[dg.MaterializeResult]:
     reader = (OBSERVED + MODELLED).reader(lake.lake)
     read = reader.read
     od_trips = build.od_shopping_trips(reader.read_days("silver.od_flows", latest=CURRENT_DAYS))
+    sectors, cells = read("silver.sectors"), read("gold.h3_cells")
+    if reader.exists("gold.cell_sectors"):
+        crosswalk = read("gold.cell_sectors")
+    else:  # a lake built before the crosswalk existed: the nightly still runs, the slow way
+        context.log.warning("gold.cell_sectors is not materialised yet (materialise refresh_static): intersecting cells and sectors here")
+        crosswalk, _ = cells_engine.cell_sectors(cells, sectors)
     revealed, comparison = build.revealed(
-        read("gold.districts"), read("silver.sectors"), read("gold.h3_cells"), read("gold.cell_sectors"), read("gold.huff"),
+        read("gold.districts"), sectors, cells, crosswalk, read("gold.huff"),
         read("gold.voucher_origins"), od_trips, settings.suppression_k,
     )
     yield materialize(lake.lake, REVEALED_KEY, revealed, multi=True)

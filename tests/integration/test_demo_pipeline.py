@@ -137,3 +137,31 @@ def test_bronze_tables_have_their_declared_columns(demo_lake):
             path = next((demo_lake.root / "lake" / "bronze" / name).glob("day=*/part.parquet"))
         columns = [c for c in pq.read_schema(path).names if c != "bbox"]
         assert columns == tables.columns(name), name
+
+
+def test_crosswalk_conserves_each_sector_and_the_revealed_catchment_runs_without_it(demo_lake, warehouse):
+    """gold.cell_sectors shares every sector out whole; a lake built before it existed still
+    gets its revealed catchment (computed the slow way, with a warning), with the same table."""
+    import dagster as dg
+
+    from assets.definitions import all_assets
+    from assets.resources import LakeResource, SettingsResource
+
+    worst, sectors = warehouse.execute(
+        "SELECT max(abs(w - 1)), count(*) FROM (SELECT sector_id, sum(weight) AS w FROM gold.cell_sectors GROUP BY sector_id)"
+    ).fetchone()
+    assert worst < 1e-9 and sectors == warehouse.execute("SELECT count(*) FROM silver.sectors").fetchone()[0]
+    before = demo_lake.read("gold", "catchment_comparison")
+    path = demo_lake.table_path("gold", "cell_sectors")
+    aside = path.with_name("cell_sectors.aside")
+    path.rename(aside)
+    try:
+        result = dg.materialize(
+            all_assets, selection=dg.AssetSelection.assets(["gold", "revealed_catchment"], ["gold", "catchment_comparison"]),
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+            resources={"lake": LakeResource(root=str(demo_lake.root)), "settings": SettingsResource()},
+        )
+        assert result.success
+        pd.testing.assert_frame_equal(before, demo_lake.read("gold", "catchment_comparison"))
+    finally:
+        aside.rename(path)
