@@ -43,6 +43,9 @@ PLACE_ORDER = {"city": 0, "town": 1, "village": 2, "suburb": 3, "quarter": 4, "n
 MAJOR_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
                             "secondary", "secondary_link", "tertiary", "tertiary_link"})
 """Streets drawn wider on the maps."""
+REGIONAL_PLACES = frozenset({"city", "town"})
+"""The OSM places (``place=*``) named on a regional map (coarser than
+``svg.MINOR_STREETS_MAX_M_PER_PX``); a commune's maps name every place and tourism point."""
 STREET_MARGIN_M = 300.0
 """Streets are drawn within the commune's bounding box grown by this margin."""
 WEEKDAYS_FR = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
@@ -156,11 +159,12 @@ def _env() -> jinja2.Environment:
 def _places(points: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Named points in EPSG:31370, OSM places first (town before village before hamlet)."""
     if points is None or not len(points):
-        return gpd.GeoDataFrame({"name": pd.Series(dtype="str")}, geometry=[], crs=CRS_METRIC)
+        return gpd.GeoDataFrame({"name": pd.Series(dtype="str"), "subtype": pd.Series(dtype="str")}, geometry=[], crs=CRS_METRIC)
     named = points[points["name"].notna() & (points["name"].astype(str).str.len() > 0)]
     order = named["subtype"].astype(object).map(PLACE_ORDER).fillna(len(PLACE_ORDER)) if "subtype" in named else 0
     named = named.assign(_order=order).sort_values("_order", kind="stable")
-    out = gpd.GeoDataFrame({"name": named["name"].astype(str).to_numpy()},
+    subtype = named["subtype"].astype(object).where(named["subtype"].notna(), "").astype(str).to_numpy() if "subtype" in named else ""
+    out = gpd.GeoDataFrame({"name": named["name"].astype(str).to_numpy(), "subtype": subtype},
                            geometry=named.geometry.representative_point().values, crs=named.crs)
     return out.to_crs(CRS_METRIC).reset_index(drop=True)
 
@@ -204,8 +208,11 @@ def basemap(inp: ReportInputs, nis: str, area: Any = None, *, n_labels: int = 12
     inside = local[local.intersects(area)] if len(local) and area is not None else local
     labels = svg.street_labels(inside["name"].tolist(), inside.geometry, n=n_labels, min_m=min_m)
     places = []
-    if area is not None and not area.is_empty and len(inp.places):
-        named = inp.places.iloc[np.sort(inp.places.sindex.query(area))]
+    points = inp.places  # prepared: never None
+    if coarse:  # a regional map names the towns, not every museum and viewpoint
+        points = inp.once("regional_places", lambda: inp.places[inp.places["subtype"].isin(REGIONAL_PLACES)])
+    if area is not None and not area.is_empty and len(points):
+        named = points.iloc[np.sort(points.sindex.query(area))]
         places = [(str(n), g.x, g.y) for n, g in zip(named["name"], named.geometry, strict=True)]
     return svg.Basemap(local.geometry, local["major"].to_numpy(dtype=bool), labels, places)
 

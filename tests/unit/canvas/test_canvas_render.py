@@ -92,3 +92,29 @@ def test_scorecard_csv_has_french_labels():
     canvas = pd.DataFrame([{c: None for c in qgis.SCORECARD_FR} | {"needs": ["gtfs"], "status": "not_computable"}])
     out = qgis.scorecard_csv(canvas)
     assert "percentile_voisines" in out.columns and out["statut"].iloc[0] == "non calculable" and out["necessite"].iloc[0] == "gtfs"
+
+
+def test_a_regional_map_names_the_towns_and_the_major_roads_only():
+    import shapely
+
+    from pipelines.canvas import report
+
+    def metric(geoms, **columns):
+        return gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:31370").to_crs("EPSG:4326")
+
+    empty = gpd.GeoDataFrame({"nis": pd.Series(dtype="str"), "district_id": pd.Series(dtype="str")}, geometry=[], crs="EPSG:4326")
+    streets = metric([shapely.LineString([(150_000, 150_000 + 10 * i), (151_000, 150_000 + 10 * i)]) for i in range(2)],
+                     u=[0, 2], v=[1, 3], name=["Rue du Village", "Chaussée de Namur"], highway=["residential", "primary"])
+    places = metric([shapely.Point(150_500, 150_200), shapely.Point(150_600, 150_300)], name=["Ciney", "Musée du Coin"],
+                    subtype=["town", "museum"])
+    inp = report.ReportInputs(
+        catalogue=None, peers=pd.DataFrame(), canvas=pd.DataFrame(), pillars=pd.DataFrame(), actions=pd.DataFrame(), cadastre=pd.DataFrame(),
+        scenarios=pd.DataFrame(),
+        communes=metric([shapely.box(149_000, 149_000, 152_000, 152_000)], nis=["91030"]), districts=empty, catchment=empty,
+        footfall=empty, friction_cells=empty, footfall_curve=pd.DataFrame(), streets=streets, places=places)
+    town = report.basemap(inp, "91030", shapely.box(149_500, 149_500, 151_500, 151_500))
+    assert sorted(p[0] for p in town.places) == ["Ciney", "Musée du Coin"]
+    assert sorted(name for name, _ in town.labels) == ["Chaussée de Namur", "Rue du Village"] and len(town.streets) == 2
+    region = report.basemap(inp, "91030", shapely.box(120_000, 120_000, 180_000, 180_000))
+    assert [p[0] for p in region.places] == ["Ciney"]
+    assert [name for name, _ in region.labels] == ["Chaussée de Namur"] and len(region.streets) == 1
