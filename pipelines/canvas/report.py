@@ -262,6 +262,19 @@ def maps(inp: ReportInputs, nis: str) -> dict[str, str]:
     return out
 
 
+NAMES_LISTED = 12
+"""Communes named in a sentence before the rest are counted (a group of 200 is a count)."""
+
+
+def name_list(names: list[str], limit: int = NAMES_LISTED) -> str:
+    """``A, B, C`` or, past ``limit`` names, the first ``limit`` and ``et 186 autres`` (French); ``aucune``."""
+    if not names:
+        return "aucune"
+    shown = ", ".join(names[:limit])
+    rest = len(names) - limit
+    return f"{shown} et {rest} autre{'s' if rest > 1 else ''}" if rest > 0 else shown
+
+
 def footfall_measured(inp: ReportInputs, nis: str) -> bool:
     """Whether the commune has its own sensors or counters (else its footfall is modelled)."""
     ff = inp.of("footfall", nis)
@@ -440,7 +453,7 @@ def commune_context(inp: ReportInputs, nis: str) -> dict[str, Any]:
     return {
         "nis": nis, "commune": peer["commune"], "peer": {k: _clean(v) for k, v in peer.to_dict().items()}, "meta": inp.meta,
         "neighbours": [names_by_nis.get(n, n) for n in peer["neighbours"]],
-        "cluster_members": [c for n, c in inp.once("by_cluster", lambda: _by_cluster(inp.peers)).get(int(peer["cluster"]), []) if n != nis],
+        "cluster_members": name_list([c for n, c in inp.once("by_cluster", lambda: _by_cluster(inp.peers)).get(int(peer["cluster"]), []) if n != nis]),
         "features_fr": FEATURES_FR, "lenses_fr": LENSES_FR,
         "pillars": inp.rows("pillars", nis, "order"), "pillar_defs": sorted(cat.pillars.values(), key=lambda p: p.order),
         "card": {p: [r for r in indicators if r["pillar"] == p] for p in cat.pillars},

@@ -118,3 +118,13 @@ def test_a_regional_map_names_the_towns_and_the_major_roads_only():
     region = report.basemap(inp, "91030", shapely.box(120_000, 120_000, 180_000, 180_000))
     assert [p[0] for p in region.places] == ["Ciney"]
     assert [name for name, _ in region.labels] == ["Chaussée de Namur"] and len(region.streets) == 1
+
+
+def test_a_long_list_of_communes_is_cut_and_counted():
+    from pipelines.canvas.report import name_list
+
+    assert name_list([]) == "aucune"
+    assert name_list(["Ciney", "Dinant"]) == "Ciney, Dinant"
+    names = [f"C{i}" for i in range(14)]
+    assert name_list(names) == ", ".join(names[:12]) + " et 2 autres"
+    assert name_list(names[:13]) == ", ".join(names[:12]) + " et 1 autre"
