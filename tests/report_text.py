@@ -51,6 +51,8 @@ def slips(page: str) -> list[str]:
     found += [f"plural after one {m.group(0)!r}" for m in re.finditer(rf"(?<![\d,\u202f])[01] ({nouns})\b", text)]
     found += [f"raw unit {m.group(0)!r}" for m in re.finditer(r"\d ratio\b", text)]
     found += [f"identifier {m.group(0)!r}" for m in re.finditer(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)]
+    if "Pas d'estimation de fréquentation" in text and "montre une fréquentation modélisée" in text:
+        found.append("contradiction: an empty footfall map said to show a modelled footfall")
     return found
 
 

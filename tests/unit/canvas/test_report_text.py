@@ -56,6 +56,10 @@ def test_the_slip_detector_finds_the_known_slips():
                   "source « counters » absente ; percentile 0,0 ; online_website_share</p>")
     kinds = {s.split(" '")[0] for s in found}
     assert kinds == {"plural after one", "decimal zero", "raw unit", "raw source code", "English word", "identifier"}
+    empty_map = "<p>Pas d'estimation de fréquentation pour Ciney.</p>"
+    assert slips(empty_map + "<p>La carte ci-dessus montre une fréquentation <b>modélisée</b> (estimation).</p>") == [
+        "contradiction: an empty footfall map said to show a modelled footfall"]
+    assert slips(empty_map + "<p>Pas d'estimation modélisée non plus (voir la carte de fréquentation).</p>") == []
     assert slips("<p>1 passage par heure ; 21 passages ; 1\u202f000 habitants ; 0 cellule ; Parking</p>"
                  "<code>landing/wifi/sensors.csv</code><i lang='en'>High Streets Task Force</i>") == []
 
