@@ -197,16 +197,16 @@ def execute(lake: Lake, selection: list, days: list[str], log: object) -> object
     from assets.resources import LakeResource, SettingsResource
 
     tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]} if days else {}
-    instance = dagster_instance()
     defs = dg.Definitions(
         jobs=[dg.define_asset_job("smartcommerce_run")],
         assets=selection,
         resources={"lake": LakeResource(root=str(lake.root)), "settings": SettingsResource(pseudonym_key=pseudonym_key())},
         loggers=log.loggers(),
     )
-    return defs.resolve_job_def("smartcommerce_run").execute_in_process(
-        instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
-    )
+    with dagster_instance() as instance:  # disposed at the end: the held event-log index is closed
+        return defs.resolve_job_def("smartcommerce_run").execute_in_process(
+            instance=instance, tags=tags, run_config={"loggers": log.run_config()}, raise_on_error=False
+        )
 
 
 WAREHOUSE_STEP = "exports__warehouse"
