@@ -21,7 +21,6 @@ FLOOR = 1.0
 """Geometric aggregation works on normalised values rescaled to [FLOOR, 100]: a zero would
 make the whole pillar zero (full non-compensability); the JRC rescales for the same reason."""
 
-NORMALISATIONS = ("percentile", "minmax", "zscore")
 AGGREGATIONS = ("geometric", "arithmetic")
 MC_DRAWS = 1000
 MC_SEED = 20261201
@@ -89,31 +88,6 @@ def percentile_rank(values: np.ndarray, peers: np.ndarray | None = None) -> np.n
     return np.where(~np.isnan(x) & (count >= 2), rank, np.nan)
 
 
-def normalise(values: np.ndarray, method: str = "percentile") -> np.ndarray:
-    """Normalise one oriented indicator (more = better) to 0-100.
-
-    ``percentile`` (mid-rank), ``minmax`` (0 at the minimum, 100 at the maximum) or ``zscore``
-    (50 + 25 z, clipped to 0-100). A constant indicator gives 50 everywhere. NaN stays NaN.
-    """
-    x = np.asarray(values, dtype=float)
-    ok = ~np.isnan(x)
-    out = np.full(len(x), np.nan)
-    if ok.sum() == 0:
-        return out
-    if method == "percentile":
-        return percentile_rank(x)
-    v = x[ok]
-    if method == "minmax":
-        span = v.max() - v.min()
-        out[ok] = 50.0 if span == 0 else 100.0 * (v - v.min()) / span
-    elif method == "zscore":
-        sd = v.std()
-        out[ok] = 50.0 if sd == 0 else np.clip(50.0 + 25.0 * (v - v.mean()) / sd, 0.0, 100.0)
-    else:
-        raise ValueError(f"unknown normalisation {method!r}; expected one of {NORMALISATIONS}")
-    return out
-
-
 def aggregate(normalised: np.ndarray, weights: Sequence[float], method: str = "geometric") -> np.ndarray:
     """Weighted mean of each row over its non-missing columns (weights renormalised).
 
@@ -152,20 +126,6 @@ def ranks(scores: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(s), np.nan, 1.0 + better)
 
 
-def prepare(raw: np.ndarray, signs: Sequence[float]) -> np.ndarray:
-    """Orient (more = better) and winsorise each column of a communes x indicators matrix."""
-    x = np.asarray(raw, dtype=float) * np.asarray(signs, dtype=float)
-    return np.column_stack([winsorise(x[:, j])[0] for j in range(x.shape[1])]) if x.size else x
-
-
-def pillar_score(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float],
-                 normalisation: str = "percentile", aggregation: str = "geometric") -> np.ndarray:
-    """The nominal pillar score (0-100) of every commune from its raw indicator values."""
-    x = prepare(raw, signs)
-    z = np.column_stack([normalise(x[:, j], normalisation) for j in range(x.shape[1])])
-    return aggregate(z, weights, aggregation)
-
-
 @dataclass(frozen=True)
 class Uncertainty:
     """Monte-Carlo result per commune: score and rank quantiles (5 %, 95 %) and median rank."""
@@ -177,25 +137,6 @@ class Uncertainty:
     rank_median: np.ndarray
     draws: int
     seed: int
-
-
-def monte_carlo(raw: np.ndarray, signs: Sequence[float], weights: Sequence[float],
-                draws: int = MC_DRAWS, seed: int = MC_SEED) -> Uncertainty:
-    """Uncertainty of a pillar: draw weights (nominal x U(0.5, 1.5)), the normalisation
-    (percentile / min-max / z-score) and the aggregation (geometric / arithmetic) ``draws``
-    times with a seeded generator; rank the communes each time (vectorised over draws).
-
-    The same inputs and seed always give the same intervals.
-    """
-    x = prepare(raw, signs)
-    w0 = np.asarray(weights, dtype=float)
-    normed = np.stack([np.column_stack([normalise(x[:, j], m) for j in range(x.shape[1])]) for m in NORMALISATIONS])
-    rng = np.random.default_rng(seed)
-    w = w0[None, :] * rng.uniform(1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD, size=(draws, len(w0)))
-    norm = rng.integers(len(NORMALISATIONS), size=draws)
-    geometric = rng.integers(len(AGGREGATIONS), size=draws) == 0
-    return _draws_summary(normed[norm], w, geometric, draws, seed)
-
 
 
 def _draws_summary(z: np.ndarray, w: np.ndarray, geometric: np.ndarray, draws: int, seed: int) -> Uncertainty:
@@ -230,8 +171,8 @@ def no_uncertainty(n: int, seed: int = MC_SEED) -> Uncertainty:
 
 
 # --- Fixed goalposts (the published scores) -----------------------------------------------
-# The percentile, min-max and z-score normalisations above are relative to whoever is in the
-# run: they serve the peer lens. The published pillar scores use FIXED goalposts (the UNDP's
+# The percentile rank above is relative to whoever is in the run: it serves the peer lens.
+# The published pillar scores use FIXED goalposts (the UNDP's
 # HDI does the same): each indicator is mapped to 0-100 between a lower and an upper bound
 # computed once from a reference set of communes (``geodata/canvas/goalposts.yaml``), so a
 # commune's score depends on its own values only. Adding or removing a commune changes ranks,

@@ -20,15 +20,6 @@ def test_percentile_among_peers_and_missing_values():
     assert np.isnan(out[2]) and np.isnan(out[3])  # one peer with a value: no percentile, never imputed
 
 
-def test_minmax_and_zscore_normalisation_by_hand():
-    assert scoring.normalise(np.array([0.0, 5.0, 10.0]), "minmax") == pytest.approx([0, 50, 100])
-    z = 1 / np.sqrt(2 / 3)  # population sd of (-1, 0, 1)
-    assert scoring.normalise(np.array([-1.0, 0.0, 1.0]), "zscore") == pytest.approx([50 - 25 * z, 50, 50 + 25 * z])
-    assert scoring.normalise(np.array([4.0, 4.0]), "minmax") == pytest.approx([50, 50])
-    with pytest.raises(ValueError, match="unknown normalisation"):
-        scoring.normalise(np.array([1.0]), "log")
-
-
 def test_geometric_aggregation_by_hand():
     # 100 and 0 rescaled to 100 and 1: sqrt(100 * 1) = 10 with equal weights
     assert scoring.aggregate(np.array([[100.0, 0.0]]), [1, 1]) == pytest.approx([10.0])
@@ -61,11 +52,11 @@ def test_ranks_best_first_ties_share():
     assert scoring.ranks(np.array([50.0, 80.0, 80.0, np.nan]))[:3] == pytest.approx([3, 1, 1])
 
 
-def test_pillar_score_orients_lower_is_better():
+def test_fixed_score_orients_lower_is_better():
     raw = np.array([[10.0], [20.0], [30.0]])
-    up = scoring.pillar_score(raw, [1.0], [1.0])
-    down = scoring.pillar_score(raw, [-1.0], [1.0])
-    assert up[2] == pytest.approx(100) and up[0] == pytest.approx(1)
+    up = scoring.fixed_score(raw, [1.0], [1.0], [(10.0, 30.0)])
+    down = scoring.fixed_score(raw, [-1.0], [1.0], [(10.0, 30.0)])
+    assert up[2] == pytest.approx(100) and up[0] == pytest.approx(1)  # geometric: rescaled to [1, 100]
     assert down[0] == pytest.approx(100) and down[2] == pytest.approx(1)
 
 
@@ -73,13 +64,14 @@ def test_monte_carlo_is_seeded_and_brackets_the_ranks():
     rng = np.random.default_rng(1)
     raw = rng.normal(size=(8, 4))
     raw[0] = 10.0  # best on every indicator
-    a = scoring.monte_carlo(raw, [1, 1, 1, 1], [1, 1, 1, 1], draws=200, seed=7)
-    b = scoring.monte_carlo(raw, [1, 1, 1, 1], [1, 1, 1, 1], draws=200, seed=7)
+    goals = [(-2.0, 2.0)] * 4
+    a = scoring.monte_carlo_fixed(raw, [1, 1, 1, 1], [1, 1, 1, 1], goals, draws=200, seed=7)
+    b = scoring.monte_carlo_fixed(raw, [1, 1, 1, 1], [1, 1, 1, 1], goals, draws=200, seed=7)
     np.testing.assert_array_equal(a.rank_p05, b.rank_p05)
     np.testing.assert_array_equal(a.score_p95, b.score_p95)
-    assert (a.rank_p05 <= a.rank_p95).all()
+    assert (a.rank_p05 <= a.rank_p95).all() and (a.score_p05 <= a.score_p95).all()
     assert a.rank_p05[0] == 1 and a.rank_p95[0] == 1
-    c = scoring.monte_carlo(raw, [1, 1, 1, 1], [1, 1, 1, 1], draws=200, seed=8)
+    c = scoring.monte_carlo_fixed(raw, [1, 1, 1, 1], [1, 1, 1, 1], goals, draws=200, seed=8)
     assert not np.array_equal(a.score_p05, c.score_p05) or not np.array_equal(a.score_p95, c.score_p95)
 
 
