@@ -177,6 +177,20 @@ def gap(value: Any, unit: str = "") -> str:
     return quantity(abs(v), unit)
 
 
+def trend(value: Any, unit: str = "") -> str:
+    """A yearly trend in the indicator's unit, signed as it reads ("+2,5 points de pourcentage
+    par an", "−30 visiteurs par an"); "stable" when it rounds to zero at that precision (no
+    "+0 point")."""
+    v = _finite(value)
+    if v is None:
+        return MISSING
+    text = gap(v, unit)
+    shown = text.split(" ", 1)[0]
+    if not any(c in "123456789" for c in shown):
+        return "stable"
+    return f"{'+' if v > 0 else '−'}{text} par an"
+
+
 def percentile(value: Any) -> str:
     """A peer percentile, whole ("32e percentile"; "—" when there is none)."""
     v = _finite(value)

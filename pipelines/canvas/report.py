@@ -149,6 +149,7 @@ def _env() -> jinja2.Environment:
     env.filters["pctl"] = fmt.percentile
     env.filters["count"] = fmt.count
     env.filters["gap"] = fmt.gap
+    env.filters["trend"] = fmt.trend
     env.filters["date"] = fmt.long_date
     env.filters["family"] = fmt.family
     env.filters["colour"] = score_colour

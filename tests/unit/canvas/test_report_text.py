@@ -37,6 +37,10 @@ def test_counts_plurals_percentiles_dates_and_families():
     assert fmt.percentile(0.0) == "0e percentile" and fmt.percentile(1) == "1er percentile"
     assert fmt.long_date("2026-12-06") == "6 décembre 2026"
     assert fmt.gap(-8.46, "%") == "8,5 points de pourcentage"
+    assert fmt.trend(2.46, "%") == "+2,5 points de pourcentage par an"
+    assert fmt.trend(-12.4, "%") == "−12 points de pourcentage par an"
+    assert fmt.trend(0.04, "%") == "stable" and fmt.trend(-0.0, "%") == "stable"  # never "+0 point"
+    assert fmt.trend(None, "%") == fmt.MISSING
     assert fmt.family("counters") == "Compteurs piétons et vélos"
     assert "counters" not in fmt.families(["counters", "wifi"])
 
