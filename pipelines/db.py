@@ -103,8 +103,8 @@ _NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32():
 def arrow_frame(table: pa.Table) -> pd.DataFrame | None:
     """A query result as DuckDB's ``.df()`` makes it: dates as ``datetime64[us]``, decimals as
     float64, integer and boolean columns holding a null as pandas' nullable dtypes, a text column
-    without any text as an object column; None when a
-    column has another type (lists, structs, intervals, blobs: the caller uses ``.df()``).
+    without any text as an object column; None when a column has another type (lists, structs,
+    intervals, blobs: the caller uses ``.df()``).
 
     ``.df()`` turns every text value into a Python string under pandas 3: silver.od_flows of one
     day of the 262-commune region (163,370 rows) took 219 ms that way and 94 ms through Arrow
