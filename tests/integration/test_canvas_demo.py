@@ -56,6 +56,19 @@ def test_no_report_has_a_slip(demo):
     assert found == {}
 
 
+def test_frictions_are_read_against_their_reference_not_a_rank(demo):
+    """Every ranked friction point states its documented reference and the gap to it, in the
+    direction of the reference (a maximum is exceeded, a minimum is missed)."""
+    for page in sorted((demo.exports / "reports").glob("[0-9]*.html")):
+        section = page.read_text(encoding="utf-8").split('id="frictions"')[1].split("</section>")[0]
+        assert "Percentile" not in section and "<th>Référence</th>" in section, page.name
+        rows = section.split("<tr>")[2:]
+        for row in rows:
+            if "colspan" in row:
+                continue
+            assert ("≥" in row and "manque" in row) or ("≤" in row and "dépasse de" in row), (page.name, row[:200])
+
+
 def test_every_map_shows_street_names_and_a_scale_bar(demo):
     for page in sorted((demo.exports / "reports").glob("[0-9]*.html")):
         maps = map_svgs(page.read_text(encoding="utf-8"))
