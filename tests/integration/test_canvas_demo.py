@@ -60,7 +60,10 @@ def test_frictions_are_read_against_their_reference_not_a_rank(demo):
     """Every ranked friction point states its documented reference and the gap to it, in the
     direction of the reference (a maximum is exceeded, a minimum is missed)."""
     for page in sorted((demo.exports / "reports").glob("[0-9]*.html")):
-        section = page.read_text(encoding="utf-8").split('id="frictions"')[1].split("</section>")[0]
+        text = page.read_text(encoding="utf-8")
+        summary = text.split("Point fort")[1].split("</ol>")[0]
+        assert "rang" not in summary and "entre bornes fixes" in summary, page.name  # the headline is the score, not a rank
+        section = text.split('id="frictions"')[1].split("</section>")[0]
         assert "Percentile" not in section and "<th>Référence</th>" in section, page.name
         rows = section.split("<tr>")[2:]
         for row in rows:
