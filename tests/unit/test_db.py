@@ -18,8 +18,8 @@ COLUMNS = {
     "hi": "7::HUGEINT", "b": "true", "nb": "NULL::BOOLEAN", "f": "2.5::DOUBLE", "r": "2.5::REAL",
     "nf": "NULL::DOUBLE",
 }
-SECOND_ROW = {  # every column valued in the second row, so "n..." columns hold one null
-    "ni": "5", "nbi": "6", "ns": "'z'", "nd": "DATE '2026-10-26'", "ntz": "TIMESTAMPTZ '2026-10-26 00:00:00+01'",
+SECOND_ROW = {  # every column valued in the second row (i = 2: a stable order), so "n..." columns hold one null
+    "i": "2", "ni": "5", "nbi": "6", "ns": "'z'", "nd": "DATE '2026-10-26'", "ntz": "TIMESTAMPTZ '2026-10-26 00:00:00+01'",
     "ndec": "8", "nb": "false", "nf": "1.0",
 }
 
@@ -70,3 +70,14 @@ def test_query_equals_duckdb_on_a_sql_file(tmp_path) -> None:
     expected = con.execute(db.sql_text("silver.od_flows"), params).df()
     pd.testing.assert_frame_equal(got, expected)
     assert got["destination_nis"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("expr", ["[1, 2]", "INTERVAL 1 HOUR"])
+def test_query_falls_back_to_duckdb_on_the_fetched_table(expr: str, tmp_path, monkeypatch) -> None:
+    """Other types: the one fetched result, converted by DuckDB, equals .df() of the query."""
+    (tmp_path / "layer").mkdir()
+    (tmp_path / "layer" / "q.sql").write_text(f"SELECT $n AS a, {expr} AS b, DATE '2026-01-01' AS d")
+    monkeypatch.setattr(db, "SQL_ROOT", tmp_path)
+    con = duckdb.connect()
+    expected = con.execute(db.sql_text("layer.q"), {"n": 3}).df()
+    pd.testing.assert_frame_equal(db.query(con, "layer.q", n=3), expected)
