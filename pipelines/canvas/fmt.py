@@ -177,6 +177,17 @@ def gap(value: Any, unit: str = "") -> str:
     return quantity(abs(v), unit)
 
 
+def reference(threshold: Any, kind: str | None, unit: str = "") -> str:
+    """A documented reference as a bound: "≥ 75 %" (a minimum), "≤ 0 %" (a maximum)."""
+    return f"{'≥' if kind == 'min' else '≤'} {quantity(threshold, unit)}"
+
+
+def reference_gap(value: Any, kind: str | None, unit: str = "") -> str:
+    """How far a value is from its reference, in the reference's direction: a minimum is
+    missed ("manque 37 points de pourcentage"), a maximum exceeded ("dépasse de 66 points ...")."""
+    return f"{'manque' if kind == 'min' else 'dépasse de'} {gap(value, unit)}"
+
+
 def trend(value: Any, unit: str = "") -> str:
     """A yearly trend in the indicator's unit, signed as it reads ("+2,5 points de pourcentage
     par an", "−30 visiteurs par an"); "stable" when it rounds to zero at that precision (no

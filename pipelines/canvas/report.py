@@ -150,6 +150,8 @@ def _env() -> jinja2.Environment:
     env.filters["count"] = fmt.count
     env.filters["gap"] = fmt.gap
     env.filters["trend"] = fmt.trend
+    env.filters["reference"] = fmt.reference
+    env.filters["reference_gap"] = fmt.reference_gap
     env.filters["date"] = fmt.long_date
     env.filters["family"] = fmt.family
     env.filters["colour"] = score_colour
@@ -381,8 +383,7 @@ def _indicator_evidence(row: dict[str, Any]) -> str:
     text = f"{row['name_fr']} : {fmt.quantity(row['value'], row['unit'])}"
     threshold = row.get("threshold")
     if threshold is not None and row.get("threshold_met") is False:
-        op = "≥" if row.get("threshold_kind") == "min" else "≤"
-        return f"{text} (seuil {op} {fmt.quantity(threshold, row['unit'])} non atteint)"
+        return f"{text} (seuil {fmt.reference(threshold, row.get('threshold_kind'), row['unit'])} non atteint)"
     pct = row.get("percentile_all")
     if pct is not None:
         where = ("la plus faible des communes comparées" if round(pct) <= 0 else

@@ -41,6 +41,9 @@ def test_counts_plurals_percentiles_dates_and_families():
     assert fmt.trend(-12.4, "%") == "−12 points de pourcentage par an"
     assert fmt.trend(0.04, "%") == "stable" and fmt.trend(-0.0, "%") == "stable"  # never "+0 point"
     assert fmt.trend(None, "%") == fmt.MISSING
+    assert fmt.reference(75.0, "min", "%") == "≥ 75\u00a0%" and fmt.reference(0.0, "max", "%") == "≤ 0\u00a0%"
+    assert fmt.reference_gap(37.0, "min", "%") == "manque 37 points de pourcentage"
+    assert fmt.reference_gap(-66.0, "max", "%") == "dépasse de 66 points de pourcentage"
     assert fmt.family("counters") == "Compteurs piétons et vélos"
     assert "counters" not in fmt.families(["counters", "wifi"])
 
