@@ -88,6 +88,30 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], processes: int | No
     return [value for start in sorted(results) for value in results[start]]
 
 
+def beside(background: Callable[[], Any], here: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(background(), here())``, ``background`` computed in a forked child while this
+    process computes ``here`` (what must happen in this process: imports, clients it keeps).
+
+    The same rules as :func:`fork_map`: both run here, one after the other, when it would not
+    fork; an exception of ``background`` is raised here (after ``here`` has finished); a child
+    killed from outside has its work done here instead, with a warning. ``background`` must
+    not print (a child's buffered output is not flushed) nor use a client this process opened.
+    """
+    if workers() < 2 or not _can_fork():
+        return background(), here()
+    child = _start(lambda _: background(), [None], [range(1)])
+    try:
+        mine = here()
+    finally:
+        got = _collect(child)
+    if isinstance(got, BaseException):
+        raise got
+    if got is None:
+        log.warning("worker process %d died before returning its result: computing it in this process", child[0])
+        return background(), mine
+    return got[0][0], mine
+
+
 def _chunks(count: int, n: int) -> list[range]:
     size = max(1, -(-count // (n * CHUNKS_PER_WORKER)))
     return [range(start, min(start + size, count)) for start in range(0, count, size)]

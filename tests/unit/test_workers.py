@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 import pytest
 
@@ -103,3 +104,60 @@ def test_a_bad_setting_is_refused(monkeypatch, value):
 def test_default_is_the_usable_cores(monkeypatch):
     monkeypatch.delenv(workers.WORKERS_ENV, raising=False)
     assert workers.workers() == len(os.sched_getaffinity(0))
+
+
+# -- beside: one piece of work in a child while this process does another ----------------------
+
+
+def test_beside_runs_the_background_in_a_child_meanwhile(monkeypatch, tmp_path):
+    monkeypatch.setenv(workers.WORKERS_ENV, "2")
+    parent = os.getpid()
+    started = tmp_path / "child-started"
+
+    def background() -> int:
+        started.write_text("yes")
+        return os.getpid()
+
+    def here() -> str:
+        # this process works while the child runs: it sees the child's file appear
+        for _ in range(500):
+            if started.exists():
+                return "saw the child"
+            time.sleep(0.01)
+        return "alone"
+
+    child, mine = workers.beside(background, here)
+    assert child != parent
+    assert mine == "saw the child"
+
+
+def test_beside_without_workers_runs_both_here(monkeypatch):
+    monkeypatch.setenv(workers.WORKERS_ENV, "1")
+    parent = os.getpid()
+    assert workers.beside(os.getpid, os.getpid) == (parent, parent)
+
+
+def test_beside_raises_the_background_error_after_here_has_finished(monkeypatch):
+    monkeypatch.setenv(workers.WORKERS_ENV, "2")
+    done = []
+
+    def background() -> None:
+        raise ValueError("the generator failed")
+
+    with pytest.raises(ValueError, match="the generator failed"):
+        workers.beside(background, lambda: done.append("here"))
+    assert done == ["here"]
+
+
+def test_beside_computes_a_killed_childs_work_here(monkeypatch, caplog):
+    monkeypatch.setenv(workers.WORKERS_ENV, "2")
+    parent = os.getpid()
+
+    def background() -> int:
+        if os.getpid() != parent:
+            os._exit(9)
+        return 7
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.workers"):
+        assert workers.beside(background, lambda: "here") == (7, "here")
+    assert "died before returning its result" in caplog.text
