@@ -17,7 +17,6 @@ Two readers of the same landing file (``osm/territory.osm``):
 from __future__ import annotations
 
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ import osmnx as ox
 import pandas as pd
 import shapely
 from osmnx._errors import InsufficientResponseError
+from osmnx.graph import _create_graph
 
 from pipelines.constants import CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.errors import InputError
@@ -168,9 +168,9 @@ def read_street_graph(path: Path) -> nx.MultiDiGraph:
     :data:`pipelines.network.NON_ROUTABLE_HIGHWAYS` and ``area=yes``) and the nodes they
     use. A way that references nodes missing from the extract is cut there: each stretch
     of at least two present nodes is kept (the first keeps the way id, the others get
-    the negative ids ``-(way_id * 1000 + k)``). The reduced file goes through
-    ``osmnx.graph_from_xml(bidirectional=False, simplify=False, retain_all=True)`` then
-    ``osmnx.simplify_graph(edge_attrs_differ=SIMPLIFY_SPLIT_TAGS, remove_rings=False)``.
+    the negative ids ``-(way_id * 1000 + k)``). :func:`street_graph` makes the osmnx graph
+    of those ways, as ``osmnx.graph_from_xml(bidirectional=False, simplify=False,
+    retain_all=True)`` would of a file holding only them, then simplifies it.
 
     Parameters
     ----------
@@ -203,16 +203,46 @@ def read_street_graph(path: Path) -> nx.MultiDiGraph:
             expected="ways tagged highway=* with at least two nodes present in the file",
             found=f"{len(osm.ways)} ways, none usable as a street",
         )
-    with tempfile.TemporaryDirectory(prefix="osm-streets-") as tmp:
-        reduced = Path(tmp) / "streets.osm"
-        _write_streets(reduced, osm, ways)
-        with _useful_way_tags(GRAPH_WAY_TAGS):
-            graph = ox.graph_from_xml(reduced, bidirectional=False, simplify=False, retain_all=True)
-    graph = ox.simplify_graph(
-        graph, edge_attrs_differ=list(SIMPLIFY_SPLIT_TAGS), remove_rings=False
-    )
+    graph = street_graph(osm, ways)
     graph.graph["source_file"] = str(path)
     return graph
+
+
+def street_graph(osm: _OsmFile, ways: list[tuple[int, list[int], dict[str, str]]]) -> nx.MultiDiGraph:
+    """The simplified osmnx graph of the street ``ways`` (both readers, XML and PBF, end here).
+
+    osmnx builds its graph from the Overpass-like JSON of the ways and their nodes
+    (:func:`_overpass_json`: what ``osmnx.graph_from_xml`` makes of a file holding only them,
+    without writing and parsing that file), keeping every component, then
+    ``osmnx.simplify_graph(edge_attrs_differ=SIMPLIFY_SPLIT_TAGS, remove_rings=False)``.
+    """
+    with _useful_way_tags(GRAPH_WAY_TAGS):
+        graph = _create_graph([_overpass_json(osm, ways)], bidirectional=False)
+    return ox.simplify_graph(graph, edge_attrs_differ=list(SIMPLIFY_SPLIT_TAGS), remove_rings=False)
+
+
+
+
+def _overpass_json(
+    osm: _OsmFile, ways: list[tuple[int, list[int], dict[str, str]]]
+) -> dict:
+    """The street ways and their nodes as the Overpass-like JSON that osmnx builds graphs from.
+
+    The same elements as ``osmnx.graph_from_xml`` makes of an OSM XML file holding only the
+    ways and their nodes.
+    """
+    used = sorted({ref for _, refs, _ in ways for ref in refs})
+    elements: list[dict] = []
+    for node_id in used:
+        lat, lon, tags = osm.nodes[node_id]
+        elements.append(
+            {"type": "node", "tags": dict(tags), "id": node_id, "lat": float(lat), "lon": float(lon)}
+        )
+    elements.extend(
+        {"type": "way", "tags": dict(tags), "id": way_id, "nodes": list(refs)}
+        for way_id, refs, tags in ways
+    )
+    return {"version": "0.6", "generator": "smartcommerce", "elements": elements}
 
 
 def _parse(path: Path) -> _OsmFile:
@@ -384,14 +414,6 @@ def _present_stretches(refs: list[int], nodes: dict[int, object]) -> list[list[i
         elif stretches[-1]:
             stretches.append([])
     return [s for s in stretches if len(s) >= 2]
-
-
-def _write_streets(
-    target: Path, osm: _OsmFile, ways: list[tuple[int, list[int], dict[str, str]]]
-) -> None:
-    """Write an OSM XML file holding only ``ways`` and the nodes they use."""
-    used = {ref for _, refs, _ in ways for ref in refs}
-    write_osm_xml(target, osm.nodes, used, ways)
 
 
 def write_osm_xml(

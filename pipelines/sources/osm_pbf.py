@@ -47,8 +47,6 @@ from pathlib import Path
 import duckdb
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
-from osmnx.graph import _create_graph
 
 from pipelines import db
 from pipelines.errors import InputError
@@ -316,35 +314,9 @@ def read_street_graph(
             expected="ways tagged highway=* with at least two nodes in the box",
             found=f"{len(osm.ways)} ways, none usable as a street",
         )
-    with osm_xml._useful_way_tags(osm_xml.GRAPH_WAY_TAGS):
-        graph = _create_graph([_overpass_json(osm, ways)], bidirectional=False)
-    graph = ox.simplify_graph(
-        graph, edge_attrs_differ=list(osm_xml.SIMPLIFY_SPLIT_TAGS), remove_rings=False
-    )
+    graph = osm_xml.street_graph(osm, ways)
     graph.graph["source_file"] = str(path)
     return graph
-
-
-def _overpass_json(
-    osm: osm_xml._OsmFile, ways: list[tuple[int, list[int], dict[str, str]]]
-) -> dict:
-    """The street ways and their nodes as the Overpass-like JSON that osmnx builds graphs from.
-
-    The same elements as ``osmnx.graph_from_xml`` makes of the XML reader's reduced file
-    (``_write_streets``), without writing and parsing that file.
-    """
-    used = sorted({ref for _, refs, _ in ways for ref in refs})
-    elements: list[dict] = []
-    for node_id in used:
-        lat, lon, tags = osm.nodes[node_id]
-        elements.append(
-            {"type": "node", "tags": dict(tags), "id": node_id, "lat": float(lat), "lon": float(lon)}
-        )
-    elements.extend(
-        {"type": "way", "tags": dict(tags), "id": way_id, "nodes": list(refs)}
-        for way_id, refs, tags in ways
-    )
-    return {"version": "0.6", "generator": "smartcommerce", "elements": elements}
 
 
 def _write_features(target: Path, extract: PbfExtract) -> None:

@@ -223,3 +223,30 @@ def test_real_pois_are_balanced(wechel_path) -> None:
     assert kinds == {"parking": ["parking"] * 17, "place": ["village"], "shop": ["bar", "cafe", "pub", "restaurant"]}
     assert result.table.loc[result.table["kind"] == "place", "name"].tolist() == ["Wechelderzande"]
     assert (result.table.geom_type == "Point").all()
+
+
+@pytest.mark.realdata
+def test_real_graph_is_what_osmnx_makes_of_the_street_ways_alone(wechel_path, wechel_graph, tmp_path) -> None:
+    """The reader hands osmnx the street ways' JSON directly; the reference is osmnx's own
+    XML path on a file holding only those ways and their nodes (the reader wrote and parsed
+    that file before)."""
+    import osmnx as ox
+
+    from pipelines.sources import osm
+
+    parsed = osm._parse(wechel_path)
+    ways = osm._street_ways(parsed)
+    reduced = tmp_path / "streets.osm"
+    osm.write_osm_xml(reduced, parsed.nodes, {ref for _, refs, _ in ways for ref in refs}, ways)
+    with osm._useful_way_tags(osm.GRAPH_WAY_TAGS):
+        reference = ox.graph_from_xml(reduced, bidirectional=False, simplify=False, retain_all=True)
+    reference = ox.simplify_graph(reference, edge_attrs_differ=list(osm.SIMPLIFY_SPLIT_TAGS), remove_rings=False)
+
+    def content(graph):
+        nodes = sorted((n, sorted(d.items())) for n, d in graph.nodes(data=True))
+        edges = sorted((u, v, k, sorted((a, getattr(b, "wkt", b)) for a, b in d.items()))
+                       for u, v, k, d in graph.edges(keys=True, data=True))
+        return nodes, edges
+
+    assert content(wechel_graph) == content(reference)
+    assert wechel_graph.number_of_edges() == 886
