@@ -371,3 +371,61 @@ def test_snapping_the_same_points_again_gives_the_kept_result(router: Router) ->
     for k in range(10):  # the cache stays bounded
         router.snap(lon + k * 1e-4, lat)
     assert len(router._snaps) <= SNAP_CACHE
+
+
+# -- nearest street segments: GEOS's answer, found faster ---------------------------------------
+
+
+def _geos_nearest(index, points):
+    (which, nearest), found = index.tree.query_nearest(points, return_distance=True)
+    return sorted(zip(which.tolist(), nearest.tolist(), found.tolist(), strict=True)), which, nearest
+
+
+def _check_nearest_equals_geos(index, x, y) -> None:
+    points = shapely.points(x, y)
+    (which, nearest), found = index.query(points, x, y)
+    expected, geos_which, geos_nearest = _geos_nearest(index, points)
+    assert sorted(zip(which.tolist(), nearest.tolist(), found.tolist(), strict=True)) == expected
+    # where segments tie, the one a snap keeps (the last given for the point) is GEOS's
+    ours_kept = np.full(len(points), -1)
+    ours_kept[which] = nearest
+    geos_kept = np.full(len(points), -1)
+    geos_kept[geos_which] = geos_nearest
+    assert np.array_equal(ours_kept, geos_kept)
+
+
+def test_nearest_segments_equal_geos_on_a_grid_with_ties() -> None:
+    from pipelines.routing import _NearestSegments
+
+    # a 10 x 10 street grid of 100 m blocks: junctions, block centres and midpoints are
+    # equidistant from several streets
+    lines = [shapely.LineString([(i * 100.0, j * 100.0), (i * 100.0 + 100.0, j * 100.0)]) for i in range(10) for j in range(11)]
+    lines += [shapely.LineString([(i * 100.0, j * 100.0), (i * 100.0, j * 100.0 + 100.0)]) for i in range(11) for j in range(10)]
+    lines.append(shapely.LineString([(950.0, 950.0), (950.0, 950.0)]))  # degenerate: one point twice
+    index = _NearestSegments(np.array(lines, dtype=object))
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-3000, 4000, 500), np.arange(11) * 100.0, np.arange(10) * 100.0 + 50.0, [np.nan, 5000.0, -20_000.0]])
+    y = np.concatenate([rng.uniform(-3000, 4000, 500), np.arange(11) * 100.0, np.arange(10) * 100.0 + 50.0, [1.0, np.nan, 35_000.0]])
+    _check_nearest_equals_geos(index, x, y)
+    # junctions and block centres do tie
+    (which, _), _ = index.query(shapely.points([200.0, 250.0], [300.0, 350.0]), np.array([200.0, 250.0]), np.array([300.0, 350.0]))
+    assert np.bincount(which).tolist() == [4, 4]
+
+
+def test_nearest_segments_without_points_or_segments() -> None:
+    from pipelines.routing import _NearestSegments
+
+    index = _NearestSegments(np.array([shapely.LineString([(0, 0), (10, 0)])], dtype=object))
+    (which, nearest), found = index.query(shapely.points(np.zeros(0), np.zeros(0)), np.zeros(0), np.zeros(0))
+    assert len(which) == len(nearest) == len(found) == 0
+    _check_nearest_equals_geos(index, np.array([np.nan]), np.array([np.nan]))
+
+
+@pytest.mark.realdata
+def test_nearest_segments_equal_geos_on_the_real_walk_network(wechel_walk) -> None:
+    _, _, walk = wechel_walk
+    rng = np.random.default_rng(8)
+    lo, hi = walk.node_xy.min(axis=0) - 2000.0, walk.node_xy.max(axis=0) + 2000.0
+    x = np.concatenate([rng.uniform(lo[0], hi[0], 3000), walk.node_xy[:, 0]])
+    y = np.concatenate([rng.uniform(lo[1], hi[1], 3000), walk.node_xy[:, 1]])
+    _check_nearest_equals_geos(walk._nearest, x, y)
