@@ -16,6 +16,7 @@ import polars as pl
 import polars_h3 as plh3
 import shapely
 
+from pipelines.arrays import distinct
 from pipelines.constants import CRS_METRIC, CRS_WGS84, H3_RESOLUTION, H3_ROLLUPS
 
 
@@ -69,7 +70,7 @@ def covering_cells(geometry: shapely.Geometry, res: int = H3_RESOLUTION) -> np.n
     cells = h3.h3shape_to_cells_experimental(shape, res, contain="overlap")
     # each part of a multipolygon is covered on its own: parts that touch (a repaired
     # self-intersecting boundary is two parts meeting at a point) share cells
-    return np.unique(np.array([h3.str_to_int(c) for c in cells], dtype="uint64"))
+    return distinct(np.array([h3.str_to_int(c) for c in cells], dtype="uint64"))
 
 
 def _intersection_areas(

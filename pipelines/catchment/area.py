@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines.arrays import distinct
 from pipelines.constants import CRS_WGS84
 from pipelines.grid import cell_centres
 from pipelines.routing import Router
@@ -201,7 +202,7 @@ def travel_time_table(
     costs["drive_km"] = costs_to_destinations(router, origins, targets, 60.0 * TIME_LIMIT_MIN["drive"] * top)
     pairs = {name: matrix.triplets() for name, matrix in costs.items()}
     timed = [row * n_d + col for name, (row, col, _) in pairs.items() if name != "drive_km"]
-    key = np.unique(np.concatenate(timed))  # row-major: cell-major, then district
+    key = distinct(np.concatenate(timed))  # row-major: cell-major, then district
     frame = pd.DataFrame(
         {"h3": cells[key // max(n_d, 1)], "district_id": districts["district_id"].to_numpy()[key % max(n_d, 1)]}
     )

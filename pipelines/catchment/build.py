@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pipelines import db
+from pipelines.arrays import distinct
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT, isochrone_table, travel_time_table
 from pipelines.catchment.checks import (
     comparison_checks,
@@ -198,7 +199,7 @@ def od_shopping_trips(od_flows: pd.DataFrame, hours: tuple[int, int] = SHOPPING_
 def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, columns: list[str]) -> list[np.ndarray]:
     """Dense (len(cells) x districts) blocks of cost columns of gold.travel_times, ``inf``
     for the pairs the table leaves out (beyond reach); a cell may be asked several times."""
-    wanted = np.unique(np.asarray(cells, dtype="uint64"))
+    wanted = distinct(np.asarray(cells, dtype="uint64"))
     rows = times[times["h3"].isin(wanted)]
     at = np.searchsorted(wanted, rows["h3"].to_numpy()), positions(rows["district_id"], ids)
     blocks = []

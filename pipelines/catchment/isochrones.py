@@ -163,7 +163,7 @@ class _Faces:
         on_ring = piece_on_ring >= 0
         boundary = (ring_face[face_of_key][on_ring], seg_of_piece[piece_on_ring[on_ring]])
         # streets inside a face (dead ends, cut edges) are on no ring
-        loose = np.setdiff1d(np.arange(len(noded)), piece_on_ring[on_ring])
+        loose = np.flatnonzero(~np.isin(np.arange(len(noded)), piece_on_ring[on_ring]))
         pi, fi = shapely.STRtree(faces).query(noded[loose], predicate="intersects")
         inner = ~shapely.touches(noded[loose][pi], faces[fi])
         pi, fi = pi[inner], fi[inner]

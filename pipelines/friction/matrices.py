@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from pipelines.arrays import distinct
 from pipelines.catchment.area import mode_router
 from pipelines.friction import reach
 from pipelines.friction.families.access import MODE_THRESHOLD_MIN, shop_access
@@ -96,7 +97,7 @@ def _from_districts(
 ) -> tuple[SparseTimes, dict[str, np.ndarray]]:
     """Bike times from each district outwards (delivery) and, per mode, the seconds from every
     cell to its nearest district (up to :data:`reach.CELL_TIME_CAP_MIN`)."""
-    unique = np.unique(rows)
+    unique = distinct(rows)
     delivery = max(DELIVERY_THRESHOLDS_MIN) * 60.0
     out_bike = route["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=delivery, sparse=True)
     cap = reach.CELL_TIME_CAP_MIN * 60.0
