@@ -37,7 +37,6 @@ import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
-from shapely.ops import substring
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, GEOMETRY_COLUMN
 from pipelines.routing import Router, _merge_intervals
@@ -240,6 +239,35 @@ def _rings(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rings, np.concatenate([np.arange(len(faces)), face])
 
 
+def substrings(lines: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``shapely.ops.substring(line, lo, hi, normalized=True)`` of every line, vertex for
+    vertex (0 <= lo <= hi <= 1): the interpolated start and end points and the vertices
+    strictly between them, their distances summed along each line as that function sums
+    them; a point where ``lo == hi``. Lines with the same number of vertices are done
+    together."""
+    out = np.empty(len(lines), dtype=object)
+    length = shapely.length(lines)
+    start, end = lo * length, hi * length
+    first = shapely.line_interpolate_point(lines, start)
+    last = shapely.line_interpolate_point(lines, end)
+    point = lo == hi
+    out[point] = shapely.line_interpolate_point(lines[point], lo[point], normalized=True)
+    n_coords = shapely.get_num_coordinates(lines)
+    a, b = shapely.get_coordinates(first), shapely.get_coordinates(last)
+    for k in np.unique(n_coords[~point]).tolist():
+        rows = np.flatnonzero((n_coords == k) & ~point)
+        xy = shapely.get_coordinates(lines[rows]).reshape(len(rows), k, 2)
+        step = xy[:, 1:] - xy[:, :-1]
+        # the distance of each inner vertex from the line's start, summed in order
+        along = np.cumsum(((step[..., 0] ** 2 + step[..., 1] ** 2) ** 0.5)[:, :-1], axis=1)
+        inner = (start[rows, None] < along) & (along < end[rows, None])
+        count = inner.sum(axis=1) + 2
+        coords = np.concatenate([a[rows, None], xy[:, 1:-1], b[rows, None]], axis=1)
+        keep = np.concatenate([np.ones((len(rows), 1), bool), inner, np.ones((len(rows), 1), bool)], axis=1)
+        out[rows] = shapely.linestrings(coords[keep], indices=np.repeat(np.arange(len(rows)), count))
+    return out
+
+
 class IsochroneBuilder:
     """Isochrone polygons of many origins and cutoffs on one :class:`Router`.
 
@@ -387,8 +415,9 @@ class IsochroneBuilder:
             a = ends[:, 0] + lo[straight, None] * step
             b = ends[:, 0] + hi[straight, None] * step
             out[straight] = shapely.linestrings(np.stack([a, b], axis=1))
-        for r in np.flatnonzero(~straight):
-            out[r] = substring(self.seg_geometry[seg[r]], lo[r], hi[r], normalized=True)
+        curved = ~straight
+        if curved.any():
+            out[curved] = substrings(self.seg_geometry[seg[curved]], lo[curved], hi[curved])
         return out
 
     def isochrones(self, origins_lonlat: Any, cutoffs_s: Sequence[float]) -> gpd.GeoDataFrame:

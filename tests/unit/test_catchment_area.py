@@ -639,3 +639,32 @@ def test_pairwise_huff_equals_the_dense_huff(seed: int) -> None:
     i, j = np.nonzero(np.isfinite(cost))
     pairwise = huff_pair_probabilities(attract, i * 11 + 5, j, cost[i, j], beta=1.7, min_cost=0.5)
     np.testing.assert_allclose(pairwise, dense[i, j], rtol=1e-12, atol=1e-15)
+
+
+def test_substrings_equal_shapely_substring_vertex_for_vertex() -> None:
+    from pipelines.catchment.isochrones import substrings
+
+    rng = np.random.default_rng(11)
+    lines, lo, hi = [], [], []
+    for k in rng.integers(2, 9, 400):
+        xy = np.cumsum(rng.normal(0, 30, (k, 2)), axis=0) + 150_000.0
+        line = shapely.LineString(xy)
+        a, b = np.sort(rng.random(2))
+        lines.append(line)
+        lo.append(a)
+        hi.append(b)
+        # fractions exactly at a vertex, at the ends, and an empty stretch (a point)
+        along = np.cumsum(np.hypot(*np.diff(xy, axis=0).T))[:-1]  # the inner vertices
+        if len(along):
+            lines += [line, line]
+            lo += [min(along[0] / line.length, 1.0), 0.0]
+            hi += [1.0, min(along[-1] / line.length, 1.0)]
+        lines.append(line)
+        lo.append(a)
+        hi.append(a)
+    lines, lo, hi = np.array(lines, dtype=object), np.array(lo), np.array(hi)
+    got = substrings(lines, lo, hi)
+    for line, g, a, b in zip(lines, got, lo, hi, strict=True):
+        expected = substring(line, a, b, normalized=True)
+        assert g.geom_type == expected.geom_type
+        assert np.array_equal(shapely.get_coordinates(g), shapely.get_coordinates(expected))
