@@ -314,6 +314,38 @@ def test_vacancy_rate_and_trend() -> None:
         )
 
 
+def test_vacancy_equals_a_group_by_group_reference() -> None:
+    """Every commune and district, random registers: the same figures as computing each
+    group's rates with pandas, date by date."""
+    rng = np.random.default_rng(4)
+    dates = ["2024-03-01", "2024-09-15", "2025-01-10", "2025-06-30", "2026-02-01"]
+    n = 3000
+    cells = pd.DataFrame({
+        "nis": rng.choice(["1", "2", "3", "4"], n),
+        "district_id": pd.array(rng.choice(["A", "B", "C", None], n), dtype="string"),
+        "observed_on": rng.choice(dates, n),
+        "status": rng.choice(["vacant", "occupied", "occupied", "occupied"], n),
+    })
+    cells.loc[cells["nis"] == "4", "observed_on"] = "2026-02-01"  # one date: no trend
+    district_nis = {"A": "1", "B": "2", "C": "2"}
+
+    def reference(part: pd.DataFrame) -> dict[str, object]:
+        day = pd.to_datetime(part["observed_on"])
+        rates = part.assign(vacant=part["status"].eq("vacant"), date=day).groupby("date")["vacant"].mean() * 100
+        years = (rates.index - rates.index.min()).days.to_numpy() / 365.25
+        return {
+            "vacancy_rate": float(rates[rates.index.max()]),
+            "vacancy_trend": float(np.polyfit(years, rates.to_numpy(), 1)[0]) if len(rates) > 1 else float("nan"),
+            "cells": int((day == rates.index.max()).sum()),
+            "observed_on": rates.index.max().date().isoformat(),
+        }
+
+    got = f_vacancy.vacancy(cells, district_nis)
+    expected = rows.by_commune_and_district(cells, reference, district_nis)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True)
+    assert len(got) == 4 + 3
+
+
 # -- 8 tourism: weekend visitors and opening hours ---------------------------------------------
 
 

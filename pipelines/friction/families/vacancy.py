@@ -42,25 +42,35 @@ def vacancy(cells: pd.DataFrame, district_nis: Mapping[str, str] | None = None) 
     if unknown:
         raise ValueError(f"status must be 'vacant' or 'occupied'; found {sorted(unknown)}")
 
+    # the day and the status of every row once; each commune and district then in numpy
+    day = pd.to_datetime(cells["observed_on"]).to_numpy().astype("datetime64[D]")
+    status = cells["status"]
+    frame = cells.assign(
+        _day=day.astype("int64"),
+        _dated=~np.isnat(day),
+        _known=status.notna().to_numpy(float),  # a rate is over the cells with a status
+        _vacant=status.eq("vacant").to_numpy(dtype=float, na_value=0.0),
+    )
+
     def compute(part: pd.DataFrame) -> dict[str, float]:
-        dates = pd.to_datetime(part["observed_on"])
-        rates = (
-            part.assign(vacant=part["status"].eq("vacant"), date=dates)
-            .groupby("date")["vacant"]
-            .mean()
-            * 100
-        )
-        latest = rates.index.max()
-        years = (rates.index - rates.index.min()).days.to_numpy() / 365.25
-        trend = float(np.polyfit(years, rates.to_numpy(), 1)[0]) if len(rates) > 1 else float("nan")
+        dated = part["_dated"].to_numpy()
+        days, at = np.unique(part["_day"].to_numpy()[dated], return_inverse=True)
+        if not len(days):
+            return {"vacancy_rate": np.nan, "vacancy_trend": np.nan, "cells": 0, "observed_on": None}
+        observed = np.bincount(at)
+        vacant = np.bincount(at, weights=part["_vacant"].to_numpy()[dated])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = vacant / np.bincount(at, weights=part["_known"].to_numpy()[dated]) * 100
+        years = (days - days[0]) / 365.25
+        trend = float(np.polyfit(years, rates, 1)[0]) if len(days) > 1 else float("nan")
         return {
-            "vacancy_rate": float(rates[latest]),
+            "vacancy_rate": float(rates[-1]),
             "vacancy_trend": trend,
-            "cells": int((dates == latest).sum()),
-            "observed_on": latest.date().isoformat(),
+            "cells": int(observed[-1]),
+            "observed_on": str(np.datetime64(int(days[-1]), "D")),
         }
 
-    return by_commune_and_district(cells, compute, district_nis)
+    return by_commune_and_district(frame, compute, district_nis)
 
 
 def rows(ctx: Context) -> list[pd.DataFrame]:
