@@ -285,6 +285,32 @@ def test_online_visibility_shares() -> None:
     ] == pytest.approx(50.0)
 
 
+def test_online_visibility_equals_a_group_by_group_reference() -> None:
+    rng = np.random.default_rng(6)
+    n = 2000
+    shops = pd.DataFrame({
+        "nis": rng.choice(["1", "2", "3"], n),
+        "district_id": pd.array(rng.choice(["A", "B", None], n), dtype="string"),
+        "source": pd.array(rng.choice(["kbo", "osm", "kbo+osm", None], n), dtype="string"),
+        "website": rng.choice(["https://x.be", "", " ", None], n),
+        "opening_hours": rng.choice(["Mo-Fr 09:00-18:00", "", None], n),
+    })
+
+    def reference(part: pd.DataFrame) -> dict[str, float]:
+        registry = part["source"].isin(["kbo", "kbo+osm"])
+        return {
+            "online_website_share": rows.share(f_visibility._present(part["website"]).sum(), len(part)),
+            "online_opening_hours_share": rows.share(f_visibility._present(part["opening_hours"]).sum(), len(part)),
+            "online_osm_match_share": rows.share((part["source"] == "kbo+osm").sum(), registry.sum()),
+            "shops": len(part),
+        }
+
+    district_nis = {"A": "1", "B": "3"}
+    got = f_visibility.online_visibility(shops, district_nis)
+    expected = rows.by_commune_and_district(shops, reference, district_nis)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
 # -- 7 vacancy ---------------------------------------------------------------------------------
 
 

@@ -47,16 +47,23 @@ def online_visibility(
         i.e. source ``kbo+osm`` among ``kbo`` and ``kbo+osm``), ``shops``.
     """
 
+    # what each shop shows, read once; each commune and district then sums numpy columns
+    frame = shops.assign(
+        _website=_present(shops["website"]).to_numpy(bool),
+        _hours=_present(shops["opening_hours"]).to_numpy(bool),
+        _registry=shops["source"].isin(["kbo", "kbo+osm"]).to_numpy(bool),
+        _matched=shops["source"].eq("kbo+osm").to_numpy(dtype=bool, na_value=False),
+    )
+
     def compute(part: pd.DataFrame) -> dict[str, float]:
-        registry = part["source"].isin(["kbo", "kbo+osm"])
         return {
-            "online_website_share": share(_present(part["website"]).sum(), len(part)),
-            "online_opening_hours_share": share(_present(part["opening_hours"]).sum(), len(part)),
-            "online_osm_match_share": share((part["source"] == "kbo+osm").sum(), registry.sum()),
+            "online_website_share": share(part["_website"].to_numpy().sum(), len(part)),
+            "online_opening_hours_share": share(part["_hours"].to_numpy().sum(), len(part)),
+            "online_osm_match_share": share(part["_matched"].to_numpy().sum(), part["_registry"].to_numpy().sum()),
             "shops": len(part),
         }
 
-    return by_commune_and_district(shops, compute, district_nis)
+    return by_commune_and_district(frame, compute, district_nis)
 
 
 def rows(ctx: Context) -> list[pd.DataFrame]:
