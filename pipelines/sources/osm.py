@@ -25,6 +25,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import osmnx as ox
 import pandas as pd
 import shapely
@@ -218,7 +219,37 @@ def street_graph(osm: _OsmFile, ways: list[tuple[int, list[int], dict[str, str]]
     """
     with _useful_way_tags(GRAPH_WAY_TAGS):
         graph = _create_graph([_overpass_json(osm, ways)], bidirectional=False)
-    return ox.simplify_graph(graph, edge_attrs_differ=list(SIMPLIFY_SPLIT_TAGS), remove_rings=False)
+    # osmnx's rule "a node whose edges differ in one of edge_attrs_differ stays" tests every
+    # node edge by edge in Python (most of the time of a region's graph): the same nodes are
+    # found here for all nodes at once and passed as node_attrs_include, its rule "a node
+    # with one of these attributes stays"; the simplified graph is the same
+    split = _split_nodes(graph, SIMPLIFY_SPLIT_TAGS)
+    nx.set_node_attributes(graph, dict.fromkeys(split, True), _SPLIT_NODE)
+    simple = ox.simplify_graph(graph, node_attrs_include=[_SPLIT_NODE], remove_rings=False)
+    for node in split:
+        if node in simple:
+            del simple.nodes[node][_SPLIT_NODE]
+    return simple
+
+
+_SPLIT_NODE = "_smartcommerce_split"
+"""A node attribute set only while simplifying (:func:`street_graph`)."""
+
+
+def _split_nodes(graph: nx.MultiDiGraph, attrs: Sequence[str]) -> set[int]:
+    """The nodes whose incoming and outgoing edges hold more than one value of any of
+    ``attrs`` (a missing attribute is the value None), as osmnx's ``edge_attrs_differ``
+    finds them."""
+    ends = [(u, v, data) for u, v, data in graph.edges(data=True)]
+    if not ends:
+        return set()
+    nodes = np.array([u for u, _, _ in ends] + [v for _, v, _ in ends])
+    split: set[int] = set()
+    for attr in attrs:
+        values = [data.get(attr) for _, _, data in ends]
+        distinct = pd.Series(values + values, dtype=object).groupby(nodes).nunique(dropna=False)
+        split.update(distinct.index[distinct.to_numpy() > 1].tolist())
+    return split
 
 
 

@@ -250,3 +250,33 @@ def test_real_graph_is_what_osmnx_makes_of_the_street_ways_alone(wechel_path, we
 
     assert content(wechel_graph) == content(reference)
     assert wechel_graph.number_of_edges() == 886
+
+
+def test_nodes_where_street_tags_change_stay_as_osmnx_keeps_them(tmp_path) -> None:
+    """A node between two streets whose routing tags differ (a value, or a tag missing on
+    one side) stays a graph node; a plain bend goes: as osmnx's ``edge_attrs_differ``."""
+    import osmnx as ox
+
+    from pipelines.sources import osm
+
+    nodes = "".join(f'<node id="{i}" lat="50.{i:04d}" lon="4.{i * 7:04d}"/>' for i in range(1, 8))
+    ways = (
+        '<way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>'
+        '<way id="2"><nd ref="3"/><nd ref="4"/><tag k="highway" v="residential"/><tag k="maxspeed" v="30"/></way>'
+        '<way id="3"><nd ref="4"/><nd ref="5"/><nd ref="6"/><tag k="highway" v="tertiary"/><tag k="maxspeed" v="30"/></way>'
+        '<way id="4"><nd ref="6"/><nd ref="7"/><tag k="highway" v="tertiary"/><tag k="maxspeed" v="30"/></way>'
+    )
+    path = tmp_path / "tags.osm"
+    path.write_text(osm_xml(nodes + ways), encoding="utf-8")
+    graph = read_street_graph(path)
+    # 3: maxspeed appears; 4: highway changes; 2 and 5 are bends; 6 joins two ways with the same tags
+    assert sorted(graph.nodes) == [1, 3, 4, 7]
+    parsed = osm._parse(path)
+    ways_ = osm._street_ways(parsed)
+    with osm._useful_way_tags(osm.GRAPH_WAY_TAGS):
+        raw = osm._create_graph([osm._overpass_json(parsed, ways_)], bidirectional=False)
+    reference = ox.simplify_graph(raw, edge_attrs_differ=list(osm.SIMPLIFY_SPLIT_TAGS), remove_rings=False)
+    assert sorted(graph.nodes(data=True)) == sorted(reference.nodes(data=True))
+    assert sorted((u, v, sorted((k, str(x)) for k, x in d.items())) for u, v, d in graph.edges(data=True)) == sorted(
+        (u, v, sorted((k, str(x)) for k, x in d.items())) for u, v, d in reference.edges(data=True)
+    )
