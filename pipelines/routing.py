@@ -1042,15 +1042,16 @@ class _NearestSegments:
         if self._vertices is None:
             self._vertices = cKDTree(_points_along(self.geometry, SNAP_STEP_M))
         where = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        if not len(where):
-            return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)), np.zeros(0)
+        if not len(where) or not self._vertices.n:
+            (w, s), d = self.tree.query_nearest(points[where], return_distance=True)
+            return (where[w], s), d
         bound, _ = self._vertices.query(np.column_stack([x[where], y[where]]))
         # within the bound, with a margin for rounding (a point on a segment is at ~0 m)
         hit, seg = self.tree.query(points[where], predicate="dwithin", distance=bound * (1 + 1e-9) + 1e-6)
         dist = shapely.distance(points[where][hit], self.geometry[seg])
         order = np.lexsort((dist, hit))
         hit, seg, dist = hit[order], seg[order], dist[order]
-        first = np.flatnonzero(np.r_[True, hit[1:] != hit[:-1]])
+        first = np.flatnonzero(np.r_[True, hit[1:] != hit[:-1]]) if len(hit) else np.zeros(0, dtype=np.int64)
         alone = np.ones(len(first), dtype=bool)  # the nearest is one segment
         second = first + 1
         has_second = second < len(hit)

@@ -419,6 +419,8 @@ def test_nearest_segments_without_points_or_segments() -> None:
     (which, nearest), found = index.query(shapely.points(np.zeros(0), np.zeros(0)), np.zeros(0), np.zeros(0))
     assert len(which) == len(nearest) == len(found) == 0
     _check_nearest_equals_geos(index, np.array([np.nan]), np.array([np.nan]))
+    empty = _NearestSegments(np.array([shapely.LineString()], dtype=object))  # no vertex at all
+    _check_nearest_equals_geos(empty, np.array([1.0, np.nan]), np.array([2.0, 3.0]))
 
 
 @pytest.mark.realdata
