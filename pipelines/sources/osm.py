@@ -214,8 +214,8 @@ def street_graph(osm: _OsmFile, ways: list[tuple[int, list[int], dict[str, str]]
 
     osmnx builds its graph from the Overpass-like JSON of the ways and their nodes
     (:func:`_overpass_json`: what ``osmnx.graph_from_xml`` makes of a file holding only them,
-    without writing and parsing that file), keeping every component, then
-    ``osmnx.simplify_graph(edge_attrs_differ=SIMPLIFY_SPLIT_TAGS, remove_rings=False)``.
+    without writing and parsing that file), keeping every component, then simplifies it as
+    ``osmnx.simplify_graph(edge_attrs_differ=SIMPLIFY_SPLIT_TAGS, remove_rings=False)`` does.
     """
     with _useful_way_tags(GRAPH_WAY_TAGS):
         graph = _create_graph([_overpass_json(osm, ways)], bidirectional=False)
@@ -250,8 +250,6 @@ def _split_nodes(graph: nx.MultiDiGraph, attrs: Sequence[str]) -> set[int]:
         distinct = pd.Series(values + values, dtype=object).groupby(nodes).nunique(dropna=False)
         split.update(distinct.index[distinct.to_numpy() > 1].tolist())
     return split
-
-
 
 
 def _overpass_json(
