@@ -19,6 +19,7 @@ from pipelines.constants import CRS_WGS84
 from pipelines.grid import cell_centres
 from pipelines.routing import Router
 from pipelines.sparse_times import SparseTimes
+from pipelines.workers import fork_map
 
 # ------------------------------------------------------------------------ travel costs
 
@@ -182,25 +183,28 @@ def travel_time_table(
         :data:`TIME_LIMIT_MIN` on at least one mode, ``inf`` on the modes that do not reach
         it within theirs. The fastest trip on each mode's network (one-way streets
         respected, the cell centre and the district joined to their nearest street) and the
-        length of the shortest drive.
+        length of the shortest drive. The four searches are shared among worker processes
+        (:func:`pipelines.workers.fork_map`).
     """
     cells = np.asarray(cells, dtype="uint64")
     origins = cell_centres(cells)
     targets = districts[["origin_lon", "origin_lat"]].to_numpy(dtype=float)
     n_d = len(targets)
-    costs: dict[str, SparseTimes] = {}
-    for mode in ("walk", "bike", "drive"):
-        router = mode_router(nodes, edges, mode, reverse=True)
-        costs[f"{mode}_min"] = costs_to_destinations(router, origins, targets, 60.0 * TIME_LIMIT_MIN[mode])
-    router = mode_router(nodes, edges, "drive", cost="distance", reverse=True)
     # the shortest drive of a pair within the time limit is no longer than the fastest one,
     # which covers at most (limit x top speed) metres
     drive = edges[edges["mode"] == "drive"] if "mode" in edges.columns else edges
     with np.errstate(divide="ignore", invalid="ignore"):
         speeds = drive["length_m"].to_numpy(float) / drive["travel_time_s"].to_numpy(float)
     top = float(np.nanmax(speeds)) if len(speeds) else 0.0  # metres per second
-    costs["drive_km"] = costs_to_destinations(router, origins, targets, 60.0 * TIME_LIMIT_MIN["drive"] * top)
-    pairs = {name: matrix.triplets() for name, matrix in costs.items()}
+    searches = {f"{mode}_min": (mode, "time", 60.0 * TIME_LIMIT_MIN[mode]) for mode in ("walk", "bike", "drive")}
+    searches["drive_km"] = ("drive", "distance", 60.0 * TIME_LIMIT_MIN["drive"] * top)
+
+    def search(mode: str, cost: str, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        router = mode_router(nodes, edges, mode, cost=cost, reverse=True)
+        return costs_to_destinations(router, origins, targets, cutoff).triplets()
+
+    # four independent searches, shared among the worker processes (each returns its pairs)
+    pairs = dict(zip(searches, fork_map(lambda s: search(*s), list(searches.values())), strict=True))
     timed = [row * n_d + col for name, (row, col, _) in pairs.items() if name != "drive_km"]
     key = distinct(np.concatenate(timed))  # row-major: cell-major, then district
     frame = pd.DataFrame(

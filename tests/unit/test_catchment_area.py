@@ -215,7 +215,7 @@ def test_reached_totals_hand_computed() -> None:
     np.testing.assert_allclose(got, [[10.0, 30.0], [30.0, 40.0]])
 
 
-def test_travel_time_table_is_cell_major_with_every_mode() -> None:
+def test_travel_time_table_is_cell_major_with_every_mode(monkeypatch) -> None:
     nodes, edges = hand_network()
     both = pd.concat([nodes.assign(mode=m) for m in ("walk", "bike", "drive")], ignore_index=True)
     all_edges = pd.concat(
@@ -249,6 +249,12 @@ def test_travel_time_table_is_cell_major_with_every_mode() -> None:
     assert (table["drive_km"] > 0).all() and np.isfinite(
         table.drop(columns=["h3", "district_id"])
     ).all().all()
+    # the four searches run in worker processes by default: one process gives the same table
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    alone = travel_time_table(
+        gpd.GeoDataFrame(both, crs=CRS_WGS84), gpd.GeoDataFrame(all_edges, crs=CRS_WGS84), cells, districts
+    )
+    pd.testing.assert_frame_equal(alone, table, check_exact=True)
 
 
 # ------------------------------------------------------- real network: Wechelderzande (OSM)
