@@ -29,7 +29,6 @@ from pipelines.constants import CRS_WGS84
 from pipelines.districts import CONTAINMENT, assign_districts
 from pipelines.friction import od
 from pipelines.friction.spec import SOURCE_FAMILIES
-from pipelines.routing import Router
 from pipelines.sparse_times import SparseTimes
 
 COLUMNS: dict[str, dict[str, str]] = {
@@ -231,7 +230,6 @@ class Network:
     """Per mode, seconds from every cell to its nearest district (inf beyond the cap)."""
     from_district_bike: SparseTimes
     two_step: dict[str, TwoStepResult]
-    routers: dict[str, Router]
     walk_to_cells: dict[str, SparseTimes]
     walk_to_shops: dict[str, SparseTimes]
 

@@ -27,23 +27,21 @@ from pipelines.friction.families.tourism import TOURISM_WALK_MIN
 from pipelines.friction.inputs import Network, Places, Prepared
 from pipelines.routing import Router
 from pipelines.sparse_times import SparseTimes
+from pipelines.workers import fork_map
 
 WALK_PLACES_S = max(reach.STOP_WALK_S, reach.walk_seconds(PARKING_WALK_M))
 """The longest walk between a cell or a shop and a stop or a car park an indicator reads."""
 
 
-def routers(inputs: Prepared) -> dict[str, Router]:
-    """Routers per mode, and on the reversed bike and drive networks (``<mode>_in``: times
-    *to* a place; walking is symmetric)."""
-    out: dict[str, Router] = {}
-    for mode in ("walk", "bike", "drive"):
-        out[mode] = mode_router(inputs.frames.nodes, inputs.frames.edges, mode)
-        out[f"{mode}_in"] = (
-            out[mode]
-            if mode == "walk"
-            else mode_router(inputs.frames.nodes, inputs.frames.edges, mode, reverse=True)
-        )
-    return out
+ROUTERS = ("walk", "bike_in", "drive_in", "bike")
+"""The routers of the searches: per mode, and on the reversed bike and drive networks
+(``<mode>_in``: times *to* a place; walking is symmetric)."""
+
+
+def _router(inputs: Prepared, name: str) -> Router:
+    """The router ``name`` of :data:`ROUTERS`."""
+    mode = name.removesuffix("_in")
+    return mode_router(inputs.frames.nodes, inputs.frames.edges, mode, reverse=name != mode)
 
 
 def _xy(frame: gpd.GeoDataFrame) -> np.ndarray:
@@ -58,30 +56,42 @@ def _split(times: SparseTimes, sizes: dict[str, int]) -> dict[str, SparseTimes]:
     }
 
 
-def _to_cells(
-    inputs: Prepared, route: dict[str, Router], supply_xy: np.ndarray, cell_xy: np.ndarray
-) -> tuple[dict[str, SparseTimes], dict[str, SparseTimes]]:
-    """Times from every cell to the supply cells per mode, and the walks from stops and car
-    parks to every cell (stacked with the supply cells: one search)."""
-    walk_cap = max(MODE_THRESHOLD_MIN["walk"] * 60.0, WALK_PLACES_S)
-    sizes = {"supply": len(supply_xy), "stops": len(inputs.stops), "parking": len(inputs.parking)}
-    stacked = np.vstack([supply_xy, _xy(inputs.stops), _xy(inputs.parking)])
-    walk = _split(route["walk"].travel_times(stacked, cell_xy, cutoff_s=walk_cap, sparse=True), sizes)
-    to_cells = {"walk": walk.pop("supply")}
-    for mode in ("bike", "drive"):
-        to_cells[mode] = route[f"{mode}_in"].travel_times(
-            supply_xy, cell_xy, cutoff_s=MODE_THRESHOLD_MIN[mode] * 60.0, sparse=True
-        )
-    return to_cells, walk
+def _searches(inputs: Prepared, name: str, supply_xy: np.ndarray, district_xy: np.ndarray, cell_xy: np.ndarray) -> dict[str, object]:
+    """Every search on router ``name`` (built here, in the process that runs them):
+
+    * ``walk``: from the supply cells, stops and car parks to every cell (stacked: one
+      search), from stops, car parks and attractions to the shops inside a district, and
+      every cell's nearest district;
+    * ``bike_in`` / ``drive_in``: from every cell to the supply cells, and every cell's
+      nearest district;
+    * ``bike``: from the districts' cells outwards (delivery rounds).
+
+    ``district_xy``: the supply cells through which a district is reached; nearest
+    districts are reported up to :data:`reach.CELL_TIME_CAP_MIN`.
+    """
+    router = _router(inputs, name)
+    mode = name.removesuffix("_in")
+    if name == "bike":
+        return {"out": router.travel_times(district_xy, cell_xy, cutoff_s=max(DELIVERY_THRESHOLDS_MIN) * 60.0, sparse=True)}
+    found: dict[str, object] = {"nearest": router.nearest_times(district_xy, cell_xy, cutoff_s=reach.CELL_TIME_CAP_MIN * 60.0)}
+    if name == "walk":
+        walk_cap = max(MODE_THRESHOLD_MIN["walk"] * 60.0, WALK_PLACES_S)
+        sizes = {"supply": len(supply_xy), "stops": len(inputs.stops), "parking": len(inputs.parking)}
+        stacked = np.vstack([supply_xy, _xy(inputs.stops), _xy(inputs.parking)])
+        walks = _split(router.travel_times(stacked, cell_xy, cutoff_s=walk_cap, sparse=True), sizes)
+        found |= {"to_cells": walks.pop("supply"), "walk_to_cells": walks, "walk_to_shops": _to_shops(inputs, router)}
+    else:
+        found["to_cells"] = router.travel_times(supply_xy, cell_xy, cutoff_s=MODE_THRESHOLD_MIN[mode] * 60.0, sparse=True)
+    return found
 
 
-def _to_shops(inputs: Prepared, route: dict[str, Router]) -> dict[str, SparseTimes]:
+def _to_shops(inputs: Prepared, walk: Router) -> dict[str, SparseTimes]:
     """Walks from stops, car parks and attractions to the shops inside a district."""
     shop_in = inputs.shops.dropna(subset=["district_id"])
     sizes = {"stops": len(inputs.stops), "parking": len(inputs.parking), "tourism": len(inputs.tourism)}
     places = np.vstack([_xy(inputs.stops), _xy(inputs.parking), _xy(inputs.tourism)])
     limit = max(WALK_PLACES_S, TOURISM_WALK_MIN * 60.0)
-    return _split(route["walk"].travel_times(places, _xy(shop_in), cutoff_s=limit, sparse=True), sizes)
+    return _split(walk.travel_times(places, _xy(shop_in), cutoff_s=limit, sparse=True), sizes)
 
 
 def _district_rows(inputs: Prepared, supply_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,24 +100,6 @@ def _district_rows(inputs: Prepared, supply_cells: np.ndarray) -> tuple[np.ndarr
     row = pd.Series(np.arange(len(supply_cells)), index=supply_cells)
     inside = inside[inside["h3"].isin(row.index)]
     return inside["district_id"].to_numpy(), row.loc[inside["h3"]].to_numpy()
-
-
-def _from_districts(
-    route: dict[str, Router], supply_xy: np.ndarray, cell_xy: np.ndarray, labels: np.ndarray, rows: np.ndarray
-) -> tuple[SparseTimes, dict[str, np.ndarray]]:
-    """Bike times from each district outwards (delivery) and, per mode, the seconds from every
-    cell to its nearest district (up to :data:`reach.CELL_TIME_CAP_MIN`)."""
-    unique = distinct(rows)
-    delivery = max(DELIVERY_THRESHOLDS_MIN) * 60.0
-    out_bike = route["bike"].travel_times(supply_xy[unique], cell_xy, cutoff_s=delivery, sparse=True)
-    cap = reach.CELL_TIME_CAP_MIN * 60.0
-    nearest = {
-        m: route[f"{m}_in"].nearest_times(supply_xy[unique], cell_xy, cutoff_s=cap)
-        for m in ("walk", "bike", "drive")
-    }
-    order = pd.Series(np.arange(len(unique)), index=unique)
-    from_bike = reach.group_min(out_bike.take_rows(order.loc[rows].to_numpy()), labels)[1]
-    return from_bike, nearest
 
 
 def network(inputs: Prepared, places: Places) -> Network:
@@ -119,17 +111,21 @@ def network(inputs: Prepared, places: Places) -> Network:
     or a car park, the longest delivery round): memory grows with the pairs within reach,
     not with the square of the region. The minutes from every cell to its nearest district
     (reported up to :data:`reach.CELL_TIME_CAP_MIN`) come from one search per mode
-    (:meth:`Router.nearest_times`), not from a matrix.
+    (:meth:`Router.nearest_times`), not from a matrix. The searches of each router
+    (:func:`_searches`) are shared among the worker processes
+    (:func:`pipelines.workers.fork_map`).
     """
-    route = routers(inputs)
     cell_xy = reach.cell_centres(inputs.cells["h3"].to_numpy())
     counts = inputs.shops["h3"].value_counts()
     supply_cells = np.array(sorted(set(counts.index) & set(inputs.cells["h3"])), dtype="uint64")
     supply_xy = reach.cell_centres(supply_cells)
-    to_cells, walk = _to_cells(inputs, route, supply_xy, cell_xy)
     labels, rows = _district_rows(inputs, supply_cells)
+    unique = distinct(rows)
+    found = dict(zip(ROUTERS, fork_map(lambda name: _searches(inputs, name, supply_xy, supply_xy[unique], cell_xy), ROUTERS), strict=True))
+    to_cells = {m: found["walk" if m == "walk" else f"{m}_in"]["to_cells"] for m in ("walk", "bike", "drive")}
     to_district = {m: reach.group_min(t.take_rows(rows), labels)[1] for m, t in to_cells.items()}
-    from_bike, nearest = _from_districts(route, supply_xy, cell_xy, labels, rows)
+    order = pd.Series(np.arange(len(unique)), index=unique)
+    from_bike = reach.group_min(found["bike"]["out"].take_rows(order.loc[rows].to_numpy()), labels)[1]
     supply = counts.reindex(supply_cells).to_numpy(float)
     population = inputs.cells["population"].to_numpy(float)
     two_step = {
@@ -142,10 +138,9 @@ def network(inputs: Prepared, places: Places) -> Network:
         district_ids=places.district_ids,
         district_nis=places.district_nis,
         to_district=to_district,
-        nearest_district_s=nearest,
+        nearest_district_s={m: found["walk" if m == "walk" else f"{m}_in"]["nearest"] for m in ("walk", "bike", "drive")},
         from_district_bike=from_bike,
         two_step=two_step,
-        routers=route,
-        walk_to_cells=walk,
-        walk_to_shops=_to_shops(inputs, route),
+        walk_to_cells=found["walk"]["walk_to_cells"],
+        walk_to_shops=found["walk"]["walk_to_shops"],
     )

@@ -165,3 +165,21 @@ def test_crosswalk_conserves_each_sector_and_the_revealed_catchment_runs_without
         pd.testing.assert_frame_equal(before, demo_lake.read("gold", "catchment_comparison"))
     finally:
         aside.rename(path)
+
+
+def test_worker_processes_change_no_table(demo_lake, monkeypatch):
+    """The searches of the travel times and of the friction matrices run in worker processes
+    (the demo ran with the machine's cores): one process computes the same tables."""
+    from assets.gold.catchment import NETWORK
+    from assets.gold.friction import read_static_inputs
+    from pipelines.catchment import build
+    from pipelines.friction.build import build_static
+    from pipelines.workers import WORKERS_ENV
+
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    read = NETWORK.reader(demo_lake).read
+    times = build.travel_times(read("silver.network_nodes"), read("silver.network_edges"), read("gold.h3_cells"), read("gold.districts"))
+    pd.testing.assert_frame_equal(times.frame, demo_lake.read("gold", "travel_times"), check_exact=True, check_dtype=False)
+    static = build_static(read_static_inputs(demo_lake))
+    stored = demo_lake.read("gold", "friction_static")
+    pd.testing.assert_frame_equal(static.rows.reset_index(drop=True), stored.reset_index(drop=True), check_exact=True, check_dtype=False)
