@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from pipelines.constants import CRS_METRIC, CRS_WGS84, GEOMETRY_COLUMN
+from pipelines.workers import fork_map
 
 MODES = ("walk", "bike", "drive")
 
@@ -232,10 +233,10 @@ def drive_speed_kmh(maxspeed: Any, highway: Any) -> float:
 
 
 def mode_networks(graph: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, int]]:
-    """Every mode's network in two tables (``mode`` column) and their sizes per mode."""
+    """Every mode's network in two tables (``mode`` column) and their sizes per mode (the
+    modes are shared among the worker processes: :func:`pipelines.workers.fork_map`)."""
     nodes_all, edges_all, sizes = [], [], {}
-    for mode in MODES:
-        nodes, edges = mode_network(graph, mode)
+    for mode, (nodes, edges) in zip(MODES, fork_map(lambda mode: mode_network(graph, mode), MODES), strict=True):
         nodes_all.append(nodes.assign(mode=mode))
         edges_all.append(edges.assign(mode=mode))
         sizes[f"{mode}_nodes"], sizes[f"{mode}_edges"] = len(nodes), len(edges)

@@ -168,15 +168,21 @@ def test_crosswalk_conserves_each_sector_and_the_revealed_catchment_runs_without
 
 
 def test_worker_processes_change_no_table(demo_lake, monkeypatch):
-    """The searches of the travel times and of the friction matrices run in worker processes
-    (the demo ran with the machine's cores): one process computes the same tables."""
+    """The modes of the street network, the searches of the travel times and of the friction
+    matrices run in worker processes (the demo ran with the machine's cores): one process
+    computes the same tables."""
     from assets.gold.catchment import NETWORK
     from assets.gold.friction import read_static_inputs
     from pipelines.catchment import build
     from pipelines.friction.build import build_static
+    from pipelines.network import mode_networks
+    from pipelines.sources import loaders, osm_extract
     from pipelines.workers import WORKERS_ENV
 
     monkeypatch.setenv(WORKERS_ENV, "1")
+    bbox = tuple(float(v) for v in demo_lake.read("silver", "communes").total_bounds)
+    graph = osm_extract.read_street_graph(loaders.osm_file(demo_lake.landing), bbox=bbox)
+    pd.testing.assert_frame_equal(mode_networks(graph)[1], demo_lake.read("silver", "network_edges"), check_exact=True, check_dtype=False)
     read = NETWORK.reader(demo_lake).read
     times = build.travel_times(read("silver.network_nodes"), read("silver.network_edges"), read("gold.h3_cells"), read("gold.districts"))
     pd.testing.assert_frame_equal(times.frame, demo_lake.read("gold", "travel_times"), check_exact=True, check_dtype=False)
