@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from pipelines.catchment.area import ISOCHRONE_MINUTES
 from pipelines.catchment.model import TIER_SHARES
 from pipelines.results import Check
+from pipelines.workers import fork_map
 
 DRIVE_REACH_MIN = 0.95
 """Share of the cells that must reach a district within a 30-minute drive for
@@ -33,8 +35,10 @@ def isochrone_checks(frame: pd.DataFrame, n_districts: int) -> list[Check]:
     """``complete`` (every district x mode x cutoff, non-empty valid polygons) and ``nested``
     (population, workers and area never shrink as the cutoff grows)."""
     expected = n_districts * sum(len(m) for m in ISOCHRONE_MINUTES.values())
-    geoms = frame.geometry
-    ok_geom = bool(geoms.is_valid.all() and (~geoms.is_empty).all())
+    geoms = frame.geometry.to_numpy()
+    # GEOS's validity test of region-size polygons (thousands of holes) is shared among the
+    # worker processes
+    ok_geom = bool(all(fork_map(shapely.is_valid, list(geoms))) and not shapely.is_empty(geoms).any())
     grow = frame.groupby(["district_id", "mode"])[["population", "workers", "area_km2"]].diff().fillna(0)
     return [
         Check("complete", bool(len(frame) == expected and ok_geom), {"rows": len(frame), "expected": expected}),

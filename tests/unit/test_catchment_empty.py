@@ -143,3 +143,26 @@ def test_an_empty_tier_table_fails_when_districts_exist() -> None:
 
     assert tier_checks(pd.DataFrame(), districts=0)[0].passed
     assert not tier_checks(pd.DataFrame(), districts=2)[0].passed
+
+
+def test_isochrone_checks_fail_on_an_invalid_an_empty_or_a_shrinking_polygon() -> None:
+    from pipelines.catchment.area import ISOCHRONE_MINUTES
+    from pipelines.catchment.checks import isochrone_checks
+
+    rows = [(m, c) for m, cutoffs in ISOCHRONE_MINUTES.items() for c in cutoffs] * 40  # 40 districts
+    frame = gpd.GeoDataFrame(
+        {"district_id": np.repeat([f"D{i:02d}" for i in range(40)], len(rows) // 40),
+         "mode": [m for m, _ in rows], "minutes": [c for _, c in rows],
+         "population": [float(c) for _, c in rows], "workers": 0.0, "area_km2": [c / 10 for _, c in rows]},
+        geometry=[shapely.box(0, 0, c / 1000, c / 1000) for _, c in rows], crs=CRS_WGS84,
+    )
+    passed = {c.name: c.passed for c in isochrone_checks(frame, 40)}
+    assert passed == {"complete": True, "nested": True}
+    bow_tie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])  # self-intersecting: invalid
+    for bad in (bow_tie, shapely.Polygon()):
+        broken = frame.copy()
+        broken.loc[len(frame) - 5, "geometry"] = bad  # among the last: found in a worker's share
+        assert {c.name: c.passed for c in isochrone_checks(broken, 40)} == {"complete": False, "nested": True}
+    shrinking = frame.copy()
+    shrinking.loc[2, "population"] = 0.0  # walk 15 min reaches fewer people than 10 min
+    assert {c.name: c.passed for c in isochrone_checks(shrinking, 40)} == {"complete": True, "nested": False}
