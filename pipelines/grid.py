@@ -58,10 +58,14 @@ def cell_areas_m2(cells: np.ndarray) -> np.ndarray:
 
 
 def cell_polygons(cells: np.ndarray) -> gpd.GeoSeries:
-    """Hexagon (or pentagon) boundaries of cells, EPSG:4326."""
+    """Hexagon (or pentagon) boundaries of cells, EPSG:4326 (the polygons built in bulk)."""
     rings = [h3.cell_to_boundary(h3.int_to_str(int(c))) for c in cells]
-    polys = [shapely.Polygon([(lng, lat) for lat, lng in ring]) for ring in rings]
-    return gpd.GeoSeries(polys, crs=CRS_WGS84)
+    if not rings:
+        return gpd.GeoSeries([], crs=CRS_WGS84)
+    sizes = np.fromiter(map(len, rings), dtype=np.intp, count=len(rings))
+    latlng = np.array([point for ring in rings for point in ring], dtype=float)
+    closed = shapely.linearrings(latlng[:, ::-1], indices=np.repeat(np.arange(len(rings)), sizes))
+    return gpd.GeoSeries(shapely.polygons(closed), crs=CRS_WGS84)
 
 
 def covering_cells(geometry: shapely.Geometry, res: int = H3_RESOLUTION) -> np.ndarray:

@@ -90,3 +90,16 @@ def test_real_communes_liege_herstal(realdata):
     covered = (cells["area_m2"] * cells["territory_share"]).sum()
     assert covered == pytest.approx(metric.area.sum(), rel=0.01)
     assert set(cells["nis"].astype(str)) == {"62063", "62051"}
+
+
+def test_cell_polygons_are_h3s_boundaries_vertex_for_vertex() -> None:
+    # hexagons near Namur, and the children of a pentagon (cells of 5 to 10 vertices)
+    cells = [h3.latlng_to_cell(50.46 + 0.01 * i, 4.86, 9) for i in range(20)]
+    cells += h3.cell_to_children(h3.get_pentagons(3)[0], 5)
+    ints = np.array([h3.str_to_int(c) for c in cells], dtype="uint64")
+    got = grid.cell_polygons(ints)
+    expected = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    assert got.crs == "EPSG:4326"
+    assert shapely.equals_exact(got.values, np.array(expected, dtype=object), tolerance=0).all()
+    assert set(shapely.get_num_coordinates(got.values)) > {7}  # hexagons and longer rings
+    assert grid.cell_polygons(np.array([], dtype="uint64")).empty
