@@ -18,6 +18,7 @@ import shapely
 
 from pipelines.arrays import distinct
 from pipelines.constants import CRS_METRIC, CRS_WGS84, H3_RESOLUTION, H3_ROLLUPS
+from pipelines.workers import fork_map
 
 
 def latlng_to_cells(lat: Sequence[float], lon: Sequence[float], res: int = H3_RESOLUTION) -> np.ndarray:
@@ -77,6 +78,11 @@ def covering_cells(geometry: shapely.Geometry, res: int = H3_RESOLUTION) -> np.n
     return distinct(np.array([h3.str_to_int(c) for c in cells], dtype="uint64"))
 
 
+INTERSECTIONS_PER_PIECE = 5_000
+"""Cells on a zone's boundary are intersected with it in pieces of this many pairs, shared
+among the worker processes (:func:`pipelines.workers.fork_map`)."""
+
+
 def _intersection_areas(
     cells_metric: gpd.GeoSeries, zones_metric: gpd.GeoSeries
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,7 +98,11 @@ def _intersection_areas(
     cells, zones = cells_metric.values[cell_idx], zones_metric.values[zone_idx]
     areas = np.empty(len(cell_idx))
     areas[inside] = shapely.area(cells[inside])
-    areas[~inside] = shapely.area(shapely.intersection(cells[~inside], zones[~inside]))
+    cut_cells, cut_zones = cells[~inside], zones[~inside]
+    pieces = [slice(i, i + INTERSECTIONS_PER_PIECE) for i in range(0, len(cut_cells), INTERSECTIONS_PER_PIECE)]
+    areas[~inside] = np.concatenate(
+        [np.empty(0), *fork_map(lambda s: shapely.area(shapely.intersection(cut_cells[s], cut_zones[s])), pieces)]
+    )
     keep = areas > 0
     return cell_idx[keep], zone_idx[keep], areas[keep]
 

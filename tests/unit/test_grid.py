@@ -1,6 +1,7 @@
 import geopandas as gpd
 import h3
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -103,3 +104,16 @@ def test_cell_polygons_are_h3s_boundaries_vertex_for_vertex() -> None:
     assert shapely.equals_exact(got.values, np.array(expected, dtype=object), tolerance=0).all()
     assert set(shapely.get_num_coordinates(got.values)) > {7}  # hexagons and longer rings
     assert grid.cell_polygons(np.array([], dtype="uint64")).empty
+
+
+def test_boundary_intersections_in_worker_processes_equal_one_process(monkeypatch) -> None:
+    from pipelines.workers import WORKERS_ENV
+
+    communes, sectors = _two_communes()
+    monkeypatch.setattr(grid, "INTERSECTIONS_PER_PIECE", 7)  # many pieces: both processes work
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    shared = grid.territory_cells(communes, sectors)
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    alone = grid.territory_cells(communes, sectors)
+    pd.testing.assert_frame_equal(shared, alone, check_exact=True)
+    assert shared["population"].sum() == pytest.approx(13_000, rel=1e-12)
