@@ -36,7 +36,6 @@ from pipelines.canvas.scorecard import (
 )
 from pipelines.exports import csv_bytes
 from pipelines.lake import table_bytes
-from pipelines.workers import beside
 
 
 def _empty_geo() -> gpd.GeoDataFrame:
@@ -162,16 +161,9 @@ def build_exports(inputs: report.ReportInputs) -> dict[str, bytes]:
     (``canvas_scorecard.csv``), the styled GeoPackage ``canvas.gpkg`` (scorecard, districts,
     catchment tiers, footfall and friction cells, French titles, QGIS styles) and the
     scorecard layer alone as GeoParquet and styled GeoPackage (``canvas_scorecard.parquet``,
-    ``canvas_scorecard.gpkg``). Bytes only: the caller writes them. The layer files are
-    built in a forked child while the reports render (:func:`pipelines.workers.beside`)."""
-    inputs.prepare()  # the layers are drawn from the prepared (metric) tables, as the maps
-    layers, files = beside(lambda: layer_files(inputs), lambda: report.render_reports(inputs))
-    return files | layers
-
-
-def layer_files(inputs: report.ReportInputs) -> dict[str, bytes]:
-    """The scorecard CSV and the styled layers of :func:`build_exports`."""
-    files = {"canvas_scorecard.csv": csv_bytes(qgis.scorecard_csv(inputs.canvas), encoding="utf-8")}
+    ``canvas_scorecard.gpkg``). Bytes only: the caller writes them."""
+    files = report.render_reports(inputs)
+    files["canvas_scorecard.csv"] = csv_bytes(qgis.scorecard_csv(inputs.canvas), encoding="utf-8")
     layers = styled_layers(inputs)
     files["canvas.gpkg"] = qgis.styled_gpkg(layers)
     scorecard = layers[0]
