@@ -122,7 +122,8 @@ def network(inputs: Prepared, places: Places) -> Network:
     labels, rows = _district_rows(inputs, supply_cells)
     unique = distinct(rows)
     found = dict(zip(ROUTERS, fork_map(lambda name: _searches(inputs, name, supply_xy, supply_xy[unique], cell_xy), ROUTERS), strict=True))
-    to_cells = {m: found["walk" if m == "walk" else f"{m}_in"]["to_cells"] for m in ("walk", "bike", "drive")}
+    towards = {"walk": found["walk"], "bike": found["bike_in"], "drive": found["drive_in"]}  # times to a place
+    to_cells = {m: found_m["to_cells"] for m, found_m in towards.items()}
     to_district = {m: reach.group_min(t.take_rows(rows), labels)[1] for m, t in to_cells.items()}
     order = pd.Series(np.arange(len(unique)), index=unique)
     from_bike = reach.group_min(found["bike"]["out"].take_rows(order.loc[rows].to_numpy()), labels)[1]
@@ -138,7 +139,7 @@ def network(inputs: Prepared, places: Places) -> Network:
         district_ids=places.district_ids,
         district_nis=places.district_nis,
         to_district=to_district,
-        nearest_district_s={m: found["walk" if m == "walk" else f"{m}_in"]["nearest"] for m in ("walk", "bike", "drive")},
+        nearest_district_s={m: found_m["nearest"] for m, found_m in towards.items()},
         from_district_bike=from_bike,
         two_step=two_step,
         walk_to_cells=found["walk"]["walk_to_cells"],
