@@ -26,6 +26,7 @@ the bucket for new or changed files.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import functools
 import hashlib
@@ -193,6 +194,26 @@ def latest_days(days: list[str], n: int) -> list[str]:
     newest = dt.date.fromisoformat(max(days))
     first = (newest - dt.timedelta(days=n - 1)).isoformat()
     return sorted(d for d in days if d >= first)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Give the memory freed so far back to the system: Arrow's pool (mimalloc) and glibc's
+    heap. A step writes its tables once its work is done; without this the process keeps the
+    high-water mark of every step, and the next one starts from it (after ``access`` at 262
+    communes: 3,280 MB resident, 935 MB once released). Each write calls it."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def write_atomic(target: Target, writer: Callable[[Path], None]) -> Target:
@@ -371,12 +392,16 @@ class Lake:
     # reading and writing
 
     def write(self, frame: pd.DataFrame, layer: str, name: str, day: str | None = None) -> Target:
-        return write_table(frame, self.table_path(layer, name, day))
+        target = write_table(frame, self.table_path(layer, name, day))
+        release_memory()
+        return target
 
     def write_with(self, writer: Callable[[Path], None], layer: str, name: str, day: str | None = None) -> Target:
         """Let ``writer`` write the table's Parquet file itself (streamed, in bounded memory),
         atomically, onto the table's place (a folder or object storage)."""
-        return write_atomic(self.table_path(layer, name, day), writer)
+        target = write_atomic(self.table_path(layer, name, day), writer)
+        release_memory()
+        return target
 
     def read(self, layer: str, name: str, day: str | None = None) -> pd.DataFrame:
         return read_table(self.table_path(layer, name, day))

@@ -152,3 +152,19 @@ def test_latest_days_are_calendar_days_up_to_the_newest():
     assert latest_days(days, 1) == ["2026-03-28"]
     assert latest_days(days, 10_000) == days
     assert latest_days([], 28) == [] and latest_days(days, 0) == []
+
+
+def test_every_write_gives_freed_memory_back(tmp_path, monkeypatch):
+    import platform
+
+    import pipelines.lake as lake_module
+
+    calls = []
+    monkeypatch.setattr(lake_module, "release_memory", lambda: calls.append(1))
+    lk = Lake(tmp_path)
+    lk.write(pd.DataFrame({"a": [1, 2]}), "silver", "numbers")
+    lk.write_with(lambda path: pd.DataFrame({"a": [3]}).to_parquet(path), "silver", "more")
+    assert len(calls) == 2 and lk.read("silver", "more")["a"].tolist() == [3]
+    monkeypatch.undo()  # the real one: glibc's malloc_trim where the C library is glibc
+    assert (lake_module._malloc_trim() is not None) == (platform.libc_ver()[0] == "glibc")
+    assert lake_module.release_memory() is None
