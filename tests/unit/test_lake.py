@@ -168,3 +168,18 @@ def test_every_write_gives_freed_memory_back(tmp_path, monkeypatch):
     monkeypatch.undo()  # the real one: glibc's malloc_trim where the C library is glibc
     assert (lake_module._malloc_trim() is not None) == (platform.libc_ver()[0] == "glibc")
     assert lake_module.release_memory() is None
+
+
+def test_memory_is_released_at_most_once_a_second(monkeypatch):
+    import pipelines.lake as lake_module
+
+    trims = []
+    monkeypatch.setattr(lake_module, "_malloc_trim", lambda: trims.append)
+    monkeypatch.setattr(lake_module, "_released_at", [float("-inf")])
+    clock = [1000.0]
+    monkeypatch.setattr(lake_module.time, "monotonic", lambda: clock[0])
+    for _ in range(5):  # a burst of daily files: one release
+        lake_module.release_memory()
+    clock[0] += lake_module.RELEASE_EVERY_S
+    lake_module.release_memory()
+    assert trims == [0, 0]
