@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -425,6 +425,7 @@ class Router:
             else (np.zeros(0, dtype=np.int64),) * 2
         )
         places = None if dests is None else _Places(dests)
+        index = np.int32 if shape[1] < 2**31 else np.int64  # the column numbers kept
         pairs = self._node_pairs(origins, limit) if dests is None and np.isfinite(limit) else None
         if pairs is not None:
             row, col, seconds = pairs
@@ -448,17 +449,19 @@ class Router:
                 if not within.all():
                     r, c, seconds = r[within], c[within], seconds[within]
                 cols = c if search.keep is None else search.keep[c]
-                blocks.append((rows, np.bincount(r, minlength=len(rows)), cols, seconds))
+                blocks.append((rows, np.bincount(r, minlength=len(rows)), cols.astype(index), seconds))
                 continue
-            if dests is None:
-                cols, block = search.cols, search.times[:, :-1]
-            else:
-                cols, block = self._batch_to_points(origins, search, dests, places, (same_i, same_j))
-            if out is not None:
-                out[np.ix_(rows, cols)] = block
-                continue
-            r, c = np.nonzero(block <= limit)
-            blocks.append((rows, np.bincount(r, minlength=len(rows)), cols[c], block[r, c]))
+            parts = (
+                [(rows, search.cols, search.times[:, :-1])]
+                if dests is None
+                else self._batch_to_points(origins, search, dests, places, (same_i, same_j))
+            )
+            for rows, cols, block in parts:
+                if out is not None:
+                    out[np.ix_(rows, cols)] = block
+                    continue
+                r, c = np.nonzero(block <= limit)
+                blocks.append((rows, np.bincount(r, minlength=len(rows)), cols[c].astype(index), block[r, c]))
         if out is None:
             return SparseTimes.from_row_blocks(blocks, shape)
         if cutoff_s is not None:
@@ -509,13 +512,13 @@ class Router:
             same = _same_points(origins_lonlat, places_lonlat)
             places = _Places(dests)
             for search in self._batches(origins, float(cutoffs.max())):
-                cols, block = self._batch_to_points(origins, search, dests, places, same)
-                for k, cutoff in enumerate(cutoffs):
-                    within = block <= cutoff
-                    if weights is None:  # a count: no float copy of the block, no product
-                        out[search.rows, k, 0] = np.count_nonzero(within, axis=1)
-                    else:
-                        out[search.rows, k] = within.astype(float) @ matrix[cols]
+                for rows, cols, block in self._batch_to_points(origins, search, dests, places, same):
+                    for k, cutoff in enumerate(cutoffs):
+                        within = block <= cutoff
+                        if weights is None:  # a count: no float copy of the block, no product
+                            out[rows, k, 0] = np.count_nonzero(within, axis=1)
+                        else:
+                            out[rows, k] = within.astype(float) @ matrix[cols]
         return out[:, :, 0] if w.ndim == 1 else out
 
     def _batch_to_points(
@@ -525,11 +528,14 @@ class Router:
         dests: SnappedPoints,
         places: _Places,
         same: tuple[np.ndarray, np.ndarray],
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(destination columns, times) of a batch: only the destinations in the cells the
-        batch can reach (cutoff x top speed around its origins) with an end of their street
-        reached, or on the street of an origin, so the work follows the reached area, not
-        the whole territory."""
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(origin rows, destination columns, times) of a batch, in blocks of its rows of at
+        most ``MAX_BATCH_CELLS`` times: only the destinations in the cells the batch can reach
+        (cutoff x top speed around its origins) with an end of their street reached, or on
+        the street of an origin, so the work follows the reached area, not the whole
+        territory. A batch of the whole network reaches more destinations than it has nodes
+        (184,075 cells against 35,426 drive nodes at 262 communes): whole, its block and the
+        temporaries of the sums held about 1 GB."""
         rows = search.rows
         inside = places.near(search)
         da, db = search.local(dests.a[inside]), search.local(dests.b[inside])
@@ -540,9 +546,15 @@ class Router:
         forced[same[1][here]] = True
         near |= forced[inside]
         cols = inside[near]
-        block = self._to_points(origins, search, dests.take(cols), da[near], db[near])
-        block[pd.Index(rows).get_indexer(same[0][here]), np.searchsorted(cols, same[1][here])] = 0.0
-        return cols, block
+        targets, da, db = dests.take(cols), da[near], db[near]
+        step = max(1, MAX_BATCH_CELLS // max(len(cols), 1))
+        for first in range(0, len(rows), step):
+            part = slice(first, first + step)
+            sub = replace(search, rows=rows[part], dist=search.dist[part], access=search.access[part])
+            block = self._to_points(origins, sub, targets, da, db)
+            zero = here & np.isin(same[0], sub.rows)
+            block[pd.Index(sub.rows).get_indexer(same[0][zero]), np.searchsorted(cols, same[1][zero])] = 0.0
+            yield sub.rows, cols, block
 
     def _batches(self, origins: SnappedPoints, limit: float, *, edges: bool = False) -> Iterator[_Search]:
         """Search the snapped origins in batches of neighbours, each on the part of the

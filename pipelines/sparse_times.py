@@ -77,7 +77,7 @@ class SparseTimes:
         indptr = np.zeros(len(rows) + 2, dtype=np.int64)  # + one empty row for absent rows
         np.cumsum(counts, out=indptr[1 : len(rows) + 1])
         indptr[-1] = indptr[-2]
-        index = cols.astype(np.int32 if shape[1] < 2**31 else np.int64)
+        index = cols.astype(np.int32 if shape[1] < 2**31 else np.int64, copy=False)
         stacked = sp.csr_matrix((seconds, index, indptr), shape=(len(rows) + 1, shape[1]))
         if len(rows) == shape[0] and (len(rows) < 2 or (rows[1:] > rows[:-1]).all()):
             # every row, in order: nothing to move

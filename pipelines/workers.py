@@ -132,8 +132,8 @@ def _start(fn: Callable[[Any], Any], items: Sequence[Any], share: list[range]) -
                 code = 0
             except BaseException as error:  # noqa: BLE001  (sent to the parent, raised there)
                 payload = _portable(error)
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            with os.fdopen(write, "wb") as pipe:  # streamed: no copy of the whole payload
+                pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             os._exit(code)
     os.close(write)
@@ -141,17 +141,27 @@ def _start(fn: Callable[[Any], Any], items: Sequence[Any], share: list[range]) -
 
 
 def _collect(child: tuple[int, int, list[range]]) -> dict[int, list[Any]] | BaseException | None:
-    """The child's results, its exception, or None when it died without sending them."""
+    """The child's results, its exception, or None when it died without sending them.
+
+    The results are unpickled as they arrive (protocol 5: an array's bytes are read straight
+    into its buffer), never held whole as bytes beside them: the travel times of the
+    262-commune region send 19 M pairs (310 MB) this way."""
     pid, read, _ = child
     with os.fdopen(read, "rb") as pipe:
-        data = pipe.read()
+        sent = bool(pipe.peek(1))
+        try:
+            got: Any = pickle.load(pipe) if sent else None
+        except Exception:  # noqa: BLE001  (cut short: the child was killed while writing)
+            got = _UNREADABLE
+            while pipe.read(1 << 20):  # drain, so that a child still writing can end
+                pass
     _, status = os.waitpid(pid, 0)
-    if not data:
-        return None
-    try:
-        return pickle.loads(data)
-    except Exception:  # noqa: BLE001  (cut short: the child was killed while writing)
+    if got is _UNREADABLE:
         return None if os.WIFSIGNALED(status) else WorkerError(f"worker process {pid} sent results that could not be read")
+    return got
+
+
+_UNREADABLE = object()
 
 
 def _portable(error: BaseException) -> BaseException:

@@ -199,24 +199,29 @@ def travel_time_table(
     searches = {f"{mode}_min": (mode, "time", 60.0 * TIME_LIMIT_MIN[mode]) for mode in ("walk", "bike", "drive")}
     searches["drive_km"] = ("drive", "distance", 60.0 * TIME_LIMIT_MIN["drive"] * top)
 
-    def search(mode: str, cost: str, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def search(mode: str, cost: str, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+        """(cell x n_districts + district, cost) of the pairs within ``cutoff``: the key of
+        the table's order, computed where the search ran (the pairs travel back once)."""
         router = mode_router(nodes, edges, mode, cost=cost, reverse=True)
-        return costs_to_destinations(router, origins, targets, cutoff).triplets()
+        found = router.travel_times(targets, origins, cutoff_s=cutoff, sparse=True).matrix  # district x cell
+        district = np.repeat(np.arange(n_d, dtype=np.int64), np.diff(found.indptr))
+        return found.indices.astype(np.int64) * n_d + district, found.data
 
     # four independent searches, shared among the worker processes (each returns its pairs)
     pairs = dict(zip(searches, fork_map(lambda s: search(*s), list(searches.values())), strict=True))
-    timed = [row * n_d + col for name, (row, col, _) in pairs.items() if name != "drive_km"]
-    key = distinct(np.concatenate(timed))  # row-major: cell-major, then district
+    key = distinct(np.concatenate([k for name, (k, _) in pairs.items() if name != "drive_km"]))  # cell-major
     frame = pd.DataFrame(
         {"h3": cells[key // max(n_d, 1)], "district_id": districts["district_id"].to_numpy()[key % max(n_d, 1)]}
     )
     scale = {"walk_min": 60.0, "bike_min": 60.0, "drive_min": 60.0, "drive_km": 1000.0}
-    for name, (row, col, value) in pairs.items():
-        at = np.minimum(np.searchsorted(key, row * n_d + col), max(len(key) - 1, 0))
-        hit = key[at] == row * n_d + col if len(key) else np.zeros(0, dtype=bool)
+    for name in list(pairs):
+        found, value = pairs.pop(name)  # each search's pairs freed once read
+        at = np.minimum(np.searchsorted(key, found), max(len(key) - 1, 0))
+        hit = key[at] == found if len(key) else np.zeros(0, dtype=bool)
         out = np.full(len(key), np.inf)
         out[at[hit]] = value[hit] / scale[name]
         frame[name] = out
+        del found, value, at, hit
     return frame
 
 

@@ -184,6 +184,27 @@ def test_small_batches_give_the_reference_times(monkeypatch) -> None:
     assert_same(new, old, origins, np.vstack([dests, origins[:10]]))  # identical points: 0 s
 
 
+def test_destinations_in_blocks_of_rows_give_the_reference_times(monkeypatch) -> None:
+    """More destinations than nodes (the region's cells against its drive nodes): a batch's
+    times to them come in blocks of rows of at most ``MAX_BATCH_CELLS``, the same floats."""
+    nodes, edges = random_network(6)
+    new = Router.from_network(nodes, edges)
+    old = ReferenceRouter.of(new)
+    monkeypatch.setattr(routing, "MAX_BATCH_CELLS", 4 * (len(nodes) + 1))  # 4 origins per batch
+    origins, dests = random_points(nodes, 30, 13), random_points(nodes, 3 * len(nodes), 14)
+    dests[:6] = origins[:6]  # identical points: 0 s, in several blocks
+    shapes = []
+    to_points = Router._to_points
+    monkeypatch.setattr(Router, "_to_points", lambda self, *a: shapes.append((out := to_points(self, *a)).shape) or out)
+    assert_same(new, old, origins, dests)
+    assert all(rows * cols <= routing.MAX_BATCH_CELLS or rows == 1 for rows, cols in shapes)
+    assert max(cols for _, cols in shapes) > len(nodes) + 1  # so fewer rows than the batch's 4
+    counts = new.totals_within(origins, dests, [120.0, 600.0])
+    for k, cutoff in enumerate([120.0, 600.0]):
+        want = old.travel_times(origins, dests, cutoff_s=cutoff, sparse=True).totals_within(np.ones(len(dests)), cutoff)
+        np.testing.assert_array_equal(counts[:, k], want)
+
+
 def test_a_zero_time_street_with_length_turns_the_box_off() -> None:
     nodes, edges = random_network(5, n=120)
     edges.loc[edges.index[0], "travel_time_s"] = 0.0
