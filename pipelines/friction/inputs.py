@@ -222,7 +222,6 @@ class Network:
 
     supply_cells: np.ndarray
     supply: np.ndarray
-    to_cells: dict[str, SparseTimes]
     district_ids: np.ndarray
     district_nis: np.ndarray
     to_district: dict[str, SparseTimes]

@@ -38,6 +38,29 @@ def test_triplets_keep_the_minimum_of_duplicates() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+def test_row_blocks_in_any_order_give_the_matrix(seed: int) -> None:
+    """Blocks of whole rows, shuffled, some rows in no block, an empty block: the same CSR
+    arrays as from the triplets, and the list of blocks is emptied."""
+    dense = _random_times(seed)
+    dense[[3, 17]] = INF  # rows reached nowhere
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(np.setdiff1d(np.arange(dense.shape[0]), [5, 30]))  # 5, 30: in no block
+    blocks = [(np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0, dtype=np.int32), np.zeros(0))]
+    for rows in np.array_split(order, 7):
+        r, c = np.nonzero(np.isfinite(dense[rows]))
+        blocks.append((rows, np.bincount(r, minlength=len(rows)), c.astype(np.int32), dense[rows][r, c]))
+    got = SparseTimes.from_row_blocks(blocks, dense.shape).matrix
+    want = dense.copy()
+    want[[5, 30]] = INF
+    want = SparseTimes.from_dense(want).matrix
+    assert blocks == []
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)
+    assert got.data.dtype == np.float64 and (got.data == 0).any()  # zero times kept
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_queries_equal_the_dense_computation(seed: int) -> None:
     dense = _random_times(seed)
     sparse = SparseTimes.from_dense(dense)
@@ -59,6 +82,29 @@ def test_queries_equal_the_dense_computation(seed: int) -> None:
     np.testing.assert_array_equal(sparse.to_dense(), dense)
 
 
+@pytest.mark.parametrize("budget", [1, 25, 10**9])
+def test_group_min_of_chosen_rows_a_few_groups_at_a_time(budget: int, monkeypatch) -> None:
+    """Rows picked with repeats (a shop cell in two districts), groups reduced a few at a
+    time (``budget`` pairs: one group per piece, several, all at once): the dense minima."""
+    import pipelines.sparse_times as st
+
+    monkeypatch.setattr(st, "GROUP_MIN_PAIRS", budget)
+    dense = _random_times(6, (30, 50))
+    dense[4] = INF  # a row reaching nothing, alone in its group
+    rng = np.random.default_rng(6)
+    rows = np.concatenate([rng.integers(0, 30, 40), [4]])
+    labels = np.concatenate([rng.choice(["d1", "d2", "d3", "d4", "d5"], 40), ["d0"]])
+    groups, best = SparseTimes.from_dense(dense).group_min(labels, rows=rows)
+    assert groups.tolist() == ["d0", "d1", "d2", "d3", "d4", "d5"]
+    want = np.vstack([dense[rows[labels == g]].min(axis=0) for g in groups])
+    np.testing.assert_array_equal(best.to_dense(), want)
+    assert best.nnz == np.isfinite(want).sum()  # no pair stored twice
+    whole = SparseTimes.from_dense(dense).take_rows(rows).group_min(labels)[1].matrix
+    np.testing.assert_array_equal(best.matrix.indptr, whole.indptr)
+    np.testing.assert_array_equal(best.matrix.indices, whole.indices)
+    np.testing.assert_array_equal(best.matrix.data, whole.data)
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_two_step_fca_sparse_equals_dense(seed: int) -> None:
     dense = _random_times(seed, (50, 12))  # residents x suppliers
@@ -70,6 +116,15 @@ def test_two_step_fca_sparse_equals_dense(seed: int) -> None:
     np.testing.assert_allclose(b.ratios, a.ratios)
     assert b.served_supply == pytest.approx(a.served_supply)
     assert (pop * b.accessibility).sum() == pytest.approx(b.served_supply)  # conservation
+    # given supplier-major (as a search from the shops returns it): sparse, the same floats
+    c = two_step_fca(pop, supply, as_sparse(dense.T), 900.0, suppliers_first=True)
+    np.testing.assert_array_equal(c.accessibility, b.accessibility)
+    np.testing.assert_array_equal(c.ratios, b.ratios)
+    assert c.served_supply == b.served_supply
+    c = two_step_fca(pop, supply, dense.T, 900.0, suppliers_first=True)  # dense: BLAS sums
+    np.testing.assert_allclose(c.accessibility, a.accessibility, rtol=1e-12)
+    with pytest.raises(ValueError, match="suppliers x residents"):
+        two_step_fca(pop, supply, as_sparse(dense), 900.0, suppliers_first=True)
 
 
 @pytest.mark.realdata

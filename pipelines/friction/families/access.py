@@ -87,7 +87,7 @@ def shop_access(
         ``accessibility`` is shops per inhabitant (x 1,000 for shops per 1,000); the
         conservation law ``sum P_i A_i = served_supply`` holds.
     """
-    return two_step_fca(population, supply, as_sparse(supply_times).T, threshold_min * 60.0)
+    return two_step_fca(population, supply, as_sparse(supply_times), threshold_min * 60.0, suppliers_first=True)
 
 
 def _mode_rows(ctx: Context, mode: str, minutes: float) -> list[pd.DataFrame]:
