@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -71,20 +72,16 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], processes: int | No
     chunks = _chunks(len(items), n)
     shares = [chunks[w::n] for w in range(n)]  # interleaved: each process gets early and late pieces
     children = [_start(fn, items, share) for share in shares[1:]]
+    receivers = [_Receiver(*child) for child in children]  # threads started once every child is forked
     results: dict[int, list[Any]] = {}
     try:
         for chunk in shares[0]:
             results[chunk.start] = [fn(items[i]) for i in chunk]
     finally:
-        collected = [_collect(child) for child in children]
-    for child, got in zip(children, collected, strict=True):
-        if isinstance(got, BaseException):
-            raise got
-        if got is None:
-            log.warning("worker process %d died before returning its results: computing its %d pieces in this process",
-                        child[0], sum(len(c) for c in child[2]))
-            got = {chunk.start: [fn(items[i]) for i in chunk] for chunk in child[2]}
-        results.update(got)
+        for receiver in receivers:
+            receiver.join()
+    for receiver in receivers:
+        results.update(receiver.outcome(fn, items))
     return [value for start in sorted(results) for value in results[start]]
 
 
@@ -99,17 +96,12 @@ def beside(background: Callable[[], Any], here: Callable[[], Any]) -> tuple[Any,
     """
     if workers() < 2 or not _can_fork():
         return background(), here()
-    child = _start(lambda _: background(), [None], [range(1)])
+    receiver = _Receiver(*_start(lambda _: background(), [None], [range(1)]))
     try:
         mine = here()
     finally:
-        got = _collect(child)
-    if isinstance(got, BaseException):
-        raise got
-    if got is None:
-        log.warning("worker process %d died before returning its result: computing it in this process", child[0])
-        return background(), mine
-    return got[0][0], mine
+        receiver.join()
+    return receiver.outcome(lambda _: background(), [None])[0][0], mine
 
 
 def _chunks(count: int, n: int) -> list[range]:
@@ -118,7 +110,11 @@ def _chunks(count: int, n: int) -> list[range]:
 
 
 def _start(fn: Callable[[Any], Any], items: Sequence[Any], share: list[range]) -> tuple[int, int, list[range]]:
-    """Fork a child computing ``share``; ``(pid, read end of its pipe, share)``."""
+    """Fork a child computing ``share``; ``(pid, read end of its pipe, share)``.
+
+    The child sends each chunk's results as soon as they are computed (``(start, results)``,
+    pickled straight into the pipe, protocol 5) and frees them: it never holds its whole
+    share's results, nor a copy of them as bytes. An exception is sent as ``(None, error)``."""
     read, write = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # not written twice by the child
@@ -127,41 +123,69 @@ def _start(fn: Callable[[Any], Any], items: Sequence[Any], share: list[range]) -
         code = 1
         try:
             os.close(read)
-            try:
-                payload: object = {chunk.start: [fn(items[i]) for i in chunk] for chunk in share}
-                code = 0
-            except BaseException as error:  # noqa: BLE001  (sent to the parent, raised there)
-                payload = _portable(error)
-            with os.fdopen(write, "wb") as pipe:  # streamed: no copy of the whole payload
-                pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                try:
+                    for chunk in share:
+                        done = (chunk.start, [fn(items[i]) for i in chunk])
+                        pickle.dump(done, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                        pipe.flush()
+                        del done
+                    code = 0
+                except BaseException as error:  # noqa: BLE001  (sent to the parent, raised there)
+                    pickle.dump((None, _portable(error)), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             os._exit(code)
     os.close(write)
     return pid, read, share
 
 
-def _collect(child: tuple[int, int, list[range]]) -> dict[int, list[Any]] | BaseException | None:
-    """The child's results, its exception, or None when it died without sending them.
+class _Receiver:
+    """Reads a child's results as they arrive, in a thread of this process (unpickled from
+    the pipe, an array's bytes read straight into its buffer), so the child can send and
+    free each chunk while this process computes its own share."""
 
-    The results are unpickled as they arrive (protocol 5: an array's bytes are read straight
-    into its buffer), never held whole as bytes beside them: the travel times of the
-    262-commune region send 19 M pairs (310 MB) this way."""
-    pid, read, _ = child
-    with os.fdopen(read, "rb") as pipe:
-        sent = bool(pipe.peek(1))
-        try:
-            got: Any = pickle.load(pipe) if sent else None
-        except Exception:  # noqa: BLE001  (cut short: the child was killed while writing)
-            got = _UNREADABLE
-            while pipe.read(1 << 20):  # drain, so that a child still writing can end
-                pass
-    _, status = os.waitpid(pid, 0)
-    if got is _UNREADABLE:
-        return None if os.WIFSIGNALED(status) else WorkerError(f"worker process {pid} sent results that could not be read")
-    return got
+    def __init__(self, pid: int, read: int, share: list[range]) -> None:
+        self.pid, self.share = pid, share
+        self.got: dict[int, list[Any]] = {}
+        self.error: BaseException | None = None
+        self.unreadable = False
+        self.status = 0
+        self._thread = threading.Thread(target=self._read, args=(read,), name=f"worker-{pid}", daemon=True)
+        self._thread.start()
 
+    def _read(self, read: int) -> None:
+        with os.fdopen(read, "rb") as pipe:
+            try:
+                while pipe.peek(1):
+                    start, value = pickle.load(pipe)
+                    if start is None:
+                        self.error = value
+                    else:
+                        self.got[start] = value
+            except Exception:  # noqa: BLE001  (cut short: the child was killed while writing)
+                self.unreadable = True
+                while pipe.read(1 << 20):  # drain, so that a child still writing can end
+                    pass
 
-_UNREADABLE = object()
+    def join(self) -> None:
+        """Wait for the child's last result and for the child to end."""
+        self._thread.join()
+        _, self.status = os.waitpid(self.pid, 0)
+
+    def outcome(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> dict[int, list[Any]]:
+        """The child's results by chunk; its exception raised; the chunks of a child killed
+        from outside computed here, with a warning."""
+        if self.error is not None:
+            raise self.error
+        if self.unreadable and not os.WIFSIGNALED(self.status):
+            raise WorkerError(f"worker process {self.pid} sent results that could not be read")
+        missing = [chunk for chunk in self.share if chunk.start not in self.got]
+        if missing:
+            log.warning("worker process %d died before returning its results: computing its %d missing pieces in this process",
+                        self.pid, sum(len(c) for c in missing))
+            for chunk in missing:
+                self.got[chunk.start] = [fn(items[i]) for i in chunk]
+        return self.got
 
 
 def _portable(error: BaseException) -> BaseException:

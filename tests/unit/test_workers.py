@@ -59,6 +59,30 @@ def test_a_killed_worker_loses_nothing(caplog):
     assert "died before returning its results" in caplog.text
 
 
+def test_a_worker_killed_midway_sends_what_it_finished(caplog):
+    """Chunks arrive as the child finishes them: killed at piece 10, the child has sent its
+    chunks (2, 3) and (6, 7); only its 4 missing pieces are computed here."""
+    parent = os.getpid()
+
+    def piece(x: int) -> int:
+        if x == 10 and os.getpid() != parent:
+            os._exit(9)
+        return x * 10
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.workers"):
+        assert workers.fork_map(piece, list(range(16)), processes=2) == [x * 10 for x in range(16)]
+    assert "computing its 4 missing pieces" in caplog.text
+
+
+def test_large_results_travel_back_whole():
+    """Results far larger than a pipe's buffer (arrays of 8 MB), read while this process
+    computes its own share."""
+    import numpy as np
+
+    out = workers.fork_map(lambda k: np.full(1_000_000, k, dtype=np.float64), list(range(6)), processes=2)
+    assert [float(a.sum()) for a in out] == [k * 1_000_000.0 for k in range(6)]
+
+
 class _Broker:
     """Stands for a library that registers a hook for multiprocessing's children (kombu closes
     its broker connections from there, and blocked on the broker socket in a forked worker)."""
