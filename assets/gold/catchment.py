@@ -88,7 +88,9 @@ def access(lake: LakeResource) -> Iterator[dg.MaterializeResult]:
     nodes, edges = read("silver.network_nodes"), read("silver.network_edges")
     times = build.travel_times(nodes, edges, cells, districts)
     yield materialize(lake.lake, TIMES_KEY, times, multi=True)
-    yield materialize(lake.lake, ISO_KEY, build.isochrones(nodes, edges, districts, times.frame, cells), multi=True)
+    totals = build.isochrone_totals(times.frame, cells, districts)
+    del times  # 400 MB at 262 communes: not held while the isochrones are built
+    yield materialize(lake.lake, ISO_KEY, build.isochrones(nodes, edges, districts, totals), multi=True)
 
 
 # -- observed customers, Huff, modelled tiers ----------------------------------------------

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from pipelines import db
 from pipelines.arrays import distinct
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT, isochrone_table, travel_time_table
+from pipelines.catchment.area import isochrone_totals as isochrone_totals_of
 from pipelines.catchment.checks import (
     comparison_checks,
     huff_checks,
@@ -107,18 +108,22 @@ def cell_weights(cells: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def isochrone_totals(times: pd.DataFrame, cells: pd.DataFrame, districts: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The population and workers each district reaches within each isochrone's cutoff, from
+    ``gold.travel_times`` (``cells``: ``gold.h3_cells``): what :func:`isochrones` needs of
+    the travel times, so that the table can be freed before the geometry is built."""
+    return isochrone_totals_of(districts, times, cell_weights(cells))
+
+
 def isochrones(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
     districts: pd.DataFrame,
-    times: pd.DataFrame,
-    cells: pd.DataFrame,
+    totals: dict[str, np.ndarray],
 ) -> TableResult:
-    """gold.isochrones of every district with the population and workers they reach.
-
-    ``cells`` is ``gold.h3_cells`` with ``h3, population, establishments``.
-    """
-    frame = isochrone_table(nodes, edges, districts, times, cell_weights(cells))
+    """gold.isochrones of every district with the population and workers they reach
+    (``totals``: :func:`isochrone_totals`)."""
+    frame = isochrone_table(nodes, edges, districts, totals)
     meta: dict[str, object] = {"workers_proxy": f"KBO establishments x {JOBS_PER_ESTABLISHMENT:.0f}"}
     return TableResult(frame, meta, isochrone_checks(frame, len(districts)))
 
