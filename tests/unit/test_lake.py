@@ -43,6 +43,38 @@ def test_geoparquet_1_1_with_crs(tmp_path):
     assert isinstance(back, gpd.GeoDataFrame) and back.crs.to_epsg() == 4326
 
 
+@pytest.mark.parametrize("budget", [200, 10**9])
+def test_heavy_geometry_in_row_groups_read_back_whole(tmp_path, monkeypatch, budget):
+    """Geometry-heavy tables are written in row groups of about ``GEO_ROW_GROUP_BYTES`` and
+    read one row group at a time: the same frame as geopandas reads, nulls, empties and the
+    column order kept; a table lighter than the budget stays one row group."""
+    import pipelines.lake as lake_module
+
+    monkeypatch.setattr(lake_module, "GEO_ROW_GROUP_BYTES", budget)
+    lake = Lake(tmp_path)
+    rings = [shapely.Point(5.0 + k / 10, 50.5).buffer(0.01 * (k + 1), quad_segs=2 + k) for k in range(9)]
+    geometry = [*rings, None, shapely.Polygon()]
+    frame = gpd.GeoDataFrame(
+        {"name": [f"z{k}" for k in range(11)], "n": range(11), "share": [k / 7 for k in range(11)]},
+        geometry=geometry, crs=4326,
+    )  # fmt: skip
+    frame.insert(1, "centre", gpd.GeoSeries([g.centroid if g is not None else None for g in geometry], crs=31370))
+    path = lake.write(frame, "gold", "areas")
+    groups = pq.ParquetFile(path).num_row_groups
+    assert (groups > 3) if budget == 200 else (groups == 1)
+    back = lake.read("gold", "areas")
+    want = gpd.read_parquet(path).drop(columns=["bbox"], errors="ignore")
+    assert list(back.columns) == list(want.columns) == ["name", "centre", "n", "share", "geometry"]
+    pd.testing.assert_frame_equal(pd.DataFrame(back.drop(columns=["geometry", "centre"])), pd.DataFrame(want.drop(columns=["geometry", "centre"])))
+    for name in ("geometry", "centre"):
+        assert back[name].crs == want[name].crs == frame[name].crs
+        assert shapely.equals_exact(back[name].to_numpy(), frame[name].to_numpy(), 0).tolist()[:9] == [True] * 9
+    assert back.geometry.isna().tolist()[9] and back.geometry.iloc[10].is_empty
+    empty = lake.write(frame.iloc[:0], "gold", "none")
+    assert lake.read("gold", "none").empty and list(lake.read("gold", "none").columns) == list(want.columns)
+    assert empty.exists()
+
+
 def test_daily_partitions_and_unknown_layer(tmp_path):
     lake = Lake(tmp_path)
     lake.write(pd.DataFrame({"a": [1]}), "bronze", "c", "2026-10-25")
