@@ -195,8 +195,9 @@ def two_step_fca(
     suppliers_first : bool
         ``cost`` is given as (n_suppliers, n_residents), the transpose, as a search from
         the suppliers returns it: used as it is, not transposed (at 262 communes the drive
-        times from the shop cells hold 33 M pairs, a 400 MB copy). The same floats: every
-        sum adds the same terms in the same order.
+        times from the shop cells hold 33 M pairs, a 400 MB copy). With sparse costs the
+        same floats: every sum adds the same terms in the same order (dense costs go through
+        BLAS, whose order may differ in the last bits).
 
     Returns
     -------
