@@ -71,8 +71,11 @@ class _Supply:
     rows: np.ndarray
     labels: np.ndarray
     """(row of a supply cell, its district) pairs: the cells through which a district is reached."""
-    unique: np.ndarray
-    """The distinct ``rows``."""
+
+    @property
+    def unique(self) -> np.ndarray:
+        """The distinct ``rows``: the supply cells of some district."""
+        return distinct(self.rows)
 
 
 def _searches(inputs: Prepared, name: str, supply: _Supply, cell_xy: np.ndarray) -> dict[str, object]:
@@ -93,10 +96,11 @@ def _searches(inputs: Prepared, name: str, supply: _Supply, cell_xy: np.ndarray)
     """
     router = _router(inputs, name)
     mode = name.removesuffix("_in")
-    district_xy = supply.xy[supply.unique]
+    unique = supply.unique
+    district_xy = supply.xy[unique]
     if name == "bike":
         out = router.travel_times(district_xy, cell_xy, cutoff_s=max(DELIVERY_THRESHOLDS_MIN) * 60.0, sparse=True)
-        order = pd.Series(np.arange(len(supply.unique)), index=supply.unique)
+        order = pd.Series(np.arange(len(unique)), index=unique)
         return {"from_district": out.group_min(supply.labels, rows=order.loc[supply.rows].to_numpy())[1]}
     found: dict[str, object] = {"nearest": router.nearest_times(district_xy, cell_xy, cutoff_s=reach.CELL_TIME_CAP_MIN * 60.0)}
     if name == "walk":
@@ -150,7 +154,7 @@ def network(inputs: Prepared, places: Places) -> Network:
     labels, rows = _district_rows(inputs, supply_cells)
     supply = _Supply(
         xy=reach.cell_centres(supply_cells), shops=counts.reindex(supply_cells).to_numpy(float),
-        rows=rows, labels=labels, unique=distinct(rows),
+        rows=rows, labels=labels,
     )  # fmt: skip
     shares = fork_map(lambda share: [_searches(inputs, name, supply, cell_xy) for name in share], ROUTERS)
     found = {name: got for share, results in zip(ROUTERS, shares, strict=True) for name, got in zip(share, results, strict=True)}
