@@ -14,14 +14,14 @@ An asset that writes several lake tables (``silver.road_network`` writes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from pipelines import db
-from pipelines.lake import Lake, latest_days
+from pipelines.lake import Lake, latest_days, release_memory
 
 
 class UndeclaredInput(KeyError):
@@ -49,6 +49,10 @@ class Inputs:
         return out
 
     def reader(self, lake: Lake) -> Reader:
+        """What the asset reads with. An asset's first act: the memory the steps before it
+        freed is given back to the system first (:func:`~pipelines.lake.release_memory`), so
+        that a step does not start from the high-water mark of the one before."""
+        release_memory(force=True)
         return Reader(lake, self.tables)
 
 
@@ -64,9 +68,10 @@ class Reader:
         layer, name = table.split(".", 1)
         return layer, name
 
-    def read(self, table: str, day: str | None = None) -> pd.DataFrame:
-        """One table (or one day of a daily table)."""
-        return self._lake.read(*self._split(table), day)
+    def read(self, table: str, day: str | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """One table (or one day of a daily table); only ``columns``, in that order, when
+        given (a table's geometry left unread when the asset needs its attributes only)."""
+        return self._lake.read(*self._split(table), day, columns)
 
     def landing(self, family: str) -> Path:
         """The landing zone, for an asset that declared ``landing.<family>`` (it reads that

@@ -36,11 +36,12 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import geopandas as gpd
@@ -212,14 +213,16 @@ so that the hundreds of daily files of a backfill do not each pay it."""
 _released_at = [float("-inf")]
 
 
-def release_memory() -> None:
+def release_memory(*, force: bool = False) -> None:
     """Give the memory freed so far back to the system: Arrow's pool (mimalloc) and glibc's
     heap. A step writes its tables once its work is done; without this the process keeps the
     high-water mark of every step, and the next one starts from it (after ``access`` at 262
-    communes: 3,280 MB resident, 935 MB once released). Each write calls it; it acts at most
-    every :data:`RELEASE_EVERY_S`."""
+    communes: 3,280 MB resident, 935 MB once released). Each write calls it, and each step
+    before it reads (``force``: the frames of the step before are gone by then, while at its
+    last write they were still held); a write's call acts at most every
+    :data:`RELEASE_EVERY_S`."""
     now = time.monotonic()
-    if now - _released_at[0] < RELEASE_EVERY_S:
+    if not force and now - _released_at[0] < RELEASE_EVERY_S:
         return
     _released_at[0] = now
     pa.default_memory_pool().release_unused()
@@ -282,29 +285,40 @@ def table_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def read_table(path: Target) -> pd.DataFrame:
-    """Read a lake table; GeoParquet files come back as GeoDataFrames."""
+def read_table(path: Target, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a lake table; GeoParquet files come back as GeoDataFrames.
+
+    ``columns`` reads only those columns, in that order: the others are neither read nor
+    decoded (a table's geometry, when a step needs its attributes only, is most of the time
+    of reading it). A GeoParquet file read without any of its geometry columns comes back as
+    a DataFrame. A column the file does not hold raises :class:`KeyError` naming it."""
     source = pq.ParquetFile(_key(str(path)), filesystem=s3_filesystem()) if is_remote(path) else pq.ParquetFile(path)
     with source:
-        if b"geo" in (source.schema_arrow.metadata or {}):
-            return _geo_frame(source)
-        return source.read().to_pandas()
+        names = source.schema_arrow.names
+        if columns is not None:
+            columns = list(columns)
+            if missing := [c for c in columns if c not in names]:
+                raise KeyError(f"{path} has no column {', '.join(map(repr, missing))} (it has {', '.join(names)})")
+        geo = json.loads((source.schema_arrow.metadata or {}).get(b"geo", b"null"))
+        if geo is not None and (columns is None or any(c in geo["columns"] for c in columns)):
+            return _geo_frame(source, geo, columns)
+        return source.read(columns=columns).to_pandas()
 
 
-def _geo_frame(source: pq.ParquetFile) -> gpd.GeoDataFrame:
-    """A GeoParquet file (WKB geometry columns, as :func:`write_table` writes them) as a
-    GeoDataFrame, equal to what ``geopandas.read_parquet`` returns (the bbox covering
-    columns left out), with each column's CRS parsed once per process (:func:`_crs`). The
-    row groups are read and their geometry parsed one at a time: Arrow's buffers for one row
-    group, not the whole file's, are held beside the geometries."""
+def _geo_frame(source: pq.ParquetFile, geo: dict[str, Any], selected: list[str] | None = None) -> gpd.GeoDataFrame:
+    """A GeoParquet file (WKB geometry columns, as :func:`write_table` writes them; ``geo``
+    its parsed metadata) as a GeoDataFrame, equal to what ``geopandas.read_parquet`` returns
+    (the bbox covering columns left out; only the ``selected`` columns, in that order, when
+    given), with each column's CRS parsed once per process (:func:`_crs`). The row groups
+    are read and their geometry parsed one at a time: Arrow's buffers for one row group, not
+    the whole file's, are held beside the geometries."""
     schema = source.schema_arrow
-    geo = json.loads(schema.metadata[b"geo"])
-    columns = [c for c in schema.names if c in geo["columns"]]
+    coverings = {m["covering"]["bbox"]["xmin"][0] for m in geo["columns"].values() if "bbox" in m.get("covering", {})}
+    kept = [c for c in schema.names if c not in coverings] if selected is None else selected
+    columns = [c for c in kept if c in geo["columns"]]
     other = [c for c in columns if geo["columns"][c].get("encoding") != "WKB"]
     if other:
         raise ValueError(f"geometry columns {other} are not WKB-encoded: the lake writes WKB GeoParquet only")
-    coverings = {m["covering"]["bbox"]["xmin"][0] for m in geo["columns"].values() if "bbox" in m.get("covering", {})}
-    kept = [c for c in schema.names if c not in coverings]
     shapes: dict[str, list[np.ndarray]] = {name: [] for name in columns}
     rest = []
     for group in range(source.num_row_groups):
@@ -445,8 +459,9 @@ class Lake:
         release_memory()
         return target
 
-    def read(self, layer: str, name: str, day: str | None = None) -> pd.DataFrame:
-        return read_table(self.table_path(layer, name, day))
+    def read(self, layer: str, name: str, day: str | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """A table (one day of a daily one); only ``columns`` when given (:func:`read_table`)."""
+        return read_table(self.table_path(layer, name, day), columns)
 
     def days(self, layer: str, name: str) -> list[str]:
         """The days present in a daily-partitioned table, sorted."""

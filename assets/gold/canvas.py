@@ -4,6 +4,7 @@ The engine is ``pipelines.canvas`` (no Dagster there)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import dagster as dg
@@ -64,15 +65,26 @@ REPORT_INPUTS = Inputs(
 )
 
 
-def _read(reader: Reader, name: str) -> pd.DataFrame | None:
-    return reader.read(name) if reader.exists(name) else None
+CANVAS_COLUMNS = {"gold.h3_cells": ("nis", "shops"), "gold.catchment": ("district_id", "expected_customers")}
+"""What the Canvas reads of the tables whose geometry it does not use (the peer features and
+the catchment indicator): a table's geometry is most of the time it takes to read it."""
+CADASTRE_COLUMNS = {"gold.h3_cells": ("nis",), "gold.catchment": ("district_id",),
+                    "gold.friction_cells": ("nis", "population", "pt_class")}
+"""What the data inventory reads of those tables (its coverage figures)."""
+REPORT_COLUMNS = {"gold.h3_cells": ("nis",)}
+"""The reports draw the catchment and friction cells but not the H3 cells."""
 
 
-def read_frames(lk: Lake, inputs: Inputs = CANVAS_INPUTS) -> CanvasFrames:
-    """The declared upstream tables; a table not (yet) in the lake stays an empty default."""
+def _read(reader: Reader, name: str, columns: Mapping[str, tuple[str, ...]] | None = None) -> pd.DataFrame | None:
+    return reader.read(name, columns=(columns or {}).get(name)) if reader.exists(name) else None
+
+
+def read_frames(lk: Lake, inputs: Inputs = CANVAS_INPUTS, columns: Mapping[str, tuple[str, ...]] | None = None) -> CanvasFrames:
+    """The declared upstream tables (only the ``columns`` given for a table, when given); a
+    table not (yet) in the lake stays an empty default."""
     reader = inputs.reader(lk)
     found = {field: frame for field, name in TABLES.items()
-             if name in inputs.tables and (frame := _read(reader, name)) is not None}
+             if name in inputs.tables and (frame := _read(reader, name, columns)) is not None}
     return CanvasFrames(**found)
 
 
@@ -114,7 +126,7 @@ def data_cadastre(lake: LakeResource):  # noqa: ANN201
     indicators and data actions it would unlock. Source status from bronze.source_status."""
     lk = lake.lake
     counts, quarantine = bronze_counts(lk)
-    frames = read_frames(lk, CADASTRE_INPUTS)
+    frames = read_frames(lk, CADASTRE_INPUTS, CADASTRE_COLUMNS)
     status = CADASTRE_INPUTS.reader(lk).read(SOURCE_STATUS)
     frame = build_inventory(frames, status, counts, quarantine)
     path = lk.write(frame, *CADASTRE_KEY)
@@ -147,7 +159,7 @@ def _spec(key: list[str], description: str) -> dg.AssetSpec:
 def canvas(lake: LakeResource):  # noqa: ANN201
     lk = lake.lake
     reader = CANVAS_INPUTS.reader(lk)
-    result = build_canvas(read_frames(lk), reader.read("gold.data_cadastre"), typology=reader.read(TYPOLOGY),
+    result = build_canvas(read_frames(lk, columns=CANVAS_COLUMNS), reader.read("gold.data_cadastre"), typology=reader.read(TYPOLOGY),
                           consultant=read_consultant(reader))
     tables = {tuple(PEERS_KEY): result.peers, tuple(CANVAS_KEY): result.canvas, tuple(PILLARS_KEY): result.pillars,
               tuple(ACTIONS_KEY): result.actions, tuple(SCENARIOS_KEY): result.scenarios, tuple(FINDINGS_KEY): result.findings}
@@ -204,7 +216,7 @@ def canvas_reports(lake: LakeResource):  # noqa: ANN201
 
 def report_inputs(lk: Lake) -> ReportInputs:
     """Read the Canvas tables and the map layers for the reports."""
-    frames = read_frames(lk, REPORT_INPUTS)
+    frames = read_frames(lk, REPORT_INPUTS, REPORT_COLUMNS)
     reader = REPORT_INPUTS.reader(lk)
     layers = {field: _read(reader, name) for field, name in (LAYER_TABLES | MAP_TABLES).items()}
     result = {field: reader.read(name) for field, name in CANVAS_TABLES.items()}

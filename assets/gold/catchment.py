@@ -116,6 +116,9 @@ def voucher_origins(lake: LakeResource) -> dg.MaterializeResult:
     return materialize(lake.lake, _key("voucher_origins"), result)
 
 
+CELL_COLUMNS = ("h3", "population")
+"""What the Huff model, the tiers and the comparison read of gold.h3_cells (not its hexagons:
+most of the time it takes to read it)."""
 HUFF = Inputs("gold.districts", "gold.travel_times", "gold.h3_cells", "silver.sectors", "gold.voucher_origins")
 
 
@@ -140,7 +143,7 @@ HUFF = Inputs("gold.districts", "gold.travel_times", "gold.h3_cells", "silver.se
 def huff(lake: LakeResource) -> dg.MaterializeResult:
     read = HUFF.reader(lake.lake).read
     result = build.huff(
-        read("gold.districts"), read("gold.travel_times"), read("gold.h3_cells"),
+        read("gold.districts"), read("gold.travel_times"), read("gold.h3_cells", columns=CELL_COLUMNS),
         read("silver.sectors"), read("gold.voucher_origins"),
     )
     return materialize(lake.lake, _key("huff"), result)
@@ -159,7 +162,7 @@ TIERS = Inputs("gold.huff", "gold.h3_cells")
 ))
 def catchment(lake: LakeResource) -> dg.MaterializeResult:
     read = TIERS.reader(lake.lake).read
-    return materialize(lake.lake, _key("catchment"), build.catchment(read("gold.huff"), read("gold.h3_cells")))
+    return materialize(lake.lake, _key("catchment"), build.catchment(read("gold.huff"), read("gold.h3_cells", columns=CELL_COLUMNS)))
 
 
 # -- revealed catchment --------------------------------------------------------------------
@@ -206,12 +209,12 @@ def revealed_catchment(context: dg.AssetExecutionContext, lake: LakeResource, se
     reader = (OBSERVED + MODELLED).reader(lake.lake)
     read = reader.read
     od_trips = build.od_shopping_trips(reader.read_days("silver.od_flows", latest=CURRENT_DAYS))
-    sectors, cells = read("silver.sectors"), read("gold.h3_cells")
+    sectors, cells = read("silver.sectors"), read("gold.h3_cells", columns=CELL_COLUMNS)
     if reader.exists("gold.cell_sectors"):
         crosswalk = read("gold.cell_sectors")
     else:  # a lake built before the crosswalk existed: the nightly still runs, the slow way
         context.log.warning("gold.cell_sectors is not materialised yet (materialise refresh_static): intersecting cells and sectors here")
-        crosswalk, _ = cells_engine.cell_sectors(cells, sectors)
+        crosswalk, _ = cells_engine.cell_sectors(read("gold.h3_cells"), sectors)
     revealed, comparison = build.revealed(
         read("gold.districts"), sectors, cells, crosswalk, read("gold.huff"),
         read("gold.voucher_origins"), od_trips, settings.suppression_k,

@@ -75,6 +75,41 @@ def test_heavy_geometry_in_row_groups_read_back_whole(tmp_path, monkeypatch, bud
     assert empty.exists()
 
 
+@pytest.mark.parametrize("budget", [200, 10**9])
+def test_read_only_some_columns(tmp_path, monkeypatch, budget):
+    """``columns`` reads those columns in that order, as the whole read would hold them:
+    a GeoDataFrame while one geometry column is among them (its CRS kept, the first geometry
+    asked for active when the primary is left out), a plain DataFrame without any; an unknown
+    column is an error that names it; plain Parquet tables too."""
+    import pipelines.lake as lake_module
+
+    monkeypatch.setattr(lake_module, "GEO_ROW_GROUP_BYTES", budget)
+    lake = Lake(tmp_path)
+    geometry = [shapely.Point(5.0 + k / 10, 50.5).buffer(0.01 * (k + 1)) for k in range(6)] + [None]
+    frame = gpd.GeoDataFrame({"name": [f"z{k}" for k in range(7)], "n": range(7)}, geometry=geometry, crs=4326)
+    frame.insert(1, "centre", gpd.GeoSeries([g.centroid if g is not None else None for g in geometry], crs=31370))
+    lake.write(frame, "gold", "areas")
+    whole = lake.read("gold", "areas")
+
+    attrs = lake.read("gold", "areas", columns=["n", "name"])
+    assert type(attrs) is pd.DataFrame
+    pd.testing.assert_frame_equal(attrs, pd.DataFrame(whole[["n", "name"]]))
+
+    some = lake.read("gold", "areas", columns=["n", "geometry"])
+    assert isinstance(some, gpd.GeoDataFrame) and some.geometry.name == "geometry" and some.crs == whole.crs
+    pd.testing.assert_frame_equal(some, whole[["n", "geometry"]])
+
+    centre = lake.read("gold", "areas", columns=["centre", "name"])
+    assert isinstance(centre, gpd.GeoDataFrame) and centre.geometry.name == "centre" and centre.crs.to_epsg() == 31370
+    assert shapely.equals_exact(centre["centre"].to_numpy()[:6], whole["centre"].to_numpy()[:6], 0).all()
+
+    with pytest.raises(KeyError, match="no column 'height'"):
+        lake.read("gold", "areas", columns=["n", "height"])
+    lake.write(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), "silver", "plain")
+    assert lake.read("silver", "plain", columns=["b"]).to_dict("list") == {"b": ["x", "y"]}
+    assert list(lake.read("gold", "areas", columns=[]).columns) == []
+
+
 def test_daily_partitions_and_unknown_layer(tmp_path):
     lake = Lake(tmp_path)
     lake.write(pd.DataFrame({"a": [1]}), "bronze", "c", "2026-10-25")
