@@ -84,7 +84,7 @@ NETWORK = Inputs(
 )
 def access(lake: LakeResource) -> Iterator[dg.MaterializeResult]:
     read = NETWORK.reader(lake.lake).read
-    districts, cells = read("gold.districts"), read("gold.h3_cells")
+    districts, cells = read("gold.districts"), read("gold.h3_cells", columns=("h3", "population", "establishments"))
     nodes, edges = read("silver.network_nodes"), read("silver.network_edges")
     times = build.travel_times(nodes, edges, cells, districts)
     yield materialize(lake.lake, TIMES_KEY, times, multi=True)

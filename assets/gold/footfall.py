@@ -187,7 +187,7 @@ ESTIMATED_INPUTS = Inputs("gold.h3_cells", "gold.footfall_profile", "silver.shop
 def footfall_estimated(lake: LakeResource) -> dg.MaterializeResult:
     read = ESTIMATED_INPUTS.reader(lake.lake).read
     result = build.estimated(
-        read("gold.h3_cells"), read("silver.shops"), read("silver.stops"), read("silver.parking"),
+        read("gold.h3_cells", columns=("h3", "nis", "population", "shops")), read("silver.shops"), read("silver.stops"), read("silver.parking"),
         read("silver.sensors"), read("gold.footfall_profile"),
     )
     if "model/coefficients" in result.metadata:
