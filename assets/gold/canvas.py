@@ -70,9 +70,12 @@ CANVAS_COLUMNS = {"gold.h3_cells": ("nis", "shops"), "gold.catchment": ("distric
 the catchment indicator): a table's geometry is most of the time it takes to read it."""
 CADASTRE_COLUMNS = {"gold.h3_cells": ("nis",), "gold.catchment": ("district_id",),
                     "gold.friction_cells": ("nis", "population", "pt_class")}
-"""What the data inventory reads of those tables (its coverage figures)."""
+"""What the data inventory reads: the friction cells' columns its public-transport coverage
+uses; the H3 cells and the catchment, declared with the Canvas's tables but not used by the
+inventory, one key column each (the cheapest read)."""
 REPORT_COLUMNS = {"gold.h3_cells": ("nis",)}
-"""The reports draw the catchment and friction cells but not the H3 cells."""
+"""The reports draw the catchment and friction cells but do not use the H3 cells (declared
+with the Canvas's tables): one key column."""
 
 
 def _read(reader: Reader, name: str, columns: Mapping[str, tuple[str, ...]] | None = None) -> pd.DataFrame | None:

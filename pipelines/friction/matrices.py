@@ -100,8 +100,7 @@ def _searches(inputs: Prepared, name: str, supply: _Supply, cell_xy: np.ndarray)
     district_xy = supply.xy[unique]
     if name == "bike":
         out = router.travel_times(district_xy, cell_xy, cutoff_s=max(DELIVERY_THRESHOLDS_MIN) * 60.0, sparse=True)
-        order = pd.Series(np.arange(len(unique)), index=unique)
-        return {"from_district": out.group_min(supply.labels, rows=order.loc[supply.rows].to_numpy())[1]}
+        return {"from_district": out.group_min(supply.labels, rows=np.searchsorted(unique, supply.rows))[1]}
     found: dict[str, object] = {"nearest": router.nearest_times(district_xy, cell_xy, cutoff_s=reach.CELL_TIME_CAP_MIN * 60.0)}
     if name == "walk":
         walk_cap = max(MODE_THRESHOLD_MIN["walk"] * 60.0, WALK_PLACES_S)
