@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.arrays import distinct
+from pipelines.arrays import distinct, positions
 from pipelines.constants import CRS_WGS84
 from pipelines.grid import cell_centres
 from pipelines.routing import Router
@@ -257,7 +257,7 @@ def isochrone_totals(
     ids = districts["district_id"].to_numpy()
     weights = cell_weights.set_index("h3").reindex(times["h3"].to_numpy())
     weights = weights[["population", "workers"]].fillna(0.0)
-    district = pd.Index(ids).get_indexer(times["district_id"].to_numpy())
+    district = positions(times["district_id"], ids)
     out = {}
     for mode, cutoffs in minutes.items():
         cost = times[f"{mode}_min"].to_numpy()

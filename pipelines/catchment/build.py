@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pipelines import db
-from pipelines.arrays import distinct
+from pipelines.arrays import distinct, positions
 from pipelines.catchment.area import JOBS_PER_ESTABLISHMENT, isochrone_table, travel_time_table
 from pipelines.catchment.area import isochrone_totals as isochrone_totals_of
 from pipelines.catchment.checks import (
@@ -33,7 +33,6 @@ from pipelines.catchment.model import (
     calibration_metadata,
     cell_tiers,
     huff_table,
-    positions,
     tier_table,
 )
 from pipelines.catchment.revealed import (

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines.arrays import positions
 from pipelines.catchment.huff import (
     CalibrationResult,
     calibrate_beta,
@@ -70,15 +71,6 @@ def calibration_metadata(result: CalibrationResult | None, prefix: str = "") -> 
     out[f"{prefix}calibrated"] = True
     out[f"{prefix}beta_source"] = "maximum likelihood on voucher transactions"
     return out
-
-
-def positions(values: pd.Series | np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Position of every value in ``ids`` (-1 when absent or missing), like
-    ``pd.Index(ids).get_indexer(values)`` but looking each distinct value up once (fast on
-    millions of district ids)."""
-    codes, uniques = pd.factorize(values)
-    found = pd.Index(ids).get_indexer(uniques)
-    return np.where(codes >= 0, found[codes], -1)
 
 
 def huff_table(

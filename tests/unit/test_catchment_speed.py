@@ -6,8 +6,9 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from pipelines.arrays import positions
 from pipelines.catchment.huff import huff_pair_probabilities
-from pipelines.catchment.model import cells_polygon, positions
+from pipelines.catchment.model import cells_polygon
 from pipelines.catchment.revealed import comparison_table
 
 
@@ -29,6 +30,8 @@ def test_positions_like_get_indexer() -> None:
     ids = np.array(["D2", "D1", "D3"], dtype=object)
     values = pd.Series(["D1", "D3", None, "D9", "D1"], dtype="string")
     assert positions(values, ids).tolist() == [1, 2, -1, -1, 1]
+    as_objects = values.astype(object).to_numpy()
+    assert positions(as_objects, ids).tolist() == pd.Index(ids).get_indexer(as_objects).tolist()
 
 
 def test_cells_polygon_equals_h3_geo_interface() -> None:
