@@ -143,7 +143,8 @@ HUFF = Inputs("gold.districts", "gold.travel_times", "gold.h3_cells", "silver.se
 def huff(lake: LakeResource) -> dg.MaterializeResult:
     read = HUFF.reader(lake.lake).read
     result = build.huff(
-        read("gold.districts"), read("gold.travel_times"), read("gold.h3_cells", columns=CELL_COLUMNS),
+        read("gold.districts"), read("gold.travel_times", columns=build.HUFF_TIME_COLUMNS),
+        read("gold.h3_cells", columns=CELL_COLUMNS),
         read("silver.sectors"), read("gold.voucher_origins"),
     )
     return materialize(lake.lake, _key("huff"), result)
@@ -162,7 +163,8 @@ TIERS = Inputs("gold.huff", "gold.h3_cells")
 ))
 def catchment(lake: LakeResource) -> dg.MaterializeResult:
     read = TIERS.reader(lake.lake).read
-    return materialize(lake.lake, _key("catchment"), build.catchment(read("gold.huff"), read("gold.h3_cells", columns=CELL_COLUMNS)))
+    huff_frame = read("gold.huff", columns=build.TIER_INPUT_COLUMNS)
+    return materialize(lake.lake, _key("catchment"), build.catchment(huff_frame, read("gold.h3_cells", columns=CELL_COLUMNS)))
 
 
 # -- revealed catchment --------------------------------------------------------------------
@@ -216,7 +218,7 @@ def revealed_catchment(context: dg.AssetExecutionContext, lake: LakeResource, se
         context.log.warning("gold.cell_sectors is not materialised yet (materialise refresh_static): intersecting cells and sectors here")
         crosswalk, _ = cells_engine.cell_sectors(read("gold.h3_cells"), sectors)
     revealed, comparison = build.revealed(
-        read("gold.districts"), sectors, cells, crosswalk, read("gold.huff"),
+        read("gold.districts"), sectors, cells, crosswalk, read("gold.huff", columns=build.TIER_INPUT_COLUMNS),
         read("gold.voucher_origins"), od_trips, settings.suppression_k,
     )
     yield materialize(lake.lake, REVEALED_KEY, revealed, multi=True)

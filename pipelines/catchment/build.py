@@ -214,6 +214,10 @@ def _cost_rows(times: pd.DataFrame, cells: np.ndarray, ids: np.ndarray, columns:
     return blocks
 
 
+HUFF_TIME_COLUMNS = ("h3", "district_id", "drive_min", "drive_km")
+"""What :func:`huff` reads of gold.travel_times."""
+
+
 def huff(
     districts: pd.DataFrame,
     times: pd.DataFrame,
@@ -273,12 +277,19 @@ def huff(
     return TableResult(frame, meta, checks)
 
 
+TIER_INPUT_COLUMNS = ("h3", "district_id", "expected_customers")
+"""What the tiers read of gold.huff (:func:`catchment`, and the modelled side of :func:`revealed`)."""
+
+
 def catchment(huff_frame: pd.DataFrame, cells: pd.DataFrame) -> TableResult:
     """gold.catchment: the 60 / 80 / 95 % tiers of every district as polygons.
 
-    ``cells`` is gold.h3_cells (``h3, population``).
+    ``huff_frame`` is gold.huff (:data:`TIER_INPUT_COLUMNS` suffice), ``cells`` gold.h3_cells
+    (``h3, population``): each pair's population is looked up by its cell (missing when the
+    cell is not in the grid), not merged (a copy of the 7.5 million pairs at 262 communes).
     """
-    frame = tier_table(huff_frame.merge(cells[["h3", "population"]], on="h3", how="left"))
+    population = cells.drop_duplicates("h3").set_index("h3")["population"]
+    frame = tier_table(huff_frame.assign(population=population.reindex(huff_frame["h3"].to_numpy()).to_numpy()))
     return TableResult(frame, {}, tier_checks(frame, districts=int(huff_frame["district_id"].nunique())))
 
 
