@@ -29,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import functools
+import gc
 import hashlib
 import io
 import json
@@ -213,18 +214,31 @@ so that the hundreds of daily files of a backfill do not each pay it."""
 _released_at = [float("-inf")]
 
 
+def _collect_cycles() -> None:
+    """Free the garbage held in reference cycles now, not at the collector's next full pass:
+    at 262 communes the steps after Huff started 130-350 MB lighter with it. The objects
+    alive at the first call (the imported stack, Dagster's definitions) are frozen
+    (:func:`gc.freeze`), so that each later collection scans only what came after: about
+    1 ms instead of 170 ms."""
+    gc.collect()
+    if not gc.get_freeze_count():
+        gc.freeze()
+
+
 def release_memory(*, force: bool = False) -> None:
     """Give the memory freed so far back to the system: Arrow's pool (mimalloc) and glibc's
     heap. A step writes its tables once its work is done; without this the process keeps the
     high-water mark of every step, and the next one starts from it (after ``access`` at 262
     communes: 3,280 MB resident, 935 MB once released). Each write calls it, and each step
     before it reads (``force``: the frames of the step before are gone by then, while at its
-    last write they were still held); a write's call acts at most every
-    :data:`RELEASE_EVERY_S`."""
+    last write they were still held; the garbage in reference cycles is collected first);
+    a write's call acts at most every :data:`RELEASE_EVERY_S`."""
     now = time.monotonic()
     if not force and now - _released_at[0] < RELEASE_EVERY_S:
         return
     _released_at[0] = now
+    if force:
+        _collect_cycles()
     pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:

@@ -273,3 +273,30 @@ def test_memory_is_released_at_most_once_a_second(monkeypatch):
     clock[0] += lake_module.RELEASE_EVERY_S
     lake_module.release_memory()
     assert trims == [0, 0]
+
+
+def test_release_at_a_step_start_frees_garbage_in_reference_cycles():
+    """A frame kept alive only by a reference cycle is freed by ``release_memory(force=True)``
+    (what every step calls before it reads), not at the collector's next pass."""
+    import gc
+    import weakref
+
+    from pipelines.lake import release_memory
+
+    class Holder:
+        pass
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        holder = Holder()
+        holder.frame = pd.DataFrame({"a": range(1000)})
+        holder.me = holder  # the cycle
+        alive = weakref.ref(holder)
+        del holder
+        assert alive() is not None
+        release_memory(force=True)
+        assert alive() is None
+    finally:
+        if enabled:
+            gc.enable()
