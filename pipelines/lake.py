@@ -215,8 +215,9 @@ _released_at = [float("-inf")]
 
 
 def _collect_cycles() -> None:
-    """Free the garbage held in reference cycles now, not at the collector's next full pass:
-    at 262 communes the steps after Huff started 130-350 MB lighter with it. The objects
+    """Free the garbage held in reference cycles now, not at the collector's next full pass
+    (262 communes, Huff then the tiers, two runs each: the tiers peaked at 1,465-1,496 MB
+    with it, 1,588-1,595 MB without). The objects
     alive at the first call (the imported stack, Dagster's definitions) are frozen
     (:func:`gc.freeze`), so that each later collection scans only what came after: about
     1 ms instead of 170 ms."""
