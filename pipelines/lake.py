@@ -217,10 +217,9 @@ _released_at = [float("-inf")]
 def _collect_cycles() -> None:
     """Free the garbage held in reference cycles now, not at the collector's next full pass
     (262 communes, Huff then the tiers, two runs each: the tiers peaked at 1,465-1,496 MB
-    with it, 1,588-1,595 MB without). The objects
-    alive at the first call (the imported stack, Dagster's definitions) are frozen
-    (:func:`gc.freeze`), so that each later collection scans only what came after: about
-    1 ms instead of 170 ms."""
+    with it, 1,588-1,595 MB without). The objects alive at the first call (the imported
+    stack, Dagster's definitions) are frozen (:func:`gc.freeze`), so that each later
+    collection scans only what came after: about 1 ms instead of 170 ms."""
     gc.collect()
     if not gc.get_freeze_count():
         gc.freeze()
@@ -275,7 +274,10 @@ def _write_geo_row_groups(frame: gpd.GeoDataFrame, where: Path | io.BytesIO, row
     row_group_size=rows)``, the same file, converted to WKB one row group at a time: geopandas
     converts the whole geometry column first, then copies it into Arrow (the 262-commune
     isochrones: 390 MB of WKB held twice beside their polygons). The file's ``geo`` metadata
-    (bounding box, geometry types) is geopandas' own, computed on the whole frame."""
+    (bounding box, geometry types) is geopandas' own, computed on the whole frame, by the
+    private helpers its ``to_parquet`` calls: requirements.lock pins the version, and a test
+    compares the file with geopandas' byte for byte, so an upgrade that changes them fails
+    there."""
     from geopandas.io.arrow import _create_metadata, _encode_metadata, _geopandas_to_arrow
 
     encoding = {str(c): "WKB" for c in frame.columns[frame.dtypes == "geometry"]}
